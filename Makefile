@@ -1,0 +1,45 @@
+# Herald's build and test entry points. `make test` is what CI runs.
+GO          ?= go
+STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
+# Go test timeout per package; the whole suite stays under 15 minutes.
+TEST_TIMEOUT ?= 10m
+# Fuzzing per target: a few seconds in `make test`, longer in `make fuzz`.
+FUZZ_TIME       ?= 60s
+FUZZ_SHORT_TIME ?= 3s
+
+.PHONY: test vet staticcheck gotest fuzz-short fuzz-run build fuzz clean
+
+## test: every check CI runs: vet, staticcheck, all Go tests with -race
+## (fuzz seed corpora included), then a few seconds of each fuzz target.
+test: vet staticcheck gotest fuzz-short
+
+vet:
+	$(GO) vet ./...
+
+staticcheck:
+	$(GO) run $(STATICCHECK) ./...
+
+gotest:
+	$(GO) test -race -timeout $(TEST_TIMEOUT) ./...
+
+## build: the herald binary in ./bin.
+build:
+	$(GO) build -o bin/herald ./cmd/herald
+
+## fuzz: longer fuzzing runs than the short ones of `make test`.
+fuzz:
+	@$(MAKE) --no-print-directory fuzz-run FUZZ_RUN_TIME=$(FUZZ_TIME)
+
+fuzz-short:
+	@$(MAKE) --no-print-directory fuzz-run FUZZ_RUN_TIME=$(FUZZ_SHORT_TIME)
+
+fuzz-run:
+	@for pkg in $$(grep -rl --include='*_test.go' '^func Fuzz' . | xargs -n1 dirname | sort -u); do \
+	  for f in $$(grep -h '^func Fuzz' $$pkg/*_test.go | sed 's/func \(Fuzz[A-Za-z0-9_]*\).*/\1/'); do \
+	    echo "fuzz $$pkg $$f for $(FUZZ_RUN_TIME)"; \
+	    $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZ_RUN_TIME) $$pkg || exit 1; \
+	  done; \
+	done
+
+clean:
+	rm -rf bin

@@ -1,0 +1,117 @@
+package channels
+
+import (
+	"errors"
+	"net/http"
+)
+
+// Code is a stable, snake_case error identifier shown to API callers and
+// the one thing callers branch on.
+type Code string
+
+// The error vocabulary shared by every Herald API.
+const (
+	CodeBadRequest      Code = "bad_request"
+	CodeUnauthorized    Code = "unauthorized"
+	CodeForbidden       Code = "forbidden"
+	CodeNotFound        Code = "not_found"
+	CodeConflict        Code = "conflict"
+	CodeTooLarge        Code = "payload_too_large"
+	CodeRateLimited     Code = "rate_limited"
+	CodeUnavailable     Code = "unavailable"
+	CodeInternal        Code = "internal"
+	CodeAppNotFound     Code = "app_not_found"
+	CodeAppDisabled     Code = "app_disabled"
+	CodeOverQuota       Code = "over_quota"
+	CodeUnsupportedProt Code = "unsupported_protocol"
+)
+
+// Error is the one error type every layer returns for failures a caller
+// should see. Anything else is reported as CodeInternal and logged, never
+// shown.
+type Error struct {
+	Code    Code
+	Message string
+	// Field names the offending input for CodeBadRequest, if any.
+	Field string
+}
+
+// Error implements error.
+func (e *Error) Error() string {
+	if e.Message == "" {
+		return string(e.Code)
+	}
+	return e.Message
+}
+
+// Is reports whether target is an *Error with the same Code, so that the
+// sentinels below work with errors.Is.
+func (e *Error) Is(target error) bool {
+	t, ok := target.(*Error)
+	return ok && t.Code == e.Code && (t.Message == "" || t.Message == e.Message)
+}
+
+// Sentinels for errors.Is; they match any *Error with the same code.
+var (
+	ErrBadRequest   = &Error{Code: CodeBadRequest}
+	ErrUnauthorized = &Error{Code: CodeUnauthorized}
+	ErrForbidden    = &Error{Code: CodeForbidden}
+	ErrNotFound     = &Error{Code: CodeNotFound}
+	ErrConflict     = &Error{Code: CodeConflict}
+	ErrTooLarge     = &Error{Code: CodeTooLarge}
+	ErrRateLimited  = &Error{Code: CodeRateLimited}
+	ErrUnavailable  = &Error{Code: CodeUnavailable}
+)
+
+// Errorf-style constructors keep call sites short.
+
+// BadRequest returns a CodeBadRequest error naming field.
+func BadRequest(field, message string) *Error {
+	return &Error{Code: CodeBadRequest, Field: field, Message: message}
+}
+
+// NotFound returns a CodeNotFound error.
+func NotFound(message string) *Error { return &Error{Code: CodeNotFound, Message: message} }
+
+// Conflict returns a CodeConflict error.
+func Conflict(message string) *Error { return &Error{Code: CodeConflict, Message: message} }
+
+// Disposition says how one error code surfaces on each transport.
+type Disposition struct {
+	// HTTPStatus is the status of an HTTP API answer.
+	HTTPStatus int
+	// PusherCode is the pusher:error code and, when Close is set, the
+	// WebSocket close code. Pusher's ranges drive client retries:
+	// 4000-4099 never reconnect, 4100-4199 back off, 4200-4299 at once.
+	PusherCode int
+	// Close says whether the WebSocket is closed after the error.
+	Close bool
+}
+
+var dispositions = map[Code]Disposition{
+	CodeBadRequest:      {http.StatusBadRequest, 4200, false},
+	CodeUnauthorized:    {http.StatusUnauthorized, 4009, true},
+	CodeForbidden:       {http.StatusForbidden, 4009, true},
+	CodeNotFound:        {http.StatusNotFound, 4005, true},
+	CodeConflict:        {http.StatusConflict, 4200, false},
+	CodeTooLarge:        {http.StatusRequestEntityTooLarge, 4200, false},
+	CodeRateLimited:     {http.StatusTooManyRequests, 4301, false},
+	CodeUnavailable:     {http.StatusServiceUnavailable, 4100, true},
+	CodeInternal:        {http.StatusInternalServerError, 4200, true},
+	CodeAppNotFound:     {http.StatusNotFound, 4001, true},
+	CodeAppDisabled:     {http.StatusForbidden, 4003, true},
+	CodeOverQuota:       {http.StatusForbidden, 4004, true},
+	CodeUnsupportedProt: {http.StatusBadRequest, 4007, true},
+}
+
+// DispositionOf maps any error to how it surfaces. Errors that are not
+// *Error map to CodeInternal; the caller must log them, not show them.
+func DispositionOf(err error) (Code, Disposition) {
+	var e *Error
+	if errors.As(err, &e) {
+		if d, ok := dispositions[e.Code]; ok {
+			return e.Code, d
+		}
+	}
+	return CodeInternal, dispositions[CodeInternal]
+}

@@ -1,0 +1,60 @@
+package channels
+
+import (
+	"encoding/base64"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// NATS names (DESIGN.md §4). App ids are [A-Za-z0-9_-], which are safe in
+// subject tokens; channel names may hold '.', so they are encoded.
+const (
+	// MessageStream is the JetStream stream every message is stored in.
+	MessageStream = "HERALD_MSG"
+	// MessageSubjectPrefix starts the subjects the stream stores.
+	MessageSubjectPrefix = "herald.msg"
+	// LiveSubjectPrefix starts the core subjects the stream republishes to.
+	LiveSubjectPrefix = "herald.live"
+)
+
+// SubjectToken encodes a channel name as one subject token: base64url
+// without padding, which is injective and uses only [A-Za-z0-9_-].
+func SubjectToken(channel string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(channel))
+}
+
+// ParseSubjectToken decodes a SubjectToken.
+func ParseSubjectToken(tok string) (string, error) {
+	b, err := base64.RawURLEncoding.DecodeString(tok)
+	if err != nil {
+		return "", fmt.Errorf("channel subject token: %w", err)
+	}
+	return string(b), nil
+}
+
+// MessageSubject is where a channel's messages are published:
+// herald.msg.<shard>.<app>.<chan>.
+func MessageSubject(shard int, appID, channel string) string {
+	return MessageSubjectPrefix + "." + strconv.Itoa(shard) + "." + appID + "." + SubjectToken(channel)
+}
+
+// LiveSubject is where the stream republishes a channel's messages:
+// herald.live.<app>.<chan>.
+func LiveSubject(appID, channel string) string {
+	return LiveSubjectPrefix + "." + appID + "." + SubjectToken(channel)
+}
+
+// ParseLiveSubject returns the app id and channel of a live subject.
+func ParseLiveSubject(subject string) (appID, channel string, err error) {
+	rest, ok := strings.CutPrefix(subject, LiveSubjectPrefix+".")
+	if !ok {
+		return "", "", fmt.Errorf("not a live subject: %q", subject)
+	}
+	appID, tok, ok := strings.Cut(rest, ".")
+	if !ok || appID == "" || strings.Contains(tok, ".") {
+		return "", "", fmt.Errorf("malformed live subject: %q", subject)
+	}
+	channel, err = ParseSubjectToken(tok)
+	return appID, channel, err
+}

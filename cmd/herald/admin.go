@@ -1,0 +1,415 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"maps"
+	"net/http"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/heraldhq/herald/channels"
+	"github.com/heraldhq/herald/internal/adminclient"
+	"github.com/heraldhq/herald/internal/config"
+)
+
+// Defaults of `herald admin`.
+const (
+	defaultAdminURL  = "http://127.0.0.1:6001"
+	adminHTTPTimeout = 30 * time.Second
+)
+
+// No line below starts with two spaces and a dash: the README test reads
+// such lines as flags.
+const adminUsage = `Usage: herald admin [flags] <resource> <action> [arguments] [options]
+
+  accounts list | get ID | delete ID | create --name N
+  apps     list [--account ID] | get ID | delete ID
+  apps     create --account ID --name N [--id ID] [--set key=value ...]
+  apps     update ID [--name N] [--enabled true|false] [--set key=value ...]
+  keys     list APP | create APP | revoke APP KEY
+  tokens   list | create --name N | revoke ID
+  audit    list
+
+Lists take --limit N and --cursor C (the next page's cursor is printed on
+stderr). --set takes an app setting: integers, true|false, and for
+allowed_origins a comma-separated list. Flags may follow the action.
+
+Flags:
+`
+
+// adminGlobals are the flags of every `herald admin` command.
+type adminGlobals struct {
+	url   string
+	token string
+	json  bool
+}
+
+func bindAdminGlobals(fs *flag.FlagSet, g *adminGlobals) {
+	fs.StringVar(&g.url, "url", defaultAdminURL, "base URL of the Herald admin API")
+	fs.StringVar(&g.token, "admin-token", "", "admin API token: the bootstrap token or one made with 'herald admin tokens create'")
+	fs.BoolVar(&g.json, "json", false, "print JSON as the API answers it instead of a table")
+}
+
+// adminOpts are the options of the actions; each action declares the ones
+// it takes.
+type adminOpts struct {
+	name, account, id, cursor string
+	limit                     int
+	enabled                   optionalBool
+	set                       settingsFlag
+}
+
+// adminCall is one action being run.
+type adminCall struct {
+	client *adminclient.Client
+	args   []string
+	opts   adminOpts
+	json   bool
+	stdout io.Writer
+	stderr io.Writer
+}
+
+// adminCommand is one "<resource> <action>".
+type adminCommand struct {
+	args  []string // names of the positional arguments
+	flags func(fs *flag.FlagSet, o *adminOpts)
+	run   func(ctx context.Context, c *adminCall) error
+}
+
+func nameFlag(fs *flag.FlagSet, o *adminOpts) { fs.StringVar(&o.name, "name", "", "name") }
+
+func pageFlags(fs *flag.FlagSet, o *adminOpts) {
+	fs.IntVar(&o.limit, "limit", 0, "page size (default: the server's)")
+	fs.StringVar(&o.cursor, "cursor", "", "cursor of the page to list")
+}
+
+func appListFlags(fs *flag.FlagSet, o *adminOpts) {
+	pageFlags(fs, o)
+	fs.StringVar(&o.account, "account", "", "only the apps of this account id")
+}
+
+func appCreateFlags(fs *flag.FlagSet, o *adminOpts) {
+	nameFlag(fs, o)
+	fs.StringVar(&o.account, "account", "", "account id")
+	fs.StringVar(&o.id, "id", "", "app id (generated when empty)")
+	fs.Var(&o.set, "set", "setting key=value (repeatable)")
+}
+
+func appUpdateFlags(fs *flag.FlagSet, o *adminOpts) {
+	nameFlag(fs, o)
+	fs.Var(&o.enabled, "enabled", "true or false")
+	fs.Var(&o.set, "set", "setting key=value (repeatable)")
+}
+
+// adminCommands is the table of `herald admin` actions.
+func adminCommands() map[string]adminCommand {
+	return map[string]adminCommand{
+		"accounts list":   {flags: pageFlags, run: adminListAccounts},
+		"accounts get":    {args: []string{"ID"}, run: adminGetAccount},
+		"accounts create": {flags: nameFlag, run: adminCreateAccount},
+		"accounts delete": {args: []string{"ID"}, run: adminDeleteAccount},
+		"apps list":       {flags: appListFlags, run: adminListApps},
+		"apps get":        {args: []string{"ID"}, run: adminGetApp},
+		"apps create":     {flags: appCreateFlags, run: adminCreateApp},
+		"apps update":     {args: []string{"ID"}, flags: appUpdateFlags, run: adminUpdateApp},
+		"apps delete":     {args: []string{"ID"}, run: adminDeleteApp},
+		"keys list":       {args: []string{"APP"}, flags: pageFlags, run: adminListKeys},
+		"keys create":     {args: []string{"APP"}, run: adminCreateKey},
+		"keys revoke":     {args: []string{"APP", "KEY"}, run: adminRevokeKey},
+		"tokens list":     {flags: pageFlags, run: adminListTokens},
+		"tokens create":   {flags: nameFlag, run: adminCreateToken},
+		"tokens revoke":   {args: []string{"ID"}, run: adminRevokeToken},
+		"audit list":      {flags: pageFlags, run: adminListAudit},
+	}
+}
+
+// adminUsageError is a mistake in the command line (exit 2).
+type adminUsageError struct{ msg string }
+
+func (e *adminUsageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error {
+	return &adminUsageError{msg: fmt.Sprintf(format, args...)}
+}
+
+// runAdmin runs `herald admin …` and returns the exit code: 0, 1 when the
+// API or the network failed, 2 for a usage error.
+func runAdmin(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("herald admin", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, adminUsage); fs.PrintDefaults() }
+	var g adminGlobals
+	bindAdminGlobals(fs, &g)
+	if err := config.Parse(fs, args, getenv); err != nil {
+		return usageError(err)
+	}
+	call, cmd, err := parseAdminAction(fs.Args(), &g)
+	if errors.Is(err, flag.ErrHelp) {
+		fs.Usage()
+		return 0
+	}
+	if err == nil && g.token == "" {
+		err = usagef("no admin token: pass --admin-token or set %s", config.EnvName("admin-token"))
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "herald admin: %v\n\n", err)
+		fs.Usage()
+		return 2
+	}
+	call.client = adminclient.New(g.url, g.token, &http.Client{Timeout: adminHTTPTimeout})
+	call.json, call.stdout, call.stderr = g.json, stdout, stderr
+	if err := cmd.run(ctx, call); err != nil {
+		if ue := (*adminUsageError)(nil); errors.As(err, &ue) {
+			fmt.Fprintf(stderr, "herald admin: %v\n\n", err)
+			fs.Usage()
+			return 2
+		}
+		fmt.Fprintf(stderr, "herald admin: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// parseAdminAction finds the action in args and parses its arguments and
+// options; the global flags may be repeated after the action.
+func parseAdminAction(args []string, g *adminGlobals) (*adminCall, adminCommand, error) {
+	if len(args) == 0 {
+		return nil, adminCommand{}, usagef("missing command")
+	}
+	if args[0] == "help" {
+		return nil, adminCommand{}, flag.ErrHelp
+	}
+	if len(args) < 2 {
+		return nil, adminCommand{}, usagef("%q needs an action", args[0])
+	}
+	name := args[0] + " " + args[1]
+	cmd, ok := adminCommands()[name]
+	if !ok {
+		return nil, adminCommand{}, usagef("unknown command %q", name)
+	}
+	call := &adminCall{}
+	fs := flag.NewFlagSet("herald admin "+name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	// Declaring a flag sets it to its default: keep what the command line
+	// and the environment gave the global flags.
+	given := *g
+	bindAdminGlobals(fs, g)
+	*g = given
+	if cmd.flags != nil {
+		cmd.flags(fs, &call.opts)
+	}
+	pos, err := parseInterleaved(fs, args[2:])
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, adminCommand{}, err
+		}
+		return nil, adminCommand{}, usagef("%s: %v", name, err)
+	}
+	if len(pos) != len(cmd.args) {
+		return nil, adminCommand{}, usagef("%s takes %s", name, orNone(strings.Join(cmd.args, " ")))
+	}
+	call.args = pos
+	return call, cmd, nil
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "no arguments"
+	}
+	return s
+}
+
+// parseInterleaved parses flags anywhere among the positional arguments,
+// as in `apps get ID --json`; everything after "--" is positional.
+func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
+	var tail []string
+	if i := slices.Index(args, "--"); i >= 0 {
+		args, tail = args[:i], args[i+1:]
+	}
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return append(pos, tail...), nil
+		}
+		pos, args = append(pos, args[0]), args[1:]
+	}
+}
+
+// required returns a usage error unless value is set.
+func required(flagName, value string) error {
+	if value == "" {
+		return usagef("--%s is required", flagName)
+	}
+	return nil
+}
+
+// optionalBool is a flag that records whether it was given.
+type optionalBool struct {
+	set, value bool
+}
+
+func (b *optionalBool) String() string {
+	if b == nil || !b.set {
+		return ""
+	}
+	return strconv.FormatBool(b.value)
+}
+
+func (b *optionalBool) Set(s string) error {
+	v, err := strconv.ParseBool(s)
+	if err != nil {
+		return fmt.Errorf("want true or false, got %q", s)
+	}
+	b.set, b.value = true, v
+	return nil
+}
+
+func (b *optionalBool) ptr() *bool {
+	if !b.set {
+		return nil
+	}
+	v := b.value
+	return &v
+}
+
+// settingsFlag collects --set key=value into a channels.SettingsPatch,
+// converting each value by the type of the setting.
+type settingsFlag struct {
+	values map[string]any
+}
+
+func (s *settingsFlag) String() string { return "" }
+
+func (s *settingsFlag) Set(kv string) error {
+	key, raw, ok := strings.Cut(kv, "=")
+	if !ok {
+		return fmt.Errorf("want key=value, got %q", kv)
+	}
+	kind, known := settingKinds()[key]
+	if !known {
+		return fmt.Errorf("unknown setting %q (one of %s)", key, strings.Join(slices.Sorted(maps.Keys(settingKinds())), ", "))
+	}
+	var v any
+	switch kind {
+	case reflect.Bool:
+		b, err := strconv.ParseBool(raw)
+		if err != nil {
+			return fmt.Errorf("%s: want true or false, got %q", key, raw)
+		}
+		v = b
+	case reflect.Int:
+		n, err := strconv.Atoi(raw)
+		if err != nil {
+			return fmt.Errorf("%s: want an integer, got %q", key, raw)
+		}
+		v = n
+	default: // a list
+		list := []string{}
+		for _, item := range strings.Split(raw, ",") {
+			if item = strings.TrimSpace(item); item != "" {
+				list = append(list, item)
+			}
+		}
+		v = list
+	}
+	if s.values == nil {
+		s.values = map[string]any{}
+	}
+	s.values[key] = v
+	return nil
+}
+
+// patch returns the settings given, or nil when there are none.
+func (s *settingsFlag) patch() (*channels.SettingsPatch, error) {
+	if len(s.values) == 0 {
+		return nil, nil
+	}
+	b, err := json.Marshal(s.values)
+	if err != nil {
+		return nil, fmt.Errorf("encode settings: %w", err)
+	}
+	var p channels.SettingsPatch
+	if err := json.Unmarshal(b, &p); err != nil {
+		return nil, fmt.Errorf("encode settings: %w", err)
+	}
+	return &p, nil
+}
+
+// settingKinds maps each setting's JSON name to the kind of its value, read
+// from channels.Settings so that new settings need no change here.
+func settingKinds() map[string]reflect.Kind {
+	t := reflect.TypeFor[channels.Settings]()
+	kinds := map[string]reflect.Kind{}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		kinds[name] = f.Type.Kind()
+	}
+	return kinds
+}
+
+// printJSON writes v indented, as the --json output.
+func printJSON(w io.Writer, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode output: %w", err)
+	}
+	_, err = fmt.Fprintf(w, "%s\n", b)
+	return err
+}
+
+// printTable writes rows under a header, aligned.
+func printTable(w io.Writer, header []string, rows [][]string) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, strings.Join(header, "\t"))
+	for _, r := range rows {
+		fmt.Fprintln(tw, strings.Join(r, "\t"))
+	}
+	return tw.Flush()
+}
+
+// output prints v as JSON with --json and as the table otherwise; a list's
+// next cursor goes to stderr so that stdout stays a clean table.
+func (c *adminCall) output(v any, header []string, rows [][]string, next string) error {
+	if c.json {
+		return printJSON(c.stdout, v)
+	}
+	if err := printTable(c.stdout, header, rows); err != nil {
+		return err
+	}
+	if next != "" {
+		fmt.Fprintf(c.stderr, "more: --cursor %s\n", next)
+	}
+	return nil
+}
+
+// done reports a change that answers no body.
+func (c *adminCall) done(format string, args ...any) error {
+	if c.json {
+		return nil
+	}
+	_, err := fmt.Fprintf(c.stdout, format+"\n", args...)
+	return err
+}
+
+func fmtTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+func fmtTimePtr(t *time.Time) string {
+	if t == nil {
+		return "-"
+	}
+	return fmtTime(*t)
+}

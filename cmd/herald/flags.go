@@ -1,0 +1,49 @@
+package main
+
+import (
+	"flag"
+
+	"github.com/heraldhq/herald/internal/platform"
+)
+
+// Defaults of the logging flags.
+const (
+	defaultLogLevel  = "info"
+	defaultLogFormat = "text"
+)
+
+// bindServerFlags declares the flags of a server command on fs, writing
+// into cfg. The README's flag table lists every one of them (a test checks).
+func bindServerFlags(fs *flag.FlagSet, cfg *platform.Config, mode platform.Mode) *logOptions {
+	lo := &logOptions{}
+	fs.StringVar(&cfg.Addr, "addr", platform.DefaultAddr, "HTTP listen address (port 0 picks a free port)")
+	fs.StringVar(&cfg.DatabaseURL, "database-url", "", "PostgreSQL URL"+devOnly(mode, "; empty runs a managed cluster in the data folder"))
+	fs.StringVar(&cfg.NATSURL, "nats-url", "", "NATS URL"+devOnly(mode, "; empty runs an embedded server"))
+	fs.IntVar(&cfg.NATSReplicas, "nats-replicas", platform.DefaultNATSReplicas, "replicas of Herald's streams and buckets (3 in a NATS cluster)")
+	fs.StringVar(&cfg.MasterKey, "master-key", "", "base64 32-byte key that encrypts secrets at rest"+devOnly(mode, "; dev generates one in the data folder"))
+	fs.StringVar(&cfg.AdminToken, "admin-token", "", "bootstrap admin API token"+devOnly(mode, "; dev generates one in the data folder"))
+	fs.DurationVar(&cfg.ConfigSyncInterval, "config-sync-interval", platform.DefaultConfigSyncInterval, "period of the full app config reconcile from Postgres to NATS")
+	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", platform.DefaultShutdownTimeout, "bound on each graceful shutdown step")
+	fs.StringVar(&lo.level, "log-level", defaultLogLevel, "log level: debug, info, warn, error")
+	fs.StringVar(&lo.format, "log-format", defaultLogFormat, "log format: text or json")
+	if mode == platform.ModeDev {
+		bindDevFlags(fs, cfg)
+	}
+	return lo
+}
+
+func bindDevFlags(fs *flag.FlagSet, cfg *platform.Config) {
+	fs.StringVar(&cfg.DataDir, "data-dir", platform.DefaultDataDir, "dev mode's data folder")
+	fs.IntVar(&cfg.NATSPort, "nats-port", 0, "open a NATS TCP listener on this port for the nats CLI (0: none, -1: random)")
+	fs.StringVar(&cfg.PGBinDir, "pg-bin-dir", "", "folder of initdb and pg_ctl (default: search PATH and /usr/lib/postgresql/*/bin)")
+	fs.StringVar(&cfg.DevAppID, "dev-app-id", platform.DefaultDevAppID, "id of the seeded demo app")
+	fs.StringVar(&cfg.DevAppKey, "dev-app-key", platform.DefaultDevAppKey, "key of the seeded demo app")
+	fs.StringVar(&cfg.DevAppSecret, "dev-app-secret", platform.DefaultDevAppSecret, "secret of the seeded demo app")
+}
+
+func devOnly(mode platform.Mode, s string) string {
+	if mode == platform.ModeDev {
+		return s
+	}
+	return ""
+}

@@ -1,0 +1,87 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/heraldhq/herald/controlplane"
+)
+
+// adminPrefix is the root of the admin API.
+const adminPrefix = "/admin/v1"
+
+// adminDocInfo heads the admin API's OpenAPI document.
+var adminDocInfo = docInfo{
+	title:       "Herald admin API",
+	version:     "v1",
+	description: "Accounts, apps, app keys, admin tokens and the audit log. Every route but this document needs Authorization: Bearer <admin token>.",
+}
+
+// adminRoutes is the admin API's route table.
+func (a *API) adminRoutes() []route {
+	const (
+		tAccounts = "accounts"
+		tApps     = "apps"
+		tKeys     = "keys"
+		tTokens   = "tokens"
+		tAudit    = "audit"
+		tMeta     = "meta"
+	)
+	return []route{
+		{method: http.MethodGet, path: adminPrefix + "/openapi.json", id: "getOpenAPI", tag: tMeta,
+			summary: "This OpenAPI 3.0 document.", public: true, status: http.StatusOK,
+			freeForm: true, handler: a.serveOpenAPI},
+
+		{method: http.MethodPost, path: adminPrefix + "/accounts", id: "createAccount", tag: tAccounts,
+			summary: "Create an account.", status: http.StatusCreated,
+			request: typeOf[createAccountRequest](), response: typeOf[controlplane.Account](),
+			handler: a.createAccount},
+		{method: http.MethodGet, path: adminPrefix + "/accounts", id: "listAccounts", tag: tAccounts,
+			summary: "List accounts.", status: http.StatusOK, query: pageParams(),
+			response: typeOf[controlplane.Account](), list: true, handler: a.listAccounts},
+		{method: http.MethodGet, path: adminPrefix + "/accounts/:id", id: "getAccount", tag: tAccounts,
+			summary: "Get one account.", status: http.StatusOK,
+			response: typeOf[controlplane.Account](), handler: a.getAccount},
+		{method: http.MethodDelete, path: adminPrefix + "/accounts/:id", id: "deleteAccount", tag: tAccounts,
+			summary: "Delete an account; 409 while it has apps.", status: http.StatusNoContent,
+			handler: a.deleteAccount},
+
+		{method: http.MethodPost, path: adminPrefix + "/apps", id: "createApp", tag: tApps,
+			summary: "Create an app; settings is a partial object over the defaults.", status: http.StatusCreated,
+			request: typeOf[createAppRequest](), response: typeOf[controlplane.App](), handler: a.createApp},
+		{method: http.MethodGet, path: adminPrefix + "/apps", id: "listApps", tag: tApps,
+			summary: "List apps, optionally of one account.", status: http.StatusOK,
+			query:    append([]queryParam{{name: "account_id", description: "Only the apps of this account."}}, pageParams()...),
+			response: typeOf[controlplane.App](), list: true, handler: a.listApps},
+		{method: http.MethodGet, path: adminPrefix + "/apps/:id", id: "getApp", tag: tApps,
+			summary: "Get one app.", status: http.StatusOK,
+			response: typeOf[controlplane.App](), handler: a.getApp},
+		{method: http.MethodPatch, path: adminPrefix + "/apps/:id", id: "updateApp", tag: tApps,
+			summary: "Change an app's name, enabled flag or any subset of its settings.", status: http.StatusOK,
+			request: typeOf[updateAppRequest](), response: typeOf[controlplane.App](), handler: a.updateApp},
+		{method: http.MethodDelete, path: adminPrefix + "/apps/:id", id: "deleteApp", tag: tApps,
+			summary: "Delete an app and its keys.", status: http.StatusNoContent, handler: a.deleteApp},
+
+		{method: http.MethodPost, path: adminPrefix + "/apps/:id/keys", id: "createKey", tag: tKeys,
+			summary: "Create a key; the answer is the only time its secret is shown. Key and secret are generated unless given (to import existing credentials).",
+			status:  http.StatusCreated, request: typeOf[createKeyRequest](), requestOptional: true,
+			response: typeOf[controlplane.NewKey](), handler: a.createKey},
+		{method: http.MethodGet, path: adminPrefix + "/apps/:id/keys", id: "listKeys", tag: tKeys,
+			summary: "List an app's keys, revoked ones included, never with secrets.", status: http.StatusOK,
+			query: pageParams(), response: typeOf[controlplane.Key](), list: true, handler: a.listKeys},
+		{method: http.MethodDelete, path: adminPrefix + "/apps/:id/keys/:key", id: "revokeKey", tag: tKeys,
+			summary: "Revoke a key.", status: http.StatusNoContent, handler: a.revokeKey},
+
+		{method: http.MethodPost, path: adminPrefix + "/tokens", id: "createToken", tag: tTokens,
+			summary: "Create an admin token; the answer is the only time it is shown.", status: http.StatusCreated,
+			request: typeOf[createTokenRequest](), response: typeOf[createdToken](), handler: a.createToken},
+		{method: http.MethodGet, path: adminPrefix + "/tokens", id: "listTokens", tag: tTokens,
+			summary: "List admin tokens, revoked ones included.", status: http.StatusOK, query: pageParams(),
+			response: typeOf[controlplane.AdminToken](), list: true, handler: a.listTokens},
+		{method: http.MethodDelete, path: adminPrefix + "/tokens/:id", id: "revokeToken", tag: tTokens,
+			summary: "Revoke an admin token.", status: http.StatusNoContent, handler: a.revokeToken},
+
+		{method: http.MethodGet, path: adminPrefix + "/audit", id: "listAudit", tag: tAudit,
+			summary: "List the audit log, newest first.", status: http.StatusOK, query: pageParams(),
+			response: typeOf[controlplane.AuditEntry](), list: true, handler: a.listAudit},
+	}
+}

@@ -1,0 +1,150 @@
+// Package api serves Herald's control-plane HTTP APIs with echo. It is the
+// only package that imports echo. The admin API lives under /admin/v1 and
+// is described by an OpenAPI document built from the same route table that
+// registers the handlers, so the two cannot drift.
+package api
+
+import (
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/heraldhq/herald/controlplane"
+)
+
+// Defaults for zero Config fields.
+const (
+	// DefaultMaxBodyBytes caps a request body (DESIGN.md §10).
+	DefaultMaxBodyBytes = 256 << 10
+	// DefaultSyncTimeout bounds one ConfigPublisher.SyncApp call made
+	// after a change.
+	DefaultSyncTimeout = 10 * time.Second
+	// DefaultAuthFailureLimit is how many failed admin authentications
+	// one client address may make per AuthFailureWindow before it is
+	// answered 429.
+	DefaultAuthFailureLimit = 20
+	// DefaultAuthFailureWindow is the window of AuthFailureLimit.
+	DefaultAuthFailureWindow = time.Minute
+)
+
+// Config configures an API. Zero fields take the defaults above.
+type Config struct {
+	// Store is the control plane's state; required.
+	Store controlplane.Store
+	// Publisher copies an app's config to the gateways after every change
+	// to the app or its keys. Nil publishes nothing (tests). A failed sync
+	// is logged and the request still succeeds: Postgres holds the
+	// change, and the syncer's periodic reconcile publishes it.
+	Publisher controlplane.ConfigPublisher
+	// AdminToken is the bootstrap admin token from the configuration. It
+	// may be empty, and then only stored admin tokens are accepted.
+	AdminToken string
+	// Logger receives one debug line per request and the errors that
+	// are not shown to callers; nil discards. Bodies, Authorization
+	// headers and secrets are never logged.
+	Logger *slog.Logger
+	// MaxBodyBytes caps request bodies; larger ones are answered 413.
+	MaxBodyBytes int64
+	// SyncTimeout bounds each Publisher.SyncApp call.
+	SyncTimeout time.Duration
+	// AuthFailureLimit is how many wrong admin tokens one client address
+	// may present per AuthFailureWindow; beyond it the API answers 429
+	// without checking the token. Negative disables the limit.
+	AuthFailureLimit int
+	// AuthFailureWindow is the period of AuthFailureLimit.
+	AuthFailureWindow time.Duration
+	// Now is the clock of the failure limiter; nil means time.Now.
+	Now func() time.Time
+}
+
+// API serves the control-plane HTTP APIs. It holds no goroutines; it is
+// safe for concurrent use.
+type API struct {
+	store       controlplane.Store
+	publisher   controlplane.ConfigPublisher
+	logger      *slog.Logger
+	maxBody     int64
+	syncTimeout time.Duration
+
+	// bootstrap is the SHA-256 of the bootstrap token, so that comparing
+	// it in constant time does not leak the token's length.
+	bootstrap    [sha256.Size]byte
+	hasBootstrap bool
+	limiter      *failureLimiter
+
+	echo    *echo.Echo
+	openapi []byte
+}
+
+// New builds an API and its routes.
+func New(cfg Config) (*API, error) {
+	if cfg.Store == nil {
+		return nil, errors.New("api: Config.Store is required")
+	}
+	if cfg.MaxBodyBytes < 0 || cfg.SyncTimeout < 0 || cfg.AuthFailureWindow < 0 {
+		return nil, errors.New("api: negative MaxBodyBytes, SyncTimeout or AuthFailureWindow")
+	}
+	a := &API{
+		store:       cfg.Store,
+		publisher:   cfg.Publisher,
+		logger:      cfg.Logger,
+		maxBody:     orDefault(cfg.MaxBodyBytes, DefaultMaxBodyBytes),
+		syncTimeout: orDefault(cfg.SyncTimeout, DefaultSyncTimeout),
+	}
+	if a.logger == nil {
+		a.logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.AdminToken != "" {
+		a.bootstrap = sha256.Sum256([]byte(cfg.AdminToken))
+		a.hasBootstrap = true
+	}
+	if cfg.AuthFailureLimit >= 0 {
+		now := cfg.Now
+		if now == nil {
+			now = time.Now
+		}
+		a.limiter = newFailureLimiter(
+			orDefault(cfg.AuthFailureLimit, DefaultAuthFailureLimit),
+			orDefault(cfg.AuthFailureWindow, DefaultAuthFailureWindow),
+			now)
+	}
+
+	e := echo.New()
+	e.HideBanner = true
+	e.HidePort = true
+	e.Logger.SetOutput(io.Discard)
+	e.HTTPErrorHandler = a.handleError
+	e.Use(a.requestID, a.logRequests, a.recoverPanics, a.limitBody)
+
+	routes := a.adminRoutes()
+	for _, r := range routes {
+		var mw []echo.MiddlewareFunc
+		if !r.public {
+			mw = append(mw, a.requireAdmin)
+		}
+		e.Add(r.method, r.path, r.handler, mw...)
+	}
+	doc, err := buildOpenAPI(adminDocInfo, routes)
+	if err != nil {
+		return nil, fmt.Errorf("api: build openapi document: %w", err)
+	}
+	a.openapi = doc
+	a.echo = e
+	return a, nil
+}
+
+// Handler returns the http.Handler serving every route of the API.
+func (a *API) Handler() http.Handler { return a.echo }
+
+func orDefault[T int | int64 | time.Duration](v, def T) T {
+	if v == 0 {
+		return def
+	}
+	return v
+}

@@ -1,0 +1,94 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"reflect"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/heraldhq/herald/channels"
+)
+
+// decodeJSON reads the request body into dst, which must be a pointer to a
+// struct. Unknown fields, wrong types, trailing data and, unless optional,
+// an empty body are bad requests naming the field at fault; a body over
+// MaxBodyBytes is 413.
+func (a *API) decodeJSON(c echo.Context, dst any, optional bool) error {
+	dec := json.NewDecoder(c.Request().Body)
+	dec.DisallowUnknownFields()
+	err := dec.Decode(dst)
+	if errors.Is(err, io.EOF) {
+		if optional {
+			return nil
+		}
+		return channels.BadRequest("", "request body is required: a JSON object")
+	}
+	if err != nil {
+		return a.decodeError(err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		if err != nil {
+			return a.decodeError(err)
+		}
+		return channels.BadRequest("", "malformed JSON: data after the object")
+	}
+	return nil
+}
+
+// decodeError names what is wrong with a body that did not decode.
+func (a *API) decodeError(err error) error {
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return errTooLarge(a.maxBody)
+	}
+	var typeErr *json.UnmarshalTypeError
+	if errors.As(err, &typeErr) {
+		if typeErr.Field == "" {
+			return channels.BadRequest("", "request body must be a JSON object")
+		}
+		return channels.BadRequest(typeErr.Field,
+			fmt.Sprintf("%s must be %s", typeErr.Field, describeKind(typeErr.Type)))
+	}
+	// encoding/json reports unknown fields only in the message.
+	const unknownPrefix = `json: unknown field "`
+	if msg := err.Error(); strings.HasPrefix(msg, unknownPrefix) {
+		name := strings.TrimSuffix(strings.TrimPrefix(msg, unknownPrefix), `"`)
+		return channels.BadRequest(name, fmt.Sprintf("unknown field %q", name))
+	}
+	var syntaxErr *json.SyntaxError
+	if errors.As(err, &syntaxErr) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return channels.BadRequest("", "malformed JSON: "+err.Error())
+	}
+	// Reading the body failed: the client went away or sent a broken
+	// chunked encoding; either way it is the request that is bad.
+	return channels.BadRequest("", "cannot read request body")
+}
+
+func describeKind(t reflect.Type) string {
+	if t == nil {
+		return "of another type"
+	}
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.Bool:
+		return "a boolean"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "an integer"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.String:
+		return "a string"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	default:
+		return "an object"
+	}
+}

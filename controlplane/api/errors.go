@@ -1,0 +1,138 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/heraldhq/herald/channels"
+)
+
+// codeMethodNotAllowed answers a known path with an unsupported method. It
+// is HTTP-only, so it is not part of the channels vocabulary.
+const codeMethodNotAllowed channels.Code = "method_not_allowed"
+
+// Messages of the errors whose cause is not shown.
+const (
+	msgInternal    = "internal error"
+	msgUnavailable = "service temporarily unavailable; try again"
+)
+
+// errorBody is the one error shape of every answer:
+// {"error":{"code":"…","message":"…","field":"…"}}.
+type errorBody struct {
+	Error errorDetail `json:"error"`
+}
+
+// errorDetail is the inside of errorBody.
+type errorDetail struct {
+	Code    channels.Code `json:"code"`
+	Message string        `json:"message"`
+	// Field names the offending input, when one is at fault.
+	Field string `json:"field,omitempty"`
+}
+
+// handleError is echo's HTTPErrorHandler: it writes every error in the one
+// shape, with the status from channels.DispositionOf. Errors that are not
+// *channels.Error are logged with the request id and shown only as
+// "internal error".
+func (a *API) handleError(err error, c echo.Context) {
+	if c.Response().Committed {
+		a.logger.Debug("error after the answer was sent", "request_id", requestIDOf(c), "err", err)
+		return
+	}
+	status, body := a.describe(err, c)
+	if status == http.StatusUnauthorized {
+		c.Response().Header().Set(echo.HeaderWWWAuthenticate, "Bearer")
+	}
+	var werr error
+	if c.Request().Method == http.MethodHead {
+		werr = c.NoContent(status)
+	} else {
+		werr = c.JSON(status, body)
+	}
+	if werr != nil {
+		a.logger.Debug("write error answer", "request_id", requestIDOf(c), "err", werr)
+	}
+}
+
+// describe maps err to a status and a body, logging what is not shown.
+func (a *API) describe(err error, c echo.Context) (int, errorBody) {
+	var he *echo.HTTPError
+	if errors.As(err, &he) {
+		return describeHTTPError(he)
+	}
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		// A slow database or a client that went away: nothing the caller
+		// did wrong, and retrying may work. Only the first is news.
+		level := slog.LevelWarn
+		if errors.Is(err, context.Canceled) {
+			level = slog.LevelDebug
+		}
+		a.logger.LogAttrs(c.Request().Context(), level, "request did not complete",
+			slog.String("request_id", requestIDOf(c)), slog.String("err", err.Error()))
+		return http.StatusServiceUnavailable, errorBody{errorDetail{Code: channels.CodeUnavailable, Message: msgUnavailable}}
+	}
+	if opErr := (*net.OpError)(nil); errors.As(err, &opErr) {
+		// A dependency (Postgres) is out of reach: an outage, which the
+		// caller may retry, not a bug.
+		a.logger.LogAttrs(c.Request().Context(), slog.LevelError, "dependency unreachable",
+			slog.String("request_id", requestIDOf(c)),
+			slog.String("route", c.Path()),
+			slog.String("err", err.Error()))
+		return http.StatusServiceUnavailable, errorBody{errorDetail{Code: channels.CodeUnavailable, Message: msgUnavailable}}
+	}
+	code, disp := channels.DispositionOf(err)
+	if code == channels.CodeInternal {
+		a.logger.LogAttrs(c.Request().Context(), slog.LevelError, "internal error",
+			slog.String("request_id", requestIDOf(c)),
+			slog.String("method", c.Request().Method),
+			slog.String("route", c.Path()),
+			slog.String("err", err.Error()))
+		return disp.HTTPStatus, errorBody{errorDetail{Code: code, Message: msgInternal}}
+	}
+	var ce *channels.Error
+	errors.As(err, &ce) // DispositionOf found one
+	msg := ce.Message
+	if msg == "" {
+		msg = strings.ReplaceAll(string(ce.Code), "_", " ")
+	}
+	return disp.HTTPStatus, errorBody{errorDetail{Code: code, Message: msg, Field: ce.Field}}
+}
+
+// describeHTTPError maps echo's own errors (unknown route, wrong method)
+// onto the vocabulary.
+func describeHTTPError(he *echo.HTTPError) (int, errorBody) {
+	status := he.Code
+	var code channels.Code
+	switch status {
+	case http.StatusBadRequest:
+		code = channels.CodeBadRequest
+	case http.StatusUnauthorized:
+		code = channels.CodeUnauthorized
+	case http.StatusForbidden:
+		code = channels.CodeForbidden
+	case http.StatusNotFound:
+		code = channels.CodeNotFound
+	case http.StatusMethodNotAllowed:
+		code = codeMethodNotAllowed
+	case http.StatusRequestEntityTooLarge:
+		code = channels.CodeTooLarge
+	case http.StatusTooManyRequests:
+		code = channels.CodeRateLimited
+	case http.StatusServiceUnavailable:
+		code = channels.CodeUnavailable
+	default:
+		status, code = http.StatusInternalServerError, channels.CodeInternal
+	}
+	msg := strings.ToLower(http.StatusText(status))
+	if status == http.StatusNotFound {
+		msg = "no such route"
+	}
+	return status, errorBody{errorDetail{Code: code, Message: msg}}
+}

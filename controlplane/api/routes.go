@@ -1,0 +1,52 @@
+package api
+
+import (
+	"reflect"
+
+	"github.com/labstack/echo/v4"
+)
+
+// route is one entry of a route table: what echo registers and what the
+// OpenAPI document describes come from the same value.
+type route struct {
+	method string
+	// path uses echo's syntax (":id"); the document shows "{id}".
+	path    string
+	id      string // OpenAPI operationId
+	summary string
+	tag     string
+	// public routes need no admin token.
+	public bool
+	// status is the success status.
+	status int
+	// request is the JSON body type, nil when the route takes none.
+	request reflect.Type
+	// requestOptional says that the body may be omitted.
+	requestOptional bool
+	// response is the success body type; nil means no body (204) or,
+	// with freeForm, a document described as any object.
+	response reflect.Type
+	// list wraps response in the page envelope {"items", "next_cursor"}.
+	list     bool
+	freeForm bool
+	query    []queryParam
+	handler  echo.HandlerFunc
+}
+
+// queryParam describes one query string parameter of a route.
+type queryParam struct {
+	name        string
+	description string
+	integer     bool
+}
+
+// pageParams returns the query parameters of every list route.
+func pageParams() []queryParam {
+	return []queryParam{
+		{name: "limit", description: "Page size, 1 to 500 (default 50).", integer: true},
+		{name: "cursor", description: "The next_cursor of the previous page."},
+	}
+}
+
+// typeOf returns the reflect.Type of T, for route tables.
+func typeOf[T any]() reflect.Type { return reflect.TypeFor[T]() }

@@ -1,0 +1,203 @@
+package postgres
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/heraldhq/herald/channels"
+)
+
+// seedLockKey serializes SeedApp calls across processes, so that two dev
+// processes starting at once do not both create the demo account.
+const seedLockKey int64 = 0x68657261_6c64_0002 // "herald" + 2
+
+// SeedApp describes an app that must exist, such as dev mode's demo app.
+type SeedApp struct {
+	// AccountName finds the owning account by name (the oldest id wins if
+	// several share it), or names the account created for the app.
+	AccountName string
+	AppID       string
+	// AppName is used only when the app is created.
+	AppName string
+	// Key and Secret are the key the app must have, live, with that
+	// secret.
+	Key    string
+	Secret string
+	// Settings applies over the app's current settings (over the defaults
+	// for a new app).
+	Settings channels.SettingsPatch
+}
+
+// SeedApp makes sure that the account, the app and its key exist as in. It
+// is idempotent: a second call with the same input changes nothing, not
+// even updated_at. An existing app keeps its account, name and enabled
+// flag; a revoked key is revived; a key whose secret differs is re-sealed.
+// A key that belongs to another app is a Conflict.
+func (s *Store) SeedApp(ctx context.Context, in SeedApp) error {
+	if err := validateSeed(in); err != nil {
+		return err
+	}
+	var changed []string
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "select pg_advisory_xact_lock($1)", seedLockKey); err != nil {
+			return fmt.Errorf("take seed lock: %w", err)
+		}
+		accountID, created, err := seedAccount(ctx, tx, in.AccountName)
+		if err != nil {
+			return err
+		}
+		if created {
+			changed = append(changed, "account")
+		}
+		appChanged, err := seedApp(ctx, tx, accountID, in)
+		if err != nil {
+			return err
+		}
+		if appChanged {
+			changed = append(changed, "app")
+		}
+		keyChanged, err := s.seedKey(ctx, tx, in)
+		if err != nil {
+			return err
+		}
+		if keyChanged {
+			changed = append(changed, "key")
+		}
+		if !appChanged && !keyChanged {
+			return nil
+		}
+		// The effective config changed: mark it as for any other change.
+		_, err = tx.Exec(ctx, "update apps set updated_at = now() where id = $1", in.AppID)
+		return err
+	})
+	if err != nil {
+		var de *channels.Error
+		if errors.As(err, &de) {
+			return err
+		}
+		return fmt.Errorf("seed app %s: %w", in.AppID, err)
+	}
+	if len(changed) > 0 {
+		s.logger.Info("seeded app", "app_id", in.AppID, "key", in.Key, "changed", changed)
+	}
+	return nil
+}
+
+func validateSeed(in SeedApp) error {
+	if err := channels.ValidateName("account_name", in.AccountName); err != nil {
+		return err
+	}
+	if err := channels.ValidateAppID(in.AppID); err != nil {
+		return err
+	}
+	if err := channels.ValidateName("name", in.AppName); err != nil {
+		return err
+	}
+	if err := validateKey(in.Key); err != nil {
+		return err
+	}
+	return validateSecret(in.Secret)
+}
+
+// seedAccount finds the account named name or creates it.
+func seedAccount(ctx context.Context, tx pgx.Tx, name string) (id string, created bool, err error) {
+	err = tx.QueryRow(ctx, "select id from accounts where name = $1 order by id limit 1", name).Scan(&id)
+	if err == nil {
+		return id, false, nil
+	}
+	if !errors.Is(err, pgx.ErrNoRows) {
+		return "", false, fmt.Errorf("find account %q: %w", name, err)
+	}
+	id = newAccountID()
+	if _, err := tx.Exec(ctx, "insert into accounts (id, name) values ($1, $2)", id, name); err != nil {
+		return "", false, fmt.Errorf("create account %q: %w", name, err)
+	}
+	return id, true, nil
+}
+
+// seedApp creates the app or applies the settings patch to it, reporting
+// whether anything changed.
+func seedApp(ctx context.Context, tx pgx.Tx, accountID string, in SeedApp) (bool, error) {
+	cur, err := getApp(ctx, tx, in.AppID, "for update")
+	exists := err == nil
+	if err != nil && !errors.Is(err, channels.ErrNotFound) {
+		return false, err
+	}
+	base := channels.DefaultSettings()
+	if exists {
+		base = cur.Settings
+	}
+	settings := in.Settings.Apply(base)
+	if err := settings.Validate(); err != nil {
+		return false, err
+	}
+	if exists && reflect.DeepEqual(settings, cur.Settings) {
+		return false, nil
+	}
+	raw, err := json.Marshal(settings)
+	if err != nil {
+		return false, fmt.Errorf("encode settings: %w", err)
+	}
+	if exists {
+		_, err = tx.Exec(ctx, "update apps set settings = $2 where id = $1", in.AppID, string(raw))
+	} else {
+		_, err = tx.Exec(ctx,
+			"insert into apps (id, account_id, name, settings) values ($1, $2, $3, $4)",
+			in.AppID, accountID, in.AppName, string(raw))
+	}
+	if err != nil {
+		return false, fmt.Errorf("write app: %w", err)
+	}
+	return true, nil
+}
+
+// seedKey makes the key live with the given secret, reporting whether
+// anything changed. The stored secret is opened and compared, not
+// re-sealed blindly, because sealing draws a new nonce every time.
+func (s *Store) seedKey(ctx context.Context, tx pgx.Tx, in SeedApp) (bool, error) {
+	aad := channels.SecretAAD(in.AppID, in.Key)
+	var (
+		appID     string
+		sealed    []byte
+		revokedAt *time.Time
+	)
+	err := tx.QueryRow(ctx,
+		"select app_id, sealed_secret, revoked_at from app_keys where key = $1 for update", in.Key).
+		Scan(&appID, &sealed, &revokedAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		_, err = tx.Exec(ctx, "insert into app_keys (key, app_id, sealed_secret) values ($1, $2, $3)",
+			in.Key, in.AppID, s.box.Seal([]byte(in.Secret), aad))
+		if err != nil {
+			return false, fmt.Errorf("create key: %w", err)
+		}
+		return true, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("read key: %w", err)
+	}
+	if appID != in.AppID {
+		return false, channels.Conflict(fmt.Sprintf("key %s belongs to another app", in.Key))
+	}
+	// A value that does not open (another master key) is replaced too.
+	plain, openErr := s.box.Open(sealed, aad)
+	sameSecret := openErr == nil && subtle.ConstantTimeCompare(plain, []byte(in.Secret)) == 1
+	if sameSecret && revokedAt == nil {
+		return false, nil
+	}
+	if !sameSecret {
+		sealed = s.box.Seal([]byte(in.Secret), aad)
+	}
+	_, err = tx.Exec(ctx, "update app_keys set sealed_secret = $2, revoked_at = null where key = $1",
+		in.Key, sealed)
+	if err != nil {
+		return false, fmt.Errorf("update key: %w", err)
+	}
+	return true, nil
+}

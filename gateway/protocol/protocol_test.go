@@ -1,0 +1,173 @@
+package protocol_test
+
+import (
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/heraldhq/herald/gateway/protocol"
+)
+
+func TestAppendStringMatchesJSON(t *testing.T) {
+	for _, s := range []string{"", "plain", `{"a":"b\"c"}`, "tab\tnl\ncr\r", "\x00\x1f\x7f", "ünï😀", "\u2028\u2029", "bad\xffutf8", `back\slash`} {
+		got := protocol.AppendString(nil, s)
+		var back string
+		if err := json.Unmarshal(got, &back); err != nil {
+			t.Fatalf("AppendString(%q) = %s is not JSON: %v", s, got, err)
+		}
+		want := strings.ToValidUTF8(s, "\ufffd")
+		if back != want {
+			t.Fatalf("round trip %q -> %s -> %q", s, got, back)
+		}
+	}
+}
+
+func TestAppendMessage(t *testing.T) {
+	got := string(protocol.AppendMessage(nil, &protocol.Message{
+		Event: "my-event", Channel: "presence-x", Data: `{"hello":"world"}`, UserID: "u1", Serial: 42,
+	}))
+	want := `{"event":"my-event","channel":"presence-x","data":"{\"hello\":\"world\"}","user_id":"u1","serial":42}`
+	if got != want {
+		t.Fatalf("got  %s\nwant %s", got, want)
+	}
+	if got := string(protocol.AppendMessage(nil, &protocol.Message{Event: "e", NoData: true})); got != `{"event":"e"}` {
+		t.Fatalf("NoData: %s", got)
+	}
+}
+
+func TestBuiltEvents(t *testing.T) {
+	var env struct {
+		Event, Channel, Data string
+	}
+	check := func(b []byte, event string, data any) {
+		t.Helper()
+		if err := json.Unmarshal(b, &env); err != nil || env.Event != event {
+			t.Fatalf("%s: %v", b, err)
+		}
+		if err := json.Unmarshal([]byte(env.Data), data); err != nil {
+			t.Fatalf("data of %s is not a JSON-encoded object: %v", b, err)
+		}
+	}
+	var ce struct {
+		SocketID        string `json:"socket_id"`
+		ActivityTimeout int    `json:"activity_timeout"`
+	}
+	check(protocol.ConnectionEstablished("1.2", 120), protocol.EventConnectionEstablished, &ce)
+	if ce.SocketID != "1.2" || ce.ActivityTimeout != 120 {
+		t.Fatalf("%+v", ce)
+	}
+	var pe struct {
+		Code    int
+		Message string
+	}
+	check(protocol.Error(4001, `app "x" not found`), protocol.EventError, &pe)
+	if pe.Code != 4001 || pe.Message != `app "x" not found` {
+		t.Fatalf("%+v", pe)
+	}
+	var se struct {
+		Type, Error string
+		Status      int
+	}
+	check(protocol.SubscriptionError("private-x", protocol.SubErrAuth, "bad signature", 401), protocol.EventSubscriptionError, &se)
+	if se.Type != "AuthError" || se.Status != 401 || env.Channel != "private-x" {
+		t.Fatalf("%+v %+v", se, env)
+	}
+}
+
+func TestDecode(t *testing.T) {
+	f, err := protocol.Decode([]byte(`{"event":"pusher:subscribe","data":{"channel":"presence-x","auth":"k:s","channel_data":"{\"user_id\":1}","resume_from":7}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sub protocol.Subscribe
+	if err := f.DecodeData(&sub); err != nil {
+		t.Fatal(err)
+	}
+	if sub.Channel != "presence-x" || sub.Auth != "k:s" || sub.ChannelData != `{"user_id":1}` || sub.ResumeFrom == nil || *sub.ResumeFrom != 7 {
+		t.Fatalf("%+v", sub)
+	}
+	pd, err := protocol.ParsePresenceData(string(sub.ChannelData))
+	if err != nil || pd.UserID != "1" {
+		t.Fatalf("presence data %+v %v", pd, err)
+	}
+	// data as a JSON-encoded string works too.
+	f, err = protocol.Decode([]byte(`{"event":"pusher:subscribe","data":"{\"channel\":\"news\"}"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub = protocol.Subscribe{}
+	if err := f.DecodeData(&sub); err != nil || sub.Channel != "news" {
+		t.Fatalf("%+v %v", sub, err)
+	}
+	// Client event data is forwarded as its JSON text or string content.
+	f, _ = protocol.Decode([]byte(`{"event":"client-typing","channel":"private-x","data":{"a": 1}}`))
+	if s, err := f.DataString(); err != nil || s != `{"a": 1}` {
+		t.Fatalf("DataString = %q %v", s, err)
+	}
+	f, _ = protocol.Decode([]byte(`{"event":"client-typing","channel":"private-x","data":"text"}`))
+	if s, err := f.DataString(); err != nil || s != "text" {
+		t.Fatalf("DataString = %q %v", s, err)
+	}
+}
+
+func TestDecodeRejects(t *testing.T) {
+	for in, want := range map[string]error{
+		``: protocol.ErrInvalidJSON, `[]`: protocol.ErrInvalidJSON, `{`: protocol.ErrInvalidJSON,
+		`{"event":5}`: protocol.ErrInvalidJSON, `{}`: protocol.ErrMissingEvent, `{"event":""}`: protocol.ErrMissingEvent,
+	} {
+		if _, err := protocol.Decode([]byte(in)); !errors.Is(err, want) {
+			t.Errorf("Decode(%q) = %v, want %v", in, err, want)
+		}
+	}
+	f, _ := protocol.Decode([]byte(`{"event":"pusher:subscribe","data":[1]}`))
+	var sub protocol.Subscribe
+	if err := f.DecodeData(&sub); !errors.Is(err, protocol.ErrInvalidData) {
+		t.Errorf("DecodeData of an array = %v", err)
+	}
+	if _, err := protocol.ParsePresenceData(`{"user_info":{}}`); err == nil {
+		t.Error("presence data without user_id accepted")
+	}
+}
+
+func BenchmarkAppendMessage(b *testing.B) {
+	b.ReportAllocs()
+	buf := make([]byte, 0, 1024)
+	m := &protocol.Message{Event: "price", Channel: "ticker", Data: `{"symbol":"HRLD","price":"42.00"}`, Serial: 123456}
+	for b.Loop() {
+		buf = protocol.AppendMessage(buf[:0], m)
+	}
+}
+
+func FuzzDecode(f *testing.F) {
+	for _, s := range []string{
+		`{"event":"pusher:subscribe","data":{"channel":"private-x","auth":"k:s"}}`,
+		`{"event":"pusher:subscribe","data":"{\"channel\":\"x\"}"}`,
+		`{"event":"client-x","channel":"presence-y","data":{"a":[1,2,{"b":null}]}}`,
+		`{"event":"pusher:signin","data":{"auth":"k:s","user_data":"{\"id\":\"1\"}"}}`,
+		`{"event":"pusher:ping","data":{}}`, `{}`, `[`, "\xff", `{"event":"x","data":"\ud800"}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		fr, err := protocol.Decode(b)
+		if err != nil {
+			return
+		}
+		if fr.Event == "" {
+			t.Fatal("decoded a frame without event")
+		}
+		s, err := fr.DataString()
+		if err == nil && !utf8.ValidString(s) && json.Valid(fr.Data) && fr.Data[0] == '"' {
+			t.Fatalf("string data %q is not valid UTF-8", s)
+		}
+		var sub protocol.Subscribe
+		_ = fr.DecodeData(&sub)
+		// Whatever was decoded must re-encode as valid JSON.
+		out := protocol.AppendMessage(nil, &protocol.Message{Event: fr.Event, Channel: fr.Channel, Data: s})
+		if !json.Valid(out) {
+			t.Fatalf("re-encoded frame is not JSON: %s", out)
+		}
+	})
+}

@@ -1,0 +1,234 @@
+package e2e_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/heraldhq/herald/internal/pgcluster"
+)
+
+// binaryTimeout bounds each wait on the herald binary (build, start, exit).
+const binaryTimeout = 2 * time.Minute
+
+var listeningLine = regexp.MustCompile(`^herald: listening on (http://\S+)$`)
+
+// buildHerald compiles cmd/herald once per test into a temporary folder.
+func buildHerald(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "herald")
+	ctx, cancel := context.WithTimeout(context.Background(), binaryTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/heraldhq/herald/cmd/herald")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// heraldProc is a running herald binary.
+type heraldProc struct {
+	cmd    *exec.Cmd
+	url    string
+	stderr *strings.Builder
+	exited chan error
+}
+
+// startDev runs `herald dev` on a data folder and waits for its listening
+// line; it reports how long that took.
+func startDev(t *testing.T, bin, dataDir string, extra ...string) (*heraldProc, time.Duration) {
+	t.Helper()
+	args := append([]string{"dev", "--data-dir", dataDir, "--addr", "127.0.0.1:0"}, extra...)
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), "HERALD_LOG_LEVEL=warn")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &heraldProc{cmd: cmd, stderr: &strings.Builder{}, exited: make(chan error, 1)}
+	cmd.Stderr = p.stderr
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	urls := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			if m := listeningLine.FindStringSubmatch(sc.Text()); m != nil {
+				urls <- m[1]
+			}
+		}
+		_, _ = io.Copy(io.Discard, stdout)
+		p.exited <- cmd.Wait()
+	}()
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			_ = cmd.Process.Signal(syscall.SIGINT)
+			select {
+			case <-p.exited:
+			case <-time.After(binaryTimeout):
+				_ = cmd.Process.Kill()
+			}
+		}
+	})
+	select {
+	case p.url = <-urls:
+	case err := <-p.exited:
+		t.Fatalf("herald dev exited before serving: %v\n%s", err, p.stderr)
+	case <-time.After(binaryTimeout):
+		t.Fatalf("herald dev did not print its listening line\n%s", p.stderr)
+	}
+	return p, time.Since(start)
+}
+
+func (p *heraldProc) stop(t *testing.T, sig syscall.Signal) error {
+	t.Helper()
+	if err := p.cmd.Process.Signal(sig); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-p.exited:
+		return err
+	case <-time.After(binaryTimeout):
+		t.Fatalf("herald did not exit after %v\n%s", sig, p.stderr)
+		return nil
+	}
+}
+
+func getStatus(t *testing.T, url string) int {
+	t.Helper()
+	res, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	return res.StatusCode
+}
+
+// postgresProcesses lists the pids of processes whose command line names
+// the cluster folder.
+func postgresProcesses(t *testing.T, clusterDir string) []string {
+	t.Helper()
+	entries, _ := os.ReadDir("/proc")
+	var pids []string
+	for _, e := range entries {
+		cmdline, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err != nil {
+			continue
+		}
+		if strings.Contains(string(cmdline), clusterDir) {
+			pids = append(pids, e.Name())
+		}
+	}
+	return pids
+}
+
+// TestHeraldDevBinary runs the real binary the way a newcomer does: cold
+// start on a new data folder, a clean Ctrl-C, a warm start, a SIGKILL and a
+// start after it, and checks that no PostgreSQL process is left behind.
+func TestHeraldDevBinary(t *testing.T) {
+	bin := buildHerald(t)
+	dataDir := t.TempDir()
+	clusterDir, err := pgcluster.DirFor(dataDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(clusterDir) })
+
+	p, took := startDev(t, bin, dataDir)
+	t.Logf("cold start (new data folder, initdb): %s", took)
+	if code := getStatus(t, p.url+"/readyz"); code != http.StatusOK {
+		t.Fatalf("readyz = %d", code)
+	}
+	token, err := os.ReadFile(filepath.Join(dataDir, "admin.token"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	accountURL := adminPost(t, p.url+"/admin/v1/accounts", strings.TrimSpace(string(token)), `{"name":"Survivor"}`)
+	if err := p.stop(t, syscall.SIGINT); err != nil {
+		t.Fatalf("herald dev exit after SIGINT: %v\n%s", err, p.stderr)
+	}
+	if left := postgresProcesses(t, clusterDir); len(left) > 0 {
+		t.Fatalf("postgres processes left after SIGINT: %v", left)
+	}
+
+	p, took = startDev(t, bin, dataDir)
+	t.Logf("warm start: %s", took)
+	if code := getStatus(t, p.url+"/readyz"); code != http.StatusOK {
+		t.Fatalf("readyz after warm start = %d", code)
+	}
+	if code := adminGet(t, p.url+accountURL, strings.TrimSpace(string(token))); code != http.StatusOK {
+		t.Fatalf("account created before the restart: GET = %d", code)
+	}
+	_ = p.stop(t, syscall.SIGKILL)
+	if left := postgresProcesses(t, clusterDir); len(left) == 0 {
+		t.Fatal("expected the orphaned postgres to outlive a SIGKILLed herald")
+	}
+
+	p, took = startDev(t, bin, dataDir)
+	t.Logf("start after SIGKILL (orphaned postgres found): %s", took)
+	if code := getStatus(t, p.url+"/readyz"); code != http.StatusOK {
+		t.Fatalf("readyz after SIGKILL restart = %d", code)
+	}
+	if err := p.stop(t, syscall.SIGTERM); err != nil {
+		t.Fatalf("herald dev exit after SIGTERM: %v\n%s", err, p.stderr)
+	}
+	if left := postgresProcesses(t, clusterDir); len(left) > 0 {
+		t.Fatalf("postgres processes left after SIGTERM: %v", left)
+	}
+}
+
+func TestHeraldDevWithoutPostgresBinaries(t *testing.T) {
+	bin := buildHerald(t)
+	cmd := exec.Command(bin, "dev", "--data-dir", t.TempDir(), "--addr", "127.0.0.1:0", "--pg-bin-dir", t.TempDir())
+	out, err := cmd.CombinedOutput()
+	if err == nil {
+		t.Fatal("herald dev started without PostgreSQL binaries")
+	}
+	for _, want := range []string{"install PostgreSQL", "--database-url"} {
+		if !strings.Contains(string(out), want) {
+			t.Fatalf("message lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// adminPost creates a resource and returns its path (/admin/v1/…/{id}).
+func adminPost(t *testing.T, url, token, body string) string {
+	t.Helper()
+	req, _ := http.NewRequest("POST", url, strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var out struct{ ID string }
+	if err := json.NewDecoder(res.Body).Decode(&out); err != nil || res.StatusCode != http.StatusCreated {
+		t.Fatalf("POST %s = %d, %v", url, res.StatusCode, err)
+	}
+	return strings.TrimPrefix(url, url[:strings.Index(url, "/admin/")]) + "/" + out.ID
+}
+
+func adminGet(t *testing.T, url, token string) int {
+	t.Helper()
+	req, _ := http.NewRequest("GET", url, nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	return res.StatusCode
+}

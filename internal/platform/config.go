@@ -1,0 +1,122 @@
+// Package platform assembles Herald's processes from their parts. The
+// binary in cmd/herald only turns flags into a Config and calls Run; the
+// end-to-end tests start the very same Platform.
+package platform
+
+import (
+	"io"
+	"log/slog"
+	"time"
+)
+
+// Defaults for Config, documented in the README's flag table.
+const (
+	DefaultAddr               = "127.0.0.1:6001"
+	DefaultDataDir            = "./.herald"
+	DefaultDevAppID           = "app-id"
+	DefaultDevAppKey          = "app-key"
+	DefaultDevAppSecret       = "app-secret"
+	DefaultDevAccountName     = "Demo"
+	DefaultConfigSyncInterval = 30 * time.Second
+	DefaultShutdownTimeout    = 10 * time.Second
+	DefaultNATSReplicas       = 1
+	// DefaultReadHeaderTimeout bounds slow-loris clients on every listener.
+	DefaultReadHeaderTimeout = 10 * time.Second
+)
+
+// Files kept in the data folder by dev mode.
+const (
+	masterKeyFile  = "master.key"
+	adminTokenFile = "admin.token"
+	natsDir        = "nats"
+)
+
+// Mode selects which parts run in the process.
+type Mode int
+
+const (
+	// ModeDev runs everything in one process: embedded NATS unless NATSURL
+	// is set, a managed Postgres cluster unless DatabaseURL is set, and a
+	// seeded demo app.
+	ModeDev Mode = iota
+	// ModeControlPlane runs the control plane against an external NATS
+	// (NATSURL) and Postgres (DatabaseURL).
+	ModeControlPlane
+)
+
+// Config configures a Platform. Zero fields take the documented defaults.
+type Config struct {
+	Mode Mode
+	// Addr is the HTTP listen address; port 0 picks a free port.
+	Addr string
+	// DataDir holds dev mode's state (NATS store, master key, admin token).
+	DataDir string
+	// DatabaseURL is a Postgres URL; empty in dev mode means a managed
+	// cluster in the data folder.
+	DatabaseURL string
+	// PGBinDir is where initdb and pg_ctl live; empty means search.
+	PGBinDir string
+	// NATSURL connects to an external NATS; empty in dev mode means an
+	// embedded server.
+	NATSURL string
+	// NATSPort opens a TCP listener on the embedded NATS server: 0 means
+	// none (in-process only), -1 a random loopback port.
+	NATSPort int
+	// NATSReplicas is the replica count of streams and buckets.
+	NATSReplicas int
+	// MasterKey is the base64 32-byte key that seals secrets at rest. Dev
+	// mode generates one in the data folder when empty.
+	MasterKey string
+	// AdminToken is the bootstrap admin token. Dev mode generates one in
+	// the data folder when empty.
+	AdminToken string
+
+	DevAppID     string
+	DevAppKey    string
+	DevAppSecret string
+
+	// ConfigSyncInterval is the period of the full Postgres -> KV app
+	// config reconcile.
+	ConfigSyncInterval time.Duration
+	// ShutdownTimeout bounds the graceful drain on stop.
+	ShutdownTimeout time.Duration
+
+	// Logger receives structured logs; nil discards them.
+	Logger *slog.Logger
+	// Stdout receives the listening line and dev mode's banner; nil
+	// discards them.
+	Stdout io.Writer
+}
+
+func (c *Config) setDefaults() {
+	if c.Addr == "" {
+		c.Addr = DefaultAddr
+	}
+	if c.DataDir == "" {
+		c.DataDir = DefaultDataDir
+	}
+	if c.DevAppID == "" {
+		c.DevAppID = DefaultDevAppID
+	}
+	if c.DevAppKey == "" {
+		c.DevAppKey = DefaultDevAppKey
+	}
+	if c.DevAppSecret == "" {
+		c.DevAppSecret = DefaultDevAppSecret
+	}
+	if c.NATSReplicas <= 0 {
+		c.NATSReplicas = DefaultNATSReplicas
+	}
+	if c.ConfigSyncInterval <= 0 {
+		c.ConfigSyncInterval = DefaultConfigSyncInterval
+	}
+	if c.ShutdownTimeout <= 0 {
+		c.ShutdownTimeout = DefaultShutdownTimeout
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Stdout == nil {
+		c.Stdout = io.Discard
+	}
+}

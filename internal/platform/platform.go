@@ -1,0 +1,208 @@
+package platform
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"sync"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/heraldhq/herald/internal/ops"
+)
+
+// Platform is one running Herald process: dev mode's everything, or the
+// control plane alone.
+type Platform struct {
+	cfg Config
+	ops *ops.Ops
+
+	// Set while starting; read after Ready is closed.
+	addr       string
+	adminToken string
+	natsURL    string
+	parts      parts
+
+	ready     chan struct{}
+	stop      chan struct{}
+	stopOnce  sync.Once
+	done      chan struct{}
+	closers   []closer
+	startedMu sync.Mutex
+	started   bool
+}
+
+// closer undoes one start step; they run in reverse order on shutdown.
+type closer struct {
+	name string
+	fn   func(ctx context.Context) error
+}
+
+// New validates cfg and returns a Platform ready to Run.
+func New(cfg Config) (*Platform, error) {
+	cfg.setDefaults()
+	if cfg.Mode == ModeControlPlane {
+		if cfg.DatabaseURL == "" {
+			return nil, errors.New("controlplane needs --database-url")
+		}
+		if cfg.NATSURL == "" {
+			return nil, errors.New("controlplane needs --nats-url")
+		}
+		if cfg.MasterKey == "" {
+			return nil, errors.New("controlplane needs --master-key")
+		}
+	}
+	return &Platform{
+		cfg:   cfg,
+		ops:   ops.New(ops.Config{}),
+		ready: make(chan struct{}),
+		stop:  make(chan struct{}),
+		done:  make(chan struct{}),
+	}, nil
+}
+
+// Ready is closed once the process serves requests.
+func (p *Platform) Ready() <-chan struct{} { return p.ready }
+
+// Done is closed once Run has returned, whether it failed to start or
+// shut down.
+func (p *Platform) Done() <-chan struct{} { return p.done }
+
+// Addr is the bound HTTP address ("127.0.0.1:6001"); valid after Ready.
+func (p *Platform) Addr() string { return p.addr }
+
+// URL is the base HTTP URL; valid after Ready.
+func (p *Platform) URL() string { return "http://" + p.addr }
+
+// AdminToken is the bootstrap admin token in effect; valid after Ready.
+func (p *Platform) AdminToken() string { return p.adminToken }
+
+// NATSURL is the embedded NATS server's client URL when it listens, or the
+// external NATS URL; valid after Ready.
+func (p *Platform) NATSURL() string { return p.natsURL }
+
+// Run starts every part, serves until ctx is done or Close is called, then
+// shuts down gracefully. It returns the first error that stopped it; a
+// normal stop returns nil.
+func (p *Platform) Run(ctx context.Context) (err error) {
+	p.startedMu.Lock()
+	if p.started {
+		p.startedMu.Unlock()
+		return errors.New("platform: Run called twice")
+	}
+	p.started = true
+	p.startedMu.Unlock()
+	defer close(p.done)
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-p.stop:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+
+	defer func() {
+		if serr := p.shutdown(); err == nil {
+			err = serr
+		}
+	}()
+	if err := p.start(ctx); err != nil {
+		return err
+	}
+
+	ln, err := net.Listen("tcp", p.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", p.cfg.Addr, err)
+	}
+	p.addr = ln.Addr().String()
+	srv := &http.Server{
+		Handler:           p.handler(),
+		ReadHeaderTimeout: DefaultReadHeaderTimeout,
+		ErrorLog:          slogErrorLog(p.cfg.Logger),
+	}
+	p.addCloser("http server", srv.Shutdown)
+
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("http server: %w", err)
+		}
+		return nil
+	})
+	p.runBackground(gctx, g)
+
+	if p.cfg.Mode == ModeDev {
+		p.printBanner()
+	}
+	fmt.Fprintf(p.cfg.Stdout, "herald: listening on %s\n", p.URL())
+	p.cfg.Logger.Info("herald serving", "addr", p.addr)
+	close(p.ready)
+
+	<-gctx.Done()
+	// Stop the HTTP server before waiting for the group: Serve returns only
+	// once Shutdown is called.
+	p.runCloser("http server")
+	if err := g.Wait(); err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	return nil
+}
+
+// Close stops a running Platform and waits until it has shut down. It is
+// safe to call more than once, and before or without Run.
+func (p *Platform) Close() error {
+	p.stopOnce.Do(func() { close(p.stop) })
+	p.startedMu.Lock()
+	started := p.started
+	p.startedMu.Unlock()
+	if started {
+		<-p.done
+	}
+	return nil
+}
+
+func (p *Platform) addCloser(name string, fn func(ctx context.Context) error) {
+	p.closers = append(p.closers, closer{name: name, fn: fn})
+}
+
+// runCloser runs and removes the named closer early.
+func (p *Platform) runCloser(name string) {
+	for i := len(p.closers) - 1; i >= 0; i-- {
+		if p.closers[i].name != name {
+			continue
+		}
+		c := p.closers[i]
+		p.closers = append(p.closers[:i], p.closers[i+1:]...)
+		ctx, cancel := context.WithTimeout(context.Background(), p.cfg.ShutdownTimeout)
+		defer cancel()
+		if err := c.fn(ctx); err != nil {
+			p.cfg.Logger.Warn("shutdown step failed", "step", c.name, "err", err)
+		}
+		return
+	}
+}
+
+// shutdown undoes every start step in reverse order, each bounded by the
+// shutdown timeout, and returns the first error.
+func (p *Platform) shutdown() error {
+	var first error
+	for i := len(p.closers) - 1; i >= 0; i-- {
+		c := p.closers[i]
+		ctx, cancel := context.WithTimeout(context.Background(), p.cfg.ShutdownTimeout)
+		err := c.fn(ctx)
+		cancel()
+		if err != nil {
+			p.cfg.Logger.Warn("shutdown step failed", "step", c.name, "err", err)
+			if first == nil {
+				first = fmt.Errorf("stop %s: %w", c.name, err)
+			}
+		}
+	}
+	p.closers = nil
+	return first
+}

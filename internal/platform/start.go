@@ -1,0 +1,269 @@
+package platform
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/heraldhq/herald/channels"
+	"github.com/heraldhq/herald/controlplane/api"
+	"github.com/heraldhq/herald/controlplane/appsync"
+	"github.com/heraldhq/herald/controlplane/postgres"
+	"github.com/heraldhq/herald/internal/appconfig"
+	"github.com/heraldhq/herald/internal/natsembed"
+	"github.com/heraldhq/herald/internal/pgcluster"
+	"github.com/heraldhq/herald/internal/secretbox"
+)
+
+// parts are the running pieces, kept for the handler and background work.
+type parts struct {
+	pgCluster *pgcluster.Cluster
+	pool      *pgxpool.Pool
+	store     *postgres.Store
+	nats      *natsembed.Server
+	nc        *nats.Conn
+	js        jetstream.JetStream
+	syncer    *appsync.Syncer
+	api       *api.API
+}
+
+// start brings up every part in dependency order. Postgres and NATS start
+// concurrently because each takes a noticeable share of start-up time.
+func (p *Platform) start(ctx context.Context) error {
+	if p.cfg.Mode == ModeDev {
+		if err := os.MkdirAll(p.cfg.DataDir, 0o700); err != nil {
+			return fmt.Errorf("create data folder: %w", err)
+		}
+		abs, err := filepath.Abs(p.cfg.DataDir)
+		if err != nil {
+			return fmt.Errorf("data folder: %w", err)
+		}
+		p.cfg.DataDir = abs
+		if err := p.lockDataDir(); err != nil {
+			return err
+		}
+	}
+	masterKey, err := p.secretFromFile(p.cfg.MasterKey, masterKeyFile, secretbox.GenerateKey)
+	if err != nil {
+		return fmt.Errorf("master key: %w", err)
+	}
+	keyBytes, err := secretbox.ParseKey(masterKey)
+	if err != nil {
+		return fmt.Errorf("master key: %w", err)
+	}
+	box, err := secretbox.New(keyBytes)
+	if err != nil {
+		return err
+	}
+	p.adminToken, err = p.secretFromFile(p.cfg.AdminToken, adminTokenFile, newBootstrapToken)
+	if err != nil {
+		return fmt.Errorf("admin token: %w", err)
+	}
+
+	var dbURL string
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		u, err := p.startPostgres(gctx)
+		dbURL = u
+		return err
+	})
+	g.Go(func() error { return p.startNATS(gctx) })
+	if err := g.Wait(); err != nil {
+		return err
+	}
+
+	if err := postgres.MigrateUp(ctx, dbURL); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	poolCfg, err := pgxpool.ParseConfig(dbURL)
+	if err != nil {
+		return fmt.Errorf("database url: %w", err)
+	}
+	poolCfg.ConnConfig.RuntimeParams["application_name"] = "herald"
+	pool, err := pgxpool.NewWithConfig(ctx, poolCfg)
+	if err != nil {
+		return fmt.Errorf("connect postgres: %w", err)
+	}
+	p.parts.pool = pool
+	p.addCloser("postgres pool", func(context.Context) error { pool.Close(); return nil })
+
+	store, err := postgres.NewStore(postgres.Config{Pool: pool, Box: box, Logger: p.cfg.Logger})
+	if err != nil {
+		return err
+	}
+	p.parts.store = store
+	if p.cfg.Mode == ModeDev {
+		if err := p.seedDemoApp(ctx); err != nil {
+			return err
+		}
+	}
+
+	kv, err := appconfig.EnsureBucket(ctx, p.parts.js, p.cfg.NATSReplicas)
+	if err != nil {
+		return fmt.Errorf("app config bucket: %w", err)
+	}
+	syncer, err := appsync.New(appsync.Config{
+		Source: store, KV: kv, Interval: p.cfg.ConfigSyncInterval, Logger: p.cfg.Logger,
+	})
+	if err != nil {
+		return err
+	}
+	p.parts.syncer = syncer
+
+	a, err := api.New(api.Config{
+		Store: store, Publisher: syncer, AdminToken: p.adminToken, Logger: p.cfg.Logger,
+	})
+	if err != nil {
+		return err
+	}
+	p.parts.api = a
+
+	p.ops.AddCheck("postgres", store.Ping)
+	p.ops.AddCheck("nats", p.checkNATS)
+	return nil
+}
+
+// runBackground starts the long-running workers in g; they stop with ctx.
+func (p *Platform) runBackground(ctx context.Context, g *errgroup.Group) {
+	g.Go(func() error {
+		if err := p.parts.syncer.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+			return fmt.Errorf("app config sync: %w", err)
+		}
+		return nil
+	})
+}
+
+// handler routes one address: operational endpoints first, then the
+// control-plane APIs.
+func (p *Platform) handler() http.Handler {
+	mux := http.NewServeMux()
+	p.ops.Register(mux)
+	mux.Handle("/", p.parts.api.Handler())
+	return mux
+}
+
+func (p *Platform) startPostgres(ctx context.Context) (string, error) {
+	if p.cfg.DatabaseURL != "" {
+		return p.cfg.DatabaseURL, nil
+	}
+	bin, err := pgcluster.FindBinaries(p.cfg.PGBinDir)
+	if err != nil {
+		return "", err
+	}
+	dir, err := pgcluster.DirFor(p.cfg.DataDir)
+	if err != nil {
+		return "", err
+	}
+	c, err := pgcluster.Start(ctx, pgcluster.Config{Dir: dir, BinDir: bin, Logger: p.cfg.Logger})
+	if err != nil {
+		return "", fmt.Errorf("start postgres: %w", err)
+	}
+	p.parts.pgCluster = c
+	p.addCloser("postgres", c.Stop)
+	return c.URL(pgcluster.DefaultDatabase), nil
+}
+
+func (p *Platform) startNATS(ctx context.Context) error {
+	opts := []nats.Option{
+		nats.Name("herald-" + p.modeName()),
+		nats.MaxReconnects(-1),
+		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
+			p.cfg.Logger.Warn("nats error", "err", err)
+		}),
+	}
+	var nc *nats.Conn
+	var err error
+	if p.cfg.NATSURL != "" {
+		p.natsURL = p.cfg.NATSURL
+		nc, err = nats.Connect(p.cfg.NATSURL, opts...)
+	} else {
+		var s *natsembed.Server
+		s, err = natsembed.Start(ctx, natsembed.Config{
+			StoreDir: filepath.Join(p.cfg.DataDir, natsDir),
+			Port:     p.cfg.NATSPort,
+			Logger:   p.cfg.Logger,
+		})
+		if err != nil {
+			return fmt.Errorf("start embedded nats: %w", err)
+		}
+		p.parts.nats = s
+		p.addCloser("embedded nats", s.Shutdown)
+		p.natsURL = s.ClientURL()
+		nc, err = s.Connect("herald-dev", opts...)
+	}
+	if err != nil {
+		return fmt.Errorf("connect nats: %w", err)
+	}
+	p.parts.nc = nc
+	p.addCloser("nats connection", func(context.Context) error { return drain(nc) })
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return fmt.Errorf("jetstream: %w", err)
+	}
+	p.parts.js = js
+	return nil
+}
+
+// drain flushes what this process published and closes the connection.
+func drain(nc *nats.Conn) error {
+	if nc.IsClosed() {
+		return nil
+	}
+	if err := nc.Drain(); err != nil {
+		nc.Close()
+		return err
+	}
+	return nil
+}
+
+func (p *Platform) checkNATS(ctx context.Context) error {
+	if !p.parts.nc.IsConnected() {
+		return fmt.Errorf("nats %s", strings.ToLower(p.parts.nc.Status().String()))
+	}
+	if _, err := p.parts.js.AccountInfo(ctx); err != nil {
+		return fmt.Errorf("jetstream: %w", err)
+	}
+	return nil
+}
+
+func (p *Platform) seedDemoApp(ctx context.Context) error {
+	err := p.parts.store.SeedApp(ctx, postgres.SeedApp{
+		AccountName: DefaultDevAccountName,
+		AppID:       p.cfg.DevAppID,
+		AppName:     "Demo app",
+		Key:         p.cfg.DevAppKey,
+		Secret:      p.cfg.DevAppSecret,
+		Settings:    channels.SettingsPatch{ClientEvents: ptr(true)},
+	})
+	if err != nil {
+		return fmt.Errorf("seed demo app: %w", err)
+	}
+	return nil
+}
+
+func (p *Platform) modeName() string {
+	if p.cfg.Mode == ModeControlPlane {
+		return "controlplane"
+	}
+	return "dev"
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// slogErrorLog routes net/http's internal errors (TLS handshakes, bad
+// requests) to the structured log at debug level: they are per-client
+// noise, not server faults.
+func slogErrorLog(l *slog.Logger) *log.Logger {
+	return slog.NewLogLogger(l.Handler(), slog.LevelDebug)
+}

@@ -1,0 +1,31 @@
+// Package testenv provides real infrastructure for tests: PostgreSQL
+// databases on clusters started from the installed server binaries, and
+// embedded NATS servers. Nothing is mocked.
+//
+// Every package whose tests call Postgres should stop the shared cluster
+// when its tests end:
+//
+//	func TestMain(m *testing.M) { testenv.Main(m) }
+package testenv
+
+import (
+	"fmt"
+	"os"
+	"testing"
+)
+
+// Main runs the tests of a package, then stops and removes the shared
+// Postgres cluster if a test started one, and exits with the tests' status
+// (a failure to clean up fails an otherwise passing run). Call it from
+// TestMain. Clusters left behind by a binary that did not call Main, or
+// that was killed, are swept by the next run that uses Postgres.
+func Main(m *testing.M) {
+	code := m.Run()
+	if err := shared.close(); err != nil {
+		fmt.Fprintf(os.Stderr, "testenv: stop shared postgres: %v\n", err)
+		if code == 0 {
+			code = 1
+		}
+	}
+	os.Exit(code)
+}

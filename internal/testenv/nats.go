@@ -1,0 +1,118 @@
+package testenv
+
+import (
+	"context"
+	"log/slog"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/heraldhq/herald/internal/natsembed"
+)
+
+// Timeouts for the NATS fixtures; generous because the test machine is
+// small and shared.
+const (
+	natsShutdownTimeout = 15 * time.Second
+	// NATSReconnectWait is how long a test connection waits between
+	// reconnect attempts, short so that restart tests run fast.
+	NATSReconnectWait = 20 * time.Millisecond
+)
+
+// NATS starts an embedded JetStream server for one test. It listens on a
+// random loopback port so that child processes can connect too, keeps its
+// store in a temporary directory and shuts down at cleanup. Its warnings
+// and errors go to the test log.
+func NATS(tb testing.TB) *natsembed.Server {
+	tb.Helper()
+	return startNATS(tb, natsembed.Config{
+		StoreDir:   tb.TempDir(),
+		ServerName: "test",
+		Port:       natsembed.PortRandom,
+	})
+}
+
+// RestartNATS shuts s down and starts a new server on the same store
+// directory and port, as a crash-free restart would. Connections made with
+// NATSConn reconnect to it on their own.
+func RestartNATS(tb testing.TB, s *natsembed.Server) *natsembed.Server {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(tb.Context(), natsShutdownTimeout)
+	defer cancel()
+	if err := s.Shutdown(ctx); err != nil {
+		tb.Fatalf("restart nats: %v", err)
+	}
+	return startNATS(tb, s.Config())
+}
+
+func startNATS(tb testing.TB, cfg natsembed.Config) *natsembed.Server {
+	tb.Helper()
+	if cfg.Logger == nil {
+		cfg.Logger = natsTestLogger(tb)
+	}
+	s, err := natsembed.Start(tb.Context(), cfg)
+	if err != nil {
+		tb.Fatalf("start nats: %v", err)
+	}
+	tb.Cleanup(func() {
+		// tb.Context is already canceled during cleanup.
+		ctx, cancel := context.WithTimeout(context.Background(), natsShutdownTimeout)
+		defer cancel()
+		if err := s.Shutdown(ctx); err != nil {
+			tb.Errorf("stop nats: %v", err)
+		}
+	})
+	return s
+}
+
+// NATSConn connects to s (over TCP when s listens, so that the connection
+// survives RestartNATS) and closes the connection at cleanup. It retries
+// reconnects forever, quickly; opts override that.
+func NATSConn(tb testing.TB, s *natsembed.Server, opts ...nats.Option) *nats.Conn {
+	tb.Helper()
+	all := append([]nats.Option{
+		nats.MaxReconnects(-1),
+		nats.ReconnectWait(NATSReconnectWait),
+		nats.ReconnectJitter(0, 0),
+	}, opts...)
+	nc, err := s.Connect(tb.Name(), all...)
+	if err != nil {
+		tb.Fatalf("connect nats: %v", err)
+	}
+	tb.Cleanup(nc.Close)
+	return nc
+}
+
+// JetStream returns a JetStream context on nc.
+func JetStream(tb testing.TB, nc *nats.Conn) jetstream.JetStream {
+	tb.Helper()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		tb.Fatalf("jetstream: %v", err)
+	}
+	return js
+}
+
+// natsTestLogger writes Warn and above to the test log, and nothing once
+// the test has finished (server goroutines may still log while stopping,
+// and logging after a test completes panics).
+func natsTestLogger(tb testing.TB) *slog.Logger {
+	w := &natsLogWriter{tb: tb}
+	tb.Cleanup(func() { w.done.Store(true) })
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelWarn}))
+}
+
+type natsLogWriter struct {
+	tb   testing.TB
+	done atomic.Bool
+}
+
+func (w *natsLogWriter) Write(p []byte) (int, error) {
+	if !w.done.Load() {
+		w.tb.Log(string(p))
+	}
+	return len(p), nil
+}
