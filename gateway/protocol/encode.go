@@ -6,8 +6,8 @@ import (
 )
 
 // Message is one server-to-client event. Data is the event's data as a
-// string (Pusher double-encodes: it goes on the wire as a JSON string
-// literal); empty Data is sent as "{}" unless NoData is set.
+// string, sent byte for byte (Pusher double-encodes: it goes on the wire
+// as a JSON string literal); NoData omits the field.
 type Message struct {
 	Event   string
 	Channel string
@@ -32,11 +32,7 @@ func AppendMessage(dst []byte, m *Message) []byte {
 	}
 	if !m.NoData {
 		dst = append(dst, `,"data":`...)
-		if m.Data == "" {
-			dst = append(dst, `"{}"`...)
-		} else {
-			dst = AppendString(dst, m.Data)
-		}
+		dst = AppendString(dst, m.Data)
 	}
 	if m.UserID != "" {
 		dst = append(dst, `,"user_id":`...)
@@ -93,8 +89,17 @@ func SubscriptionError(channel, errType, message string, status int) []byte {
 	return AppendMessage(nil, &Message{Event: EventSubscriptionError, Channel: channel, Data: string(inner)})
 }
 
+// EmptyObject is the data of events that carry nothing ("{}").
+const EmptyObject = "{}"
+
 // Pong is the reply to pusher:ping.
-func Pong() []byte { return AppendMessage(nil, &Message{Event: EventPong}) }
+func Pong() []byte { return AppendMessage(nil, &Message{Event: EventPong, Data: EmptyObject}) }
 
 // Ping is the server's keep-alive probe.
-func Ping() []byte { return AppendMessage(nil, &Message{Event: EventPing}) }
+func Ping() []byte { return AppendMessage(nil, &Message{Event: EventPing, Data: EmptyObject}) }
+
+// SubscriptionSucceeded confirms a subscription; data is "{}" or, on
+// presence channels, the roster JSON.
+func SubscriptionSucceeded(channel, data string) []byte {
+	return AppendMessage(nil, &Message{Event: EventSubscriptionSucceeded, Channel: channel, Data: data})
+}

@@ -78,26 +78,31 @@ func del(tb testing.TB, kv jetstream.KeyValue, id string) {
 	}
 }
 
-// runCache starts c.Run and stops it at cleanup, failing if Run returned
-// an error.
-func runCache(tb testing.TB, c *appconfig.Cache) {
+// runCache starts c.Run and returns a function that stops it, failing if
+// Run returned an error; it is also called at cleanup. Tests that shut
+// their server down before cleanup call it first: stopping a watcher
+// while the server is away waits for an API timeout.
+func runCache(tb testing.TB, c *appconfig.Cache) (stop func()) {
 	tb.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- c.Run(ctx) }()
-	tb.Cleanup(func() {
-		t0 := time.Now()
-		defer func() { tb.Logf("run stop took %s", time.Since(t0)) }()
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				tb.Errorf("Run: %v", err)
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			select {
+			case err := <-done:
+				if err != nil {
+					tb.Errorf("Run: %v", err)
+				}
+			case <-time.After(slowTimeout):
+				tb.Error("Run did not return after cancel")
 			}
-		case <-time.After(slowTimeout):
-			tb.Error("Run did not return after cancel")
-		}
-	})
+		})
+	}
+	tb.Cleanup(stop)
+	return stop
 }
 
 func cacheConfig(js jetstream.JetStream, logger *slog.Logger) appconfig.CacheConfig {

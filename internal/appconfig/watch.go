@@ -26,6 +26,10 @@ var (
 // that deletes missed meanwhile are applied too; lookups keep answering
 // from the last state in between. It returns an error only if the
 // connection is closed for good or Run is already running.
+//
+// Stopping a watcher deletes its consumer with a JetStream API request, so
+// when the server is unreachable Run can take up to nats.go's API timeout
+// (5 s) to return after ctx is done.
 func (c *Cache) Run(ctx context.Context) error {
 	if c.cfg.JS == nil {
 		return errors.New("appconfig: CacheConfig.JS is required")
@@ -157,12 +161,9 @@ func (c *Cache) startWatcher(actx context.Context, cancel context.CancelCauseFun
 // watcher's callback blocks on a full channel, and would otherwise stay
 // blocked forever. The drain is bounded in case the close never comes.
 func (c *Cache) stopWatcher(w jetstream.KeyWatcher) {
-	t0 := time.Now()
 	if err := w.Stop(); err != nil {
 		c.log.Debug("stop app config watcher", slog.Any("error", err))
 	}
-	c.log.Debug("TMP stop took", slog.Duration("d", time.Since(t0)))
-	defer func() { c.log.Debug("TMP drain took", slog.Duration("d", time.Since(t0))) }()
 	timer := time.NewTimer(c.cfg.SetupTimeout)
 	defer timer.Stop()
 	for {
