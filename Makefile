@@ -7,11 +7,12 @@ TEST_TIMEOUT ?= 10m
 FUZZ_TIME       ?= 60s
 FUZZ_SHORT_TIME ?= 3s
 
-.PHONY: test vet staticcheck gotest fuzz-short fuzz-run build fuzz clean
+.PHONY: test vet staticcheck gotest jstest fuzz-short fuzz-run build fuzz clean
 
 ## test: every check CI runs: vet, staticcheck, all Go tests with -race
-## (fuzz seed corpora included), then a few seconds of each fuzz target.
-test: vet staticcheck gotest fuzz-short
+## (fuzz seed corpora included), the JavaScript end-to-end suite, then a few
+## seconds of each fuzz target.
+test: vet staticcheck gotest jstest fuzz-short
 
 vet:
 	$(GO) vet ./...
@@ -21,6 +22,13 @@ staticcheck:
 
 gotest:
 	$(GO) test -race -timeout $(TEST_TIMEOUT) ./...
+
+## jstest: the end-to-end suite with real, unmodified pusher-js, Laravel Echo
+## and the `pusher` server SDK against a freshly built `herald dev`
+## (internal/e2e/js; needs Node >= 20.19 and npm).
+jstest:
+	cd internal/e2e/js && if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
+	cd internal/e2e/js && GO="$(GO)" npm test
 
 ## build: the herald binary in ./bin.
 build:

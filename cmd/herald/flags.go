@@ -3,6 +3,7 @@ package main
 import (
 	"flag"
 
+	"github.com/heraldhq/herald/gateway"
 	"github.com/heraldhq/herald/internal/platform"
 )
 
@@ -17,19 +18,34 @@ const (
 func bindServerFlags(fs *flag.FlagSet, cfg *platform.Config, mode platform.Mode) *logOptions {
 	lo := &logOptions{}
 	fs.StringVar(&cfg.Addr, "addr", platform.DefaultAddr, "HTTP listen address (port 0 picks a free port)")
-	fs.StringVar(&cfg.DatabaseURL, "database-url", "", "PostgreSQL URL"+devOnly(mode, "; empty runs a managed cluster in the data folder"))
+	if mode != platform.ModeGateway {
+		fs.StringVar(&cfg.DatabaseURL, "database-url", "", "PostgreSQL URL"+devOnly(mode, "; empty runs a managed cluster in the data folder"))
+	}
 	fs.StringVar(&cfg.NATSURL, "nats-url", "", "NATS URL"+devOnly(mode, "; empty runs an embedded server"))
 	fs.IntVar(&cfg.NATSReplicas, "nats-replicas", platform.DefaultNATSReplicas, "replicas of Herald's streams and buckets (3 in a NATS cluster)")
 	fs.StringVar(&cfg.MasterKey, "master-key", "", "base64 32-byte key that encrypts secrets at rest"+devOnly(mode, "; dev generates one in the data folder"))
 	fs.StringVar(&cfg.AdminToken, "admin-token", "", "bootstrap admin API token"+devOnly(mode, "; dev generates one in the data folder"))
-	fs.DurationVar(&cfg.ConfigSyncInterval, "config-sync-interval", platform.DefaultConfigSyncInterval, "period of the full app config reconcile from Postgres to NATS")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", platform.DefaultShutdownTimeout, "bound on each graceful shutdown step")
 	fs.StringVar(&lo.level, "log-level", defaultLogLevel, "log level: debug, info, warn, error")
 	fs.StringVar(&lo.format, "log-format", defaultLogFormat, "log format: text or json")
+	if mode != platform.ModeGateway {
+		fs.DurationVar(&cfg.ConfigSyncInterval, "config-sync-interval", platform.DefaultConfigSyncInterval, "period of the full app config reconcile from Postgres to NATS")
+	}
+	if mode != platform.ModeControlPlane {
+		bindGatewayFlags(fs, cfg)
+	}
 	if mode == platform.ModeDev {
 		bindDevFlags(fs, cfg)
 	}
 	return lo
+}
+
+func bindGatewayFlags(fs *flag.FlagSet, cfg *platform.Config) {
+	fs.StringVar(&cfg.GatewayID, "gateway-id", "", "this gateway's cluster-wide id (default: a new random id per start)")
+	fs.StringVar(&cfg.WSPathPrefix, "ws-path-prefix", "", "mount the WebSocket endpoint under this prefix (/prefix/app/{key})")
+	fs.IntVar(&cfg.Gateway.SendQueueBytes, "send-queue-bytes", gateway.DefaultSendQueueBytes, "per-connection send queue; a client over it is closed with 4100")
+	fs.DurationVar(&cfg.Gateway.PongTimeout, "pong-timeout", gateway.DefaultPongTimeout, "how long a client may take to answer the server's ping before 4201")
+	fs.DurationVar(&cfg.Gateway.ShutdownSpread, "shutdown-spread", gateway.DefaultShutdownSpread, "window over which shutdown closes connections with 4200")
 }
 
 func bindDevFlags(fs *flag.FlagSet, cfg *platform.Config) {

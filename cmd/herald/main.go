@@ -22,7 +22,8 @@ const usage = `herald: a self-hostable realtime messaging platform
 
 Usage:
   herald dev           everything in one process (embedded NATS, managed Postgres, demo app)
-  herald controlplane  the control plane (admin API, app config sync) on external NATS and Postgres
+  herald gateway       an edge gateway (WebSocket clients) on an external NATS
+  herald controlplane  the control plane (HTTP APIs, app config sync) on external NATS and Postgres
   herald migrate       up | down | status: manage the database schema
   herald admin         a command-line client of the admin API
   herald help          this text
@@ -49,6 +50,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runServer(ctx, platform.ModeDev, args[1:], getenv, stdout, stderr)
 	case "controlplane":
 		return runServer(ctx, platform.ModeControlPlane, args[1:], getenv, stdout, stderr)
+	case "gateway":
+		return runServer(ctx, platform.ModeGateway, args[1:], getenv, stdout, stderr)
 	case "migrate":
 		return runMigrate(ctx, args[1:], getenv, stdout, stderr)
 	case "admin":
@@ -63,10 +66,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 }
 
 func runServer(ctx context.Context, mode platform.Mode, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
-	name := "dev"
-	if mode == platform.ModeControlPlane {
-		name = "controlplane"
-	}
+	name := map[platform.Mode]string{platform.ModeDev: "dev", platform.ModeControlPlane: "controlplane", platform.ModeGateway: "gateway"}[mode]
 	fs := flag.NewFlagSet("herald "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	cfg := platform.Config{Mode: mode}

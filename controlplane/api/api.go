@@ -5,6 +5,7 @@
 package api
 
 import (
+	"context"
 	"crypto/sha256"
 	"errors"
 	"fmt"
@@ -15,7 +16,11 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/heraldhq/herald/channels"
 	"github.com/heraldhq/herald/controlplane"
+	"github.com/heraldhq/herald/internal/cachechan"
+	"github.com/heraldhq/herald/internal/secretbox"
+	"github.com/heraldhq/herald/internal/stream"
 )
 
 // Defaults for zero Config fields.
@@ -59,8 +64,36 @@ type Config struct {
 	AuthFailureLimit int
 	// AuthFailureWindow is the period of AuthFailureLimit.
 	AuthFailureWindow time.Duration
-	// Now is the clock of the failure limiter; nil means time.Now.
+	// Now is the clock of the failure limiter and of request signing;
+	// nil means time.Now.
 	Now func() time.Time
+
+	// The tenant API (/apps/{id}/…) is served when Apps is set.
+	//
+	// Apps looks up app configs (the config KV, never the database, so
+	// the publish path has no database on it).
+	Apps AppSource
+	// Box opens app key secrets.
+	Box *secretbox.Box
+	// Events publishes messages into the message stream.
+	Events EventPublisher
+	// Cache keeps cache channels' last events; nil disables it.
+	Cache CacheWriter
+}
+
+// AppSource looks up app configs.
+type AppSource interface {
+	App(id string) (*channels.AppConfig, bool)
+}
+
+// EventPublisher stores messages in the message stream.
+type EventPublisher interface {
+	PublishBatch(ctx context.Context, msgs []stream.Message) ([]stream.Result, error)
+}
+
+// CacheWriter keeps the last event of cache channels.
+type CacheWriter interface {
+	Put(ctx context.Context, appID, channel string, e cachechan.Entry, ttl time.Duration) error
 }
 
 // API serves the control-plane HTTP APIs. It holds no goroutines; it is
@@ -80,6 +113,12 @@ type API struct {
 
 	echo    *echo.Echo
 	openapi []byte
+
+	apps   AppSource
+	box    *secretbox.Box
+	events EventPublisher
+	cache  CacheWriter
+	now    func() time.Time
 }
 
 // New builds an API and its routes.
@@ -99,6 +138,16 @@ func New(cfg Config) (*API, error) {
 	}
 	if a.logger == nil {
 		a.logger = slog.New(slog.DiscardHandler)
+	}
+	a.now = cfg.Now
+	if a.now == nil {
+		a.now = time.Now
+	}
+	if cfg.Apps != nil {
+		if cfg.Box == nil || cfg.Events == nil {
+			return nil, errors.New("api: the tenant API needs Box and Events")
+		}
+		a.apps, a.box, a.events, a.cache = cfg.Apps, cfg.Box, cfg.Events, cfg.Cache
 	}
 	if cfg.AdminToken != "" {
 		a.bootstrap = sha256.Sum256([]byte(cfg.AdminToken))
@@ -129,6 +178,11 @@ func New(cfg Config) (*API, error) {
 			mw = append(mw, a.requireAdmin)
 		}
 		e.Add(r.method, r.path, r.handler, mw...)
+	}
+	if a.apps != nil {
+		for _, r := range a.tenantRoutes() {
+			e.Add(r.method, r.path, r.handler, a.requireApp)
+		}
 	}
 	doc, err := buildOpenAPI(adminDocInfo, routes)
 	if err != nil {

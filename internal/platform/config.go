@@ -42,6 +42,9 @@ const (
 	// ModeControlPlane runs the control plane against an external NATS
 	// (NATSURL) and Postgres (DatabaseURL).
 	ModeControlPlane
+	// ModeGateway runs an edge gateway against an external NATS; it never
+	// touches Postgres.
+	ModeGateway
 )
 
 // Config configures a Platform. Zero fields take the documented defaults.
@@ -81,11 +84,34 @@ type Config struct {
 	// ShutdownTimeout bounds the graceful drain on stop.
 	ShutdownTimeout time.Duration
 
+	// GatewayID names this gateway cluster-wide; empty generates one per
+	// start.
+	GatewayID string
+	// WSPathPrefix mounts the WebSocket endpoint under a prefix.
+	WSPathPrefix string
+	// Gateway tunes the edge; zero fields take the gateway's defaults.
+	Gateway GatewayConfig
+
 	// Logger receives structured logs; nil discards them.
 	Logger *slog.Logger
 	// Stdout receives the listening line and dev mode's banner; nil
 	// discards them.
 	Stdout io.Writer
+}
+
+// GatewayConfig holds the gateway's tunables that tests shorten.
+type GatewayConfig struct {
+	SendQueueBytes    int
+	PongTimeout       time.Duration
+	ShutdownSpread    time.Duration
+	KeepaliveInterval time.Duration
+	// Presence lease and registry timings (see gateway/presence).
+	MemberTTL         time.Duration
+	GatewayTTL        time.Duration
+	HeartbeatInterval time.Duration
+	// StreamMaxAge is how long the message stream keeps messages: a buffer
+	// for the history writer, not the tenant's retention.
+	StreamMaxAge time.Duration
 }
 
 func (c *Config) setDefaults() {

@@ -7,10 +7,13 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 
+	"github.com/nats-io/nats.go"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/heraldhq/herald/internal/ops"
+	"github.com/heraldhq/herald/internal/secretbox"
 )
 
 // Platform is one running Herald process: dev mode's everything, or the
@@ -23,6 +26,8 @@ type Platform struct {
 	addr       string
 	adminToken string
 	natsURL    string
+	gatewayID  string
+	box        *secretbox.Box
 	parts      parts
 
 	ready     chan struct{}
@@ -30,6 +35,7 @@ type Platform struct {
 	stopOnce  sync.Once
 	done      chan struct{}
 	closers   []closer
+	killed    atomic.Bool
 	startedMu sync.Mutex
 	started   bool
 }
@@ -43,6 +49,14 @@ type closer struct {
 // New validates cfg and returns a Platform ready to Run.
 func New(cfg Config) (*Platform, error) {
 	cfg.setDefaults()
+	if cfg.Mode == ModeGateway {
+		if cfg.NATSURL == "" {
+			return nil, errors.New("gateway needs --nats-url")
+		}
+		if cfg.MasterKey == "" {
+			return nil, errors.New("gateway needs --master-key (the control plane's, to open app key secrets)")
+		}
+	}
 	if cfg.Mode == ModeControlPlane {
 		if cfg.DatabaseURL == "" {
 			return nil, errors.New("controlplane needs --database-url")
@@ -110,6 +124,10 @@ func (p *Platform) Run(ctx context.Context) (err error) {
 		if serr := p.shutdown(); err == nil {
 			err = serr
 		}
+		if p.killed.Load() {
+			// Whatever failed after Kill is the simulated crash.
+			err = nil
+		}
 	}()
 	if err := p.start(ctx); err != nil {
 		return err
@@ -127,7 +145,12 @@ func (p *Platform) Run(ctx context.Context) (err error) {
 	}
 	p.addCloser("http server", srv.Shutdown)
 
-	g, gctx := errgroup.WithContext(ctx)
+	// Background work runs on its own context so that, on stop, the HTTP
+	// server and the gateway's connections are drained while presence,
+	// the stream and the caches still run.
+	bgCtx, bgCancel := context.WithCancel(context.Background())
+	defer bgCancel()
+	g, gctx := errgroup.WithContext(bgCtx)
 	g.Go(func() error {
 		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 			return fmt.Errorf("http server: %w", err)
@@ -143,10 +166,15 @@ func (p *Platform) Run(ctx context.Context) (err error) {
 	p.cfg.Logger.Info("herald serving", "addr", p.addr)
 	close(p.ready)
 
-	<-gctx.Done()
+	select {
+	case <-ctx.Done():
+	case <-gctx.Done():
+	}
 	// Stop the HTTP server before waiting for the group: Serve returns only
-	// once Shutdown is called.
+	// once Shutdown is called. Then drain client connections.
 	p.runCloser("http server")
+	p.runCloser("gateway connections")
+	bgCancel()
 	if err := g.Wait(); err != nil && !errors.Is(err, context.Canceled) {
 		return err
 	}
@@ -205,4 +233,23 @@ func (p *Platform) shutdown() error {
 	}
 	p.closers = nil
 	return first
+}
+
+// Kill stops the process the way a crash would, as far as the cluster can
+// tell: the NATS connections are closed at once, so nothing this process
+// registered (presence members, its gateway registry key) is cleaned up,
+// and the rest of the cluster must notice on its own. Tests use it; the
+// local resources are then released as by Close.
+func (p *Platform) Kill() {
+	p.killed.Store(true)
+	select {
+	case <-p.ready:
+		for _, nc := range []*nats.Conn{p.parts.nc, p.parts.liveNC} {
+			if nc != nil {
+				nc.Close()
+			}
+		}
+	default:
+	}
+	_ = p.Close()
 }

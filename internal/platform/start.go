@@ -20,10 +20,14 @@ import (
 	"github.com/heraldhq/herald/controlplane/api"
 	"github.com/heraldhq/herald/controlplane/appsync"
 	"github.com/heraldhq/herald/controlplane/postgres"
+	"github.com/heraldhq/herald/gateway"
+	"github.com/heraldhq/herald/gateway/presence"
 	"github.com/heraldhq/herald/internal/appconfig"
+	"github.com/heraldhq/herald/internal/cachechan"
 	"github.com/heraldhq/herald/internal/natsembed"
 	"github.com/heraldhq/herald/internal/pgcluster"
 	"github.com/heraldhq/herald/internal/secretbox"
+	"github.com/heraldhq/herald/internal/stream"
 )
 
 // parts are the running pieces, kept for the handler and background work.
@@ -33,9 +37,17 @@ type parts struct {
 	store     *postgres.Store
 	nats      *natsembed.Server
 	nc        *nats.Conn
+	liveNC    *nats.Conn
 	js        jetstream.JetStream
 	syncer    *appsync.Syncer
 	api       *api.API
+
+	apps      *appconfig.Cache
+	publisher *stream.Publisher
+	reader    *stream.Reader
+	cache     *cachechan.Store
+	presence  *presence.Presence
+	gateway   *gateway.Gateway
 }
 
 // start brings up every part in dependency order. Postgres and NATS start
@@ -71,18 +83,42 @@ func (p *Platform) start(ctx context.Context) error {
 		return fmt.Errorf("admin token: %w", err)
 	}
 
+	p.box = box
+
 	var dbURL string
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error {
-		u, err := p.startPostgres(gctx)
-		dbURL = u
-		return err
-	})
+	if p.cfg.Mode != ModeGateway {
+		g.Go(func() error {
+			u, err := p.startPostgres(gctx)
+			dbURL = u
+			return err
+		})
+	}
 	g.Go(func() error { return p.startNATS(gctx) })
 	if err := g.Wait(); err != nil {
 		return err
 	}
+	p.ops.AddCheck("nats", p.checkNATS)
 
+	if err := p.startMessaging(ctx); err != nil {
+		return err
+	}
+	if p.cfg.Mode != ModeGateway {
+		if err := p.startControlPlane(ctx, dbURL); err != nil {
+			return err
+		}
+	}
+	if p.cfg.Mode != ModeControlPlane {
+		if err := p.startGateway(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// startControlPlane connects to Postgres and builds the APIs and the app
+// config syncer.
+func (p *Platform) startControlPlane(ctx context.Context, dbURL string) error {
 	if err := postgres.MigrateUp(ctx, dbURL); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
@@ -98,7 +134,7 @@ func (p *Platform) start(ctx context.Context) error {
 	p.parts.pool = pool
 	p.addCloser("postgres pool", func(context.Context) error { pool.Close(); return nil })
 
-	store, err := postgres.NewStore(postgres.Config{Pool: pool, Box: box, Logger: p.cfg.Logger})
+	store, err := postgres.NewStore(postgres.Config{Pool: pool, Box: p.box, Logger: p.cfg.Logger})
 	if err != nil {
 		return err
 	}
@@ -120,28 +156,35 @@ func (p *Platform) start(ctx context.Context) error {
 		return err
 	}
 	p.parts.syncer = syncer
+	// One pass before serving, so that gateways (ours included) know every
+	// app, the demo app among them, from the first request.
+	if _, err := syncer.Reconcile(ctx); err != nil {
+		return fmt.Errorf("app config sync: %w", err)
+	}
 
 	a, err := api.New(api.Config{
 		Store: store, Publisher: syncer, AdminToken: p.adminToken, Logger: p.cfg.Logger,
+		Apps: p.parts.apps, Box: p.box, Events: p.parts.publisher, Cache: p.parts.cache,
 	})
 	if err != nil {
 		return err
 	}
 	p.parts.api = a
-
 	p.ops.AddCheck("postgres", store.Ping)
-	p.ops.AddCheck("nats", p.checkNATS)
 	return nil
 }
 
 // runBackground starts the long-running workers in g; they stop with ctx.
 func (p *Platform) runBackground(ctx context.Context, g *errgroup.Group) {
-	g.Go(func() error {
-		if err := p.parts.syncer.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
-			return fmt.Errorf("app config sync: %w", err)
-		}
-		return nil
-	})
+	if p.parts.syncer != nil {
+		g.Go(func() error {
+			if err := p.parts.syncer.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+				return fmt.Errorf("app config sync: %w", err)
+			}
+			return nil
+		})
+	}
+	p.runEdge(ctx, g)
 }
 
 // handler routes one address: operational endpoints first, then the
@@ -149,7 +192,12 @@ func (p *Platform) runBackground(ctx context.Context, g *errgroup.Group) {
 func (p *Platform) handler() http.Handler {
 	mux := http.NewServeMux()
 	p.ops.Register(mux)
-	mux.Handle("/", p.parts.api.Handler())
+	if gw := p.parts.gateway; gw != nil {
+		mux.Handle(gw.Path(), gw.Handler())
+	}
+	if p.parts.api != nil {
+		mux.Handle("/", p.parts.api.Handler())
+	}
 	return mux
 }
 
@@ -175,21 +223,8 @@ func (p *Platform) startPostgres(ctx context.Context) (string, error) {
 }
 
 func (p *Platform) startNATS(ctx context.Context) error {
-	opts := []nats.Option{
-		nats.Name("herald-" + p.modeName()),
-		nats.MaxReconnects(-1),
-		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
-			p.cfg.Logger.Warn("nats error", "err", err)
-		}),
-	}
-	var nc *nats.Conn
-	var err error
-	if p.cfg.NATSURL != "" {
-		p.natsURL = p.cfg.NATSURL
-		nc, err = nats.Connect(p.cfg.NATSURL, opts...)
-	} else {
-		var s *natsembed.Server
-		s, err = natsembed.Start(ctx, natsembed.Config{
+	if p.cfg.NATSURL == "" {
+		s, err := natsembed.Start(ctx, natsembed.Config{
 			StoreDir: filepath.Join(p.cfg.DataDir, natsDir),
 			Port:     p.cfg.NATSPort,
 			Logger:   p.cfg.Logger,
@@ -200,19 +235,50 @@ func (p *Platform) startNATS(ctx context.Context) error {
 		p.parts.nats = s
 		p.addCloser("embedded nats", s.Shutdown)
 		p.natsURL = s.ClientURL()
-		nc, err = s.Connect("herald-dev", opts...)
+	} else {
+		p.natsURL = p.cfg.NATSURL
 	}
+	// Live subscriptions get a connection of their own, so that a burst of
+	// deliveries never queues behind JetStream API calls (NATS.md §10).
+	nc, err := p.connectNATS("herald-" + p.modeName())
 	if err != nil {
-		return fmt.Errorf("connect nats: %w", err)
+		return err
 	}
 	p.parts.nc = nc
 	p.addCloser("nats connection", func(context.Context) error { return drain(nc) })
+	liveNC, err := p.connectNATS("herald-" + p.modeName() + "-live")
+	if err != nil {
+		return err
+	}
+	p.parts.liveNC = liveNC
+	p.addCloser("nats live connection", func(context.Context) error { return drain(liveNC) })
 	js, err := jetstream.New(nc)
 	if err != nil {
 		return fmt.Errorf("jetstream: %w", err)
 	}
 	p.parts.js = js
 	return nil
+}
+
+func (p *Platform) connectNATS(name string) (*nats.Conn, error) {
+	opts := []nats.Option{
+		nats.Name(name),
+		nats.MaxReconnects(-1),
+		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
+			p.cfg.Logger.Warn("nats error", "conn", name, "err", err)
+		}),
+	}
+	var nc *nats.Conn
+	var err error
+	if p.parts.nats != nil {
+		nc, err = p.parts.nats.Connect(name, opts...)
+	} else {
+		nc, err = nats.Connect(p.cfg.NATSURL, opts...)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("connect nats: %w", err)
+	}
+	return nc, nil
 }
 
 // drain flushes what this process published and closes the connection.
@@ -253,10 +319,14 @@ func (p *Platform) seedDemoApp(ctx context.Context) error {
 }
 
 func (p *Platform) modeName() string {
-	if p.cfg.Mode == ModeControlPlane {
+	switch p.cfg.Mode {
+	case ModeControlPlane:
 		return "controlplane"
+	case ModeGateway:
+		return "gateway"
+	default:
+		return "dev"
 	}
-	return "dev"
 }
 
 func ptr[T any](v T) *T { return &v }

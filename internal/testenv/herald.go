@@ -15,6 +15,13 @@ import (
 // test.
 const HeraldStartTimeout = 60 * time.Second
 
+// Demo app credentials that Herald seeds in dev mode.
+const (
+	AppID     = "app-id"
+	AppKey    = "app-key"
+	AppSecret = "app-secret"
+)
+
 // HeraldEnv is a running Herald for one test.
 type HeraldEnv struct {
 	*platform.Platform
@@ -38,6 +45,14 @@ func Herald(tb testing.TB, modify ...func(*platform.Config)) *HeraldEnv {
 		ConfigSyncInterval: time.Second,
 		ShutdownTimeout:    5 * time.Second,
 		Logger:             Logger(tb),
+		Gateway: platform.GatewayConfig{
+			PongTimeout:       2 * time.Second,
+			ShutdownSpread:    200 * time.Millisecond,
+			KeepaliveInterval: 100 * time.Millisecond,
+			MemberTTL:         10 * time.Second,
+			GatewayTTL:        3 * time.Second,
+			HeartbeatInterval: time.Second,
+		},
 	}
 	for _, m := range modify {
 		m(&cfg)

@@ -1,0 +1,83 @@
+package gateway
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/heraldhq/herald/channels"
+	"github.com/heraldhq/herald/gateway/protocol"
+	"github.com/heraldhq/herald/internal/stream"
+)
+
+// handleClientEvent relays a client-* event to the channel's other
+// subscribers, cluster-wide, through the message stream (PUSHER.md §1.5):
+// app flag on, private or presence channel (never encrypted), sender
+// subscribed, at most client_event_rate per second, never echoed.
+func (c *conn) handleClientEvent(app *channels.AppConfig, f *protocol.Frame) {
+	if !app.Settings.ClientEvents {
+		c.send(errorFrame(CodeUnauthorized, "client events are not enabled for this app"))
+		return
+	}
+	if err := channels.ValidateEventName(f.Event); err != nil {
+		c.send(errorFrame(CodeBadMessage, err.Error()))
+		return
+	}
+	c.mu.Lock()
+	sub := c.subs[f.Channel]
+	c.mu.Unlock()
+	if sub == nil {
+		c.send(errorFrame(CodeUnauthorized, "client event on a channel the connection has not joined"))
+		return
+	}
+	if !sub.ch.AllowsClientEvents() {
+		c.send(errorFrame(CodeUnauthorized, "client events are only allowed on private and presence channels"))
+		return
+	}
+	data, err := f.DataString()
+	if err != nil {
+		c.send(errorFrame(CodeBadMessage, "invalid event data"))
+		return
+	}
+	if len(data) > app.Settings.MaxMessageBytes {
+		c.send(errorFrame(CodeBadMessage, fmt.Sprintf("event data is larger than %d bytes", app.Settings.MaxMessageBytes)))
+		return
+	}
+	if !c.takeToken(app.Settings.ClientEventRate) {
+		c.gw.metrics.clientEventsLimited.Inc()
+		c.send(errorFrame(CodeClientEventRate, fmt.Sprintf("client event rejected: more than %d per second", app.Settings.ClientEventRate)))
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), c.gw.cfg.PublishTimeout)
+	defer cancel()
+	_, _, err = c.gw.cfg.Publisher.Publish(ctx, stream.Message{
+		AppID: app.ID, Channel: sub.ch.Name, Event: f.Event, Data: []byte(data),
+		ExcludeSocket: c.socketID, UserID: sub.userID, Source: stream.SourceClient,
+	})
+	if err != nil {
+		c.gw.cfg.Logger.Warn("client event publish failed", "app", app.ID, "err", err)
+		c.send(errorFrame(CodeBadMessage, "client event could not be delivered; retry"))
+	}
+}
+
+// takeToken spends one client-event token, refilling the bucket at rate
+// per second up to rate tokens.
+func (c *conn) takeToken(rate int) bool {
+	now := c.gw.cfg.Now().UnixNano()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.tokensAtNs == 0 {
+		c.tokens = float64(rate)
+	} else {
+		c.tokens += float64(now-c.tokensAtNs) / float64(time.Second) * float64(rate)
+		if c.tokens > float64(rate) {
+			c.tokens = float64(rate)
+		}
+	}
+	c.tokensAtNs = now
+	if c.tokens < 1 {
+		return false
+	}
+	c.tokens--
+	return true
+}

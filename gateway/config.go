@@ -1,0 +1,120 @@
+// Package gateway is Herald's edge: it holds client WebSocket connections,
+// speaks Pusher Channels protocol v7 to them, and meets the rest of the
+// platform only through NATS (messages, presence, app configs) and the
+// types in channels.
+package gateway
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/heraldhq/herald/channels"
+	"github.com/heraldhq/herald/gateway/presence"
+	"github.com/heraldhq/herald/internal/cachechan"
+	"github.com/heraldhq/herald/internal/secretbox"
+	"github.com/heraldhq/herald/internal/stream"
+)
+
+// Defaults of Config (DESIGN.md §10).
+const (
+	// DefaultSendQueueBytes bounds what may wait for one slow client before
+	// it is cut off with 4100.
+	DefaultSendQueueBytes = 1 << 20
+	// DefaultPongTimeout is how long a client may take to answer the
+	// server's ping (pusher-js waits 30 s for ours).
+	DefaultPongTimeout = 30 * time.Second
+	// DefaultShutdownSpread is the window over which shutdown closes
+	// connections with 4200, so that clients do not all reconnect at once.
+	DefaultShutdownSpread = 3 * time.Second
+	// DefaultMaxFrameBytes caps any client frame before the app's own
+	// limit is known to the reader.
+	DefaultMaxFrameBytes = 1 << 20
+	// DefaultKeepaliveInterval is how often idle connections are checked.
+	DefaultKeepaliveInterval = time.Second
+	// DefaultPublishTimeout bounds publishing one client event.
+	DefaultPublishTimeout = 5 * time.Second
+	// frameOverhead is what a Pusher envelope adds around event data, so
+	// that a frame carrying max_message_bytes of data still fits.
+	frameOverhead = 1 << 10
+)
+
+// AppSource looks up app configs; internal/appconfig.Cache implements it
+// from the HERALD_APPS KV bucket.
+type AppSource interface {
+	App(id string) (*channels.AppConfig, bool)
+	ByKey(key string) (*channels.AppConfig, bool)
+}
+
+// Publisher puts a message into the message stream.
+type Publisher interface {
+	Publish(ctx context.Context, m stream.Message) (serial uint64, duplicate bool, err error)
+}
+
+// CacheReader reads cache channels' last events.
+type CacheReader interface {
+	Get(ctx context.Context, appID, channel string) (cachechan.Entry, bool, error)
+}
+
+// Config configures a Gateway. Zero fields take the documented defaults.
+type Config struct {
+	// GatewayID identifies this process cluster-wide; unique per start.
+	GatewayID string
+	Apps      AppSource
+	// Box opens the app key secrets sealed in the app configs.
+	Box       *secretbox.Box
+	Publisher Publisher
+	// LiveNC is the NATS connection used only for live subscriptions.
+	LiveNC *nats.Conn
+	// Reader fetches missed messages for gap repair.
+	Reader   *stream.Reader
+	Presence *presence.Presence
+	// Cache holds cache channels' last events.
+	Cache CacheReader
+
+	// PathPrefix mounts the WebSocket endpoint under a prefix ("/ws" makes
+	// it /ws/app/{key}).
+	PathPrefix        string
+	SendQueueBytes    int
+	PongTimeout       time.Duration
+	ShutdownSpread    time.Duration
+	MaxFrameBytes     int
+	KeepaliveInterval time.Duration
+	PublishTimeout    time.Duration
+
+	// Registerer receives the gateway's metrics; nil registers nothing.
+	Registerer prometheus.Registerer
+	Logger     *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+func (c *Config) setDefaults() {
+	if c.SendQueueBytes <= 0 {
+		c.SendQueueBytes = DefaultSendQueueBytes
+	}
+	if c.PongTimeout <= 0 {
+		c.PongTimeout = DefaultPongTimeout
+	}
+	if c.ShutdownSpread <= 0 {
+		c.ShutdownSpread = DefaultShutdownSpread
+	}
+	if c.MaxFrameBytes <= 0 {
+		c.MaxFrameBytes = DefaultMaxFrameBytes
+	}
+	if c.KeepaliveInterval <= 0 {
+		c.KeepaliveInterval = DefaultKeepaliveInterval
+	}
+	if c.PublishTimeout <= 0 {
+		c.PublishTimeout = DefaultPublishTimeout
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+}

@@ -1,0 +1,87 @@
+package gateway
+
+import (
+	"strings"
+
+	"github.com/heraldhq/herald/gateway/protocol"
+	"github.com/heraldhq/herald/gateway/ws"
+)
+
+// OnMessage handles one client frame. It runs on a poller worker, one call
+// at a time per connection.
+func (c *conn) OnMessage(w *ws.Conn, _ ws.Opcode, payload []byte) {
+	c.setWS(w)
+	c.lastActive.Store(c.gw.cfg.Now().UnixNano())
+	c.pingSent.Store(0)
+	c.gw.metrics.messagesIn.Inc()
+	c.gw.metrics.bytesIn.Add(float64(len(payload)))
+
+	app := c.app()
+	if app == nil {
+		c.fail(CodeAppNotFound, "application no longer exists")
+		return
+	}
+	// The poller enforces the platform's cap; the app's own limit (its
+	// largest message plus the envelope) is enforced here, as the 1009 a
+	// WebSocket client expects for an oversized frame.
+	if len(payload) > app.Settings.MaxMessageBytes+frameOverhead {
+		c.closeAfter(nil, ws.CloseMessageTooBig, "message too big")
+		return
+	}
+	f, err := protocol.Decode(payload)
+	if err != nil {
+		c.send(errorFrame(CodeBadMessage, "invalid message: "+err.Error()))
+		return
+	}
+	switch f.Event {
+	case protocol.EventPing:
+		c.send(protocol.Pong())
+	case protocol.EventPong:
+		// Activity was recorded above.
+	case protocol.EventSubscribe:
+		c.handleSubscribe(app, &f)
+	case protocol.EventUnsubscribe:
+		c.handleUnsubscribe(&f)
+	case protocol.EventSignin:
+		c.handleSignin(app, &f)
+	default:
+		switch {
+		case strings.HasPrefix(f.Event, protocol.ClientPrefix):
+			c.handleClientEvent(app, &f)
+		case strings.HasPrefix(f.Event, protocol.PusherPrefix):
+			c.send(errorFrame(CodeBadMessage, "unsupported event "+truncate(f.Event, maxEchoedName)))
+		default:
+			c.send(errorFrame(CodeBadMessage, "client events must start with client-"))
+		}
+	}
+}
+
+// maxEchoedName bounds client-supplied names quoted back in errors.
+const maxEchoedName = 64
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
+// OnClose cleans up after the connection ended, whatever the cause. The
+// poller calls it exactly once, never during OnMessage.
+func (c *conn) OnClose(w *ws.Conn, _ error) {
+	c.setWS(w)
+	c.mu.Lock()
+	c.closed = true
+	c.queue, c.queued = nil, 0
+	subs := c.subs
+	c.subs = nil
+	c.mu.Unlock()
+
+	for _, s := range subs {
+		c.gw.leaveChannel(c, s)
+	}
+	c.gw.metrics.subscriptions.Sub(float64(len(subs)))
+	c.gw.unregister(c)
+	c.gw.release(c.appID)
+	c.gw.metrics.connections.Dec()
+}

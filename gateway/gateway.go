@@ -1,0 +1,240 @@
+package gateway
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/heraldhq/herald/gateway/ws"
+	"github.com/heraldhq/herald/internal/stream"
+)
+
+// connShards spreads the connection table over several locks.
+const connShards = 64
+
+// Gateway serves Pusher protocol connections.
+type Gateway struct {
+	cfg     Config
+	poller  *ws.Poller
+	live    *stream.Live
+	hub     *hub
+	metrics *metrics
+
+	// socketPrefix makes socket ids unique across gateways; nextSocket
+	// numbers this gateway's connections.
+	socketPrefix uint32
+	nextSocket   atomic.Uint64
+
+	connSeed maphash.Seed
+	conns    [connShards]connShard
+
+	shuttingDown atomic.Bool
+}
+
+// connShard holds a share of the open connections, indexed by app so
+// that an app change reaches its connections without a full scan.
+type connShard struct {
+	mu    sync.Mutex
+	byApp map[string]map[*conn]struct{}
+	// count is every app's connections including those still in their
+	// handshake, for max_connections.
+	count map[string]int
+}
+
+// New returns a Gateway; Run starts it.
+func New(cfg Config) (*Gateway, error) {
+	cfg.setDefaults()
+	switch {
+	case cfg.Apps == nil:
+		return nil, errors.New("gateway: Apps is required")
+	case cfg.Box == nil:
+		return nil, errors.New("gateway: Box is required")
+	case cfg.Publisher == nil:
+		return nil, errors.New("gateway: Publisher is required")
+	case cfg.LiveNC == nil || cfg.Reader == nil:
+		return nil, errors.New("gateway: LiveNC and Reader are required")
+	case cfg.Presence == nil:
+		return nil, errors.New("gateway: Presence is required")
+	case cfg.Cache == nil:
+		return nil, errors.New("gateway: Cache is required")
+	}
+	g := &Gateway{cfg: cfg, hub: newHub(), connSeed: maphash.MakeSeed()}
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	// Keep the prefix below 10^9 so socket ids stay short.
+	g.socketPrefix = binary.BigEndian.Uint32(b[:]) % 1_000_000_000
+	for i := range g.conns {
+		g.conns[i].byApp = map[string]map[*conn]struct{}{}
+		g.conns[i].count = map[string]int{}
+	}
+	m, err := newMetrics(cfg.Registerer, func() float64 { return float64(g.hub.count()) })
+	if err != nil {
+		return nil, err
+	}
+	g.metrics = m
+	poller, err := ws.NewPoller(ws.PollerConfig{MaxMessageSize: cfg.MaxFrameBytes, Logger: cfg.Logger})
+	if err != nil {
+		return nil, fmt.Errorf("gateway: %w", err)
+	}
+	g.poller = poller
+	live, err := stream.NewLive(stream.LiveConfig{
+		NC: cfg.LiveNC, Reader: cfg.Reader, Handler: g.deliver, Logger: cfg.Logger,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("gateway: %w", err)
+	}
+	g.live = live
+	return g, nil
+}
+
+// Run serves until ctx is done, then returns; call Shutdown first for a
+// graceful stop.
+func (g *Gateway) Run(ctx context.Context) error {
+	eg, ctx := errgroup.WithContext(ctx)
+	eg.Go(func() error { return ignoreCanceled(g.poller.Run(ctx)) })
+	eg.Go(func() error { return ignoreCanceled(g.live.Run(ctx)) })
+	eg.Go(func() error { g.keepalive(ctx); return nil })
+	return eg.Wait()
+}
+
+func ignoreCanceled(err error) error {
+	if errors.Is(err, context.Canceled) || errors.Is(err, ws.ErrPollerClosed) {
+		return nil
+	}
+	return err
+}
+
+// newSocketID returns a cluster-unique id of Pusher's form "123.456".
+func (g *Gateway) newSocketID() string {
+	n := g.nextSocket.Add(1)
+	return strconv.FormatUint(uint64(g.socketPrefix), 10) + "." + strconv.FormatUint(n, 10)
+}
+
+func (g *Gateway) connShard(appID string) *connShard {
+	return &g.conns[maphash.String(g.connSeed, appID)%connShards]
+}
+
+// register adds c to the connection table.
+func (g *Gateway) register(c *conn) {
+	s := g.connShard(c.appID)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m := s.byApp[c.appID]
+	if m == nil {
+		m = map[*conn]struct{}{}
+		s.byApp[c.appID] = m
+	}
+	m[c] = struct{}{}
+}
+
+func (g *Gateway) unregister(c *conn) {
+	s := g.connShard(c.appID)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if m := s.byApp[c.appID]; m != nil {
+		delete(m, c)
+		if len(m) == 0 {
+			delete(s.byApp, c.appID)
+		}
+	}
+}
+
+// reserve counts a new connection of the app against max (0: no limit);
+// false means the app is at its limit. Every successful reserve is undone
+// by one release.
+func (g *Gateway) reserve(appID string, max int) bool {
+	s := g.connShard(appID)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if max > 0 && s.count[appID] >= max {
+		return false
+	}
+	s.count[appID]++
+	return true
+}
+
+func (g *Gateway) release(appID string) {
+	s := g.connShard(appID)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.count[appID]--; s.count[appID] <= 0 {
+		delete(s.count, appID)
+	}
+}
+
+// appConns returns a snapshot of an app's connections.
+func (g *Gateway) appConns(appID string) []*conn {
+	s := g.connShard(appID)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]*conn, 0, len(s.byApp[appID]))
+	for c := range s.byApp[appID] {
+		out = append(out, c)
+	}
+	return out
+}
+
+// allConns returns a snapshot of every connection.
+func (g *Gateway) allConns() []*conn {
+	var out []*conn
+	for i := range g.conns {
+		s := &g.conns[i]
+		s.mu.Lock()
+		for _, m := range s.byApp {
+			for c := range m {
+				out = append(out, c)
+			}
+		}
+		s.mu.Unlock()
+	}
+	return out
+}
+
+// Shutdown stops accepting connections and closes the open ones with 4200
+// ("reconnect now"), spread over ShutdownSpread so that clients reconnect
+// to other gateways gradually, then stops the poller.
+func (g *Gateway) Shutdown(ctx context.Context) error {
+	g.shuttingDown.Store(true)
+	conns := g.allConns()
+	if n := len(conns); n > 0 {
+		step := g.cfg.ShutdownSpread / time.Duration(n)
+		for _, c := range conns {
+			c.closeAfter(nil, CloseReconnect, "server shutting down")
+			if step > 0 {
+				select {
+				case <-ctx.Done():
+				case <-time.After(step):
+				}
+			}
+		}
+	}
+	return g.poller.Close()
+}
+
+// AppChanged re-checks an app's connections after its config changed:
+// a disabled app's connections close with 4003, a deleted app's and a
+// revoked key's with 4001. Wire it to the app config cache.
+func (g *Gateway) AppChanged(appID string) {
+	app, ok := g.cfg.Apps.App(appID)
+	for _, c := range g.appConns(appID) {
+		switch {
+		case !ok:
+			c.fail(CodeAppNotFound, "application no longer exists")
+		case !app.Enabled:
+			c.fail(CodeAppDisabled, "application disabled")
+		default:
+			if _, live := app.Key(c.key); !live {
+				c.fail(CodeAppNotFound, "application key revoked")
+			}
+		}
+	}
+}

@@ -1,0 +1,127 @@
+package gateway
+
+import (
+	"net"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/heraldhq/herald/channels"
+	"github.com/heraldhq/herald/gateway/protocol"
+	"github.com/heraldhq/herald/gateway/ws"
+)
+
+// ProtocolVersion is the only Pusher protocol version served.
+const ProtocolVersion = 7
+
+// handshakeWriteTimeout bounds writing the first frames of a connection.
+const handshakeWriteTimeout = 5 * time.Second
+
+// Handler serves the WebSocket endpoint ({PathPrefix}/app/{key}).
+func (g *Gateway) Handler() http.Handler { return http.HandlerFunc(g.serveWS) }
+
+// Path is the route pattern the Handler must be mounted on.
+func (g *Gateway) Path() string { return g.cfg.PathPrefix + "/app/" }
+
+func (g *Gateway) serveWS(w http.ResponseWriter, r *http.Request) {
+	key, ok := strings.CutPrefix(r.URL.Path, g.cfg.PathPrefix+"/app/")
+	if !ok || key == "" || strings.Contains(key, "/") {
+		http.NotFound(w, r)
+		return
+	}
+	if g.shuttingDown.Load() {
+		http.Error(w, "gateway shutting down", http.StatusServiceUnavailable)
+		return
+	}
+	nc, initial, err := ws.Upgrade(w, r, ws.UpgradeConfig{})
+	if err != nil {
+		g.cfg.Logger.Debug("websocket upgrade refused", "err", err)
+		return
+	}
+	// Pusher reports connection errors inside the WebSocket, where the
+	// client can read them: upgrade first, then refuse.
+	app, code, msg := g.admit(r, key)
+	if code != 0 {
+		g.metrics.refused.WithLabelValues(strconv.Itoa(code)).Inc()
+		refuse(nc, code, msg)
+		return
+	}
+	if !g.reserve(app.ID, app.Settings.MaxConnections) {
+		g.metrics.refused.WithLabelValues(strconv.Itoa(CodeOverQuota)).Inc()
+		refuse(nc, CodeOverQuota, "application is over its connection quota")
+		return
+	}
+	c := &conn{gw: g, socketID: g.newSocketID(), appID: app.ID, key: key}
+	c.lastActive.Store(g.cfg.Now().UnixNano())
+	// The handshake event is written before the poller reads anything, so
+	// it is always the first frame the client sees.
+	hello := protocol.ConnectionEstablished(c.socketID, app.Settings.ActivityTimeoutS)
+	_ = nc.SetWriteDeadline(time.Now().Add(handshakeWriteTimeout))
+	if _, err := nc.Write(ws.AppendFrame(nil, ws.OpText, true, hello)); err != nil {
+		g.release(app.ID)
+		_ = nc.Close()
+		return
+	}
+	_ = nc.SetWriteDeadline(time.Time{})
+	wc, err := g.poller.Add(nc, c, initial)
+	if err != nil {
+		g.release(app.ID)
+		_ = nc.Close()
+		return
+	}
+	// Registered only once its socket is known: app changes, keepalive and
+	// shutdown write to registered connections.
+	c.setWS(wc)
+	g.metrics.connections.Inc()
+	g.metrics.connectionsTotal.Inc()
+	g.register(c)
+	c.mu.Lock()
+	gone := c.closed
+	c.mu.Unlock()
+	if gone {
+		// OnClose ran before we registered it.
+		g.unregister(c)
+	}
+}
+
+// admit checks a new connection against the protocol version, the app and
+// its settings. It returns a Pusher error code (0 when admitted).
+func (g *Gateway) admit(r *http.Request, key string) (*channels.AppConfig, int, string) {
+	q := r.URL.Query()
+	proto := q.Get("protocol")
+	if proto == "" {
+		return nil, CodeNoProtocol, "no protocol version supplied"
+	}
+	v, err := strconv.Atoi(proto)
+	if err != nil {
+		return nil, CodeInvalidVersion, "invalid protocol version"
+	}
+	if v != ProtocolVersion {
+		return nil, CodeUnsupportedProto, "unsupported protocol version " + proto + ": only 7 is supported"
+	}
+	app, ok := g.cfg.Apps.ByKey(key)
+	if !ok {
+		return nil, CodeAppNotFound, "application does not exist"
+	}
+	if !app.Enabled {
+		return nil, CodeAppDisabled, "application disabled"
+	}
+	if origins := app.Settings.AllowedOrigins; len(origins) > 0 {
+		if !slices.Contains(origins, r.Header.Get("Origin")) {
+			return nil, CodeUnauthorized, "origin not allowed"
+		}
+	}
+	return app, 0, ""
+}
+
+// refuse writes pusher:error and a close frame with code straight to a
+// connection that never reached the poller, then closes it.
+func refuse(nc net.Conn, code int, message string) {
+	frame := ws.AppendFrame(nil, ws.OpText, true, errorFrame(code, message))
+	frame = ws.AppendClose(frame, uint16(code), message)
+	_ = nc.SetWriteDeadline(time.Now().Add(handshakeWriteTimeout))
+	_, _ = nc.Write(frame)
+	_ = nc.Close()
+}

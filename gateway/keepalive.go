@@ -1,0 +1,43 @@
+package gateway
+
+import (
+	"context"
+	"time"
+
+	"github.com/heraldhq/herald/gateway/protocol"
+)
+
+// keepalive pings connections that have been silent for their app's
+// activity timeout and closes those that do not answer within
+// PongTimeout with 4201. One goroutine scans every connection each
+// KeepaliveInterval instead of a timer per connection, which would cost
+// memory on every idle connection.
+func (g *Gateway) keepalive(ctx context.Context) {
+	t := time.NewTicker(g.cfg.KeepaliveInterval)
+	defer t.Stop()
+	ping := protocol.Ping()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		now := g.cfg.Now().UnixNano()
+		for _, c := range g.allConns() {
+			app := c.app()
+			if app == nil {
+				continue
+			}
+			if sent := c.pingSent.Load(); sent != 0 {
+				if time.Duration(now-sent) > g.cfg.PongTimeout {
+					c.closeAfter(nil, ClosePongTimeout, "pong reply not received")
+				}
+				continue
+			}
+			if time.Duration(now-c.lastActive.Load()) >= app.Settings.ActivityTimeout() {
+				c.pingSent.Store(now)
+				c.send(ping)
+			}
+		}
+	}
+}

@@ -1,0 +1,50 @@
+package gateway
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// metrics are the gateway's Prometheus series. Per-app labels are kept to
+// where they are cheap (refusals); per-message counters are global.
+type metrics struct {
+	connections         prometheus.Gauge
+	connectionsTotal    prometheus.Counter
+	refused             *prometheus.CounterVec
+	subscriptions       prometheus.Gauge
+	channels            prometheus.GaugeFunc
+	messagesIn          prometheus.Counter
+	messagesOut         prometheus.Counter
+	bytesIn             prometheus.Counter
+	bytesOut            prometheus.Counter
+	deliveries          prometheus.Counter
+	slowConsumers       prometheus.Counter
+	clientEventsLimited prometheus.Counter
+}
+
+func newMetrics(reg prometheus.Registerer, channelCount func() float64) (*metrics, error) {
+	const ns, sub = "herald", "gateway"
+	m := &metrics{
+		connections:         prometheus.NewGauge(prometheus.GaugeOpts{Namespace: ns, Subsystem: sub, Name: "connections", Help: "Open client connections."}),
+		connectionsTotal:    prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Subsystem: sub, Name: "connections_total", Help: "Client connections accepted."}),
+		refused:             prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Subsystem: sub, Name: "connections_refused_total", Help: "Connections refused, by Pusher error code."}, []string{"code"}),
+		subscriptions:       prometheus.NewGauge(prometheus.GaugeOpts{Namespace: ns, Subsystem: sub, Name: "subscriptions", Help: "Channel subscriptions of open connections."}),
+		channels:            prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: ns, Subsystem: sub, Name: "channels", Help: "Channels with local subscribers."}, channelCount),
+		messagesIn:          prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Subsystem: sub, Name: "messages_in_total", Help: "Frames received from clients."}),
+		messagesOut:         prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Subsystem: sub, Name: "messages_out_total", Help: "Frames written to clients."}),
+		bytesIn:             prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Subsystem: sub, Name: "bytes_in_total", Help: "Payload bytes received from clients."}),
+		bytesOut:            prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Subsystem: sub, Name: "bytes_out_total", Help: "Bytes written to clients."}),
+		deliveries:          prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Subsystem: sub, Name: "deliveries_total", Help: "Channel messages queued to subscribers."}),
+		slowConsumers:       prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Subsystem: sub, Name: "slow_consumer_closes_total", Help: "Connections closed with 4100 because their send queue overflowed."}),
+		clientEventsLimited: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Subsystem: sub, Name: "client_events_rate_limited_total", Help: "Client events refused with 4301."}),
+	}
+	if reg == nil {
+		return m, nil
+	}
+	for _, c := range []prometheus.Collector{m.connections, m.connectionsTotal, m.refused, m.subscriptions, m.channels, m.messagesIn,
+		m.messagesOut, m.bytesIn, m.bytesOut, m.deliveries, m.slowConsumers, m.clientEventsLimited} {
+		if err := reg.Register(c); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}

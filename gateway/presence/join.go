@@ -1,0 +1,145 @@
+package presence
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// lease is one local connection's member key, which this gateway keeps
+// alive until the connection leaves.
+type lease struct {
+	key   string // full member key
+	value []byte
+
+	// mu serializes this key's unconditional writes (Join, the rewrite
+	// of a lost key, Leave), so that a rewrite never lands after the
+	// purge of a connection that left. Renewals are compare-and-set on
+	// rev and need no lock while in flight.
+	mu   sync.Mutex
+	rev  uint64 // guarded by mu
+	gone atomic.Bool
+}
+
+func (l *lease) revision() uint64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.rev
+}
+
+// Join records socketID of this gateway as a connection of m.UserID on a
+// presence channel. It returns once the key is stored; an open Roster of
+// the channel on this gateway already includes the connection then, and
+// calls MemberAdded (with this connection as by) if the user is new to
+// the channel. Applying an arrival ahead of updates stored before it but
+// not received yet can only hide a departure-and-return of the same user,
+// never invent an event. Joining twice with the same socket replaces the
+// first. Invalid ids or members are channels.ErrBadRequest errors,
+// oversized info channels.CodeTooLarge.
+func (p *Presence) Join(ctx context.Context, appID, channel, socketID string, m Member) error {
+	if p.stopped.Load() {
+		return ErrStopped
+	}
+	key, prefix, err := memberKey(appID, channel, p.cfg.GatewayID, socketID)
+	if err != nil {
+		return err
+	}
+	if err := ValidateMember(m, p.cfg.MaxUserInfoBytes); err != nil {
+		return err
+	}
+	m.UserInfo = normInfo(m.UserInfo)
+	value, err := encodeMember(m)
+	if err != nil {
+		return err
+	}
+	l := &lease{key: key, value: value}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	p.mu.Lock()
+	if p.stopped.Load() { // checked again under mu: cleanup takes every lease under mu
+		p.mu.Unlock()
+		return ErrStopped
+	}
+	if old := p.leases[key]; old != nil {
+		old.gone.Store(true)
+	}
+	p.leases[key] = l
+	p.mu.Unlock()
+
+	ack, err := p.js.PublishMsg(ctx, putMsg(memberSubjectPrefix+key, value, p.cfg.MemberTTL))
+	if err != nil {
+		l.gone.Store(true)
+		p.dropLease(l)
+		return fmt.Errorf("join %s: %w", key, err)
+	}
+	l.rev = ack.Sequence
+	if r := p.roster(prefix); r != nil {
+		r.apply(event{key: strings.TrimPrefix(key, prefix+"."), seq: ack.Sequence, at: time.Now(), member: m})
+	}
+	return nil
+}
+
+// Leave removes socketID's connection from a presence channel. Rosters,
+// this gateway's included, see it leave when the delete comes back
+// through NATS (milliseconds later), in the cluster-wide order of updates:
+// applying it at once could report a user's departure before the arrival
+// of its connection on another gateway, stored earlier but not received
+// yet. Leaving a channel the socket never joined is not an error. If the
+// delete fails the key still expires within Config.MemberTTL, since
+// nobody renews it any more.
+func (p *Presence) Leave(ctx context.Context, appID, channel, socketID string) error {
+	key, _, err := memberKey(appID, channel, p.cfg.GatewayID, socketID)
+	if err != nil {
+		return err
+	}
+	p.mu.Lock()
+	l := p.leases[key]
+	delete(p.leases, key)
+	p.mu.Unlock()
+	if l != nil {
+		l.gone.Store(true)
+		l.mu.Lock() // let a Join or rewrite in flight land first
+		defer l.mu.Unlock()
+	}
+	if _, err := p.js.PublishMsg(ctx, purgeMsg(memberSubjectPrefix+key, p.cfg.MarkerTTL)); err != nil {
+		return fmt.Errorf("leave %s: %w", key, err)
+	}
+	return nil
+}
+
+// dropLease forgets l if it is still the lease of its key.
+func (p *Presence) dropLease(l *lease) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.leases[l.key] == l {
+		delete(p.leases, l.key)
+	}
+}
+
+// localLeases returns the current leases.
+func (p *Presence) localLeases() []*lease {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make([]*lease, 0, len(p.leases))
+	for _, l := range p.leases {
+		out = append(out, l)
+	}
+	return out
+}
+
+// takeLeases removes and returns every lease, for the clean stop.
+func (p *Presence) takeLeases() []*lease {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.stopped.Store(true)
+	out := make([]*lease, 0, len(p.leases))
+	for k, l := range p.leases {
+		l.gone.Store(true)
+		out = append(out, l)
+		delete(p.leases, k)
+	}
+	return out
+}

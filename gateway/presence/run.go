@@ -1,0 +1,229 @@
+package presence
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Run keeps this gateway alive in the cluster until ctx is done: it
+// heartbeats the registry key, renews member leases, watches the registry
+// and cleans up after dead gateways, and resynchronizes open rosters after
+// NC reconnects. Then it stops cleanly: it deletes this gateway's member
+// keys (every roster in the cluster sees them leave) and its registry key,
+// and Join fails with ErrStopped from then on. It returns the clean stop's
+// error, if any.
+func (p *Presence) Run(ctx context.Context) error {
+	if !p.running.CompareAndSwap(false, true) {
+		return ErrAlreadyRunning
+	}
+	defer p.running.Store(false)
+	if p.stopped.Load() {
+		return ErrStopped
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() { p.heartbeatLoop(ctx) })
+	wg.Go(func() { p.renewLoop(ctx) })
+	wg.Go(func() { p.registryLoop(ctx) })
+	wg.Go(func() { p.reconnectLoop(ctx) })
+	wg.Wait()
+	return p.cleanup()
+}
+
+// heartbeatLoop renews the registry key every HeartbeatInterval.
+func (p *Presence) heartbeatLoop(ctx context.Context) {
+	t := time.NewTicker(p.cfg.HeartbeatInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-p.reregister:
+		}
+		p.heartbeat(ctx)
+	}
+}
+
+// heartbeat renews the registry key as a compare-and-set on the revision
+// it last wrote. A mismatch means the key expired or was deleted: the
+// cluster took this gateway for dead and may have deleted its members, so
+// it registers again and has every lease rewritten at once.
+func (p *Presence) heartbeat(parent context.Context) {
+	ctx, cancel := context.WithTimeout(parent, requestTimeout)
+	defer cancel()
+	subject := gatewaySubjectPrefix + p.cfg.GatewayID
+	p.mu.Lock()
+	rev := p.gwRev
+	p.mu.Unlock()
+	ack, err := p.js.PublishMsg(ctx, expectRev(putMsg(subject, p.self, p.cfg.GatewayTTL), rev))
+	if isWrongRev(err) {
+		p.log.Warn("gateway registry entry was lost; registering again and rewriting members")
+		ack, err = p.js.PublishMsg(ctx, putMsg(subject, p.self, p.cfg.GatewayTTL))
+		signal(p.renewNow)
+	}
+	if err != nil {
+		if parent.Err() == nil {
+			p.log.Warn("gateway heartbeat failed", slog.Any("error", err))
+		}
+		return
+	}
+	p.mu.Lock()
+	p.gwRev = ack.Sequence
+	p.mu.Unlock()
+}
+
+// renewLoop renews member leases every RenewInterval and sweeps the open
+// rosters.
+func (p *Presence) renewLoop(ctx context.Context) {
+	t := time.NewTicker(p.cfg.RenewInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-p.renewNow:
+		}
+		p.renewAll(ctx)
+		p.sweepRosters(time.Now())
+	}
+}
+
+// renewAll rewrites every lease with a fresh TTL, as a compare-and-set on
+// its last revision, so that a renewal never resurrects a key that a
+// concurrent Leave purged. A key that changed otherwise (the janitor
+// deleted it while this gateway seemed dead, or it expired during an
+// outage) is written again while its connection lives.
+func (p *Presence) renewAll(ctx context.Context) {
+	leases := p.localLeases()
+	if len(leases) == 0 {
+		return
+	}
+	start := time.Now()
+	msgs := make([]*nats.Msg, len(leases))
+	revs := make([]uint64, len(leases))
+	for i, l := range leases {
+		revs[i] = l.revision()
+		msgs[i] = expectRev(putMsg(memberSubjectPrefix+l.key, l.value, p.cfg.MemberTTL), revs[i])
+	}
+	var failed, rewritten int
+	for i, res := range p.publishBatch(ctx, msgs) {
+		l := leases[i]
+		switch {
+		case res.err == nil:
+			l.mu.Lock()
+			if l.rev == revs[i] {
+				l.rev = res.seq
+			}
+			l.mu.Unlock()
+		case isWrongRev(res.err):
+			if p.rewrite(ctx, l) {
+				rewritten++
+			}
+		case ctx.Err() != nil:
+			return
+		default:
+			failed++
+		}
+	}
+	if failed > 0 || rewritten > 0 {
+		p.log.Warn("presence lease renewal incomplete", slog.Int("leases", len(leases)),
+			slog.Int("failed", failed), slog.Int("rewritten", rewritten), slog.Duration("took", sinceStart(start)))
+	}
+}
+
+// rewrite writes a lost lease's key again, unless its connection left
+// meanwhile; it reports whether it wrote.
+func (p *Presence) rewrite(ctx context.Context, l *lease) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.gone.Load() {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
+	defer cancel()
+	ack, err := p.js.PublishMsg(ctx, putMsg(memberSubjectPrefix+l.key, l.value, p.cfg.MemberTTL))
+	if err != nil {
+		p.log.Warn("rewrite presence member", slog.String("key", l.key), slog.Any("error", err))
+		return false
+	}
+	l.rev = ack.Sequence
+	return true
+}
+
+// cleanup is the clean stop: it deletes every member key this gateway
+// holds, then its registry key, so that others see the members leave at
+// once and find nothing left for a janitor.
+func (p *Presence) cleanup() error {
+	ctx, cancel := context.WithTimeout(context.Background(), CleanupTimeout)
+	defer cancel()
+	leases := p.takeLeases()
+	msgs := make([]*nats.Msg, len(leases))
+	for i, l := range leases {
+		l.mu.Lock() // wait for a Join or rewrite in flight
+		msgs[i] = purgeMsg(memberSubjectPrefix+l.key, p.cfg.MarkerTTL)
+		l.mu.Unlock()
+	}
+	var errs []error
+	failed := 0
+	for _, res := range p.publishBatch(ctx, msgs) {
+		if res.err != nil {
+			if failed == 0 {
+				errs = append(errs, fmt.Errorf("delete members: %w", res.err))
+			}
+			failed++
+		}
+	}
+	if err := p.gateways.Purge(ctx, p.cfg.GatewayID, jetstream.PurgeTTL(roundTTL(p.cfg.MarkerTTL))); err != nil {
+		errs = append(errs, fmt.Errorf("unregister: %w", err))
+	}
+	if err := errors.Join(errs...); err != nil {
+		p.log.Warn("presence clean stop incomplete; remaining keys expire on their own",
+			slog.Int("members", len(leases)), slog.Int("failed", failed), slog.Any("error", err))
+		return fmt.Errorf("presence stop: %w", err)
+	}
+	p.log.Debug("presence stopped cleanly", slog.Int("members", len(leases)))
+	return nil
+}
+
+// reconnectLoop resynchronizes every open roster when NC reconnects: the
+// core subscriptions lost whatever was published meanwhile.
+func (p *Presence) reconnectLoop(ctx context.Context) {
+	status := p.nc.StatusChanged(nats.CONNECTED, nats.RECONNECTING, nats.DISCONNECTED)
+	defer p.nc.RemoveStatusListener(status)
+	down := false
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case st := <-status:
+			switch {
+			case st != nats.CONNECTED:
+				down = true
+			case down:
+				down = false
+				for _, r := range p.openRosters() {
+					signal(r.resync)
+				}
+			}
+		}
+	}
+}
+
+// signal does a non-blocking send on a 1-buffered wake-up channel.
+func signal(c chan struct{}) {
+	select {
+	case c <- struct{}{}:
+	default:
+	}
+}
+
+// sinceStart rounds the time since start for logs.
+func sinceStart(start time.Time) time.Duration { return time.Since(start).Round(time.Millisecond) }

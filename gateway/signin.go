@@ -1,0 +1,45 @@
+package gateway
+
+import (
+	"encoding/json"
+	"unicode/utf8"
+
+	"github.com/heraldhq/herald/channels"
+	"github.com/heraldhq/herald/gateway/protocol"
+)
+
+// handleSignin authenticates the connection as a user (PUSHER.md §2): the
+// signature covers socket_id::user::user_data exactly as received. A bad
+// sign-in closes the connection with 4009, as Pusher does.
+func (c *conn) handleSignin(app *channels.AppConfig, f *protocol.Frame) {
+	var req protocol.Signin
+	if err := f.DecodeData(&req); err != nil {
+		c.fail(CodeUnauthorized, "pusher:signin needs data with auth and user_data")
+		return
+	}
+	userData := string(req.UserData)
+	if !c.gw.verifyAuth(app, string(req.Auth), channels.UserStringToSign(c.socketID, userData)) {
+		c.fail(CodeUnauthorized, "invalid sign-in signature")
+		return
+	}
+	var ud struct {
+		ID        json.RawMessage `json:"id"`
+		Watchlist []string        `json:"watchlist"`
+	}
+	if err := json.Unmarshal([]byte(userData), &ud); err != nil {
+		c.fail(CodeUnauthorized, "user_data must be a JSON object with an id")
+		return
+	}
+	var id string
+	if err := json.Unmarshal(ud.ID, &id); err != nil || id == "" || utf8.RuneCountInString(id) > MaxUserIDLen {
+		c.fail(CodeUnauthorized, "user_data.id must be a non-empty string of at most 128 characters")
+		return
+	}
+	c.mu.Lock()
+	c.user = &signedInUser{id: id, watchlist: ud.Watchlist}
+	c.mu.Unlock()
+	data, _ := json.Marshal(struct {
+		UserData string `json:"user_data"`
+	}{userData})
+	c.send(protocol.AppendMessage(nil, &protocol.Message{Event: protocol.EventSigninSuccess, Data: string(data)}))
+}

@@ -1,0 +1,183 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"unicode/utf8"
+
+	"github.com/heraldhq/herald/channels"
+	"github.com/heraldhq/herald/gateway/presence"
+	"github.com/heraldhq/herald/gateway/protocol"
+)
+
+// Limits of a subscription (PUSHER.md §1.5).
+const (
+	// MaxUserIDLen is the longest presence or sign-in user id.
+	MaxUserIDLen = 128
+	// DefaultMaxSubscriptions bounds the channels one connection may join,
+	// so that a client flooding subscribe requests cannot exhaust memory.
+	DefaultMaxSubscriptions = 1000
+)
+
+// subError answers a refused subscribe.
+func (c *conn) subError(channel, typ, message string, status int) {
+	c.send(protocol.SubscriptionError(channel, typ, message, status))
+}
+
+func (c *conn) handleSubscribe(app *channels.AppConfig, f *protocol.Frame) {
+	var req protocol.Subscribe
+	if err := f.DecodeData(&req); err != nil {
+		c.send(errorFrame(CodeBadMessage, "pusher:subscribe needs data with a channel"))
+		return
+	}
+	ch, err := channels.ParseChannel(req.Channel)
+	if err != nil {
+		c.subError(truncate(req.Channel, channels.MaxChannelNameLen), protocol.SubErrInvalidChannel, err.Error(), http.StatusBadRequest)
+		return
+	}
+	c.mu.Lock()
+	_, already := c.subs[ch.Name]
+	n := len(c.subs)
+	user := c.user
+	c.mu.Unlock()
+	if already {
+		// Idempotent: confirm again without joining twice.
+		c.send(protocol.SubscriptionSucceeded(ch.Name, protocol.EmptyObject))
+		return
+	}
+	if n >= DefaultMaxSubscriptions {
+		c.subError(ch.Name, protocol.SubErrLimitReached, fmt.Sprintf("a connection may join at most %d channels", DefaultMaxSubscriptions), http.StatusForbidden)
+		return
+	}
+
+	sub := &subscription{ch: ch}
+	var member presence.Member
+	switch ch.Kind {
+	case channels.KindPrivate, channels.KindPrivateEncrypted:
+		if !c.gw.verifyAuth(app, string(req.Auth), channels.ChannelStringToSign(c.socketID, ch.Name, "")) {
+			c.subError(ch.Name, protocol.SubErrAuth, "invalid signature", http.StatusUnauthorized)
+			return
+		}
+	case channels.KindPresence:
+		data := string(req.ChannelData)
+		if !c.gw.verifyAuth(app, string(req.Auth), channels.ChannelStringToSign(c.socketID, ch.Name, data)) {
+			c.subError(ch.Name, protocol.SubErrAuth, "invalid signature", http.StatusUnauthorized)
+			return
+		}
+		pd, err := protocol.ParsePresenceData(data)
+		if err != nil {
+			c.subError(ch.Name, protocol.SubErrAuth, "channel_data must be a JSON object with a user_id", http.StatusBadRequest)
+			return
+		}
+		if utf8.RuneCountInString(pd.UserID) > MaxUserIDLen {
+			c.subError(ch.Name, protocol.SubErrLimitReached, fmt.Sprintf("user_id is longer than %d characters", MaxUserIDLen), http.StatusRequestEntityTooLarge)
+			return
+		}
+		if len(pd.UserInfo) > app.Settings.MaxPresenceUserInfoBytes {
+			c.subError(ch.Name, protocol.SubErrLimitReached, fmt.Sprintf("user_info is larger than %d bytes", app.Settings.MaxPresenceUserInfoBytes), http.StatusRequestEntityTooLarge)
+			return
+		}
+		sub.presence, sub.userID = true, pd.UserID
+		member = presence.Member{UserID: pd.UserID, UserInfo: pd.UserInfo}
+	case channels.KindUser:
+		if user == nil || user.id != ch.UserID() {
+			c.subError(ch.Name, protocol.SubErrForbidden, "only the signed-in user may join their user channel", http.StatusForbidden)
+			return
+		}
+	}
+
+	cs, err := c.gw.joinChannel(c, app.ID, ch, sub)
+	if err != nil {
+		c.gw.cfg.Logger.Warn("subscribe failed", "app", app.ID, "err", err)
+		c.subError(ch.Name, protocol.SubErrLimitReached, "subscription temporarily unavailable", http.StatusServiceUnavailable)
+		return
+	}
+	data := protocol.EmptyObject
+	if sub.presence {
+		roster := cs.rosterRef()
+		if roster.UserCount() >= app.Settings.MaxPresenceMembers && !roster.Has(member.UserID) {
+			c.gw.leaveChannel(c, sub)
+			c.subError(ch.Name, protocol.SubErrLimitReached, fmt.Sprintf("presence channel is full (%d members)", app.Settings.MaxPresenceMembers), http.StatusForbidden)
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), c.gw.cfg.PublishTimeout)
+		err := c.gw.cfg.Presence.Join(ctx, app.ID, ch.Name, c.socketID, member)
+		cancel()
+		if err != nil {
+			c.gw.leaveChannel(c, sub)
+			c.gw.cfg.Logger.Warn("presence join failed", "app", app.ID, "err", err)
+			c.subError(ch.Name, protocol.SubErrLimitReached, "presence temporarily unavailable", http.StatusServiceUnavailable)
+			return
+		}
+		data = rosterJSON(roster.Members())
+	}
+	c.mu.Lock()
+	if c.subs == nil {
+		c.subs = map[string]*subscription{}
+	}
+	c.subs[ch.Name] = sub
+	c.mu.Unlock()
+	c.send(protocol.SubscriptionSucceeded(ch.Name, data))
+	c.gw.metrics.subscriptions.Inc()
+	if ch.Cache {
+		c.gw.replayCache(c, app, ch)
+	}
+}
+
+func (c *conn) handleUnsubscribe(f *protocol.Frame) {
+	var req protocol.Unsubscribe
+	if err := f.DecodeData(&req); err != nil {
+		c.send(errorFrame(CodeBadMessage, "pusher:unsubscribe needs data with a channel"))
+		return
+	}
+	c.mu.Lock()
+	sub := c.subs[req.Channel]
+	delete(c.subs, req.Channel)
+	c.mu.Unlock()
+	if sub != nil {
+		c.gw.leaveChannel(c, sub)
+		c.gw.metrics.subscriptions.Dec()
+	}
+}
+
+// verifyAuth checks an "app-key:signature" auth value against any live key
+// of the app.
+func (g *Gateway) verifyAuth(app *channels.AppConfig, auth, message string) bool {
+	key, sig, ok := channels.SplitAuth(auth)
+	if !ok {
+		return false
+	}
+	k, ok := app.Key(key)
+	if !ok {
+		return false
+	}
+	secret, err := g.cfg.Box.Open(k.SealedSecret, channels.SecretAAD(app.ID, key))
+	if err != nil {
+		g.cfg.Logger.Error("cannot open app key secret: is the master key the control plane's?", "app", app.ID, "key", key)
+		return false
+	}
+	return channels.VerifyAuth(string(secret), message, sig)
+}
+
+// rosterJSON is the data of a presence subscription_succeeded.
+func rosterJSON(members []presence.Member) string {
+	type roster struct {
+		IDs   []string                   `json:"ids"`
+		Hash  map[string]json.RawMessage `json:"hash"`
+		Count int                        `json:"count"`
+	}
+	r := roster{IDs: make([]string, 0, len(members)), Hash: make(map[string]json.RawMessage, len(members))}
+	for _, m := range members {
+		r.IDs = append(r.IDs, m.UserID)
+		info := m.UserInfo
+		if len(info) == 0 {
+			info = json.RawMessage("null")
+		}
+		r.Hash[m.UserID] = info
+	}
+	r.Count = len(r.IDs)
+	b, _ := json.Marshal(map[string]roster{"presence": r})
+	return string(b)
+}

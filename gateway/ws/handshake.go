@@ -1,0 +1,169 @@
+package ws
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/sha1"
+	"encoding/base64"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// DefaultHandshakeTimeout bounds writing the 101 response when
+// UpgradeConfig.Timeout is zero.
+const DefaultHandshakeTimeout = 5 * time.Second
+
+// keyGUID is appended to the client's key to compute Sec-WebSocket-Accept
+// (RFC 6455 section 1.3).
+const keyGUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+
+// keyLen is the decoded size of a valid Sec-WebSocket-Key.
+const keyLen = 16
+
+// UpgradeConfig configures Upgrade. The zero value is usable.
+type UpgradeConfig struct {
+	// Header holds extra headers for the 101 response.
+	Header http.Header
+	// Timeout bounds writing the 101 response. Zero means
+	// DefaultHandshakeTimeout.
+	Timeout time.Duration
+}
+
+// Upgrade validates a client's WebSocket handshake (RFC 6455 section 4.2.1),
+// takes over the connection and answers 101 Switching Protocols. It returns
+// the connection, with every deadline cleared, and the bytes the client sent
+// after its handshake that were already read from the socket (nil if none):
+// they come before anything else read from the connection, so pass them to
+// Poller.Add.
+//
+// On a request that is not a valid handshake it answers with 405 (method),
+// 426 (no upgrade to websocket or an unsupported version) or 400 (bad key)
+// and a one-line reason, and returns an error wrapping ErrBadHandshake. No
+// subprotocol or extension is negotiated.
+func Upgrade(w http.ResponseWriter, r *http.Request, cfg UpgradeConfig) (net.Conn, []byte, error) {
+	if hs := checkHandshake(r); hs != nil {
+		for k, v := range hs.header {
+			w.Header()[k] = v
+		}
+		http.Error(w, hs.reason, hs.status)
+		return nil, nil, fmt.Errorf("%w: %s", ErrBadHandshake, hs.reason)
+	}
+	accept := AcceptKey(strings.TrimSpace(r.Header.Get("Sec-WebSocket-Key")))
+
+	nc, brw, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		// HTTP/2, or a ResponseWriter that cannot hijack: w still works.
+		http.Error(w, "websocket upgrade not available", http.StatusInternalServerError)
+		return nil, nil, fmt.Errorf("ws: hijack: %w", err)
+	}
+	initial, err := takeBuffered(brw.Reader)
+	if err == nil {
+		err = writeSwitching(nc, accept, cfg)
+	}
+	if err != nil {
+		nc.Close()
+		return nil, nil, err
+	}
+	return nc, initial, nil
+}
+
+// badHandshake is why a request was refused and how to answer it.
+type badHandshake struct {
+	status int
+	reason string
+	header http.Header
+}
+
+// checkHandshake returns nil for a valid client handshake.
+func checkHandshake(r *http.Request) *badHandshake {
+	switch {
+	case r.Method != http.MethodGet:
+		return &badHandshake{http.StatusMethodNotAllowed, "websocket handshake must be a GET", http.Header{"Allow": {http.MethodGet}}}
+	case !r.ProtoAtLeast(1, 1):
+		return &badHandshake{http.StatusBadRequest, "websocket handshake needs HTTP/1.1", nil}
+	case !hasToken(r.Header, "Connection", "upgrade"), !hasToken(r.Header, "Upgrade", "websocket"):
+		return &badHandshake{http.StatusUpgradeRequired, "not a websocket upgrade request",
+			http.Header{"Upgrade": {"websocket"}, "Connection": {"Upgrade"}}}
+	}
+	if v := r.Header.Values("Sec-WebSocket-Version"); len(v) != 1 || strings.TrimSpace(v[0]) != "13" {
+		return &badHandshake{http.StatusUpgradeRequired, "unsupported websocket version",
+			http.Header{"Sec-Websocket-Version": {"13"}}}
+	}
+	keys := r.Header.Values("Sec-WebSocket-Key")
+	if len(keys) != 1 {
+		return &badHandshake{http.StatusBadRequest, "missing or repeated Sec-WebSocket-Key", nil}
+	}
+	key, err := base64.StdEncoding.DecodeString(strings.TrimSpace(keys[0]))
+	if err != nil || len(key) != keyLen {
+		return &badHandshake{http.StatusBadRequest, "invalid Sec-WebSocket-Key", nil}
+	}
+	return nil
+}
+
+// hasToken reports whether a comma-separated header (possibly repeated)
+// contains token, compared case-insensitively.
+func hasToken(h http.Header, name, token string) bool {
+	for _, v := range h.Values(name) {
+		for t := range strings.SplitSeq(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(t), token) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// AcceptKey returns the Sec-WebSocket-Accept value that answers a
+// Sec-WebSocket-Key (RFC 6455 section 4.2.2).
+func AcceptKey(key string) string {
+	sum := sha1.Sum([]byte(key + keyGUID))
+	return base64.StdEncoding.EncodeToString(sum[:])
+}
+
+// takeBuffered returns a copy of what the HTTP server read past the
+// request, so no frame the client sent early is lost.
+func takeBuffered(br *bufio.Reader) ([]byte, error) {
+	n := br.Buffered()
+	if n == 0 {
+		return nil, nil
+	}
+	b, err := br.Peek(n)
+	if err != nil {
+		return nil, fmt.Errorf("ws: read buffered bytes: %w", err)
+	}
+	return bytes.Clone(b), nil
+}
+
+// writeSwitching clears the deadlines the HTTP server set (they would
+// outlive the handshake) and writes the 101 response.
+func writeSwitching(nc net.Conn, accept string, cfg UpgradeConfig) error {
+	timeout := cfg.Timeout
+	if timeout <= 0 {
+		timeout = DefaultHandshakeTimeout
+	}
+	var b bytes.Buffer
+	b.WriteString("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ")
+	b.WriteString(accept)
+	b.WriteString("\r\n")
+	if err := cfg.Header.Write(&b); err != nil {
+		return fmt.Errorf("ws: write handshake headers: %w", err)
+	}
+	b.WriteString("\r\n")
+
+	if err := nc.SetDeadline(time.Time{}); err != nil {
+		return fmt.Errorf("ws: clear deadlines: %w", err)
+	}
+	if err := nc.SetWriteDeadline(time.Now().Add(timeout)); err != nil {
+		return fmt.Errorf("ws: set handshake deadline: %w", err)
+	}
+	if _, err := nc.Write(b.Bytes()); err != nil {
+		return fmt.Errorf("ws: write handshake: %w", err)
+	}
+	if err := nc.SetWriteDeadline(time.Time{}); err != nil {
+		return fmt.Errorf("ws: clear handshake deadline: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,440 @@
+package ws
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Defaults of PollerConfig.
+const (
+	// DefaultReadBufferSize is the size of each worker's read buffer.
+	DefaultReadBufferSize = 32 << 10
+	// DefaultWriteTimeout bounds each Conn.Write and Conn.WriteBuffers.
+	DefaultWriteTimeout = 10 * time.Second
+	// DefaultControlWriteTimeout bounds writing a pong or a close frame.
+	DefaultControlWriteTimeout = time.Second
+)
+
+const (
+	// eventBatch is how many readiness events one epoll_wait returns at
+	// most; it is also the depth of the queue in front of the workers.
+	eventBatch = 128
+	// maxReadsPerTurn bounds the reads a worker does for one connection
+	// before re-arming it, so a fast sender cannot starve the others.
+	maxReadsPerTurn = 4
+	// connShards is the number of locks the connection table is split
+	// over.
+	connShards = 64
+	// wakeID is the epoll data of the eventfd that stops the dispatcher;
+	// connection ids start at 1.
+	wakeID = 0
+	// connEvents are the events a connection is armed for. EPOLLONESHOT
+	// disarms it after one event, so only one worker ever handles a
+	// connection at a time; the worker re-arms it when done. Interest is
+	// level-triggered: data that arrived meanwhile is reported again.
+	connEvents = unix.EPOLLIN | unix.EPOLLRDHUP | unix.EPOLLONESHOT
+)
+
+// PollerConfig configures a Poller. Zero fields take the documented
+// defaults.
+type PollerConfig struct {
+	// Workers is the number of goroutines that read connections and call
+	// handlers. Zero means 2 × GOMAXPROCS.
+	Workers int
+	// MaxMessageSize is the largest message accepted from a client; a
+	// larger one closes the connection with CloseMessageTooBig. Zero means
+	// DefaultMaxMessageSize.
+	MaxMessageSize int
+	// ReadBufferSize is the size of each worker's read buffer (shared by
+	// all the connections the worker serves). Zero means
+	// DefaultReadBufferSize.
+	ReadBufferSize int
+	// WriteTimeout bounds each Conn.Write and Conn.WriteBuffers call. Zero
+	// means DefaultWriteTimeout.
+	WriteTimeout time.Duration
+	// ControlWriteTimeout bounds writing a pong or a close frame, and how
+	// long Close waits for a write in progress. Zero means
+	// DefaultControlWriteTimeout.
+	ControlWriteTimeout time.Duration
+	// Logger receives the poller's errors and, at debug level, why
+	// connections failed. Nil discards.
+	Logger *slog.Logger
+}
+
+// Handler receives a connection's messages and its end. A connection's
+// handler is never called concurrently with itself for that connection.
+type Handler interface {
+	// OnMessage is called on a poller worker with each complete message.
+	// op is OpText: binary messages are refused with
+	// CloseUnsupportedData, and control frames are handled by the poller.
+	// payload is valid only during the call. OnMessage must not block: a
+	// slow handler holds up other connections. Hand writes to another
+	// goroutine.
+	OnMessage(c *Conn, op Opcode, payload []byte)
+	// OnClose is called exactly once, when the connection ends, on a
+	// worker or in the goroutine that called Conn.Close (see Close). err
+	// says why: a *CloseError when the client sent a close frame, a
+	// *ProtocolError when it broke the protocol, ErrClosed after
+	// Conn.Close, ErrPollerClosed when the poller shut down, io.EOF when
+	// the client hung up, or a read error.
+	OnClose(c *Conn, err error)
+}
+
+// Stats are a Poller's counters, for metrics.
+type Stats struct {
+	// Open is the number of connections added and not yet closed.
+	Open int64
+	// Added is the number of connections ever added.
+	Added uint64
+	// ProtocolErrors is the number of connections closed because the
+	// client broke the protocol or a limit.
+	ProtocolErrors uint64
+}
+
+// Poller serves WebSocket connections from an epoll instance: idle
+// connections hold no goroutine. A dispatcher goroutine waits for readable
+// connections and queues them to a fixed pool of workers, which read what
+// is available without blocking, parse it, and call the connection's
+// Handler.
+type Poller struct {
+	cfg    PollerConfig
+	log    *slog.Logger
+	epfd   int
+	wakefd int
+	jobs   chan *Conn
+	nextID atomic.Uint64
+	shards [connShards]connShard
+
+	open           atomic.Int64
+	added          atomic.Uint64
+	protocolErrors atomic.Uint64
+
+	// mu orders Add against shutdown: Add holds it shared, shutdown sets
+	// closed under it exclusively, so no Add registers a connection or
+	// queues a job after shutdown began.
+	mu      sync.RWMutex
+	closed  bool
+	running bool
+
+	stop        chan struct{} // closed by Close
+	stopOnce    sync.Once
+	done        chan struct{} // closed when Run returns
+	releaseOnce sync.Once
+}
+
+// connShard is one lock's share of the id → connection table.
+type connShard struct {
+	mu sync.Mutex
+	m  map[uint64]*Conn
+}
+
+// NewPoller creates a Poller. Call Run to serve connections and Close to
+// release it.
+func NewPoller(cfg PollerConfig) (*Poller, error) {
+	if cfg.Workers <= 0 {
+		cfg.Workers = 2 * runtime.GOMAXPROCS(0)
+	}
+	if cfg.MaxMessageSize <= 0 {
+		cfg.MaxMessageSize = DefaultMaxMessageSize
+	}
+	if cfg.ReadBufferSize <= 0 {
+		cfg.ReadBufferSize = DefaultReadBufferSize
+	}
+	if cfg.WriteTimeout <= 0 {
+		cfg.WriteTimeout = DefaultWriteTimeout
+	}
+	if cfg.ControlWriteTimeout <= 0 {
+		cfg.ControlWriteTimeout = DefaultControlWriteTimeout
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	if err != nil {
+		return nil, fmt.Errorf("ws: epoll create: %w", err)
+	}
+	wakefd, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
+	if err != nil {
+		unix.Close(epfd)
+		return nil, fmt.Errorf("ws: eventfd: %w", err)
+	}
+	ev := unix.EpollEvent{Events: unix.EPOLLIN}
+	if err := unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, wakefd, &ev); err != nil {
+		unix.Close(wakefd)
+		unix.Close(epfd)
+		return nil, fmt.Errorf("ws: register eventfd: %w", err)
+	}
+	p := &Poller{
+		cfg:    cfg,
+		log:    cfg.Logger,
+		epfd:   epfd,
+		wakefd: wakefd,
+		jobs:   make(chan *Conn, eventBatch),
+		stop:   make(chan struct{}),
+		done:   make(chan struct{}),
+	}
+	for i := range p.shards {
+		p.shards[i].m = make(map[uint64]*Conn)
+	}
+	return p, nil
+}
+
+// Stats returns the poller's counters.
+func (p *Poller) Stats() Stats {
+	return Stats{Open: p.open.Load(), Added: p.added.Load(), ProtocolErrors: p.protocolErrors.Load()}
+}
+
+// Add hands an upgraded connection (from Upgrade) to the poller, with the
+// bytes already read from it (Upgrade's second result). From then on the
+// poller owns nc: use the returned Conn to write and close. h's methods may
+// be called before Add returns. If Add fails, nc is closed and h is never
+// called. Connections are only read while Run is running.
+func (p *Poller) Add(nc net.Conn, h Handler, initial []byte) (*Conn, error) {
+	c, err := p.add(nc, h, initial)
+	if err != nil {
+		nc.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+func (p *Poller) add(nc net.Conn, h Handler, initial []byte) (*Conn, error) {
+	sc, ok := nc.(syscall.Conn)
+	if !ok {
+		return nil, ErrUnsupportedConn
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return nil, fmt.Errorf("ws: raw connection: %w", err)
+	}
+	// A leftover read deadline would make every read fail.
+	if err := nc.SetReadDeadline(time.Time{}); err != nil {
+		return nil, fmt.Errorf("ws: clear read deadline: %w", err)
+	}
+	c := &Conn{p: p, nc: nc, rc: rc, h: h, id: p.nextID.Add(1)}
+	c.parser.init(ParserConfig{MaxMessageSize: p.cfg.MaxMessageSize})
+	queued := len(initial) > 0
+	if queued {
+		// Owned as if a worker had taken it, until the queued job below
+		// has handled the initial bytes.
+		c.initial = initial
+		c.state.Store(stBusy)
+	}
+
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	if p.closed {
+		return nil, ErrPollerClosed
+	}
+	p.insert(c)
+	ev := c.event()
+	var ctlErr error
+	err = rc.Control(func(fd uintptr) {
+		ctlErr = unix.EpollCtl(p.epfd, unix.EPOLL_CTL_ADD, int(fd), &ev)
+	})
+	if err = errors.Join(err, ctlErr); err != nil {
+		p.remove(c)
+		return nil, fmt.Errorf("ws: register connection: %w", err)
+	}
+	p.open.Add(1)
+	p.added.Add(1)
+	// c may be served (and c.initial consumed) as soon as it is armed.
+	if queued {
+		select {
+		case p.jobs <- c:
+		case <-p.stop:
+			// Closing and Run is not draining the queue: give up.
+			p.remove(c)
+			p.open.Add(-1)
+			return nil, ErrPollerClosed
+		}
+	}
+	return c, nil
+}
+
+// Run serves connections until ctx is done or Close is called, then closes
+// every connection left with CloseGoingAway (their OnClose gets
+// ErrPollerClosed) and returns. It returns nil after a requested stop, and
+// an error if epoll fails. Run may be called once.
+func (p *Poller) Run(ctx context.Context) error {
+	p.mu.Lock()
+	if p.closed || p.running {
+		p.mu.Unlock()
+		return ErrPollerClosed
+	}
+	p.running = true
+	p.mu.Unlock()
+	defer close(p.done)
+
+	var workers sync.WaitGroup
+	for range p.cfg.Workers {
+		w := newWorker(p)
+		workers.Go(func() {
+			for c := range p.jobs {
+				w.serve(c)
+			}
+		})
+	}
+	dispatched := make(chan error, 1)
+	go func() { dispatched <- p.dispatch() }()
+
+	var err error
+	select {
+	case <-ctx.Done():
+		p.shutdownStart()
+		err = <-dispatched
+	case <-p.stop:
+		p.shutdownStart()
+		err = <-dispatched
+	case err = <-dispatched:
+		p.shutdownStart()
+		p.log.Error("websocket poller failed", "err", err)
+	}
+	// The dispatcher and every Add have stopped queueing: drain the queue.
+	close(p.jobs)
+	workers.Wait()
+	p.closeAll()
+	return err
+}
+
+// shutdownStart refuses new connections and stops the dispatcher.
+func (p *Poller) shutdownStart() {
+	p.mu.Lock()
+	p.closed = true
+	p.mu.Unlock()
+	// The eventfd stays readable once written: the dispatcher sees it
+	// whenever it next waits.
+	var one = [8]byte{1}
+	if _, err := unix.Write(p.wakefd, one[:]); err != nil && !errors.Is(err, unix.EAGAIN) {
+		p.log.Error("websocket poller wake-up failed", "err", err)
+	}
+}
+
+// Close stops Run, waits for it to return, closes the connections left and
+// releases the epoll instance. It is safe to call more than once.
+func (p *Poller) Close() error {
+	p.stopOnce.Do(func() { close(p.stop) })
+	p.mu.Lock()
+	running := p.running
+	p.closed = true
+	p.mu.Unlock()
+	if running {
+		<-p.done
+	} else {
+		// Jobs queued by Add for initial bytes will never be served.
+		for drained := false; !drained; {
+			select {
+			case c := <-p.jobs:
+				if !c.state.CompareAndSwap(stBusy, stIdle) {
+					c.finishClose()
+				}
+			default:
+				drained = true
+			}
+		}
+		p.closeAll()
+	}
+	var err error
+	p.releaseOnce.Do(func() {
+		err = errors.Join(unix.Close(p.wakefd), unix.Close(p.epfd))
+	})
+	if err != nil {
+		return fmt.Errorf("ws: close poller: %w", err)
+	}
+	return nil
+}
+
+// dispatch waits for readable connections and queues them to the workers
+// until the eventfd is written.
+func (p *Poller) dispatch() error {
+	events := make([]unix.EpollEvent, eventBatch)
+	for {
+		n, err := unix.EpollWait(p.epfd, events, -1)
+		if err != nil {
+			if errors.Is(err, unix.EINTR) {
+				continue
+			}
+			return fmt.Errorf("ws: epoll wait: %w", err)
+		}
+		for i := range n {
+			id := eventID(&events[i])
+			if id == wakeID {
+				return nil
+			}
+			// A connection closed after epoll_wait returned its event
+			// is gone from the table or no longer idle: skip it.
+			c := p.lookup(id)
+			if c == nil || !c.state.CompareAndSwap(stIdle, stBusy) {
+				continue
+			}
+			p.jobs <- c
+		}
+	}
+}
+
+// closeAll closes every connection left, as many at a time as there are
+// workers, since each close may wait for a slow client.
+func (p *Poller) closeAll() {
+	var conns []*Conn
+	for i := range p.shards {
+		s := &p.shards[i]
+		s.mu.Lock()
+		for _, c := range s.m {
+			conns = append(conns, c)
+		}
+		s.mu.Unlock()
+	}
+	queue := make(chan *Conn)
+	var wg sync.WaitGroup
+	for range min(p.cfg.Workers, len(conns)) {
+		wg.Go(func() {
+			for c := range queue {
+				_ = c.closeWith(CloseGoingAway, "server shutting down", ErrPollerClosed)
+			}
+		})
+	}
+	for _, c := range conns {
+		queue <- c
+	}
+	close(queue)
+	wg.Wait()
+}
+
+func (p *Poller) shard(id uint64) *connShard { return &p.shards[id%connShards] }
+
+func (p *Poller) insert(c *Conn) {
+	s := p.shard(c.id)
+	s.mu.Lock()
+	s.m[c.id] = c
+	s.mu.Unlock()
+}
+
+func (p *Poller) remove(c *Conn) {
+	s := p.shard(c.id)
+	s.mu.Lock()
+	delete(s.m, c.id)
+	s.mu.Unlock()
+}
+
+func (p *Poller) lookup(id uint64) *Conn {
+	s := p.shard(id)
+	s.mu.Lock()
+	c := s.m[id]
+	s.mu.Unlock()
+	return c
+}
+
+// eventID reads the connection id stored in an event's 64 data bits.
+func eventID(ev *unix.EpollEvent) uint64 {
+	return uint64(uint32(ev.Fd)) | uint64(uint32(ev.Pad))<<32
+}

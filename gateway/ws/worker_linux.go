@@ -1,0 +1,109 @@
+package ws
+
+import (
+	"errors"
+	"fmt"
+	"io"
+
+	"golang.org/x/sys/unix"
+)
+
+// worker reads connections into its own buffer. Its read and re-arm
+// callbacks are built once, so serving a connection does not allocate.
+type worker struct {
+	p   *Poller
+	buf []byte
+
+	// Arguments and results of readFn and armFn.
+	n      int
+	err    error
+	ev     unix.EpollEvent
+	readFn func(fd uintptr) bool
+	armFn  func(fd uintptr)
+}
+
+func newWorker(p *Poller) *worker {
+	w := &worker{p: p, buf: make([]byte, p.cfg.ReadBufferSize)}
+	// One non-blocking read that never parks the goroutine: returning
+	// true tells the runtime not to wait for readiness on EAGAIN.
+	w.readFn = func(fd uintptr) bool {
+		for {
+			w.n, w.err = unix.Read(int(fd), w.buf)
+			if !errors.Is(w.err, unix.EINTR) {
+				return true
+			}
+		}
+	}
+	w.armFn = func(fd uintptr) {
+		w.err = unix.EpollCtl(w.p.epfd, unix.EPOLL_CTL_MOD, int(fd), &w.ev)
+	}
+	return w
+}
+
+// serve handles one readiness event of c, which the caller made busy.
+func (w *worker) serve(c *Conn) {
+	if !w.turn(c) {
+		return
+	}
+	if !c.state.CompareAndSwap(stBusy, stIdle) {
+		// Close was called meanwhile and left the ending to us.
+		c.finishClose()
+		return
+	}
+	// Re-arm after giving up ownership, or an event could arrive while
+	// the connection is still busy and be lost. Control keeps the fd open
+	// (and its number from being reused) during the call; it fails if
+	// Close closed the connection after our CompareAndSwap.
+	w.ev = c.event()
+	w.err = nil
+	if err := c.rc.Control(w.armFn); err != nil {
+		return
+	}
+	if w.err != nil {
+		_ = c.closeWith(CloseInternalError, "", fmt.Errorf("ws: re-arm connection: %w", w.err))
+	}
+}
+
+// turn reads what c has available and handles it. It returns false if c
+// was terminated.
+func (w *worker) turn(c *Conn) bool {
+	if c.initial != nil {
+		b := c.initial
+		c.initial = nil
+		if err := c.consume(b); err != nil {
+			c.fail(err)
+			return false
+		}
+	}
+	for range maxReadsPerTurn {
+		if c.closeRequested() {
+			return true
+		}
+		w.n, w.err = 0, nil
+		if err := c.rc.Read(w.readFn); err != nil {
+			c.fail(fmt.Errorf("ws: read: %w", err))
+			return false
+		}
+		n, err := w.n, w.err
+		if n > 0 {
+			if err := c.consume(w.buf[:n]); err != nil {
+				c.fail(err)
+				return false
+			}
+		}
+		switch {
+		case errors.Is(err, unix.EAGAIN):
+			return true
+		case err != nil:
+			c.fail(fmt.Errorf("ws: read: %w", err))
+			return false
+		case n == 0:
+			c.fail(io.EOF)
+			return false
+		case n < len(w.buf):
+			// Probably drained; if not, the re-armed event says so.
+			return true
+		}
+	}
+	return true
+}

@@ -1,0 +1,123 @@
+package platform
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/heraldhq/herald/channels"
+	"github.com/heraldhq/herald/gateway"
+	"github.com/heraldhq/herald/gateway/presence"
+	"github.com/heraldhq/herald/internal/appconfig"
+	"github.com/heraldhq/herald/internal/cachechan"
+	"github.com/heraldhq/herald/internal/stream"
+)
+
+// gatewayIDBytes is the entropy of a generated gateway id.
+const gatewayIDBytes = 6
+
+// startMessaging sets up what both the gateway and the control plane use
+// to move messages: the stream, the publisher, the reader, the app config
+// cache and the cache-channel store.
+func (p *Platform) startMessaging(ctx context.Context) error {
+	if err := stream.Ensure(ctx, p.parts.js, stream.StreamConfig{
+		Replicas: p.cfg.NATSReplicas, MaxAge: p.cfg.Gateway.StreamMaxAge,
+	}); err != nil {
+		return fmt.Errorf("message stream: %w", err)
+	}
+	pub, err := stream.NewPublisher(stream.PublisherConfig{JS: p.parts.js, Logger: p.cfg.Logger})
+	if err != nil {
+		return err
+	}
+	p.parts.publisher = pub
+	reader, err := stream.NewReader(stream.ReaderConfig{NC: p.parts.nc})
+	if err != nil {
+		return err
+	}
+	p.parts.reader = reader
+	cache, err := cachechan.Open(ctx, p.parts.js, p.cfg.NATSReplicas)
+	if err != nil {
+		return err
+	}
+	p.parts.cache = cache
+	if _, err := appconfig.EnsureBucket(ctx, p.parts.js, p.cfg.NATSReplicas); err != nil {
+		return fmt.Errorf("app config bucket: %w", err)
+	}
+	p.parts.apps = appconfig.NewCache(appconfig.CacheConfig{
+		JS: p.parts.js, Logger: p.cfg.Logger,
+		OnChange: func(appID string) {
+			// Set before the cache runs (runEdge), so no race.
+			if gw := p.parts.gateway; gw != nil {
+				gw.AppChanged(appID)
+			}
+		},
+	})
+	return nil
+}
+
+// startGateway builds the edge gateway and its presence store.
+func (p *Platform) startGateway(ctx context.Context) error {
+	id := p.cfg.GatewayID
+	if id == "" {
+		b := make([]byte, gatewayIDBytes)
+		_, _ = rand.Read(b)
+		id = "gw-" + hex.EncodeToString(b)
+	}
+	p.gatewayID = id
+	pres, err := presence.New(ctx, presence.Config{
+		// Roster subscriptions are live traffic: they share the live
+		// connection, away from the JetStream writes.
+		JS: p.parts.js, NC: p.parts.liveNC, GatewayID: id, Replicas: p.cfg.NATSReplicas,
+		MaxUserInfoBytes: channels.MaxUserInfoBytesUB, Addr: p.cfg.Addr,
+		MemberTTL: p.cfg.Gateway.MemberTTL, GatewayTTL: p.cfg.Gateway.GatewayTTL,
+		HeartbeatInterval: p.cfg.Gateway.HeartbeatInterval, Logger: p.cfg.Logger,
+	})
+	if err != nil {
+		return fmt.Errorf("presence: %w", err)
+	}
+	p.parts.presence = pres
+	gw, err := gateway.New(gateway.Config{
+		GatewayID: id, Apps: p.parts.apps, Box: p.box, Publisher: p.parts.publisher,
+		LiveNC: p.parts.liveNC, Reader: p.parts.reader, Presence: pres, Cache: p.parts.cache,
+		PathPrefix:        p.cfg.WSPathPrefix,
+		SendQueueBytes:    p.cfg.Gateway.SendQueueBytes,
+		PongTimeout:       p.cfg.Gateway.PongTimeout,
+		ShutdownSpread:    p.cfg.Gateway.ShutdownSpread,
+		KeepaliveInterval: p.cfg.Gateway.KeepaliveInterval,
+		Registerer:        p.ops.Registry(),
+		Logger:            p.cfg.Logger,
+	})
+	if err != nil {
+		return err
+	}
+	p.parts.gateway = gw
+	p.addCloser("gateway connections", gw.Shutdown)
+	return nil
+}
+
+// runEdge starts the app config cache, presence and the gateway in g, and
+// waits until the cache holds the current app configs.
+func (p *Platform) runEdge(ctx context.Context, g *errgroup.Group) {
+	g.Go(func() error { return ignoreCanceled(p.parts.apps.Run(ctx), "app config cache") })
+	if p.parts.presence != nil {
+		g.Go(func() error { return ignoreCanceled(p.parts.presence.Run(ctx), "presence") })
+	}
+	if p.parts.gateway != nil {
+		g.Go(func() error { return ignoreCanceled(p.parts.gateway.Run(ctx), "gateway") })
+	}
+	select {
+	case <-p.parts.apps.Ready():
+	case <-ctx.Done():
+	}
+}
+
+func ignoreCanceled(err error, what string) error {
+	if err == nil || errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}

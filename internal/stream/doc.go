@@ -1,0 +1,15 @@
+// Package stream is Herald's one message path (DESIGN.md §4). Every message
+// a tenant or a client publishes is stored in the JetStream stream
+// HERALD_MSG, whose sequence number is the message's serial; the stream
+// republishes each stored message to a core subject per channel, which
+// gateways subscribe to.
+//
+// The package has four parts that share one message format:
+//   - Ensure creates or updates the stream;
+//   - Publisher stores messages (idempotently, with Nats-Msg-Id);
+//   - Reader reads a channel's stored messages back with batched Direct
+//     Get, for resume, gap repair and cache channels;
+//   - Live delivers a gateway's channels in serial order, without holes:
+//     it detects the gaps that at-most-once republishing leaves and repairs
+//     them with the Reader before handing a message on.
+package stream

@@ -1,0 +1,248 @@
+package stream
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/heraldhq/herald/channels"
+)
+
+// Defaults for zero ReaderConfig fields.
+const (
+	// DefaultBatch is how many messages one Direct Get request asks for.
+	DefaultBatch = 256
+	// DefaultReadMaxBytes caps the bytes of one Direct Get batch.
+	DefaultReadMaxBytes = 1 << 20
+	// DefaultReadTimeout bounds one Direct Get request.
+	DefaultReadTimeout = 2 * time.Second
+	// DefaultStaleRetries is how many times a read that must reach a known
+	// serial is repeated when it ends below it (a follower that is behind).
+	DefaultStaleRetries = 4
+	// DefaultStaleBackoff is the first pause before such a retry; it doubles.
+	DefaultStaleBackoff = 20 * time.Millisecond
+)
+
+// ReaderConfig configures a Reader. Zero fields take the defaults above;
+// NC is required.
+type ReaderConfig struct {
+	// NC is the connection for JetStream traffic.
+	NC *nats.Conn
+	// Shard is the shard whose stream is read (one shard for now).
+	Shard    int
+	Batch    int
+	MaxBytes int
+	// Timeout bounds each Direct Get request (a read may make several).
+	Timeout time.Duration
+	// StaleRetries < 0 disables the retries.
+	StaleRetries int
+	StaleBackoff time.Duration
+	Logger       *slog.Logger
+}
+
+// Reader reads a channel's stored messages with (batched) Direct Get, which
+// any replica of the stream answers, without creating consumers. Replicas
+// may be slightly behind the leader; see Range.
+type Reader struct {
+	cfg        ReaderConfig
+	getSubject string // $JS.API.DIRECT.GET.<stream>
+}
+
+// NewReader returns a Reader.
+func NewReader(cfg ReaderConfig) (*Reader, error) {
+	if cfg.NC == nil {
+		return nil, errors.New("new reader: NC is required")
+	}
+	if cfg.Batch <= 0 {
+		cfg.Batch = DefaultBatch
+	}
+	if cfg.MaxBytes <= 0 {
+		cfg.MaxBytes = DefaultReadMaxBytes
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = DefaultReadTimeout
+	}
+	switch {
+	case cfg.StaleRetries == 0:
+		cfg.StaleRetries = DefaultStaleRetries
+	case cfg.StaleRetries < 0:
+		cfg.StaleRetries = 0
+	}
+	if cfg.StaleBackoff <= 0 {
+		cfg.StaleBackoff = DefaultStaleBackoff
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Reader{cfg: cfg, getSubject: directGetPrefix + StreamName(cfg.Shard)}, nil
+}
+
+// Range returns the channel's messages with after < serial <= upTo, in
+// serial order, at most limit of them (limit <= 0: no limit; callers that
+// serve clients must pass one).
+//
+// upTo 0 means up to the newest message. A non-zero upTo must be the serial
+// of a message of the channel (a PrevSerial, or a serial a client saw):
+// when the read ends below it, the replica that answered may be behind, so
+// Range retries a few times and then returns the messages it has with an
+// error wrapping ErrGapUnrecoverable. Other errors wrap ErrUnavailable
+// when NATS did not answer.
+func (r *Reader) Range(ctx context.Context, appID, channel string, after, upTo uint64, limit int) ([]Delivery, error) {
+	var out []Delivery
+	err := r.scan(ctx, appID, channel, query{after: after, upTo: upTo, limit: limit}, func(d *Delivery) bool {
+		out = append(out, *d)
+		return true
+	})
+	if err != nil {
+		return out, fmt.Errorf("read %s range (%d, %d]: %w", appID, after, upTo, err)
+	}
+	return out, nil
+}
+
+// SinceTime returns the channel's messages stored at or after since, in
+// serial order, at most limit of them (limit <= 0: no limit).
+func (r *Reader) SinceTime(ctx context.Context, appID, channel string, since time.Time, limit int) ([]Delivery, error) {
+	var out []Delivery
+	err := r.scan(ctx, appID, channel, query{since: since, limit: limit}, func(d *Delivery) bool {
+		out = append(out, *d)
+		return true
+	})
+	if err != nil {
+		return out, fmt.Errorf("read %s since %s: %w", appID, since.Format(time.RFC3339Nano), err)
+	}
+	return out, nil
+}
+
+// Last returns the channel's newest message; ok is false when the channel
+// has none in the stream. A replica that is behind may answer with an
+// older one.
+func (r *Reader) Last(ctx context.Context, appID, channel string) (d Delivery, ok bool, err error) {
+	ctx, cancel := context.WithTimeout(ctx, r.cfg.Timeout)
+	defer cancel()
+	subject := r.getSubject + "." + channels.MessageSubject(r.cfg.Shard, appID, channel)
+	m, err := r.cfg.NC.RequestWithContext(ctx, subject, nil)
+	if err != nil {
+		return d, false, fmt.Errorf("read %s last: %w", appID, classify(err))
+	}
+	if status := first(m.Header, headerStatus); status != "" && len(m.Data) == 0 {
+		if _, err := batchStatus(m, status); err != nil {
+			return d, false, fmt.Errorf("read %s last: %w", appID, classify(err))
+		}
+		return d, false, nil // 404: no message
+	}
+	if err := decodeStored(&d, m, appID, channel); err != nil {
+		return Delivery{}, false, fmt.Errorf("read %s last: %w", appID, err)
+	}
+	return d, true, nil
+}
+
+// query is what scan reads: after/upTo bound serials (upTo 0: no bound),
+// since (when set) replaces after for the first request.
+type query struct {
+	after, upTo uint64
+	since       time.Time
+	limit       int
+}
+
+// scan reads the channel's messages matching q and passes them to fn in
+// serial order until fn returns false. The *Delivery is reused between
+// calls: fn must copy what it keeps (Data is never reused).
+func (r *Reader) scan(ctx context.Context, appID, channel string, q query, fn func(*Delivery) bool) error {
+	if q.upTo > 0 && q.after >= q.upTo {
+		return nil
+	}
+	subject := channels.MessageSubject(r.cfg.Shard, appID, channel)
+	var (
+		d         Delivery
+		next      = q.after + 1
+		byTime    = !q.since.IsZero()
+		prev      uint64
+		n         int
+		retries   int
+		backoff   = r.cfg.StaleBackoff
+		stop      bool
+		reached   bool
+		decodeErr error
+	)
+	each := func(m *nats.Msg) bool {
+		err := decodeStored(&d, m, appID, channel)
+		if err != nil && d.Serial == 0 {
+			decodeErr = err // the server's own headers: cannot go on
+			return false
+		}
+		if q.upTo > 0 && d.Serial >= q.upTo {
+			reached = true
+			if d.Serial > q.upTo {
+				// upTo itself is gone; nothing of the range is left.
+				return false
+			}
+		}
+		next, byTime = d.Serial+1, false
+		if err != nil {
+			// Not published by this package: step over it.
+			r.cfg.Logger.Warn("skipping malformed stream message", slog.String("app", appID), slog.Any("err", err))
+			return !reached
+		}
+		d.PrevSerial = prev
+		prev = d.Serial
+		n++
+		if !fn(&d) || reached || (q.limit > 0 && n >= q.limit) {
+			stop = true
+			return false
+		}
+		return true
+	}
+	for {
+		req := getRequest{NextFor: subject, Batch: r.batchSize(q, next, n), MaxBytes: r.cfg.MaxBytes}
+		if byTime {
+			since := q.since.UTC()
+			req.StartTime = &since
+		} else {
+			req.Seq = next
+		}
+		from := next
+		pending, err := r.getBatch(ctx, req, each)
+		switch {
+		case decodeErr != nil:
+			return decodeErr
+		case err != nil:
+			return classify(err)
+		case stop || reached:
+			return nil
+		case pending > 0 && next > from:
+			continue
+		case q.upTo == 0:
+			return nil
+		}
+		// The read ended below upTo.
+		if retries >= r.cfg.StaleRetries {
+			return fmt.Errorf("%w: read ended at %d, below %d", ErrGapUnrecoverable, next-1, q.upTo)
+		}
+		retries++
+		r.cfg.Logger.Debug("direct get behind, retrying",
+			slog.String("app", appID), slog.Uint64("at", next-1), slog.Uint64("want", q.upTo))
+		if err := sleep(ctx, backoff); err != nil {
+			return err
+		}
+		backoff *= 2
+	}
+}
+
+// batchSize is the batch for the next request: no more than the limit
+// leaves, and no more than the serials left below upTo (a channel cannot
+// have more messages than that), which keeps gap repairs small.
+func (r *Reader) batchSize(q query, next uint64, n int) int {
+	b := r.cfg.Batch
+	if q.limit > 0 {
+		b = min(b, q.limit-n)
+	}
+	if q.upTo > 0 && q.upTo >= next {
+		b = int(min(uint64(b), q.upTo-next+1, math.MaxInt32))
+	}
+	return b
+}
