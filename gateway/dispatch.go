@@ -75,7 +75,11 @@ func (c *conn) OnClose(w *ws.Conn, _ error) {
 	c.queue, c.queued = nil, 0
 	subs := c.subs
 	c.subs = nil
+	user := c.user
 	c.mu.Unlock()
+	if user != nil {
+		c.gw.goOffline(c, user)
+	}
 
 	for _, s := range subs {
 		c.gw.leaveChannel(c, s)

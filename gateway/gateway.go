@@ -36,6 +36,7 @@ type Gateway struct {
 
 	connSeed maphash.Seed
 	conns    [connShards]connShard
+	watches  watches
 
 	shuttingDown atomic.Bool
 }
@@ -67,7 +68,7 @@ func New(cfg Config) (*Gateway, error) {
 	case cfg.Cache == nil:
 		return nil, errors.New("gateway: Cache is required")
 	}
-	g := &Gateway{cfg: cfg, hub: newHub(), connSeed: maphash.MakeSeed()}
+	g := &Gateway{cfg: cfg, hub: newHub(), connSeed: maphash.MakeSeed(), watches: watches{m: map[chanKey]*watchState{}}}
 	var b [4]byte
 	_, _ = rand.Read(b[:])
 	// Keep the prefix below 10^9 so socket ids stay short.

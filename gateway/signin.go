@@ -35,11 +35,34 @@ func (c *conn) handleSignin(app *channels.AppConfig, f *protocol.Frame) {
 		c.fail(CodeUnauthorized, "user_data.id must be a non-empty string of at most 128 characters")
 		return
 	}
+	user := &signedInUser{id: id, watchlist: dedupe(ud.Watchlist, MaxWatchlist)}
 	c.mu.Lock()
-	c.user = &signedInUser{id: id, watchlist: ud.Watchlist}
+	already := c.user != nil
+	if !already {
+		c.user = user
+	}
 	c.mu.Unlock()
+	if already {
+		c.send(errorFrame(CodeUnauthorized, "the connection is already signed in"))
+		return
+	}
 	data, _ := json.Marshal(struct {
 		UserData string `json:"user_data"`
 	}{userData})
 	c.send(protocol.AppendMessage(nil, &protocol.Message{Event: protocol.EventSigninSuccess, Data: string(data)}))
+	c.gw.goOnline(c, user.id, user.watchlist)
+}
+
+// dedupe returns the distinct non-empty ids, in order, at most limit.
+func dedupe(ids []string, limit int) []string {
+	seen := make(map[string]bool, len(ids))
+	out := make([]string, 0, min(len(ids), limit))
+	for _, id := range ids {
+		if id == "" || seen[id] || len(out) == limit {
+			continue
+		}
+		seen[id] = true
+		out = append(out, id)
+	}
+	return out
 }

@@ -265,3 +265,32 @@ func errorsAs(err error, target *testenv.Closed) bool { return errors.As(err, ta
 func signFor(socketID, channel string) string {
 	return channels.SignAuth(key, secret, channels.ChannelStringToSign(socketID, channel, ""))
 }
+
+func TestWatchlist(t *testing.T) {
+	h := testenv.Herald(t)
+	watcher := testenv.MustDialPusher(t, h.URL(), key)
+	friend := testenv.MustDialPusher(t, h.URL(), key)
+	friend.Signin(key, secret, `{"id":"friend"}`)
+
+	watcher.Signin(key, secret, `{"id":"me","watchlist":["friend","stranger"]}`)
+	e, _ := watcher.Expect("pusher_internal:watchlist_events", "")
+	if e.Data != `{"events":[{"name":"online","user_ids":["friend"]}]}` {
+		t.Fatalf("initial watchlist event = %s", e.Data)
+	}
+	stranger := testenv.MustDialPusher(t, h.URL(), key)
+	stranger.Signin(key, secret, `{"id":"stranger"}`)
+	if e, _ := watcher.Expect("pusher_internal:watchlist_events", ""); !strings.Contains(e.Data, `"online","user_ids":["stranger"]`) {
+		t.Fatalf("online event = %s", e.Data)
+	}
+	// A second connection of the same user changes nothing; the last one
+	// leaving makes it offline.
+	friend2 := testenv.MustDialPusher(t, h.URL(), key)
+	friend2.Signin(key, secret, `{"id":"friend"}`)
+	watcher.ExpectNothing(quiet)
+	friend.WS().Close()
+	watcher.ExpectNothing(quiet)
+	friend2.WS().Close()
+	if e, _ := watcher.Expect("pusher_internal:watchlist_events", ""); !strings.Contains(e.Data, `"offline","user_ids":["friend"]`) {
+		t.Fatalf("offline event = %s", e.Data)
+	}
+}
