@@ -93,8 +93,11 @@ func isServerFor(pid int, realData string) bool {
 		return false
 	}
 	proc := filepath.Join(procRoot, strconv.Itoa(pid))
+	// A process that is exiting has already lost its exe link but may
+	// still hold the folder as its cwd: count it, so that callers wait
+	// until it is really gone.
 	exe, err := os.Readlink(filepath.Join(proc, "exe"))
-	if err != nil || filepath.Base(strings.TrimSuffix(exe, " (deleted)")) != serverProgram {
+	if err == nil && filepath.Base(strings.TrimSuffix(exe, " (deleted)")) != serverProgram {
 		return false
 	}
 	cwd, err := os.Readlink(filepath.Join(proc, "cwd"))
