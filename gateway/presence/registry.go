@@ -6,13 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"slices"
 	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/heraldhq/herald/internal/backoff"
 )
 
 // registryLoop watches the gateway registry (one watcher per gateway
@@ -39,7 +40,7 @@ func (p *Presence) registryLoop(ctx context.Context) {
 			delay = minBackoff
 		}
 		p.log.Debug("gateway registry watch ended; watching again", slog.Any("error", err))
-		if !sleep(ctx, jitter(delay)) {
+		if !backoff.Sleep(ctx, backoff.Jitter(delay)) {
 			return
 		}
 		delay = min(2*delay, maxBackoff)
@@ -240,23 +241,4 @@ func (j *janitor) clean(ctx context.Context, id string) {
 	}
 	p.log.Info("removed the presence members of a dead gateway", slog.String("dead_gateway", id),
 		slog.Int("members", len(msgs)), slog.Int("failed", failed), slog.Duration("took", sinceStart(start)))
-}
-
-// jitter spreads d over [d/2, d] so that gateways hit by the same event
-// do not all retry in the same instant.
-func jitter(d time.Duration) time.Duration {
-	half := d / 2
-	return half + rand.N(d-half+1)
-}
-
-// sleep waits d or until ctx is done; it reports whether d elapsed.
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
 }

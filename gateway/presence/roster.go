@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+
+	"github.com/heraldhq/herald/internal/backoff"
 )
 
 // Handler receives a roster's cluster-wide membership changes. Its methods
@@ -243,7 +245,7 @@ func (r *Roster) reload(delay *time.Duration) <-chan time.Time {
 		if r.ctx.Err() != nil {
 			return nil
 		}
-		wait := jitter(*delay)
+		wait := backoff.Jitter(*delay)
 		*delay = min(2**delay, maxBackoff)
 		r.p.log.Warn("presence resync failed; retrying", slog.String("channel_key", r.prefix),
 			slog.Duration("after", wait), slog.Any("error", err))

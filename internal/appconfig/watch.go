@@ -5,12 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/heraldhq/herald/internal/backoff"
 )
 
 var (
@@ -61,9 +62,9 @@ func (c *Cache) Run(ctx context.Context) error {
 		if loaded && time.Since(began) >= c.cfg.MaxBackoff {
 			delay = c.cfg.MinBackoff
 		}
-		wait := jitter(delay)
+		wait := backoff.Jitter(delay)
 		c.log.Warn("app config watch ended; watching again", slog.Any("error", err), slog.Duration("after", wait))
-		if !sleep(ctx, wait) {
+		if !backoff.Sleep(ctx, wait) {
 			return nil
 		}
 		delay = min(2*delay, c.cfg.MaxBackoff)
@@ -231,23 +232,4 @@ func causeOr(actx context.Context, err error) error {
 		return cause
 	}
 	return err
-}
-
-// jitter spreads re-watches over [d/2, d] so that gateways restarted by
-// the same event do not all hit JetStream in the same instant.
-func jitter(d time.Duration) time.Duration {
-	half := d / 2
-	return half + rand.N(d-half+1)
-}
-
-// sleep waits d or until ctx is done; it reports whether d elapsed.
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/heraldhq/herald/channels"
+	"github.com/heraldhq/herald/internal/backoff"
 )
 
 // Defaults for zero PublisherConfig fields.
@@ -162,7 +163,7 @@ func (p *Publisher) PublishBatch(ctx context.Context, msgs []Message) ([]Result,
 			}
 		}
 		pending = next
-		if len(pending) == 0 || sleep(ctx, wait) != nil {
+		if len(pending) == 0 || !backoff.Sleep(ctx, wait) {
 			break
 		}
 		p.cfg.Logger.Debug("retrying batch publish", slog.Int("messages", len(pending)))
@@ -218,7 +219,7 @@ func (p *Publisher) retry(ctx context.Context, op func(context.Context) error) e
 			return err
 		}
 		p.cfg.Logger.Debug("retrying publish", slog.Any("err", err), slog.Duration("wait", wait))
-		if sleep(ctx, wait) != nil {
+		if !backoff.Sleep(ctx, wait) {
 			return err
 		}
 		wait = min(2*wait, maxRetryWait)
@@ -231,16 +232,4 @@ func msgID(id string) string {
 		return id
 	}
 	return rand.Text()
-}
-
-// sleep waits for d or until ctx is done, whichever comes first.
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }

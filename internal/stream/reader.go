@@ -11,6 +11,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/heraldhq/herald/channels"
+	"github.com/heraldhq/herald/internal/backoff"
 )
 
 // Defaults for zero ReaderConfig fields.
@@ -164,7 +165,7 @@ func (r *Reader) scan(ctx context.Context, appID, channel string, q query, fn fu
 		prev      uint64
 		n         int
 		retries   int
-		backoff   = r.cfg.StaleBackoff
+		wait      = r.cfg.StaleBackoff
 		stop      bool
 		reached   bool
 		decodeErr error
@@ -226,10 +227,10 @@ func (r *Reader) scan(ctx context.Context, appID, channel string, q query, fn fu
 		retries++
 		r.cfg.Logger.Debug("direct get behind, retrying",
 			slog.String("app", appID), slog.Uint64("at", next-1), slog.Uint64("want", q.upTo))
-		if err := sleep(ctx, backoff); err != nil {
-			return err
+		if !backoff.Sleep(ctx, wait) {
+			return ctx.Err()
 		}
-		backoff *= 2
+		wait *= 2
 	}
 }
 
