@@ -1,7 +1,9 @@
 package channels
 
 import (
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"fmt"
 	"strconv"
 	"strings"
@@ -57,4 +59,14 @@ func ParseLiveSubject(subject string) (appID, channel string, err error) {
 	}
 	channel, err = ParseSubjectToken(tok)
 	return appID, channel, err
+}
+
+// IdempotencyMsgID is the message stream's Nats-Msg-Id for a caller's
+// idempotency key: scoped to the app and the channel, so that one tenant's
+// keys never suppress another's messages, and hashed into a short,
+// header-safe token. The REST API and herald:publish share it, so a retry
+// through either is recognised.
+func IdempotencyMsgID(appID, channel, key string) string {
+	sum := sha256.Sum256([]byte(appID + "\x00" + channel + "\x00" + key))
+	return "idem-" + hex.EncodeToString(sum[:])
 }

@@ -21,7 +21,7 @@ import (
 // setup is done.
 func (g *Gateway) joinChannel(c *conn, appID string, ch channels.Channel, sub *subscription) (*channelState, error) {
 	k := chanKey{app: appID, name: ch.Name}
-	cs, first := g.hub.join(k, ch, c)
+	cs, first := g.hub.join(k, ch, c, sub)
 	if first {
 		cs.setupErr = g.setupChannel(cs)
 		close(cs.ready)
@@ -104,15 +104,17 @@ func (cs *channelState) rosterRef() *presence.Roster {
 }
 
 // broadcast sends one framed payload to every local subscriber except
-// skip (a socket id, or "").
-func (cs *channelState) broadcast(frame []byte, skip string) int {
+// skip (a socket id, or ""). serial is the message's serial (0 for
+// protocol events): subscribers still replaying history get it later,
+// deduplicated against the replay.
+func (cs *channelState) broadcast(frame []byte, serial uint64, skip string) int {
 	n := 0
 	cs.mu.RLock()
-	for c := range cs.subs {
+	for c, sub := range cs.subs {
 		if c.socketID == skip {
 			continue
 		}
-		if c.enqueue(frame) {
+		if c.enqueueFor(sub, frame, serial) {
 			n++
 		}
 	}
@@ -146,7 +148,7 @@ func (g *Gateway) deliver(d *stream.Delivery) {
 		Event: d.Event, Channel: d.Channel, Data: protocol.BytesString(d.Data),
 		UserID: d.UserID, Serial: d.Serial,
 	})
-	n := cs.broadcast(frame, d.ExcludeSocket)
+	n := cs.broadcast(frame, d.Serial, d.ExcludeSocket)
 	g.metrics.deliveries.Add(float64(n))
 }
 
@@ -172,7 +174,7 @@ func (r *rosterEvents) MemberAdded(userID string, info json.RawMessage, by prese
 		// Never to the joining socket itself.
 		skip = by.SocketID
 	}
-	r.cs.broadcast(frame, skip)
+	r.cs.broadcast(frame, 0, skip)
 }
 
 // MemberRemoved implements presence.Handler.
@@ -180,5 +182,5 @@ func (r *rosterEvents) MemberRemoved(userID string) {
 	data, _ := json.Marshal(struct {
 		UserID string `json:"user_id"`
 	}{userID})
-	r.cs.broadcast(encodeFrame(&protocol.Message{Event: protocol.EventMemberRemoved, Channel: r.cs.key.name, Data: string(data)}), "")
+	r.cs.broadcast(encodeFrame(&protocol.Message{Event: protocol.EventMemberRemoved, Channel: r.cs.key.name, Data: string(data)}), 0, "")
 }

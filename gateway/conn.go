@@ -42,6 +42,10 @@ type conn struct {
 	queue   net.Buffers
 	queued  int
 	writing bool
+	// writer is c.writeLoop, made once: a go statement on a method value
+	// allocates a closure each time, which would be once per message per
+	// idle subscriber.
+	writer func()
 	// Client-event rate limiting: a token bucket refilled at the app's
 	// client_event_rate per second, holding at most that many tokens.
 	tokens     float64
@@ -53,6 +57,17 @@ type subscription struct {
 	ch       channels.Channel
 	presence bool
 	userID   string
+	// While replaying is set (resume or rewind in progress), live frames
+	// wait in held instead of the send queue; both are guarded by the
+	// connection's mu.
+	replaying bool
+	held      []heldFrame
+}
+
+// heldFrame is a live frame that arrived during a replay.
+type heldFrame struct {
+	serial uint64
+	frame  []byte
 }
 
 // signedInUser is the user a connection signed in as (pusher:signin).
@@ -80,30 +95,56 @@ func (c *conn) app() *channels.AppConfig {
 // queued.
 func (c *conn) enqueue(frame []byte) bool {
 	c.mu.Lock()
+	ok, start, slow := c.enqueueLocked(frame)
+	c.mu.Unlock()
+	if slow {
+		c.gw.metrics.slowConsumers.Inc()
+	}
+	if start {
+		// c.writer, not c.writeLoop: a go statement on a method value
+		// allocates, once per message per idle subscriber.
+		go c.writer()
+	}
+	return ok
+}
+
+// enqueueLocked appends a frame to the send queue; c.mu must be held. It
+// reports whether the frame was queued, whether the caller must start
+// the writer goroutine (after unlocking), and whether the client was just
+// found to be a slow consumer (then a close with 4100 is queued instead).
+func (c *conn) enqueueLocked(frame []byte) (ok, start, slow bool) {
 	if c.closed || c.closing {
-		c.mu.Unlock()
-		return false
+		return false, false, false
 	}
 	if c.queued+len(frame) > c.gw.cfg.SendQueueBytes {
 		c.closing = true
 		c.queue, c.queued = nil, 0
 		c.closeCode, c.closeReason = CloseSlowConsumer, "slow consumer"
-		start := c.startWriterLocked()
-		c.mu.Unlock()
-		c.gw.metrics.slowConsumers.Inc()
-		if start {
-			go c.writeLoop()
-		}
-		return false
+		return false, c.startWriterLocked(), true
 	}
 	c.queue = append(c.queue, frame)
 	c.queued += len(frame)
-	start := c.startWriterLocked()
-	c.mu.Unlock()
-	if start {
-		go c.writeLoop()
+	return true, c.startWriterLocked(), false
+}
+
+// enqueueFor queues a live frame for one subscription, holding it back
+// while that subscription replays history.
+func (c *conn) enqueueFor(sub *subscription, frame []byte, serial uint64) bool {
+	c.mu.Lock()
+	if sub != nil && sub.replaying && !c.closed && !c.closing {
+		if len(sub.held) >= maxHeldFrames {
+			// The replay is too slow for the channel's rate: the client is
+			// as good as a slow consumer.
+			c.mu.Unlock()
+			c.closeAfter(nil, CloseSlowConsumer, "slow consumer")
+			return false
+		}
+		sub.held = append(sub.held, heldFrame{serial: serial, frame: frame})
+		c.mu.Unlock()
+		return true
 	}
-	return true
+	c.mu.Unlock()
+	return c.enqueue(frame)
 }
 
 // startWriterLocked reports whether the caller must start the writer
@@ -113,21 +154,41 @@ func (c *conn) startWriterLocked() bool {
 		return false
 	}
 	c.writing = true
+	if c.writer == nil {
+		c.writer = c.writeLoop
+	}
 	return true
 }
+
+// maxKeptQueue is the largest queue array (in frames) a connection keeps
+// for reuse once its writer goes idle; larger ones, left by a burst, are
+// released.
+const maxKeptQueue = 8
 
 // writeLoop drains the send queue and exits when it is empty, so that an
 // idle connection holds no writer goroutine. Several queued frames go out
 // in one writev. A close requested with closeAfter is sent once what was
 // queued before it is written.
+//
+// A fan-out must not allocate per subscriber: the loop swaps two arrays
+// between the queue and the batch being written instead of leaving an
+// empty queue to be allocated again, and keeps a small one when it exits.
 func (c *conn) writeLoop() {
+	// spare is the array of the last batch written, emptied.
+	var spare net.Buffers
 	for {
 		c.mu.Lock()
 		if len(c.queue) == 0 || c.closed {
 			c.writing = false
 			closing := c.closing && !c.closed
 			code, reason := c.closeCode, c.closeReason
-			c.queue, c.queued = nil, 0
+			if c.queue == nil {
+				c.queue = spare
+			}
+			if c.closed || cap(c.queue) > maxKeptQueue {
+				c.queue = nil
+			}
+			c.queued = 0
 			c.mu.Unlock()
 			if closing {
 				// Never while holding c.mu: Close may run OnClose here.
@@ -136,11 +197,18 @@ func (c *conn) writeLoop() {
 			return
 		}
 		batch, n := c.queue, c.queued
-		c.queue, c.queued = nil, 0
+		c.queue, c.queued = spare, 0
 		c.mu.Unlock()
 
 		frames := len(batch)
-		if _, err := c.sock().WriteBuffers(batch); err != nil {
+		var err error
+		if frames == 1 {
+			// WriteBuffers allocates (its net.Buffers escapes).
+			_, err = c.sock().Write(batch[0])
+		} else {
+			_, err = c.sock().WriteBuffers(batch)
+		}
+		if err != nil {
 			c.mu.Lock()
 			c.writing = false
 			c.closed = true
@@ -149,6 +217,10 @@ func (c *conn) writeLoop() {
 			c.sock().Close(ws.CloseInternalError, "write failed")
 			return
 		}
+		// Drop the frames (WriteBuffers has cleared only those it wrote
+		// whole), keep the array.
+		clear(batch)
+		spare = batch[:0]
 		c.gw.metrics.bytesOut.Add(float64(n))
 		c.gw.metrics.messagesOut.Add(float64(frames))
 	}
@@ -176,7 +248,7 @@ func (c *conn) closeAfter(payload []byte, code uint16, reason string) {
 	start := c.startWriterLocked()
 	c.mu.Unlock()
 	if start {
-		go c.writeLoop()
+		go c.writer()
 	}
 }
 

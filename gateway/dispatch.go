@@ -44,6 +44,8 @@ func (c *conn) OnMessage(w *ws.Conn, _ ws.Opcode, payload []byte) {
 		c.handleUnsubscribe(&f)
 	case protocol.EventSignin:
 		c.handleSignin(app, &f)
+	case EventPublish:
+		c.handlePublish(app, &f)
 	default:
 		switch {
 		case strings.HasPrefix(f.Event, protocol.ClientPrefix):

@@ -104,6 +104,7 @@ func (g *Gateway) Run(ctx context.Context) error {
 	eg.Go(func() error { return ignoreCanceled(g.poller.Run(ctx)) })
 	eg.Go(func() error { return ignoreCanceled(g.live.Run(ctx)) })
 	eg.Go(func() error { g.keepalive(ctx); return nil })
+	eg.Go(func() error { return g.runControl(ctx) })
 	return eg.Wait()
 }
 

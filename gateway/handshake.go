@@ -53,7 +53,9 @@ func (g *Gateway) serveWS(w http.ResponseWriter, r *http.Request) {
 		refuse(nc, CodeOverQuota, "application is over its connection quota")
 		return
 	}
-	c := &conn{gw: g, socketID: g.newSocketID(), appID: app.ID, key: key}
+	// The key is cloned so that it does not pin the request line in memory
+	// for the connection's lifetime.
+	c := &conn{gw: g, socketID: g.newSocketID(), appID: app.ID, key: strings.Clone(key)}
 	c.lastActive.Store(g.cfg.Now().UnixNano())
 	// The handshake event is written before the poller reads anything, so
 	// it is always the first frame the client sees.

@@ -30,7 +30,7 @@ type channelState struct {
 	// mu guards subs and roster. Fan-out holds it shared while it
 	// enqueues, which never blocks.
 	mu     sync.RWMutex
-	subs   map[*conn]struct{}
+	subs   map[*conn]*subscription
 	roster *presence.Roster
 }
 
@@ -74,17 +74,17 @@ func (h *hub) get(k chanKey) *channelState {
 // join adds c to the channel, creating the state if needed. first reports
 // whether the channel had no local subscriber before (the caller then
 // subscribes to its NATS subject).
-func (h *hub) join(k chanKey, ch channels.Channel, c *conn) (cs *channelState, first bool) {
+func (h *hub) join(k chanKey, ch channels.Channel, c *conn, sub *subscription) (cs *channelState, first bool) {
 	s := h.shard(k)
 	s.mu.Lock()
 	cs = s.m[k]
 	if cs == nil {
-		cs = &channelState{key: k, ch: ch, subs: map[*conn]struct{}{}, ready: make(chan struct{})}
+		cs = &channelState{key: k, ch: ch, subs: map[*conn]*subscription{}, ready: make(chan struct{})}
 		s.m[k] = cs
 		first = true
 	}
 	cs.mu.Lock()
-	cs.subs[c] = struct{}{}
+	cs.subs[c] = sub
 	cs.mu.Unlock()
 	s.mu.Unlock()
 	return cs, first

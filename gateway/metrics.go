@@ -19,6 +19,7 @@ type metrics struct {
 	deliveries          prometheus.Counter
 	slowConsumers       prometheus.Counter
 	clientEventsLimited prometheus.Counter
+	replayed            prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer, channelCount func() float64) (*metrics, error) {
@@ -36,12 +37,13 @@ func newMetrics(reg prometheus.Registerer, channelCount func() float64) (*metric
 		deliveries:          prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Subsystem: sub, Name: "deliveries_total", Help: "Channel messages queued to subscribers."}),
 		slowConsumers:       prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Subsystem: sub, Name: "slow_consumer_closes_total", Help: "Connections closed with 4100 because their send queue overflowed."}),
 		clientEventsLimited: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Subsystem: sub, Name: "client_events_rate_limited_total", Help: "Client events refused with 4301."}),
+		replayed:            prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Subsystem: sub, Name: "replayed_messages_total", Help: "Messages replayed by resume and rewind."}),
 	}
 	if reg == nil {
 		return m, nil
 	}
 	for _, c := range []prometheus.Collector{m.connections, m.connectionsTotal, m.refused, m.subscriptions, m.channels, m.messagesIn,
-		m.messagesOut, m.bytesIn, m.bytesOut, m.deliveries, m.slowConsumers, m.clientEventsLimited} {
+		m.messagesOut, m.bytesIn, m.bytesOut, m.deliveries, m.slowConsumers, m.clientEventsLimited, m.replayed} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

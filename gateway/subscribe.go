@@ -52,7 +52,13 @@ func (c *conn) handleSubscribe(app *channels.AppConfig, f *protocol.Frame) {
 		return
 	}
 
-	sub := &subscription{ch: ch}
+	plan, msg := planReplay(&req)
+	if msg != "" {
+		c.subError(ch.Name, protocol.SubErrInvalidChannel, msg, http.StatusBadRequest)
+		return
+	}
+	// Live frames wait while history is replayed (see replay).
+	sub := &subscription{ch: ch, replaying: plan.any()}
 	var member presence.Member
 	switch ch.Kind {
 	case channels.KindPrivate, channels.KindPrivateEncrypted:
@@ -123,6 +129,9 @@ func (c *conn) handleSubscribe(app *channels.AppConfig, f *protocol.Frame) {
 	c.gw.metrics.subscriptions.Inc()
 	if ch.Cache {
 		c.gw.replayCache(c, app, ch)
+	}
+	if sub.replaying {
+		c.gw.replay(c, app, sub, plan)
 	}
 }
 

@@ -26,6 +26,7 @@ Usage:
   herald controlplane  the control plane (HTTP APIs, app config sync) on external NATS and Postgres
   herald migrate       up | down | status: manage the database schema
   herald admin         a command-line client of the admin API
+  herald bench         a load test of a running Herald: subscribers, publish rates, latency
   herald help          this text
 
 Every flag --foo-bar can also be set with the environment variable HERALD_FOO_BAR;
@@ -56,6 +57,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runMigrate(ctx, args[1:], getenv, stdout, stderr)
 	case "admin":
 		return runAdmin(ctx, args[1:], getenv, stdout, stderr)
+	case "bench":
+		return runBench(ctx, args[1:], getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -19,6 +19,7 @@ import (
 	"github.com/heraldhq/herald/channels"
 	"github.com/heraldhq/herald/controlplane"
 	"github.com/heraldhq/herald/internal/cachechan"
+	"github.com/heraldhq/herald/internal/occupancy"
 	"github.com/heraldhq/herald/internal/secretbox"
 	"github.com/heraldhq/herald/internal/stream"
 )
@@ -36,6 +37,9 @@ const (
 	DefaultAuthFailureLimit = 20
 	// DefaultAuthFailureWindow is the window of AuthFailureLimit.
 	DefaultAuthFailureWindow = time.Minute
+	// DefaultMaxBatchEvents caps the events of one batch_events request
+	// (Pusher's limit, DESIGN.md §10).
+	DefaultMaxBatchEvents = 10
 )
 
 // Config configures an API. Zero fields take the defaults above.
@@ -78,7 +82,12 @@ type Config struct {
 	// Events publishes messages into the message stream.
 	Events EventPublisher
 	// Cache keeps cache channels' last events; nil disables it.
-	Cache CacheWriter
+	Cache CacheStore
+	// Occupancy answers channel queries and terminates users'
+	// connections cluster-wide; nil answers those requests 503.
+	Occupancy Occupancy
+	// MaxBatchEvents caps the events of one batch_events request.
+	MaxBatchEvents int
 }
 
 // AppSource looks up app configs.
@@ -91,9 +100,18 @@ type EventPublisher interface {
 	PublishBatch(ctx context.Context, msgs []stream.Message) ([]stream.Result, error)
 }
 
-// CacheWriter keeps the last event of cache channels.
-type CacheWriter interface {
+// CacheStore keeps the last event of cache channels.
+type CacheStore interface {
 	Put(ctx context.Context, appID, channel string, e cachechan.Entry, ttl time.Duration) error
+	Get(ctx context.Context, appID, channel string) (cachechan.Entry, bool, error)
+}
+
+// Occupancy asks every gateway of the cluster (internal/occupancy.Client).
+type Occupancy interface {
+	// Query merges every gateway's view of the app's channels.
+	Query(ctx context.Context, q occupancy.Query) (*occupancy.Result, error)
+	// Terminate closes a user's signed-in connections on every gateway.
+	Terminate(ctx context.Context, appID, userID string) (closed int, missing []string, err error)
 }
 
 // API serves the control-plane HTTP APIs. It holds no goroutines; it is
@@ -114,11 +132,13 @@ type API struct {
 	echo    *echo.Echo
 	openapi []byte
 
-	apps   AppSource
-	box    *secretbox.Box
-	events EventPublisher
-	cache  CacheWriter
-	now    func() time.Time
+	apps      AppSource
+	box       *secretbox.Box
+	events    EventPublisher
+	cache     CacheStore
+	occupancy Occupancy
+	maxBatch  int
+	now       func() time.Time
 }
 
 // New builds an API and its routes.
@@ -126,8 +146,8 @@ func New(cfg Config) (*API, error) {
 	if cfg.Store == nil {
 		return nil, errors.New("api: Config.Store is required")
 	}
-	if cfg.MaxBodyBytes < 0 || cfg.SyncTimeout < 0 || cfg.AuthFailureWindow < 0 {
-		return nil, errors.New("api: negative MaxBodyBytes, SyncTimeout or AuthFailureWindow")
+	if cfg.MaxBodyBytes < 0 || cfg.SyncTimeout < 0 || cfg.AuthFailureWindow < 0 || cfg.MaxBatchEvents < 0 {
+		return nil, errors.New("api: negative MaxBodyBytes, SyncTimeout, AuthFailureWindow or MaxBatchEvents")
 	}
 	a := &API{
 		store:       cfg.Store,
@@ -148,6 +168,8 @@ func New(cfg Config) (*API, error) {
 			return nil, errors.New("api: the tenant API needs Box and Events")
 		}
 		a.apps, a.box, a.events, a.cache = cfg.Apps, cfg.Box, cfg.Events, cfg.Cache
+		a.occupancy = cfg.Occupancy
+		a.maxBatch = orDefault(cfg.MaxBatchEvents, DefaultMaxBatchEvents)
 	}
 	if cfg.AdminToken != "" {
 		a.bootstrap = sha256.Sum256([]byte(cfg.AdminToken))

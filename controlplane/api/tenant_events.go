@@ -1,8 +1,6 @@
 package api
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -34,9 +32,11 @@ type triggerRequest struct {
 }
 
 // triggerResponse is the answer: {} for Pusher's SDKs, plus the serial
-// each channel's message got.
+// each channel's message got, and with info the channels' attributes
+// (PUSHER.md §3).
 type triggerResponse struct {
-	Serials map[string]uint64 `json:"serials"`
+	Channels map[string]channelInfo `json:"channels,omitempty"`
+	Serials  map[string]uint64      `json:"serials"`
 }
 
 func (a *API) triggerEvent(c echo.Context) error {
@@ -44,6 +44,10 @@ func (a *API) triggerEvent(c echo.Context) error {
 	var req triggerRequest
 	if err := json.Unmarshal(bodyOf(c), &req); err != nil {
 		return channels.BadRequest("", "request body must be a JSON object with name, data and channels")
+	}
+	attrs, err := parseInfo(req.Info, attrUserCount, attrSubscriptionCount)
+	if err != nil {
+		return err
 	}
 	msgs, err := a.buildMessages(app, &req, c.Request().Header.Get(IdempotencyKeyHeader))
 	if err != nil {
@@ -60,6 +64,12 @@ func (a *API) triggerEvent(c echo.Context) error {
 		}
 		resp.Serials[msgs[i].Channel] = r.Serial
 		a.cacheLast(c, app, &msgs[i], r.Serial)
+	}
+	if attrs.any() {
+		// The messages are stored: a count that fails must not turn the
+		// publish into an error that a client would retry. The answer
+		// then has no channels (the failure is logged).
+		resp.Channels, _ = a.publishedInfo(c.Request().Context(), app.ID, msgs, attrs)
 	}
 	return c.JSON(http.StatusOK, resp)
 }
@@ -113,7 +123,7 @@ func (a *API) buildMessages(app *channels.AppConfig, req *triggerRequest, idemKe
 		if idemKey != "" {
 			// Scoped to the app and the channel, so that one tenant's keys
 			// never suppress another's messages.
-			m.MsgID = idempotencyID(app.ID, name, idemKey)
+			m.MsgID = channels.IdempotencyMsgID(app.ID, name, idemKey)
 		}
 		msgs = append(msgs, m)
 	}
@@ -131,11 +141,4 @@ func (a *API) cacheLast(c echo.Context, app *channels.AppConfig, m *stream.Messa
 	if err := a.cache.Put(c.Request().Context(), app.ID, m.Channel, e, app.Settings.CacheTTL()); err != nil {
 		a.logger.Warn("cache channel write failed", "app", app.ID, "err", err)
 	}
-}
-
-// idempotencyID derives the stream's Nats-Msg-Id from the app, the
-// channel and the caller's key; hashing keeps it a short header-safe token.
-func idempotencyID(appID, channel, key string) string {
-	sum := sha256.Sum256([]byte(appID + "\x00" + channel + "\x00" + key))
-	return "idem-" + hex.EncodeToString(sum[:])
 }

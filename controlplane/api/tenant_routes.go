@@ -7,5 +7,10 @@ import "net/http"
 func (a *API) tenantRoutes() []route {
 	return []route{
 		{method: http.MethodPost, path: "/apps/:app_id/events", id: "triggerEvent", handler: a.triggerEvent},
+		{method: http.MethodPost, path: "/apps/:app_id/batch_events", id: "triggerBatch", handler: a.triggerBatch},
+		{method: http.MethodGet, path: "/apps/:app_id/channels", id: "listChannels", handler: a.listChannels},
+		{method: http.MethodGet, path: "/apps/:app_id/channels/:channel_name", id: "getChannel", handler: a.getChannel},
+		{method: http.MethodGet, path: "/apps/:app_id/channels/:channel_name/users", id: "getChannelUsers", handler: a.getChannelUsers},
+		{method: http.MethodPost, path: "/apps/:app_id/users/:user_id/terminate_connections", id: "terminateConnections", handler: a.terminateConnections},
 	}
 }

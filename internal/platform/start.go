@@ -25,6 +25,7 @@ import (
 	"github.com/heraldhq/herald/internal/appconfig"
 	"github.com/heraldhq/herald/internal/cachechan"
 	"github.com/heraldhq/herald/internal/natsembed"
+	"github.com/heraldhq/herald/internal/occupancy"
 	"github.com/heraldhq/herald/internal/pgcluster"
 	"github.com/heraldhq/herald/internal/secretbox"
 	"github.com/heraldhq/herald/internal/stream"
@@ -162,9 +163,17 @@ func (p *Platform) startControlPlane(ctx context.Context, dbURL string) error {
 		return fmt.Errorf("app config sync: %w", err)
 	}
 
+	// Channel queries ask every gateway the registry lists (DESIGN.md §5).
+	occ, err := occupancy.NewClient(occupancy.ClientConfig{
+		NC: p.parts.nc, Registry: occupancy.NewKVRegistry(p.parts.nc, presence.GatewayBucket), Logger: p.cfg.Logger,
+	})
+	if err != nil {
+		return err
+	}
 	a, err := api.New(api.Config{
 		Store: store, Publisher: syncer, AdminToken: p.adminToken, Logger: p.cfg.Logger,
 		Apps: p.parts.apps, Box: p.box, Events: p.parts.publisher, Cache: p.parts.cache,
+		Occupancy: occ,
 	})
 	if err != nil {
 		return err

@@ -1,0 +1,122 @@
+package gateway
+
+import (
+	"context"
+	"strings"
+
+	"github.com/heraldhq/herald/channels"
+	"github.com/heraldhq/herald/internal/occupancy"
+)
+
+// The gateway's part of cluster-wide queries and commands (DESIGN.md §5):
+// an occupancy.Responder answers the control plane from this gateway's
+// own connections. It subscribes on the live connection, as every
+// gateway subscription does, and answers on its own workers, never in the
+// NATS callback.
+
+// terminateMessage is the pusher:error message of a connection closed by
+// the tenant's terminate_connections call.
+const terminateMessage = "connection terminated by the application"
+
+// runControl answers occupancy queries and terminate commands until ctx is
+// done.
+func (g *Gateway) runControl(ctx context.Context) error {
+	r, err := occupancy.NewResponder(occupancy.ResponderConfig{
+		NC: g.cfg.LiveNC, GatewayID: g.cfg.Presence.GatewayID(),
+		Source: controlSource{g}, Logger: g.cfg.Logger,
+	})
+	if err != nil {
+		return err
+	}
+	return r.Run(ctx)
+}
+
+// controlSource implements occupancy.Source over the hub and the
+// connection table.
+type controlSource struct{ g *Gateway }
+
+// Channels implements occupancy.Source.
+func (s controlSource) Channels(q occupancy.Query) []occupancy.ChannelCount {
+	var states []*channelState
+	if len(q.Channels) > 0 {
+		for _, name := range q.Channels {
+			if cs := s.g.hub.get(chanKey{app: q.AppID, name: name}); cs != nil {
+				states = append(states, cs)
+			}
+		}
+	} else {
+		states = s.g.hub.appChannels(q.AppID, q.Prefix)
+	}
+	out := make([]occupancy.ChannelCount, 0, len(states))
+	for _, cs := range states {
+		if cc := cs.localCount(q.Users); cc.Subscriptions > 0 {
+			out = append(out, cc)
+		}
+	}
+	return out
+}
+
+// TerminateUser implements occupancy.Source: it closes the app's
+// connections signed in as userID with 4009, as Pusher does. A scan of
+// the app's connections is enough for a rare, explicit command.
+func (s controlSource) TerminateUser(appID, userID string) int {
+	n := 0
+	for _, c := range s.g.appConns(appID) {
+		c.mu.Lock()
+		match := c.user != nil && c.user.id == userID && !c.closed && !c.closing
+		c.mu.Unlock()
+		if match {
+			c.fail(CodeUnauthorized, terminateMessage)
+			n++
+		}
+	}
+	return n
+}
+
+// appChannels returns the app's channels whose name starts with prefix,
+// server-to-user channels excepted (they are not the tenant's channels to
+// list). It scans the whole hub, one shard lock at a time.
+func (h *hub) appChannels(appID, prefix string) []*channelState {
+	var out []*channelState
+	for i := range h.shards {
+		s := &h.shards[i]
+		s.mu.Lock()
+		for k, cs := range s.m {
+			if k.app == appID && strings.HasPrefix(k.name, prefix) && cs.ch.Kind != channels.KindUser {
+				out = append(out, cs)
+			}
+		}
+		s.mu.Unlock()
+	}
+	return out
+}
+
+// localCount counts the channel's local subscriptions: connections whose
+// subscribe completed (a join still in progress is not counted yet), and
+// with users the distinct presence user ids among them.
+func (cs *channelState) localCount(users bool) occupancy.ChannelCount {
+	cc := occupancy.ChannelCount{Name: cs.key.name}
+	var seen map[string]struct{}
+	cs.mu.RLock()
+	defer cs.mu.RUnlock()
+	for c := range cs.subs {
+		c.mu.Lock()
+		sub := c.subs[cs.key.name]
+		c.mu.Unlock()
+		if sub == nil {
+			continue
+		}
+		cc.Subscriptions++
+		if !users || !sub.presence {
+			continue
+		}
+		if seen == nil {
+			seen = map[string]struct{}{}
+		}
+		if _, dup := seen[sub.userID]; !dup {
+			seen[sub.userID] = struct{}{}
+			cc.UserIDs = append(cc.UserIDs, sub.userID)
+		}
+	}
+	return cc
+}

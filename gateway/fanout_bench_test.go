@@ -1,0 +1,98 @@
+package gateway
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/heraldhq/herald/gateway/protocol"
+	"github.com/heraldhq/herald/internal/stream"
+)
+
+// benchChannel is the channel the fan-out benchmarks publish to.
+const benchChannel = "bench-fanout"
+
+// fanoutWarmup is how many messages BenchmarkFanout sends before it
+// measures.
+const fanoutWarmup = 5
+
+// fanoutSizes are the subscriber counts of the fan-out benchmarks:
+// allocations per message must be the same for all of them.
+var fanoutSizes = []int{10, 1000, 10000}
+
+// benchDelivery is a message as the live stream hands it to deliver: a
+// typical 100-byte event.
+func benchDelivery() *stream.Delivery {
+	return &stream.Delivery{
+		AppID: benchApp, Channel: benchChannel, Event: "price-update",
+		Data: []byte(`{"symbol":"HRLD","price":"123.45","seq":` + strings.Repeat("7", 60) + `}`), Serial: 1,
+	}
+}
+
+// BenchmarkFanout delivers one message to N local subscribers through the
+// real path: deliver encodes the frame once, broadcast enqueues it on
+// every subscriber's send queue, and each subscriber's writer goroutine
+// writes it to a socket whose other end the benchmark drains; an
+// operation ends when all N copies were read. Allocations per operation (per message)
+// should not depend on N: the frame is encoded once and shared.
+func BenchmarkFanout(b *testing.B) {
+	for _, n := range fanoutSizes {
+		b.Run(fmt.Sprintf("subscribers=%d", n), func(b *testing.B) {
+			g := benchGateway(b)
+			conns, sink := benchConns(b, g, n)
+			subscribeAll(b, g, benchChannel, conns)
+			msg := benchDelivery()
+			frameLen := int64(len(encodeFrame(&protocol.Message{
+				Event: msg.Event, Channel: msg.Channel, Data: string(msg.Data), Serial: msg.Serial,
+			})))
+			// The first messages create what a connection keeps for the
+			// next ones (its writer's closure, its queue's array) and let
+			// the runtime grow its pool of goroutine descriptors to the
+			// number of writers that run at once.
+			var want int64
+			for range fanoutWarmup {
+				g.deliver(msg)
+				want += frameLen * int64(n)
+				sink.waitBytes(b, want)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				g.deliver(msg)
+				want += frameLen * int64(n)
+				sink.waitBytes(b, want)
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(int64(b.N)*int64(n)), "ns/delivery")
+		})
+	}
+}
+
+// BenchmarkBroadcast measures the fan-out alone: encoding the frame and
+// enqueueing it on N send queues, no writer and no socket. Each
+// subscriber's writer is marked running, so enqueue starts none; after
+// each message the queues are emptied as the writer leaves them after a
+// write: empty, keeping their array.
+func BenchmarkBroadcast(b *testing.B) {
+	for _, n := range fanoutSizes {
+		b.Run(fmt.Sprintf("subscribers=%d", n), func(b *testing.B) {
+			g := benchGateway(b)
+			conns := make([]*conn, n)
+			for i := range conns {
+				conns[i] = &conn{gw: g, socketID: g.newSocketID(), appID: benchApp, writing: true}
+			}
+			subscribeAll(b, g, benchChannel, conns)
+			msg := benchDelivery()
+			b.ReportAllocs()
+			for b.Loop() {
+				g.deliver(msg)
+				b.StopTimer()
+				for _, c := range conns {
+					c.mu.Lock()
+					clear(c.queue)
+					c.queue, c.queued = c.queue[:0], 0
+					c.mu.Unlock()
+				}
+				b.StartTimer()
+			}
+		})
+	}
+}

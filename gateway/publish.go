@@ -1,0 +1,112 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"unicode/utf8"
+
+	"github.com/heraldhq/herald/channels"
+	"github.com/heraldhq/herald/gateway/protocol"
+	"github.com/heraldhq/herald/internal/stream"
+)
+
+// Acked publish (herald:publish): a client event with an answer.
+const (
+	EventPublish = "herald:publish"
+	EventAck     = "herald_internal:ack"
+	EventNack    = "herald_internal:nack"
+
+	// Nack codes.
+	NackForbidden   = 4009
+	NackRateLimited = 4301
+	NackInvalid     = 4400
+	NackInternal    = 4500
+
+	// MaxPublishIDLen bounds the idempotency id of herald:publish.
+	MaxPublishIDLen = 200
+)
+
+// publishRequest is the data of herald:publish.
+type publishRequest struct {
+	Channel string             `json:"channel"`
+	Event   string             `json:"event"`
+	Data    json.RawMessage    `json:"data"`
+	ID      protocol.RawString `json:"id"`
+}
+
+// handlePublish stores a client's message in the stream and acks it with
+// its serial, or nacks it with a reason. The id is the idempotency key: a
+// resend after a reconnect is stored once and acked with the same serial.
+func (c *conn) handlePublish(app *channels.AppConfig, f *protocol.Frame) {
+	var req publishRequest
+	if err := f.DecodeData(&req); err != nil {
+		c.nack("", NackInvalid, "herald:publish needs data with channel, event, data and id")
+		return
+	}
+	id := string(req.ID)
+	if id == "" || utf8.RuneCountInString(id) > MaxPublishIDLen {
+		c.nack(id, NackInvalid, fmt.Sprintf("id must be 1 to %d characters", MaxPublishIDLen))
+		return
+	}
+	if err := channels.ValidateEventName(req.Event); err != nil {
+		c.nack(id, NackInvalid, err.Error())
+		return
+	}
+	data, err := (&protocol.Frame{Data: req.Data}).DataString()
+	if err != nil {
+		c.nack(id, NackInvalid, "data must be a string or JSON value")
+		return
+	}
+	if len(data) > app.Settings.MaxMessageBytes {
+		c.nack(id, NackInvalid, fmt.Sprintf("data is larger than %d bytes", app.Settings.MaxMessageBytes))
+		return
+	}
+	c.mu.Lock()
+	sub := c.subs[req.Channel]
+	c.mu.Unlock()
+	switch {
+	case !app.Settings.ClientEvents:
+		c.nack(id, NackForbidden, "client publishing is not enabled for this app")
+		return
+	case sub == nil:
+		c.nack(id, NackForbidden, "publish on a channel the connection has not joined")
+		return
+	case !sub.ch.AllowsClientEvents():
+		c.nack(id, NackForbidden, "clients may publish on private and presence channels only")
+		return
+	}
+	if !c.takeToken(app.Settings.ClientEventRate) {
+		c.gw.metrics.clientEventsLimited.Inc()
+		c.nack(id, NackRateLimited, fmt.Sprintf("more than %d client messages per second", app.Settings.ClientEventRate))
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), c.gw.cfg.PublishTimeout)
+	defer cancel()
+	serial, _, err := c.gw.cfg.Publisher.Publish(ctx, stream.Message{
+		AppID: app.ID, Channel: sub.ch.Name, Event: req.Event, Data: []byte(data),
+		ExcludeSocket: c.socketID, UserID: sub.userID, Source: stream.SourceClient,
+		MsgID: channels.IdempotencyMsgID(app.ID, sub.ch.Name, id),
+	})
+	if err != nil {
+		c.gw.cfg.Logger.Warn("acked publish failed", "app", app.ID, "err", err)
+		c.nack(id, NackInternal, "the message could not be stored; retry with the same id")
+		return
+	}
+	ack := append([]byte(`{"id":`), protocol.AppendString(nil, id)...)
+	ack = append(ack, `,"serial":`...)
+	ack = strconv.AppendUint(ack, serial, 10)
+	ack = append(ack, '}')
+	c.send(protocol.AppendMessage(nil, &protocol.Message{Event: EventAck, Data: string(ack)}))
+}
+
+func (c *conn) nack(id string, code int, message string) {
+	d := append([]byte(`{"id":`), protocol.AppendString(nil, id)...)
+	d = append(d, `,"code":`...)
+	d = strconv.AppendInt(d, int64(code), 10)
+	d = append(d, `,"message":`...)
+	d = protocol.AppendString(d, message)
+	d = append(d, '}')
+	c.send(protocol.AppendMessage(nil, &protocol.Message{Event: EventNack, Data: string(d)}))
+}

@@ -1,0 +1,143 @@
+package gateway
+
+import (
+	"context"
+	"time"
+
+	"github.com/heraldhq/herald/channels"
+	"github.com/heraldhq/herald/gateway/protocol"
+	"github.com/heraldhq/herald/internal/stream"
+)
+
+// Replay limits (Herald's resume and rewind extensions).
+const (
+	// MaxRewind is the most messages "rewind" replays; larger values clamp.
+	MaxRewind = 100
+	// MaxResumeReplay is the most messages one resume replays; a longer
+	// gap answers recovered:false and the client reads history over REST.
+	MaxResumeReplay = 10_000
+	// maxHeldFrames bounds the live frames held for one subscription while
+	// it replays.
+	maxHeldFrames = 2 * MaxResumeReplay
+	// EventResumeResult ends a resume's replay.
+	EventResumeResult = "herald_internal:resume_result"
+)
+
+// replayPlan is what a subscribe asked to replay before live messages.
+type replayPlan struct {
+	resume   bool
+	from     uint64
+	rewind   int
+	rewindMs int64
+}
+
+func (p replayPlan) any() bool { return p.resume || p.rewind > 0 || p.rewindMs > 0 }
+
+// planReplay reads the extension fields of pusher:subscribe; resume_from
+// wins over rewind. It returns an error message for invalid values.
+func planReplay(req *protocol.Subscribe) (replayPlan, string) {
+	switch {
+	case req.ResumeFrom != nil:
+		return replayPlan{resume: true, from: *req.ResumeFrom}, ""
+	case req.Rewind != nil && *req.Rewind < 0:
+		return replayPlan{}, "rewind must be 0 or more"
+	case req.RewindMs != nil && *req.RewindMs < 0:
+		return replayPlan{}, "rewind_ms must be 0 or more"
+	}
+	var p replayPlan
+	if req.Rewind != nil {
+		p.rewind = min(*req.Rewind, MaxRewind)
+	}
+	if req.RewindMs != nil {
+		p.rewindMs = *req.RewindMs
+	}
+	return p, ""
+}
+
+// replay sends a subscription's missed or recent messages, then releases
+// the live frames held meanwhile, dropping those the replay already
+// carried, so the client sees every serial once and in order.
+func (g *Gateway) replay(c *conn, app *channels.AppConfig, sub *subscription, plan replayPlan) {
+	ctx, cancel := context.WithTimeout(context.Background(), g.cfg.PublishTimeout)
+	defer cancel()
+	msgs, recovered := g.replayMessages(ctx, app, sub.ch.Name, plan)
+	var last uint64
+	for i := range msgs {
+		m := &msgs[i]
+		c.enqueue(encodeFrame(&protocol.Message{
+			Event: m.Event, Channel: m.Channel, Data: protocol.BytesString(m.Data), UserID: m.UserID, Serial: m.Serial,
+		}))
+		last = m.Serial
+	}
+	g.metrics.replayed.Add(float64(len(msgs)))
+
+	c.mu.Lock()
+	var start, slow bool
+	queue := func(frame []byte) {
+		_, st, sl := c.enqueueLocked(frame)
+		start, slow = start || st, slow || sl
+	}
+	if plan.resume {
+		data := `{"recovered":false}`
+		if recovered {
+			data = `{"recovered":true}`
+		}
+		queue(encodeFrame(&protocol.Message{Event: EventResumeResult, Channel: sub.ch.Name, Data: data}))
+	}
+	for _, h := range sub.held {
+		if h.serial == 0 || h.serial > last {
+			queue(h.frame)
+		}
+	}
+	sub.held, sub.replaying = nil, false
+	c.mu.Unlock()
+	if slow {
+		g.metrics.slowConsumers.Inc()
+	}
+	if start {
+		go c.writeLoop()
+	}
+}
+
+// replayMessages reads what plan asks for from the message stream. For a
+// resume, recovered says whether the range is complete: the message the
+// client last saw must still be stored, within the app's resume window,
+// and the gap no longer than MaxResumeReplay.
+func (g *Gateway) replayMessages(ctx context.Context, app *channels.AppConfig, channel string, plan replayPlan) (msgs []stream.Delivery, recovered bool) {
+	window := app.Settings.ResumeWindow()
+	now := g.cfg.Now()
+	since := now.Add(-window)
+	switch {
+	case plan.resume && plan.from == 0:
+		// The client saw nothing yet: everything within the window.
+		out, err := g.cfg.Reader.SinceTime(ctx, app.ID, channel, since, MaxResumeReplay+1)
+		if err != nil || len(out) > MaxResumeReplay {
+			return nil, false
+		}
+		return out, true
+	case plan.resume:
+		// Read from the anchor (the last message the client saw) on.
+		out, err := g.cfg.Reader.Range(ctx, app.ID, channel, plan.from-1, 0, MaxResumeReplay+1)
+		if err != nil || len(out) == 0 || out[0].Serial != plan.from || out[0].Time.Before(since) || len(out) > MaxResumeReplay {
+			return nil, false
+		}
+		return out[1:], true
+	case plan.rewindMs > 0:
+		d := min(time.Duration(plan.rewindMs)*time.Millisecond, window)
+		out, err := g.cfg.Reader.SinceTime(ctx, app.ID, channel, now.Add(-d), MaxResumeReplay)
+		if err != nil {
+			return nil, false
+		}
+		return out, true
+	case plan.rewind > 0:
+		out, err := g.cfg.Reader.SinceTime(ctx, app.ID, channel, since, MaxResumeReplay)
+		if err != nil {
+			return nil, false
+		}
+		if len(out) > plan.rewind {
+			out = out[len(out)-plan.rewind:]
+		}
+		return out, true
+	}
+	return nil, true
+}
