@@ -88,6 +88,9 @@ type Config struct {
 	Occupancy Occupancy
 	// MaxBatchEvents caps the events of one batch_events request.
 	MaxBatchEvents int
+	// History serves GET /apps/{id}/channels/{name}/messages; without a
+	// Reader that route answers 503.
+	History HistoryConfig
 }
 
 // AppSource looks up app configs.
@@ -138,6 +141,7 @@ type API struct {
 	cache     CacheStore
 	occupancy Occupancy
 	maxBatch  int
+	history   *historyService
 	now       func() time.Time
 }
 
@@ -170,6 +174,11 @@ func New(cfg Config) (*API, error) {
 		a.apps, a.box, a.events, a.cache = cfg.Apps, cfg.Box, cfg.Events, cfg.Cache
 		a.occupancy = cfg.Occupancy
 		a.maxBatch = orDefault(cfg.MaxBatchEvents, DefaultMaxBatchEvents)
+		history, err := newHistoryService(cfg.History)
+		if err != nil {
+			return nil, err
+		}
+		a.history = history
 	}
 	if cfg.AdminToken != "" {
 		a.bootstrap = sha256.Sum256([]byte(cfg.AdminToken))

@@ -11,6 +11,7 @@ func (a *API) tenantRoutes() []route {
 		{method: http.MethodGet, path: "/apps/:app_id/channels", id: "listChannels", handler: a.listChannels},
 		{method: http.MethodGet, path: "/apps/:app_id/channels/:channel_name", id: "getChannel", handler: a.getChannel},
 		{method: http.MethodGet, path: "/apps/:app_id/channels/:channel_name/users", id: "getChannelUsers", handler: a.getChannelUsers},
+		{method: http.MethodGet, path: "/apps/:app_id/channels/:channel_name/messages", id: "listMessages", handler: a.listMessages},
 		{method: http.MethodPost, path: "/apps/:app_id/users/:user_id/terminate_connections", id: "terminateConnections", handler: a.terminateConnections},
 	}
 }

@@ -49,6 +49,8 @@ type parts struct {
 	cache     *cachechan.Store
 	presence  *presence.Presence
 	gateway   *gateway.Gateway
+
+	history historyParts
 }
 
 // start brings up every part in dependency order. Postgres and NATS start
@@ -85,6 +87,7 @@ func (p *Platform) start(ctx context.Context) error {
 	}
 
 	p.box = box
+	p.parts.history.masterKey = keyBytes
 
 	var dbURL string
 	g, gctx := errgroup.WithContext(ctx)
@@ -170,10 +173,14 @@ func (p *Platform) startControlPlane(ctx context.Context, dbURL string) error {
 	if err != nil {
 		return err
 	}
+	if err := p.startHistory(store); err != nil {
+		return err
+	}
 	a, err := api.New(api.Config{
 		Store: store, Publisher: syncer, AdminToken: p.adminToken, Logger: p.cfg.Logger,
 		Apps: p.parts.apps, Box: p.box, Events: p.parts.publisher, Cache: p.parts.cache,
 		Occupancy: occ,
+		History:   api.HistoryConfig{Reader: store, MasterKey: p.parts.history.masterKey},
 	})
 	if err != nil {
 		return err
@@ -193,6 +200,7 @@ func (p *Platform) runBackground(ctx context.Context, g *errgroup.Group) {
 			return nil
 		})
 	}
+	p.runHistory(ctx, g)
 	p.runEdge(ctx, g)
 }
 

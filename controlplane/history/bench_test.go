@@ -1,0 +1,125 @@
+package history_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/heraldhq/herald/controlplane"
+	"github.com/heraldhq/herald/controlplane/history"
+	"github.com/heraldhq/herald/internal/stream"
+)
+
+// benchData is a typical small event payload.
+var benchData = bytes.Repeat([]byte("x"), 128)
+
+// BenchmarkWriter measures how fast the writer empties a backlog of b.N
+// messages (128-byte data, 100 channels) into PostgreSQL: NATS fetch,
+// decode, write and ack included. Run it with a fixed count, e.g.
+//
+//	go test -run '^$' -bench Writer -benchtime 200000x ./controlplane/history/
+func BenchmarkWriter(b *testing.B) {
+	n := newNATS(b)
+	d := newDB(b, "")
+	publishBacklog(b, n.pub, b.N)
+	reg := prometheus.NewRegistry()
+	b.ReportAllocs()
+	b.ResetTimer()
+	start := time.Now()
+	_, stop := startWriter(b, history.Config{JS: n.js, Sink: d.store, Registerer: reg})
+	waitUntil(b, "the backlog written", func() bool {
+		return metric(b, reg, "herald_history_messages_written_total") == float64(b.N)
+	})
+	elapsed := time.Since(start)
+	b.StopTimer()
+	stop()
+	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "msgs/s")
+}
+
+func publishBacklog(tb testing.TB, pub *stream.Publisher, total int) {
+	tb.Helper()
+	const chunk = 1000
+	for start := 0; start < total; start += chunk {
+		msgs := make([]stream.Message, 0, chunk)
+		for i := start; i < min(total, start+chunk); i++ {
+			msgs = append(msgs, stream.Message{AppID: testApp, Channel: fmt.Sprintf("chan-%d", i%100), Event: "ev",
+				Data: benchData, Source: stream.SourceAPI})
+		}
+		if _, err := pub.PublishBatch(context.Background(), msgs); err != nil {
+			tb.Fatal(err)
+		}
+	}
+}
+
+// timingSink records, for every row it writes, the time from its storage
+// in the stream to the commit.
+type timingSink struct {
+	history.Sink
+	mu     sync.Mutex
+	delays []time.Duration
+}
+
+func (s *timingSink) WriteHistory(ctx context.Context, msgs []controlplane.HistoryMessage) (int64, error) {
+	n, err := s.Sink.WriteHistory(ctx, msgs)
+	if err == nil {
+		now := time.Now()
+		s.mu.Lock()
+		for _, m := range msgs {
+			s.delays = append(s.delays, now.Sub(m.PublishedAt))
+		}
+		s.mu.Unlock()
+	}
+	return n, err
+}
+
+// BenchmarkLagAt1000PerSecond publishes 1,000 messages per second, in
+// bursts of 10 every 10 ms, for one second per iteration, and reports how
+// long messages take from the stream to a commit in PostgreSQL:
+//
+//	go test -run '^$' -bench LagAt1000 -benchtime 10x ./controlplane/history/
+func BenchmarkLagAt1000PerSecond(b *testing.B) {
+	n := newNATS(b)
+	d := newDB(b, "")
+	sink := &timingSink{Sink: d.store}
+	reg := prometheus.NewRegistry()
+	startWriter(b, history.Config{JS: n.js, Sink: sink, Registerer: reg})
+	const perTick, tick = 10, 10 * time.Millisecond
+	msgs := make([]stream.Message, perTick)
+	for i := range msgs {
+		msgs[i] = stream.Message{AppID: testApp, Channel: fmt.Sprintf("chan-%d", i), Event: "ev", Data: benchData, Source: stream.SourceAPI}
+	}
+	ticker := time.NewTicker(tick)
+	defer ticker.Stop()
+	b.ResetTimer()
+	sent := 0
+	for range b.N {
+		for range time.Second / tick {
+			<-ticker.C
+			if _, err := n.pub.PublishBatch(context.Background(), msgs); err != nil {
+				b.Fatal(err)
+			}
+			sent += perTick
+		}
+	}
+	waitUntil(b, "every message written", func() bool {
+		return metric(b, reg, "herald_history_messages_written_total") == float64(sent)
+	})
+	b.StopTimer()
+	sink.mu.Lock()
+	delays := slices.Clone(sink.delays)
+	sink.mu.Unlock()
+	slices.Sort(delays)
+	pct := func(p float64) float64 {
+		return float64(delays[min(len(delays)-1, int(p*float64(len(delays))))].Microseconds()) / 1000
+	}
+	b.ReportMetric(pct(0.5), "p50-ms")
+	b.ReportMetric(pct(0.99), "p99-ms")
+	b.ReportMetric(pct(1), "max-ms")
+	b.ReportMetric(float64(sent)/b.Elapsed().Seconds(), "msgs/s")
+}

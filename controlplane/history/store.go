@@ -1,0 +1,137 @@
+package history
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/heraldhq/herald/controlplane"
+	"github.com/heraldhq/herald/internal/backoff"
+	"github.com/heraldhq/herald/internal/stream"
+)
+
+// SQLSTATE classes of errors about the rows themselves: writing the same
+// rows again can never succeed (NATS.md §10: a poison message must not
+// stall the writer).
+const (
+	sqlClassDataException = "22"
+	sqlClassIntegrity     = "23"
+)
+
+// store writes rows, retrying failures until it succeeds or ctx is done.
+// held are the deliveries the rows come from; they are kept from being
+// redelivered while the retries last. A batch PostgreSQL refuses for its
+// content is written again row by row, dropping only the rows it refuses.
+func (w *Writer) store(ctx context.Context, rows []controlplane.HistoryMessage, held []jetstream.Msg) error {
+	k := keepalive{msgs: held, every: w.cfg.AckWait / 3, now: w.cfg.Now, last: w.cfg.Now()}
+	err := w.storeRetrying(ctx, rows, &k)
+	if !permanent(err) {
+		return err
+	}
+	w.log.Warn("history batch refused; writing its messages one by one", "err", err)
+	for i := range rows {
+		err := w.storeRetrying(ctx, rows[i:i+1], &k)
+		if permanent(err) {
+			w.m.skipped.WithLabelValues(skipMalformed).Inc()
+			w.log.Warn("history skips a message the database refuses", "serial", rows[i].Serial, "err", err)
+			continue
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// storeRetrying writes rows until it succeeds, the database refuses them
+// for good (a permanent error), or ctx is done.
+func (w *Writer) storeRetrying(ctx context.Context, rows []controlplane.HistoryMessage, k *keepalive) error {
+	wait := w.cfg.RetryWait
+	for attempt := 1; ; attempt++ {
+		wctx, cancel := context.WithTimeout(ctx, w.cfg.WriteTimeout)
+		n, err := w.cfg.Sink.WriteHistory(wctx, rows)
+		cancel()
+		if err == nil {
+			w.written(rows, n)
+			if attempt > 1 {
+				w.log.Info("history write recovered", "attempts", attempt)
+			}
+			return nil
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		w.m.errors.WithLabelValues(opWrite).Inc()
+		if permanent(err) {
+			return err
+		}
+		if attempt == 1 || attempt%retryLogEvery == 0 {
+			w.log.Warn("history write failed; retrying", "attempt", attempt, "messages", len(rows), "err", err)
+		}
+		k.renew()
+		if !backoff.Sleep(ctx, backoff.Jitter(wait)) {
+			return ctx.Err()
+		}
+		wait = min(2*wait, w.cfg.MaxRetryWait)
+	}
+}
+
+// written counts a committed write of rows, n of them new.
+func (w *Writer) written(rows []controlplane.HistoryMessage, n int64) {
+	w.m.written.Add(float64(n))
+	w.m.duplicates.Add(float64(int64(len(rows)) - n))
+	now := w.cfg.Now()
+	for i := range rows {
+		w.m.delay.Observe(now.Sub(rows[i].PublishedAt).Seconds())
+	}
+}
+
+// keepalive tells JetStream that held deliveries are still being worked
+// on, at most every so often, so that a long database outage does not
+// make it deliver them again (to this writer or another).
+type keepalive struct {
+	msgs  []jetstream.Msg
+	every time.Duration
+	now   func() time.Time
+	last  time.Time
+}
+
+func (k *keepalive) renew() {
+	if now := k.now(); now.Sub(k.last) >= k.every {
+		for _, m := range k.msgs {
+			_ = m.InProgress()
+		}
+		k.last = now
+	}
+}
+
+// permanent reports whether err is PostgreSQL refusing the rows
+// themselves (bad data, a violated constraint) rather than a failure to
+// reach or use the database.
+func permanent(err error) bool {
+	var pe interface{ SQLState() string }
+	if err == nil || !errors.As(err, &pe) {
+		return false
+	}
+	class := pe.SQLState()[:min(2, len(pe.SQLState()))]
+	return class == sqlClassDataException || class == sqlClassIntegrity
+}
+
+// storable checks what PostgreSQL text columns need of a delivery: valid
+// UTF-8 without NUL. Herald's publishers never produce anything else, but
+// the stream does not enforce it.
+func storable(d *stream.Delivery) error {
+	for _, f := range []struct{ name, v string }{
+		{"app id", d.AppID}, {"channel", d.Channel}, {"event", d.Event}, {"user id", d.UserID},
+	} {
+		if !utf8.ValidString(f.v) || strings.IndexByte(f.v, 0) >= 0 {
+			return fmt.Errorf("serial %d: %s is not storable text", d.Serial, f.name)
+		}
+	}
+	return nil
+}
