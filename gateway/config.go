@@ -84,6 +84,8 @@ type Config struct {
 	MaxFrameBytes     int
 	KeepaliveInterval time.Duration
 	PublishTimeout    time.Duration
+	// SSEHeartbeat is the period of SSE comment lines.
+	SSEHeartbeat time.Duration
 
 	// Registerer receives the gateway's metrics; nil registers nothing.
 	Registerer prometheus.Registerer
@@ -107,6 +109,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.KeepaliveInterval <= 0 {
 		c.KeepaliveInterval = DefaultKeepaliveInterval
+	}
+	if c.SSEHeartbeat <= 0 {
+		c.SSEHeartbeat = DefaultSSEHeartbeat
 	}
 	if c.PublishTimeout <= 0 {
 		c.PublishTimeout = DefaultPublishTimeout

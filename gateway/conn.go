@@ -15,6 +15,9 @@ import (
 // connection must cost well under 8 KiB.
 type conn struct {
 	gw *Gateway
+	// sse is set for Server-Sent Events connections, which have no
+	// WebSocket: their frames go to the request's goroutine.
+	sse *sseSink
 	// wsc is set once the poller took the connection; a worker may call
 	// OnMessage before the handshake goroutine stored it, so both do.
 	wsc      atomic.Pointer[ws.Conn]
@@ -64,10 +67,15 @@ type subscription struct {
 	held      []heldFrame
 }
 
-// heldFrame is a live frame that arrived during a replay.
+// heldFrame is a live frame that arrived during a replay, or one on its
+// way to an SSE client.
 type heldFrame struct {
 	serial uint64
 	frame  []byte
+	// framed says frame is a WebSocket frame (else a bare payload).
+	framed bool
+	// atMs is when the message was published, for SSE cursors (0: now).
+	atMs int64
 }
 
 // signedInUser is the user a connection signed in as (pusher:signin).
@@ -94,6 +102,10 @@ func (c *conn) app() *channels.AppConfig {
 // slow client never delays a fan-out. It reports whether the frame was
 // queued.
 func (c *conn) enqueue(frame []byte) bool {
+	if c.sse != nil {
+		// Protocol events have no place in an SSE stream.
+		return false
+	}
 	c.mu.Lock()
 	ok, start, slow := c.enqueueLocked(frame)
 	c.mu.Unlock()
@@ -139,11 +151,19 @@ func (c *conn) enqueueFor(sub *subscription, frame []byte, serial uint64) bool {
 			c.closeAfter(nil, CloseSlowConsumer, "slow consumer")
 			return false
 		}
-		sub.held = append(sub.held, heldFrame{serial: serial, frame: frame})
+		sub.held = append(sub.held, heldFrame{serial: serial, frame: frame, framed: true})
 		c.mu.Unlock()
 		return true
 	}
 	c.mu.Unlock()
+	if c.sse != nil {
+		if !c.sse.offer(heldFrame{serial: serial, frame: frame, framed: true}) {
+			c.gw.metrics.slowConsumers.Inc()
+			c.sse.end()
+			return false
+		}
+		return true
+	}
 	return c.enqueue(frame)
 }
 
@@ -235,6 +255,10 @@ func (c *conn) send(payload []byte) bool {
 // with code once everything queued before has been written: Pusher sends
 // the error event, then closes with the same code.
 func (c *conn) closeAfter(payload []byte, code uint16, reason string) {
+	if c.sse != nil {
+		c.sse.end()
+		return
+	}
 	if payload != nil {
 		c.send(payload)
 	}

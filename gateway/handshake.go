@@ -25,6 +25,9 @@ func (g *Gateway) Handler() http.Handler { return http.HandlerFunc(g.serveWS) }
 // Path is the route pattern the Handler must be mounted on.
 func (g *Gateway) Path() string { return g.cfg.PathPrefix + "/app/" }
 
+// SSEPath is where ServeSSE must be mounted.
+func (g *Gateway) SSEPath() string { return g.cfg.PathPrefix + "/sse" }
+
 func (g *Gateway) serveWS(w http.ResponseWriter, r *http.Request) {
 	key, ok := strings.CutPrefix(r.URL.Path, g.cfg.PathPrefix+"/app/")
 	if !ok || key == "" || strings.Contains(key, "/") {

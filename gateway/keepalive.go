@@ -24,6 +24,9 @@ func (g *Gateway) keepalive(ctx context.Context) {
 		}
 		now := g.cfg.Now().UnixNano()
 		for _, c := range g.allConns() {
+			if c.sse != nil {
+				continue // SSE streams send their own heartbeats
+			}
 			app := c.app()
 			if app == nil {
 				continue

@@ -105,6 +105,7 @@ type GatewayConfig struct {
 	PongTimeout       time.Duration
 	ShutdownSpread    time.Duration
 	KeepaliveInterval time.Duration
+	SSEHeartbeat      time.Duration
 	// Presence lease and registry timings (see gateway/presence).
 	MemberTTL         time.Duration
 	GatewayTTL        time.Duration

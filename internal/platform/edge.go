@@ -88,6 +88,7 @@ func (p *Platform) startGateway(ctx context.Context) error {
 		PongTimeout:       p.cfg.Gateway.PongTimeout,
 		ShutdownSpread:    p.cfg.Gateway.ShutdownSpread,
 		KeepaliveInterval: p.cfg.Gateway.KeepaliveInterval,
+		SSEHeartbeat:      p.cfg.Gateway.SSEHeartbeat,
 		Registerer:        p.ops.Registry(),
 		Logger:            p.cfg.Logger,
 	})

@@ -49,6 +49,7 @@ func Herald(tb testing.TB, modify ...func(*platform.Config)) *HeraldEnv {
 			PongTimeout:       2 * time.Second,
 			ShutdownSpread:    200 * time.Millisecond,
 			KeepaliveInterval: 100 * time.Millisecond,
+			SSEHeartbeat:      300 * time.Millisecond,
 			MemberTTL:         10 * time.Second,
 			GatewayTTL:        3 * time.Second,
 			HeartbeatInterval: time.Second,

@@ -1,0 +1,180 @@
+package e2e_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/heraldhq/herald/internal/testenv"
+)
+
+// sseEvent is one event of a text/event-stream.
+type sseEvent struct {
+	id, event, data string
+	heartbeat       bool
+}
+
+type sseStream struct {
+	t      *testing.T
+	res    *http.Response
+	lines  *bufio.Scanner
+	cancel context.CancelFunc
+}
+
+func openSSE(t *testing.T, h *testenv.HeraldEnv, query string, lastID string) (*sseStream, int, string) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	req, _ := http.NewRequestWithContext(ctx, "GET", h.URL()+"/sse?"+query, nil)
+	if lastID != "" {
+		req.Header.Set("Last-Event-ID", lastID)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	if res.StatusCode != 200 {
+		b := new(strings.Builder)
+		sc := bufio.NewScanner(res.Body)
+		for sc.Scan() {
+			b.WriteString(sc.Text())
+		}
+		res.Body.Close()
+		cancel()
+		return nil, res.StatusCode, b.String()
+	}
+	s := &sseStream{t: t, res: res, lines: bufio.NewScanner(res.Body), cancel: cancel}
+	t.Cleanup(s.close)
+	if ct := res.Header.Get("Content-Type"); ct != "text/event-stream" {
+		t.Fatalf("Content-Type = %q", ct)
+	}
+	return s, 200, ""
+}
+
+func (s *sseStream) close() { s.cancel(); s.res.Body.Close() }
+
+// next reads one event (or heartbeat comment) within the timeout.
+func (s *sseStream) next() sseEvent {
+	s.t.Helper()
+	got := make(chan sseEvent, 1)
+	go func() {
+		var e sseEvent
+		for s.lines.Scan() {
+			line := s.lines.Text()
+			switch {
+			case line == "":
+				if e.heartbeat || e.event != "" || e.data != "" {
+					got <- e
+					return
+				}
+			case strings.HasPrefix(line, ":"):
+				e.heartbeat = true
+			case strings.HasPrefix(line, "id: "):
+				e.id = line[4:]
+			case strings.HasPrefix(line, "event: "):
+				e.event = line[7:]
+			case strings.HasPrefix(line, "data: "):
+				e.data = line[6:]
+			}
+		}
+		close(got)
+	}()
+	select {
+	case e, ok := <-got:
+		if !ok {
+			s.t.Fatal("stream ended")
+		}
+		return e
+	case <-time.After(testenv.PusherTimeout):
+		s.t.Fatal("no SSE event")
+	}
+	return sseEvent{}
+}
+
+// nextEvent skips heartbeats.
+func (s *sseStream) nextEvent() sseEvent {
+	s.t.Helper()
+	for {
+		if e := s.next(); !e.heartbeat {
+			return e
+		}
+	}
+}
+
+func TestSSEStreamAndResume(t *testing.T) {
+	h := testenv.Herald(t)
+	q := "key=" + key + "&channel=" + url.QueryEscape("a,b") + "&channel=news"
+	s, code, _ := openSSE(t, h, q, "")
+	if code != 200 {
+		t.Fatalf("open = %d", code)
+	}
+	testenv.Trigger(t, h.URL(), appID, key, secret, "e1", "one", "a,b")
+	testenv.Trigger(t, h.URL(), appID, key, secret, "e2", "two", "news")
+	var ids []string
+	for i, want := range []struct{ event, channel, data string }{{"e1", "a,b", "one"}, {"e2", "news", "two"}} {
+		e := s.nextEvent()
+		var d struct {
+			Event, Channel, Data string
+			Serial               uint64
+		}
+		if err := json.Unmarshal([]byte(e.data), &d); err != nil {
+			t.Fatalf("data %q: %v", e.data, err)
+		}
+		if e.event != want.event || d.Channel != want.channel || d.Data != want.data || d.Serial == 0 || e.id == "" {
+			t.Fatalf("event %d = %+v %+v", i, e, d)
+		}
+		ids = append(ids, e.id)
+	}
+	// Nothing else is published now: a heartbeat comes within the period.
+	if e := s.next(); !e.heartbeat {
+		t.Fatalf("expected a heartbeat, got %+v", e)
+	}
+	s.close()
+
+	// Missed while away, on both channels: replayed in serial order with
+	// one Last-Event-ID, then the resume result, then live.
+	testenv.Trigger(t, h.URL(), appID, key, secret, "m", "x1", "news")
+	testenv.Trigger(t, h.URL(), appID, key, secret, "m", "x2", "a,b")
+	r, code, _ := openSSE(t, h, q, ids[1])
+	if code != 200 {
+		t.Fatalf("reopen = %d", code)
+	}
+	for _, want := range []string{"x1", "x2"} {
+		if e := r.nextEvent(); !strings.Contains(e.data, `"data":"`+want+`"`) {
+			t.Fatalf("replay = %+v, want %s", e, want)
+		}
+	}
+	if e := r.nextEvent(); e.event != "herald_internal:resume_result" || e.data != `{"recovered":true}` {
+		t.Fatalf("resume result = %+v", e)
+	}
+	testenv.Trigger(t, h.URL(), appID, key, secret, "m", "live", "news")
+	if e := r.nextEvent(); !strings.Contains(e.data, `"live"`) {
+		t.Fatalf("live = %+v", e)
+	}
+}
+
+func TestSSERefusals(t *testing.T) {
+	h := testenv.Herald(t)
+	cases := []struct {
+		name, query, lastID string
+		status              int
+	}{
+		{"unknown key", "key=nope&channel=a", "", 404},
+		{"no channel", "key=" + key, "", 400},
+		{"bad channel", "key=" + key + "&channel=" + url.QueryEscape("a b"), "", 400},
+		{"private channel", "key=" + key + "&channel=private-x", "", 403},
+		{"malformed Last-Event-ID", "key=" + key + "&channel=a", "not-a-cursor", 400},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if _, code, body := openSSE(t, h, c.query, c.lastID); code != c.status {
+				t.Fatalf("status = %d (%s), want %d", code, body, c.status)
+			}
+		})
+	}
+}
