@@ -133,6 +133,13 @@ func TestRewind(t *testing.T) {
 		all.Expect("m", "scores")
 	}
 
+	// A huge rewind clamps to 100 (there are only 6 messages here).
+	huge := testenv.MustDialPusher(t, h.URL(), key)
+	subscribeWith(t, huge, "scores", map[string]any{"rewind": 1 << 40})
+	for i := 0; i < 6; i++ {
+		huge.Expect("m", "scores")
+	}
+
 	bad := testenv.MustDialPusher(t, h.URL(), key)
 	e := subscribeWith(t, bad, "scores", map[string]any{"rewind": -1})
 	if !strings.Contains(e.Data, "InvalidChannel") || !strings.Contains(e.Data, "400") {

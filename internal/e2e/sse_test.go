@@ -178,3 +178,23 @@ func TestSSERefusals(t *testing.T) {
 		})
 	}
 }
+
+func TestSSESharesTheConnectionQuota(t *testing.T) {
+	h := testenv.Herald(t)
+	k, _ := newApp(t, h, "sse-quota", map[string]any{"max_connections": 1})
+	// newApp's probe connection may still be closing: retry until the one
+	// slot is ours.
+	deadline := time.Now().Add(appChangeDeadline)
+	for {
+		if _, err := testenv.DialPusher(t, h.URL(), k, "", nil); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("could not take the app's one connection")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if _, code, _ := openSSE(t, h, "key="+k+"&channel=a", ""); code != http.StatusTooManyRequests {
+		t.Fatalf("SSE over the quota = %d", code)
+	}
+}
