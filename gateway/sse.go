@@ -101,18 +101,12 @@ func (g *Gateway) ServeSSE(w http.ResponseWriter, r *http.Request) {
 		g.metrics.connections.Dec()
 	}()
 
-	h := w.Header()
-	h.Set("Content-Type", "text/event-stream")
-	h.Set("Cache-Control", "no-cache")
-	h.Set("X-Accel-Buffering", "no")
-	w.WriteHeader(http.StatusOK)
-	flusher.Flush()
-
 	subs := make([]*subscription, 0, len(chans))
 	for _, ch := range chans {
 		sub := &subscription{ch: ch, replaying: hasCursor}
 		if _, err := g.joinChannel(c, app.ID, ch, sub); err != nil {
 			g.cfg.Logger.Warn("sse subscribe failed", "app", app.ID, "err", err)
+			http.Error(w, "subscription temporarily unavailable", http.StatusServiceUnavailable)
 			return
 		}
 		c.mu.Lock()
@@ -124,6 +118,15 @@ func (g *Gateway) ServeSSE(w http.ResponseWriter, r *http.Request) {
 		g.metrics.subscriptions.Inc()
 		subs = append(subs, sub)
 	}
+	// The response starts only once every channel is subscribed, so a
+	// client that has the headers misses nothing published after them.
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-cache")
+	h.Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	flusher.Flush()
+
 	var buf bytes.Buffer
 	if hasCursor {
 		g.sseReplay(r.Context(), &buf, c, app, subs, cursor)
