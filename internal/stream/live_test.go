@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/heraldhq/herald/internal/stream"
 )
@@ -132,8 +133,20 @@ func TestLiveSlowConsumer(t *testing.T) {
 	want := publishN(t, p, "c", 60)
 	waitUntil(t, "dropped messages", func() bool { return l.Stats().Dropped > 0 })
 	close(release)
-	// The last message may have been dropped too; one more reveals it.
-	want = append(want, publish(t, p, msg("c", "ev", "last")))
+	// The last message may have been dropped too, and so may the one sent
+	// to reveal it while the shard is still busy: keep sending one more
+	// until the tail arrives (a drop is only ever repaired by a later
+	// message).
+	for attempt := 0; ; attempt++ {
+		want = append(want, publish(t, p, msg("c", "ev", "last")))
+		deadline := time.Now().Add(time.Second)
+		for time.Now().Before(deadline) && len(rec.deliveries("c")) < len(want) {
+			time.Sleep(pollInterval)
+		}
+		if len(rec.deliveries("c")) >= len(want) || attempt == 10 {
+			break
+		}
+	}
 	rec.waitSerials(t, "c", want)
 	st := l.Stats()
 	if st.GapsRepaired == 0 || st.Repaired == 0 {
