@@ -25,6 +25,10 @@ const (
 
 // TokenClaims are a Herald token's claims.
 type TokenClaims struct {
+	// KeyID is the kid of the key that verified the token, and
+	// TenantSigned says it was an app key (HS256); neither is a claim.
+	KeyID        string          `json:"-"`
+	TenantSigned bool            `json:"-"`
 	App          string          `json:"app"`
 	UserInfo     json.RawMessage `json:"user_info,omitempty"`
 	Capabilities Capabilities    `json:"capabilities,omitempty"`
@@ -56,7 +60,7 @@ func VerifyToken(raw string, keys TokenKeys, now time.Time) (*TokenClaims, error
 	if raw == "" || len(raw) > MaxTokenLen {
 		return nil, tokenError("missing or too long")
 	}
-	var keyApp string
+	var keyApp, keyID string
 	parser := jwt.NewParser(
 		jwt.WithValidMethods([]string{jwt.SigningMethodEdDSA.Alg(), jwt.SigningMethodHS256.Alg()}),
 		jwt.WithLeeway(TokenLeeway),
@@ -70,6 +74,7 @@ func VerifyToken(raw string, keys TokenKeys, now time.Time) (*TokenClaims, error
 		if kid == "" {
 			return nil, errors.New("no kid")
 		}
+		keyID = kid
 		switch t.Method.(type) {
 		case *jwt.SigningMethodHMAC:
 			secret, app, ok := keys.HMACSecret(kid)
@@ -101,6 +106,7 @@ func VerifyToken(raw string, keys TokenKeys, now time.Time) (*TokenClaims, error
 	if err := claims.Capabilities.Validate(); err != nil {
 		return nil, tokenError("%v", err)
 	}
+	claims.KeyID, claims.TenantSigned = keyID, keyApp != ""
 	return &claims, nil
 }
 

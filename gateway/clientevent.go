@@ -15,10 +15,6 @@ import (
 // app flag on, private or presence channel (never encrypted), sender
 // subscribed, at most client_event_rate per second, never echoed.
 func (c *conn) handleClientEvent(app *channels.AppConfig, f *protocol.Frame) {
-	if !app.Settings.ClientEvents {
-		c.send(errorFrame(CodeUnauthorized, "client events are not enabled for this app"))
-		return
-	}
 	if err := channels.ValidateEventName(f.Event); err != nil {
 		c.send(errorFrame(CodeBadMessage, err.Error()))
 		return
@@ -26,12 +22,8 @@ func (c *conn) handleClientEvent(app *channels.AppConfig, f *protocol.Frame) {
 	c.mu.Lock()
 	sub := c.subs[f.Channel]
 	c.mu.Unlock()
-	if sub == nil {
-		c.send(errorFrame(CodeUnauthorized, "client event on a channel the connection has not joined"))
-		return
-	}
-	if !sub.ch.AllowsClientEvents() {
-		c.send(errorFrame(CodeUnauthorized, "client events are only allowed on private and presence channels"))
+	if msg := c.mayPublish(app, sub); msg != "" {
+		c.send(errorFrame(CodeUnauthorized, msg))
 		return
 	}
 	data, err := f.DataString()
@@ -58,6 +50,28 @@ func (c *conn) handleClientEvent(app *channels.AppConfig, f *protocol.Frame) {
 		c.gw.cfg.Logger.Warn("client event publish failed", "app", app.ID, "err", err)
 		c.send(errorFrame(CodeBadMessage, "client event could not be delivered; retry"))
 	}
+}
+
+// mayPublish says why the connection may not publish on sub's channel
+// ("" when it may): without a token, the app's client_events flag and a
+// private or presence channel; with one, its publish capability (never on
+// encrypted channels, whose payloads the server cannot see).
+func (c *conn) mayPublish(app *channels.AppConfig, sub *subscription) string {
+	switch {
+	case sub == nil:
+		return "publish on a channel the connection has not joined"
+	case c.token != nil:
+		if sub.ch.Kind == channels.KindPrivateEncrypted || sub.ch.Kind == channels.KindUser ||
+			!c.token.Capabilities.Allows(sub.ch.Name, channels.OpPublish) {
+			return "the token does not allow publishing on this channel"
+		}
+		return ""
+	case !app.Settings.ClientEvents:
+		return "client events are not enabled for this app"
+	case !sub.ch.AllowsClientEvents():
+		return "client events are only allowed on private and presence channels"
+	}
+	return ""
 }
 
 // takeToken spends one client-event token, refilling the bucket at rate

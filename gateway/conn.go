@@ -24,6 +24,9 @@ type conn struct {
 	socketID string
 	appID    string
 	key      string
+	// token is set on connections opened with a token: its capabilities
+	// replace per-channel signatures.
+	token *channels.TokenClaims
 
 	// lastActive is the Unix nanosecond time of the last frame read;
 	// pingSent is when the server's unanswered ping went out (0: none).

@@ -236,6 +236,11 @@ func (g *Gateway) AppChanged(appID string) {
 		default:
 			if _, live := app.Key(c.key); !live {
 				c.fail(CodeAppNotFound, "application key revoked")
+			} else if t := c.token; t != nil && t.TenantSigned {
+				// A tenant token dies with the key that signed it.
+				if _, live := app.Key(t.KeyID); !live {
+					c.fail(CodeUnauthorized, "token signing key revoked")
+				}
 			}
 		}
 	}

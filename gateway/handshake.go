@@ -29,8 +29,8 @@ func (g *Gateway) Path() string { return g.cfg.PathPrefix + "/app/" }
 func (g *Gateway) SSEPath() string { return g.cfg.PathPrefix + "/sse" }
 
 func (g *Gateway) serveWS(w http.ResponseWriter, r *http.Request) {
-	key, ok := strings.CutPrefix(r.URL.Path, g.cfg.PathPrefix+"/app/")
-	if !ok || key == "" || strings.Contains(key, "/") {
+	key, token, ok := g.splitPath(r)
+	if !ok {
 		http.NotFound(w, r)
 		return
 	}
@@ -46,6 +46,13 @@ func (g *Gateway) serveWS(w http.ResponseWriter, r *http.Request) {
 	// Pusher reports connection errors inside the WebSocket, where the
 	// client can read them: upgrade first, then refuse.
 	app, code, msg := g.admit(r, key)
+	var claims *channels.TokenClaims
+	if code == 0 && token != "" {
+		var err error
+		if claims, err = g.verifyConnToken(app, token); err != nil {
+			code, msg = CodeUnauthorized, err.Error()
+		}
+	}
 	if code != 0 {
 		g.metrics.refused.WithLabelValues(strconv.Itoa(code)).Inc()
 		refuse(nc, code, msg)
@@ -58,7 +65,7 @@ func (g *Gateway) serveWS(w http.ResponseWriter, r *http.Request) {
 	}
 	// The key is cloned so that it does not pin the request line in memory
 	// for the connection's lifetime.
-	c := &conn{gw: g, socketID: g.newSocketID(), appID: app.ID, key: strings.Clone(key)}
+	c := &conn{gw: g, socketID: g.newSocketID(), appID: app.ID, key: strings.Clone(key), token: claims}
 	c.lastActive.Store(g.cfg.Now().UnixNano())
 	// The handshake event is written before the poller reads anything, so
 	// it is always the first frame the client sees.

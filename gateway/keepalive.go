@@ -31,6 +31,10 @@ func (g *Gateway) keepalive(ctx context.Context) {
 			if app == nil {
 				continue
 			}
+			if t := c.token; t != nil && now > t.ExpiresAt.UnixNano() {
+				c.fail(CodeUnauthorized, "token expired")
+				continue
+			}
 			if sent := c.pingSent.Load(); sent != 0 {
 				if time.Duration(now-sent) > g.cfg.PongTimeout {
 					c.closeAfter(nil, ClosePongTimeout, "pong reply not received")

@@ -66,15 +66,8 @@ func (c *conn) handlePublish(app *channels.AppConfig, f *protocol.Frame) {
 	c.mu.Lock()
 	sub := c.subs[req.Channel]
 	c.mu.Unlock()
-	switch {
-	case !app.Settings.ClientEvents:
-		c.nack(id, NackForbidden, "client publishing is not enabled for this app")
-		return
-	case sub == nil:
-		c.nack(id, NackForbidden, "publish on a channel the connection has not joined")
-		return
-	case !sub.ch.AllowsClientEvents():
-		c.nack(id, NackForbidden, "clients may publish on private and presence channels only")
+	if msg := c.mayPublish(app, sub); msg != "" {
+		c.nack(id, NackForbidden, msg)
 		return
 	}
 	if !c.takeToken(app.Settings.ClientEventRate) {

@@ -60,38 +60,20 @@ func (c *conn) handleSubscribe(app *channels.AppConfig, f *protocol.Frame) {
 	// Live frames wait while history is replayed (see replay).
 	sub := &subscription{ch: ch, replaying: plan.any()}
 	var member presence.Member
-	switch ch.Kind {
-	case channels.KindPrivate, channels.KindPrivateEncrypted:
-		if !c.gw.verifyAuth(app, string(req.Auth), channels.ChannelStringToSign(c.socketID, ch.Name, "")) {
-			c.subError(ch.Name, protocol.SubErrAuth, "invalid signature", http.StatusUnauthorized)
+	if c.token != nil {
+		// A token's capabilities replace signatures; any auth is ignored.
+		m, ok := c.tokenAllowsSubscribe(ch, sub)
+		if !ok {
+			c.subError(ch.Name, protocol.SubErrForbidden, "the token does not allow this channel", http.StatusForbidden)
 			return
 		}
-	case channels.KindPresence:
-		data := string(req.ChannelData)
-		if !c.gw.verifyAuth(app, string(req.Auth), channels.ChannelStringToSign(c.socketID, ch.Name, data)) {
-			c.subError(ch.Name, protocol.SubErrAuth, "invalid signature", http.StatusUnauthorized)
+		member = m
+	} else {
+		m, ok := c.signatureAllowsSubscribe(app, ch, sub, &req, user)
+		if !ok {
 			return
 		}
-		pd, err := protocol.ParsePresenceData(data)
-		if err != nil {
-			c.subError(ch.Name, protocol.SubErrAuth, "channel_data must be a JSON object with a user_id", http.StatusBadRequest)
-			return
-		}
-		if utf8.RuneCountInString(pd.UserID) > MaxUserIDLen {
-			c.subError(ch.Name, protocol.SubErrLimitReached, fmt.Sprintf("user_id is longer than %d characters", MaxUserIDLen), http.StatusRequestEntityTooLarge)
-			return
-		}
-		if len(pd.UserInfo) > app.Settings.MaxPresenceUserInfoBytes {
-			c.subError(ch.Name, protocol.SubErrLimitReached, fmt.Sprintf("user_info is larger than %d bytes", app.Settings.MaxPresenceUserInfoBytes), http.StatusRequestEntityTooLarge)
-			return
-		}
-		sub.presence, sub.userID = true, pd.UserID
-		member = presence.Member{UserID: pd.UserID, UserInfo: pd.UserInfo}
-	case channels.KindUser:
-		if user == nil || user.id != ch.UserID() {
-			c.subError(ch.Name, protocol.SubErrForbidden, "only the signed-in user may join their user channel", http.StatusForbidden)
-			return
-		}
+		member = m
 	}
 
 	cs, err := c.gw.joinChannel(c, app.ID, ch, sub)
@@ -189,4 +171,66 @@ func rosterJSON(members []presence.Member) string {
 	r.Count = len(r.IDs)
 	b, _ := json.Marshal(map[string]roster{"presence": r})
 	return string(b)
+}
+
+// signatureAllowsSubscribe checks a subscribe by Pusher signature (and
+// sign-in for user channels); on refusal it has answered the client.
+func (c *conn) signatureAllowsSubscribe(app *channels.AppConfig, ch channels.Channel, sub *subscription, req *protocol.Subscribe, user *signedInUser) (presence.Member, bool) {
+	var member presence.Member
+	switch ch.Kind {
+	case channels.KindPrivate, channels.KindPrivateEncrypted:
+		if !c.gw.verifyAuth(app, string(req.Auth), channels.ChannelStringToSign(c.socketID, ch.Name, "")) {
+			c.subError(ch.Name, protocol.SubErrAuth, "invalid signature", http.StatusUnauthorized)
+			return member, false
+		}
+	case channels.KindPresence:
+		data := string(req.ChannelData)
+		if !c.gw.verifyAuth(app, string(req.Auth), channels.ChannelStringToSign(c.socketID, ch.Name, data)) {
+			c.subError(ch.Name, protocol.SubErrAuth, "invalid signature", http.StatusUnauthorized)
+			return member, false
+		}
+		pd, err := protocol.ParsePresenceData(data)
+		if err != nil {
+			c.subError(ch.Name, protocol.SubErrAuth, "channel_data must be a JSON object with a user_id", http.StatusBadRequest)
+			return member, false
+		}
+		if utf8.RuneCountInString(pd.UserID) > MaxUserIDLen {
+			c.subError(ch.Name, protocol.SubErrLimitReached, fmt.Sprintf("user_id is longer than %d characters", MaxUserIDLen), http.StatusRequestEntityTooLarge)
+			return member, false
+		}
+		if len(pd.UserInfo) > app.Settings.MaxPresenceUserInfoBytes {
+			c.subError(ch.Name, protocol.SubErrLimitReached, fmt.Sprintf("user_info is larger than %d bytes", app.Settings.MaxPresenceUserInfoBytes), http.StatusRequestEntityTooLarge)
+			return member, false
+		}
+		sub.presence, sub.userID = true, pd.UserID
+		member = presence.Member{UserID: pd.UserID, UserInfo: pd.UserInfo}
+	case channels.KindUser:
+		if user == nil || user.id != ch.UserID() {
+			c.subError(ch.Name, protocol.SubErrForbidden, "only the signed-in user may join their user channel", http.StatusForbidden)
+			return member, false
+		}
+	}
+	return member, true
+}
+
+// tokenAllowsSubscribe checks a subscribe against the connection's token:
+// public channels are open as in Pusher, private and encrypted ones need
+// subscribe, presence ones presence (the member is the token's sub and
+// user_info), and a user channel is the token subject's own.
+func (c *conn) tokenAllowsSubscribe(ch channels.Channel, sub *subscription) (presence.Member, bool) {
+	t := c.token
+	switch ch.Kind {
+	case channels.KindPublic:
+		return presence.Member{}, true
+	case channels.KindPresence:
+		if t.Subject == "" || !t.Capabilities.Allows(ch.Name, channels.OpPresence) {
+			return presence.Member{}, false
+		}
+		sub.presence, sub.userID = true, t.Subject
+		return presence.Member{UserID: t.Subject, UserInfo: t.UserInfo}, true
+	case channels.KindUser:
+		return presence.Member{}, t.Subject != "" && t.Subject == ch.UserID()
+	default:
+		return presence.Member{}, t.Capabilities.Allows(ch.Name, channels.OpSubscribe)
+	}
 }

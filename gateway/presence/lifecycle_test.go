@@ -3,6 +3,7 @@ package presence_test
 import (
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -271,13 +272,32 @@ func TestFalselyDeclaredDead(t *testing.T) {
 		_, err := memberKV(t, b).Get(t.Context(), key)
 		return err == nil && rb.Has("u1")
 	})
-	select {
-	case ev := <-rec.ch: // the janitor won the race: the member left and came back
-		if ev != "-u1" {
-			t.Fatalf("event = %q, want -u1", ev)
-		}
-		rec.expect(t, "+u1 gwA/1.1")
-	default:
+	// If the janitor won the race the member left and came back; its
+	// events may still be on their way. A sentinel written now arrives
+	// after them: whatever comes before it must be nothing, or exactly
+	// that leave and return.
+	sentinel := testApp + "." + channels.SubjectToken(ch) + ".gwBarrier.999999_77"
+	kv := memberKV(t, b)
+	if _, err := kv.Put(t.Context(), sentinel, []byte(`{"user_id":"~sentinel"}`)); err != nil {
+		t.Fatal(err)
 	}
-	barrier(t, b, ch, rec)
+	var before []string
+	for {
+		select {
+		case ev := <-rec.ch:
+			if strings.HasPrefix(ev, "+~sentinel") {
+				if len(before) != 0 && !slices.Equal(before, []string{"-u1", "+u1 gwA/1.1"}) {
+					t.Fatalf("events before the sentinel = %v", before)
+				}
+				if err := kv.Purge(t.Context(), sentinel); err != nil {
+					t.Fatal(err)
+				}
+				rec.expect(t, "-~sentinel")
+				return
+			}
+			before = append(before, ev)
+		case <-time.After(eventTimeout):
+			t.Fatalf("no sentinel; events %v", before)
+		}
+	}
 }

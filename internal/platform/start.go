@@ -211,6 +211,7 @@ func (p *Platform) handler() http.Handler {
 	p.ops.Register(mux)
 	if gw := p.parts.gateway; gw != nil {
 		mux.Handle(gw.Path(), gw.Handler())
+		mux.Handle(gw.TokenPath(), gw.Handler())
 		mux.HandleFunc("GET "+gw.SSEPath(), gw.ServeSSE)
 	}
 	if p.parts.api != nil {
