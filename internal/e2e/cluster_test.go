@@ -18,10 +18,24 @@ const memberGoneDeadline = 30 * time.Second
 // processes would, on a 3-node NATS cluster with R3 streams and buckets.
 func clusterHerald(t *testing.T) (cp, g1, g2 *testenv.HeraldEnv, nats *testenv.Cluster) {
 	t.Helper()
-	nats = testenv.NATSCluster(t, 3)
-	masterKey := secretbox.GenerateKey()
+	cl := newClusterEnv(t)
+	g1, g2 = cl.gateway(t, "gw-one"), cl.gateway(t, "gw-two")
+	return cl.cp, g1, g2, cl.nats
+}
+
+// clusterEnv is a control plane on a 3-node NATS cluster (R3 streams and
+// buckets), to which tests add gateways as separate processes would be.
+type clusterEnv struct {
+	nats *testenv.Cluster
+	base platform.Config
+	cp   *testenv.HeraldEnv
+}
+
+func newClusterEnv(t *testing.T) *clusterEnv {
+	t.Helper()
+	nats := testenv.NATSCluster(t, 3)
 	base := platform.Config{
-		Addr: "127.0.0.1:0", NATSURL: nats.ClientURLs(), NATSReplicas: 3, MasterKey: masterKey,
+		Addr: "127.0.0.1:0", NATSURL: nats.ClientURLs(), NATSReplicas: 3, MasterKey: secretbox.GenerateKey(),
 		ConfigSyncInterval: time.Second, ShutdownTimeout: 5 * time.Second, Logger: testenv.Logger(t),
 		Gateway: platform.GatewayConfig{
 			ShutdownSpread: 100 * time.Millisecond, KeepaliveInterval: 100 * time.Millisecond,
@@ -30,18 +44,15 @@ func clusterHerald(t *testing.T) (cp, g1, g2 *testenv.HeraldEnv, nats *testenv.C
 	}
 	c := base
 	c.Mode, c.DatabaseURL, c.AdminToken = platform.ModeControlPlane, testenv.Postgres(t), "cluster-admin-token"
-	cp = testenv.StartHerald(t, c)
-	for i, id := range []string{"gw-one", "gw-two"} {
-		g := base
-		g.Mode, g.GatewayID = platform.ModeGateway, id
-		env := testenv.StartHerald(t, g)
-		if i == 0 {
-			g1 = env
-		} else {
-			g2 = env
-		}
-	}
-	return cp, g1, g2, nats
+	return &clusterEnv{nats: nats, base: base, cp: testenv.StartHerald(t, c)}
+}
+
+// gateway starts a gateway process on the cluster, stopped at t's cleanup.
+func (c *clusterEnv) gateway(t *testing.T, id string) *testenv.HeraldEnv {
+	t.Helper()
+	g := c.base
+	g.Mode, g.GatewayID = platform.ModeGateway, id
+	return testenv.StartHerald(t, g)
 }
 
 func TestGatewaysShareChannelsPresenceAndClientEvents(t *testing.T) {
@@ -124,6 +135,13 @@ func TestDeadGatewayMembersAreRemoved(t *testing.T) {
 func newAppOn(t *testing.T, cp *testenv.HeraldEnv, gws []*testenv.HeraldEnv, id string) (key, secret string) {
 	t.Helper()
 	key, secret = newApp(t, cp, id, map[string]any{"client_events": true})
+	waitKey(t, gws, key)
+	return key, secret
+}
+
+// waitKey waits until every gateway accepts key.
+func waitKey(t *testing.T, gws []*testenv.HeraldEnv, key string) {
+	t.Helper()
 	for _, g := range gws {
 		deadline := time.Now().Add(appChangeDeadline)
 		for {
@@ -138,5 +156,4 @@ func newAppOn(t *testing.T, cp *testenv.HeraldEnv, gws []*testenv.HeraldEnv, id 
 			time.Sleep(20 * time.Millisecond)
 		}
 	}
-	return key, secret
 }

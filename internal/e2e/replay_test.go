@@ -211,10 +211,14 @@ func TestAckedPublish(t *testing.T) {
 func TestResumeAcrossGatewayCrash(t *testing.T) {
 	const rounds = 5
 	chans := []string{"c-0", "c-1", "c-2"}
+	cl := newClusterEnv(t)
+	cp := cl.cp
+	key, secret := newApp(t, cp, "resume", nil)
 	for round := 0; round < rounds; round++ {
 		t.Run(fmt.Sprint("round-", round), func(t *testing.T) {
-			cp, ga, gb, _ := clusterHerald(t)
-			key, secret := newAppOn(t, cp, []*testenv.HeraldEnv{ga, gb}, "resume")
+			// Fresh gateways each round, on the same NATS cluster and app.
+			ga, gb := cl.gateway(t, fmt.Sprint("gw-a", round)), cl.gateway(t, fmt.Sprint("gw-b", round))
+			waitKey(t, []*testenv.HeraldEnv{ga, gb}, key)
 			a := testenv.MustDialPusher(t, ga.URL(), key)
 			for _, ch := range chans {
 				a.Subscribe(ch, key, "", "")

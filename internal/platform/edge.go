@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
@@ -13,6 +15,7 @@ import (
 	"github.com/heraldhq/herald/gateway"
 	"github.com/heraldhq/herald/gateway/presence"
 	"github.com/heraldhq/herald/internal/appconfig"
+	"github.com/heraldhq/herald/internal/backoff"
 	"github.com/heraldhq/herald/internal/cachechan"
 	"github.com/heraldhq/herald/internal/stream"
 )
@@ -24,8 +27,10 @@ const gatewayIDBytes = 6
 // to move messages: the stream, the publisher, the reader, the app config
 // cache and the cache-channel store.
 func (p *Platform) startMessaging(ctx context.Context) error {
-	if err := stream.Ensure(ctx, p.parts.js, stream.StreamConfig{
-		Replicas: p.cfg.NATSReplicas, MaxAge: p.cfg.Gateway.StreamMaxAge,
+	if err := retryStartup(ctx, p.cfg.Logger, "message stream", func(ctx context.Context) error {
+		return stream.Ensure(ctx, p.parts.js, stream.StreamConfig{
+			Replicas: p.cfg.NATSReplicas, MaxAge: p.cfg.Gateway.StreamMaxAge,
+		})
 	}); err != nil {
 		return fmt.Errorf("message stream: %w", err)
 	}
@@ -57,6 +62,29 @@ func (p *Platform) startMessaging(ctx context.Context) error {
 		},
 	})
 	return nil
+}
+
+// startupRetryWindow is how long start-up keeps retrying JetStream set-up
+// calls: a cluster that is still electing leaders (every node restarted
+// at once, or a loaded machine) answers them late.
+const startupRetryWindow = 60 * time.Second
+
+// retryStartup runs fn until it succeeds, ctx ends or the window passes,
+// with jittered, doubling pauses.
+func retryStartup(ctx context.Context, log *slog.Logger, what string, fn func(context.Context) error) error {
+	deadline := time.Now().Add(startupRetryWindow)
+	wait := 100 * time.Millisecond
+	for {
+		err := fn(ctx)
+		if err == nil || time.Now().After(deadline) {
+			return err
+		}
+		log.Warn("start-up step failed; retrying", "step", what, "err", err)
+		if !backoff.Sleep(ctx, backoff.Jitter(wait)) {
+			return err
+		}
+		wait = min(2*wait, 2*time.Second)
+	}
 }
 
 // startGateway builds the edge gateway and its presence store.
