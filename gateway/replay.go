@@ -61,7 +61,9 @@ func (g *Gateway) replay(c *conn, app *channels.AppConfig, sub *subscription, pl
 	ctx, cancel := context.WithTimeout(context.Background(), g.cfg.PublishTimeout)
 	defer cancel()
 	msgs, recovered := g.replayMessages(ctx, app, sub.ch.Name, plan)
-	var last uint64
+	// The client already has everything up to resume_from, whether or not
+	// anything was replayed: held live frames at or below it are dropped.
+	last := plan.from
 	for i := range msgs {
 		m := &msgs[i]
 		c.enqueue(encodeFrame(&protocol.Message{
