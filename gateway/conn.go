@@ -68,6 +68,9 @@ type subscription struct {
 	// connection's mu.
 	replaying bool
 	held      []heldFrame
+	// floor is the highest serial a replay sent: live copies at or below
+	// it (a republish can lag its publish past the replay) are dropped.
+	floor uint64
 }
 
 // heldFrame is a live frame that arrived during a replay, or one on its
@@ -146,6 +149,10 @@ func (c *conn) enqueueLocked(frame []byte) (ok, start, slow bool) {
 // while that subscription replays history.
 func (c *conn) enqueueFor(sub *subscription, frame []byte, serial uint64) bool {
 	c.mu.Lock()
+	if sub != nil && serial != 0 && serial <= sub.floor {
+		c.mu.Unlock()
+		return true // the replay already sent it
+	}
 	if sub != nil && sub.replaying && !c.closed && !c.closing {
 		if len(sub.held) >= maxHeldFrames {
 			// The replay is too slow for the channel's rate: the client is

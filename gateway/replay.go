@@ -91,7 +91,7 @@ func (g *Gateway) replay(c *conn, app *channels.AppConfig, sub *subscription, pl
 			queue(h.frame)
 		}
 	}
-	sub.held, sub.replaying = nil, false
+	sub.held, sub.replaying, sub.floor = nil, false, last
 	c.mu.Unlock()
 	if slow {
 		g.metrics.slowConsumers.Inc()

@@ -255,12 +255,13 @@ func (g *Gateway) sseReplay(ctx context.Context, buf *bytes.Buffer, c *conn, app
 
 	c.mu.Lock()
 	for _, sub := range subs {
+		floor := max(last[sub.ch.Name], cur.serial)
 		for _, h := range sub.held {
-			if h.serial > last[sub.ch.Name] && h.serial > cur.serial {
+			if h.serial > floor {
 				appendSSE(buf, h)
 			}
 		}
-		sub.held, sub.replaying = nil, false
+		sub.held, sub.replaying, sub.floor = nil, false, floor
 	}
 	c.mu.Unlock()
 }
