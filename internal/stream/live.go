@@ -70,6 +70,8 @@ type liveChan struct {
 	sub   *nats.Subscription
 	refs  int
 	probe bool
+	// dropped is the subscription's drop count at the last check.
+	dropped int
 	// last is the serial of the last message handed to Handler, 0 until
 	// the first one; only the shard goroutine touches it.
 	last uint64
@@ -212,6 +214,7 @@ func (l *Live) Run(ctx context.Context) error {
 		wg.Go(func() { sh.run(ctx) })
 	}
 	wg.Go(func() { l.watchReconnects(ctx, status) })
+	wg.Go(func() { l.watchDrops(ctx) })
 	<-ctx.Done()
 	l.cfg.NC.RemoveStatusListener(status)
 	wg.Wait()
@@ -252,6 +255,41 @@ func (l *Live) watchReconnects(ctx context.Context, status <-chan nats.Status) {
 			l.cfg.Logger.Warn("live: flush after reconnect", slog.Any("err", err))
 		}
 		l.probeAll()
+	}
+}
+
+// dropCheckInterval is how often subscriptions are checked for messages
+// nats.go dropped.
+const dropCheckInterval = 250 * time.Millisecond
+
+// watchDrops marks the channels whose subscription dropped messages
+// (nats.go's slow-consumer protection) for a probe: a message dropped at
+// the end of a burst has no later message to reveal the gap.
+func (l *Live) watchDrops(ctx context.Context) {
+	t := time.NewTicker(dropCheckInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		for _, sh := range l.shards {
+			marked := false
+			sh.mu.Lock()
+			for _, lc := range sh.chans {
+				if n, err := lc.sub.Dropped(); err == nil && n > lc.dropped {
+					lc.dropped, lc.probe, marked = n, true, true
+				}
+			}
+			sh.mu.Unlock()
+			if marked {
+				select {
+				case sh.wake <- struct{}{}:
+				default:
+				}
+			}
+		}
 	}
 }
 
