@@ -273,31 +273,40 @@ func TestFalselyDeclaredDead(t *testing.T) {
 		return err == nil && rb.Has("u1")
 	})
 	// If the janitor won the race the member left and came back; its
-	// events may still be on their way. A sentinel written now arrives
-	// after them: whatever comes before it must be nothing, or exactly
-	// that leave and return.
+	// events may come before or after any check we make. Read until a
+	// sentinel written now has arrived and every leave of u1 was followed
+	// by its return: the events must alternate -u1, +u1, ….
 	sentinel := testApp + "." + channels.SubjectToken(ch) + ".gwBarrier.999999_77"
 	kv := memberKV(t, b)
 	if _, err := kv.Put(t.Context(), sentinel, []byte(`{"user_id":"~sentinel"}`)); err != nil {
 		t.Fatal(err)
 	}
-	var before []string
-	for {
+	var seen []string
+	sentinelSeen := false
+	for !sentinelSeen || len(seen)%2 == 1 {
 		select {
 		case ev := <-rec.ch:
 			if strings.HasPrefix(ev, "+~sentinel") {
-				if len(before) != 0 && !slices.Equal(before, []string{"-u1", "+u1 gwA/1.1"}) {
-					t.Fatalf("events before the sentinel = %v", before)
-				}
-				if err := kv.Purge(t.Context(), sentinel); err != nil {
-					t.Fatal(err)
-				}
-				rec.expect(t, "-~sentinel")
-				return
+				sentinelSeen = true
+				continue
 			}
-			before = append(before, ev)
+			want := "-u1"
+			if len(seen)%2 == 1 {
+				want = "+u1 gwA/1.1"
+			}
+			if ev != want {
+				t.Fatalf("event %q after %v, want %q", ev, seen, want)
+			}
+			seen = append(seen, ev)
 		case <-time.After(eventTimeout):
-			t.Fatalf("no sentinel; events %v", before)
+			t.Fatalf("events did not settle: sentinel %v, %v", sentinelSeen, seen)
 		}
+	}
+	if err := kv.Purge(t.Context(), sentinel); err != nil {
+		t.Fatal(err)
+	}
+	rec.expect(t, "-~sentinel")
+	if !rb.Has("u1") {
+		t.Fatal("u1 is not a member after the dust settled")
 	}
 }
