@@ -219,8 +219,21 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 			}
 		}
 	}
+	// Let the writers send those close frames before the poller drops
+	// what is left.
+	deadline := time.Now().Add(shutdownDrainWait)
+	for len(g.allConns()) > 0 && time.Now().Before(deadline) && ctx.Err() == nil {
+		time.Sleep(shutdownDrainPoll)
+	}
 	return g.poller.Close()
 }
+
+// How long Shutdown waits for closed connections to finish writing their
+// close frames, and how often it looks.
+const (
+	shutdownDrainWait = 2 * time.Second
+	shutdownDrainPoll = 10 * time.Millisecond
+)
 
 // AppChanged re-checks an app's connections after its config changed:
 // a disabled app's connections close with 4003, a deleted app's and a
