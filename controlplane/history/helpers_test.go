@@ -180,13 +180,7 @@ func publish(tb testing.TB, pub *stream.Publisher, app string, n, channels int) 
 // waitUntil polls cond until it holds or the test times out.
 func waitUntil(tb testing.TB, what string, cond func() bool) {
 	tb.Helper()
-	deadline := time.Now().Add(testTimeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			tb.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(pollInterval)
-	}
+	testenv.WaitUntil(tb, what, testTimeout, cond)
 }
 
 // metric reads one series of reg: the value of a counter or gauge, the

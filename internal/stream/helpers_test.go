@@ -110,13 +110,7 @@ func serialsOf(ds []stream.Delivery) []uint64 {
 // waitUntil polls cond until it holds or the test times out.
 func waitUntil(tb testing.TB, what string, cond func() bool) {
 	tb.Helper()
-	deadline := time.Now().Add(testTimeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			tb.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(pollInterval)
-	}
+	testenv.WaitUntil(tb, what, testTimeout, cond)
 }
 
 // recorder is a Live handler that keeps copies of what it receives.
