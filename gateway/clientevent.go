@@ -57,12 +57,13 @@ func (c *conn) handleClientEvent(app *channels.AppConfig, f *protocol.Frame) {
 // private or presence channel; with one, its publish capability (never on
 // encrypted channels, whose payloads the server cannot see).
 func (c *conn) mayPublish(app *channels.AppConfig, sub *subscription) string {
+	t := c.claims()
 	switch {
 	case sub == nil:
 		return "publish on a channel the connection has not joined"
-	case c.token != nil:
+	case t != nil:
 		if sub.ch.Kind == channels.KindPrivateEncrypted || sub.ch.Kind == channels.KindUser ||
-			!c.token.Capabilities.Allows(sub.ch.Name, channels.OpPublish) {
+			!t.Capabilities.Allows(sub.ch.Name, channels.OpPublish) {
 			return "the token does not allow publishing on this channel"
 		}
 		return ""

@@ -37,6 +37,10 @@ const (
 	DefaultKeepaliveInterval = time.Second
 	// DefaultPublishTimeout bounds publishing one client event.
 	DefaultPublishTimeout = 5 * time.Second
+	// DefaultTokenExpiryNotice is how long before a connection's token
+	// expires that herald_internal:token_expiring is sent, leaving the
+	// client time to fetch a new token and send herald:refresh.
+	DefaultTokenExpiryNotice = 60 * time.Second
 	// frameOverhead is what a Pusher envelope adds around event data, so
 	// that a frame carrying max_message_bytes of data still fits.
 	frameOverhead = 1 << 10
@@ -86,6 +90,9 @@ type Config struct {
 	PublishTimeout    time.Duration
 	// SSEHeartbeat is the period of SSE comment lines.
 	SSEHeartbeat time.Duration
+	// TokenExpiryNotice is how long before its token's exp a token
+	// connection is sent herald_internal:token_expiring.
+	TokenExpiryNotice time.Duration
 
 	// Registerer receives the gateway's metrics; nil registers nothing.
 	Registerer prometheus.Registerer
@@ -112,6 +119,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.SSEHeartbeat <= 0 {
 		c.SSEHeartbeat = DefaultSSEHeartbeat
+	}
+	if c.TokenExpiryNotice <= 0 {
+		c.TokenExpiryNotice = DefaultTokenExpiryNotice
 	}
 	if c.PublishTimeout <= 0 {
 		c.PublishTimeout = DefaultPublishTimeout

@@ -25,8 +25,9 @@ type conn struct {
 	appID    string
 	key      string
 	// token is set on connections opened with a token: its capabilities
-	// replace per-channel signatures.
-	token *channels.TokenClaims
+	// replace per-channel signatures. herald:refresh swaps it while the
+	// keepalive scanner, app changes and subscribes read it.
+	token atomic.Pointer[connToken]
 
 	// lastActive is the Unix nanosecond time of the last frame read;
 	// pingSent is when the server's unanswered ping went out (0: none).
@@ -266,6 +267,10 @@ func (c *conn) send(payload []byte) bool {
 // the error event, then closes with the same code.
 func (c *conn) closeAfter(payload []byte, code uint16, reason string) {
 	if c.sse != nil {
+		if payload != nil {
+			// A fatal error (not a shutdown) tells the SSE client why.
+			c.sse.finish(int(code), reason)
+		}
 		c.sse.end()
 		return
 	}
@@ -284,6 +289,15 @@ func (c *conn) closeAfter(payload []byte, code uint16, reason string) {
 	if start {
 		go c.writer()
 	}
+}
+
+// claims returns the connection's current token claims, nil on a
+// connection opened without a token.
+func (c *conn) claims() *channels.TokenClaims {
+	if t := c.token.Load(); t != nil {
+		return t.claims
+	}
+	return nil
 }
 
 // fail sends pusher:error with a fatal Pusher code and closes with it.

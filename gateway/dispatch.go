@@ -46,6 +46,8 @@ func (c *conn) OnMessage(w *ws.Conn, _ ws.Opcode, payload []byte) {
 		c.handleSignin(app, &f)
 	case EventPublish:
 		c.handlePublish(app, &f)
+	case EventRefresh:
+		c.handleRefresh(app, &f)
 	default:
 		switch {
 		case strings.HasPrefix(f.Event, protocol.ClientPrefix):

@@ -249,7 +249,7 @@ func (g *Gateway) AppChanged(appID string) {
 		default:
 			if _, live := app.Key(c.key); !live {
 				c.fail(CodeAppNotFound, "application key revoked")
-			} else if t := c.token; t != nil && t.TenantSigned {
+			} else if t := c.claims(); t != nil && t.TenantSigned {
 				// A tenant token dies with the key that signed it.
 				if _, live := app.Key(t.KeyID); !live {
 					c.fail(CodeUnauthorized, "token signing key revoked")

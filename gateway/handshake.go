@@ -65,7 +65,10 @@ func (g *Gateway) serveWS(w http.ResponseWriter, r *http.Request) {
 	}
 	// The key is cloned so that it does not pin the request line in memory
 	// for the connection's lifetime.
-	c := &conn{gw: g, socketID: g.newSocketID(), appID: app.ID, key: strings.Clone(key), token: claims}
+	c := &conn{gw: g, socketID: g.newSocketID(), appID: app.ID, key: strings.Clone(key)}
+	if claims != nil {
+		c.token.Store(&connToken{claims: claims})
+	}
 	c.lastActive.Store(g.cfg.Now().UnixNano())
 	// The handshake event is written before the poller reads anything, so
 	// it is always the first frame the client sees.

@@ -9,7 +9,8 @@ import (
 
 // keepalive pings connections that have been silent for their app's
 // activity timeout and closes those that do not answer within
-// PongTimeout with 4201. One goroutine scans every connection each
+// PongTimeout with 4201; it also runs the token connections' expiry
+// (checkToken), SSE streams included. One goroutine scans every connection each
 // KeepaliveInterval instead of a timer per connection, which would cost
 // memory on every idle connection.
 func (g *Gateway) keepalive(ctx context.Context) {
@@ -24,16 +25,13 @@ func (g *Gateway) keepalive(ctx context.Context) {
 		}
 		now := g.cfg.Now().UnixNano()
 		for _, c := range g.allConns() {
-			if c.sse != nil {
-				continue // SSE streams send their own heartbeats
-			}
 			app := c.app()
 			if app == nil {
 				continue
 			}
-			if t := c.token; t != nil && now > t.ExpiresAt.UnixNano() {
-				c.fail(CodeUnauthorized, "token expired")
-				continue
+			c.checkToken(now, g.cfg.TokenExpiryNotice)
+			if c.sse != nil {
+				continue // SSE streams send their own heartbeats
 			}
 			if sent := c.pingSent.Load(); sent != 0 {
 				if time.Duration(now-sent) > g.cfg.PongTimeout {

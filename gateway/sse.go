@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/heraldhq/herald/channels"
@@ -17,7 +18,8 @@ import (
 )
 
 // Server-Sent Events: GET /sse?key=…&channel=a&channel=b streams public
-// channels to clients that cannot use WebSockets. The connection is a
+// channels (and with &token=<JWT> the private ones its capabilities
+// allow) to clients that cannot use WebSockets. The connection is a
 // conn like any other (counted, subscribed through the hub, closed by app
 // changes and shutdown); only its transport differs.
 const (
@@ -36,6 +38,9 @@ const (
 type sseSink struct {
 	frames chan heldFrame
 	done   chan struct{}
+	// final is the event written before the stream ends on a fatal error
+	// (token expired, app disabled…), so the client knows why.
+	final atomic.Pointer[[]byte]
 }
 
 // ServeSSE is the handler of {PathPrefix}/sse.
@@ -50,6 +55,20 @@ func (g *Gateway) ServeSSE(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "app disabled", http.StatusForbidden)
 		return
 	}
+	// A token, verified as on WebSockets, opens private channels its
+	// capabilities allow; the stream ends at its exp (no refresh on SSE).
+	var claims *channels.TokenClaims
+	if raw := q.Get("token"); raw != "" {
+		var err error
+		if claims, err = g.verifyConnToken(app, raw); err != nil {
+			http.Error(w, err.Error(), http.StatusUnauthorized)
+			return
+		}
+		if !g.cfg.Now().Before(claims.ExpiresAt.Time) {
+			http.Error(w, "invalid token: expired", http.StatusUnauthorized)
+			return
+		}
+	}
 	names := q["channel"]
 	if len(names) == 0 || len(names) > MaxSSEChannels {
 		http.Error(w, fmt.Sprintf("give 1 to %d channel parameters", MaxSSEChannels), http.StatusBadRequest)
@@ -62,8 +81,8 @@ func (g *Gateway) ServeSSE(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
-		if ch.NeedsAuth() {
-			http.Error(w, "only public channels can be streamed without a token", http.StatusForbidden)
+		if msg, status := sseChannelRefusal(claims, ch); status != 0 {
+			http.Error(w, msg, status)
 			return
 		}
 		chans = append(chans, ch)
@@ -84,6 +103,9 @@ func (g *Gateway) ServeSSE(w http.ResponseWriter, r *http.Request) {
 	}
 	sink := &sseSink{frames: make(chan heldFrame, sseQueueFrames), done: make(chan struct{})}
 	c := &conn{gw: g, socketID: g.newSocketID(), appID: app.ID, key: strings.Clone(q.Get("key")), sse: sink}
+	if claims != nil {
+		c.token.Store(&connToken{claims: claims})
+	}
 	g.register(c)
 	g.metrics.connections.Inc()
 	defer func() {
@@ -143,6 +165,10 @@ func (g *Gateway) ServeSSE(w http.ResponseWriter, r *http.Request) {
 		case <-r.Context().Done():
 			return
 		case <-sink.done:
+			if f := sink.final.Load(); f != nil {
+				_, _ = w.Write(*f)
+				flusher.Flush()
+			}
 			return
 		case <-heartbeat.C:
 			buf.WriteString(": heartbeat\n\n")
@@ -175,6 +201,37 @@ func (s *sseSink) offer(f heldFrame) bool {
 	default:
 		return false
 	}
+}
+
+// finish sets the event that ends the stream: a pusher:error with code
+// and message, as a WebSocket client would get before its close frame.
+// The first one set wins; the caller then calls end.
+func (s *sseSink) finish(code int, message string) {
+	b := []byte("event: " + protocol.EventError + "\ndata: {\"code\":")
+	b = strconv.AppendInt(b, int64(code), 10)
+	b = append(b, `,"message":`...)
+	b = protocol.AppendString(b, message) // JSON: no raw newlines
+	b = append(b, "}\n\n"...)
+	s.final.CompareAndSwap(nil, &b)
+}
+
+// sseChannelRefusal says why an SSE stream may not carry channel ch
+// (status 0: it may). Without a token only public channels stream; with
+// one, its capabilities decide as on WebSockets. Presence channels are
+// refused: a stream carries no member events and cannot answer a roster,
+// so joining would make a member that sees nobody.
+func sseChannelRefusal(t *channels.TokenClaims, ch channels.Channel) (string, int) {
+	switch {
+	case !ch.NeedsAuth():
+		return "", 0
+	case t == nil:
+		return "only public channels can be streamed without a token", http.StatusForbidden
+	case ch.Kind == channels.KindPresence:
+		return "presence channels need a WebSocket: " + ch.Name, http.StatusBadRequest
+	case !tokenAllows(t, ch):
+		return "the token does not allow channel " + ch.Name, http.StatusForbidden
+	}
+	return "", 0
 }
 
 // end stops the stream (app change, terminate, shutdown, slow consumer).

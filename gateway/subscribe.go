@@ -60,9 +60,9 @@ func (c *conn) handleSubscribe(app *channels.AppConfig, f *protocol.Frame) {
 	// Live frames wait while history is replayed (see replay).
 	sub := &subscription{ch: ch, replaying: plan.any()}
 	var member presence.Member
-	if c.token != nil {
+	if t := c.claims(); t != nil {
 		// A token's capabilities replace signatures; any auth is ignored.
-		m, ok := c.tokenAllowsSubscribe(ch, sub)
+		m, ok := tokenAllowsSubscribe(t, ch, sub)
 		if !ok {
 			c.subError(ch.Name, protocol.SubErrForbidden, "the token does not allow this channel", http.StatusForbidden)
 			return
@@ -213,24 +213,33 @@ func (c *conn) signatureAllowsSubscribe(app *channels.AppConfig, ch channels.Cha
 	return member, true
 }
 
-// tokenAllowsSubscribe checks a subscribe against the connection's token:
+// tokenAllowsSubscribe checks a subscribe against the connection's token
+// t (see tokenAllows); on a presence channel the member is the token's
+// sub and user_info.
+func tokenAllowsSubscribe(t *channels.TokenClaims, ch channels.Channel, sub *subscription) (presence.Member, bool) {
+	if !tokenAllows(t, ch) {
+		return presence.Member{}, false
+	}
+	if ch.Kind != channels.KindPresence {
+		return presence.Member{}, true
+	}
+	sub.presence, sub.userID = true, t.Subject
+	return presence.Member{UserID: t.Subject, UserInfo: t.UserInfo}, true
+}
+
+// tokenAllows says whether token t lets a connection be on channel ch:
 // public channels are open as in Pusher, private and encrypted ones need
-// subscribe, presence ones presence (the member is the token's sub and
-// user_info), and a user channel is the token subject's own.
-func (c *conn) tokenAllowsSubscribe(ch channels.Channel, sub *subscription) (presence.Member, bool) {
-	t := c.token
+// subscribe, presence ones presence and a sub, and a user channel is the
+// token subject's own.
+func tokenAllows(t *channels.TokenClaims, ch channels.Channel) bool {
 	switch ch.Kind {
 	case channels.KindPublic:
-		return presence.Member{}, true
+		return true
 	case channels.KindPresence:
-		if t.Subject == "" || !t.Capabilities.Allows(ch.Name, channels.OpPresence) {
-			return presence.Member{}, false
-		}
-		sub.presence, sub.userID = true, t.Subject
-		return presence.Member{UserID: t.Subject, UserInfo: t.UserInfo}, true
+		return t.Subject != "" && t.Capabilities.Allows(ch.Name, channels.OpPresence)
 	case channels.KindUser:
-		return presence.Member{}, t.Subject != "" && t.Subject == ch.UserID()
+		return t.Subject != "" && t.Subject == ch.UserID()
 	default:
-		return presence.Member{}, t.Capabilities.Allows(ch.Name, channels.OpSubscribe)
+		return t.Capabilities.Allows(ch.Name, channels.OpSubscribe)
 	}
 }

@@ -45,6 +45,7 @@ func bindGatewayFlags(fs *flag.FlagSet, cfg *platform.Config) {
 	fs.StringVar(&cfg.WSPathPrefix, "ws-path-prefix", "", "mount the WebSocket endpoint under this prefix (/prefix/app/{key})")
 	fs.IntVar(&cfg.Gateway.SendQueueBytes, "send-queue-bytes", gateway.DefaultSendQueueBytes, "per-connection send queue; a client over it is closed with 4100")
 	fs.DurationVar(&cfg.Gateway.PongTimeout, "pong-timeout", gateway.DefaultPongTimeout, "how long a client may take to answer the server's ping before 4201")
+	fs.DurationVar(&cfg.Gateway.TokenExpiryNotice, "token-expiry-notice", gateway.DefaultTokenExpiryNotice, "how long before a connection's token expires that herald_internal:token_expiring is sent")
 	fs.DurationVar(&cfg.Gateway.ShutdownSpread, "shutdown-spread", gateway.DefaultShutdownSpread, "window over which shutdown closes connections with 4200")
 }
 

@@ -106,6 +106,9 @@ type GatewayConfig struct {
 	ShutdownSpread    time.Duration
 	KeepaliveInterval time.Duration
 	SSEHeartbeat      time.Duration
+	// TokenExpiryNotice is how long before a token expires that its
+	// connection is told (herald_internal:token_expiring).
+	TokenExpiryNotice time.Duration
 	// Presence lease and registry timings (see gateway/presence).
 	MemberTTL         time.Duration
 	GatewayTTL        time.Duration

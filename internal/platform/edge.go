@@ -117,6 +117,7 @@ func (p *Platform) startGateway(ctx context.Context) error {
 		ShutdownSpread:    p.cfg.Gateway.ShutdownSpread,
 		KeepaliveInterval: p.cfg.Gateway.KeepaliveInterval,
 		SSEHeartbeat:      p.cfg.Gateway.SSEHeartbeat,
+		TokenExpiryNotice: p.cfg.Gateway.TokenExpiryNotice,
 		Registerer:        p.ops.Registry(),
 		Logger:            p.cfg.Logger,
 	})

@@ -1,0 +1,140 @@
+package gateway
+
+import (
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/heraldhq/herald/channels"
+	"github.com/heraldhq/herald/gateway/protocol"
+)
+
+// Token lifecycle on an open connection (DESIGN.md §7): TokenExpiryNotice
+// before exp the keepalive scanner sends herald_internal:token_expiring;
+// the client answers herald:refresh with a new token for the same app and
+// user, and the gateway swaps it in. Without a valid refresh the
+// connection closes with 4009 at exp: exp is exp, the 30 s leeway of
+// channels.VerifyToken only absorbs clock skew when a token is presented.
+const (
+	// EventRefresh carries a new token: {"token":"<JWT>"}.
+	EventRefresh = "herald:refresh"
+	// EventTokenExpiring warns that the token expires at expires_at.
+	EventTokenExpiring = "herald_internal:token_expiring"
+	// EventTokenRefreshed confirms a refresh with the new expires_at.
+	EventTokenRefreshed = "herald_internal:token_refreshed"
+)
+
+// connToken is a connection's current token. A refresh replaces the whole
+// value, which also resets the expiry notice.
+type connToken struct {
+	claims *channels.TokenClaims
+	// noticed is set once token_expiring went out for these claims.
+	noticed atomic.Bool
+}
+
+// refreshRequest is the data of herald:refresh.
+type refreshRequest struct {
+	Token string `json:"token"`
+}
+
+// tokenEvent is a herald_internal event whose data is
+// {"expires_at":"<RFC 3339>"}, encoded as a JSON string like every
+// Pusher event's data.
+func tokenEvent(event string, t *channels.TokenClaims) []byte {
+	d := append([]byte(`{"expires_at":`), protocol.AppendString(nil, t.ExpiresAt.UTC().Format(time.RFC3339))...)
+	d = append(d, '}')
+	return protocol.AppendMessage(nil, &protocol.Message{Event: event, Data: string(d)})
+}
+
+// handleRefresh swaps the connection's token for a new one, verified as
+// at connect. A refused refresh is answered with a non-fatal 4009 and
+// leaves the old token in place (it still expires). Refreshes spend the
+// client-event rate, which bounds the verification work a client causes.
+func (c *conn) handleRefresh(app *channels.AppConfig, f *protocol.Frame) {
+	cur := c.token.Load()
+	if cur == nil {
+		// Upgrading a signature connection would mix two authorities over
+		// the channels it already joined: connect with a token instead.
+		c.send(errorFrame(CodeUnauthorized, "herald:refresh needs a connection opened with a token"))
+		return
+	}
+	now := c.gw.cfg.Now()
+	if !now.Before(cur.claims.ExpiresAt.Time) {
+		c.fail(CodeUnauthorized, "token expired")
+		return
+	}
+	if !c.takeToken(app.Settings.ClientEventRate) {
+		c.gw.metrics.clientEventsLimited.Inc()
+		c.send(errorFrame(CodeClientEventRate, fmt.Sprintf("refresh rejected: more than %d client messages per second", app.Settings.ClientEventRate)))
+		return
+	}
+	var req refreshRequest
+	if err := f.DecodeData(&req); err != nil {
+		c.send(errorFrame(CodeBadMessage, "herald:refresh needs data with a token"))
+		return
+	}
+	next, err := c.gw.verifyConnToken(app, req.Token)
+	switch {
+	case err != nil:
+		c.send(errorFrame(CodeUnauthorized, "refresh refused: "+err.Error()))
+		return
+	case !now.Before(next.ExpiresAt.Time):
+		c.send(errorFrame(CodeUnauthorized, "refresh refused: invalid token: expired"))
+		return
+	case next.Subject != cur.claims.Subject:
+		// Presence memberships and the user channel belong to the sub.
+		c.send(errorFrame(CodeUnauthorized, "refresh refused: the token is for another user (sub)"))
+		return
+	}
+	// Only this connection's reader swaps the token, one frame at a time,
+	// so cur is still the current value.
+	c.token.Store(&connToken{claims: next})
+	c.send(tokenEvent(EventTokenRefreshed, next))
+	c.dropDisallowed(next)
+}
+
+// dropDisallowed unsubscribes the connection from every channel token t
+// no longer allows, as a pusher:unsubscribe would (a presence member
+// leaves), then tells the client with a Forbidden subscription_error.
+// The error goes out after the channel was left, so nothing published on
+// it follows the error.
+func (c *conn) dropDisallowed(t *channels.TokenClaims) {
+	var dropped []*subscription
+	c.mu.Lock()
+	for name, sub := range c.subs {
+		if !tokenAllows(t, sub.ch) {
+			delete(c.subs, name)
+			dropped = append(dropped, sub)
+		}
+	}
+	c.mu.Unlock()
+	slices.SortFunc(dropped, func(a, b *subscription) int { return strings.Compare(a.ch.Name, b.ch.Name) })
+	for _, sub := range dropped {
+		c.gw.leaveChannel(c, sub)
+		c.gw.metrics.subscriptions.Dec()
+		c.subError(sub.ch.Name, protocol.SubErrForbidden, "the refreshed token does not allow this channel", http.StatusForbidden)
+	}
+}
+
+// checkToken is the keepalive scanner's token step for one connection at
+// now (Unix ns): it closes a connection whose token expired with 4009 and
+// sends token_expiring once within notice of exp.
+func (c *conn) checkToken(now int64, notice time.Duration) {
+	t := c.token.Load()
+	if t == nil {
+		return
+	}
+	exp := t.claims.ExpiresAt.UnixNano()
+	switch {
+	case now > exp:
+		// A refresh may have landed since the load.
+		if c.token.Load() == t {
+			c.fail(CodeUnauthorized, "token expired")
+		}
+	case c.sse == nil && now >= exp-int64(notice) && t.noticed.CompareAndSwap(false, true):
+		c.send(tokenEvent(EventTokenExpiring, t.claims))
+	}
+}
