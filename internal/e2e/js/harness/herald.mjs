@@ -16,6 +16,12 @@ export const START_TIMEOUT_MS = 90_000;
 /** How long herald may take to exit after SIGINT (it stops PostgreSQL too). */
 export const STOP_TIMEOUT_MS = 60_000;
 
+/**
+ * How long before a token's exp herald warns its connection: short, so the
+ * refresh test needs only a few-second token (the default is 60 s).
+ */
+export const TOKEN_EXPIRY_NOTICE_S = 2;
+
 const LISTENING = /^herald: listening on (http:\/\/\S+)$/;
 
 /**
@@ -56,7 +62,11 @@ export async function buildHerald(repoRoot, outPath) {
  */
 export async function startHerald({ bin, dataDir, logPath, extraArgs = [] }) {
   const log = createWriteStream(logPath);
-  const child = spawn(bin, ['dev', '--data-dir', dataDir, '--addr', '127.0.0.1:0', ...extraArgs], {
+  const child = spawn(bin, [
+    'dev', '--data-dir', dataDir, '--addr', '127.0.0.1:0',
+    '--token-expiry-notice', `${TOKEN_EXPIRY_NOTICE_S}s`,
+    ...extraArgs,
+  ], {
     env: { ...process.env, HERALD_LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

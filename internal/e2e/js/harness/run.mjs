@@ -15,7 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { buildHerald, removeClusterDir, startHerald } from './herald.mjs';
+import { TOKEN_EXPIRY_NOTICE_S, buildHerald, removeClusterDir, startHerald } from './herald.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const suiteDir = path.resolve(here, '..');
@@ -99,6 +99,7 @@ function spawnTests(herald) {
       ...process.env,
       HERALD_E2E_URL: herald.url,
       HERALD_E2E_DATA_DIR: herald.dataDir,
+      HERALD_E2E_TOKEN_EXPIRY_NOTICE_S: String(TOKEN_EXPIRY_NOTICE_S),
     },
   });
 }

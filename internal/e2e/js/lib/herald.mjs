@@ -8,6 +8,8 @@ import path from 'node:path';
 export const HERALD_URL = requiredEnv('HERALD_E2E_URL');
 /** Its data folder, where `herald dev` keeps admin.token. */
 export const DATA_DIR = requiredEnv('HERALD_E2E_DATA_DIR');
+/** Seconds before a token's exp that herald sends token_expiring. */
+export const TOKEN_EXPIRY_NOTICE_S = Number(requiredEnv('HERALD_E2E_TOKEN_EXPIRY_NOTICE_S'));
 
 const parsed = new URL(HERALD_URL);
 /** Host and port of HERALD_URL. */

@@ -7,6 +7,7 @@
 
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
 
 import Pusher from 'pusher-js';
@@ -20,7 +21,7 @@ import {
   untilConnected,
   waitFor,
 } from '../lib/clients.mjs';
-import { DEMO_APP } from '../lib/herald.mjs';
+import { DEMO_APP, TOKEN_EXPIRY_NOTICE_S } from '../lib/herald.mjs';
 
 const rest = restClient();
 
@@ -110,4 +111,36 @@ test('a forged token is refused with 4009', async (t) => {
   const client = tokenClient(t, forged);
   const { data: err } = await waitFor(client.connection, 'error', { what: 'the connection error' });
   assert.equal(pusherErrorCode(err), 4009, `error event: ${JSON.stringify(err)}`);
+});
+
+test('token refresh: token_expiring, herald:refresh, token_refreshed; narrowed channels are dropped', async (t) => {
+  const now = Math.floor(Date.now() / 1000);
+  const exp = now + TOKEN_EXPIRY_NOTICE_S + 2;
+  const client = tokenClient(t, tenantToken({ sub: 'rita', exp, capabilities: { 'private-chat-*': ['subscribe'] } }));
+  await untilConnected(client);
+  const [keep, drop] = await Promise.all([
+    subscribe(client, uniqueName('private-chat-keep')),
+    subscribe(client, uniqueName('private-chat-drop')),
+  ]);
+
+  const { data: notice } = await waitFor(client, 'herald_internal:token_expiring', {
+    timeout: (exp - now + 1) * 1000,
+  });
+  assert.equal(Date.parse(notice.expires_at), exp * 1000);
+
+  // pusher-js sends the refresh as any other event; only keep stays allowed.
+  const refreshed = waitFor(client, 'herald_internal:token_refreshed');
+  const dropped = waitFor(drop, 'pusher:subscription_error');
+  client.send_event('herald:refresh', {
+    token: tenantToken({ sub: 'rita', capabilities: { [keep.name]: ['subscribe'] } }),
+  });
+  assert.ok(Date.parse((await refreshed).data.expires_at) > exp * 1000);
+  assert.equal((await dropped).data.status, 403);
+
+  // Past the first token's exp the connection lives on the new one.
+  await sleep(exp * 1000 - Date.now() + 1000);
+  assert.equal(client.connection.state, 'connected');
+  const got = waitFor(keep, 'after-refresh');
+  await rest.trigger(keep.name, 'after-refresh', { ok: true });
+  assert.deepEqual((await got).data, { ok: true });
 });
