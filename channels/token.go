@@ -21,6 +21,9 @@ const (
 	MaxTokenLen = 8 << 10
 	// MaxTokenTTL is the longest lifetime a token may claim.
 	MaxTokenTTL = 24 * time.Hour
+	// MaxUserIDLen is the longest user id (a token's sub, a presence
+	// member's user_id), in characters (PUSHER.md §1.5).
+	MaxUserIDLen = 128
 )
 
 // TokenClaims are a Herald token's claims.

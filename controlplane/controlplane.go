@@ -133,6 +133,8 @@ type Store interface {
 	ListAdminTokens(ctx context.Context) ([]AdminToken, error)
 	RevokeAdminToken(ctx context.Context, id string) error
 
+	SigningKeyStore
+
 	RecordAudit(ctx context.Context, e AuditEntry) error
 	ListAudit(ctx context.Context, p Page) (items []AuditEntry, next string, err error)
 

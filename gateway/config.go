@@ -6,6 +6,7 @@ package gateway
 
 import (
 	"context"
+	"crypto/ed25519"
 	"log/slog"
 	"time"
 
@@ -53,6 +54,11 @@ type AppSource interface {
 	ByKey(key string) (*channels.AppConfig, bool)
 }
 
+// SigningKeySource finds live public token signing keys by kid.
+type SigningKeySource interface {
+	PublicKey(kid string) (ed25519.PublicKey, bool)
+}
+
 // Publisher puts a message into the message stream.
 type Publisher interface {
 	Publish(ctx context.Context, m stream.Message) (serial uint64, duplicate bool, err error)
@@ -78,6 +84,10 @@ type Config struct {
 	Presence *presence.Presence
 	// Cache holds cache channels' last events.
 	Cache CacheReader
+	// SigningKeys finds the control plane's public token signing keys
+	// (internal/signingkeys.Cache, from the HERALD_SIGNING_KEYS KV
+	// bucket); nil refuses platform tokens.
+	SigningKeys SigningKeySource
 
 	// PathPrefix mounts the WebSocket endpoint under a prefix ("/ws" makes
 	// it /ws/app/{key}).

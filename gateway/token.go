@@ -59,9 +59,29 @@ func (k tokenKeys) HMACSecret(kid string) ([]byte, string, bool) {
 	return secret, app.ID, true
 }
 
-// EdDSAKey implements channels.TokenKeys. Control-plane signing keys are
-// not distributed to gateways yet, so platform tokens are refused.
-func (k tokenKeys) EdDSAKey(string) (ed25519.PublicKey, bool) { return nil, false }
+// EdDSAKey implements channels.TokenKeys with the control plane's live
+// signing keys, so a retired key stops verifying the moment the gateway
+// sees its removal.
+func (k tokenKeys) EdDSAKey(kid string) (ed25519.PublicKey, bool) {
+	if k.g.cfg.SigningKeys == nil {
+		return nil, false
+	}
+	return k.g.cfg.SigningKeys.PublicKey(kid)
+}
+
+// SigningKeyChanged closes, with 4009, the connections opened with a
+// platform token of signing key kid once that key no longer verifies
+// (retired). Wire it to the signing key cache.
+func (g *Gateway) SigningKeyChanged(kid string) {
+	if _, live := (tokenKeys{g: g}).EdDSAKey(kid); live {
+		return
+	}
+	for _, c := range g.allConns() {
+		if t := c.claims(); t != nil && !t.TenantSigned && t.KeyID == kid {
+			c.fail(CodeUnauthorized, "token signing key retired")
+		}
+	}
+}
 
 // verifyConnToken checks a connection's token against the app of its key.
 func (g *Gateway) verifyConnToken(app *channels.AppConfig, raw string) (*channels.TokenClaims, error) {

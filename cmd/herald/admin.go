@@ -37,6 +37,7 @@ const adminUsage = `Usage: herald admin [flags] <resource> <action> [arguments] 
   apps     update ID [--name N] [--enabled true|false] [--set key=value ...]
   keys     list APP | create APP | revoke APP KEY
   tokens   list | create --name N | revoke ID
+  signing-keys  list | rotate | retire KID
   audit    list
 
 Lists take --limit N and --cursor C (the next page's cursor is printed on
@@ -129,6 +130,10 @@ func adminCommands() map[string]adminCommand {
 		"tokens create":   {flags: nameFlag, run: adminCreateToken},
 		"tokens revoke":   {args: []string{"ID"}, run: adminRevokeToken},
 		"audit list":      {flags: pageFlags, run: adminListAudit},
+
+		"signing-keys list":   {flags: pageFlags, run: adminListSigningKeys},
+		"signing-keys rotate": {run: adminRotateSigningKey},
+		"signing-keys retire": {args: []string{"KID"}, run: adminRetireSigningKey},
 	}
 }
 

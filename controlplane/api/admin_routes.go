@@ -13,7 +13,7 @@ const adminPrefix = "/admin/v1"
 var adminDocInfo = docInfo{
 	title:       "Herald admin API",
 	version:     "v1",
-	description: "Accounts, apps, app keys, admin tokens and the audit log. Every route but this document needs Authorization: Bearer <admin token>.",
+	description: "Accounts, apps, app keys, admin tokens, token signing keys and the audit log. Every route but this document needs Authorization: Bearer <admin token>.",
 }
 
 // adminRoutes is the admin API's route table.
@@ -24,6 +24,7 @@ func (a *API) adminRoutes() []route {
 		tKeys     = "keys"
 		tTokens   = "tokens"
 		tAudit    = "audit"
+		tSigning  = "signing-keys"
 		tMeta     = "meta"
 	)
 	return []route{
@@ -79,6 +80,20 @@ func (a *API) adminRoutes() []route {
 			response: typeOf[controlplane.AdminToken](), list: true, handler: a.listTokens},
 		{method: http.MethodDelete, path: adminPrefix + "/tokens/:id", id: "revokeToken", tag: tTokens,
 			summary: "Revoke an admin token.", status: http.StatusNoContent, handler: a.revokeToken},
+
+		{method: http.MethodGet, path: adminPrefix + "/signing-keys", id: "listSigningKeys", tag: tSigning,
+			summary: "List the token signing keys, newest first, retired ones included; active marks the signer.",
+			status:  http.StatusOK, query: pageParams(),
+			response: typeOf[controlplane.SigningKey](), list: true, handler: a.listSigningKeys},
+		{method: http.MethodPost, path: adminPrefix + "/signing-keys/rotate", id: "rotateSigningKey", tag: tSigning,
+			summary: "Add a signing key that signs from now on; older keys keep verifying until retired.",
+			status:  http.StatusCreated, response: typeOf[controlplane.SigningKey](), handler: a.rotateSigningKey},
+		{method: http.MethodPost, path: adminPrefix + "/signing-keys/:kid/retire", id: "retireSigningKey", tag: tSigning,
+			summary: "Retire a signing key: its tokens stop verifying. The last live key cannot be retired (409): rotate first.",
+			status:  http.StatusNoContent, handler: a.retireSigningKey},
+		{method: http.MethodDelete, path: adminPrefix + "/signing-keys/:kid", id: "deleteSigningKey", tag: tSigning,
+			summary: "Retire a signing key, as POST .../retire (the row is kept for the record).",
+			status:  http.StatusNoContent, handler: a.retireSigningKey},
 
 		{method: http.MethodGet, path: adminPrefix + "/audit", id: "listAudit", tag: tAudit,
 			summary: "List the audit log, newest first.", status: http.StatusOK, query: pageParams(),

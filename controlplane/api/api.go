@@ -6,6 +6,7 @@ package api
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/sha256"
 	"errors"
 	"fmt"
@@ -51,6 +52,10 @@ type Config struct {
 	// is logged and the request still succeeds: Postgres holds the
 	// change, and the syncer's periodic reconcile publishes it.
 	Publisher controlplane.ConfigPublisher
+	// KeyPublisher copies the live token signing keys to the gateways
+	// after a rotation or retirement; nil publishes nothing (tests). A
+	// failure is logged, as for Publisher.
+	KeyPublisher controlplane.SigningKeyPublisher
 	// AdminToken is the bootstrap admin token from the configuration. It
 	// may be empty, and then only stored admin tokens are accepted.
 	AdminToken string
@@ -91,6 +96,16 @@ type Config struct {
 	// History serves GET /apps/{id}/channels/{name}/messages; without a
 	// Reader that route answers 503.
 	History HistoryConfig
+	// SigningKeys finds the public signing keys that verify platform
+	// tokens presented as Authorization: Bearer (internal/signingkeys.Cache,
+	// so that no request reads the database for them); nil refuses
+	// platform tokens.
+	SigningKeys PublicKeySource
+}
+
+// PublicKeySource finds live public token signing keys by kid.
+type PublicKeySource interface {
+	PublicKey(kid string) (ed25519.PublicKey, bool)
 }
 
 // AppSource looks up app configs.
@@ -120,11 +135,12 @@ type Occupancy interface {
 // API serves the control-plane HTTP APIs. It holds no goroutines; it is
 // safe for concurrent use.
 type API struct {
-	store       controlplane.Store
-	publisher   controlplane.ConfigPublisher
-	logger      *slog.Logger
-	maxBody     int64
-	syncTimeout time.Duration
+	store        controlplane.Store
+	publisher    controlplane.ConfigPublisher
+	keyPublisher controlplane.SigningKeyPublisher
+	logger       *slog.Logger
+	maxBody      int64
+	syncTimeout  time.Duration
 
 	// bootstrap is the SHA-256 of the bootstrap token, so that comparing
 	// it in constant time does not leak the token's length.
@@ -142,6 +158,7 @@ type API struct {
 	occupancy Occupancy
 	maxBatch  int
 	history   *historyService
+	pubKeys   PublicKeySource
 	now       func() time.Time
 }
 
@@ -154,11 +171,13 @@ func New(cfg Config) (*API, error) {
 		return nil, errors.New("api: negative MaxBodyBytes, SyncTimeout, AuthFailureWindow or MaxBatchEvents")
 	}
 	a := &API{
-		store:       cfg.Store,
-		publisher:   cfg.Publisher,
-		logger:      cfg.Logger,
-		maxBody:     orDefault(cfg.MaxBodyBytes, DefaultMaxBodyBytes),
-		syncTimeout: orDefault(cfg.SyncTimeout, DefaultSyncTimeout),
+		store:        cfg.Store,
+		publisher:    cfg.Publisher,
+		keyPublisher: cfg.KeyPublisher,
+		pubKeys:      cfg.SigningKeys,
+		logger:       cfg.Logger,
+		maxBody:      orDefault(cfg.MaxBodyBytes, DefaultMaxBodyBytes),
+		syncTimeout:  orDefault(cfg.SyncTimeout, DefaultSyncTimeout),
 	}
 	if a.logger == nil {
 		a.logger = slog.New(slog.DiscardHandler)
@@ -212,8 +231,13 @@ func New(cfg Config) (*API, error) {
 	}
 	if a.apps != nil {
 		for _, r := range a.tenantRoutes() {
-			e.Add(r.method, r.path, r.handler, a.requireApp)
+			auth := a.requireApp
+			if r.tokenOp != "" {
+				auth = a.requireAppOrToken(r.tokenOp)
+			}
+			e.Add(r.method, r.path, r.handler, auth)
 		}
+		e.GET(JWKSPath, a.serveJWKS)
 	}
 	doc, err := buildOpenAPI(adminDocInfo, routes)
 	if err != nil {

@@ -66,10 +66,11 @@ func newServerAt(tb testing.TB, url string, modify ...func(*api.Config)) *server
 	}
 	s := &server{store: store, pub: &recordingPublisher{}, logs: &syncBuffer{}}
 	cfg := api.Config{
-		Store:      store,
-		Publisher:  s.pub,
-		AdminToken: bootstrapToken,
-		Logger:     slog.New(slog.NewJSONHandler(s.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Store:        store,
+		Publisher:    s.pub,
+		KeyPublisher: s.pub,
+		AdminToken:   bootstrapToken,
+		Logger:       slog.New(slog.NewJSONHandler(s.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	}
 	for _, m := range modify {
 		m(&cfg)
@@ -217,6 +218,16 @@ func (p *recordingPublisher) SyncApp(_ context.Context, appID string) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.calls = append(p.calls, appID)
+	return p.failWith
+}
+
+// signingKeysSynced is what SyncSigningKeys records among the calls.
+const signingKeysSynced = "(signing keys)"
+
+func (p *recordingPublisher) SyncSigningKeys(context.Context) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.calls = append(p.calls, signingKeysSynced)
 	return p.failWith
 }
 

@@ -4,6 +4,8 @@ import (
 	"reflect"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/heraldhq/herald/channels"
 )
 
 // route is one entry of a route table: what echo registers and what the
@@ -30,7 +32,11 @@ type route struct {
 	list     bool
 	freeForm bool
 	query    []queryParam
-	handler  echo.HandlerFunc
+	// tokenOp, on a tenant route, also accepts Authorization: Bearer
+	// with a token whose capabilities grant this operation on the
+	// route's channel.
+	tokenOp channels.Operation
+	handler echo.HandlerFunc
 }
 
 // queryParam describes one query string parameter of a route.

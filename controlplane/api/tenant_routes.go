@@ -1,9 +1,13 @@
 package api
 
-import "net/http"
+import (
+	"net/http"
 
-// tenantRoutes is the Pusher HTTP API (PUSHER.md §3), authenticated per
-// app by requireApp.
+	"github.com/heraldhq/herald/channels"
+)
+
+// tenantRoutes is the Pusher HTTP API (PUSHER.md §3) and Herald's
+// additions (history, tokens), authenticated per app by requireApp.
 func (a *API) tenantRoutes() []route {
 	return []route{
 		{method: http.MethodPost, path: "/apps/:app_id/events", id: "triggerEvent", handler: a.triggerEvent},
@@ -11,7 +15,9 @@ func (a *API) tenantRoutes() []route {
 		{method: http.MethodGet, path: "/apps/:app_id/channels", id: "listChannels", handler: a.listChannels},
 		{method: http.MethodGet, path: "/apps/:app_id/channels/:channel_name", id: "getChannel", handler: a.getChannel},
 		{method: http.MethodGet, path: "/apps/:app_id/channels/:channel_name/users", id: "getChannelUsers", handler: a.getChannelUsers},
-		{method: http.MethodGet, path: "/apps/:app_id/channels/:channel_name/messages", id: "listMessages", handler: a.listMessages},
+		{method: http.MethodGet, path: "/apps/:app_id/channels/:channel_name/messages", id: "listMessages",
+			tokenOp: channels.OpHistory, handler: a.listMessages},
+		{method: http.MethodPost, path: "/apps/:app_id/tokens", id: "createAppToken", handler: a.createAppToken},
 		{method: http.MethodPost, path: "/apps/:app_id/users/:user_id/terminate_connections", id: "terminateConnections", handler: a.terminateConnections},
 	}
 }

@@ -47,6 +47,12 @@ type Config struct {
 	Interval time.Duration
 	// Logger defaults to discarding.
 	Logger *slog.Logger
+	// SigningKeys and SigningKV, both or neither, make the syncer also
+	// copy the live token signing keys to the HERALD_SIGNING_KEYS bucket
+	// (see signingkeys.EnsureBucket), in every Reconcile and on
+	// SyncSigningKeys.
+	SigningKeys SigningKeySource
+	SigningKV   jetstream.KeyValue
 }
 
 // Syncer publishes app configs. It is safe for concurrent use, and
@@ -58,6 +64,9 @@ type Syncer struct {
 	kv       jetstream.KeyValue
 	interval time.Duration
 	log      *slog.Logger
+
+	signingSrc SigningKeySource
+	signingKV  jetstream.KeyValue
 }
 
 var _ controlplane.ConfigPublisher = (*Syncer)(nil)
@@ -67,13 +76,17 @@ func New(cfg Config) (*Syncer, error) {
 	if cfg.Source == nil || cfg.KV == nil {
 		return nil, errors.New("appsync: Source and KV are required")
 	}
+	if (cfg.SigningKeys == nil) != (cfg.SigningKV == nil) {
+		return nil, errors.New("appsync: SigningKeys and SigningKV go together")
+	}
 	if cfg.Interval <= 0 {
 		cfg.Interval = DefaultInterval
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Syncer{src: cfg.Source, kv: cfg.KV, interval: cfg.Interval, log: cfg.Logger}, nil
+	return &Syncer{src: cfg.Source, kv: cfg.KV, interval: cfg.Interval, log: cfg.Logger,
+		signingSrc: cfg.SigningKeys, signingKV: cfg.SigningKV}, nil
 }
 
 // SyncApp publishes appID's current config, or deletes its entry when the

@@ -41,7 +41,8 @@ type Stats struct {
 
 // Reconcile makes the bucket match the source: every app's entry is
 // written if it differs, and entries of apps that no longer exist are
-// deleted. Errors for single apps are counted and joined into the returned
+// deleted. With signing keys configured, it also syncs those (retired
+// keys are removed). Errors for single apps are counted and joined into the returned
 // error; the pass goes on.
 func (s *Syncer) Reconcile(ctx context.Context) (Stats, error) {
 	var st Stats
@@ -59,6 +60,11 @@ func (s *Syncer) Reconcile(ctx context.Context) (Stats, error) {
 	st.Apps = len(ids)
 
 	var errs []error
+	if s.signingKV != nil {
+		if err := s.SyncSigningKeys(ctx); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	handle := func(id string, known *current) {
 		out, err := s.sync(ctx, id, known)
 		switch {

@@ -10,7 +10,7 @@ import (
 )
 
 // MaxUserIDLen is the longest user id, in characters (PUSHER.md §1.5).
-const MaxUserIDLen = 128
+const MaxUserIDLen = channels.MaxUserIDLen
 
 // Member is one user on a presence channel, as the channel_data of a
 // presence subscription gives it.

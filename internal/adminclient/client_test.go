@@ -118,6 +118,17 @@ func TestClientCoversTheAPI(t *testing.T) {
 	}
 	must(t, c.RevokeKey(ctx, app.ID, k.Key.Key))
 
+	first, err := c.RotateSigningKey(ctx)
+	must(t, err)
+	second, err := c.RotateSigningKey(ctx)
+	must(t, err)
+	signing, err := c.ListSigningKeys(ctx, 1, "")
+	must(t, err)
+	if len(signing.Items) != 1 || signing.Items[0].KID != second.KID || !signing.Items[0].Active || signing.NextCursor == "" {
+		t.Errorf("ListSigningKeys = %+v", signing)
+	}
+	must(t, c.RetireSigningKey(ctx, first.KID))
+
 	tok, err := c.CreateToken(ctx, "ci")
 	must(t, err)
 	if tok.Token == "" || tok.ID == "" || tok.Name != "ci" {

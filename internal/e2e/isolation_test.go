@@ -130,27 +130,6 @@ func hs256(key []byte) func(string) []byte {
 	}
 }
 
-// jwksKey returns the kid and raw public key bytes of the first JWKS key.
-func jwksKey(t *testing.T, h *testenv.HeraldEnv) (kid string, pub []byte) {
-	t.Helper()
-	res, err := http.Get(h.URL() + "/.well-known/jwks.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	var set struct {
-		Keys []struct{ Kid, X string }
-	}
-	if err := json.NewDecoder(res.Body).Decode(&set); err != nil || len(set.Keys) == 0 {
-		t.Fatalf("jwks: %d keys, %v", len(set.Keys), err)
-	}
-	pub, err = base64.RawURLEncoding.DecodeString(set.Keys[0].X)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return set.Keys[0].Kid, pub
-}
-
 // expectRefused dials app key with token and wants 4009.
 func expectRefused(t *testing.T, h *testenv.HeraldEnv, appKey, tok string) {
 	t.Helper()
@@ -342,8 +321,12 @@ func TestTenantIsolation(t *testing.T) {
 		hsHeader := func(kid string) map[string]any { return map[string]any{"alg": "HS256", "typ": "JWT", "kid": kid} }
 		aTenant := forgeJWT(t, hsHeader(a.key), claims(a.id, nil), hs256([]byte(a.secret)))
 		aPlatform := a.platformToken(t, h, all)
-		kid, pub := jwksKey(t, h)
 		pHeader, pClaims := jwtParts(t, aPlatform)
+		kid, _ := pHeader["kid"].(string)
+		pub, ok := jwksKey(t, h, kid)
+		if !ok {
+			t.Fatalf("the JWKS does not list the signing key %q", kid)
+		}
 		pParts := strings.Split(aPlatform, ".")
 
 		// Each token is refused on B's key; the ones marked own are also

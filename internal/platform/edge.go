@@ -17,6 +17,7 @@ import (
 	"github.com/heraldhq/herald/internal/appconfig"
 	"github.com/heraldhq/herald/internal/backoff"
 	"github.com/heraldhq/herald/internal/cachechan"
+	"github.com/heraldhq/herald/internal/signingkeys"
 	"github.com/heraldhq/herald/internal/stream"
 )
 
@@ -58,6 +59,18 @@ func (p *Platform) startMessaging(ctx context.Context) error {
 			// Set before the cache runs (runEdge), so no race.
 			if gw := p.parts.gateway; gw != nil {
 				gw.AppChanged(appID)
+			}
+		},
+	})
+	if _, err := signingkeys.EnsureBucket(ctx, p.parts.js, p.cfg.NATSReplicas); err != nil {
+		return fmt.Errorf("signing key bucket: %w", err)
+	}
+	p.parts.signingKeys = signingkeys.NewCache(signingkeys.CacheConfig{
+		JS: p.parts.js, Logger: p.cfg.Logger,
+		OnChange: func(kid string) {
+			// Set before the cache runs (runEdge), so no race.
+			if gw := p.parts.gateway; gw != nil {
+				gw.SigningKeyChanged(kid)
 			}
 		},
 	})
@@ -111,6 +124,7 @@ func (p *Platform) startGateway(ctx context.Context) error {
 	gw, err := gateway.New(gateway.Config{
 		GatewayID: id, Apps: p.parts.apps, Box: p.box, Publisher: p.parts.publisher,
 		LiveNC: p.parts.liveNC, Reader: p.parts.reader, Presence: pres, Cache: p.parts.cache,
+		SigningKeys:       p.parts.signingKeys,
 		PathPrefix:        p.cfg.WSPathPrefix,
 		SendQueueBytes:    p.cfg.Gateway.SendQueueBytes,
 		PongTimeout:       p.cfg.Gateway.PongTimeout,
@@ -129,19 +143,24 @@ func (p *Platform) startGateway(ctx context.Context) error {
 	return nil
 }
 
-// runEdge starts the app config cache, presence and the gateway in g, and
-// waits until the cache holds the current app configs.
+// runEdge starts the app config and signing key caches, presence and the
+// gateway in g, and waits until both caches hold the current state, so
+// that no token is refused for a key not loaded yet.
 func (p *Platform) runEdge(ctx context.Context, g *errgroup.Group) {
 	g.Go(func() error { return ignoreCanceled(p.parts.apps.Run(ctx), "app config cache") })
+	g.Go(func() error { return ignoreCanceled(p.parts.signingKeys.Run(ctx), "signing key cache") })
 	if p.parts.presence != nil {
 		g.Go(func() error { return ignoreCanceled(p.parts.presence.Run(ctx), "presence") })
 	}
 	if p.parts.gateway != nil {
 		g.Go(func() error { return ignoreCanceled(p.parts.gateway.Run(ctx), "gateway") })
 	}
-	select {
-	case <-p.parts.apps.Ready():
-	case <-ctx.Done():
+	for _, ready := range []<-chan struct{}{p.parts.apps.Ready(), p.parts.signingKeys.Ready()} {
+		select {
+		case <-ready:
+		case <-ctx.Done():
+			return
+		}
 	}
 }
 

@@ -28,6 +28,7 @@ import (
 	"github.com/heraldhq/herald/internal/occupancy"
 	"github.com/heraldhq/herald/internal/pgcluster"
 	"github.com/heraldhq/herald/internal/secretbox"
+	"github.com/heraldhq/herald/internal/signingkeys"
 	"github.com/heraldhq/herald/internal/stream"
 )
 
@@ -43,12 +44,13 @@ type parts struct {
 	syncer    *appsync.Syncer
 	api       *api.API
 
-	apps      *appconfig.Cache
-	publisher *stream.Publisher
-	reader    *stream.Reader
-	cache     *cachechan.Store
-	presence  *presence.Presence
-	gateway   *gateway.Gateway
+	apps        *appconfig.Cache
+	signingKeys *signingkeys.Cache
+	publisher   *stream.Publisher
+	reader      *stream.Reader
+	cache       *cachechan.Store
+	presence    *presence.Presence
+	gateway     *gateway.Gateway
 
 	history historyParts
 }
@@ -153,8 +155,19 @@ func (p *Platform) startControlPlane(ctx context.Context, dbURL string) error {
 	if err != nil {
 		return fmt.Errorf("app config bucket: %w", err)
 	}
+	signingKV, err := signingkeys.EnsureBucket(ctx, p.parts.js, p.cfg.NATSReplicas)
+	if err != nil {
+		return fmt.Errorf("signing key bucket: %w", err)
+	}
+	// A fresh database gets its first signing key now, before the first
+	// reconcile publishes the live keys; concurrent control planes agree
+	// on one (the store serializes the creation).
+	if _, err := store.ActiveSigner(ctx); err != nil {
+		return err
+	}
 	syncer, err := appsync.New(appsync.Config{
 		Source: store, KV: kv, Interval: p.cfg.ConfigSyncInterval, Logger: p.cfg.Logger,
+		SigningKeys: store, SigningKV: signingKV,
 	})
 	if err != nil {
 		return err
@@ -177,7 +190,8 @@ func (p *Platform) startControlPlane(ctx context.Context, dbURL string) error {
 		return err
 	}
 	a, err := api.New(api.Config{
-		Store: store, Publisher: syncer, AdminToken: p.adminToken, Logger: p.cfg.Logger,
+		Store: store, Publisher: syncer, KeyPublisher: syncer, SigningKeys: p.parts.signingKeys,
+		AdminToken: p.adminToken, Logger: p.cfg.Logger,
 		Apps: p.parts.apps, Box: p.box, Events: p.parts.publisher, Cache: p.parts.cache,
 		Occupancy: occ,
 		History:   api.HistoryConfig{Reader: store, MasterKey: p.parts.history.masterKey},
