@@ -86,6 +86,9 @@ type Config struct {
 	PublishTimeout    time.Duration
 	// SSEHeartbeat is the period of SSE comment lines.
 	SSEHeartbeat time.Duration
+	// ConnLimits are the connection-rate limits; zero fields take the
+	// defaults.
+	ConnLimits ConnLimits
 
 	// Registerer receives the gateway's metrics; nil registers nothing.
 	Registerer prometheus.Registerer

@@ -117,6 +117,7 @@ func (p *Platform) startGateway(ctx context.Context) error {
 		ShutdownSpread:    p.cfg.Gateway.ShutdownSpread,
 		KeepaliveInterval: p.cfg.Gateway.KeepaliveInterval,
 		SSEHeartbeat:      p.cfg.Gateway.SSEHeartbeat,
+		ConnLimits:        p.cfg.Limits.Conn,
 		Registerer:        p.ops.Registry(),
 		Logger:            p.cfg.Logger,
 	})
