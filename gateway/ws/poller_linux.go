@@ -214,7 +214,18 @@ func (p *Poller) Add(nc net.Conn, h Handler, initial []byte) (*Conn, error) {
 
 func (p *Poller) add(nc net.Conn, h Handler, initial []byte) (*Conn, error) {
 	if tc, isTLS := nc.(*tls.Conn); isTLS {
-		bc, err := p.bridge(tc)
+		// Under mu, so that no bridge starts once Close waits for them.
+		p.mu.RLock()
+		closed := p.closed
+		var bc net.Conn
+		var err error
+		if !closed {
+			bc, err = p.bridge(tc)
+		}
+		p.mu.RUnlock()
+		if closed {
+			return nil, ErrPollerClosed
+		}
 		if err != nil {
 			return nil, err
 		}
