@@ -1,6 +1,7 @@
 package e2e_test
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -65,6 +66,16 @@ func TestTLSListener(t *testing.T) {
 		t.Fatalf("subscribe over WSS: %s %s", e.Event, e.Data)
 	}
 
+	// An SSE stream over HTTPS, open before the publish.
+	sse, err := certs.HTTPClient().Get(h.URL() + "/sse?key=" + testenv.AppKey + "&channel=tls-news")
+	if err != nil {
+		t.Fatalf("SSE over HTTPS: %v", err)
+	}
+	defer sse.Body.Close()
+	if sse.StatusCode != http.StatusOK {
+		t.Fatalf("SSE over HTTPS = %d", sse.StatusCode)
+	}
+
 	body, _ := json.Marshal(map[string]any{"name": "greeting", "data": `{"over":"https"}`, "channels": []string{"tls-news"}})
 	code, resp := testenv.SignedRequestWith(t, certs.HTTPClient(), "POST", h.URL(), "/apps/"+testenv.AppID+"/events",
 		testenv.AppKey, testenv.AppSecret, nil, body)
@@ -73,6 +84,14 @@ func TestTLSListener(t *testing.T) {
 	}
 	if e, _ := p.Expect("greeting", "tls-news"); e.Data != `{"over":"https"}` {
 		t.Fatalf("delivered data %q", e.Data)
+	}
+	lines := bufio.NewScanner(sse.Body)
+	var streamed bool
+	for !streamed && lines.Scan() {
+		streamed = lines.Text() == "event: greeting"
+	}
+	if !streamed {
+		t.Fatalf("the SSE stream over HTTPS ended without the event: %v", lines.Err())
 	}
 	// Many frames through the bridge in both directions keep their order.
 	for range 20 {
