@@ -30,9 +30,9 @@ func withConnLimits(l gateway.ConnLimits) func(*platform.Config) {
 	}
 }
 
-// wsHandshake sends a WebSocket upgrade request with a plain HTTP client,
+// rawUpgradeRequest sends a WebSocket upgrade request with a plain HTTP client,
 // so that a refusal's headers can be read.
-func wsHandshake(t *testing.T, h *testenv.HeraldEnv, header http.Header) *http.Response {
+func rawUpgradeRequest(t *testing.T, h *testenv.HeraldEnv, header http.Header) *http.Response {
 	t.Helper()
 	req, err := http.NewRequest("GET", h.URL()+"/app/"+testenv.AppKey+"?protocol=7", nil)
 	if err != nil {
@@ -65,7 +65,7 @@ func wantTooMany(t *testing.T, what string, code int, header http.Header) {
 	}
 }
 
-func sseStatus(t *testing.T, h *testenv.HeraldEnv) (int, http.Header) {
+func sseOpenStatus(t *testing.T, h *testenv.HeraldEnv) (int, http.Header) {
 	t.Helper()
 	res, err := http.Get(h.URL() + "/sse?key=" + testenv.AppKey + "&channel=limits")
 	if err != nil {
@@ -75,8 +75,8 @@ func sseStatus(t *testing.T, h *testenv.HeraldEnv) (int, http.Header) {
 	return res.StatusCode, res.Header
 }
 
-// metricValue returns the value of one series of /metrics ("" if absent).
-func metricValue(t *testing.T, h *testenv.HeraldEnv, series string) string {
+// metricSeriesValue returns the value of one series of /metrics ("" if absent).
+func metricSeriesValue(t *testing.T, h *testenv.HeraldEnv, series string) string {
 	t.Helper()
 	res, err := http.Get(h.URL() + "/metrics")
 	if err != nil {
@@ -104,18 +104,18 @@ func TestConnRateLimitPerIP(t *testing.T) {
 			t.Fatalf("connection %d of the burst: %v", i+1, err)
 		}
 	}
-	res := wsHandshake(t, h, nil)
+	res := rawUpgradeRequest(t, h, nil)
 	wantTooMany(t, "WebSocket over the per-address limit", res.StatusCode, res.Header)
 	if _, err := testenv.DialPusher(t, h.URL(), testenv.AppKey, "", nil); err == nil {
 		t.Fatal("a WebSocket over the per-address limit connected")
 	}
-	code, header := sseStatus(t, h)
+	code, header := sseOpenStatus(t, h)
 	wantTooMany(t, "SSE over the per-address limit", code, header)
 
-	if got := metricValue(t, h, `herald_gateway_connections_rate_limited_total{scope="ip",transport="ws"}`); got != "2" {
+	if got := metricSeriesValue(t, h, `herald_gateway_connections_rate_limited_total{scope="ip",transport="ws"}`); got != "2" {
 		t.Errorf("ws refusals counted %q, want 2", got)
 	}
-	if got := metricValue(t, h, `herald_gateway_connections_rate_limited_total{scope="ip",transport="sse"}`); got != "1" {
+	if got := metricSeriesValue(t, h, `herald_gateway_connections_rate_limited_total{scope="ip",transport="sse"}`); got != "1" {
 		t.Errorf("sse refusals counted %q, want 1", got)
 	}
 }
@@ -137,9 +137,9 @@ func TestConnRateLimitPerApp(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "pusher:error 4100") || !errors.As(err, &closed) || closed.Code != gateway.CodeOverCapacity {
 		t.Fatalf("over the per-app limit: %v, want pusher:error 4100 then close 4100", err)
 	}
-	code, header := sseStatus(t, h)
+	code, header := sseOpenStatus(t, h)
 	wantTooMany(t, "SSE over the per-app limit", code, header)
-	if got := metricValue(t, h, `herald_gateway_connections_rate_limited_total{scope="app",transport="ws"}`); got != "1" {
+	if got := metricSeriesValue(t, h, `herald_gateway_connections_rate_limited_total{scope="app",transport="ws"}`); got != "1" {
 		t.Errorf("ws refusals counted %q, want 1", got)
 	}
 }
@@ -155,7 +155,7 @@ func TestConnRateLimitLoopbackExempt(t *testing.T) {
 		if _, err := testenv.DialPusher(t, h.URL(), testenv.AppKey, "", nil); err != nil {
 			t.Fatalf("loopback connection %d: %v", i+1, err)
 		}
-		if code, _ := sseStatus(t, h); code == http.StatusTooManyRequests {
+		if code, _ := sseOpenStatus(t, h); code == http.StatusTooManyRequests {
 			t.Fatalf("loopback SSE %d refused", i+1)
 		}
 	}
@@ -170,13 +170,13 @@ func TestConnRateLimitTrustedProxy(t *testing.T) {
 		RatePerIP: slowRefill, BurstPerIP: 1, RatePerApp: -1, TrustedProxies: []string{"127.0.0.0/8"},
 	}))
 	from := func(addr string) http.Header { return http.Header{"X-Forwarded-For": {addr}} }
-	if res := wsHandshake(t, h, from("203.0.113.1")); res.StatusCode != http.StatusSwitchingProtocols {
+	if res := rawUpgradeRequest(t, h, from("203.0.113.1")); res.StatusCode != http.StatusSwitchingProtocols {
 		t.Fatalf("first connection of 203.0.113.1: %d", res.StatusCode)
 	}
-	if res := wsHandshake(t, h, from("203.0.113.2")); res.StatusCode != http.StatusSwitchingProtocols {
+	if res := rawUpgradeRequest(t, h, from("203.0.113.2")); res.StatusCode != http.StatusSwitchingProtocols {
 		t.Fatalf("first connection of 203.0.113.2: %d", res.StatusCode)
 	}
-	res := wsHandshake(t, h, from("203.0.113.1"))
+	res := rawUpgradeRequest(t, h, from("203.0.113.1"))
 	wantTooMany(t, "second connection of 203.0.113.1", res.StatusCode, res.Header)
 }
 
@@ -204,7 +204,7 @@ func TestDefaultHeaderSizeLimit(t *testing.T) {
 	t.Parallel()
 	h := testenv.Herald(t)
 	big := http.Header{"X-Padding": {strings.Repeat("a", platform.DefaultMaxHeaderBytes+8<<10)}}
-	res := wsHandshake(t, h, big)
+	res := rawUpgradeRequest(t, h, big)
 	if res.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
 		t.Fatalf("oversized handshake: %d, want 431", res.StatusCode)
 	}

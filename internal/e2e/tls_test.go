@@ -15,20 +15,20 @@ import (
 	"github.com/heraldhq/herald/internal/testenv"
 )
 
-// lockedBuffer is a bytes.Buffer safe for the platform's writes and the
+// tlsStdoutBuffer is a bytes.Buffer safe for the platform's writes and the
 // test's reads.
-type lockedBuffer struct {
+type tlsStdoutBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
 }
 
-func (l *lockedBuffer) Write(p []byte) (int, error) {
+func (l *tlsStdoutBuffer) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.Write(p)
 }
 
-func (l *lockedBuffer) String() string {
+func (l *tlsStdoutBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
@@ -40,7 +40,7 @@ func (l *lockedBuffer) String() string {
 func TestTLSListener(t *testing.T) {
 	t.Parallel()
 	certs := testenv.SelfSignedTLS(t)
-	stdout := &lockedBuffer{}
+	stdout := &tlsStdoutBuffer{}
 	h := testenv.Herald(t, func(c *platform.Config) {
 		c.TLS = platform.TLSConfig{CertFile: certs.CertFile, KeyFile: certs.KeyFile}
 		c.Stdout = stdout
