@@ -103,6 +103,9 @@ type Config struct {
 	// TokenExpiryNotice is how long before its token's exp a token
 	// connection is sent herald_internal:token_expiring.
 	TokenExpiryNotice time.Duration
+	// ConnLimits are the connection-rate limits; zero fields take the
+	// defaults.
+	ConnLimits ConnLimits
 
 	// Registerer receives the gateway's metrics; nil registers nothing.
 	Registerer prometheus.Registerer

@@ -34,6 +34,8 @@ type Gateway struct {
 	socketPrefix uint32
 	nextSocket   atomic.Uint64
 
+	limits *connLimiter
+
 	connSeed maphash.Seed
 	conns    [connShards]connShard
 	watches  watches
@@ -82,6 +84,11 @@ func New(cfg Config) (*Gateway, error) {
 		return nil, err
 	}
 	g.metrics = m
+	limits, err := newConnLimiter(cfg.ConnLimits, cfg.Now)
+	if err != nil {
+		return nil, fmt.Errorf("gateway: %w", err)
+	}
+	g.limits = limits
 	poller, err := ws.NewPoller(ws.PollerConfig{MaxMessageSize: cfg.MaxFrameBytes, Logger: cfg.Logger})
 	if err != nil {
 		return nil, fmt.Errorf("gateway: %w", err)
@@ -105,6 +112,7 @@ func (g *Gateway) Run(ctx context.Context) error {
 	eg.Go(func() error { return ignoreCanceled(g.live.Run(ctx)) })
 	eg.Go(func() error { g.keepalive(ctx); return nil })
 	eg.Go(func() error { return g.runControl(ctx) })
+	eg.Go(func() error { g.sweepLimiters(ctx); return nil })
 	return eg.Wait()
 }
 

@@ -38,6 +38,10 @@ func (g *Gateway) serveWS(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "gateway shutting down", http.StatusServiceUnavailable)
 		return
 	}
+	ok, exempt := g.allowIP(w, r, "ws")
+	if !ok {
+		return
+	}
 	nc, initial, err := ws.Upgrade(w, r, ws.UpgradeConfig{})
 	if err != nil {
 		g.cfg.Logger.Debug("websocket upgrade refused", "err", err)
@@ -46,6 +50,11 @@ func (g *Gateway) serveWS(w http.ResponseWriter, r *http.Request) {
 	// Pusher reports connection errors inside the WebSocket, where the
 	// client can read them: upgrade first, then refuse.
 	app, code, msg := g.admit(r, key)
+	if code == 0 {
+		if ok, _ := g.allowApp(app.ID, exempt, "ws"); !ok {
+			code, msg = CodeOverCapacity, "too many new connections for this application: retry later"
+		}
+	}
 	var claims *channels.TokenClaims
 	if code == 0 && token != "" {
 		var err error

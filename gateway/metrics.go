@@ -20,6 +20,7 @@ type metrics struct {
 	slowConsumers       prometheus.Counter
 	clientEventsLimited prometheus.Counter
 	replayed            prometheus.Counter
+	rateLimited         *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer, channelCount func() float64) (*metrics, error) {
@@ -38,12 +39,14 @@ func newMetrics(reg prometheus.Registerer, channelCount func() float64) (*metric
 		slowConsumers:       prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Subsystem: sub, Name: "slow_consumer_closes_total", Help: "Connections closed with 4100 because their send queue overflowed."}),
 		clientEventsLimited: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Subsystem: sub, Name: "client_events_rate_limited_total", Help: "Client events refused with 4301."}),
 		replayed:            prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Subsystem: sub, Name: "replayed_messages_total", Help: "Messages replayed by resume and rewind."}),
+		rateLimited: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Subsystem: sub, Name: "connections_rate_limited_total",
+			Help: "Connections refused by the connection-rate limits, by scope (ip, app) and transport (ws, sse)."}, []string{"scope", "transport"}),
 	}
 	if reg == nil {
 		return m, nil
 	}
 	for _, c := range []prometheus.Collector{m.connections, m.connectionsTotal, m.refused, m.subscriptions, m.channels, m.messagesIn,
-		m.messagesOut, m.bytesIn, m.bytesOut, m.deliveries, m.slowConsumers, m.clientEventsLimited, m.replayed} {
+		m.messagesOut, m.bytesIn, m.bytesOut, m.deliveries, m.slowConsumers, m.clientEventsLimited, m.replayed, m.rateLimited} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

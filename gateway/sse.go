@@ -45,6 +45,10 @@ type sseSink struct {
 
 // ServeSSE is the handler of {PathPrefix}/sse.
 func (g *Gateway) ServeSSE(w http.ResponseWriter, r *http.Request) {
+	ipOK, exempt := g.allowIP(w, r, "sse")
+	if !ipOK {
+		return
+	}
 	q := r.URL.Query()
 	app, ok := g.cfg.Apps.ByKey(q.Get("key"))
 	if !ok {
@@ -53,6 +57,10 @@ func (g *Gateway) ServeSSE(w http.ResponseWriter, r *http.Request) {
 	}
 	if !app.Enabled {
 		http.Error(w, "app disabled", http.StatusForbidden)
+		return
+	}
+	if ok, retry := g.allowApp(app.ID, exempt, "sse"); !ok {
+		tooMany(w, retry, "too many new connections for this application")
 		return
 	}
 	// A token, verified as on WebSockets, opens private channels its

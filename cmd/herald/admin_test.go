@@ -46,7 +46,8 @@ func adminServer(tb testing.TB) string {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	a, err := api.New(api.Config{Store: store, AdminToken: adminTestToken})
+	testenv.Sensitive(adminTestToken)
+	a, err := api.New(api.Config{Store: store, AdminToken: adminTestToken, Logger: testenv.Logger(tb)})
 	if err != nil {
 		tb.Fatal(err)
 	}

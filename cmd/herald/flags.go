@@ -37,6 +37,7 @@ func bindServerFlags(fs *flag.FlagSet, cfg *platform.Config, mode platform.Mode)
 	if mode == platform.ModeDev {
 		bindDevFlags(fs, cfg)
 	}
+	bindHardeningFlags(fs, cfg, mode)
 	return lo
 }
 

@@ -47,6 +47,7 @@ func newServer(tb testing.TB, modify ...func(*api.Config)) *server {
 // newServerAt starts an API on the database at url, as it is.
 func newServerAt(tb testing.TB, url string, modify ...func(*api.Config)) *server {
 	tb.Helper()
+	testenv.Sensitive(bootstrapToken)
 	pool, err := pgxpool.New(context.Background(), url)
 	if err != nil {
 		tb.Fatalf("pgxpool: %v", err)
@@ -70,7 +71,8 @@ func newServerAt(tb testing.TB, url string, modify ...func(*api.Config)) *server
 		Publisher:    s.pub,
 		KeyPublisher: s.pub,
 		AdminToken:   bootstrapToken,
-		Logger:       slog.New(slog.NewJSONHandler(s.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Logger: slog.New(slog.NewJSONHandler(io.MultiWriter(s.logs, testenv.LogWriter("api")),
+			&slog.HandlerOptions{Level: slog.LevelDebug})),
 	}
 	for _, m := range modify {
 		m(&cfg)
@@ -290,6 +292,7 @@ func (s *server) key(tb testing.TB, appID string) controlplane.NewKey {
 	tb.Helper()
 	var k controlplane.NewKey
 	s.do(tb, http.MethodPost, "/admin/v1/apps/"+appID+"/keys", nil).want(tb, http.StatusCreated, &k)
+	testenv.Sensitive(k.Secret)
 	return k
 }
 

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"regexp"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -63,7 +64,7 @@ func (a *API) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 		if a.logger.Enabled(ctx, slog.LevelDebug) {
 			a.logger.LogAttrs(ctx, slog.LevelDebug, "http request",
 				slog.String("method", c.Request().Method),
-				slog.String("path", c.Request().URL.Path),
+				slog.String("path", redactPath(c.Request().URL.Path)),
 				slog.Int("status", c.Response().Status),
 				slog.Duration("duration", time.Since(start)),
 				slog.String("request_id", requestIDOf(c)))
@@ -108,4 +109,25 @@ func (a *API) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
 func errTooLarge(limit int64) error {
 	return &channels.Error{Code: channels.CodeTooLarge,
 		Message: fmt.Sprintf("request body is larger than %d bytes", limit)}
+}
+
+// redactedSegment replaces credentials in logged paths.
+const redactedSegment = "[redacted]"
+
+// redactPath hides credentials that clients put in URL paths before the
+// path is logged: the segment after "token" (the WebSocket token form
+// /token/{jwt}/app/{key}, which reaches the API on a control-plane-only
+// process) and anything shaped like a JWT. The query string is never
+// logged at all: it carries auth_signature and ?token=.
+func redactPath(p string) string {
+	if !strings.Contains(p, "token") && !strings.Contains(p, "eyJ") {
+		return p
+	}
+	segs := strings.Split(p, "/")
+	for i, s := range segs {
+		if (i > 0 && segs[i-1] == "token" && s != "") || (strings.HasPrefix(s, "eyJ") && strings.Contains(s, ".")) {
+			segs[i] = redactedSegment
+		}
+	}
+	return strings.Join(segs, "/")
 }

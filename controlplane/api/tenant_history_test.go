@@ -549,6 +549,7 @@ func createApp(t *testing.T, h *testenv.HeraldEnv, id string) appCredentials {
 	admin("/admin/v1/apps", map[string]any{"account_id": acc.ID, "name": "Other", "id": id}, &app)
 	var key appCredentials
 	admin("/admin/v1/apps/"+id+"/keys", map[string]any{}, &key)
+	testenv.Sensitive(key.Secret)
 	deadline := time.Now().Add(historyTimeout)
 	for {
 		req, _ := http.NewRequest(http.MethodGet, h.URL()+"/apps/"+id+"/channels/c/messages", nil)

@@ -17,8 +17,10 @@
 // connection gets a buffer of its own only while a frame or a fragmented
 // message is incomplete.
 //
-// The Poller reads sockets directly, so it cannot serve a *tls.Conn:
-// terminate TLS in front of the gateway (load balancer or proxy).
+// The Poller reads sockets directly. A *tls.Conn is served through a
+// socketpair and two copying goroutines (bridge_linux.go); for many
+// connections, terminate TLS in front of the gateway (load balancer or
+// proxy) so that idle connections stay free of goroutines.
 //
 // A typical server:
 //

@@ -20,8 +20,8 @@ var (
 	// the shutdown closed.
 	ErrPollerClosed = errors.New("ws: poller closed")
 	// ErrUnsupportedConn is returned by Poller.Add for a connection that
-	// does not expose its file descriptor (syscall.Conn), such as a
-	// *tls.Conn: terminate TLS in front of the gateway.
+	// does not expose its file descriptor (syscall.Conn) and is not a
+	// *tls.Conn (which the poller bridges).
 	ErrUnsupportedConn = errors.New("ws: connection has no file descriptor")
 )
 

@@ -2,6 +2,7 @@ package ws
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -130,6 +131,9 @@ type Poller struct {
 	stopOnce    sync.Once
 	done        chan struct{} // closed when Run returns
 	releaseOnce sync.Once
+	// bridges counts the goroutines of TLS bridges (bridge_linux.go);
+	// Close waits for them.
+	bridges sync.WaitGroup
 }
 
 // connShard is one lock's share of the id → connection table.
@@ -209,6 +213,24 @@ func (p *Poller) Add(nc net.Conn, h Handler, initial []byte) (*Conn, error) {
 }
 
 func (p *Poller) add(nc net.Conn, h Handler, initial []byte) (*Conn, error) {
+	if tc, isTLS := nc.(*tls.Conn); isTLS {
+		// Under mu, so that no bridge starts once Close waits for them.
+		p.mu.RLock()
+		closed := p.closed
+		var bc net.Conn
+		var err error
+		if !closed {
+			bc, err = p.bridge(tc)
+		}
+		p.mu.RUnlock()
+		if closed {
+			return nil, ErrPollerClosed
+		}
+		if err != nil {
+			return nil, err
+		}
+		nc = bc
+	}
 	sc, ok := nc.(syscall.Conn)
 	if !ok {
 		return nil, ErrUnsupportedConn
@@ -344,6 +366,7 @@ func (p *Poller) Close() error {
 		}
 		p.closeAll()
 	}
+	p.bridges.Wait()
 	var err error
 	p.releaseOnce.Do(func() {
 		err = errors.Join(unix.Close(p.wakefd), unix.Close(p.epfd))

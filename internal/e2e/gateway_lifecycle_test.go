@@ -34,6 +34,7 @@ func newApp(t *testing.T, h *testenv.HeraldEnv, id string, settings map[string]a
 	if code := call(t, h, "POST", "/admin/v1/apps/"+id+"/keys", map[string]any{}, &k); code != 201 {
 		t.Fatalf("create key = %d", code)
 	}
+	testenv.Sensitive(k.Secret)
 	// The new key reaches the gateway's config cache through NATS.
 	deadline := time.Now().Add(appChangeDeadline)
 	for {

@@ -11,7 +11,11 @@ import (
 func (p *Platform) printBanner() {
 	u := p.URL()
 	var b strings.Builder
-	ws := "ws://" + p.addr + p.cfg.WSPathPrefix + "/app/" + p.cfg.DevAppKey + "?protocol=7"
+	wsScheme := "ws://"
+	if p.cfg.TLS.enabled() {
+		wsScheme = "wss://"
+	}
+	ws := wsScheme + p.addr + p.cfg.WSPathPrefix + "/app/" + p.cfg.DevAppKey + "?protocol=7"
 	fmt.Fprintf(&b, "\n  Herald dev is running\n\n")
 	fmt.Fprintf(&b, "  WebSocket     %s  (pusher-js: wsHost %s)\n", ws, p.addr)
 	fmt.Fprintf(&b, "  Publish       POST %s/apps/%s/events  (Pusher-signed, or Basic key:secret)\n", u, p.cfg.DevAppID)

@@ -91,6 +91,10 @@ type Config struct {
 	WSPathPrefix string
 	// Gateway tunes the edge; zero fields take the gateway's defaults.
 	Gateway GatewayConfig
+	// Limits are the listener's abuse limits (hardening.go).
+	Limits LimitsConfig
+	// TLS serves the listener over HTTPS/WSS when set.
+	TLS TLSConfig
 
 	// Logger receives structured logs; nil discards them.
 	Logger *slog.Logger

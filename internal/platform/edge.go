@@ -132,6 +132,7 @@ func (p *Platform) startGateway(ctx context.Context) error {
 		KeepaliveInterval: p.cfg.Gateway.KeepaliveInterval,
 		SSEHeartbeat:      p.cfg.Gateway.SSEHeartbeat,
 		TokenExpiryNotice: p.cfg.Gateway.TokenExpiryNotice,
+		ConnLimits:        p.cfg.Limits.Conn,
 		Registerer:        p.ops.Registry(),
 		Logger:            p.cfg.Logger,
 	})

@@ -49,6 +49,9 @@ type closer struct {
 // New validates cfg and returns a Platform ready to Run.
 func New(cfg Config) (*Platform, error) {
 	cfg.setDefaults()
+	if err := cfg.validateHardening(); err != nil {
+		return nil, err
+	}
 	if cfg.Mode == ModeGateway {
 		if cfg.NATSURL == "" {
 			return nil, errors.New("gateway needs --nats-url")
@@ -87,8 +90,8 @@ func (p *Platform) Done() <-chan struct{} { return p.done }
 // Addr is the bound HTTP address ("127.0.0.1:6001"); valid after Ready.
 func (p *Platform) Addr() string { return p.addr }
 
-// URL is the base HTTP URL; valid after Ready.
-func (p *Platform) URL() string { return "http://" + p.addr }
+// URL is the base HTTP URL (https:// with TLS); valid after Ready.
+func (p *Platform) URL() string { return p.scheme() + "://" + p.addr }
 
 // AdminToken is the bootstrap admin token in effect; valid after Ready.
 func (p *Platform) AdminToken() string { return p.adminToken }
@@ -138,11 +141,13 @@ func (p *Platform) Run(ctx context.Context) (err error) {
 		return fmt.Errorf("listen on %s: %w", p.cfg.Addr, err)
 	}
 	p.addr = ln.Addr().String()
-	srv := &http.Server{
-		Handler:           p.handler(),
-		ReadHeaderTimeout: DefaultReadHeaderTimeout,
-		ErrorLog:          slogErrorLog(p.cfg.Logger),
+	tln, err := p.wrapTLS(ln)
+	if err != nil {
+		_ = ln.Close()
+		return err
 	}
+	ln = tln
+	srv := p.newServer(p.handler())
 	p.addCloser("http server", srv.Shutdown)
 
 	// Background work runs on its own context so that, on stop, the HTTP

@@ -2,9 +2,6 @@ package testenv
 
 import (
 	"context"
-	"io"
-	"log/slog"
-	"os"
 	"testing"
 	"time"
 
@@ -64,6 +61,9 @@ func Herald(tb testing.TB, modify ...func(*platform.Config)) *HeraldEnv {
 // StartHerald runs a platform with exactly cfg and waits until it serves.
 func StartHerald(tb testing.TB, cfg platform.Config) *HeraldEnv {
 	tb.Helper()
+	for _, s := range []string{cfg.DevAppSecret, cfg.AdminToken, cfg.MasterKey, AppSecret} {
+		Sensitive(s)
+	}
 	p, err := platform.New(cfg)
 	if err != nil {
 		tb.Fatalf("herald config: %v", err)
@@ -90,15 +90,6 @@ func StartHerald(tb testing.TB, cfg platform.Config) *HeraldEnv {
 	case <-time.After(HeraldStartTimeout):
 		tb.Fatalf("herald not ready after %s", HeraldStartTimeout)
 	}
+	Sensitive(p.AdminToken())
 	return &HeraldEnv{Platform: p, Config: cfg}
-}
-
-// Logger returns a structured logger for tests: silent unless the
-// HERALD_TEST_LOG environment variable is set (then debug to stderr).
-func Logger(tb testing.TB) *slog.Logger {
-	tb.Helper()
-	if os.Getenv("HERALD_TEST_LOG") == "" {
-		return slog.New(slog.NewTextHandler(io.Discard, nil))
-	}
-	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }

@@ -66,6 +66,12 @@ func DialPusher(tb testing.TB, baseURL, key string, query string, header http.He
 	if err != nil {
 		return nil, err
 	}
+	return startPusher(tb, c)
+}
+
+// startPusher waits for the handshake event on a new connection.
+func startPusher(tb testing.TB, c *wstest.Client) (*PusherClient, error) {
+	tb.Helper()
 	p := &PusherClient{tb: tb, c: c}
 	tb.Cleanup(func() { _ = c.Close() })
 	e, err := p.Next()

@@ -17,6 +17,12 @@ import (
 // the status and body.
 func SignedRequest(tb testing.TB, method, baseURL, path, key, secret string, query url.Values, body []byte) (int, []byte) {
 	tb.Helper()
+	return SignedRequestWith(tb, http.DefaultClient, method, baseURL, path, key, secret, query, body)
+}
+
+// SignedRequestWith is SignedRequest through client (an HTTPS client, say).
+func SignedRequestWith(tb testing.TB, client *http.Client, method, baseURL, path, key, secret string, query url.Values, body []byte) (int, []byte) {
+	tb.Helper()
 	if query == nil {
 		query = url.Values{}
 	}
@@ -32,7 +38,7 @@ func SignedRequest(tb testing.TB, method, baseURL, path, key, secret string, que
 		tb.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/json")
-	res, err := http.DefaultClient.Do(req)
+	res, err := client.Do(req)
 	if err != nil {
 		tb.Fatal(err)
 	}
