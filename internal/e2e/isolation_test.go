@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"maps"
 	"net/http"
 	"net/url"
 	"strings"
@@ -353,9 +354,9 @@ func TestTenantIsolation(t *testing.T) {
 			{name: "lifetime over 24 h", tok: forgeJWT(t, hsHeader(a.key), claims(a.id, func(c map[string]any) { c["exp"] = now.Add(48 * time.Hour).Unix() }), hs256([]byte(a.secret))), own: true},
 			{name: "tampered tenant signature", tok: aTenant[:len(aTenant)-2] + flip(aTenant[len(aTenant)-2:]), own: true},
 			{name: "tampered platform signature", tok: aPlatform[:len(aPlatform)-2] + flip(aPlatform[len(aPlatform)-2:]), own: true},
-			{name: "platform token with app swapped to B", tok: swapClaims(t, pHeader, pClaims, pParts[2], func(c map[string]any) { c["app"] = b.id }), own: true},
-			{name: "platform token with kid swapped", tok: swapHeader(t, pHeader, pClaims, pParts[2], func(hd map[string]any) { hd["kid"] = a.key }), own: true},
-			{name: "platform token as HS256 with A's secret", tok: swapHeader(t, pHeader, pClaims, "", func(hd map[string]any) { hd["alg"] = "HS256" }), own: true},
+			{name: "platform token with app swapped to B", tok: reencode(t, pHeader, pClaims, pParts[2], nil, func(c map[string]any) { c["app"] = b.id }), own: true},
+			{name: "platform token with kid swapped", tok: reencode(t, pHeader, pClaims, pParts[2], func(hd map[string]any) { hd["kid"] = a.key }, nil), own: true},
+			{name: "platform token as HS256 with A's secret", tok: reencode(t, pHeader, pClaims, "", func(hd map[string]any) { hd["alg"] = "HS256" }, nil), own: true},
 		}
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
@@ -433,27 +434,17 @@ func flip(s string) string {
 	return "A" + s[1:]
 }
 
-// swapClaims re-encodes a token with modified claims and its old signature.
-func swapClaims(t *testing.T, header, claims map[string]any, sig string, mod func(map[string]any)) string {
+// reencode re-encodes a token with a modified header or claims (either
+// mod may be nil) and sig as its signature: the old one, or none.
+func reencode(t *testing.T, header, claims map[string]any, sig string, modHeader, modClaims func(map[string]any)) string {
 	t.Helper()
-	c := map[string]any{}
-	for k, v := range claims {
-		c[k] = v
+	hd, c := maps.Clone(header), maps.Clone(claims)
+	if modHeader != nil {
+		modHeader(hd)
 	}
-	mod(c)
-	tok := forgeJWT(t, header, c, nil)
-	return strings.TrimSuffix(tok, ".") + "." + sig
-}
-
-// swapHeader re-encodes a token with a modified header and its old
-// signature (or none).
-func swapHeader(t *testing.T, header, claims map[string]any, sig string, mod func(map[string]any)) string {
-	t.Helper()
-	hd := map[string]any{}
-	for k, v := range header {
-		hd[k] = v
+	if modClaims != nil {
+		modClaims(c)
 	}
-	mod(hd)
-	tok := forgeJWT(t, hd, claims, nil)
+	tok := forgeJWT(t, hd, c, nil)
 	return strings.TrimSuffix(tok, ".") + "." + sig
 }
