@@ -105,16 +105,16 @@ func (cs *channelState) rosterRef() *presence.Roster {
 
 // broadcast sends one framed payload to every local subscriber except
 // skip (a socket id, or ""). serial is the message's serial (0 for
-// protocol events): subscribers still replaying history get it later,
-// deduplicated against the replay.
-func (cs *channelState) broadcast(frame []byte, serial uint64, skip string) int {
+// protocol events) and prev its channel predecessor's: subscribers still
+// replaying history get it later, deduplicated against the replay.
+func (cs *channelState) broadcast(frame []byte, serial, prev uint64, skip string) int {
 	n := 0
 	cs.mu.RLock()
 	for c, sub := range cs.subs {
 		if c.socketID == skip {
 			continue
 		}
-		if c.enqueueFor(sub, frame, serial) {
+		if c.enqueueFor(sub, frame, serial, prev) {
 			n++
 		}
 	}
@@ -148,7 +148,7 @@ func (g *Gateway) deliver(d *stream.Delivery) {
 		Event: d.Event, Channel: d.Channel, Data: protocol.BytesString(d.Data),
 		UserID: d.UserID, Serial: d.Serial,
 	})
-	n := cs.broadcast(frame, d.Serial, d.ExcludeSocket)
+	n := cs.broadcast(frame, d.Serial, d.PrevSerial, d.ExcludeSocket)
 	g.metrics.deliveries.Add(float64(n))
 }
 
@@ -174,7 +174,7 @@ func (r *rosterEvents) MemberAdded(userID string, info json.RawMessage, by prese
 		// Never to the joining socket itself.
 		skip = by.SocketID
 	}
-	r.cs.broadcast(frame, 0, skip)
+	r.cs.broadcast(frame, 0, 0, skip)
 }
 
 // MemberRemoved implements presence.Handler.
@@ -182,5 +182,5 @@ func (r *rosterEvents) MemberRemoved(userID string) {
 	data, _ := json.Marshal(struct {
 		UserID string `json:"user_id"`
 	}{userID})
-	r.cs.broadcast(encodeFrame(&protocol.Message{Event: protocol.EventMemberRemoved, Channel: r.cs.key.name, Data: string(data)}), 0, "")
+	r.cs.broadcast(encodeFrame(&protocol.Message{Event: protocol.EventMemberRemoved, Channel: r.cs.key.name, Data: string(data)}), 0, 0, "")
 }

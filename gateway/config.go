@@ -42,6 +42,10 @@ const (
 	// expires that herald_internal:token_expiring is sent, leaving the
 	// client time to fetch a new token and send herald:refresh.
 	DefaultTokenExpiryNotice = 60 * time.Second
+	// DefaultReplayTailCheck is how long after a replay a subscription
+	// whose channel stayed quiet checks for a message stored in the
+	// moment the replay ended (see continuity.go).
+	DefaultReplayTailCheck = time.Second
 	// frameOverhead is what a Pusher envelope adds around event data, so
 	// that a frame carrying max_message_bytes of data still fits.
 	frameOverhead = 1 << 10
@@ -103,6 +107,10 @@ type Config struct {
 	// TokenExpiryNotice is how long before its token's exp a token
 	// connection is sent herald_internal:token_expiring.
 	TokenExpiryNotice time.Duration
+	// ReplayTailCheck is how long after a resume or rewind a quiet
+	// channel is checked for a message its replay and live delivery both
+	// missed.
+	ReplayTailCheck time.Duration
 	// ConnLimits are the connection-rate limits; zero fields take the
 	// defaults.
 	ConnLimits ConnLimits
@@ -135,6 +143,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.TokenExpiryNotice <= 0 {
 		c.TokenExpiryNotice = DefaultTokenExpiryNotice
+	}
+	if c.ReplayTailCheck <= 0 {
+		c.ReplayTailCheck = DefaultReplayTailCheck
 	}
 	if c.PublishTimeout <= 0 {
 		c.PublishTimeout = DefaultPublishTimeout

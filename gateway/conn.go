@@ -72,12 +72,17 @@ type subscription struct {
 	// floor is the highest serial a replay sent: live copies at or below
 	// it (a republish can lag its publish past the replay) are dropped.
 	floor uint64
+	// verify is set after a replay until a live frame shows the replay
+	// and the live stream meet with nothing between (continuity.go).
+	verify bool
 }
 
 // heldFrame is a live frame that arrived during a replay, or one on its
 // way to an SSE client.
 type heldFrame struct {
 	serial uint64
+	// prev is the serial of the channel's previous message (0: unknown).
+	prev  uint64
 	frame  []byte
 	// framed says frame is a WebSocket frame (else a bare payload).
 	framed bool
@@ -148,11 +153,16 @@ func (c *conn) enqueueLocked(frame []byte) (ok, start, slow bool) {
 
 // enqueueFor queues a live frame for one subscription, holding it back
 // while that subscription replays history.
-func (c *conn) enqueueFor(sub *subscription, frame []byte, serial uint64) bool {
+func (c *conn) enqueueFor(sub *subscription, frame []byte, serial, prev uint64) bool {
 	c.mu.Lock()
-	if sub != nil && serial != 0 && serial <= sub.floor {
-		c.mu.Unlock()
-		return true // the replay already sent it
+	if sub != nil && serial != 0 {
+		if serial <= sub.floor {
+			c.mu.Unlock()
+			return true // the replay already sent it
+		}
+		if sub.verify && !sub.replaying {
+			c.verifyLocked(sub, prev)
+		}
 	}
 	if sub != nil && sub.replaying && !c.closed && !c.closing {
 		if len(sub.held) >= maxHeldFrames {
@@ -162,7 +172,7 @@ func (c *conn) enqueueFor(sub *subscription, frame []byte, serial uint64) bool {
 			c.closeAfter(nil, CloseSlowConsumer, "slow consumer")
 			return false
 		}
-		sub.held = append(sub.held, heldFrame{serial: serial, frame: frame, framed: true})
+		sub.held = append(sub.held, heldFrame{serial: serial, prev: prev, frame: frame, framed: true})
 		c.mu.Unlock()
 		return true
 	}

@@ -20,6 +20,7 @@ type metrics struct {
 	slowConsumers       prometheus.Counter
 	clientEventsLimited prometheus.Counter
 	replayed            prometheus.Counter
+	replayGaps          prometheus.Counter
 	rateLimited         *prometheus.CounterVec
 }
 
@@ -39,6 +40,7 @@ func newMetrics(reg prometheus.Registerer, channelCount func() float64) (*metric
 		slowConsumers:       prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Subsystem: sub, Name: "slow_consumer_closes_total", Help: "Connections closed with 4100 because their send queue overflowed."}),
 		clientEventsLimited: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Subsystem: sub, Name: "client_events_rate_limited_total", Help: "Client events refused with 4301."}),
 		replayed:            prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Subsystem: sub, Name: "replayed_messages_total", Help: "Messages replayed by resume and rewind."}),
+		replayGaps:          prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Subsystem: sub, Name: "replay_gaps_total", Help: "Gaps found between a replay's end and the first live message, and fetched."}),
 		rateLimited: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Subsystem: sub, Name: "connections_rate_limited_total",
 			Help: "Connections refused by the connection-rate limits, by scope (ip, app) and transport (ws, sse)."}, []string{"scope", "transport"}),
 	}
@@ -46,7 +48,7 @@ func newMetrics(reg prometheus.Registerer, channelCount func() float64) (*metric
 		return m, nil
 	}
 	for _, c := range []prometheus.Collector{m.connections, m.connectionsTotal, m.refused, m.subscriptions, m.channels, m.messagesIn,
-		m.messagesOut, m.bytesIn, m.bytesOut, m.deliveries, m.slowConsumers, m.clientEventsLimited, m.replayed, m.rateLimited} {
+		m.messagesOut, m.bytesIn, m.bytesOut, m.deliveries, m.slowConsumers, m.clientEventsLimited, m.replayed, m.replayGaps, m.rateLimited} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

@@ -65,18 +65,15 @@ func (g *Gateway) replay(c *conn, app *channels.AppConfig, sub *subscription, pl
 	// anything was replayed: held live frames at or below it are dropped.
 	last := plan.from
 	for i := range msgs {
-		m := &msgs[i]
-		c.enqueue(encodeFrame(&protocol.Message{
-			Event: m.Event, Channel: m.Channel, Data: protocol.BytesString(m.Data), UserID: m.UserID, Serial: m.Serial,
-		}))
-		last = m.Serial
+		c.enqueue(storedFrame(&msgs[i]).frame)
+		last = msgs[i].Serial
 	}
 	g.metrics.replayed.Add(float64(len(msgs)))
 
 	c.mu.Lock()
 	var start, slow bool
-	queue := func(frame []byte) {
-		_, st, sl := c.enqueueLocked(frame)
+	emit := func(h heldFrame) {
+		st, sl := c.emitLocked(h)
 		start, slow = start || st, slow || sl
 	}
 	if plan.resume {
@@ -84,20 +81,19 @@ func (g *Gateway) replay(c *conn, app *channels.AppConfig, sub *subscription, pl
 		if recovered {
 			data = `{"recovered":true}`
 		}
-		queue(encodeFrame(&protocol.Message{Event: EventResumeResult, Channel: sub.ch.Name, Data: data}))
+		emit(heldFrame{frame: encodeFrame(&protocol.Message{Event: EventResumeResult, Channel: sub.ch.Name, Data: data})})
 	}
-	for _, h := range sub.held {
-		if h.serial == 0 || h.serial > last {
-			queue(h.frame)
-		}
-	}
-	sub.held, sub.replaying, sub.floor = nil, false, last
+	// The seam between replay and live is checked only from a known
+	// position: after recovered:false the client reads history itself.
+	sub.verify = recovered && last > 0
+	gapTo := c.releaseLocked(sub, last, emit)
+	verify := sub.verify && gapTo == 0
 	c.mu.Unlock()
-	if slow {
-		g.metrics.slowConsumers.Inc()
-	}
-	if start {
-		go c.writeLoop()
+	g.afterEmit(c, start, slow)
+	if gapTo > 0 {
+		g.catchUp(c, sub, last, gapTo)
+	} else if verify {
+		g.scheduleTailCheck(c, sub)
 	}
 }
 

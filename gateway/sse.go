@@ -307,9 +307,7 @@ func (g *Gateway) sseReplay(ctx context.Context, buf *bytes.Buffer, c *conn, app
 	last := map[string]uint64{}
 	for i := range all {
 		m := &all[i]
-		appendSSE(buf, heldFrame{serial: m.Serial, frame: protocol.AppendMessage(nil, &protocol.Message{
-			Event: m.Event, Channel: m.Channel, Data: protocol.BytesString(m.Data), UserID: m.UserID, Serial: m.Serial,
-		}), atMs: m.Time.UnixMilli()})
+		appendSSE(buf, storedFrame(m))
 		last[m.Channel] = m.Serial
 	}
 	result := `{"recovered":false}`
@@ -318,17 +316,30 @@ func (g *Gateway) sseReplay(ctx context.Context, buf *bytes.Buffer, c *conn, app
 	}
 	fmt.Fprintf(buf, "event: %s\ndata: %s\n\n", EventResumeResult, result)
 
+	type gap struct {
+		sub      *subscription
+		from, to uint64
+	}
+	var gaps []gap
+	var verify []*subscription
 	c.mu.Lock()
 	for _, sub := range subs {
 		floor := max(last[sub.ch.Name], cur.serial)
-		for _, h := range sub.held {
-			if h.serial > floor {
-				appendSSE(buf, h)
-			}
+		sub.verify = recovered
+		if to := c.releaseLocked(sub, floor, func(h heldFrame) { appendSSE(buf, h) }); to > 0 {
+			gaps = append(gaps, gap{sub, floor, to})
+		} else if sub.verify {
+			verify = append(verify, sub)
 		}
-		sub.held, sub.replaying, sub.floor = nil, false, floor
 	}
 	c.mu.Unlock()
+	// Fetched gaps go to the stream's queue, which is written after buf.
+	for _, gp := range gaps {
+		g.catchUp(c, gp.sub, gp.from, gp.to)
+	}
+	for _, sub := range verify {
+		g.scheduleTailCheck(c, sub)
+	}
 }
 
 // appendSSE writes one event: id (the cursor), event name and the Pusher
