@@ -83,7 +83,7 @@ type heldFrame struct {
 	serial uint64
 	// prev is the serial of the channel's previous message (0: unknown).
 	prev  uint64
-	frame  []byte
+	frame []byte
 	// framed says frame is a WebSocket frame (else a bare payload).
 	framed bool
 	// atMs is when the message was published, for SSE cursors (0: now).
