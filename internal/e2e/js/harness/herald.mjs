@@ -25,23 +25,39 @@ export const TOKEN_EXPIRY_NOTICE_S = 2;
 const LISTENING = /^herald: listening on (http:\/\/\S+)$/;
 
 /**
- * Compiles ./cmd/herald of the repository at repoRoot into outPath.
+ * Compiles the Go command pkg (e.g. ./cmd/herald) of the repository at
+ * repoRoot into outPath.
  * @param {string} repoRoot
+ * @param {string} pkg
  * @param {string} outPath
  * @returns {Promise<string>} outPath
  */
-export async function buildHerald(repoRoot, outPath) {
+export async function buildGo(repoRoot, pkg, outPath) {
   const go = process.env.GO || 'go';
-  const child = spawn(go, ['build', '-o', outPath, './cmd/herald'], {
+  const child = spawn(go, ['build', '-o', outPath, pkg], {
     cwd: repoRoot,
     stdio: ['ignore', 'inherit', 'inherit'],
     timeout: BUILD_TIMEOUT_MS,
   });
   const { code, signal } = await exited(child);
   if (code !== 0) {
-    throw new Error(`go build ./cmd/herald failed (exit ${code ?? signal})`);
+    throw new Error(`go build ${pkg} failed (exit ${code ?? signal})`);
   }
   return outPath;
+}
+
+/**
+ * Runs the log scanner built from ./internal/e2e/scanlogs over herald's log
+ * with the secrets registered in secretsPath; its report goes to stderr.
+ * @param {string} scanner
+ * @param {string} secretsPath
+ * @param {string} logPath
+ * @returns {Promise<boolean>} whether the log is clean (and not empty)
+ */
+export async function scanLog(scanner, secretsPath, logPath) {
+  const child = spawn(scanner, ['-secrets', secretsPath, logPath], { stdio: ['ignore', 'inherit', 'inherit'] });
+  const { code } = await exited(child);
+  return code === 0;
 }
 
 /**
@@ -56,7 +72,9 @@ export async function buildHerald(repoRoot, outPath) {
 
 /**
  * Starts `bin dev` on dataDir and a free loopback port and waits for its
- * listening line. Its stderr (warnings and errors only) goes to logPath.
+ * listening line. Its stderr, the structured log at debug level (every
+ * request, every refusal), goes to logPath, which the harness scans for
+ * secrets after the run.
  * @param {{bin: string, dataDir: string, logPath: string, extraArgs?: string[]}} opts
  * @returns {Promise<Herald>}
  */
@@ -67,7 +85,7 @@ export async function startHerald({ bin, dataDir, logPath, extraArgs = [] }) {
     '--token-expiry-notice', `${TOKEN_EXPIRY_NOTICE_S}s`,
     ...extraArgs,
   ], {
-    env: { ...process.env, HERALD_LOG_LEVEL: 'warn' },
+    env: { ...process.env, HERALD_LOG_LEVEL: 'debug' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stderr.pipe(log);

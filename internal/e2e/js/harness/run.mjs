@@ -8,14 +8,19 @@
 //   npm test -- --test-name-pattern=presence
 //   npm test -- test/presence.test.mjs
 // HERALD_E2E_BIN=/path/to/herald skips the build and runs that binary.
+//
+// Herald's log (debug level) is scanned after the run for every secret the
+// run knew (the demo app's, the admin token, the master key, each key the
+// tests made, registered in HERALD_E2E_SECRETS_FILE) and for credential
+// shapes such as JWTs: a finding fails the run, as in the Go suites.
 
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { appendFile, mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { TOKEN_EXPIRY_NOTICE_S, buildHerald, removeClusterDir, startHerald } from './herald.mjs';
+import { TOKEN_EXPIRY_NOTICE_S, buildGo, removeClusterDir, scanLog, startHerald } from './herald.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const suiteDir = path.resolve(here, '..');
@@ -31,6 +36,8 @@ async function main() {
   const tmp = await mkdtemp(path.join(os.tmpdir(), 'herald-js-e2e-'));
   const dataDir = path.join(tmp, 'data');
   const logPath = path.join(tmp, 'herald.log');
+  const secretsPath = path.join(tmp, 'secrets');
+  let scanner;
   let herald;
   let tests;
   let status = 1;
@@ -41,6 +48,10 @@ async function main() {
         const code = await herald.stop();
         if (code !== 0) {
           process.stderr.write(`herald-e2e: herald exited with ${code} after SIGINT\n`);
+          status ||= 1;
+        }
+        if (scanner && !(await scanLog(scanner, secretsPath, logPath))) {
+          process.stderr.write('herald-e2e: herald\'s log failed the secret scan (findings above)\n');
           status ||= 1;
         }
       }
@@ -62,13 +73,15 @@ async function main() {
   try {
     let bin = process.env.HERALD_E2E_BIN;
     if (!bin) {
-      bin = await buildHerald(repoRoot, path.join(tmp, 'herald'));
+      bin = await buildGo(repoRoot, './cmd/herald', path.join(tmp, 'herald'));
       process.stderr.write(`herald-e2e: built herald in ${Date.now() - started} ms\n`);
     }
+    scanner = await buildGo(repoRoot, './internal/e2e/scanlogs', path.join(tmp, 'scanlogs'));
     const startedServer = Date.now();
     herald = await startHerald({ bin, dataDir, logPath });
+    await registerSecrets(secretsPath, dataDir);
     process.stderr.write(`herald-e2e: herald ready at ${herald.url} after ${Date.now() - startedServer} ms\n`);
-    tests = spawnTests(herald);
+    tests = spawnTests(herald, secretsPath);
     status = await testsExited(tests, herald);
   } catch (err) {
     process.stderr.write(`herald-e2e: ${err.stack || err}\n`);
@@ -79,7 +92,19 @@ async function main() {
   process.exit(status);
 }
 
-function spawnTests(herald) {
+/** The demo app's secret, as `herald dev` seeds it. */
+const DEMO_SECRET = 'app-secret';
+
+/**
+ * Registers what herald itself knows as secret: the demo app's secret and
+ * the admin token and master key `herald dev` keeps in its data folder.
+ */
+async function registerSecrets(secretsPath, dataDir) {
+  const own = await Promise.all(['admin.token', 'master.key'].map((f) => readFile(path.join(dataDir, f), 'utf8')));
+  await appendFile(secretsPath, [DEMO_SECRET, ...own.map((s) => s.trim())].join('\n') + '\n');
+}
+
+function spawnTests(herald, secretsPath) {
   const args = process.argv.slice(2);
   const namesFile = args.some((a) => !a.startsWith('-'));
   const testArgs = [
@@ -100,6 +125,7 @@ function spawnTests(herald) {
       HERALD_E2E_URL: herald.url,
       HERALD_E2E_DATA_DIR: herald.dataDir,
       HERALD_E2E_TOKEN_EXPIRY_NOTICE_S: String(TOKEN_EXPIRY_NOTICE_S),
+      HERALD_E2E_SECRETS_FILE: secretsPath,
     },
   });
 }

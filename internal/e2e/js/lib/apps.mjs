@@ -1,8 +1,10 @@
 // Apps made through the admin API, for tests that need settings other than
 // the demo app's (second-scale timeouts, ...).
 
+import { appendFile } from 'node:fs/promises';
+
 import { connectClient } from './clients.mjs';
-import { admin } from './herald.mjs';
+import { SECRETS_FILE, admin } from './herald.mjs';
 
 /** How long a new app may take to reach the gateway (NATS KV, ~1 s). */
 export const APP_PROPAGATION_MS = 10_000;
@@ -20,6 +22,8 @@ export async function createApp(settings) {
   const app = await admin('POST', '/apps', { account_id: account.id, name: 'js-e2e', settings });
   const key = await admin('POST', `/apps/${app.id}/keys`);
   const created = { appId: app.id, key: key.key, secret: key.secret };
+  // The harness scans herald's log for it after the run.
+  await appendFile(SECRETS_FILE, `${key.secret}\n`);
   await untilAccepted(created);
   return created;
 }

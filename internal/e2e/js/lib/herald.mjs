@@ -10,6 +10,8 @@ export const HERALD_URL = requiredEnv('HERALD_E2E_URL');
 export const DATA_DIR = requiredEnv('HERALD_E2E_DATA_DIR');
 /** Seconds before a token's exp that herald sends token_expiring. */
 export const TOKEN_EXPIRY_NOTICE_S = Number(requiredEnv('HERALD_E2E_TOKEN_EXPIRY_NOTICE_S'));
+/** Where tests register secrets they make; herald's log must hold none. */
+export const SECRETS_FILE = requiredEnv('HERALD_E2E_SECRETS_FILE');
 
 const parsed = new URL(HERALD_URL);
 /** Host and port of HERALD_URL. */
