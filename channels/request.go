@@ -31,8 +31,17 @@ const (
 // parameter but auth_signature, keys lower-cased and sorted, values
 // decoded and unescaped, repeated values joined with ",".
 func RequestStringToSign(method, path string, query url.Values) string {
+	// Keys that differ only in case fold into one, their values joined in
+	// the order of the original keys, so that the string never depends on
+	// map iteration.
+	orig := make([]string, 0, len(query))
+	for k := range query {
+		orig = append(orig, k)
+	}
+	sort.Strings(orig)
 	lowered := make(map[string]string, len(query))
-	for k, vs := range query {
+	for _, k := range orig {
+		vs := query[k]
 		lk := strings.ToLower(k)
 		if lk == ParamAuthSignature {
 			continue
@@ -73,7 +82,10 @@ func BodyMD5(body []byte) string {
 // RequestKey returns the auth_key of a signed request, so that the caller
 // can look up the secret to verify with.
 func RequestKey(query url.Values) (string, error) {
-	key := firstValue(query, ParamAuthKey)
+	key, ok := singleValue(query, ParamAuthKey)
+	if !ok {
+		return "", &Error{Code: CodeUnauthorized, Message: "auth_key is given more than once"}
+	}
 	if key == "" {
 		return "", &Error{Code: CodeUnauthorized, Message: "missing auth_key"}
 	}
@@ -85,24 +97,33 @@ func RequestKey(query url.Values) (string, error) {
 // query, the body's MD5 when there is a body, and a timestamp within
 // RequestTimestampWindow of now. It returns CodeUnauthorized errors.
 func VerifyRequest(secret, method, path string, query url.Values, body []byte, now time.Time) error {
-	sig := firstValue(query, ParamAuthSignature)
+	var auth [4]string
+	for i, key := range []string{ParamAuthSignature, ParamAuthTimestamp, ParamAuthVersion, ParamBodyMD5} {
+		v, ok := singleValue(query, key)
+		if !ok {
+			return &Error{Code: CodeUnauthorized, Message: key + " is given more than once"}
+		}
+		auth[i] = v
+	}
+	sig, tsValue, version, bodyMD5 := auth[0], auth[1], auth[2], auth[3]
 	if sig == "" {
 		return &Error{Code: CodeUnauthorized, Message: "missing auth_signature"}
 	}
-	ts, err := strconv.ParseInt(firstValue(query, ParamAuthTimestamp), 10, 64)
+	ts, err := strconv.ParseInt(tsValue, 10, 64)
 	if err != nil {
 		return &Error{Code: CodeUnauthorized, Message: "missing or invalid auth_timestamp"}
 	}
 	if d := now.Sub(time.Unix(ts, 0)); d > RequestTimestampWindow || d < -RequestTimestampWindow {
 		return &Error{Code: CodeUnauthorized, Message: "auth_timestamp is more than 600 s from the server's time"}
 	}
-	if v := firstValue(query, ParamAuthVersion); v != "" && v != RequestAuthVersion {
+	if version != "" && version != RequestAuthVersion {
 		return &Error{Code: CodeUnauthorized, Message: "unsupported auth_version"}
 	}
-	if len(body) > 0 {
-		if !strings.EqualFold(firstValue(query, ParamBodyMD5), BodyMD5(body)) {
-			return &Error{Code: CodeUnauthorized, Message: "body_md5 does not match the body"}
-		}
+	// A body needs its MD5; a body_md5 sent without a body must be the
+	// empty body's, or a signed request could be replayed with its body
+	// dropped.
+	if (len(body) > 0 || bodyMD5 != "") && !strings.EqualFold(bodyMD5, BodyMD5(body)) {
+		return &Error{Code: CodeUnauthorized, Message: "body_md5 does not match the body"}
 	}
 	if !VerifyAuth(secret, RequestStringToSign(method, path, query), sig) {
 		return &Error{Code: CodeUnauthorized, Message: "invalid auth_signature"}
@@ -110,15 +131,18 @@ func VerifyRequest(secret, method, path string, query url.Values, body []byte, n
 	return nil
 }
 
-// firstValue reads a parameter whatever the case of its key.
-func firstValue(query url.Values, key string) string {
-	if v := query.Get(key); v != "" {
-		return v
-	}
+// singleValue reads a parameter whatever the case of its key; ok is false
+// when it is given more than once (under one key or several): which copy
+// was signed would be ambiguous.
+func singleValue(query url.Values, key string) (v string, ok bool) {
+	n := 0
 	for k, vs := range query {
-		if strings.EqualFold(k, key) && len(vs) > 0 {
-			return vs[0]
+		if strings.EqualFold(k, key) {
+			n += len(vs)
+			if len(vs) > 0 {
+				v = vs[0]
+			}
 		}
 	}
-	return ""
+	return v, n <= 1
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/url"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -43,6 +44,26 @@ func TestRequestSigningTestVector(t *testing.T) {
 	}
 }
 
+// TestVerifyRequestKeyCase: Pusher lower-cases keys before signing, so a
+// request whose keys arrive in another case is the same request.
+func TestVerifyRequestKeyCase(t *testing.T) {
+	q := url.Values{}
+	for k, v := range vecQuery() {
+		q[strings.ToUpper(k[:1])+k[1:]] = v
+	}
+	q.Set("Auth_signature", strings.ToUpper(vecSig))
+	if err := channels.VerifyRequest(vecSecret, "POST", "/apps/3/events", q, []byte(vecBody), time.Unix(vecTS, 0)); err != nil {
+		t.Fatalf("VerifyRequest: %v", err)
+	}
+	// Keys differing only in case fold in a stable order.
+	dup := url.Values{"a": {"1"}, "A": {"2"}}
+	for range 20 {
+		if got := channels.RequestStringToSign("GET", "/p", dup); got != "GET\n/p\na=2,1" {
+			t.Fatalf("string to sign = %q", got)
+		}
+	}
+}
+
 func TestVerifyRequestRejects(t *testing.T) {
 	now := time.Unix(vecTS, 0)
 	with := func(k, v string) url.Values {
@@ -52,6 +73,11 @@ func TestVerifyRequestRejects(t *testing.T) {
 		} else {
 			q.Set(k, v)
 		}
+		return q
+	}
+	also := func(k, v string) url.Values {
+		q := vecQuery()
+		q.Add(k, v)
 		return q
 	}
 	cases := []struct {
@@ -71,6 +97,9 @@ func TestVerifyRequestRejects(t *testing.T) {
 		{"from the future", vecSecret, "/apps/3/events", vecQuery(), vecBody, now.Add(-601 * time.Second)},
 		{"bad version", vecSecret, "/apps/3/events", with("auth_version", "2.0"), vecBody, now},
 		{"extra param", vecSecret, "/apps/3/events", with("extra", "1"), vecBody, now},
+		{"two signatures", vecSecret, "/apps/3/events", also("Auth_Signature", vecSig), vecBody, now},
+		{"two timestamps", vecSecret, "/apps/3/events", also("AUTH_TIMESTAMP", "1353088179"), vecBody, now},
+		{"body_md5 without the body", vecSecret, "/apps/3/events", vecQuery(), "", now},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -100,10 +129,18 @@ func FuzzVerifyRequest(f *testing.F) {
 		}
 		err = channels.VerifyRequest(vecSecret, method, path, q, []byte(body), time.Unix(vecTS, 0))
 		if err == nil {
-			// Only a correctly signed request may pass.
+			// Only a correctly signed request may pass: exactly one
+			// auth_signature (keys match in any case, hex in any case)
+			// equal to the HMAC of the string to sign.
+			var sigs []string
+			for k, vs := range q {
+				if strings.EqualFold(k, "auth_signature") {
+					sigs = append(sigs, vs...)
+				}
+			}
 			want := channels.HMACSHA256Hex(vecSecret, channels.RequestStringToSign(method, path, q))
-			if q.Get("auth_signature") != want {
-				t.Fatalf("accepted a request with a wrong signature")
+			if len(sigs) != 1 || !strings.EqualFold(sigs[0], want) {
+				t.Fatalf("accepted a request with a wrong signature: %q", sigs)
 			}
 		} else if !errors.Is(err, channels.ErrUnauthorized) {
 			t.Fatalf("unexpected error kind: %v", err)
