@@ -3,23 +3,48 @@ package gateway
 import (
 	"context"
 
-	"github.com/heraldhq/herald/channels"
 	"github.com/heraldhq/herald/gateway/protocol"
 )
 
-// replayCache sends a cache channel's last server-published event right
-// after subscription_succeeded, or pusher:cache_miss when there is none
-// (PUSHER.md §1.5).
-func (g *Gateway) replayCache(c *conn, app *channels.AppConfig, ch channels.Channel) {
+// cachedFrame reads a cache channel's last server-published event: its
+// frame and true, or a pusher:cache_miss frame and false when there is
+// none (PUSHER.md §1.5).
+func (g *Gateway) cachedFrame(appID, channel string) (heldFrame, bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), g.cfg.PublishTimeout)
 	defer cancel()
-	e, ok, err := g.cfg.Cache.Get(ctx, app.ID, ch.Name)
+	e, ok, err := g.cfg.Cache.Get(ctx, appID, channel)
 	if err != nil {
-		g.cfg.Logger.Warn("cache channel read failed", "app", app.ID, "err", err)
+		g.cfg.Logger.Warn("cache channel read failed", "app", appID, "err", err)
 	}
 	if !ok {
-		c.send(protocol.AppendMessage(nil, &protocol.Message{Event: protocol.EventCacheMiss, Channel: ch.Name, NoData: true}))
-		return
+		return heldFrame{frame: encodeFrame(&protocol.Message{Event: protocol.EventCacheMiss, Channel: channel, NoData: true}), framed: true}, false
 	}
-	c.send(protocol.AppendMessage(nil, &protocol.Message{Event: e.Event, Channel: ch.Name, Data: e.Data, Serial: e.Serial}))
+	return heldFrame{
+		serial: e.Serial,
+		frame:  encodeFrame(&protocol.Message{Event: e.Event, Channel: channel, Data: e.Data, Serial: e.Serial}),
+		framed: true,
+	}, true
+}
+
+// replayCache sends a cache channel's last event (or pusher:cache_miss)
+// right after subscription_succeeded. Live frames are held while the
+// cache is read (sub.replaying), so that a message published meanwhile is
+// neither sent before the older cached one nor sent twice. A replay that
+// follows releases them; otherwise replayCache does.
+func (g *Gateway) replayCache(c *conn, sub *subscription, replayFollows bool) {
+	f, _ := g.cachedFrame(c.appID, sub.ch.Name)
+	c.mu.Lock()
+	var start, slow bool
+	emit := func(h heldFrame) {
+		st, sl := c.emitLocked(h)
+		start, slow = start || st, slow || sl
+	}
+	emit(f)
+	if !replayFollows {
+		// The cache holds one event, not a history: nothing to verify.
+		sub.verify = false
+		c.releaseLocked(sub, f.serial, emit)
+	}
+	c.mu.Unlock()
+	g.afterEmit(c, start, slow)
 }

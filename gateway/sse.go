@@ -133,7 +133,8 @@ func (g *Gateway) ServeSSE(w http.ResponseWriter, r *http.Request) {
 
 	subs := make([]*subscription, 0, len(chans))
 	for _, ch := range chans {
-		sub := &subscription{ch: ch, replaying: hasCursor}
+		// Live frames wait while history or the cached event is read.
+		sub := &subscription{ch: ch, replaying: hasCursor || ch.Cache}
 		if _, err := g.joinChannel(c, app.ID, ch, sub); err != nil {
 			g.cfg.Logger.Warn("sse subscribe failed", "app", app.ID, "err", err)
 			http.Error(w, "subscription temporarily unavailable", http.StatusServiceUnavailable)
@@ -160,6 +161,10 @@ func (g *Gateway) ServeSSE(w http.ResponseWriter, r *http.Request) {
 	var buf bytes.Buffer
 	if hasCursor {
 		g.sseReplay(r.Context(), &buf, c, app, subs, cursor)
+	} else {
+		g.sseCached(&buf, c, subs)
+	}
+	if buf.Len() > 0 {
 		if _, err := w.Write(buf.Bytes()); err != nil {
 			return
 		}
@@ -339,6 +344,25 @@ func (g *Gateway) sseReplay(ctx context.Context, buf *bytes.Buffer, c *conn, app
 	}
 	for _, sub := range verify {
 		g.scheduleTailCheck(c, sub)
+	}
+}
+
+// sseCached writes the last event of every cache channel of a stream
+// opened without a cursor, then releases the live frames held meanwhile
+// (a miss writes nothing: an SSE stream carries only channel messages).
+func (g *Gateway) sseCached(buf *bytes.Buffer, c *conn, subs []*subscription) {
+	emit := func(h heldFrame) { appendSSE(buf, h) }
+	for _, sub := range subs {
+		if !sub.ch.Cache {
+			continue
+		}
+		f, ok := g.cachedFrame(c.appID, sub.ch.Name)
+		c.mu.Lock()
+		if ok {
+			emit(f)
+		}
+		c.releaseLocked(sub, f.serial, emit)
+		c.mu.Unlock()
 	}
 }
 

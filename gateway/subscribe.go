@@ -57,8 +57,9 @@ func (c *conn) handleSubscribe(app *channels.AppConfig, f *protocol.Frame) {
 		c.subError(ch.Name, protocol.SubErrInvalidChannel, msg, http.StatusBadRequest)
 		return
 	}
-	// Live frames wait while history is replayed (see replay).
-	sub := &subscription{ch: ch, replaying: plan.any()}
+	// Live frames wait while history or the cached event is read (see
+	// replay and replayCache).
+	sub := &subscription{ch: ch, replaying: plan.any() || ch.Cache}
 	var member presence.Member
 	if t := c.claims(); t != nil {
 		// A token's capabilities replace signatures; any auth is ignored.
@@ -110,9 +111,9 @@ func (c *conn) handleSubscribe(app *channels.AppConfig, f *protocol.Frame) {
 	c.send(protocol.SubscriptionSucceeded(ch.Name, data))
 	c.gw.metrics.subscriptions.Inc()
 	if ch.Cache {
-		c.gw.replayCache(c, app, ch)
+		c.gw.replayCache(c, sub, plan.any())
 	}
-	if sub.replaying {
+	if plan.any() {
 		c.gw.replay(c, app, sub, plan)
 	}
 }

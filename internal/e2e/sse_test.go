@@ -96,14 +96,18 @@ func (s *sseStream) next() sseEvent {
 	return sseEvent{}
 }
 
-// nextEvent skips heartbeats.
+// nextEvent skips heartbeats, within the same timeout as next: a stream
+// that only beats fails the test instead of hanging it.
 func (s *sseStream) nextEvent() sseEvent {
 	s.t.Helper()
-	for {
+	deadline := time.Now().Add(testenv.PusherTimeout)
+	for time.Now().Before(deadline) {
 		if e := s.next(); !e.heartbeat {
 			return e
 		}
 	}
+	s.t.Fatal("only heartbeats, no SSE event")
+	return sseEvent{}
 }
 
 func TestSSEStreamAndResume(t *testing.T) {
@@ -196,5 +200,25 @@ func TestSSESharesTheConnectionQuota(t *testing.T) {
 	}
 	if _, code, _ := openSSE(t, h, "key="+k+"&channel=a", ""); code != http.StatusTooManyRequests {
 		t.Fatalf("SSE over the quota = %d", code)
+	}
+}
+
+// TestSSECacheChannel: a stream opened without a cursor starts with each
+// cache channel's last event, as a WebSocket subscriber's does, then goes
+// live; an empty cache channel sends nothing until its first message.
+func TestSSECacheChannel(t *testing.T) {
+	h := testenv.Herald(t)
+	testenv.Trigger(t, h.URL(), appID, key, secret, "price", "p1", "cache-prices")
+	testenv.Trigger(t, h.URL(), appID, key, secret, "price", "p2", "cache-prices")
+	s, code, _ := openSSE(t, h, "key="+key+"&channel=cache-prices&channel=cache-empty", "")
+	if code != 200 {
+		t.Fatalf("open = %d", code)
+	}
+	if e := s.nextEvent(); e.event != "price" || !strings.Contains(e.data, `"data":"p2"`) || !strings.Contains(e.data, `"channel":"cache-prices"`) {
+		t.Fatalf("first event = %+v, want the cached p2", e)
+	}
+	testenv.Trigger(t, h.URL(), appID, key, secret, "price", "p3", "cache-empty")
+	if e := s.nextEvent(); !strings.Contains(e.data, `"data":"p3"`) || !strings.Contains(e.data, `"channel":"cache-empty"`) {
+		t.Fatalf("live event = %+v, want p3", e)
 	}
 }
