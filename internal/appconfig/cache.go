@@ -1,39 +1,23 @@
 package appconfig
 
 import (
-	"errors"
+	"context"
 	"log/slog"
 	"sort"
-	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/heraldhq/herald/channels"
+	"github.com/heraldhq/herald/internal/kvwatch"
 )
-
-// Defaults for zero CacheConfig fields.
-const (
-	// DefaultMinBackoff is the first delay before re-watching after the
-	// watch failed or the connection dropped.
-	DefaultMinBackoff = 100 * time.Millisecond
-	// DefaultMaxBackoff caps the delay between failed attempts.
-	DefaultMaxBackoff = 5 * time.Second
-	// DefaultSetupTimeout bounds opening the bucket and creating the
-	// watcher in one attempt.
-	DefaultSetupTimeout = 5 * time.Second
-)
-
-// maxBatch bounds how many queued updates are folded into one snapshot:
-// each snapshot copies the maps, so a burst of updates is applied at once.
-const maxBatch = 1024
 
 // ErrAlreadyRunning is returned by a second concurrent call to Run.
-var ErrAlreadyRunning = errors.New("appconfig: cache already running")
+var ErrAlreadyRunning = kvwatch.ErrAlreadyRunning
 
-// CacheConfig configures a Cache. JS is required; zero fields take the
-// defaults above.
+// CacheConfig configures a Cache. JS is required; zero fields take
+// kvwatch's defaults.
 type CacheConfig struct {
 	// JS reaches the bucket. Its connection's status tells the cache when
 	// to re-watch.
@@ -58,12 +42,10 @@ type CacheConfig struct {
 // Cache is a gateway's local copy of the bucket. Lookups are lock-free
 // reads of an immutable snapshot that Run replaces on every change.
 type Cache struct {
-	cfg       CacheConfig
-	log       *slog.Logger
-	snap      atomic.Pointer[snapshot]
-	ready     chan struct{}
-	readyOnce sync.Once
-	running   atomic.Bool
+	onChange func(appID string)
+	watcher  *kvwatch.Watcher
+	log      *slog.Logger
+	snap     atomic.Pointer[snapshot]
 }
 
 // NewCache returns a cache that is empty until Run has loaded the bucket.
@@ -71,30 +53,31 @@ func NewCache(cfg CacheConfig) *Cache {
 	if cfg.Bucket == "" {
 		cfg.Bucket = Bucket
 	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.DiscardHandler)
-	}
-	if cfg.MinBackoff <= 0 {
-		cfg.MinBackoff = DefaultMinBackoff
-	}
-	if cfg.MaxBackoff < cfg.MinBackoff {
-		cfg.MaxBackoff = max(DefaultMaxBackoff, cfg.MinBackoff)
-	}
-	if cfg.SetupTimeout <= 0 {
-		cfg.SetupTimeout = DefaultSetupTimeout
-	}
-	c := &Cache{
-		cfg:   cfg,
-		log:   cfg.Logger.With(slog.String("bucket", cfg.Bucket)),
-		ready: make(chan struct{}),
-	}
+	c := &Cache{onChange: cfg.OnChange}
+	c.watcher = kvwatch.New(kvwatch.Config{
+		JS:           cfg.JS,
+		Bucket:       cfg.Bucket,
+		Logger:       cfg.Logger,
+		MinBackoff:   cfg.MinBackoff,
+		MaxBackoff:   cfg.MaxBackoff,
+		SetupTimeout: cfg.SetupTimeout,
+		Load:         c.load,
+		Apply:        c.applyBatch,
+	})
+	c.log = c.watcher.Logger()
 	c.snap.Store(&snapshot{})
 	return c
 }
 
+// Run loads the bucket, then applies updates until ctx is done, when it
+// returns nil; see kvwatch.Watcher.Run for how it recovers from failures
+// and when it returns an error. Lookups keep answering from the last
+// state while it recovers.
+func (c *Cache) Run(ctx context.Context) error { return c.watcher.Run(ctx) }
+
 // Ready is closed once Run has loaded every entry present when it first
 // watched the bucket. Until then every lookup misses.
-func (c *Cache) Ready() <-chan struct{} { return c.ready }
+func (c *Cache) Ready() <-chan struct{} { return c.watcher.Ready() }
 
 // App returns the config of app id. The result is shared and must not be
 // modified.
@@ -132,12 +115,12 @@ type snapshot struct {
 // the changed ids to OnChange. apps must not be modified afterwards.
 func (c *Cache) publish(apps map[string]entry, changed []string) {
 	c.snap.Store(&snapshot{apps: apps, byKey: c.indexKeys(apps)})
-	if c.cfg.OnChange == nil {
+	if c.onChange == nil {
 		return
 	}
 	sort.Strings(changed)
 	for _, id := range changed {
-		c.cfg.OnChange(id)
+		c.onChange(id)
 	}
 }
 
@@ -186,9 +169,15 @@ func (c *Cache) decode(kve jetstream.KeyValueEntry) (entry, bool) {
 	return entry{cfg: &cfg, rev: kve.Revision()}, true
 }
 
-// replaceAll publishes a complete reload and reports every id whose entry
+// load publishes a complete reload and reports every id whose entry
 // appeared, disappeared or changed revision.
-func (c *Cache) replaceAll(apps map[string]entry) {
+func (c *Cache) load(entries []jetstream.KeyValueEntry) {
+	apps := make(map[string]entry, len(entries))
+	for _, kve := range entries {
+		if e, ok := c.decode(kve); ok {
+			apps[kve.Key()] = e
+		}
+	}
 	old := c.snap.Load().apps
 	var changed []string
 	for id, e := range apps {
@@ -226,8 +215,4 @@ func (c *Cache) applyBatch(batch []jetstream.KeyValueEntry) {
 		}
 	}
 	c.publish(apps, changed)
-}
-
-func (c *Cache) markReady() {
-	c.readyOnce.Do(func() { close(c.ready) })
 }

@@ -91,10 +91,10 @@ func TestCacheFollowsChangesWithinASecond(t *testing.T) {
 	for i, step := range steps {
 		start := time.Now()
 		step.write()
-		eventually(t, propagation-time.Since(start), step.name, step.done)
+		testenv.WaitUntil(t, step.name, propagation-time.Since(start), step.done)
 		t.Logf("%s visible after %s", step.name, time.Since(start))
 		want := i + 1
-		eventually(t, propagation, step.name+" OnChange", func() bool { return changes.count("a") == want })
+		testenv.WaitUntil(t, step.name+" OnChange", propagation, func() bool { return changes.count("a") == want })
 	}
 	if c.Len() != 0 {
 		t.Fatalf("Len = %d after delete, want 0", c.Len())
@@ -144,6 +144,9 @@ func TestCacheReadyOnEmptyBucket(t *testing.T) {
 	if c.Len() != 0 {
 		t.Fatalf("Len = %d, want 0", c.Len())
 	}
+	if err := c.Run(t.Context()); !errors.Is(err, appconfig.ErrAlreadyRunning) {
+		t.Fatalf("second Run = %v, want ErrAlreadyRunning", err)
+	}
 }
 
 func TestCacheSkipsMalformedEntries(t *testing.T) {
@@ -153,8 +156,8 @@ func TestCacheSkipsMalformedEntries(t *testing.T) {
 	putRaw(t, e.kv, "junk", `{"id":"junk","keys":[{"key":"kj","sealed_secret":"`+secret+`"`)
 	putRaw(t, e.kv, "mismatch", `{"id":"other","keys":[{"key":"km"}]}`)
 
-	var logs logBuffer
-	c := appconfig.NewCache(cacheConfig(e.js, logs.logger()))
+	var logs testenv.LogBuffer
+	c := appconfig.NewCache(cacheConfig(e.js, logs.Logger()))
 	runCache(t, c)
 	waitReady(t, c, slowTimeout)
 
@@ -175,12 +178,12 @@ func TestCacheSkipsMalformedEntries(t *testing.T) {
 	// A malformed update must not leave the previous (maybe revoked)
 	// config in force: the app disappears until a valid value comes.
 	putRaw(t, e.kv, "good", "not json")
-	eventually(t, propagation, "malformed update removes the app", func() bool {
+	testenv.WaitUntil(t, "malformed update removes the app", propagation, func() bool {
 		_, ok := c.ByKey("kg")
 		return !ok
 	})
 	put(t, e.kv, app("good", "kg"))
-	eventually(t, propagation, "valid update restores the app", func() bool {
+	testenv.WaitUntil(t, "valid update restores the app", propagation, func() bool {
 		_, ok := c.ByKey("kg")
 		return ok
 	})
@@ -209,125 +212,8 @@ func TestCacheDuplicateKeyFailsClosed(t *testing.T) {
 	}
 	// Once one app gives the key up, the other owns it.
 	put(t, e.kv, app("b", "kb"))
-	eventually(t, propagation, "key owned by a", func() bool {
+	testenv.WaitUntil(t, "key owned by a", propagation, func() bool {
 		cfg, ok := c.ByKey("shared")
 		return ok && cfg.ID == "a"
 	})
-}
-
-func TestCacheWaitsForBucket(t *testing.T) {
-	srv := testenv.NATS(t)
-	js := testenv.JetStream(t, testenv.NATSConn(t, srv))
-	var logs logBuffer
-	c := appconfig.NewCache(cacheConfig(js, logs.logger()))
-	runCache(t, c)
-	eventually(t, slowTimeout, "a failed attempt on the missing bucket", func() bool {
-		return strings.Contains(logs.String(), "bucket not found")
-	})
-	select {
-	case <-c.Ready():
-		t.Fatal("Ready without a bucket")
-	default:
-	}
-
-	kv, err := appconfig.EnsureBucket(t.Context(), js, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	put(t, kv, app("late", "kl"))
-	waitReady(t, c, slowTimeout)
-	eventually(t, slowTimeout, "app in a bucket created after Run", func() bool {
-		_, ok := c.ByKey("kl")
-		return ok
-	})
-}
-
-func TestCacheSurvivesServerRestart(t *testing.T) {
-	srv := testenv.NATS(t)
-	// The cache and the writer use separate connections, as a gateway and
-	// a control plane would.
-	cacheJS := testenv.JetStream(t, testenv.NATSConn(t, srv))
-	writerJS := testenv.JetStream(t, testenv.NATSConn(t, srv))
-	kv, err := appconfig.EnsureBucket(t.Context(), writerJS, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	put(t, kv, app("before", "kb"))
-	put(t, kv, app("doomed", "kd"))
-
-	var logs logBuffer
-	c := appconfig.NewCache(cacheConfig(cacheJS, logs.logger()))
-	stop := runCache(t, c)
-	waitReady(t, c, slowTimeout)
-
-	testenv.RestartNATS(t, srv)
-	// The new server's cleanup runs before runCache's; stop first.
-	defer stop()
-
-	// The writer's connection reconnects on its own; retry until it has.
-	eventually(t, slowTimeout, "write after restart", func() bool {
-		if err := appconfig.Put(t.Context(), kv, app("after", "ka")); err != nil {
-			t.Logf("put after restart: %v", err)
-			return false
-		}
-		return true
-	})
-	del(t, kv, "doomed")
-	eventually(t, slowTimeout, "cache follows writes after restart", func() bool {
-		_, after := c.ByKey("ka")
-		_, doomed := c.App("doomed")
-		_, before := c.App("before")
-		return after && !doomed && before
-	})
-	// The old watcher's consumer does not linger next to the new one.
-	eventually(t, slowTimeout, "one watcher consumer", func() bool {
-		st, err := cacheJS.Stream(t.Context(), "KV_"+appconfig.Bucket)
-		if err != nil {
-			return false
-		}
-		info, err := st.Info(t.Context())
-		return err == nil && info.State.Consumers == 1
-	})
-	if !strings.Contains(logs.String(), "watching again") {
-		t.Errorf("the cache did not notice the restart; logs:\n%s", logs.String())
-	}
-
-	// Changes after recovery still arrive within the promised second.
-	start := time.Now()
-	put(t, kv, app("before"))
-	eventually(t, propagation-time.Since(start), "revoke after restart", func() bool {
-		_, ok := c.ByKey("kb")
-		return !ok
-	})
-}
-
-func TestCacheRunErrors(t *testing.T) {
-	if err := appconfig.NewCache(appconfig.CacheConfig{}).Run(t.Context()); err == nil {
-		t.Fatal("Run without JS succeeded")
-	}
-
-	srv := testenv.NATS(t)
-	nc := testenv.NATSConn(t, srv)
-	js := testenv.JetStream(t, nc)
-	if _, err := appconfig.EnsureBucket(t.Context(), js, 1); err != nil {
-		t.Fatal(err)
-	}
-	c := appconfig.NewCache(cacheConfig(js, nil))
-	done := make(chan error, 1)
-	go func() { done <- c.Run(t.Context()) }()
-	waitReady(t, c, slowTimeout)
-	if err := c.Run(t.Context()); !errors.Is(err, appconfig.ErrAlreadyRunning) {
-		t.Fatalf("second Run = %v, want ErrAlreadyRunning", err)
-	}
-
-	// A connection closed for good ends Run with an error.
-	nc.Close()
-	select {
-	case err := <-done:
-		if err == nil {
-			t.Fatal("Run returned nil after the connection closed")
-		}
-	case <-time.After(slowTimeout):
-		t.Fatal("Run did not return after the connection closed")
-	}
 }

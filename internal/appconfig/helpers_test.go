@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -13,7 +11,6 @@ import (
 
 	"github.com/heraldhq/herald/channels"
 	"github.com/heraldhq/herald/internal/appconfig"
-	"github.com/heraldhq/herald/internal/natsembed"
 	"github.com/heraldhq/herald/internal/testenv"
 )
 
@@ -25,9 +22,8 @@ const propagation = time.Second
 const slowTimeout = 15 * time.Second
 
 type env struct {
-	srv *natsembed.Server
-	js  jetstream.JetStream
-	kv  jetstream.KeyValue
+	js jetstream.JetStream
+	kv jetstream.KeyValue
 }
 
 func newEnv(tb testing.TB) *env {
@@ -40,7 +36,7 @@ func newEnv(tb testing.TB) *env {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return &env{srv: srv, js: js, kv: kv}
+	return &env{js: js, kv: kv}
 }
 
 func app(id string, keys ...string) channels.AppConfig {
@@ -78,31 +74,10 @@ func del(tb testing.TB, kv jetstream.KeyValue, id string) {
 	}
 }
 
-// runCache starts c.Run and returns a function that stops it, failing if
-// Run returned an error; it is also called at cleanup. Tests that shut
-// their server down before cleanup call it first: stopping a watcher
-// while the server is away waits for an API timeout.
+// runCache runs c until the test ends or stop is called.
 func runCache(tb testing.TB, c *appconfig.Cache) (stop func()) {
 	tb.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- c.Run(ctx) }()
-	var once sync.Once
-	stop = func() {
-		once.Do(func() {
-			cancel()
-			select {
-			case err := <-done:
-				if err != nil {
-					tb.Errorf("Run: %v", err)
-				}
-			case <-time.After(slowTimeout):
-				tb.Error("Run did not return after cancel")
-			}
-		})
-	}
-	tb.Cleanup(stop)
-	return stop
+	return testenv.Background(tb, c.Run)
 }
 
 func cacheConfig(js jetstream.JetStream, logger *slog.Logger) appconfig.CacheConfig {
@@ -122,43 +97,6 @@ func waitReady(tb testing.TB, c *appconfig.Cache, within time.Duration) {
 	case <-time.After(within):
 		tb.Fatalf("cache not ready after %s", within)
 	}
-}
-
-// eventually polls cond until it holds or within has passed, and returns
-// how long it took.
-func eventually(tb testing.TB, within time.Duration, what string, cond func() bool) time.Duration {
-	tb.Helper()
-	const poll = time.Millisecond
-	start := time.Now()
-	for !cond() {
-		if time.Since(start) > within {
-			tb.Fatalf("%s: not true after %s", what, within)
-		}
-		time.Sleep(poll)
-	}
-	return time.Since(start)
-}
-
-// logBuffer collects log output from any goroutine.
-type logBuffer struct {
-	mu sync.Mutex
-	sb strings.Builder
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.sb.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.sb.String()
-}
-
-func (b *logBuffer) logger() *slog.Logger {
-	return slog.New(slog.NewTextHandler(b, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
 
 func isMalformed(err error) bool { return errors.Is(err, appconfig.ErrMalformed) }
