@@ -8,12 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"github.com/heraldhq/herald/controlplane"
 	"github.com/heraldhq/herald/controlplane/api"
-	"github.com/heraldhq/herald/controlplane/postgres"
-	"github.com/heraldhq/herald/internal/secretbox"
 	"github.com/heraldhq/herald/internal/testenv"
 )
 
@@ -24,28 +20,7 @@ const adminTestToken = "cli-test-bootstrap-token"
 // adminServer serves the admin API on a fresh database and returns its URL.
 func adminServer(tb testing.TB) string {
 	tb.Helper()
-	ctx := context.Background()
-	url := testenv.Postgres(tb)
-	if err := postgres.MigrateUp(ctx, url); err != nil {
-		tb.Fatalf("migrate: %v", err)
-	}
-	pool, err := pgxpool.New(ctx, url)
-	if err != nil {
-		tb.Fatalf("pgxpool: %v", err)
-	}
-	tb.Cleanup(pool.Close)
-	key, err := secretbox.ParseKey(secretbox.GenerateKey())
-	if err != nil {
-		tb.Fatal(err)
-	}
-	box, err := secretbox.New(key)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	store, err := postgres.NewStore(postgres.Config{Pool: pool, Box: box})
-	if err != nil {
-		tb.Fatal(err)
-	}
+	store, _ := testenv.OpenStore(tb, testenv.MigratedPostgres(tb))
 	testenv.Sensitive(adminTestToken)
 	a, err := api.New(api.Config{Store: store, AdminToken: adminTestToken, Logger: testenv.Logger(tb)})
 	if err != nil {

@@ -12,12 +12,9 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"github.com/heraldhq/herald/controlplane"
 	"github.com/heraldhq/herald/controlplane/api"
 	"github.com/heraldhq/herald/controlplane/postgres"
-	"github.com/heraldhq/herald/internal/secretbox"
 	"github.com/heraldhq/herald/internal/testenv"
 )
 
@@ -37,34 +34,14 @@ type server struct {
 // newServer starts an API; modify adjusts its Config first.
 func newServer(tb testing.TB, modify ...func(*api.Config)) *server {
 	tb.Helper()
-	url := testenv.Postgres(tb)
-	if err := postgres.MigrateUp(context.Background(), url); err != nil {
-		tb.Fatalf("migrate up: %v", err)
-	}
-	return newServerAt(tb, url, modify...)
+	return newServerAt(tb, testenv.MigratedPostgres(tb), modify...)
 }
 
 // newServerAt starts an API on the database at url, as it is.
 func newServerAt(tb testing.TB, url string, modify ...func(*api.Config)) *server {
 	tb.Helper()
 	testenv.Sensitive(bootstrapToken)
-	pool, err := pgxpool.New(context.Background(), url)
-	if err != nil {
-		tb.Fatalf("pgxpool: %v", err)
-	}
-	tb.Cleanup(pool.Close)
-	key, err := secretbox.ParseKey(secretbox.GenerateKey())
-	if err != nil {
-		tb.Fatalf("master key: %v", err)
-	}
-	box, err := secretbox.New(key)
-	if err != nil {
-		tb.Fatalf("secretbox: %v", err)
-	}
-	store, err := postgres.NewStore(postgres.Config{Pool: pool, Box: box})
-	if err != nil {
-		tb.Fatalf("new store: %v", err)
-	}
+	store, _ := testenv.OpenStore(tb, url)
 	s := &server{store: store, pub: &recordingPublisher{}, logs: &syncBuffer{}}
 	cfg := api.Config{
 		Store:        store,

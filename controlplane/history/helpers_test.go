@@ -14,7 +14,6 @@ import (
 
 	"github.com/heraldhq/herald/controlplane/history"
 	"github.com/heraldhq/herald/controlplane/postgres"
-	"github.com/heraldhq/herald/internal/secretbox"
 	"github.com/heraldhq/herald/internal/stream"
 	"github.com/heraldhq/herald/internal/testenv"
 )
@@ -66,27 +65,10 @@ func newDB(tb testing.TB, url string) db {
 	if url == "" {
 		url = testenv.Postgres(tb)
 	}
-	ctx := context.Background()
-	if err := postgres.MigrateUp(ctx, url); err != nil {
+	if err := postgres.MigrateUp(context.Background(), url); err != nil {
 		tb.Fatalf("migrate: %v", err)
 	}
-	pool, err := pgxpool.New(ctx, url)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(pool.Close)
-	key, err := secretbox.ParseKey(secretbox.GenerateKey())
-	if err != nil {
-		tb.Fatal(err)
-	}
-	box, err := secretbox.New(key)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	store, err := postgres.NewStore(postgres.Config{Pool: pool, Box: box})
-	if err != nil {
-		tb.Fatal(err)
-	}
+	store, pool := testenv.OpenStore(tb, url)
 	return db{url: url, pool: pool, store: store}
 }
 

@@ -41,7 +41,7 @@ func newFixture(tb testing.TB) *fixture {
 func newFixtureAt(tb testing.TB, url string) *fixture {
 	tb.Helper()
 	pool := newPool(tb, url)
-	box := newBox(tb)
+	box := testenv.MasterBox(tb)
 	logs := &syncBuffer{}
 	store, err := postgres.NewStore(postgres.Config{
 		Pool:   pool,
@@ -62,19 +62,6 @@ func newPool(tb testing.TB, url string) *pgxpool.Pool {
 	}
 	tb.Cleanup(pool.Close)
 	return pool
-}
-
-func newBox(tb testing.TB) *secretbox.Box {
-	tb.Helper()
-	key, err := secretbox.ParseKey(secretbox.GenerateKey())
-	if err != nil {
-		tb.Fatalf("parse key: %v", err)
-	}
-	box, err := secretbox.New(key)
-	if err != nil {
-		tb.Fatalf("secretbox: %v", err)
-	}
-	return box
 }
 
 func (f *fixture) account(tb testing.TB, name string) controlplane.Account {
@@ -152,7 +139,7 @@ func (b *syncBuffer) String() string {
 
 func TestNewStoreRequiresPoolAndBox(t *testing.T) {
 	t.Parallel()
-	if _, err := postgres.NewStore(postgres.Config{Box: newBox(t)}); err == nil {
+	if _, err := postgres.NewStore(postgres.Config{Box: testenv.MasterBox(t)}); err == nil {
 		t.Error("NewStore without Pool: no error")
 	}
 	pool, err := pgxpool.New(context.Background(), "postgres://localhost:1/none")
@@ -163,7 +150,7 @@ func TestNewStoreRequiresPoolAndBox(t *testing.T) {
 	if _, err := postgres.NewStore(postgres.Config{Pool: pool}); err == nil {
 		t.Error("NewStore without Box: no error")
 	}
-	if _, err := postgres.NewStore(postgres.Config{Pool: pool, Box: newBox(t)}); err != nil {
+	if _, err := postgres.NewStore(postgres.Config{Pool: pool, Box: testenv.MasterBox(t)}); err != nil {
 		t.Errorf("NewStore with nil Logger: %v", err)
 	}
 }

@@ -8,14 +8,10 @@ import (
 	"net/http/httptest"
 	"testing"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"github.com/heraldhq/herald/channels"
 	"github.com/heraldhq/herald/controlplane"
 	"github.com/heraldhq/herald/controlplane/api"
-	"github.com/heraldhq/herald/controlplane/postgres"
 	"github.com/heraldhq/herald/internal/adminclient"
-	"github.com/heraldhq/herald/internal/secretbox"
 	"github.com/heraldhq/herald/internal/testenv"
 )
 
@@ -26,28 +22,7 @@ const bootstrapToken = "client-test-bootstrap-token"
 // newAPI serves the admin API on a fresh database and returns its URL.
 func newAPI(tb testing.TB) string {
 	tb.Helper()
-	ctx := context.Background()
-	url := testenv.Postgres(tb)
-	if err := postgres.MigrateUp(ctx, url); err != nil {
-		tb.Fatalf("migrate: %v", err)
-	}
-	pool, err := pgxpool.New(ctx, url)
-	if err != nil {
-		tb.Fatalf("pgxpool: %v", err)
-	}
-	tb.Cleanup(pool.Close)
-	key, err := secretbox.ParseKey(secretbox.GenerateKey())
-	if err != nil {
-		tb.Fatal(err)
-	}
-	box, err := secretbox.New(key)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	store, err := postgres.NewStore(postgres.Config{Pool: pool, Box: box})
-	if err != nil {
-		tb.Fatal(err)
-	}
+	store, _ := testenv.OpenStore(tb, testenv.MigratedPostgres(tb))
 	a, err := api.New(api.Config{Store: store, AdminToken: bootstrapToken})
 	if err != nil {
 		tb.Fatal(err)
