@@ -28,7 +28,7 @@ type server struct {
 	url   string
 	store *postgres.Store
 	pub   *recordingPublisher
-	logs  *syncBuffer
+	logs  *testenv.LogBuffer
 }
 
 // newServer starts an API; modify adjusts its Config first.
@@ -42,7 +42,7 @@ func newServerAt(tb testing.TB, url string, modify ...func(*api.Config)) *server
 	tb.Helper()
 	testenv.Sensitive(bootstrapToken)
 	store, _ := testenv.OpenStore(tb, url)
-	s := &server{store: store, pub: &recordingPublisher{}, logs: &syncBuffer{}}
+	s := &server{store: store, pub: &recordingPublisher{}, logs: &testenv.LogBuffer{}}
 	cfg := api.Config{
 		Store:        store,
 		Publisher:    s.pub,
@@ -223,24 +223,6 @@ func (p *recordingPublisher) fail(err error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.failWith = err
-}
-
-// syncBuffer collects log output from concurrent writers.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // account creates an account through the API.

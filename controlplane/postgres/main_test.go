@@ -1,11 +1,9 @@
 package postgres_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
-	"sync"
 	"testing"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -25,7 +23,7 @@ type fixture struct {
 	pool  *pgxpool.Pool
 	box   *secretbox.Box
 	store *postgres.Store
-	logs  *syncBuffer
+	logs  *testenv.LogBuffer
 }
 
 func newFixture(tb testing.TB) *fixture {
@@ -42,7 +40,7 @@ func newFixtureAt(tb testing.TB, url string) *fixture {
 	tb.Helper()
 	pool := newPool(tb, url)
 	box := testenv.MasterBox(tb)
-	logs := &syncBuffer{}
+	logs := &testenv.LogBuffer{}
 	store, err := postgres.NewStore(postgres.Config{
 		Pool:   pool,
 		Box:    box,
@@ -117,24 +115,6 @@ func wantError(tb testing.TB, err error, code channels.Code, field string) *chan
 		tb.Fatalf("error field = %q (%q), want %q", de.Field, de.Message, field)
 	}
 	return de
-}
-
-// syncBuffer collects log output from concurrent writers.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 func TestNewStoreRequiresPoolAndBox(t *testing.T) {

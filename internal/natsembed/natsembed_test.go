@@ -1,14 +1,12 @@
 package natsembed_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
 	"net"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,6 +14,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/heraldhq/herald/internal/natsembed"
+	"github.com/heraldhq/herald/internal/testenv"
 )
 
 const testTimeout = 20 * time.Second
@@ -80,7 +79,7 @@ func publishAndCount(tb testing.TB, js jetstream.JetStream, publish bool) uint64
 }
 
 func TestInProcessOnly(t *testing.T) {
-	var logs syncBuffer
+	var logs testenv.LogBuffer
 	s := start(t, natsembed.Config{
 		StoreDir: t.TempDir(),
 		Logger:   slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
@@ -197,22 +196,4 @@ func TestStartPortInUse(t *testing.T) {
 	if !errors.Is(err, natsembed.ErrNotReady) {
 		t.Fatalf("Start on a busy port: got %v, want ErrNotReady", err)
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for the server's logging goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
