@@ -2,12 +2,10 @@ package e2e_test
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
 	"errors"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/heraldhq/herald/gateway/ws/wstest"
@@ -15,32 +13,13 @@ import (
 	"github.com/heraldhq/herald/internal/testenv"
 )
 
-// tlsStdoutBuffer is a bytes.Buffer safe for the platform's writes and the
-// test's reads.
-type tlsStdoutBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *tlsStdoutBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *tlsStdoutBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // TestTLSListener serves dev mode with --tls-cert/--tls-key from a
 // self-signed certificate: a WSS client gets the Pusher handshake and an
 // event published over HTTPS, and plain HTTP to the same port fails.
 func TestTLSListener(t *testing.T) {
 	t.Parallel()
 	certs := testenv.SelfSignedTLS(t)
-	stdout := &tlsStdoutBuffer{}
+	stdout := &testenv.LogBuffer{}
 	h := testenv.Herald(t, func(c *platform.Config) {
 		c.TLS = platform.TLSConfig{CertFile: certs.CertFile, KeyFile: certs.KeyFile}
 		c.Stdout = stdout
