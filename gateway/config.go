@@ -73,6 +73,14 @@ type CacheReader interface {
 	Get(ctx context.Context, appID, channel string) (cachechan.Entry, bool, error)
 }
 
+// ClusterConns counts an app's connections on the other gateways of the
+// cluster; internal/conncount.Counter implements it from the
+// HERALD_CONN_COUNTS KV bucket. Remote is called on every connection
+// attempt of an app with a connection limit, so it must be cheap.
+type ClusterConns interface {
+	Remote(appID string) int
+}
+
 // Config configures a Gateway. Zero fields take the documented defaults.
 type Config struct {
 	// GatewayID identifies this process cluster-wide; unique per start.
@@ -92,6 +100,10 @@ type Config struct {
 	// (internal/signingkeys.Cache, from the HERALD_SIGNING_KEYS KV
 	// bucket); nil refuses platform tokens.
 	SigningKeys SigningKeySource
+
+	// ClusterConns makes max_connections count the app's connections on
+	// every gateway; nil counts this gateway's only.
+	ClusterConns ClusterConns
 
 	// PathPrefix mounts the WebSocket endpoint under a prefix ("/ws" makes
 	// it /ws/app/{key}).

@@ -159,17 +159,40 @@ func (g *Gateway) unregister(c *conn) {
 }
 
 // reserve counts a new connection of the app against max (0: no limit);
-// false means the app is at its limit. Every successful reserve is undone
-// by one release.
+// false means the app is at its limit, counting the connections other
+// gateways reported when ClusterConns is set. Every successful reserve is
+// undone by one release.
 func (g *Gateway) reserve(appID string, max int) bool {
+	remote := 0
+	// Asked before the shard lock, and only for limited apps: most apps
+	// have no limit, and the lookup needs no lock of ours.
+	if max > 0 && g.cfg.ClusterConns != nil {
+		remote = g.cfg.ClusterConns.Remote(appID)
+	}
 	s := g.connShard(appID)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if max > 0 && s.count[appID] >= max {
+	if max > 0 && s.count[appID]+remote >= max {
 		return false
 	}
 	s.count[appID]++
 	return true
+}
+
+// ConnCounts returns this gateway's connection count per app, those still
+// in their handshake included, for reporting to the other gateways
+// (internal/conncount). Apps without connections are absent.
+func (g *Gateway) ConnCounts() map[string]int {
+	out := map[string]int{}
+	for i := range g.conns {
+		s := &g.conns[i]
+		s.mu.Lock()
+		for appID, n := range s.count {
+			out[appID] = n
+		}
+		s.mu.Unlock()
+	}
+	return out
 }
 
 func (g *Gateway) release(appID string) {

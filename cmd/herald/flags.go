@@ -4,6 +4,7 @@ import (
 	"flag"
 
 	"github.com/heraldhq/herald/gateway"
+	"github.com/heraldhq/herald/internal/conncount"
 	"github.com/heraldhq/herald/internal/platform"
 )
 
@@ -47,6 +48,7 @@ func bindGatewayFlags(fs *flag.FlagSet, cfg *platform.Config) {
 	fs.IntVar(&cfg.Gateway.SendQueueBytes, "send-queue-bytes", gateway.DefaultSendQueueBytes, "per-connection send queue; a client over it is closed with 4100")
 	fs.DurationVar(&cfg.Gateway.PongTimeout, "pong-timeout", gateway.DefaultPongTimeout, "how long a client may take to answer the server's ping before 4201")
 	fs.DurationVar(&cfg.Gateway.TokenExpiryNotice, "token-expiry-notice", gateway.DefaultTokenExpiryNotice, "how long before a connection's token expires that herald_internal:token_expiring is sent")
+	fs.DurationVar(&cfg.Gateway.ConnCountInterval, "conn-count-interval", conncount.DefaultReportInterval, "how often this gateway reports its per-app connection counts for cluster-wide max_connections")
 	fs.DurationVar(&cfg.Gateway.ShutdownSpread, "shutdown-spread", gateway.DefaultShutdownSpread, "window over which shutdown closes connections with 4200")
 }
 

@@ -261,6 +261,13 @@ func EnsureBuckets(ctx context.Context, js jetstream.JetStream, replicas int, ma
 // GatewayID is this gateway's id.
 func (p *Presence) GatewayID() string { return p.cfg.GatewayID }
 
+// GatewayTTL is the effective TTL of the registry key: how long a dead
+// gateway still looks alive.
+func (p *Presence) GatewayTTL() time.Duration { return p.cfg.GatewayTTL }
+
+// HeartbeatInterval is the effective period of registry renewals.
+func (p *Presence) HeartbeatInterval() time.Duration { return p.cfg.HeartbeatInterval }
+
 // Gateways lists the running gateways the registry knows of, this one
 // included once Run has loaded the registry; cluster-wide queries must
 // hear from each of them.

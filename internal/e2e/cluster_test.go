@@ -40,6 +40,7 @@ func newClusterEnv(t *testing.T) *clusterEnv {
 		Gateway: platform.GatewayConfig{
 			ShutdownSpread: 100 * time.Millisecond, KeepaliveInterval: 100 * time.Millisecond,
 			MemberTTL: 20 * time.Second, GatewayTTL: 3 * time.Second, HeartbeatInterval: time.Second,
+			ConnCountInterval: 100 * time.Millisecond,
 		},
 	}
 	c := base

@@ -117,6 +117,11 @@ type GatewayConfig struct {
 	MemberTTL         time.Duration
 	GatewayTTL        time.Duration
 	HeartbeatInterval time.Duration
+	// ConnCountInterval is how often the gateway reports its per-app
+	// connection counts for cluster-wide max_connections; unchanged
+	// counts are re-reported every HeartbeatInterval and stop counting
+	// after GatewayTTL (internal/conncount).
+	ConnCountInterval time.Duration
 	// StreamMaxAge is how long the message stream keeps messages: a buffer
 	// for the history writer, not the tenant's retention.
 	StreamMaxAge time.Duration

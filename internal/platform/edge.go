@@ -17,6 +17,7 @@ import (
 	"github.com/heraldhq/herald/internal/appconfig"
 	"github.com/heraldhq/herald/internal/backoff"
 	"github.com/heraldhq/herald/internal/cachechan"
+	"github.com/heraldhq/herald/internal/conncount"
 	"github.com/heraldhq/herald/internal/signingkeys"
 	"github.com/heraldhq/herald/internal/stream"
 )
@@ -121,10 +122,16 @@ func (p *Platform) startGateway(ctx context.Context) error {
 		return fmt.Errorf("presence: %w", err)
 	}
 	p.parts.presence = pres
+	counter, err := p.newConnCounter(ctx, pres)
+	if err != nil {
+		return err
+	}
+	p.parts.connCount = counter
 	gw, err := gateway.New(gateway.Config{
 		GatewayID: id, Apps: p.parts.apps, Box: p.box, Publisher: p.parts.publisher,
 		LiveNC: p.parts.liveNC, Reader: p.parts.reader, Presence: pres, Cache: p.parts.cache,
 		SigningKeys:       p.parts.signingKeys,
+		ClusterConns:      counter,
 		PathPrefix:        p.cfg.WSPathPrefix,
 		SendQueueBytes:    p.cfg.Gateway.SendQueueBytes,
 		PongTimeout:       p.cfg.Gateway.PongTimeout,
@@ -144,19 +151,58 @@ func (p *Platform) startGateway(ctx context.Context) error {
 	return nil
 }
 
-// runEdge starts the app config and signing key caches, presence and the
-// gateway in g, and waits until both caches hold the current state, so
-// that no token is refused for a key not loaded yet.
+// newConnCounter sets up the cluster-wide connection counts behind
+// max_connections. They reuse the registry's timing: an unchanged count is
+// re-reported with every heartbeat, and a dead gateway's counts stop
+// counting when its registry key would expire.
+func (p *Platform) newConnCounter(ctx context.Context, pres *presence.Presence) (*conncount.Counter, error) {
+	if _, err := conncount.EnsureBucket(ctx, p.parts.js, p.cfg.NATSReplicas); err != nil {
+		return nil, fmt.Errorf("connection count bucket: %w", err)
+	}
+	counter, err := conncount.New(conncount.Config{
+		JS: p.parts.js, GatewayID: pres.GatewayID(),
+		Snapshot: func() map[string]int {
+			// Set before the counter runs (runEdge), so no race.
+			if gw := p.parts.gateway; gw != nil {
+				return gw.ConnCounts()
+			}
+			return nil
+		},
+		ReportInterval:  p.cfg.Gateway.ConnCountInterval,
+		RefreshInterval: pres.HeartbeatInterval(),
+		StaleAfter:      pres.GatewayTTL(),
+		Registerer:      p.ops.Registry(),
+		Logger:          p.cfg.Logger,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("connection counts: %w", err)
+	}
+	return counter, nil
+}
+
+// runEdge starts the app config and signing key caches, presence, the
+// connection counts and the gateway in g, and waits until the caches and
+// the counts hold the current state, so that no token is refused for a
+// key not loaded yet and no limit is judged without the other gateways.
 func (p *Platform) runEdge(ctx context.Context, g *errgroup.Group) {
 	g.Go(func() error { return ignoreCanceled(p.parts.apps.Run(ctx), "app config cache") })
 	g.Go(func() error { return ignoreCanceled(p.parts.signingKeys.Run(ctx), "signing key cache") })
 	if p.parts.presence != nil {
 		g.Go(func() error { return ignoreCanceled(p.parts.presence.Run(ctx), "presence") })
 	}
+	if p.parts.connCount != nil {
+		g.Go(func() error { return ignoreCanceled(p.parts.connCount.Run(ctx), "connection counts") })
+	}
 	if p.parts.gateway != nil {
 		g.Go(func() error { return ignoreCanceled(p.parts.gateway.Run(ctx), "gateway") })
 	}
-	for _, ready := range []<-chan struct{}{p.parts.apps.Ready(), p.parts.signingKeys.Ready()} {
+	readies := []<-chan struct{}{p.parts.apps.Ready(), p.parts.signingKeys.Ready()}
+	if p.parts.connCount != nil {
+		// Until it has loaded, a restarted gateway would admit an app's
+		// whole limit on its own.
+		readies = append(readies, p.parts.connCount.Ready())
+	}
+	for _, ready := range readies {
 		select {
 		case <-ready:
 		case <-ctx.Done():

@@ -24,6 +24,7 @@ import (
 	"github.com/heraldhq/herald/gateway/presence"
 	"github.com/heraldhq/herald/internal/appconfig"
 	"github.com/heraldhq/herald/internal/cachechan"
+	"github.com/heraldhq/herald/internal/conncount"
 	"github.com/heraldhq/herald/internal/natsembed"
 	"github.com/heraldhq/herald/internal/occupancy"
 	"github.com/heraldhq/herald/internal/pgcluster"
@@ -50,6 +51,7 @@ type parts struct {
 	reader      *stream.Reader
 	cache       *cachechan.Store
 	presence    *presence.Presence
+	connCount   *conncount.Counter
 	gateway     *gateway.Gateway
 
 	history historyParts

@@ -50,6 +50,7 @@ func Herald(tb testing.TB, modify ...func(*platform.Config)) *HeraldEnv {
 			MemberTTL:         10 * time.Second,
 			GatewayTTL:        3 * time.Second,
 			HeartbeatInterval: time.Second,
+			ConnCountInterval: 100 * time.Millisecond,
 		},
 	}
 	for _, m := range modify {
