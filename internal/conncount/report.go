@@ -98,7 +98,9 @@ func (r *reporter) open(ctx context.Context) error {
 func (r *reporter) put(ctx context.Context, appID string, e Entry) error {
 	key, err := Key(appID, r.cfg.GatewayID)
 	if err != nil {
-		return fmt.Errorf("count of app %q: %w", appID, err)
+		// Not a failure to retry: an id that makes no key never will.
+		r.log.Warn("skipping connection count of an invalid app id", slog.String("app_id", appID), slog.Any("error", err))
+		return nil
 	}
 	b, err := Encode(e)
 	if err != nil {
@@ -115,7 +117,9 @@ func (r *reporter) put(ctx context.Context, appID string, e Entry) error {
 func (r *reporter) delete(ctx context.Context, appID string) error {
 	key, err := Key(appID, r.cfg.GatewayID)
 	if err != nil {
-		return fmt.Errorf("count of app %q: %w", appID, err)
+		// Not a failure to retry: an id that makes no key never will.
+		r.log.Warn("skipping connection count of an invalid app id", slog.String("app_id", appID), slog.Any("error", err))
+		return nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, r.cfg.RequestTimeout)
 	defer cancel()
