@@ -119,8 +119,12 @@ func TestSSEStreamAndResume(t *testing.T) {
 	}
 	testenv.Trigger(t, h.URL(), appID, key, secret, "e1", "one", "a,b")
 	testenv.Trigger(t, h.URL(), appID, key, secret, "e2", "two", "news")
-	var ids []string
-	for i, want := range []struct{ event, channel, data string }{{"e1", "a,b", "one"}, {"e2", "news", "two"}} {
+	// Two channels: their messages may arrive in either order. The
+	// cursor to resume from is the id of the newer one.
+	want := map[string]string{"a,b": "e1/one", "news": "e2/two"}
+	var lastID string
+	var lastSerial uint64
+	for len(want) > 0 {
 		e := s.nextEvent()
 		var d struct {
 			Event, Channel, Data string
@@ -129,10 +133,13 @@ func TestSSEStreamAndResume(t *testing.T) {
 		if err := json.Unmarshal([]byte(e.data), &d); err != nil {
 			t.Fatalf("data %q: %v", e.data, err)
 		}
-		if e.event != want.event || d.Channel != want.channel || d.Data != want.data || d.Serial == 0 || e.id == "" {
-			t.Fatalf("event %d = %+v %+v", i, e, d)
+		if w, ok := want[d.Channel]; !ok || w != e.event+"/"+d.Data || d.Serial == 0 || e.id == "" {
+			t.Fatalf("event = %+v %+v, want one of %v", e, d, want)
 		}
-		ids = append(ids, e.id)
+		delete(want, d.Channel)
+		if d.Serial > lastSerial {
+			lastSerial, lastID = d.Serial, e.id
+		}
 	}
 	// Nothing else is published now: a heartbeat comes within the period.
 	if e := s.next(); !e.heartbeat {
@@ -144,7 +151,7 @@ func TestSSEStreamAndResume(t *testing.T) {
 	// one Last-Event-ID, then the resume result, then live.
 	testenv.Trigger(t, h.URL(), appID, key, secret, "m", "x1", "news")
 	testenv.Trigger(t, h.URL(), appID, key, secret, "m", "x2", "a,b")
-	r, code, _ := openSSE(t, h, q, ids[1])
+	r, code, _ := openSSE(t, h, q, lastID)
 	if code != 200 {
 		t.Fatalf("reopen = %d", code)
 	}
