@@ -144,8 +144,26 @@ func TestRESTCacheInfoAndBatchIdempotency(t *testing.T) {
 	if s := serials.Batch; s[0].Serials["orders"] == s[1].Serials["orders"] || s[1].Serials["orders"] == s[2].Serials["orders"] {
 		t.Fatalf("items of one batch were taken as duplicates: %s", first)
 	}
-	for _, ev := range []string{"o1", "o2", "o3"} {
-		p.Expect(ev, "orders")
+	// Items of one batch to the same channel may be stored in either order
+	// (stream.PublishBatch): read all three in any order, each with the
+	// serial the batch answer gave it, in increasing serials (one channel is
+	// delivered in order).
+	want := map[string]uint64{"o1": serials.Batch[0].Serials["orders"], "o2": serials.Batch[1].Serials["orders"], "o3": serials.Batch[2].Serials["orders"]}
+	var last uint64
+	for len(want) > 0 {
+		e, err := p.Next()
+		if err != nil {
+			t.Fatalf("waiting for %v: %v", want, err)
+		}
+		if e.Channel != "orders" {
+			continue
+		}
+		s, ok := want[e.Event]
+		if !ok || e.Serial != s || e.Serial <= last {
+			t.Fatalf("got %s serial %d after serial %d, want one of %v", e.Event, e.Serial, last, want)
+		}
+		delete(want, e.Event)
+		last = e.Serial
 	}
 	p.ExpectNothing(quiet) // the retry delivered nothing new
 }

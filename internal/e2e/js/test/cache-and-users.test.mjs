@@ -79,8 +79,15 @@ test('user sign-in, then sendToUser reaches that user only', async (t) => {
   await rest.sendToUser('alice-1', 'notice', { text: 'just for you' });
   assert.deepEqual((await got).data, { text: 'just for you' });
 
-  // Bob then gets his own; alice's, sent earlier through the same gateway,
-  // never showed up on his connection.
+  // Channels are not ordered with each other, so bob's own event, on his
+  // channel, proves nothing by itself about alice's. A second event on
+  // alice's channel reaches her only after the gateway has queued the
+  // first for every local subscriber of that channel; bob's, sent then,
+  // reaches him behind anything so queued. Alice's never showed up on his
+  // connection.
+  const again = waitFor(alice.user, 'notice', { what: "alice's second user event" });
+  await rest.sendToUser('alice-1', 'notice', { text: 'again' });
+  assert.deepEqual((await again).data, { text: 'again' });
   const bobGot = waitFor(bob.user, 'notice', { what: "bob's user event" });
   await rest.sendToUser('bob-1', 'notice', { text: 'for bob' });
   assert.deepEqual((await bobGot).data, { text: 'for bob' });

@@ -7,10 +7,13 @@ import {
   connectClient,
   pusherErrorCode,
   recordFrames,
+  restClient,
   subscribe,
   uniqueName,
   waitFor,
 } from '../lib/clients.mjs';
+
+const rest = restClient();
 
 /**
  * Two clients on one channel; a sends a client event, b answers it. The
@@ -69,15 +72,20 @@ test('public channel: refused with pusher:error 4009, connection kept, nothing d
   assert.equal(pusherErrorCode(err), 4009, JSON.stringify(err));
   assert.equal(a.connection.state, 'connected');
 
-  // Nothing reached b. a's next client event, on a private channel b also
-  // joined, is handled after the refused one (one connection, in order);
-  // once b has it, a wrongly published copy of the refused one would have
-  // come through the same gateway too.
+  // a can still send client events on a private channel b also joined.
   const shared = uniqueName('private-probe');
   const [pA, pB] = await Promise.all([subscribe(a, shared), subscribe(b, shared)]);
   const probe = waitFor(pB, 'client-probe');
   pA.trigger('client-probe', {});
   await probe;
+  // Nothing reached b. Channels are not ordered with each other, so the
+  // probe proves nothing about the public channel: a wrongly published copy
+  // of the refused event would have been stored before a's later frames
+  // were handled, so it would reach b before a REST event published now on
+  // that same channel.
+  const marker = waitFor(chB, 'marker', { what: 'the marker on the public channel' });
+  await rest.trigger(name, 'marker', {});
+  await marker;
   assert.deepEqual(bFrames.filter((f) => f.event === 'client-typing'), []);
   assert.ok(chB.subscribed);
 });

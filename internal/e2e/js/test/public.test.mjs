@@ -146,16 +146,21 @@ test('a subscribe cancelled while pending is undone once the server answers', as
     'the late subscription_succeeded',
   );
   assert.equal(client.channel(name), undefined);
-  // A later publish must not reach the connection. The watcher receives it;
-  // a probe published afterwards on another channel then reaches the
-  // client through the same gateway, by which time a wrongly delivered
-  // copy would have come too.
+  // A later publish must not reach the connection. The watcher receives it.
+  // Channels are not ordered with each other, so a probe on another channel
+  // proves nothing by itself: first a second event on the same channel
+  // reaches the watcher, which the gateway fans out only after it has
+  // queued after-cancel for every local subscriber of the channel; the
+  // probe published then reaches the client behind anything so queued.
   const probe = await subscribe(client, uniqueName('probe'));
   const w = await connectClient({ t });
   const watched = await subscribe(w, name);
   const watcherGot = waitFor(watched, 'after-cancel');
   await rest.trigger(name, 'after-cancel', {});
   await watcherGot;
+  const drained = waitFor(watched, 'drain');
+  await rest.trigger(name, 'drain', {});
+  await drained;
   const probeGot = waitFor(probe, 'probe');
   await rest.trigger(probe.name, 'probe', {});
   await probeGot;
