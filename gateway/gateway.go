@@ -181,7 +181,9 @@ func (g *Gateway) reserve(appID string, max int) bool {
 
 // ConnCounts returns this gateway's connection count per app, those still
 // in their handshake included, for reporting to the other gateways
-// (internal/conncount). Apps without connections are absent.
+// (internal/conncount). Only apps with a max_connections limit are
+// listed: nobody needs the others' counts, and reporting every app would
+// fill the bucket and every gateway's watch for nothing.
 func (g *Gateway) ConnCounts() map[string]int {
 	out := map[string]int{}
 	for i := range g.conns {
@@ -191,6 +193,12 @@ func (g *Gateway) ConnCounts() map[string]int {
 			out[appID] = n
 		}
 		s.mu.Unlock()
+	}
+	for appID := range out {
+		// Looked up outside the shard locks: the config cache is lock-free.
+		if a, ok := g.cfg.Apps.App(appID); !ok || a.Settings.MaxConnections <= 0 {
+			delete(out, appID)
+		}
 	}
 	return out
 }

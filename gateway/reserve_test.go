@@ -3,7 +3,22 @@ package gateway
 import (
 	"hash/maphash"
 	"testing"
+
+	"github.com/heraldhq/herald/channels"
 )
+
+// limits is an AppSource of apps that have only a max_connections.
+type limits map[string]int
+
+func (l limits) App(id string) (*channels.AppConfig, bool) {
+	max, ok := l[id]
+	if !ok {
+		return nil, false
+	}
+	return &channels.AppConfig{ID: id, Settings: channels.Settings{MaxConnections: max}}, true
+}
+
+func (l limits) ByKey(string) (*channels.AppConfig, bool) { return nil, false }
 
 // fakeCluster reports fixed remote counts and counts its lookups.
 type fakeCluster struct {
@@ -16,8 +31,8 @@ func (f *fakeCluster) Remote(appID string) int {
 	return f.remote[appID]
 }
 
-func newConnTableGateway(cc ClusterConns) *Gateway {
-	g := &Gateway{cfg: Config{ClusterConns: cc}, connSeed: maphash.MakeSeed()}
+func newConnTableGateway(cc ClusterConns, apps limits) *Gateway {
+	g := &Gateway{cfg: Config{ClusterConns: cc, Apps: apps}, connSeed: maphash.MakeSeed()}
 	for i := range g.conns {
 		g.conns[i].byApp = map[string]map[*conn]struct{}{}
 		g.conns[i].count = map[string]int{}
@@ -50,7 +65,7 @@ func TestReserveCountsOtherGateways(t *testing.T) {
 			if tc.noClusterConns {
 				cc = nil
 			}
-			g := newConnTableGateway(cc)
+			g := newConnTableGateway(cc, limits{"app": tc.max})
 			for range tc.local {
 				if !g.reserve("app", 0) {
 					t.Fatal("reserve without a limit refused")
@@ -68,6 +83,9 @@ func TestReserveCountsOtherGateways(t *testing.T) {
 			if tc.want {
 				want++
 			}
+			if tc.max == 0 {
+				want = 0 // an unlimited app is not reported
+			}
 			if got := g.ConnCounts()["app"]; got != want {
 				t.Fatalf("ConnCounts = %d, want %d", got, want)
 			}
@@ -75,12 +93,14 @@ func TestReserveCountsOtherGateways(t *testing.T) {
 	}
 }
 
+// TestConnCountsFollowReleases: counts follow reserve and release, and
+// only apps with a limit (still configured) are reported.
 func TestConnCountsFollowReleases(t *testing.T) {
 	t.Parallel()
-	g := newConnTableGateway(nil)
-	g.reserve("a", 0)
-	g.reserve("a", 0)
-	g.reserve("b", 0)
+	g := newConnTableGateway(nil, limits{"a": 10, "b": 10, "free": 0})
+	for _, id := range []string{"a", "a", "b", "free", "gone"} {
+		g.reserve(id, 0)
+	}
 	g.release("a")
 	g.release("b")
 	got := g.ConnCounts()

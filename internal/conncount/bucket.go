@@ -1,6 +1,7 @@
 // Package conncount keeps cluster-wide connection counts per app, so that
 // an app's max_connections holds across every gateway rather than on each
-// one. Each gateway reports its own per-app counts into the
+// one. Each gateway reports its own counts of the apps that have a limit
+// (the snapshot it is given decides which) into the
 // HERALD_CONN_COUNTS KV bucket, one key <app>.<gateway>, and watches the
 // bucket to learn the others' counts. A Counter does both.
 //
