@@ -226,3 +226,25 @@ func TestReplaySeamAfterUnsubscribe(t *testing.T) {
 		t.Fatalf("queued %d frames, replaying=%v", len(c.queue), sub.replaying)
 	}
 }
+
+// TestReplaySeamSSE: on an SSE stream the fetched gap and the held live
+// frame reach the stream's queue in serial order.
+func TestReplaySeamSSE(t *testing.T) {
+	e := newContinuityEnv(t)
+	s := e.publish(t, "seam-sse", 3)
+	c, sub := e.subscribed(t, "seam-sse", s[0])
+	c.sse = &sseSink{frames: make(chan heldFrame, 8), done: make(chan struct{})}
+	live(c, sub, s[2], s[1]) // s[1] was lost at the seam
+	var got []uint64
+	for range 2 {
+		select {
+		case f := <-c.sse.frames:
+			got = append(got, f.serial)
+		case <-time.After(continuityWait):
+			t.Fatalf("stream got %v, want %v", got, s[1:])
+		}
+	}
+	if !slices.Equal(got, s[1:]) {
+		t.Fatalf("stream got %v, want %v", got, s[1:])
+	}
+}
