@@ -50,14 +50,8 @@ func isoRequest(t *testing.T, method, u string, body []byte, header http.Header)
 		t.Fatal(err)
 	}
 	req.Header = header
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b := new(bytes.Buffer)
-	_, _ = b.ReadFrom(res.Body)
-	return res.StatusCode, b.String()
+	code, b := testenv.Do(t, http.DefaultClient, req)
+	return code, string(b)
 }
 
 func bearer(tok string) http.Header {

@@ -59,14 +59,8 @@ func TestRESTPublishBasicAuthAndIdempotency(t *testing.T) {
 		if idem != "" {
 			req.Header.Set("Idempotency-Key", idem)
 		}
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer res.Body.Close()
-		b := new(bytes.Buffer)
-		_, _ = b.ReadFrom(res.Body)
-		return res.StatusCode, b.String()
+		code, b := testenv.Do(t, http.DefaultClient, req)
+		return code, string(b)
 	}
 	if code, _ := post(key, "wrong", ""); code != 401 {
 		t.Fatalf("basic with a wrong secret = %d", code)

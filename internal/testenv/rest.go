@@ -38,12 +38,22 @@ func SignedRequestWith(tb testing.TB, client *http.Client, method, baseURL, path
 		tb.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/json")
+	return Do(tb, client, req)
+}
+
+// Do sends req with client and returns the status and the whole body;
+// a transport error fails the test.
+func Do(tb testing.TB, client *http.Client, req *http.Request) (int, []byte) {
+	tb.Helper()
 	res, err := client.Do(req)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		tb.Fatalf("read response: %v", err)
+	}
 	return res.StatusCode, b
 }
 
