@@ -88,24 +88,30 @@ func (s *server) doAs(tb testing.TB, token, method, path string, body any) respo
 	return s.raw(tb, method, path, h, body)
 }
 
-// raw sends a request with exactly the headers h.
-func (s *server) raw(tb testing.TB, method, path string, h http.Header, body any) response {
+// requestBody is a request body from a test's value: nil (none), a
+// string or reader as it is, anything else as JSON.
+func requestBody(tb testing.TB, body any) io.Reader {
 	tb.Helper()
-	var r io.Reader
 	switch b := body.(type) {
 	case nil:
+		return nil
 	case string:
-		r = strings.NewReader(b)
+		return strings.NewReader(b)
 	case io.Reader:
-		r = b
+		return b
 	default:
 		enc, err := json.Marshal(b)
 		if err != nil {
 			tb.Fatalf("encode body: %v", err)
 		}
-		r = bytes.NewReader(enc)
+		return bytes.NewReader(enc)
 	}
-	req, err := http.NewRequest(method, s.url+path, r)
+}
+
+// raw sends a request with exactly the headers h.
+func (s *server) raw(tb testing.TB, method, path string, h http.Header, body any) response {
+	tb.Helper()
+	req, err := http.NewRequest(method, s.url+path, requestBody(tb, body))
 	if err != nil {
 		tb.Fatalf("new request: %v", err)
 	}

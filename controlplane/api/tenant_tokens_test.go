@@ -1,7 +1,6 @@
 package api_test
 
 import (
-	"bytes"
 	"crypto/ed25519"
 	"encoding/base64"
 	"encoding/json"
@@ -21,16 +20,7 @@ import (
 // credentials (or the headers h when not nil) and returns the answer.
 func tenantCall(tb testing.TB, h *testenv.HeraldEnv, method, path string, hdr http.Header, body any) (int, http.Header, []byte) {
 	tb.Helper()
-	var r io.Reader
-	switch b := body.(type) {
-	case nil:
-	case string:
-		r = strings.NewReader(b)
-	default:
-		enc, _ := json.Marshal(b)
-		r = bytes.NewReader(enc)
-	}
-	req, err := http.NewRequest(method, h.URL()+path, r)
+	req, err := http.NewRequest(method, h.URL()+path, requestBody(tb, body))
 	if err != nil {
 		tb.Fatal(err)
 	}
