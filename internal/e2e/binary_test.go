@@ -190,6 +190,35 @@ func TestHeraldDevBinary(t *testing.T) {
 	if left := postgresProcesses(t, clusterDir); len(left) > 0 {
 		t.Fatalf("postgres processes left after SIGTERM: %v", left)
 	}
+
+	// The data folder deleted (its server orphaned by a SIGKILL) and a new
+	// one made at the same path: it gets a database of its own, even where
+	// the cluster lives outside the folder (as root), instead of inheriting
+	// one sealed under a master key that is gone.
+	p, _ = startDev(t, bin, dataDir)
+	_ = p.stop(t, syscall.SIGKILL)
+	if err := os.RemoveAll(dataDir); err != nil {
+		t.Fatal(err)
+	}
+	p, took = startDev(t, bin, dataDir)
+	t.Logf("start on a new data folder at the same path: %s", took)
+	if code := getStatus(t, p.url+"/readyz"); code != http.StatusOK {
+		t.Fatalf("readyz on a new data folder = %d", code)
+	}
+	newToken, err := os.ReadFile(filepath.Join(dataDir, "admin.token"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	testenv.Sensitive(strings.TrimSpace(string(newToken)))
+	if code := adminGet(t, p.url+accountURL, strings.TrimSpace(string(newToken))); code != http.StatusNotFound {
+		t.Fatalf("the old data folder's account on the new one: GET = %d, want 404", code)
+	}
+	if err := p.stop(t, syscall.SIGINT); err != nil {
+		t.Fatalf("herald dev exit after SIGINT: %v\n%s", err, p.stderr)
+	}
+	if left := postgresProcesses(t, clusterDir); len(left) > 0 {
+		t.Fatalf("postgres processes left: %v", left)
+	}
 }
 
 func TestHeraldDevWithoutPostgresBinaries(t *testing.T) {

@@ -29,6 +29,9 @@ type Platform struct {
 	gatewayID  string
 	box        *secretbox.Box
 	parts      parts
+	// newDataDir is set when dev mode starts on a data folder without a
+	// master key (staledb.go).
+	newDataDir bool
 
 	ready     chan struct{}
 	stop      chan struct{}

@@ -73,6 +73,11 @@ func (p *Platform) start(ctx context.Context) error {
 			return err
 		}
 	}
+	fresh, err := p.freshDataDir()
+	if err != nil {
+		return err
+	}
+	p.newDataDir = fresh
 	masterKey, err := p.secretFromFile(p.cfg.MasterKey, masterKeyFile, secretbox.GenerateKey)
 	if err != nil {
 		return fmt.Errorf("master key: %w", err)
@@ -247,6 +252,11 @@ func (p *Platform) startPostgres(ctx context.Context) (string, error) {
 	dir, err := pgcluster.DirFor(p.cfg.DataDir)
 	if err != nil {
 		return "", err
+	}
+	if p.newDataDir {
+		if err := p.dropStaleCluster(ctx, dir); err != nil {
+			return "", err
+		}
 	}
 	c, err := pgcluster.Start(ctx, pgcluster.Config{Dir: dir, BinDir: bin, Logger: p.cfg.Logger})
 	if err != nil {
