@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"math"
 	"time"
 
 	"github.com/heraldhq/herald/channels"
@@ -33,25 +34,33 @@ type replayPlan struct {
 
 func (p replayPlan) any() bool { return p.resume || p.rewind > 0 || p.rewindMs > 0 }
 
+// Messages refusing a wrong extension field of pusher:subscribe
+// (docs/protocol.md).
+const (
+	msgBadResumeFrom = "resume_from must be a serial (a non-negative integer)"
+	msgBadRewind     = "rewind must be a non-negative integer (a count of messages)"
+	msgBadRewindMs   = "rewind_ms must be a non-negative integer (milliseconds)"
+)
+
 // planReplay reads the extension fields of pusher:subscribe; resume_from
-// wins over rewind. It returns an error message for invalid values.
+// wins over rewind. It returns an error message naming the first invalid
+// field. A rewind above MaxRewind and a rewind_ms longer than the resume
+// window are clamped (replayMessages), however large.
 func planReplay(req *protocol.Subscribe) (replayPlan, string) {
 	switch {
-	case req.ResumeFrom != nil:
-		return replayPlan{resume: true, from: *req.ResumeFrom}, ""
-	case req.Rewind != nil && *req.Rewind < 0:
-		return replayPlan{}, "rewind must be 0 or more"
-	case req.RewindMs != nil && *req.RewindMs < 0:
-		return replayPlan{}, "rewind_ms must be 0 or more"
+	case req.ResumeFrom.Invalid || req.ResumeFrom.Saturated:
+		return replayPlan{}, msgBadResumeFrom
+	case req.Rewind.Invalid:
+		return replayPlan{}, msgBadRewind
+	case req.RewindMs.Invalid:
+		return replayPlan{}, msgBadRewindMs
+	case req.ResumeFrom.Set:
+		return replayPlan{resume: true, from: req.ResumeFrom.N}, ""
 	}
-	var p replayPlan
-	if req.Rewind != nil {
-		p.rewind = min(*req.Rewind, MaxRewind)
-	}
-	if req.RewindMs != nil {
-		p.rewindMs = *req.RewindMs
-	}
-	return p, ""
+	return replayPlan{
+		rewind:   int(min(req.Rewind.N, MaxRewind)),
+		rewindMs: int64(min(req.RewindMs.N, math.MaxInt64)),
+	}, ""
 }
 
 // replay sends a subscription's missed or recent messages, then releases
@@ -121,7 +130,12 @@ func (g *Gateway) replayMessages(ctx context.Context, app *channels.AppConfig, c
 		}
 		return out[1:], true
 	case plan.rewindMs > 0:
-		d := min(time.Duration(plan.rewindMs)*time.Millisecond, window)
+		// Compared in milliseconds first: a huge rewind_ms would overflow
+		// a Duration.
+		d := window
+		if plan.rewindMs < window.Milliseconds() {
+			d = time.Duration(plan.rewindMs) * time.Millisecond
+		}
 		out, err := g.cfg.Reader.SinceTime(ctx, app.ID, channel, now.Add(-d), MaxResumeReplay)
 		if err != nil {
 			return nil, false

@@ -2,7 +2,7 @@ package gateway
 
 import (
 	"encoding/json"
-	"unicode/utf8"
+	"fmt"
 
 	"github.com/heraldhq/herald/channels"
 	"github.com/heraldhq/herald/gateway/protocol"
@@ -23,19 +23,30 @@ func (c *conn) handleSignin(app *channels.AppConfig, f *protocol.Frame) {
 		return
 	}
 	var ud struct {
-		ID        json.RawMessage `json:"id"`
-		Watchlist []string        `json:"watchlist"`
+		ID        json.RawMessage   `json:"id"`
+		Watchlist []json.RawMessage `json:"watchlist"`
 	}
 	if err := json.Unmarshal([]byte(userData), &ud); err != nil {
 		c.fail(CodeUnauthorized, "user_data must be a JSON object with an id")
 		return
 	}
-	var id string
-	if err := json.Unmarshal(ud.ID, &id); err != nil || id == "" || utf8.RuneCountInString(id) > MaxUserIDLen {
-		c.fail(CodeUnauthorized, "user_data.id must be a non-empty string of at most 128 characters")
+	// The id is read as presence reads user_id, so {"id":1} and {"id":"1"}
+	// are one user; signin_success still echoes user_data as signed.
+	id, err := channels.ParseUserID(ud.ID)
+	if err != nil {
+		c.fail(CodeUnauthorized, fmt.Sprintf("user_data.id must be a non-empty string or an integer, of at most %d characters", MaxUserIDLen))
 		return
 	}
-	user := &signedInUser{id: id, watchlist: dedupe(ud.Watchlist, MaxWatchlist)}
+	watchlist := make([]string, 0, min(len(ud.Watchlist), MaxWatchlist))
+	for _, raw := range ud.Watchlist {
+		w, err := channels.ParseUserID(raw)
+		if err != nil {
+			c.fail(CodeUnauthorized, "user_data.watchlist must be an array of user ids (non-empty strings or integers)")
+			return
+		}
+		watchlist = append(watchlist, w)
+	}
+	user := &signedInUser{id: id, watchlist: dedupe(watchlist, MaxWatchlist)}
 	c.mu.Lock()
 	already := c.user != nil
 	if !already {
@@ -46,11 +57,48 @@ func (c *conn) handleSignin(app *channels.AppConfig, f *protocol.Frame) {
 		c.send(errorFrame(CodeUnauthorized, "the connection is already signed in"))
 		return
 	}
+	c.joinUserChannel(app, id)
 	data, _ := json.Marshal(struct {
 		UserData string `json:"user_data"`
 	}{userData})
 	c.send(protocol.AppendMessage(nil, &protocol.Message{Event: protocol.EventSigninSuccess, Data: string(data)}))
 	c.gw.goOnline(c, user.id, user.watchlist)
+}
+
+// joinUserChannel subscribes a connection that is signing in to its user's
+// #server-to-user- channel before signin_success goes out, so that what
+// the backend sends the user once sign-in succeeded is delivered even
+// before the client's own subscribe arrives; that subscribe then only
+// confirms (handleSubscribe). If the join fails, the client's subscribe
+// tries again and reports the failure.
+func (c *conn) joinUserChannel(app *channels.AppConfig, userID string) {
+	ch, err := channels.ParseChannel(channels.PrefixUser + userID)
+	if err != nil {
+		// No channel can carry this id, so nothing can be sent to it.
+		return
+	}
+	if t := c.claims(); t != nil && !tokenAllows(t, ch) {
+		// A token connection's user channel is its token subject's.
+		return
+	}
+	c.mu.Lock()
+	_, already := c.subs[ch.Name]
+	c.mu.Unlock()
+	if already {
+		return
+	}
+	sub := &subscription{ch: ch}
+	if _, err := c.gw.joinChannel(c, app.ID, ch, sub); err != nil {
+		c.gw.cfg.Logger.Warn("user channel not joined at sign-in", "app", app.ID, "err", err)
+		return
+	}
+	c.mu.Lock()
+	if c.subs == nil {
+		c.subs = map[string]*subscription{}
+	}
+	c.subs[ch.Name] = sub
+	c.mu.Unlock()
+	c.gw.metrics.subscriptions.Inc()
 }
 
 // dedupe returns the distinct non-empty ids, in order, at most limit.

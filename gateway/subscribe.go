@@ -3,9 +3,9 @@ package gateway
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
-	"unicode/utf8"
 
 	"github.com/heraldhq/herald/channels"
 	"github.com/heraldhq/herald/gateway/presence"
@@ -15,7 +15,7 @@ import (
 // Limits of a subscription (PUSHER.md §1.5).
 const (
 	// MaxUserIDLen is the longest presence or sign-in user id.
-	MaxUserIDLen = 128
+	MaxUserIDLen = channels.MaxUserIDLen
 	// DefaultMaxSubscriptions bounds the channels one connection may join,
 	// so that a client flooding subscribe requests cannot exhaust memory.
 	DefaultMaxSubscriptions = 1000
@@ -191,12 +191,12 @@ func (c *conn) signatureAllowsSubscribe(app *channels.AppConfig, ch channels.Cha
 			return member, false
 		}
 		pd, err := protocol.ParsePresenceData(data)
-		if err != nil {
-			c.subError(ch.Name, protocol.SubErrAuth, "channel_data must be a JSON object with a user_id", http.StatusBadRequest)
+		if errors.Is(err, channels.ErrUserIDTooLong) {
+			c.subError(ch.Name, protocol.SubErrLimitReached, fmt.Sprintf("user_id is longer than %d characters", MaxUserIDLen), http.StatusRequestEntityTooLarge)
 			return member, false
 		}
-		if utf8.RuneCountInString(pd.UserID) > MaxUserIDLen {
-			c.subError(ch.Name, protocol.SubErrLimitReached, fmt.Sprintf("user_id is longer than %d characters", MaxUserIDLen), http.StatusRequestEntityTooLarge)
+		if err != nil {
+			c.subError(ch.Name, protocol.SubErrAuth, "channel_data must be a JSON object with a user_id (a non-empty string or an integer)", http.StatusBadRequest)
 			return member, false
 		}
 		if len(pd.UserInfo) > app.Settings.MaxPresenceUserInfoBytes {

@@ -5,6 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
+	"strconv"
+
+	"github.com/heraldhq/herald/channels"
 )
 
 // Decoding errors; the gateway answers them with pusher:error.
@@ -101,14 +105,53 @@ func (r *RawString) UnmarshalJSON(b []byte) error {
 }
 
 // Subscribe is the data of pusher:subscribe, with Herald's optional
-// resume and rewind fields.
+// resume and rewind fields. Those decode whatever value they hold, so that
+// a wrong one is refused on its channel rather than hiding the channel.
 type Subscribe struct {
 	Channel     string    `json:"channel"`
 	Auth        RawString `json:"auth"`
 	ChannelData RawString `json:"channel_data"`
-	ResumeFrom  *uint64   `json:"resume_from,omitempty"`
-	Rewind      *int      `json:"rewind,omitempty"`
-	RewindMs    *int64    `json:"rewind_ms,omitempty"`
+	ResumeFrom  Count     `json:"resume_from"`
+	Rewind      Count     `json:"rewind"`
+	RewindMs    Count     `json:"rewind_ms"`
+}
+
+// Count is an optional non-negative integer field. Decoding it never
+// fails: Invalid marks any other value (a string, a negative or
+// fractional number, one with an exponent such as 1e300, an object...),
+// for the caller to refuse by name. A missing field and null are unset.
+type Count struct {
+	Set     bool
+	Invalid bool
+	// Saturated marks an integer above the largest uint64; N is then
+	// math.MaxUint64.
+	Saturated bool
+	N         uint64
+}
+
+// UnmarshalJSON implements json.Unmarshaler; it accepts only plain JSON
+// integers (digits), which are what JavaScript prints for every
+// non-negative integer below 1e21.
+func (c *Count) UnmarshalJSON(b []byte) error {
+	*c = Count{}
+	if bytes.Equal(b, []byte("null")) {
+		return nil
+	}
+	c.Set = true
+	if len(b) == 0 || b[0] < '0' || b[0] > '9' {
+		c.Invalid = true
+		return nil
+	}
+	n, err := strconv.ParseUint(string(b), 10, 64)
+	switch {
+	case err == nil:
+		c.N = n
+	case errors.Is(err, strconv.ErrRange):
+		c.N, c.Saturated = math.MaxUint64, true
+	default:
+		c.Invalid = true
+	}
+	return nil
 }
 
 // Unsubscribe is the data of pusher:unsubscribe.
@@ -123,13 +166,15 @@ type Signin struct {
 }
 
 // PresenceData is the decoded channel_data of a presence subscription.
-// user_id may be a number (Laravel); UserID holds it as a string.
+// user_id may be a number (Laravel); UserID holds it as a string (see
+// channels.ParseUserID).
 type PresenceData struct {
 	UserID   string
 	UserInfo json.RawMessage
 }
 
-// ParsePresenceData decodes channel_data.
+// ParsePresenceData decodes channel_data. A bad user_id is reported with
+// channels.ParseUserID's errors, anything else as ErrInvalidData.
 func ParsePresenceData(s string) (PresenceData, error) {
 	var raw struct {
 		UserID   json.RawMessage `json:"user_id"`
@@ -138,27 +183,9 @@ func ParsePresenceData(s string) (PresenceData, error) {
 	if err := json.Unmarshal([]byte(s), &raw); err != nil {
 		return PresenceData{}, ErrInvalidData
 	}
-	id, err := stringOrNumber(raw.UserID)
-	if err != nil || id == "" {
-		return PresenceData{}, ErrInvalidData
+	id, err := channels.ParseUserID(raw.UserID)
+	if err != nil {
+		return PresenceData{}, err
 	}
 	return PresenceData{UserID: id, UserInfo: raw.UserInfo}, nil
-}
-
-// stringOrNumber reads a JSON string or number as a string.
-func stringOrNumber(b json.RawMessage) (string, error) {
-	b = bytes.TrimSpace(b)
-	if len(b) == 0 {
-		return "", ErrInvalidData
-	}
-	if b[0] == '"' {
-		var s string
-		err := json.Unmarshal(b, &s)
-		return s, err
-	}
-	var n json.Number
-	if err := json.Unmarshal(b, &n); err != nil {
-		return "", err
-	}
-	return n.String(), nil
 }

@@ -3,10 +3,12 @@ package protocol_test
 import (
 	"encoding/json"
 	"errors"
+	"math"
 	"strings"
 	"testing"
 	"unicode/utf8"
 
+	"github.com/heraldhq/herald/channels"
 	"github.com/heraldhq/herald/gateway/protocol"
 )
 
@@ -85,7 +87,7 @@ func TestDecode(t *testing.T) {
 	if err := f.DecodeData(&sub); err != nil {
 		t.Fatal(err)
 	}
-	if sub.Channel != "presence-x" || sub.Auth != "k:s" || sub.ChannelData != `{"user_id":1}` || sub.ResumeFrom == nil || *sub.ResumeFrom != 7 {
+	if sub.Channel != "presence-x" || sub.Auth != "k:s" || sub.ChannelData != `{"user_id":1}` || !sub.ResumeFrom.Set || sub.ResumeFrom.N != 7 || sub.Rewind.Set {
 		t.Fatalf("%+v", sub)
 	}
 	pd, err := protocol.ParsePresenceData(string(sub.ChannelData))
@@ -131,6 +133,86 @@ func TestDecodeRejects(t *testing.T) {
 	}
 }
 
+// A wrongly typed extension field must not hide the channel it came with:
+// the gateway refuses it on that channel, by name.
+func TestDecodeSubscribeExtensions(t *testing.T) {
+	for _, tc := range []struct {
+		value string
+		want  protocol.Count
+	}{
+		{`0`, protocol.Count{Set: true}},
+		{`7`, protocol.Count{Set: true, N: 7}},
+		{`18446744073709551615`, protocol.Count{Set: true, N: math.MaxUint64}},
+		{`18446744073709551616`, protocol.Count{Set: true, N: math.MaxUint64, Saturated: true}},
+		{`1` + strings.Repeat("0", 300), protocol.Count{Set: true, N: math.MaxUint64, Saturated: true}},
+		{`null`, protocol.Count{}},
+		{`-1`, protocol.Count{Set: true, Invalid: true}},
+		{`-0`, protocol.Count{Set: true, Invalid: true}},
+		{`1.5`, protocol.Count{Set: true, Invalid: true}},
+		{`1.0`, protocol.Count{Set: true, Invalid: true}},
+		{`1e300`, protocol.Count{Set: true, Invalid: true}},
+		{`1E2`, protocol.Count{Set: true, Invalid: true}},
+		{`"abc"`, protocol.Count{Set: true, Invalid: true}},
+		{`"5"`, protocol.Count{Set: true, Invalid: true}},
+		{`true`, protocol.Count{Set: true, Invalid: true}},
+		{`{"n":1}`, protocol.Count{Set: true, Invalid: true}},
+		{`[1]`, protocol.Count{Set: true, Invalid: true}},
+	} {
+		for _, field := range []string{"resume_from", "rewind", "rewind_ms"} {
+			data := `{"channel":"private-x","auth":"k:s","` + field + `":` + tc.value + `}`
+			for _, frame := range []string{
+				`{"event":"pusher:subscribe","data":` + data + `}`,
+				`{"event":"pusher:subscribe","data":` + string(protocol.AppendString(nil, data)) + `}`,
+			} {
+				f, err := protocol.Decode([]byte(frame))
+				if err != nil {
+					t.Fatalf("%s: %v", frame, err)
+				}
+				var sub protocol.Subscribe
+				if err := f.DecodeData(&sub); err != nil || sub.Channel != "private-x" || sub.Auth != "k:s" {
+					t.Fatalf("%s: %+v %v", frame, sub, err)
+				}
+				got := map[string]protocol.Count{"resume_from": sub.ResumeFrom, "rewind": sub.Rewind, "rewind_ms": sub.RewindMs}
+				for name, c := range got {
+					want := protocol.Count{}
+					if name == field {
+						want = tc.want
+					}
+					if c != want {
+						t.Errorf("%s: %s = %+v, want %+v", frame, name, c, want)
+					}
+				}
+			}
+		}
+	}
+}
+
+func TestParsePresenceData(t *testing.T) {
+	for _, tc := range []struct {
+		data string
+		id   string
+		err  error
+	}{
+		{`{"user_id":"u1","user_info":{"name":"A"}}`, "u1", nil},
+		{`{"user_id":1}`, "1", nil},
+		{`{"user_id":"1"}`, "1", nil},
+		{`{"user_id":1.5}`, "", channels.ErrUserIDInvalid},
+		{`{"user_id":1e3}`, "", channels.ErrUserIDInvalid},
+		{`{"user_id":true}`, "", channels.ErrUserIDInvalid},
+		{`{"user_id":null}`, "", channels.ErrUserIDInvalid},
+		{`{"user_id":{}}`, "", channels.ErrUserIDInvalid},
+		{`{"user_info":{}}`, "", channels.ErrUserIDInvalid},
+		{`{"user_id":"` + strings.Repeat("x", channels.MaxUserIDLen+1) + `"}`, "", channels.ErrUserIDTooLong},
+		{`[]`, "", protocol.ErrInvalidData},
+		{`{"user_id":`, "", protocol.ErrInvalidData},
+	} {
+		pd, err := protocol.ParsePresenceData(tc.data)
+		if pd.UserID != tc.id || !errors.Is(err, tc.err) {
+			t.Errorf("ParsePresenceData(%s) = %q, %v; want %q, %v", tc.data, pd.UserID, err, tc.id, tc.err)
+		}
+	}
+}
+
 func BenchmarkAppendMessage(b *testing.B) {
 	b.ReportAllocs()
 	buf := make([]byte, 0, 1024)
@@ -147,6 +229,13 @@ func FuzzDecode(f *testing.F) {
 		`{"event":"client-x","channel":"presence-y","data":{"a":[1,2,{"b":null}]}}`,
 		`{"event":"pusher:signin","data":{"auth":"k:s","user_data":"{\"id\":\"1\"}"}}`,
 		`{"event":"pusher:ping","data":{}}`, `{}`, `[`, "\xff", `{"event":"x","data":"\ud800"}`,
+		`{"event":"pusher:subscribe","data":{"channel":"feed","resume_from":"abc"}}`,
+		`{"event":"pusher:subscribe","data":{"channel":"feed","rewind_ms":"x"}}`,
+		`{"event":"pusher:subscribe","data":{"channel":"feed","rewind":1e300}}`,
+		`{"event":"pusher:subscribe","data":{"channel":"feed","resume_from":-3,"rewind":1.5,"rewind_ms":{}}}`,
+		`{"event":"pusher:subscribe","data":"{\"channel\":\"feed\",\"resume_from\":99999999999999999999999}"}`,
+		`{"event":"pusher:subscribe","data":{"channel":"presence-x","auth":"k:s","channel_data":"{\"user_id\":1.5}"}}`,
+		`{"event":"pusher:signin","data":{"auth":"k:s","user_data":"{\"id\":1}"}}`,
 	} {
 		f.Add([]byte(s))
 	}
@@ -163,7 +252,28 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("string data %q is not valid UTF-8", s)
 		}
 		var sub protocol.Subscribe
-		_ = fr.DecodeData(&sub)
+		subErr := fr.DecodeData(&sub)
+		// Only the channel's own type can make a subscribe's object data
+		// undecodable: the extension fields never hide the channel.
+		var fields map[string]json.RawMessage
+		if fr.DecodeData(&fields) == nil && subErr != nil {
+			for k, v := range fields {
+				if strings.EqualFold(k, "channel") && (v[0] != '"' && string(v) != "null") {
+					return
+				}
+			}
+			t.Fatalf("subscribe data %s not decoded: %v", fr.Data, subErr)
+		}
+		if subErr == nil {
+			for _, c := range []protocol.Count{sub.ResumeFrom, sub.Rewind, sub.RewindMs} {
+				if (c.Invalid || c.Saturated || c.N > 0) && !c.Set || c.Invalid && c.Saturated {
+					t.Fatalf("inconsistent field %+v in %s", c, fr.Data)
+				}
+			}
+		}
+		if _, err := protocol.ParsePresenceData(string(sub.ChannelData)); err == nil && sub.ChannelData == "" {
+			t.Fatal("empty channel_data accepted")
+		}
 		// Whatever was decoded must re-encode as valid JSON.
 		out := protocol.AppendMessage(nil, &protocol.Message{Event: fr.Event, Channel: fr.Channel, Data: s})
 		if !json.Valid(out) {
