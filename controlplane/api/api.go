@@ -227,6 +227,9 @@ func New(cfg Config) (*API, error) {
 		if !r.public {
 			mw = append(mw, a.requireAdmin)
 		}
+		// After authentication, so that an unauthenticated caller
+		// learns nothing but 401.
+		mw = append(mw, checkParams)
 		e.Add(r.method, r.path, r.handler, mw...)
 	}
 	if a.apps != nil {

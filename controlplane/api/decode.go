@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,13 +16,19 @@ import (
 )
 
 // decodeJSON reads the request body into dst, which must be a pointer to a
-// struct. Unknown fields, wrong types, trailing data and, unless optional,
-// an empty body are bad requests naming the field at fault; a body over
-// MaxBodyBytes is 413.
+// struct. Unknown fields, wrong types, trailing data, strings unfit to
+// store (checkJSONText) and, unless optional, an empty body are bad
+// requests naming the field at fault; a body over MaxBodyBytes is 413.
 func (a *API) decodeJSON(c echo.Context, dst any, optional bool) error {
-	dec := json.NewDecoder(c.Request().Body)
+	// Read whole, so that checkJSONText sees the literals as sent; the
+	// body is bounded by limitBody.
+	body, err := io.ReadAll(c.Request().Body)
+	if err != nil {
+		return a.decodeError(err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
-	err := dec.Decode(dst)
+	err = dec.Decode(dst)
 	if errors.Is(err, io.EOF) {
 		if optional {
 			return nil
@@ -37,7 +44,7 @@ func (a *API) decodeJSON(c echo.Context, dst any, optional bool) error {
 		}
 		return channels.BadRequest("", "malformed JSON: data after the object")
 	}
-	return nil
+	return checkJSONText(body)
 }
 
 // decodeError names what is wrong with a body that did not decode.

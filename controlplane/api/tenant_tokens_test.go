@@ -137,6 +137,9 @@ func TestCreateAppToken(t *testing.T) {
 		{"user_id too long", `{"capabilities":{},"user_id":"` + long + `"}`, "user_id"},
 		{"user_info too large", `{"capabilities":{},"user_info":` + bigInfo + `}`, "user_info"},
 		{"unknown field", `{"capabilities":{},"scope":"x"}`, "scope"},
+		{"user_id with NUL", `{"capabilities":{},"user_id":"a\u0000b"}`, "user_id"},
+		{"user_info with invalid UTF-8", "{\"capabilities\":{},\"user_info\":{\"n\":[\"\xff\"]}}", "user_info.n[0]"},
+		{"pattern with an unpaired surrogate", `{"capabilities":{"\udc00-*":["subscribe"]}}`, "capabilities"},
 	}
 	for _, c := range bad {
 		code, _, body := tenantCall(t, h, http.MethodPost, path, nil, c.body)

@@ -25,6 +25,11 @@ func (s *Store) CreateApp(ctx context.Context, in controlplane.NewApp) (controlp
 	if in.AccountID == "" {
 		return controlplane.App{}, channels.BadRequest("account_id", "account_id is required")
 	}
+	if len(in.AccountID) > maxAccountIDLen {
+		// It names no account, and would not fit apps_account_id_idx
+		// (an error, not a foreign key violation).
+		return controlplane.App{}, errNoAccount()
+	}
 	if err := channels.ValidateName("name", in.Name); err != nil {
 		return controlplane.App{}, err
 	}
@@ -45,7 +50,7 @@ func (s *Store) CreateApp(ctx context.Context, in controlplane.NewApp) (controlp
 	case pgUniqueViolation:
 		return controlplane.App{}, channels.Conflict(fmt.Sprintf("app id %s already exists", in.ID))
 	case pgForeignKeyViolation:
-		return controlplane.App{}, channels.BadRequest("account_id", "account not found")
+		return controlplane.App{}, errNoAccount()
 	}
 	if err != nil {
 		return controlplane.App{}, fmt.Errorf("create app %s: %w", in.ID, err)
@@ -167,6 +172,8 @@ func getApp(ctx context.Context, q querier, id, lock string) (controlplane.App, 
 	}
 	return a, nil
 }
+
+func errNoAccount() error { return channels.BadRequest("account_id", "account not found") }
 
 func appNotFound(id string) error {
 	return channels.NotFound(fmt.Sprintf("app %s not found", id))

@@ -2,6 +2,8 @@ package postgres_test
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"reflect"
 	"regexp"
@@ -14,6 +16,13 @@ import (
 )
 
 func ptr[T any](v T) *T { return &v }
+
+// randomText returns n random hex digits.
+func randomText(n int) string {
+	b := make([]byte, (n+1)/2)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)[:n]
+}
 
 func TestCreateApp(t *testing.T) {
 	t.Parallel()
@@ -85,6 +94,10 @@ func TestCreateAppErrors(t *testing.T) {
 		{"duplicate id", controlplane.NewApp{ID: "taken", AccountID: acc.ID, Name: "x"},
 			channels.CodeConflict, "", "app id taken already exists"},
 		{"unknown account", controlplane.NewApp{ID: "a1", AccountID: "acc_nope", Name: "x"},
+			channels.CodeBadRequest, "account_id", "account not found"},
+		// Random, so that the index cannot compress it under its
+		// entry limit: a 500 once.
+		{"account id longer than an index entry", controlplane.NewApp{ID: "a1", AccountID: randomText(4000), Name: "x"},
 			channels.CodeBadRequest, "account_id", "account not found"},
 		{"no account", controlplane.NewApp{ID: "a1", Name: "x"},
 			channels.CodeBadRequest, "account_id", ""},

@@ -28,6 +28,11 @@ const (
 	alphanumeric = "abcdefghijklmnopqrstuvwxyz0123456789"
 )
 
+// maxAccountIDLen bounds an account id a caller names: generated ones are
+// 20 characters, and a long one would overflow a B-tree index entry
+// (about 2.7 kB) before the foreign key could say it names nothing.
+const maxAccountIDLen = 64
+
 // Rules for caller-chosen keys and secrets.
 const (
 	MinSecretLen = 8
