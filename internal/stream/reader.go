@@ -119,6 +119,18 @@ func (r *Reader) SinceTime(ctx context.Context, appID, channel string, since tim
 	return out, nil
 }
 
+// Each passes the channel's messages with a serial above after to fn, in
+// serial order, until fn returns false or the newest message the answering
+// replica holds has been passed. The *Delivery is reused between calls: fn
+// must copy what it keeps (Data is never reused). The history API reads
+// what its writer has not stored yet this way.
+func (r *Reader) Each(ctx context.Context, appID, channel string, after uint64, fn func(*Delivery) bool) error {
+	if err := r.scan(ctx, appID, channel, query{after: after}, fn); err != nil {
+		return fmt.Errorf("read %s after %d: %w", appID, after, err)
+	}
+	return nil
+}
+
 // Last returns the channel's newest message; ok is false when the channel
 // has none in the stream. A replica that is behind may answer with an
 // older one.
