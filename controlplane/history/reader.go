@@ -32,7 +32,8 @@ type Store interface {
 // StreamReader reads a channel's messages from the message stream
 // (internal/stream.Reader).
 type StreamReader interface {
-	Each(ctx context.Context, appID, channel string, after uint64, fn func(*stream.Delivery) bool) error
+	Each(ctx context.Context, appID, channel string, after, upTo uint64, fn func(*stream.Delivery) bool) error
+	LeaderLast(ctx context.Context, appID, channel string) (uint64, error)
 }
 
 // WatermarkSource gives the serial at or below which every message is
@@ -56,6 +57,11 @@ type ReaderConfig struct {
 	// MaxStreamScan caps the stream messages one read looks at; zero means
 	// DefaultMaxStreamScan.
 	MaxStreamScan int
+	// Strict asks the stream leader for the channel's newest serial first
+	// and reads up to it, retrying a replica that answers from behind: with
+	// a replicated stream, a follower may not have applied a write whose
+	// publish already returned. A single server needs none of it.
+	Strict bool
 }
 
 // Reader answers history queries completely the moment a message is in
@@ -141,6 +147,17 @@ func (r *Reader) readStream(ctx context.Context, q controlplane.HistoryQuery, ma
 	if !q.Backwards && q.HasAfter {
 		after = max(after, q.After)
 	}
+	var upTo uint64
+	if r.cfg.Strict {
+		last, err := r.cfg.Stream.LeaderLast(ctx, q.AppID, q.Channel)
+		if err != nil {
+			return nil, fmt.Errorf("history above serial %d: %w", mark, err)
+		}
+		if last <= after {
+			return nil, nil
+		}
+		upTo = last
+	}
 	var (
 		// Backwards keeps the newest q.Limit in a ring.
 		out     = make([]controlplane.HistoryMessage, 0, min(q.Limit, initialStreamPage))
@@ -148,7 +165,7 @@ func (r *Reader) readStream(ctx context.Context, q controlplane.HistoryQuery, ma
 		scanned int
 		behind  bool
 	)
-	err := r.cfg.Stream.Each(ctx, q.AppID, q.Channel, after, func(d *stream.Delivery) bool {
+	err := r.cfg.Stream.Each(ctx, q.AppID, q.Channel, after, upTo, func(d *stream.Delivery) bool {
 		if q.Backwards && q.HasAfter && d.Serial >= q.After {
 			return false
 		}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/heraldhq/herald/channels"
@@ -170,7 +171,11 @@ func TestReaderPagesCompletelyAcrossTheWatermark(t *testing.T) {
 	e.store(t, func(s uint64) bool { return s <= mark || s%3 == 0 })
 	var m fixedMark
 	m.v.Store(mark)
-	r := e.newReader(t, &m, history.ReaderConfig{})
+	readers := map[string]*history.Reader{
+		"":        e.newReader(t, &m, history.ReaderConfig{}),
+		"strict/": e.newReader(t, &m, history.ReaderConfig{Strict: true}),
+	}
+	r := readers[""]
 
 	all := serialsOf(c)
 	q := controlplane.HistoryQuery{AppID: testApp, Channel: "chan-0"}
@@ -190,23 +195,25 @@ func TestReaderPagesCompletelyAcrossTheWatermark(t *testing.T) {
 		{name: "from a serial above the watermark", after: c[25].Serial},
 		{name: "from a serial of another channel", after: e.all["chan-1"][20].Serial},
 	}
-	for _, tt := range tests {
-		for _, backwards := range []bool{false, true} {
-			for _, size := range []int{1, 3, 7, 40, 100} {
-				t.Run(fmt.Sprintf("%s/backwards=%v/page=%d", tt.name, backwards, size), func(t *testing.T) {
-					q := controlplane.HistoryQuery{AppID: testApp, Channel: "chan-0", Backwards: backwards,
-						Start: tt.start, End: tt.end, After: tt.after, HasAfter: tt.after > 0}
-					want := within(c, tt.start, tt.end)
-					if tt.after > 0 {
-						want = slices.DeleteFunc(want, func(s uint64) bool { return (s <= tt.after) != backwards || s == tt.after })
-					}
-					if backwards {
-						want = reversed(want)
-					}
-					if got := pageAll(t, r, q, size); !slices.Equal(got, want) {
-						t.Fatalf("got  %v\nwant %v", got, want)
-					}
-				})
+	for mode, r := range readers {
+		for _, tt := range tests {
+			for _, backwards := range []bool{false, true} {
+				for _, size := range []int{1, 3, 7, 40, 100} {
+					t.Run(fmt.Sprintf("%s%s/backwards=%v/page=%d", mode, tt.name, backwards, size), func(t *testing.T) {
+						q := controlplane.HistoryQuery{AppID: testApp, Channel: "chan-0", Backwards: backwards,
+							Start: tt.start, End: tt.end, After: tt.after, HasAfter: tt.after > 0}
+						want := within(c, tt.start, tt.end)
+						if tt.after > 0 {
+							want = slices.DeleteFunc(want, func(s uint64) bool { return (s <= tt.after) != backwards || s == tt.after })
+						}
+						if backwards {
+							want = reversed(want)
+						}
+						if got := pageAll(t, r, q, size); !slices.Equal(got, want) {
+							t.Fatalf("got  %v\nwant %v", got, want)
+						}
+					})
+				}
 			}
 		}
 	}
@@ -230,15 +237,21 @@ func TestReaderPagesCompletelyAcrossTheWatermark(t *testing.T) {
 // behind everything, history comes whole from the stream.
 func TestReaderWithNothingStored(t *testing.T) {
 	e := newReaderEnv(t, 2, 30)
-	r := e.newReader(t, &fixedMark{}, history.ReaderConfig{})
-	all := serialsOf(e.all["chan-1"])
-	q := controlplane.HistoryQuery{AppID: testApp, Channel: "chan-1"}
-	if got := pageAll(t, r, q, 4); !slices.Equal(got, all) {
-		t.Fatalf("forwards: got %v\nwant %v", got, all)
-	}
-	q.Backwards = true
-	if got := pageAll(t, r, q, 4); !slices.Equal(got, reversed(all)) {
-		t.Fatalf("backwards: got %v\nwant %v", got, reversed(all))
+	for _, strict := range []bool{false, true} {
+		r := e.newReader(t, &fixedMark{}, history.ReaderConfig{Strict: strict})
+		all := serialsOf(e.all["chan-1"])
+		q := controlplane.HistoryQuery{AppID: testApp, Channel: "chan-1"}
+		if got := pageAll(t, r, q, 4); !slices.Equal(got, all) {
+			t.Fatalf("strict=%v forwards: got %v\nwant %v", strict, got, all)
+		}
+		q.Backwards = true
+		if got := pageAll(t, r, q, 4); !slices.Equal(got, reversed(all)) {
+			t.Fatalf("strict=%v backwards: got %v\nwant %v", strict, got, reversed(all))
+		}
+		items, err := r.ListHistory(t.Context(), controlplane.HistoryQuery{AppID: testApp, Channel: "nothing-here", Limit: 5, Backwards: true})
+		if err != nil || len(items) != 0 {
+			t.Fatalf("strict=%v empty channel = %v, %v", strict, serialsOf(items), err)
+		}
 	}
 }
 
@@ -273,8 +286,12 @@ func TestReaderSkipsTheStreamWhenItCan(t *testing.T) {
 
 type failingStream struct{}
 
-func (failingStream) Each(context.Context, string, string, uint64, func(*stream.Delivery) bool) error {
+func (failingStream) Each(context.Context, string, string, uint64, uint64, func(*stream.Delivery) bool) error {
 	return fmt.Errorf("each: %w", stream.ErrUnavailable)
+}
+
+func (failingStream) LeaderLast(context.Context, string, string) (uint64, error) {
+	return 0, fmt.Errorf("leader last: %w", stream.ErrUnavailable)
 }
 
 // TestReaderRefusesAHoleRatherThanScanTooFar: when more unstored messages
@@ -390,4 +407,80 @@ func TestWatermark(t *testing.T) {
 	if got := d.serials(t); !slices.Equal(got, serials) {
 		t.Fatal("stored serials differ from published ones")
 	}
+}
+
+// clusterReads is how many publish-then-read rounds the cluster test makes:
+// a follower is behind in a small share of them.
+const clusterReads = 300
+
+// TestReaderReadsYourWritesOnACluster: on a three-node cluster with an R3
+// stream, read through a server that is not the stream leader, a strict
+// Reader shows each message the moment its publish returns, although the
+// follower that answers Direct Get may not have applied it yet.
+func TestReaderReadsYourWritesOnACluster(t *testing.T) {
+	c := testenv.NATSCluster(t, 3)
+	pubNC := c.Connect(t)
+	js := testenv.JetStream(t, pubNC)
+	if err := stream.Ensure(t.Context(), js, stream.StreamConfig{Replicas: 3}); err != nil {
+		t.Fatal(err)
+	}
+	leader := -1
+	waitUntil(t, "a stream leader", func() bool {
+		leader = c.StreamLeader(stream.StreamName(0))
+		return leader >= 0
+	})
+	// Direct Get prefers the replica on the server the request arrives at.
+	follower := c.Server((leader + 1) % c.Size()).ClientURL()
+	readNC, err := nats.Connect(follower, nats.MaxReconnects(-1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(readNC.Close)
+	pub, err := stream.NewPublisher(stream.PublisherConfig{JS: js, Timeout: testTimeout, Logger: testenv.Logger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sr, err := stream.NewReader(stream.ReaderConfig{NC: readNC, Logger: testenv.Logger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := newDB(t, "")
+	strict, err := history.NewReader(history.ReaderConfig{Store: d.store, Stream: sr, Watermark: &fixedMark{}, Strict: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	loose, err := history.NewReader(history.ReaderConfig{Store: d.store, Stream: sr, Watermark: &fixedMark{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	newest := controlplane.HistoryQuery{AppID: testApp, Channel: "c", Limit: 1, Backwards: true}
+	var behind int
+	for i := range clusterReads {
+		serial, _, err := pub.Publish(ctx, stream.Message{AppID: testApp, Channel: "c", Event: "ev",
+			Data: fmt.Appendf(nil, "%d", i), Source: stream.SourceAPI})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The strict read first: right after the publish is when the
+		// follower is most likely to be behind.
+		items, err := strict.ListHistory(ctx, newest)
+		if err != nil || len(items) != 1 || items[0].Serial != serial {
+			t.Fatalf("newest right after publishing %d = %v, %v", serial, serialsOf(items), err)
+		}
+		if i%2 == 0 {
+			continue
+		}
+		// Every other publish, a plain read shows how often the follower
+		// is behind.
+		serial, _, err = pub.Publish(ctx, stream.Message{AppID: testApp, Channel: "c", Event: "ev",
+			Data: fmt.Appendf(nil, "%d", i), Source: stream.SourceAPI})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if items, err := loose.ListHistory(ctx, newest); err != nil || len(items) != 1 || items[0].Serial != serial {
+			behind++
+		}
+	}
+	t.Logf("a plain Direct Get through the follower missed the newest message %d times of %d", behind, clusterReads/2)
 }

@@ -42,6 +42,9 @@ func (p *Platform) startHistory(store *postgres.Store) error {
 	reader, err := history.NewReader(history.ReaderConfig{
 		Store: store, Stream: p.parts.reader, Watermark: mark, StreamName: stream.StreamName(0),
 		Apps: p.parts.apps, MaxStreamScan: p.cfg.History.MaxStreamScan,
+		// A replicated stream's followers may answer Direct Get before
+		// they have applied the newest writes.
+		Strict: p.cfg.NATSReplicas > 1,
 	})
 	if err != nil {
 		return err
