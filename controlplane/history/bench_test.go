@@ -129,7 +129,8 @@ func BenchmarkLagAt1000PerSecond(b *testing.B) {
 // page: caught up (the stream is asked for the channel's messages above
 // the watermark and has none), with 20 messages not stored yet, and with
 // the real watermark (read from JetStream at most every
-// DefaultWatermarkTTL). Pages are the API's default 100 (+1), newest
+// DefaultWatermarkTTL), and the strict reads of a replicated stream (one
+// JetStream API request more). Pages are the API's default 100 (+1), newest
 // first, from 20,000 stored messages on 100 channels.
 //
 //	go test -run '^$' -bench ListHistory ./controlplane/history/
@@ -162,8 +163,8 @@ func BenchmarkListHistory(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	newReader := func(m history.WatermarkSource) *history.Reader {
-		r, err := history.NewReader(history.ReaderConfig{Store: d.store, Stream: sr, Watermark: m})
+	newReader := func(m history.WatermarkSource, strict ...bool) *history.Reader {
+		r, err := history.NewReader(history.ReaderConfig{Store: d.store, Stream: sr, Watermark: m, Strict: len(strict) > 0})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -183,6 +184,8 @@ func BenchmarkListHistory(b *testing.B) {
 		{"merged caught up", newReader(&stored), page("chan-1"), 101},
 		{"merged 20 unstored", newReader(&stored), page("chan-0"), 101},
 		{"merged real watermark", newReader(mark), page("chan-0"), 101},
+		{"strict caught up", newReader(&stored, true), page("chan-1"), 101},
+		{"strict 20 unstored", newReader(&stored, true), page("chan-0"), 101},
 	}
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {
