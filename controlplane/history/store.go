@@ -99,7 +99,7 @@ func (w *Writer) hold(msgs []jetstream.Msg) (stop func()) {
 	done, stopped := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(stopped)
-		t := time.NewTicker(w.cfg.AckWait / holdsPerAckWait)
+		t := time.NewTicker(max(w.cfg.AckWait/holdsPerAckWait, minHoldInterval))
 		defer t.Stop()
 		for {
 			select {
@@ -121,6 +121,9 @@ func (w *Writer) hold(msgs []jetstream.Msg) (stop func()) {
 // holdsPerAckWait is how many times per ack wait a held batch is renewed:
 // more than once, so that one late renewal does not lose the batch.
 const holdsPerAckWait = 3
+
+// minHoldInterval keeps the ticker valid whatever the ack wait.
+const minHoldInterval = time.Millisecond
 
 // permanent reports whether err is PostgreSQL refusing the rows
 // themselves (bad data, a violated constraint) rather than a failure to
