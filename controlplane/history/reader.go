@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/heraldhq/herald/channels"
@@ -186,6 +187,11 @@ func (r *Reader) readStream(ctx context.Context, q controlplane.HistoryQuery, ma
 		}
 		return q.Backwards || len(out) < q.Limit
 	})
+	if errors.Is(err, stream.ErrGapUnrecoverable) {
+		// A strict read that the replicas could not bring up to the
+		// leader's newest serial: retrying may work.
+		return nil, fmt.Errorf("history above serial %d: %w: %w", mark, stream.ErrUnavailable, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("history above serial %d: %w", mark, err)
 	}
@@ -195,9 +201,7 @@ func (r *Reader) readStream(ctx context.Context, q controlplane.HistoryQuery, ma
 	if q.Backwards {
 		// Oldest first from the ring's start, then newest first.
 		out = append(out[next:], out[:next]...)
-		for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
-			out[i], out[j] = out[j], out[i]
-		}
+		slices.Reverse(out)
 	}
 	return out, nil
 }
