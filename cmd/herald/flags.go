@@ -3,6 +3,7 @@ package main
 import (
 	"flag"
 
+	"github.com/heraldhq/herald/controlplane/history"
 	"github.com/heraldhq/herald/gateway"
 	"github.com/heraldhq/herald/internal/conncount"
 	"github.com/heraldhq/herald/internal/platform"
@@ -31,6 +32,7 @@ func bindServerFlags(fs *flag.FlagSet, cfg *platform.Config, mode platform.Mode)
 	fs.StringVar(&lo.format, "log-format", defaultLogFormat, "log format: text or json")
 	if mode != platform.ModeGateway {
 		fs.DurationVar(&cfg.ConfigSyncInterval, "config-sync-interval", platform.DefaultConfigSyncInterval, "period of the full app config reconcile from Postgres to NATS")
+		bindHistoryFlags(fs, cfg)
 	}
 	if mode != platform.ModeControlPlane {
 		bindGatewayFlags(fs, cfg)
@@ -40,6 +42,12 @@ func bindServerFlags(fs *flag.FlagSet, cfg *platform.Config, mode platform.Mode)
 	}
 	bindHardeningFlags(fs, cfg, mode)
 	return lo
+}
+
+func bindHistoryFlags(fs *flag.FlagSet, cfg *platform.Config) {
+	fs.DurationVar(&cfg.History.AckWait, "history-ack-wait", history.DefaultAckWait, "how long the batch of a history writer that died waits to be delivered again (live writers renew theirs)")
+	fs.DurationVar(&cfg.History.BatchWait, "history-batch-wait", history.DefaultMaxWait, "how long the history writer waits to fill a batch; at most half of --history-ack-wait")
+	fs.IntVar(&cfg.History.MaxStreamScan, "history-max-stream-scan", history.DefaultMaxStreamScan, "most messages one history read takes from the stream above what the writer stored; past it the read is answered 503")
 }
 
 func bindGatewayFlags(fs *flag.FlagSet, cfg *platform.Config) {

@@ -16,7 +16,9 @@ import (
 	"github.com/heraldhq/herald/controlplane"
 )
 
-// HistoryReader reads message history (controlplane/postgres.Store).
+// HistoryReader reads message history: controlplane/history.Reader, which
+// answers from PostgreSQL and, above what the writer has stored, from the
+// message stream, so that a page never has a hole.
 type HistoryReader interface {
 	// ListHistory returns at most q.Limit messages of a channel in serial
 	// order.

@@ -19,6 +19,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/nats-io/nats.go"
 
+	"github.com/heraldhq/herald/internal/platform"
 	"github.com/heraldhq/herald/internal/stream"
 	"github.com/heraldhq/herald/internal/testenv"
 )
@@ -619,5 +620,31 @@ func TestHistoryPagingWhileMessagesArrive(t *testing.T) {
 	slices.Sort(all)
 	if !slices.Equal(got, all) {
 		t.Fatalf("forwards while publishing: %d serials, want %d in order", len(got), len(all))
+	}
+}
+
+// TestHistoryReadsYourWrites: a message is in the history the moment its
+// REST publish returns, newest first and paging forwards, although the
+// writer (waiting a second to fill each batch here) has not stored it.
+func TestHistoryReadsYourWrites(t *testing.T) {
+	h := testenv.Herald(t, func(c *platform.Config) {
+		c.History.BatchWait, c.History.AckWait = time.Second, 3*time.Second
+	})
+	e := &historyEnv{h: h}
+	const channel = "ryw"
+	var all []uint64
+	for i := range 30 {
+		serial := testenv.Trigger(t, h.URL(), testenv.AppID, testenv.AppKey, testenv.AppSecret, "e", strconv.Itoa(i), channel)[channel]
+		all = append(all, serial)
+		p, _ := e.page(t, messagesPath(channel, url.Values{"limit": {"1"}}))
+		if got := p.serials(); !slices.Equal(got, []uint64{serial}) {
+			t.Fatalf("newest right after publishing %d = %v", serial, got)
+		}
+		if i%5 == 4 {
+			got, _ := e.walk(t, channel, url.Values{"direction": {"forwards"}, "limit": {"4"}, "from_serial": {strconv.FormatUint(all[0]-1, 10)}})
+			if !slices.Equal(got, all) {
+				t.Fatalf("paging forwards after %d publishes: %v, want %v", i+1, got, all)
+			}
+		}
 	}
 }

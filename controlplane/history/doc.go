@@ -6,11 +6,20 @@
 // every control-plane replica. It fetches batches, writes each batch in one
 // idempotent statement (unique on stream and serial, so a redelivered
 // message is skipped) and acknowledges the batch only after the commit.
-// While PostgreSQL is down it holds its batch, retries with a capped
-// backoff and tells JetStream the batch is still in progress; nothing is
-// acknowledged, so nothing is lost, and publishing and delivery, which
-// never touch PostgreSQL, go on. The stream's MaxAge is the outage it can
-// absorb.
+// While it writes, and while PostgreSQL is down and it retries with a
+// capped backoff, it tells JetStream the batch is still in progress;
+// nothing is acknowledged, so nothing is lost, and publishing and
+// delivery, which never touch PostgreSQL, go on. The stream's MaxAge is the
+// outage it can absorb. The ack wait is short (seconds): it is how long the
+// batch of a writer that died waits to be delivered again.
+//
+// The Reader answers the history API. Because acknowledgements follow
+// commits, the consumer's ack floor (the Watermark) is a serial at or
+// below which every message is stored, whichever replica wrote it; above
+// it some messages may be missing (a batch in flight, or one a dead
+// writer held), and the stream, which holds them all, fills the page. So
+// a page is complete the moment a publish returns, also right after a
+// crash, and paging on with a cursor never skips a message.
 //
 // Retention deletes each app's expired messages in bounded batches, one
 // short transaction each, round-robin across apps, with a cap on the

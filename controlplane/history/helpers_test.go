@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -31,6 +32,7 @@ const (
 // natsEnv is an embedded NATS server with the message stream and a
 // publisher.
 type natsEnv struct {
+	nc  *nats.Conn
 	js  jetstream.JetStream
 	pub *stream.Publisher
 }
@@ -38,7 +40,8 @@ type natsEnv struct {
 func newNATS(tb testing.TB) natsEnv {
 	tb.Helper()
 	s := testenv.NATS(tb)
-	js := testenv.JetStream(tb, testenv.NATSConn(tb, s))
+	nc := testenv.NATSConn(tb, s)
+	js := testenv.JetStream(tb, nc)
 	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 	defer cancel()
 	if err := stream.Ensure(ctx, js, stream.StreamConfig{}); err != nil {
@@ -48,7 +51,7 @@ func newNATS(tb testing.TB) natsEnv {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return natsEnv{js: js, pub: pub}
+	return natsEnv{nc: nc, js: js, pub: pub}
 }
 
 // db is a migrated database and a Store on it.

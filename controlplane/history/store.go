@@ -25,17 +25,17 @@ const (
 
 // store writes rows, retrying failures until it succeeds or ctx is done.
 // held are the deliveries the rows come from; they are kept from being
-// redelivered while the retries last. A batch PostgreSQL refuses for its
+// redelivered while the write lasts. A batch PostgreSQL refuses for its
 // content is written again row by row, dropping only the rows it refuses.
 func (w *Writer) store(ctx context.Context, rows []controlplane.HistoryMessage, held []jetstream.Msg) error {
-	k := keepalive{msgs: held, every: w.cfg.AckWait / 3, now: w.cfg.Now, last: w.cfg.Now()}
-	err := w.storeRetrying(ctx, rows, &k)
+	defer w.hold(held)()
+	err := w.storeRetrying(ctx, rows)
 	if !permanent(err) {
 		return err
 	}
 	w.log.Warn("history batch refused; writing its messages one by one", "err", err)
 	for i := range rows {
-		err := w.storeRetrying(ctx, rows[i:i+1], &k)
+		err := w.storeRetrying(ctx, rows[i:i+1])
 		if permanent(err) {
 			w.m.skipped.WithLabelValues(skipMalformed).Inc()
 			w.log.Warn("history skips a message the database refuses", "serial", rows[i].Serial, "err", err)
@@ -50,7 +50,7 @@ func (w *Writer) store(ctx context.Context, rows []controlplane.HistoryMessage, 
 
 // storeRetrying writes rows until it succeeds, the database refuses them
 // for good (a permanent error), or ctx is done.
-func (w *Writer) storeRetrying(ctx context.Context, rows []controlplane.HistoryMessage, k *keepalive) error {
+func (w *Writer) storeRetrying(ctx context.Context, rows []controlplane.HistoryMessage) error {
 	wait := w.cfg.RetryWait
 	for attempt := 1; ; attempt++ {
 		wctx, cancel := context.WithTimeout(ctx, w.cfg.WriteTimeout)
@@ -73,7 +73,6 @@ func (w *Writer) storeRetrying(ctx context.Context, rows []controlplane.HistoryM
 		if attempt == 1 || attempt%retryLogEvery == 0 {
 			w.log.Warn("history write failed; retrying", "attempt", attempt, "messages", len(rows), "err", err)
 		}
-		k.renew()
 		if !backoff.Sleep(ctx, backoff.Jitter(wait)) {
 			return ctx.Err()
 		}
@@ -91,24 +90,40 @@ func (w *Writer) written(rows []controlplane.HistoryMessage, n int64) {
 	}
 }
 
-// keepalive tells JetStream that held deliveries are still being worked
-// on, at most every so often, so that a long database outage does not
-// make it deliver them again (to this writer or another).
-type keepalive struct {
-	msgs  []jetstream.Msg
-	every time.Duration
-	now   func() time.Time
-	last  time.Time
-}
-
-func (k *keepalive) renew() {
-	if now := k.now(); now.Sub(k.last) >= k.every {
-		for _, m := range k.msgs {
-			_ = m.InProgress()
+// hold tells JetStream that msgs are still being worked on, every third
+// of the ack wait until the returned stop is called, so that neither a
+// slow write nor a long database outage makes it deliver them again (to
+// this writer or another). The ack wait itself stays short: it is how
+// long the messages of a writer that died wait to be delivered again.
+func (w *Writer) hold(msgs []jetstream.Msg) (stop func()) {
+	done, stopped := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(stopped)
+		t := time.NewTicker(max(w.cfg.AckWait/holdsPerAckWait, minHoldInterval))
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				for _, m := range msgs {
+					_ = m.InProgress()
+				}
+			}
 		}
-		k.last = now
+	}()
+	return func() {
+		close(done)
+		<-stopped
 	}
 }
+
+// holdsPerAckWait is how many times per ack wait a held batch is renewed:
+// more than once, so that one late renewal does not lose the batch.
+const holdsPerAckWait = 3
+
+// minHoldInterval keeps the ticker valid whatever the ack wait.
+const minHoldInterval = time.Millisecond
 
 // permanent reports whether err is PostgreSQL refusing the rows
 // themselves (bad data, a violated constraint) rather than a failure to

@@ -30,9 +30,11 @@ const (
 	// acknowledged, across every writer sharing the consumer.
 	DefaultMaxAckPending = 20000
 	// DefaultAckWait is how long JetStream waits for an acknowledgement
-	// before delivering a message again. A writer retrying a batch renews
-	// it, so only a writer that died gives its batch away.
-	DefaultAckWait = 30 * time.Second
+	// before delivering a message again. A writer renews its batch while
+	// writing it, so only a writer that died gives its batch away: this
+	// is how long the batch of a crashed writer waits to be stored (the
+	// history API reads it from the stream meanwhile).
+	DefaultAckWait = 5 * time.Second
 	// DefaultReplicas suits a single NATS server; clusters use 3.
 	DefaultReplicas = 1
 	// DefaultRetryWait is the first pause after a failure; it doubles up
@@ -121,6 +123,11 @@ func NewWriter(cfg Config) (*Writer, error) {
 	cfg.RetryWait = orDefault(cfg.RetryWait, DefaultRetryWait)
 	cfg.MaxRetryWait = max(orDefault(cfg.MaxRetryWait, DefaultMaxRetryWait), cfg.RetryWait)
 	cfg.WriteTimeout = orDefault(cfg.WriteTimeout, DefaultWriteTimeout)
+	if cfg.MaxWait > cfg.AckWait/2 {
+		// Deliveries wait in a fetch for up to MaxWait before the writer
+		// starts renewing them.
+		return nil, fmt.Errorf("history writer: the batch wait (%s) must be at most half the ack wait (%s)", cfg.MaxWait, cfg.AckWait)
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}

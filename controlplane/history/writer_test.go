@@ -272,3 +272,61 @@ func TestWriterKeepsItsBatchWhileRetrying(t *testing.T) {
 		t.Errorf("%v messages written twice", dups)
 	}
 }
+
+// slowSink makes its first write last longer than the ack wait.
+type slowSink struct {
+	history.Sink
+	delay   time.Duration
+	started chan struct{}
+	once    atomic.Bool
+}
+
+func (s *slowSink) WriteHistory(ctx context.Context, msgs []controlplane.HistoryMessage) (int64, error) {
+	if s.once.CompareAndSwap(false, true) {
+		close(s.started)
+		select {
+		case <-time.After(s.delay):
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		}
+	}
+	return s.Sink.WriteHistory(ctx, msgs)
+}
+
+// TestWriterHoldsASlowBatch: the ack wait is short (it is how long the
+// batch of a writer that died waits), so a writer renews its batch for as
+// long as one write takes; another writer sharing the consumer never gets
+// it meanwhile.
+func TestWriterHoldsASlowBatch(t *testing.T) {
+	n := newNATS(t)
+	d := newDB(t, "")
+	const ackWait = time.Second
+	want := publish(t, n.pub, testApp, 100, 2)
+	slow := &slowSink{Sink: d.store, delay: 3 * ackWait, started: make(chan struct{})}
+	regA, regB := prometheus.NewRegistry(), prometheus.NewRegistry()
+	startWriter(t, history.Config{JS: n.js, Sink: slow, Registerer: regA, AckWait: ackWait})
+	select {
+	case <-slow.started:
+	case <-time.After(testTimeout):
+		t.Fatal("the first writer never wrote")
+	}
+	startWriter(t, history.Config{JS: n.js, Sink: d.store, Registerer: regB, AckWait: ackWait})
+	waitUntil(t, "every message stored", func() bool { return d.count(t) == len(want) })
+	waitUntil(t, "the slow write done", func() bool {
+		return metric(t, regA, "herald_history_batches_total") > 0
+	})
+	dups := metric(t, regA, "herald_history_messages_duplicate_total") + metric(t, regB, "herald_history_messages_duplicate_total")
+	if dups != 0 {
+		t.Errorf("%v messages written twice: the slow batch was delivered again", dups)
+	}
+}
+
+// TestNewWriterRefusesABatchWaitNearTheAckWait: deliveries wait in a
+// fetch for up to the batch wait before the writer renews them.
+func TestNewWriterRefusesABatchWaitNearTheAckWait(t *testing.T) {
+	n := newNATS(t)
+	_, err := history.NewWriter(history.Config{JS: n.js, Sink: newDB(t, "").store, AckWait: time.Second, MaxWait: 600 * time.Millisecond})
+	if err == nil {
+		t.Fatal("no error for a batch wait above half the ack wait")
+	}
+}

@@ -91,6 +91,9 @@ type Config struct {
 	WSPathPrefix string
 	// Gateway tunes the edge; zero fields take the gateway's defaults.
 	Gateway GatewayConfig
+	// History tunes the history writer and reader; zero fields take the
+	// defaults of controlplane/history.
+	History HistoryConfig
 	// Limits are the listener's abuse limits (hardening.go).
 	Limits LimitsConfig
 	// TLS serves the listener over HTTPS/WSS when set.
@@ -125,6 +128,18 @@ type GatewayConfig struct {
 	// StreamMaxAge is how long the message stream keeps messages: a buffer
 	// for the history writer, not the tenant's retention.
 	StreamMaxAge time.Duration
+}
+
+// HistoryConfig holds the history tunables that tests shorten.
+type HistoryConfig struct {
+	// AckWait is how long the batch of a writer that died waits before
+	// JetStream delivers it again; a live writer renews its batch.
+	AckWait time.Duration
+	// BatchWait is how long the writer waits to fill a batch.
+	BatchWait time.Duration
+	// MaxStreamScan caps the messages a history read takes from the
+	// stream above the writers' watermark.
+	MaxStreamScan int
 }
 
 func (c *Config) setDefaults() {

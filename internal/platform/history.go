@@ -16,6 +16,9 @@ type historyParts struct {
 	masterKey []byte
 	writer    *history.Writer
 	retention *history.Retention
+	// reader answers the history API: PostgreSQL, and above the writers'
+	// watermark the stream.
+	reader *history.Reader
 }
 
 // startHistory builds the history writer of the message stream and the
@@ -25,6 +28,23 @@ func (p *Platform) startHistory(store *postgres.Store) error {
 	w, err := history.NewWriter(history.Config{
 		JS: p.parts.js, Sink: store, Stream: stream.StreamName(0), Replicas: p.cfg.NATSReplicas,
 		Apps: p.parts.apps, Registerer: p.ops.Registry(), Logger: p.cfg.Logger,
+		AckWait: p.cfg.History.AckWait, MaxWait: p.cfg.History.BatchWait,
+	})
+	if err != nil {
+		return err
+	}
+	mark, err := history.NewWatermark(history.WatermarkConfig{
+		JS: p.parts.js, Stream: stream.StreamName(0), Registerer: p.ops.Registry(),
+	})
+	if err != nil {
+		return err
+	}
+	reader, err := history.NewReader(history.ReaderConfig{
+		Store: store, Stream: p.parts.reader, Watermark: mark, StreamName: stream.StreamName(0),
+		Apps: p.parts.apps, MaxStreamScan: p.cfg.History.MaxStreamScan,
+		// A replicated stream's followers may answer Direct Get before
+		// they have applied the newest writes.
+		Strict: p.cfg.NATSReplicas > 1,
 	})
 	if err != nil {
 		return err
@@ -35,7 +55,7 @@ func (p *Platform) startHistory(store *postgres.Store) error {
 	if err != nil {
 		return err
 	}
-	p.parts.history.writer, p.parts.history.retention = w, r
+	p.parts.history.writer, p.parts.history.retention, p.parts.history.reader = w, r, reader
 	return nil
 }
 

@@ -41,9 +41,12 @@ func (r *Reader) getBatch(ctx context.Context, req getRequest, fn func(*nats.Msg
 	defer cancel()
 
 	// A fresh inbox per request: replies of an abandoned batch cannot leak
-	// into the next one.
+	// into the next one. Its channel holds a whole answer (the messages and
+	// the end-of-batch marker), so the server is never held up; a
+	// subscription's default buffer would allocate 64k slots per request.
 	inbox := r.cfg.NC.NewInbox()
-	sub, err := r.cfg.NC.SubscribeSync(inbox)
+	ch := make(chan *nats.Msg, max(req.Batch, 1)+1)
+	sub, err := r.cfg.NC.ChanSubscribe(inbox, ch)
 	if err != nil {
 		return 0, fmt.Errorf("direct get: %w", err)
 	}
@@ -52,9 +55,11 @@ func (r *Reader) getBatch(ctx context.Context, req getRequest, fn func(*nats.Msg
 		return 0, fmt.Errorf("direct get: %w", err)
 	}
 	for {
-		m, err := sub.NextMsgWithContext(ctx)
-		if err != nil {
-			return 0, fmt.Errorf("direct get: %w", err)
+		var m *nats.Msg
+		select {
+		case m = <-ch:
+		case <-ctx.Done():
+			return 0, fmt.Errorf("direct get: %w", ctx.Err())
 		}
 		if status := first(m.Header, headerStatus); status != "" && len(m.Data) == 0 {
 			return batchStatus(m, status)

@@ -2,6 +2,7 @@ package stream
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/heraldhq/herald/channels"
 	"github.com/heraldhq/herald/internal/backoff"
@@ -117,6 +119,67 @@ func (r *Reader) SinceTime(ctx context.Context, appID, channel string, since tim
 		return out, fmt.Errorf("read %s since %s: %w", appID, since.Format(time.RFC3339Nano), err)
 	}
 	return out, nil
+}
+
+// Each passes the channel's messages with after < serial <= upTo to fn, in
+// serial order, until fn returns false or the range is done. upTo 0 means
+// up to the newest message the answering replica holds; a non-zero upTo
+// must be the serial of a message of the channel (LeaderLast), and a read
+// that ends below it is retried as in Range. The *Delivery is reused
+// between calls: fn must copy what it keeps (Data is never reused). The
+// history API reads what its writer has not stored yet this way.
+func (r *Reader) Each(ctx context.Context, appID, channel string, after, upTo uint64, fn func(*Delivery) bool) error {
+	if err := r.scan(ctx, appID, channel, query{after: after, upTo: upTo}, fn); err != nil {
+		return fmt.Errorf("read %s range (%d, %d]: %w", appID, after, upTo, err)
+	}
+	return nil
+}
+
+// msgGetPrefix is the JetStream API's message get, which only the stream
+// leader answers.
+const msgGetPrefix = "$JS.API.STREAM.MSG.GET."
+
+// LeaderLast returns the serial of the channel's newest message as the
+// stream leader knows it (0 when the channel has none): unlike Direct
+// Get, which any replica answers, it includes every message whose publish
+// has returned. It costs a JetStream API request.
+func (r *Reader) LeaderLast(ctx context.Context, appID, channel string) (uint64, error) {
+	ctx, cancel := context.WithTimeout(ctx, r.cfg.Timeout)
+	defer cancel()
+	body, err := json.Marshal(struct {
+		LastFor string `json:"last_by_subj"`
+	}{channels.MessageSubject(r.cfg.Shard, appID, channel)})
+	if err != nil {
+		return 0, err
+	}
+	m, err := r.cfg.NC.RequestWithContext(ctx, msgGetPrefix+StreamName(r.cfg.Shard), body)
+	if err != nil {
+		return 0, fmt.Errorf("read %s leader last: %w", appID, classify(err))
+	}
+	var resp struct {
+		Message *struct {
+			Seq uint64 `json:"seq"`
+		} `json:"message"`
+		Error *struct {
+			Code        int    `json:"code"`
+			ErrCode     int    `json:"err_code"`
+			Description string `json:"description"`
+		} `json:"error"`
+	}
+	if err := json.Unmarshal(m.Data, &resp); err != nil {
+		return 0, fmt.Errorf("read %s leader last: %w: %w", appID, ErrMalformed, err)
+	}
+	switch {
+	case resp.Error != nil && resp.Error.ErrCode == int(jetstream.JSErrCodeMessageNotFound):
+		return 0, nil
+	case resp.Error != nil && resp.Error.Code == apiCodeUnavailable:
+		return 0, fmt.Errorf("read %s leader last: %w: %s", appID, ErrUnavailable, resp.Error.Description)
+	case resp.Error != nil:
+		return 0, fmt.Errorf("read %s leader last: %s (%d)", appID, resp.Error.Description, resp.Error.ErrCode)
+	case resp.Message == nil || resp.Message.Seq == 0:
+		return 0, fmt.Errorf("read %s leader last: %w: no message in the answer", appID, ErrMalformed)
+	}
+	return resp.Message.Seq, nil
 }
 
 // Last returns the channel's newest message; ok is false when the channel

@@ -222,3 +222,74 @@ func TestMalformedSkipped(t *testing.T) {
 		t.Errorf("stats %+v", st)
 	}
 }
+
+// TestEach passes every message above a serial, in order, across several
+// batches, and stops when told to.
+func TestEach(t *testing.T) {
+	e := newEnv(t)
+	p := newPublisher(t, e.js, 0)
+	var a []uint64
+	for i := range 30 {
+		a = append(a, publish(t, p, msg("a", "ev", "x")))
+		if i%3 == 0 {
+			publish(t, p, msg("b", "ev", "y"))
+		}
+	}
+	r := newReader(t, e.nc, stream.ReaderConfig{Batch: 4})
+	collect := func(after uint64, stopAt int) []uint64 {
+		t.Helper()
+		var got []uint64
+		err := r.Each(t.Context(), testApp, "a", after, 0, func(d *stream.Delivery) bool {
+			got = append(got, d.Serial)
+			return len(got) != stopAt
+		})
+		if err != nil {
+			t.Fatalf("Each: %v", err)
+		}
+		return got
+	}
+	if got := collect(0, -1); !slices.Equal(got, a) {
+		t.Fatalf("all: got %v\nwant %v", got, a)
+	}
+	if got := collect(a[9], -1); !slices.Equal(got, a[10:]) {
+		t.Fatalf("after the 10th: got %v\nwant %v", got, a[10:])
+	}
+	if got := collect(0, 13); !slices.Equal(got, a[:13]) {
+		t.Fatalf("stopped at 13: got %v\nwant %v", got, a[:13])
+	}
+	if got := collect(a[29], -1); len(got) != 0 {
+		t.Fatalf("after the newest: %v", got)
+	}
+}
+
+// TestLeaderLast: the channel's newest serial from the stream leader, 0
+// for a channel with none, and Each up to it.
+func TestLeaderLast(t *testing.T) {
+	e := newEnv(t)
+	p := newPublisher(t, e.js, 0)
+	r := newReader(t, e.nc, stream.ReaderConfig{Batch: 3})
+	var a []uint64
+	for range 10 {
+		a = append(a, publish(t, p, msg("a", "ev", "x")))
+		publish(t, p, msg("b", "ev", "y"))
+	}
+	last, err := r.LeaderLast(t.Context(), testApp, "a")
+	if err != nil || last != a[9] {
+		t.Fatalf("LeaderLast(a) = %d, %v; want %d", last, err, a[9])
+	}
+	if last, err := r.LeaderLast(t.Context(), testApp, "none"); err != nil || last != 0 {
+		t.Fatalf("LeaderLast(none) = %d, %v; want 0", last, err)
+	}
+	var got []uint64
+	err = r.Each(t.Context(), testApp, "a", a[2], a[7], func(d *stream.Delivery) bool {
+		got = append(got, d.Serial)
+		return true
+	})
+	if err != nil || !slices.Equal(got, a[3:8]) {
+		t.Fatalf("Each up to the 8th = %v, %v; want %v", got, err, a[3:8])
+	}
+	e.nc.Close()
+	if _, err := r.LeaderLast(t.Context(), testApp, "a"); !errors.Is(err, stream.ErrUnavailable) {
+		t.Fatalf("LeaderLast on a closed connection = %v, want ErrUnavailable", err)
+	}
+}
