@@ -89,7 +89,10 @@ func New(cfg Config) (*Gateway, error) {
 		return nil, fmt.Errorf("gateway: %w", err)
 	}
 	g.limits = limits
-	poller, err := ws.NewPoller(ws.PollerConfig{MaxMessageSize: cfg.MaxFrameBytes, Logger: cfg.Logger})
+	poller, err := ws.NewPoller(ws.PollerConfig{
+		MaxMessageSize: cfg.MaxClientMessageBytes, FrameReadTimeout: cfg.FrameReadTimeout,
+		CloseLinger: cfg.CloseLinger, Logger: cfg.Logger,
+	})
 	if err != nil {
 		return nil, fmt.Errorf("gateway: %w", err)
 	}
@@ -258,10 +261,10 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 			}
 		}
 	}
-	// Let the writers send those close frames before the poller drops
-	// what is left.
+	// Let the writers send those close frames, and the lingering sockets
+	// take the client's last frames, before the poller drops what is left.
 	deadline := time.Now().Add(shutdownDrainWait)
-	for len(g.allConns()) > 0 && time.Now().Before(deadline) && ctx.Err() == nil {
+	for (len(g.allConns()) > 0 || g.poller.Stats().Lingering > 0) && time.Now().Before(deadline) && ctx.Err() == nil {
 		time.Sleep(shutdownDrainPoll)
 	}
 	return g.poller.Close()
@@ -280,6 +283,11 @@ const (
 func (g *Gateway) AppChanged(appID string) {
 	app, ok := g.cfg.Apps.App(appID)
 	for _, c := range g.appConns(appID) {
+		if ok {
+			// max_message_bytes or max_presence_user_info_bytes may have
+			// changed.
+			c.sock().SetMaxMessageSize(clientMessageCap(app, g.cfg.MaxClientMessageBytes))
+		}
 		switch {
 		case !ok:
 			c.fail(CodeAppNotFound, "application no longer exists")
