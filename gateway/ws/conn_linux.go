@@ -167,8 +167,9 @@ func (c *Conn) keepTailLocked(rest []byte) error {
 // ErrInterrupted, and every later write too; the bytes of a frame it cut
 // short are kept and sent by Close before the close frame. Use it to drop
 // a slow client's backlog and close it (call Close next, typically from
-// the writing goroutine) without waiting for the backlog to drain. It does
-// not block.
+// the writing goroutine) without waiting for the backlog to drain; Close
+// then waits up to WriteTimeout for the socket to take the close frame.
+// It does not block.
 func (c *Conn) InterruptWrite() {
 	c.interrupted.Store(true)
 	_ = c.nc.SetWriteDeadline(aLongTimeAgo)
@@ -310,7 +311,14 @@ func (c *Conn) writeClose(code uint16, reason string) {
 		return
 	}
 	c.wclosed = true
-	if err := c.nc.SetWriteDeadline(time.Now().Add(c.p.cfg.ControlWriteTimeout)); err != nil {
+	// A client whose backlog was dropped (InterruptWrite) is behind by
+	// definition: its close frame, the one thing left to tell it to back
+	// off, gets as long as any write would have.
+	timeout := c.p.cfg.ControlWriteTimeout
+	if c.interrupted.Load() {
+		timeout = c.p.cfg.WriteTimeout
+	}
+	if err := c.nc.SetWriteDeadline(time.Now().Add(timeout)); err != nil {
 		c.werr = err
 		return
 	}

@@ -73,8 +73,9 @@ type PollerConfig struct {
 	// all the connections the worker serves). Zero means
 	// DefaultReadBufferSize.
 	ReadBufferSize int
-	// WriteTimeout bounds each Conn.Write and Conn.WriteBuffers call. Zero
-	// means DefaultWriteTimeout.
+	// WriteTimeout bounds each Conn.Write and Conn.WriteBuffers call, and
+	// writing the close frame after Conn.InterruptWrite. Zero means
+	// DefaultWriteTimeout.
 	WriteTimeout time.Duration
 	// ControlWriteTimeout bounds writing a pong or a close frame, and how
 	// long Close waits for a write in progress. Zero means

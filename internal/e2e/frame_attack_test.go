@@ -89,7 +89,10 @@ func TestUnfinishedFrameAttack(t *testing.T) {
 			wrote := make(chan struct{})
 			go func() {
 				defer close(wrote)
-				err := p.WS().WriteRaw(append(maskedHeader(size), payload[:first]...))
+				err := p.WS().WriteRaw(maskedHeader(size))
+				if err == nil {
+					err = p.WS().WriteRaw(payload[:first])
+				}
 				sent.Done()
 				for n := first; err == nil && n < size; n++ {
 					select {
