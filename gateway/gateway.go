@@ -283,10 +283,10 @@ const (
 func (g *Gateway) AppChanged(appID string) {
 	app, ok := g.cfg.Apps.App(appID)
 	for _, c := range g.appConns(appID) {
-		if ok {
+		if w := c.sock(); ok && w != nil {
 			// max_message_bytes or max_presence_user_info_bytes may have
-			// changed.
-			c.sock().SetMaxMessageSize(clientMessageCap(app, g.cfg.MaxClientMessageBytes))
+			// changed (SSE connections have no socket to read).
+			w.SetMaxMessageSize(clientMessageCap(app, g.cfg.MaxClientMessageBytes))
 		}
 		switch {
 		case !ok:

@@ -51,3 +51,36 @@ func TestOversizedFrameThenMoreFramesGets1009(t *testing.T) {
 		t.Fatalf("closes seen by %d clients: %v, want 1009 every time", tries, got)
 	}
 }
+
+// TestMessageCapFollowsAppSettings: a connection's message cap comes from
+// its app's max_message_bytes, and follows a change of it while the
+// connection is open.
+func TestMessageCapFollowsAppSettings(t *testing.T) {
+	h := testenv.Herald(t)
+	k, _ := newApp(t, h, "cap", nil)
+	old := testenv.MustDialPusher(t, h.URL(), k)
+	// 40 KiB: over the default cap (26 KiB), within the new one.
+	big := `{"event":"pusher:ping","data":{"pad":"` + strings.Repeat("p", 40<<10) + `"}}`
+	if code := call(t, h, "PATCH", "/admin/v1/apps/cap", map[string]any{"settings": map[string]any{"max_message_bytes": 48 << 10}}, nil); code != 200 {
+		t.Fatalf("patch = %d", code)
+	}
+	// A new connection takes the new cap once the gateway has the new
+	// config; the open one gets it when the gateway re-checks the app's
+	// connections right after.
+	deadline := time.Now().Add(appChangeDeadline)
+	for {
+		p := testenv.MustDialPusher(t, h.URL(), k)
+		p.SendRaw(big)
+		e, err := p.Next()
+		if err == nil && e.Event == "pusher:pong" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("new connection, 40 KiB frame: %+v, %v", e, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	time.Sleep(quiet)
+	old.SendRaw(big)
+	old.Expect("pusher:pong", "")
+}
