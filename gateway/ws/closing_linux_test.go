@@ -255,3 +255,25 @@ func TestInterruptWrite(t *testing.T) {
 	<-closed
 	t.Logf("%d whole frames before the close", frames)
 }
+
+// TestMaxLingering: past MaxLingering, a closed connection's socket is
+// closed at once instead of lingering.
+func TestMaxLingering(t *testing.T) {
+	s := startServer(t, ws.PollerConfig{CloseLinger: time.Minute, MaxLingering: 1}, nil)
+	c1, c2 := s.dial(t), s.dial(t)
+	a1, a2 := s.next(t), s.next(t)
+	a1.conn.Close(ws.CloseNormal, "")
+	a2.conn.Close(ws.CloseNormal, "")
+	if n := s.poller.Stats().Lingering; n != 1 {
+		t.Fatalf("%d lingering, want 1", n)
+	}
+	for _, c := range []*wstest.Client{c1, c2} {
+		if code, _, err := c.ReadClose(); err != nil || code != ws.CloseNormal {
+			t.Fatalf("close %d, %v", code, err)
+		}
+	}
+	// The lingering one ends when its client closes.
+	c1.Close()
+	c2.Close()
+	waitFor(t, func() bool { return s.poller.Stats().Lingering == 0 })
+}

@@ -397,7 +397,9 @@ func (p *Parser) handle(h header, payload []byte) (m Message, ok bool, err error
 
 // growMsg makes room for n more bytes of a fragmented message. It grows
 // by doubling but never past the size limit, so that what a connection
-// holds stays bounded by the limit rather than by append's growth policy.
+// holds stays bounded by the limit rather than by append's growth policy:
+// the message so far and a cut frame of its next fragment together hold
+// at most twice the limit.
 func (p *Parser) growMsg(n int) {
 	need := len(p.msg) + n
 	if need <= cap(p.msg) {
