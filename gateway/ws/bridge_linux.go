@@ -96,7 +96,7 @@ func (p *Poller) bridge(tc *tls.Conn) (net.Conn, error) {
 					return
 				}
 			}
-			if errors.Is(err, io.EOF) {
+			if errors.Is(err, io.EOF) && !p.stopping.Load() {
 				// The poller shut down its side after a close frame and
 				// lingers: pass the end on (close_notify) and let the
 				// other direction drain what the client still sends, for

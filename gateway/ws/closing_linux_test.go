@@ -23,15 +23,36 @@ import (
 // client read 1009 and none of its writes was reset; the lingering close
 // must make all 20 count.
 func TestOversizedFrameCloseSurvivesTrailingFrames(t *testing.T) {
-	const tries, trailing = 20, 200
-	s := startServer(t, ws.PollerConfig{MaxMessageSize: 1 << 10, CloseLinger: time.Second}, nil)
+	cfg := ws.PollerConfig{MaxMessageSize: 1 << 10, CloseLinger: time.Second}
+	t.Run("tcp", func(t *testing.T) {
+		s := startServer(t, cfg, nil)
+		oversizedThenTrailing(t, 20, func() (*wstest.Client, added) {
+			c := s.dial(t)
+			return c, s.next(t)
+		})
+	})
+	// Over TLS the poller's socket is a bridge: shutting down its write
+	// side must end the TLS stream's writing only, and the bridge keep
+	// reading what the client sends.
+	t.Run("tls", func(t *testing.T) {
+		_, conns, dial := startTLSServer(t, cfg)
+		oversizedThenTrailing(t, 5, func() (*wstest.Client, added) {
+			c := dial()
+			return c, nextAdded(t, conns)
+		})
+	})
+}
+
+// oversizedThenTrailing runs the tries of
+// TestOversizedFrameCloseSurvivesTrailingFrames on connections from dial.
+func oversizedThenTrailing(t *testing.T, tries int, dial func() (*wstest.Client, added)) {
+	const trailing = 200
 	key := wstest.RandomKey()
 	oversized := wstest.AppendMaskedFrame(nil, ws.OpText, true, make([]byte, 4<<10), key)
 	small := wstest.AppendMaskedFrame(nil, ws.OpText, true, bytes.Repeat([]byte("y"), 1<<10), key)
 	got := map[string]int{}
 	for range tries {
-		c := s.dial(t)
-		a := s.next(t)
+		c, a := dial()
 		wrote := make(chan error, 1)
 		go func() {
 			err := c.WriteRaw(oversized)
