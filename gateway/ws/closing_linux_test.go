@@ -223,6 +223,12 @@ func TestCloseLinger(t *testing.T) {
 // the close frame, as soon as the socket takes them. The client, reading
 // again, finds well-formed frames and then the close code.
 func TestInterruptWrite(t *testing.T) {
+	for _, how := range []string{"Write", "WriteBuffers"} {
+		t.Run(how, func(t *testing.T) { interruptWrite(t, how) })
+	}
+}
+
+func interruptWrite(t *testing.T, how string) {
 	s := startServer(t, ws.PollerConfig{ControlWriteTimeout: 5 * time.Second, CloseLinger: time.Second}, nil)
 	c := s.dial(t)
 	a := s.next(t)
@@ -232,7 +238,13 @@ func TestInterruptWrite(t *testing.T) {
 	go func() {
 		for {
 			// Several frames per write, as a writer's batch.
-			if _, err := a.conn.WriteBuffers([][]byte{frame, frame, frame}); err != nil {
+			var err error
+			if how == "Write" {
+				_, err = a.conn.Write(bytes.Repeat(frame, 3))
+			} else {
+				_, err = a.conn.WriteBuffers([][]byte{frame, frame, frame})
+			}
+			if err != nil {
 				written <- err
 				return
 			}

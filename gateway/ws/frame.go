@@ -149,21 +149,22 @@ func frameLen(b []byte) (n int, ok bool) {
 	if len(b) < 2 {
 		return 0, false
 	}
-	hlen := 2 + extLen(b[1]&lenBits)
-	if b[1]&maskBit != 0 {
-		hlen += keySize
-	}
-	if len(b) < 2+extLen(b[1]&lenBits) {
+	ext := extLen(b[1] & lenBits)
+	if len(b) < 2+ext {
 		return 0, false
 	}
 	var plen uint64
-	switch extLen(b[1] & lenBits) {
+	switch ext {
 	case 0:
 		plen = uint64(b[1] & lenBits)
 	case 2:
 		plen = uint64(binary.BigEndian.Uint16(b[2:]))
 	default:
 		plen = binary.BigEndian.Uint64(b[2:])
+	}
+	hlen := 2 + ext
+	if b[1]&maskBit != 0 {
+		hlen += keySize
 	}
 	if plen > uint64(len(b)) {
 		return len(b) + 1, true // past the end: the caller stops there
