@@ -97,6 +97,10 @@ func New(cfg Config) (*Gateway, error) {
 		return nil, fmt.Errorf("gateway: %w", err)
 	}
 	g.poller = poller
+	if err := registerPollerMetrics(cfg.Registerer, poller.Stats); err != nil {
+		_ = poller.Close()
+		return nil, err
+	}
 	live, err := stream.NewLive(stream.LiveConfig{
 		NC: cfg.LiveNC, Reader: cfg.Reader, Handler: g.deliver, Logger: cfg.Logger,
 	})

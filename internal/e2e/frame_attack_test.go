@@ -167,6 +167,9 @@ func TestUnfinishedFrameAttack(t *testing.T) {
 		worst[kind] = max(worst[kind], r.closedIn)
 	}
 	t.Logf("closes %v; slowest: big %v, trickling %v", codes, worst[0], worst[1])
+	if m := metrics(t, h); !strings.Contains(m, fmt.Sprintf("herald_gateway_frame_read_timeouts_total %d\n", trickling)) {
+		t.Errorf("metrics do not count %d frame read timeouts", trickling)
+	}
 	if worst[1] > frameTimeout+attackCloseMargin {
 		t.Errorf("a trickling client was closed after %v, want within %v", worst[1], frameTimeout+attackCloseMargin)
 	}
