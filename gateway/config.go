@@ -15,6 +15,7 @@ import (
 
 	"github.com/heraldhq/herald/channels"
 	"github.com/heraldhq/herald/gateway/presence"
+	"github.com/heraldhq/herald/gateway/ws"
 	"github.com/heraldhq/herald/internal/cachechan"
 	"github.com/heraldhq/herald/internal/secretbox"
 	"github.com/heraldhq/herald/internal/stream"
@@ -31,9 +32,15 @@ const (
 	// DefaultShutdownSpread is the window over which shutdown closes
 	// connections with 4200, so that clients do not all reconnect at once.
 	DefaultShutdownSpread = 3 * time.Second
-	// DefaultMaxFrameBytes caps any client frame before the app's own
-	// limit is known to the reader.
-	DefaultMaxFrameBytes = 1 << 20
+	// DefaultMaxClientMessageBytes is the ceiling on a client message,
+	// whatever its app allows (see clientMessageCap).
+	DefaultMaxClientMessageBytes = 64 << 10
+	// DefaultFrameReadTimeout is how long a client frame (or fragmented
+	// message) that started arriving may take to complete.
+	DefaultFrameReadTimeout = ws.DefaultFrameReadTimeout
+	// DefaultCloseLinger is how long a closed connection keeps reading
+	// and discarding the client's input after the close frame.
+	DefaultCloseLinger = ws.DefaultCloseLinger
 	// DefaultKeepaliveInterval is how often idle connections are checked.
 	DefaultKeepaliveInterval = time.Second
 	// DefaultPublishTimeout bounds publishing one client event.
@@ -46,9 +53,6 @@ const (
 	// whose channel stayed quiet checks for a message stored in the
 	// moment the replay ended (see continuity.go).
 	DefaultReplayTailCheck = time.Second
-	// frameOverhead is what a Pusher envelope adds around event data, so
-	// that a frame carrying max_message_bytes of data still fits.
-	frameOverhead = 1 << 10
 )
 
 // AppSource looks up app configs; internal/appconfig.Cache implements it
@@ -107,11 +111,22 @@ type Config struct {
 
 	// PathPrefix mounts the WebSocket endpoint under a prefix ("/ws" makes
 	// it /ws/app/{key}).
-	PathPrefix        string
-	SendQueueBytes    int
-	PongTimeout       time.Duration
-	ShutdownSpread    time.Duration
-	MaxFrameBytes     int
+	PathPrefix     string
+	SendQueueBytes int
+	PongTimeout    time.Duration
+	ShutdownSpread time.Duration
+	// MaxClientMessageBytes is the ceiling on a client message (all its
+	// fragments); each connection's own cap is its app's need under it
+	// (clientMessageCap).
+	MaxClientMessageBytes int
+	// FrameReadTimeout bounds how long a frame that started arriving may
+	// take to complete; negative disables it.
+	FrameReadTimeout time.Duration
+	// CloseLinger is how long a closed connection keeps reading and
+	// discarding after its close frame, so that frames the client had in
+	// flight do not reset the connection and destroy the close frame;
+	// negative closes at once.
+	CloseLinger       time.Duration
 	KeepaliveInterval time.Duration
 	PublishTimeout    time.Duration
 	// SSEHeartbeat is the period of SSE comment lines.
@@ -144,8 +159,14 @@ func (c *Config) setDefaults() {
 	if c.ShutdownSpread <= 0 {
 		c.ShutdownSpread = DefaultShutdownSpread
 	}
-	if c.MaxFrameBytes <= 0 {
-		c.MaxFrameBytes = DefaultMaxFrameBytes
+	if c.MaxClientMessageBytes <= 0 {
+		c.MaxClientMessageBytes = DefaultMaxClientMessageBytes
+	}
+	if c.FrameReadTimeout == 0 {
+		c.FrameReadTimeout = DefaultFrameReadTimeout
+	}
+	if c.CloseLinger == 0 {
+		c.CloseLinger = DefaultCloseLinger
 	}
 	if c.KeepaliveInterval <= 0 {
 		c.KeepaliveInterval = DefaultKeepaliveInterval

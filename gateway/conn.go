@@ -110,9 +110,9 @@ func (c *conn) app() *channels.AppConfig {
 }
 
 // enqueue queues a frame for the client. It never blocks: a client whose
-// queue is over the limit is closed with 4100 in the background, so one
-// slow client never delays a fan-out. It reports whether the frame was
-// queued.
+// queue is over the limit is closed with 4100 in the background (its
+// backlog dropped, the close frame sent first), so one slow client never
+// delays a fan-out. It reports whether the frame was queued.
 func (c *conn) enqueue(frame []byte) bool {
 	if c.sse != nil {
 		// Protocol events have no place in an SSE stream.
@@ -123,6 +123,10 @@ func (c *conn) enqueue(frame []byte) bool {
 	c.mu.Unlock()
 	if slow {
 		c.gw.metrics.slowConsumers.Inc()
+		// The backlog is dropped: cut the write in progress short at a
+		// frame boundary, so that the close frame goes next, as soon as
+		// the client's socket takes it, instead of after the backlog.
+		c.sock().InterruptWrite()
 	}
 	if start {
 		// c.writer, not c.writeLoop: a go statement on a method value
@@ -254,8 +258,14 @@ func (c *conn) writeLoop() {
 			c.writing = false
 			c.closed = true
 			c.queue, c.queued = nil, 0
+			// A close cut the write short on purpose (a slow consumer):
+			// the socket sends the rest of the frame, then the close.
+			code, reason := ws.CloseInternalError, "write failed"
+			if c.closing {
+				code, reason = c.closeCode, c.closeReason
+			}
 			c.mu.Unlock()
-			c.sock().Close(ws.CloseInternalError, "write failed")
+			c.sock().Close(code, reason)
 			return
 		}
 		// Drop the frames (WriteBuffers has cleared only those it wrote

@@ -21,10 +21,9 @@ func (c *conn) OnMessage(w *ws.Conn, _ ws.Opcode, payload []byte) {
 		c.fail(CodeAppNotFound, "application no longer exists")
 		return
 	}
-	// The poller enforces the platform's cap; the app's own limit (its
-	// largest message plus the envelope) is enforced here, as the 1009 a
-	// WebSocket client expects for an oversized frame.
-	if len(payload) > app.Settings.MaxMessageBytes+frameOverhead {
+	// The poller refuses a larger frame from its header; this catches a
+	// message that began before the app's limits were lowered.
+	if len(payload) > clientMessageCap(app, c.gw.cfg.MaxClientMessageBytes) {
 		c.closeAfter(nil, ws.CloseMessageTooBig, "message too big")
 		return
 	}

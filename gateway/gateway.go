@@ -89,11 +89,18 @@ func New(cfg Config) (*Gateway, error) {
 		return nil, fmt.Errorf("gateway: %w", err)
 	}
 	g.limits = limits
-	poller, err := ws.NewPoller(ws.PollerConfig{MaxMessageSize: cfg.MaxFrameBytes, Logger: cfg.Logger})
+	poller, err := ws.NewPoller(ws.PollerConfig{
+		MaxMessageSize: cfg.MaxClientMessageBytes, FrameReadTimeout: cfg.FrameReadTimeout,
+		CloseLinger: cfg.CloseLinger, Logger: cfg.Logger,
+	})
 	if err != nil {
 		return nil, fmt.Errorf("gateway: %w", err)
 	}
 	g.poller = poller
+	if err := registerPollerMetrics(cfg.Registerer, poller.Stats); err != nil {
+		_ = poller.Close()
+		return nil, err
+	}
 	live, err := stream.NewLive(stream.LiveConfig{
 		NC: cfg.LiveNC, Reader: cfg.Reader, Handler: g.deliver, Logger: cfg.Logger,
 	})
@@ -258,10 +265,10 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 			}
 		}
 	}
-	// Let the writers send those close frames before the poller drops
-	// what is left.
+	// Let the writers send those close frames, and the lingering sockets
+	// take the client's last frames, before the poller drops what is left.
 	deadline := time.Now().Add(shutdownDrainWait)
-	for len(g.allConns()) > 0 && time.Now().Before(deadline) && ctx.Err() == nil {
+	for (len(g.allConns()) > 0 || g.poller.Stats().Lingering > 0) && time.Now().Before(deadline) && ctx.Err() == nil {
 		time.Sleep(shutdownDrainPoll)
 	}
 	return g.poller.Close()
@@ -280,6 +287,11 @@ const (
 func (g *Gateway) AppChanged(appID string) {
 	app, ok := g.cfg.Apps.App(appID)
 	for _, c := range g.appConns(appID) {
+		if w := c.sock(); ok && w != nil {
+			// max_message_bytes or max_presence_user_info_bytes may have
+			// changed (SSE connections have no socket to read).
+			w.SetMaxMessageSize(clientMessageCap(app, g.cfg.MaxClientMessageBytes))
+		}
 		switch {
 		case !ok:
 			c.fail(CodeAppNotFound, "application no longer exists")

@@ -89,7 +89,7 @@ func (g *Gateway) serveWS(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	_ = nc.SetWriteDeadline(time.Time{})
-	wc, err := g.poller.Add(nc, c, initial)
+	wc, err := g.poller.AddLimited(nc, c, initial, clientMessageCap(app, g.cfg.MaxClientMessageBytes))
 	if err != nil {
 		g.release(app.ID)
 		_ = nc.Close()

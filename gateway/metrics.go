@@ -2,6 +2,8 @@ package gateway
 
 import (
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/heraldhq/herald/gateway/ws"
 )
 
 // metrics are the gateway's Prometheus series. Per-app labels are kept to
@@ -54,4 +56,28 @@ func newMetrics(reg prometheus.Registerer, channelCount func() float64) (*metric
 		}
 	}
 	return m, nil
+}
+
+// registerPollerMetrics exports the WebSocket poller's counters.
+func registerPollerMetrics(reg prometheus.Registerer, stats func() ws.Stats) error {
+	if reg == nil {
+		return nil
+	}
+	const ns, sub = "herald", "gateway"
+	for _, c := range []prometheus.Collector{
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: ns, Subsystem: sub, Name: "websocket_protocol_errors_total",
+			Help: "WebSocket connections closed because the client broke RFC 6455 or a limit (1002, 1003, 1007, 1008, 1009)."},
+			func() float64 { return float64(stats().ProtocolErrors) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: ns, Subsystem: sub, Name: "frame_read_timeouts_total",
+			Help: "WebSocket connections closed with 1008 because a frame did not complete within --frame-read-timeout."},
+			func() float64 { return float64(stats().FrameTimeouts) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: ns, Subsystem: sub, Name: "lingering_connections",
+			Help: "Closed WebSocket connections whose socket lingers after the close frame (--close-linger)."},
+			func() float64 { return float64(stats().Lingering) }),
+	} {
+		if err := reg.Register(c); err != nil {
+			return err
+		}
+	}
+	return nil
 }

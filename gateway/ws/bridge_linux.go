@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"sync"
@@ -36,7 +37,10 @@ func (c *bridgedConn) RemoteAddr() net.Addr { return c.remote }
 
 // bridge starts copying between tc and a new socketpair and returns the
 // poller's end. Closing that end stops both goroutines and closes tc once
-// what was written to it is sent; tc failing closes it. Writes to tc time
+// what was written to it is sent; tc failing closes it. Shutting down the
+// write side of that end (a lingering close) ends the TLS stream's
+// writing side, and tc is closed when the poller closes its end, the
+// client closes or the linger is over. Writes to tc time
 // out after writeTimeout, so a client that stops reading cannot hold the
 // goroutines.
 func (p *Poller) bridge(tc *tls.Conn) (net.Conn, error) {
@@ -81,7 +85,6 @@ func (p *Poller) bridge(tc *tls.Conn) (net.Conn, error) {
 	}()
 	go func() {
 		defer p.bridges.Done()
-		defer stop()
 		// Server to client: what the poller's side wrote, encrypted.
 		buf := make([]byte, bridgeBufferSize)
 		for {
@@ -89,10 +92,21 @@ func (p *Poller) bridge(tc *tls.Conn) (net.Conn, error) {
 			if n > 0 {
 				_ = tc.SetWriteDeadline(time.Now().Add(p.cfg.WriteTimeout))
 				if _, werr := tc.Write(buf[:n]); werr != nil {
+					stop()
 					return
 				}
 			}
+			if errors.Is(err, io.EOF) && !p.stopping.Load() {
+				// The poller shut down its side after a close frame and
+				// lingers: pass the end on (close_notify) and let the
+				// other direction drain what the client still sends, for
+				// no longer than the linger.
+				_ = tc.CloseWrite()
+				_ = tc.SetReadDeadline(time.Now().Add(max(p.cfg.CloseLinger, 0)))
+				return
+			}
 			if err != nil {
+				stop()
 				return
 			}
 		}

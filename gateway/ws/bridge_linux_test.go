@@ -19,9 +19,9 @@ import (
 
 // startTLSServer is startServer over TLS: the poller gets *tls.Conns,
 // which it serves through a socketpair bridge.
-func startTLSServer(t *testing.T) (*ws.Poller, chan added, func() *wstest.Client) {
+func startTLSServer(t *testing.T, cfg ws.PollerConfig) (*ws.Poller, chan added, func() *wstest.Client) {
 	t.Helper()
-	p, err := ws.NewPoller(ws.PollerConfig{})
+	p, err := ws.NewPoller(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,7 +92,7 @@ func nextAdded(t *testing.T, conns chan added) added {
 // buffer, travel both ways in order; a server close reaches the client
 // with its code and ends the TCP connection.
 func TestTLSBridgeEcho(t *testing.T) {
-	_, conns, dial := startTLSServer(t)
+	_, conns, dial := startTLSServer(t, ws.PollerConfig{})
 	c := dial()
 	a := nextAdded(t, conns)
 	if got := a.conn.RemoteAddr().String(); !strings.HasPrefix(got, "127.0.0.1:") {
@@ -116,7 +116,7 @@ func TestTLSBridgeEcho(t *testing.T) {
 // TestTLSBridgeClientHangUp: a client that drops the TLS connection ends
 // the poller's connection (OnClose), so the bridge does not keep it.
 func TestTLSBridgeClientHangUp(t *testing.T) {
-	_, conns, dial := startTLSServer(t)
+	_, conns, dial := startTLSServer(t, ws.PollerConfig{})
 	c := dial()
 	a := nextAdded(t, conns)
 	if err := c.WriteText("ping"); err != nil {
@@ -135,7 +135,7 @@ func TestTLSBridgeClientHangUp(t *testing.T) {
 // TestTLSBridgePollerClose: closing the poller closes bridged
 // connections and returns (it waits for the bridges' goroutines).
 func TestTLSBridgePollerClose(t *testing.T) {
-	p, conns, dial := startTLSServer(t)
+	p, conns, dial := startTLSServer(t, ws.PollerConfig{})
 	c := dial()
 	a := nextAdded(t, conns)
 	if err := p.Close(); err != nil {

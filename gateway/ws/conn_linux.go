@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -25,7 +26,14 @@ const (
 	stBusy     uint32 = 1 // a worker owns it
 	stCloseReq uint32 = 2 // with stBusy: Close was called, the worker ends it
 	stClosed   uint32 = 4 // ended; OnClose was called or is being called
+	// stLinger: ended, OnClose called, but the socket lingers (armed in
+	// epoll, its input discarded); with stBusy a worker is draining it.
+	stLinger uint32 = 8
 )
+
+// aLongTimeAgo is a deadline in the past: setting it makes a blocked
+// write return at once.
+var aLongTimeAgo = time.Unix(1, 0)
 
 // Conn is a WebSocket connection served by a Poller. Its read side belongs
 // to the poller; the layer above writes complete frames (see AppendFrame)
@@ -51,6 +59,21 @@ type Conn struct {
 	// Owned by whoever owns the connection (see the states above).
 	parser  Parser
 	initial []byte
+	// units is the parser's count of completed frames when partialSince
+	// was last set.
+	units uint32
+
+	// maxMessage is the message size limit, applied by the worker before
+	// each read (SetMaxMessageSize changes it).
+	maxMessage atomic.Int64
+	// partialSince is when a frame in progress was first seen incomplete
+	// (Unix ns, 0: none), for the sweeper; lingerUntil is when a
+	// lingering socket is closed.
+	partialSince atomic.Int64
+	lingerUntil  atomic.Int64
+	// interrupted is set by InterruptWrite: writes fail with
+	// ErrInterrupted from then on.
+	interrupted atomic.Bool
 
 	// wmu keeps frames from interleaving on the wire.
 	wmu sync.Mutex
@@ -59,6 +82,10 @@ type Conn struct {
 	werr error
 	// wclosed is set once the close frame was written (guarded by wmu).
 	wclosed bool
+	// tail is the rest of a frame whose write was cut short by Close or
+	// InterruptWrite, sent before the close frame so that the client's
+	// stream stays well-formed (guarded by wmu).
+	tail []byte
 	// pong is the payload of the last unanswered ping, written by
 	// whichever goroutine next holds wmu.
 	pong atomic.Pointer[[]byte]
@@ -85,6 +112,9 @@ func (c *Conn) Write(p []byte) (int, error) {
 	}
 	n, err := c.nc.Write(p)
 	if err != nil {
+		if c.cutShort(err) {
+			return n, c.keepTailLocked(p[n:frameEnd(p, n)])
+		}
 		c.werr = fmt.Errorf("ws: write: %w", err)
 		return n, c.werr
 	}
@@ -102,10 +132,54 @@ func (c *Conn) WriteBuffers(bufs net.Buffers) (int64, error) {
 	}
 	n, err := bufs.WriteTo(c.nc)
 	if err != nil {
+		if c.cutShort(err) {
+			// WriteTo consumed what it wrote: bufs[0] is the rest of the
+			// element in progress, which ends at a frame boundary.
+			var rest []byte
+			if n > 0 && len(bufs) > 0 {
+				rest = bufs[0]
+			}
+			return n, c.keepTailLocked(rest)
+		}
 		c.werr = fmt.Errorf("ws: write: %w", err)
 		return n, c.werr
 	}
 	return n, nil
+}
+
+// cutShort reports whether a write failed because Close or InterruptWrite
+// moved its deadline: the stream is still well-formed up to the frame in
+// progress.
+func (c *Conn) cutShort(err error) bool {
+	return errors.Is(err, os.ErrDeadlineExceeded) && (c.interrupted.Load() || c.closing.Load())
+}
+
+// keepTailLocked keeps the unsent rest of the frame a cut-short write was
+// in, to be sent before the close frame, and returns ErrInterrupted.
+func (c *Conn) keepTailLocked(rest []byte) error {
+	if len(rest) > 0 {
+		c.tail = append(make([]byte, 0, len(rest)+MaxControlPayload+2), rest...)
+	}
+	return ErrInterrupted
+}
+
+// InterruptWrite makes the write in progress, if any, return at once with
+// ErrInterrupted, and every later write too; the bytes of a frame it cut
+// short are kept and sent by Close before the close frame. Use it to drop
+// a slow client's backlog and close it (call Close next, typically from
+// the writing goroutine) without waiting for the backlog to drain; Close
+// then waits up to WriteTimeout for the socket to take the close frame.
+// It does not block.
+func (c *Conn) InterruptWrite() {
+	c.interrupted.Store(true)
+	_ = c.nc.SetWriteDeadline(aLongTimeAgo)
+}
+
+// SetMaxMessageSize changes the connection's message size limit for the
+// frames whose header arrives from now on; n <= 0 means
+// DefaultMaxMessageSize.
+func (c *Conn) SetMaxMessageSize(n int) {
+	c.maxMessage.Store(int64(n))
 }
 
 // beginWriteLocked refuses a write on a closing or broken connection and
@@ -119,12 +193,18 @@ func (c *Conn) beginWriteLocked(timeout time.Duration) error {
 	if c.closing.Load() {
 		return ErrClosed
 	}
+	if c.interrupted.Load() {
+		return ErrInterrupted
+	}
 	if err := c.nc.SetWriteDeadline(time.Now().Add(timeout)); err != nil {
 		c.werr = fmt.Errorf("ws: set write deadline: %w", err)
 		return c.werr
 	}
 	if c.closing.Load() {
 		return ErrClosed
+	}
+	if c.interrupted.Load() {
+		return ErrInterrupted
 	}
 	return nil
 }
@@ -231,14 +311,34 @@ func (c *Conn) writeClose(code uint16, reason string) {
 		return
 	}
 	c.wclosed = true
-	if err := c.nc.SetWriteDeadline(time.Now().Add(c.p.cfg.ControlWriteTimeout)); err != nil {
+	// A client whose backlog was dropped (InterruptWrite) is behind by
+	// definition: its close frame, the one thing left to tell it to back
+	// off, gets as long as any write would have.
+	timeout := c.p.cfg.ControlWriteTimeout
+	if c.interrupted.Load() {
+		timeout = c.p.cfg.WriteTimeout
+	}
+	if err := c.nc.SetWriteDeadline(time.Now().Add(timeout)); err != nil {
 		c.werr = err
 		return
 	}
 	var buf [MaxControlPayload + 2]byte
-	if _, err := c.nc.Write(AppendClose(buf[:0], code, reason)); err != nil {
+	frame := AppendClose(buf[:0], code, reason)
+	if c.tail != nil {
+		// The rest of a frame cut short goes first, in the same write.
+		frame = append(c.tail, frame...)
+		c.tail = nil
+	}
+	if _, err := c.nc.Write(frame); err != nil {
 		c.werr = fmt.Errorf("ws: write close: %w", err)
 	}
+}
+
+// closeWritten reports whether the close frame was written whole.
+func (c *Conn) closeWritten() bool {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	return c.wclosed && c.werr == nil
 }
 
 // closeRequested reports whether Close asked the owning worker to end c.
@@ -301,17 +401,20 @@ func (c *Conn) fail(err error) {
 	c.terminate(err)
 }
 
-// terminate ends c. Only c's owner calls it, once.
+// terminate ends c: its socket lingers if its close frame was sent (see
+// linger), or is closed at once. Only c's owner calls it, once.
 func (c *Conn) terminate(err error) {
-	c.state.Store(stClosed)
 	c.closing.Store(true)
-	c.p.remove(c)
-	// Closing the socket also removes it from the epoll set.
-	if cerr := c.nc.Close(); cerr != nil && c.p.log.Enabled(context.Background(), slog.LevelDebug) {
-		c.p.log.Debug("websocket close failed", "err", cerr)
-	}
+	// Release a partial frame's buffers now, not when the socket closes.
 	c.parser = Parser{}
 	c.initial = nil
+	if c.partialSince.Swap(0) != 0 {
+		c.p.partial.remove(c)
+	}
+	if !c.linger() {
+		c.state.Store(stClosed)
+		c.closeSocket()
+	}
 	c.p.open.Add(-1)
 	c.h.OnClose(c, err)
 }

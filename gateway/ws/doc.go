@@ -15,7 +15,16 @@
 // 0.7 KiB of Go heap and 1.5 KiB of resident memory at 10,000 connections,
 // see BenchmarkIdleConnMemory). Workers read into their own buffers; a
 // connection gets a buffer of its own only while a frame or a fragmented
-// message is incomplete.
+// message is incomplete, never larger than its message size limit (a
+// frame announcing more is refused from its header), and for no longer
+// than PollerConfig.FrameReadTimeout. A single sweeper goroutine enforces
+// that deadline, over the connections with a frame in progress only.
+//
+// Closing: after its close frame a connection shuts down its write side
+// and lingers, reading and discarding, for PollerConfig.CloseLinger, so
+// that frames the client had in flight do not make the kernel reset the
+// connection and destroy the close frame. Lingering sockets are served by
+// the workers like any other and hold no goroutine.
 //
 // The Poller reads sockets directly. A *tls.Conn is served through a
 // socketpair and two copying goroutines (bridge_linux.go); for many

@@ -23,6 +23,9 @@ var (
 	// does not expose its file descriptor (syscall.Conn) and is not a
 	// *tls.Conn (which the poller bridges).
 	ErrUnsupportedConn = errors.New("ws: connection has no file descriptor")
+	// ErrInterrupted is returned by writes after Conn.InterruptWrite, and
+	// by a write that Conn.Close cut short: the connection is closing.
+	ErrInterrupted = errors.New("ws: write interrupted")
 )
 
 // ProtocolError reports a client that broke RFC 6455 or a configured limit.

@@ -126,3 +126,48 @@ func maskBytes(key [keySize]byte, pos int, b []byte) {
 		b[i] ^= key[(pos+i)&3]
 	}
 }
+
+// frameEnd returns where the frame of b that holds offset off ends, b
+// being whole frames as AppendFrame writes them; off itself when it is at
+// a frame boundary. A write cut short at off must still send b[off:end]
+// for the stream to stay well-formed.
+func frameEnd(b []byte, off int) int {
+	end := 0
+	for end < off {
+		n, ok := frameLen(b[end:])
+		if !ok {
+			return len(b)
+		}
+		end += n
+	}
+	return min(end, len(b))
+}
+
+// frameLen returns the size, header included, of the frame starting b; ok
+// is false when b is too short to hold its header.
+func frameLen(b []byte) (n int, ok bool) {
+	if len(b) < 2 {
+		return 0, false
+	}
+	ext := extLen(b[1] & lenBits)
+	if len(b) < 2+ext {
+		return 0, false
+	}
+	var plen uint64
+	switch ext {
+	case 0:
+		plen = uint64(b[1] & lenBits)
+	case 2:
+		plen = uint64(binary.BigEndian.Uint16(b[2:]))
+	default:
+		plen = binary.BigEndian.Uint64(b[2:])
+	}
+	hlen := 2 + ext
+	if b[1]&maskBit != 0 {
+		hlen += keySize
+	}
+	if plen > uint64(len(b)) {
+		return len(b) + 1, true // past the end: the caller stops there
+	}
+	return hlen + int(plen), true
+}

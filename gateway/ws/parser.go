@@ -73,6 +73,11 @@ type Parser struct {
 	msgOp   Opcode
 	checked int
 
+	// units counts the frames and messages completed outside a
+	// fragmented message: a change tells the poller that the incomplete
+	// frame it sees now is a new one, whose read deadline starts afresh.
+	units uint32
+
 	closed bool
 	err    error
 }
@@ -99,6 +104,22 @@ func (p *Parser) init(cfg ParserConfig) {
 	if p.max <= 0 {
 		p.max = DefaultMaxMessageSize
 	}
+}
+
+// setMax changes the message size limit; the next frame header is checked
+// against it. The Poller calls it between reads when Conn.SetMaxMessageSize
+// changed the limit.
+func (p *Parser) setMax(n int) {
+	if n <= 0 {
+		n = DefaultMaxMessageSize
+	}
+	p.max = n
+}
+
+// inProgress reports whether part of a frame or of a fragmented message
+// was received and the rest has not: the Poller gives that a deadline.
+func (p *Parser) inProgress() bool {
+	return p.err == nil && !p.closed && (len(p.pending) > 0 || p.msgOp != OpContinuation)
 }
 
 // Feed gives the Parser the next bytes received from the client. The Parser
@@ -146,6 +167,9 @@ func (p *Parser) Next() (m Message, ok bool, err error) {
 			return Message{}, false, p.fail(err)
 		}
 		if ok {
+			if p.msgOp == OpContinuation {
+				p.units++
+			}
 			return m, true, nil
 		}
 		// A fragment that does not end its message: keep going.
@@ -292,7 +316,10 @@ func (p *Parser) parseHeader(b []byte) (h header, ok bool, err error) {
 			return h, false, errLength64
 		}
 	}
-	if !h.op.IsControl() && n > uint64(p.max-len(p.msg)) {
+	// Checked on the header alone, so an oversized frame is refused before
+	// any of its payload is buffered; the message's fragments so far
+	// count, so a fragmented message cannot pass the limit either.
+	if !h.op.IsControl() && n > uint64(max(p.max-len(p.msg), 0)) {
 		return h, false, errMessageTooBig
 	}
 	h.plen = int(n)
@@ -351,6 +378,7 @@ func (p *Parser) handle(h header, payload []byte) (m Message, ok bool, err error
 	if h.op != OpContinuation {
 		p.msgOp = h.op
 	}
+	p.growMsg(len(payload))
 	p.msg = append(p.msg, payload...)
 	if p.msgOp == OpText {
 		n, valid := validUTF8Prefix(p.msg[p.checked:], h.fin)
@@ -365,6 +393,22 @@ func (p *Parser) handle(h header, payload []byte) (m Message, ok bool, err error
 	m = Message{Op: p.msgOp, Payload: p.msg}
 	p.msg, p.msgOp, p.checked = nil, OpContinuation, 0
 	return m, true, nil
+}
+
+// growMsg makes room for n more bytes of a fragmented message. It grows
+// by doubling but never past the size limit, so that what a connection
+// holds stays bounded by the limit rather than by append's growth policy:
+// the message so far and a cut frame of its next fragment together hold
+// at most twice the limit.
+func (p *Parser) growMsg(n int) {
+	need := len(p.msg) + n
+	if need <= cap(p.msg) {
+		return
+	}
+	size := min(max(need, 2*cap(p.msg)), max(p.max, need))
+	grown := make([]byte, len(p.msg), size)
+	copy(grown, p.msg)
+	p.msg = grown
 }
 
 // checkClosePayload validates a close frame's payload: empty, or a status

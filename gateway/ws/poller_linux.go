@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -24,6 +25,14 @@ const (
 	DefaultWriteTimeout = 10 * time.Second
 	// DefaultControlWriteTimeout bounds writing a pong or a close frame.
 	DefaultControlWriteTimeout = time.Second
+	// DefaultFrameReadTimeout is how long a frame, or a fragmented
+	// message, that started arriving may take to complete.
+	DefaultFrameReadTimeout = 10 * time.Second
+	// DefaultCloseLinger is how long a closed connection keeps reading
+	// and discarding after its close frame (see PollerConfig.CloseLinger).
+	DefaultCloseLinger = 2 * time.Second
+	// DefaultMaxLingering bounds the connections lingering at once.
+	DefaultMaxLingering = 16 << 10
 )
 
 const (
@@ -39,6 +48,10 @@ const (
 	// wakeID is the epoll data of the eventfd that stops the dispatcher;
 	// connection ids start at 1.
 	wakeID = 0
+	// sweepsPerTimeout is how many times per frame read timeout or close
+	// linger (the shorter) the sweeper looks for connections past their
+	// deadline: a deadline is enforced within a quarter of itself late.
+	sweepsPerTimeout = 4
 	// connEvents are the events a connection is armed for. EPOLLONESHOT
 	// disarms it after one event, so only one worker ever handles a
 	// connection at a time; the worker re-arms it when done. Interest is
@@ -60,13 +73,33 @@ type PollerConfig struct {
 	// all the connections the worker serves). Zero means
 	// DefaultReadBufferSize.
 	ReadBufferSize int
-	// WriteTimeout bounds each Conn.Write and Conn.WriteBuffers call. Zero
-	// means DefaultWriteTimeout.
+	// WriteTimeout bounds each Conn.Write and Conn.WriteBuffers call, and
+	// writing the close frame after Conn.InterruptWrite. Zero means
+	// DefaultWriteTimeout.
 	WriteTimeout time.Duration
 	// ControlWriteTimeout bounds writing a pong or a close frame, and how
 	// long Close waits for a write in progress. Zero means
 	// DefaultControlWriteTimeout.
 	ControlWriteTimeout time.Duration
+	// FrameReadTimeout bounds how long a frame, or a fragmented message,
+	// may take to arrive once its first byte did: a client that has not
+	// completed it by then is closed with ClosePolicyViolation (a client
+	// trickling a frame would otherwise hold its buffer indefinitely).
+	// Connections between frames have no deadline. Zero means
+	// DefaultFrameReadTimeout; negative disables it.
+	FrameReadTimeout time.Duration
+	// CloseLinger is how long a connection keeps being read, its input
+	// discarded, after the server sent its close frame and shut down its
+	// side of the socket, before the socket is closed. Closing a socket
+	// with unread input makes the kernel send a reset, which can destroy
+	// the close frame before the client reads it; lingering lets frames
+	// the client sent before it saw the close frame arrive harmlessly.
+	// The linger ends early when the client closes its side. Zero means
+	// DefaultCloseLinger; negative closes at once.
+	CloseLinger time.Duration
+	// MaxLingering bounds how many connections linger at once; past it a
+	// connection is closed at once. Zero means DefaultMaxLingering.
+	MaxLingering int
 	// Logger receives the poller's errors and, at debug level, why
 	// connections failed. Nil discards.
 	Logger *slog.Logger
@@ -100,6 +133,12 @@ type Stats struct {
 	// ProtocolErrors is the number of connections closed because the
 	// client broke the protocol or a limit.
 	ProtocolErrors uint64
+	// FrameTimeouts is the number of connections closed because a frame
+	// did not complete within FrameReadTimeout.
+	FrameTimeouts uint64
+	// Lingering is the number of closed connections whose socket is
+	// still open, lingering (see PollerConfig.CloseLinger).
+	Lingering int64
 }
 
 // Poller serves WebSocket connections from an epoll instance: idle
@@ -119,6 +158,13 @@ type Poller struct {
 	open           atomic.Int64
 	added          atomic.Uint64
 	protocolErrors atomic.Uint64
+	frameTimeouts  atomic.Uint64
+
+	// partial holds the connections with a frame in progress, lingering
+	// those whose socket lingers after close: the sweeper enforces their
+	// deadlines without a timer or a goroutine per connection.
+	partial   connSet
+	lingering connSet
 
 	// mu orders Add against shutdown: Add holds it shared, shutdown sets
 	// closed under it exclusively, so no Add registers a connection or
@@ -126,6 +172,9 @@ type Poller struct {
 	mu      sync.RWMutex
 	closed  bool
 	running bool
+	// stopping is set once shutdown began: closed connections no longer
+	// linger, since nothing will serve them.
+	stopping atomic.Bool
 
 	stop        chan struct{} // closed by Close
 	stopOnce    sync.Once
@@ -160,6 +209,15 @@ func NewPoller(cfg PollerConfig) (*Poller, error) {
 	if cfg.ControlWriteTimeout <= 0 {
 		cfg.ControlWriteTimeout = DefaultControlWriteTimeout
 	}
+	if cfg.FrameReadTimeout == 0 {
+		cfg.FrameReadTimeout = DefaultFrameReadTimeout
+	}
+	if cfg.CloseLinger == 0 {
+		cfg.CloseLinger = DefaultCloseLinger
+	}
+	if cfg.MaxLingering <= 0 {
+		cfg.MaxLingering = DefaultMaxLingering
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -190,12 +248,17 @@ func NewPoller(cfg PollerConfig) (*Poller, error) {
 	for i := range p.shards {
 		p.shards[i].m = make(map[uint64]*Conn)
 	}
+	p.partial.init()
+	p.lingering.init()
 	return p, nil
 }
 
 // Stats returns the poller's counters.
 func (p *Poller) Stats() Stats {
-	return Stats{Open: p.open.Load(), Added: p.added.Load(), ProtocolErrors: p.protocolErrors.Load()}
+	return Stats{
+		Open: p.open.Load(), Added: p.added.Load(), ProtocolErrors: p.protocolErrors.Load(),
+		FrameTimeouts: p.frameTimeouts.Load(), Lingering: int64(p.lingering.len()),
+	}
 }
 
 // Add hands an upgraded connection (from Upgrade) to the poller, with the
@@ -204,7 +267,18 @@ func (p *Poller) Stats() Stats {
 // be called before Add returns. If Add fails, nc is closed and h is never
 // called. Connections are only read while Run is running.
 func (p *Poller) Add(nc net.Conn, h Handler, initial []byte) (*Conn, error) {
-	c, err := p.add(nc, h, initial)
+	return p.AddLimited(nc, h, initial, p.cfg.MaxMessageSize)
+}
+
+// AddLimited is Add with a message size limit of this connection's own,
+// in place of PollerConfig.MaxMessageSize (maxMessageSize <= 0 keeps it),
+// in force from the first byte read. Conn.SetMaxMessageSize changes it
+// later.
+func (p *Poller) AddLimited(nc net.Conn, h Handler, initial []byte, maxMessageSize int) (*Conn, error) {
+	if maxMessageSize <= 0 {
+		maxMessageSize = p.cfg.MaxMessageSize
+	}
+	c, err := p.add(nc, h, initial, maxMessageSize)
 	if err != nil {
 		nc.Close()
 		return nil, err
@@ -212,7 +286,7 @@ func (p *Poller) Add(nc net.Conn, h Handler, initial []byte) (*Conn, error) {
 	return c, nil
 }
 
-func (p *Poller) add(nc net.Conn, h Handler, initial []byte) (*Conn, error) {
+func (p *Poller) add(nc net.Conn, h Handler, initial []byte, maxMessageSize int) (*Conn, error) {
 	if tc, isTLS := nc.(*tls.Conn); isTLS {
 		// Under mu, so that no bridge starts once Close waits for them.
 		p.mu.RLock()
@@ -244,7 +318,8 @@ func (p *Poller) add(nc net.Conn, h Handler, initial []byte) (*Conn, error) {
 		return nil, fmt.Errorf("ws: clear read deadline: %w", err)
 	}
 	c := &Conn{p: p, nc: nc, rc: rc, h: h, id: p.nextID.Add(1)}
-	c.parser.init(ParserConfig{MaxMessageSize: p.cfg.MaxMessageSize})
+	c.parser.init(ParserConfig{MaxMessageSize: maxMessageSize})
+	c.maxMessage.Store(int64(maxMessageSize))
 	queued := len(initial) > 0
 	if queued {
 		// Owned as if a worker had taken it, until the queued job below
@@ -309,6 +384,9 @@ func (p *Poller) Run(ctx context.Context) error {
 	}
 	dispatched := make(chan error, 1)
 	go func() { dispatched <- p.dispatch() }()
+	sweepStop := make(chan struct{})
+	var sweeper sync.WaitGroup
+	sweeper.Go(func() { p.sweep(sweepStop) })
 
 	var err error
 	select {
@@ -322,7 +400,10 @@ func (p *Poller) Run(ctx context.Context) error {
 		p.shutdownStart()
 		p.log.Error("websocket poller failed", "err", err)
 	}
-	// The dispatcher and every Add have stopped queueing: drain the queue.
+	// The dispatcher and every Add have stopped queueing; once the
+	// sweeper has too, drain the queue.
+	close(sweepStop)
+	sweeper.Wait()
 	close(p.jobs)
 	workers.Wait()
 	p.closeAll()
@@ -333,6 +414,7 @@ func (p *Poller) Run(ctx context.Context) error {
 func (p *Poller) shutdownStart() {
 	p.mu.Lock()
 	p.closed = true
+	p.stopping.Store(true)
 	p.mu.Unlock()
 	// The eventfd stays readable once written: the dispatcher sees it
 	// whenever it next waits.
@@ -349,6 +431,7 @@ func (p *Poller) Close() error {
 	p.mu.Lock()
 	running := p.running
 	p.closed = true
+	p.stopping.Store(true)
 	p.mu.Unlock()
 	if running {
 		<-p.done
@@ -397,7 +480,7 @@ func (p *Poller) dispatch() error {
 			// A connection closed after epoll_wait returned its event
 			// is gone from the table or no longer idle: skip it.
 			c := p.lookup(id)
-			if c == nil || !c.state.CompareAndSwap(stIdle, stBusy) {
+			if c == nil || !(c.state.CompareAndSwap(stIdle, stBusy) || c.state.CompareAndSwap(stLinger, stLinger|stBusy)) {
 				continue
 			}
 			p.jobs <- c
@@ -417,6 +500,14 @@ func (p *Poller) closeAll() {
 		}
 		s.mu.Unlock()
 	}
+	// Nothing serves lingering sockets any more: close them now.
+	conns = slices.DeleteFunc(conns, func(c *Conn) bool {
+		if c.state.CompareAndSwap(stLinger, stClosed) {
+			c.closeSocket()
+			return true
+		}
+		return false
+	})
 	queue := make(chan *Conn)
 	var wg sync.WaitGroup
 	for range min(p.cfg.Workers, len(conns)) {

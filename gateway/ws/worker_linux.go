@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -42,9 +43,14 @@ func newWorker(p *Poller) *worker {
 
 // serve handles one readiness event of c, which the caller made busy.
 func (w *worker) serve(c *Conn) {
+	if c.state.Load()&stLinger != 0 {
+		w.drain(c)
+		return
+	}
 	if !w.turn(c) {
 		return
 	}
+	c.trackPartial()
 	if !c.state.CompareAndSwap(stBusy, stIdle) {
 		// Close was called meanwhile and left the ending to us.
 		c.finishClose()
@@ -64,6 +70,38 @@ func (w *worker) serve(c *Conn) {
 	}
 }
 
+// drain reads and discards what a lingering connection received, and
+// closes its socket once the client closed its side, the read fails or
+// the linger is over.
+func (w *worker) drain(c *Conn) {
+	for range maxReadsPerTurn {
+		w.n, w.err = 0, nil
+		if err := c.rc.Read(w.readFn); err != nil {
+			c.endLinger()
+			return
+		}
+		if errors.Is(w.err, unix.EAGAIN) {
+			break
+		}
+		if w.err != nil || w.n == 0 {
+			c.endLinger()
+			return
+		}
+	}
+	if time.Now().UnixNano() >= c.lingerUntil.Load() {
+		c.endLinger()
+		return
+	}
+	c.state.Store(stLinger)
+	// As in serve: re-armed after giving up ownership; the sweeper may
+	// have closed it since, which makes Control fail.
+	w.ev = c.event()
+	w.err = nil
+	if err := c.rc.Control(w.armFn); err == nil && w.err != nil && c.state.CompareAndSwap(stLinger, stClosed) {
+		c.closeSocket()
+	}
+}
+
 // turn reads what c has available and handles it. It returns false if c
 // was terminated.
 func (w *worker) turn(c *Conn) bool {
@@ -74,6 +112,9 @@ func (w *worker) turn(c *Conn) bool {
 			c.fail(err)
 			return false
 		}
+	}
+	if m := int(c.maxMessage.Load()); m != c.parser.max {
+		c.parser.setMax(m)
 	}
 	for range maxReadsPerTurn {
 		if c.closeRequested() {

@@ -1,12 +1,14 @@
 package e2e_test
 
 import (
+	"errors"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/heraldhq/herald/gateway"
 	"github.com/heraldhq/herald/gateway/ws"
 	"github.com/heraldhq/herald/internal/platform"
 	"github.com/heraldhq/herald/internal/testenv"
@@ -130,13 +132,19 @@ func TestBinaryFrameRefused(t *testing.T) {
 	}
 }
 
+// slowReadBuffer is the slow client's socket receive buffer: small, so
+// that the buffers fill up soon, but several loopback segments (64 KiB)
+// large, or the kernel's window updates would hold the client back for
+// seconds once it reads again.
+const slowReadBuffer = 256 << 10
+
 func TestSlowConsumerIsCutOff(t *testing.T) {
 	h := testenv.Herald(t, func(c *platform.Config) { c.Gateway.SendQueueBytes = 64 << 10 })
 	slow := testenv.MustDialPusher(t, h.URL(), key)
 	fast := testenv.MustDialPusher(t, h.URL(), key)
 	slow.Subscribe("firehose", key, "", "")
 	fast.Subscribe("firehose", key, "", "")
-	_ = slow.WS().NetConn().(interface{ SetReadBuffer(int) error }).SetReadBuffer(4096)
+	_ = slow.WS().NetConn().(interface{ SetReadBuffer(int) error }).SetReadBuffer(slowReadBuffer)
 
 	// The slow client never reads: once the kernel's socket buffers are
 	// full, its queue passes 64 KiB and it is cut off, while the fast
@@ -145,18 +153,41 @@ func TestSlowConsumerIsCutOff(t *testing.T) {
 	// too (64 KiB is only six of these messages).
 	payload := strings.Repeat("x", 10000)
 	const n = 800 // 8 MB: more than loopback socket buffers hold
-	for i := 0; i < n; i++ {
+	cutOff := func() bool {
+		return strings.Contains(metrics(t, h), "herald_gateway_slow_consumer_closes_total 1")
+	}
+	for i := 0; i < n && !cutOff(); i++ {
 		testenv.Trigger(t, h.URL(), appID, key, secret, "m", payload, "firehose")
 		if e, _ := fast.Expect("m", "firehose"); e.Data != payload {
 			t.Fatalf("fast client got a wrong message")
 		}
 	}
 	deadline := time.Now().Add(10 * time.Second)
-	for !strings.Contains(metrics(t, h), "herald_gateway_slow_consumer_closes_total 1") {
+	for !cutOff() {
 		if time.Now().After(deadline) {
 			t.Fatal("slow consumer not cut off")
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+	// The client resumes reading and, as pusher-js may on its own timers,
+	// keeps sending while it drains what the kernel buffers held: it must
+	// then find the 4100 that tells it to back off. Had the server closed
+	// its socket as soon as the close frame was queued behind that
+	// backlog, the next frame the client sent would have met a closed
+	// socket and reset the connection, destroying the close frame (1006).
+	for {
+		_, err := slow.Next()
+		var closed testenv.Closed
+		if errors.As(err, &closed) {
+			if closed.Code != gateway.CodeSlowConsumer {
+				t.Fatalf("slow consumer closed with %d, want %d", closed.Code, gateway.CodeSlowConsumer)
+			}
+			break
+		}
+		if err != nil {
+			t.Fatalf("slow consumer, reading again: %v", err)
+		}
+		slow.SendRaw(`{"event":"pusher:ping","data":{}}`)
 	}
 }
 

@@ -253,8 +253,10 @@ func TestBadInputKeepsConnection(t *testing.T) {
 	p.Send("pusher:ping", "", map[string]any{})
 	p.Expect("pusher:pong", "")
 
+	// Over the default app's cap (max_message_bytes plus the envelope
+	// allowance, 26 KiB): refused from the frame header.
 	big := testenv.MustDialPusher(t, h.URL(), key)
-	big.SendRaw(`{"event":"client-x","data":"` + strings.Repeat("x", 20<<10) + `"}`)
+	big.SendRaw(`{"event":"client-x","data":"` + strings.Repeat("x", 40<<10) + `"}`)
 	if code := big.ExpectClose(); code != 1009 {
 		t.Fatalf("oversized frame closed with %d", code)
 	}

@@ -108,11 +108,16 @@ type Config struct {
 
 // GatewayConfig holds the gateway's tunables that tests shorten.
 type GatewayConfig struct {
-	SendQueueBytes    int
-	PongTimeout       time.Duration
-	ShutdownSpread    time.Duration
-	KeepaliveInterval time.Duration
-	SSEHeartbeat      time.Duration
+	SendQueueBytes int
+	PongTimeout    time.Duration
+	// MaxClientMessageBytes, FrameReadTimeout and CloseLinger bound what
+	// a client's frames can hold and how a close ends (gateway.Config).
+	MaxClientMessageBytes int
+	FrameReadTimeout      time.Duration
+	CloseLinger           time.Duration
+	ShutdownSpread        time.Duration
+	KeepaliveInterval     time.Duration
+	SSEHeartbeat          time.Duration
 	// TokenExpiryNotice is how long before a token expires that its
 	// connection is told (herald_internal:token_expiring).
 	TokenExpiryNotice time.Duration
