@@ -92,13 +92,7 @@ func (c *conn) joinUserChannel(app *channels.AppConfig, userID string) {
 		c.gw.cfg.Logger.Warn("user channel not joined at sign-in", "app", app.ID, "err", err)
 		return
 	}
-	c.mu.Lock()
-	if c.subs == nil {
-		c.subs = map[string]*subscription{}
-	}
-	c.subs[ch.Name] = sub
-	c.mu.Unlock()
-	c.gw.metrics.subscriptions.Inc()
+	c.addSubscription(sub)
 }
 
 // dedupe returns the distinct non-empty ids, in order, at most limit.

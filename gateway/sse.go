@@ -140,13 +140,7 @@ func (g *Gateway) ServeSSE(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, "subscription temporarily unavailable", http.StatusServiceUnavailable)
 			return
 		}
-		c.mu.Lock()
-		if c.subs == nil {
-			c.subs = map[string]*subscription{}
-		}
-		c.subs[ch.Name] = sub
-		c.mu.Unlock()
-		g.metrics.subscriptions.Inc()
+		c.addSubscription(sub)
 		subs = append(subs, sub)
 	}
 	// The response starts only once every channel is subscribed, so a

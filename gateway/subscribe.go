@@ -102,14 +102,8 @@ func (c *conn) handleSubscribe(app *channels.AppConfig, f *protocol.Frame) {
 		}
 		data = rosterJSON(roster.Members())
 	}
-	c.mu.Lock()
-	if c.subs == nil {
-		c.subs = map[string]*subscription{}
-	}
-	c.subs[ch.Name] = sub
-	c.mu.Unlock()
+	c.addSubscription(sub)
 	c.send(protocol.SubscriptionSucceeded(ch.Name, data))
-	c.gw.metrics.subscriptions.Inc()
 	if ch.Cache {
 		c.gw.replayCache(c, sub, plan.any())
 	}
@@ -243,4 +237,16 @@ func tokenAllows(t *channels.TokenClaims, ch channels.Channel) bool {
 	default:
 		return t.Capabilities.Allows(ch.Name, channels.OpSubscribe)
 	}
+}
+
+// addSubscription records a subscription whose channel was joined, so that
+// frames, unsubscribes and the close path find it.
+func (c *conn) addSubscription(sub *subscription) {
+	c.mu.Lock()
+	if c.subs == nil {
+		c.subs = map[string]*subscription{}
+	}
+	c.subs[sub.ch.Name] = sub
+	c.mu.Unlock()
+	c.gw.metrics.subscriptions.Inc()
 }

@@ -37,6 +37,20 @@ func buildHerald(t *testing.T) string {
 	return bin
 }
 
+// devDataDir is a new data folder for `herald dev` and the folder of its
+// managed cluster, which dev keeps outside it when run as root; both go
+// at the end of the test.
+func devDataDir(t *testing.T) (dataDir, clusterDir string) {
+	t.Helper()
+	dataDir = t.TempDir()
+	clusterDir, err := pgcluster.DirFor(dataDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(clusterDir) })
+	return dataDir, clusterDir
+}
+
 // heraldProc is a running herald binary.
 type heraldProc struct {
 	cmd    *exec.Cmd
@@ -141,12 +155,7 @@ func postgresProcesses(t *testing.T, clusterDir string) []string {
 // start after it, and checks that no PostgreSQL process is left behind.
 func TestHeraldDevBinary(t *testing.T) {
 	bin := buildHerald(t)
-	dataDir := t.TempDir()
-	clusterDir, err := pgcluster.DirFor(dataDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = os.RemoveAll(clusterDir) })
+	dataDir, clusterDir := devDataDir(t)
 
 	p, took := startDev(t, bin, dataDir)
 	t.Logf("cold start (new data folder, initdb): %s", took)

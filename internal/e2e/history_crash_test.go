@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -18,7 +17,6 @@ import (
 	"time"
 
 	"github.com/heraldhq/herald/channels"
-	"github.com/heraldhq/herald/internal/pgcluster"
 	"github.com/heraldhq/herald/internal/platform"
 	"github.com/heraldhq/herald/internal/testenv"
 )
@@ -52,12 +50,7 @@ var crashChannels = []string{"crash-a", "crash-b"}
 // its ack wait.
 func TestHistoryCompleteRightAfterSIGKILL(t *testing.T) {
 	bin := buildHerald(t)
-	dataDir := t.TempDir()
-	clusterDir, err := pgcluster.DirFor(dataDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = os.RemoveAll(clusterDir) })
+	dataDir, _ := devDataDir(t)
 	flags := []string{"--history-ack-wait", crashAckWait.String(), "--history-batch-wait", crashBatchWait.String()}
 	p, _ := startDev(t, bin, dataDir, flags...)
 
