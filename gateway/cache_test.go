@@ -7,9 +7,9 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/heraldhq/herald/bus/cachechan"
 	"github.com/heraldhq/herald/channels"
 	"github.com/heraldhq/herald/gateway/protocol"
-	"github.com/heraldhq/herald/internal/cachechan"
 )
 
 // cacheOf is a CacheReader holding at most one entry per channel.

@@ -7,11 +7,11 @@ import (
 	"sync"
 	"time"
 
+	"github.com/heraldhq/herald/bus/stream"
 	"github.com/heraldhq/herald/channels"
 	"github.com/heraldhq/herald/gateway/presence"
 	"github.com/heraldhq/herald/gateway/protocol"
 	"github.com/heraldhq/herald/gateway/ws"
-	"github.com/heraldhq/herald/internal/stream"
 )
 
 // joinChannel adds c to a channel. The first local subscriber subscribes

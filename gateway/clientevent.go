@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/heraldhq/herald/bus/stream"
 	"github.com/heraldhq/herald/channels"
 	"github.com/heraldhq/herald/gateway/protocol"
-	"github.com/heraldhq/herald/internal/stream"
 )
 
 // handleClientEvent relays a client-* event to the channel's other

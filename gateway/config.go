@@ -13,12 +13,12 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/heraldhq/herald/bus/cachechan"
+	"github.com/heraldhq/herald/bus/stream"
 	"github.com/heraldhq/herald/channels"
 	"github.com/heraldhq/herald/gateway/presence"
 	"github.com/heraldhq/herald/gateway/ws"
-	"github.com/heraldhq/herald/internal/cachechan"
 	"github.com/heraldhq/herald/internal/secretbox"
-	"github.com/heraldhq/herald/internal/stream"
 )
 
 // Defaults of Config (DESIGN.md §10).
@@ -55,7 +55,7 @@ const (
 	DefaultReplayTailCheck = time.Second
 )
 
-// AppSource looks up app configs; internal/appconfig.Cache implements it
+// AppSource looks up app configs; bus/appconfig.Cache implements it
 // from the HERALD_APPS KV bucket.
 type AppSource interface {
 	App(id string) (*channels.AppConfig, bool)
@@ -78,7 +78,7 @@ type CacheReader interface {
 }
 
 // ClusterConns counts an app's connections on the other gateways of the
-// cluster; internal/conncount.Counter implements it from the
+// cluster; bus/conncount.Counter implements it from the
 // HERALD_CONN_COUNTS KV bucket. Remote is called on every connection
 // attempt of an app with a connection limit, so it must be cheap.
 type ClusterConns interface {
@@ -101,7 +101,7 @@ type Config struct {
 	// Cache holds cache channels' last events.
 	Cache CacheReader
 	// SigningKeys finds the control plane's public token signing keys
-	// (internal/signingkeys.Cache, from the HERALD_SIGNING_KEYS KV
+	// (bus/signingkeys.Cache, from the HERALD_SIGNING_KEYS KV
 	// bucket); nil refuses platform tokens.
 	SigningKeys SigningKeySource
 

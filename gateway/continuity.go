@@ -5,8 +5,8 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/heraldhq/herald/bus/stream"
 	"github.com/heraldhq/herald/gateway/protocol"
-	"github.com/heraldhq/herald/internal/stream"
 )
 
 // A resume or rewind reads the stream, then hands over to live delivery.

@@ -11,10 +11,10 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/heraldhq/herald/bus/stream"
 	"github.com/heraldhq/herald/channels"
 	"github.com/heraldhq/herald/gateway/protocol"
 	"github.com/heraldhq/herald/internal/natsembed"
-	"github.com/heraldhq/herald/internal/stream"
 )
 
 // continuityWait bounds how long a test waits for a catch-up; nothing

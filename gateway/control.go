@@ -4,8 +4,8 @@ import (
 	"context"
 	"strings"
 
+	"github.com/heraldhq/herald/bus/occupancy"
 	"github.com/heraldhq/herald/channels"
-	"github.com/heraldhq/herald/internal/occupancy"
 )
 
 // The gateway's part of cluster-wide queries and commands (DESIGN.md §5):

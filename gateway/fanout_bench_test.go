@@ -5,8 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/heraldhq/herald/bus/stream"
 	"github.com/heraldhq/herald/gateway/protocol"
-	"github.com/heraldhq/herald/internal/stream"
 )
 
 // benchChannel is the channel the fan-out benchmarks publish to.

@@ -14,8 +14,8 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/heraldhq/herald/bus/stream"
 	"github.com/heraldhq/herald/gateway/ws"
-	"github.com/heraldhq/herald/internal/stream"
 )
 
 // connShards spreads the connection table over several locks.
@@ -188,7 +188,7 @@ func (g *Gateway) reserve(appID string, max int) bool {
 
 // ConnCounts returns this gateway's connection count per app, those still
 // in their handshake included, for reporting to the other gateways
-// (internal/conncount). Only apps with a max_connections limit are
+// (bus/conncount). Only apps with a max_connections limit are
 // listed: nobody needs the others' counts, and reporting every app would
 // fill the bucket and every gateway's watch for nothing.
 func (g *Gateway) ConnCounts() map[string]int {

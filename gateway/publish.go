@@ -7,9 +7,9 @@ import (
 	"strconv"
 	"unicode/utf8"
 
+	"github.com/heraldhq/herald/bus/stream"
 	"github.com/heraldhq/herald/channels"
 	"github.com/heraldhq/herald/gateway/protocol"
-	"github.com/heraldhq/herald/internal/stream"
 )
 
 // Acked publish (herald:publish): a client event with an answer.

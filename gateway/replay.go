@@ -5,9 +5,9 @@ import (
 	"math"
 	"time"
 
+	"github.com/heraldhq/herald/bus/stream"
 	"github.com/heraldhq/herald/channels"
 	"github.com/heraldhq/herald/gateway/protocol"
-	"github.com/heraldhq/herald/internal/stream"
 )
 
 // Replay limits (Herald's resume and rewind extensions).

@@ -17,8 +17,8 @@ import (
 	"time"
 
 	"github.com/heraldhq/herald/channels"
-	"github.com/heraldhq/herald/internal/adminclient"
-	"github.com/heraldhq/herald/internal/config"
+	"github.com/heraldhq/herald/cmd/herald/internal/adminclient"
+	"github.com/heraldhq/herald/cmd/herald/internal/config"
 )
 
 // Defaults of `herald admin`.

@@ -8,8 +8,8 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/heraldhq/herald/cmd/herald/internal/adminclient"
 	"github.com/heraldhq/herald/controlplane"
-	"github.com/heraldhq/herald/internal/adminclient"
 )
 
 // The actions of `herald admin`, one per adminCommands entry.

@@ -13,8 +13,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/heraldhq/herald/internal/bench"
-	"github.com/heraldhq/herald/internal/config"
+	"github.com/heraldhq/herald/cmd/herald/internal/bench"
+	"github.com/heraldhq/herald/cmd/herald/internal/config"
 )
 
 // benchOptions are the flags of herald bench that are not bench.Config

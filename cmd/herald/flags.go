@@ -3,9 +3,9 @@ package main
 import (
 	"flag"
 
+	"github.com/heraldhq/herald/bus/conncount"
 	"github.com/heraldhq/herald/controlplane/history"
 	"github.com/heraldhq/herald/gateway"
-	"github.com/heraldhq/herald/internal/conncount"
 	"github.com/heraldhq/herald/internal/platform"
 )
 
@@ -40,7 +40,7 @@ func bindServerFlags(fs *flag.FlagSet, cfg *platform.Config, mode platform.Mode)
 	if mode == platform.ModeDev {
 		bindDevFlags(fs, cfg)
 	}
-	bindHardeningFlags(fs, cfg, mode)
+	bindListenerFlags(fs, cfg, mode)
 	return lo
 }
 

@@ -14,7 +14,7 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/heraldhq/herald/internal/config"
+	"github.com/heraldhq/herald/cmd/herald/internal/config"
 	"github.com/heraldhq/herald/internal/platform"
 )
 

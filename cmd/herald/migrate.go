@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/heraldhq/herald/cmd/herald/internal/config"
 	"github.com/heraldhq/herald/controlplane/postgres"
-	"github.com/heraldhq/herald/internal/config"
 	"github.com/heraldhq/herald/internal/platform"
 )
 

@@ -7,7 +7,7 @@ import (
 	"regexp"
 	"testing"
 
-	"github.com/heraldhq/herald/internal/config"
+	"github.com/heraldhq/herald/cmd/herald/internal/config"
 )
 
 // flagLine matches a flag in the flag package's PrintDefaults output.

@@ -17,12 +17,12 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/heraldhq/herald/bus/cachechan"
+	"github.com/heraldhq/herald/bus/occupancy"
+	"github.com/heraldhq/herald/bus/stream"
 	"github.com/heraldhq/herald/channels"
 	"github.com/heraldhq/herald/controlplane"
-	"github.com/heraldhq/herald/internal/cachechan"
-	"github.com/heraldhq/herald/internal/occupancy"
 	"github.com/heraldhq/herald/internal/secretbox"
-	"github.com/heraldhq/herald/internal/stream"
 )
 
 // Defaults for zero Config fields.
@@ -97,7 +97,7 @@ type Config struct {
 	// Reader that route answers 503.
 	History HistoryConfig
 	// SigningKeys finds the public signing keys that verify platform
-	// tokens presented as Authorization: Bearer (internal/signingkeys.Cache,
+	// tokens presented as Authorization: Bearer (bus/signingkeys.Cache,
 	// so that no request reads the database for them); nil refuses
 	// platform tokens.
 	SigningKeys PublicKeySource
@@ -124,7 +124,7 @@ type CacheStore interface {
 	Get(ctx context.Context, appID, channel string) (cachechan.Entry, bool, error)
 }
 
-// Occupancy asks every gateway of the cluster (internal/occupancy.Client).
+// Occupancy asks every gateway of the cluster (bus/occupancy.Client).
 type Occupancy interface {
 	// Query merges every gateway's view of the app's channels.
 	Query(ctx context.Context, q occupancy.Query) (*occupancy.Result, error)

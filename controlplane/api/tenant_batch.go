@@ -12,9 +12,9 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/heraldhq/herald/bus/occupancy"
+	"github.com/heraldhq/herald/bus/stream"
 	"github.com/heraldhq/herald/channels"
-	"github.com/heraldhq/herald/internal/occupancy"
-	"github.com/heraldhq/herald/internal/stream"
 )
 
 // batchRequest is the body of POST /apps/{id}/batch_events.

@@ -8,8 +8,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/heraldhq/herald/bus/occupancy"
 	"github.com/heraldhq/herald/channels"
-	"github.com/heraldhq/herald/internal/occupancy"
 )
 
 // channelsResponse is the answer of GET /apps/{id}/channels: occupied

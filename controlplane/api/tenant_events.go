@@ -8,9 +8,9 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/heraldhq/herald/bus/cachechan"
+	"github.com/heraldhq/herald/bus/stream"
 	"github.com/heraldhq/herald/channels"
-	"github.com/heraldhq/herald/internal/cachechan"
-	"github.com/heraldhq/herald/internal/stream"
 )
 
 // IdempotencyKeyHeader makes a publish retry-safe within the stream's

@@ -19,8 +19,8 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/nats-io/nats.go"
 
+	"github.com/heraldhq/herald/bus/stream"
 	"github.com/heraldhq/herald/internal/platform"
-	"github.com/heraldhq/herald/internal/stream"
 	"github.com/heraldhq/herald/internal/testenv"
 )
 

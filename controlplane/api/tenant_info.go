@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/heraldhq/herald/bus/occupancy"
+	"github.com/heraldhq/herald/bus/stream"
 	"github.com/heraldhq/herald/channels"
-	"github.com/heraldhq/herald/internal/occupancy"
-	"github.com/heraldhq/herald/internal/stream"
 )
 
 // Channel attributes the info parameter may ask for (PUSHER.md §3).

@@ -14,9 +14,9 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/heraldhq/herald/bus/appconfig"
 	"github.com/heraldhq/herald/channels"
 	"github.com/heraldhq/herald/controlplane"
-	"github.com/heraldhq/herald/internal/appconfig"
 )
 
 // DefaultInterval is the period of the full reconcile.

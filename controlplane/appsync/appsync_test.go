@@ -12,9 +12,9 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/heraldhq/herald/bus/appconfig"
 	"github.com/heraldhq/herald/channels"
 	"github.com/heraldhq/herald/controlplane/appsync"
-	"github.com/heraldhq/herald/internal/appconfig"
 	"github.com/heraldhq/herald/internal/testenv"
 )
 

@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 
+	"github.com/heraldhq/herald/bus/signingkeys"
 	"github.com/heraldhq/herald/controlplane"
-	"github.com/heraldhq/herald/internal/signingkeys"
 )
 
 // SigningKeySource lists the control plane's token signing keys.

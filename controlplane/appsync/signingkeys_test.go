@@ -9,9 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/heraldhq/herald/bus/signingkeys"
 	"github.com/heraldhq/herald/controlplane"
 	"github.com/heraldhq/herald/controlplane/appsync"
-	"github.com/heraldhq/herald/internal/signingkeys"
 )
 
 // memKeys is an in-memory signing key source.

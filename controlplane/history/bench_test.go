@@ -11,9 +11,9 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/heraldhq/herald/bus/stream"
 	"github.com/heraldhq/herald/controlplane"
 	"github.com/heraldhq/herald/controlplane/history"
-	"github.com/heraldhq/herald/internal/stream"
 )
 
 // benchData is a typical small event payload.

@@ -13,9 +13,9 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/heraldhq/herald/bus/stream"
 	"github.com/heraldhq/herald/controlplane/history"
 	"github.com/heraldhq/herald/controlplane/postgres"
-	"github.com/heraldhq/herald/internal/stream"
 	"github.com/heraldhq/herald/internal/testenv"
 )
 

@@ -7,9 +7,9 @@ import (
 	"slices"
 	"time"
 
+	"github.com/heraldhq/herald/bus/stream"
 	"github.com/heraldhq/herald/channels"
 	"github.com/heraldhq/herald/controlplane"
-	"github.com/heraldhq/herald/internal/stream"
 )
 
 // DefaultMaxStreamScan is the most stream messages one history read looks
@@ -31,7 +31,7 @@ type Store interface {
 }
 
 // StreamReader reads a channel's messages from the message stream
-// (internal/stream.Reader).
+// (bus/stream.Reader).
 type StreamReader interface {
 	Each(ctx context.Context, appID, channel string, after, upTo uint64, fn func(*stream.Delivery) bool) error
 	LeaderLast(ctx context.Context, appID, channel string) (uint64, error)

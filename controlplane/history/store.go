@@ -10,9 +10,9 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/heraldhq/herald/bus/stream"
 	"github.com/heraldhq/herald/controlplane"
 	"github.com/heraldhq/herald/internal/backoff"
-	"github.com/heraldhq/herald/internal/stream"
 )
 
 // SQLSTATE classes of errors about the rows themselves: writing the same

@@ -10,7 +10,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/heraldhq/herald/internal/stream"
+	"github.com/heraldhq/herald/bus/stream"
 )
 
 // Defaults for zero WatermarkConfig fields.

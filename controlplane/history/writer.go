@@ -10,10 +10,10 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/heraldhq/herald/bus/stream"
 	"github.com/heraldhq/herald/channels"
 	"github.com/heraldhq/herald/controlplane"
 	"github.com/heraldhq/herald/internal/backoff"
-	"github.com/heraldhq/herald/internal/stream"
 )
 
 // Defaults for zero Config fields (NATS.md §9).

@@ -12,11 +12,11 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/heraldhq/herald/bus/stream"
 	"github.com/heraldhq/herald/channels"
 	"github.com/heraldhq/herald/controlplane"
 	"github.com/heraldhq/herald/controlplane/history"
 	"github.com/heraldhq/herald/internal/pgcluster"
-	"github.com/heraldhq/herald/internal/stream"
 	"github.com/heraldhq/herald/internal/testenv"
 )
 

@@ -13,8 +13,8 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/heraldhq/herald/bus/appconfig"
 	"github.com/heraldhq/herald/channels"
-	"github.com/heraldhq/herald/internal/appconfig"
 	"github.com/heraldhq/herald/internal/testenv"
 )
 

@@ -94,7 +94,7 @@ type Config struct {
 	// History tunes the history writer and reader; zero fields take the
 	// defaults of controlplane/history.
 	History HistoryConfig
-	// Limits are the listener's abuse limits (hardening.go).
+	// Limits are the listener's abuse limits (listener.go).
 	Limits LimitsConfig
 	// TLS serves the listener over HTTPS/WSS when set.
 	TLS TLSConfig
@@ -128,7 +128,7 @@ type GatewayConfig struct {
 	// ConnCountInterval is how often the gateway reports its per-app
 	// connection counts for cluster-wide max_connections; unchanged
 	// counts are re-reported every HeartbeatInterval and stop counting
-	// after GatewayTTL (internal/conncount).
+	// after GatewayTTL (bus/conncount).
 	ConnCountInterval time.Duration
 	// StreamMaxAge is how long the message stream keeps messages: a buffer
 	// for the history writer, not the tenant's retention.

@@ -11,15 +11,15 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/heraldhq/herald/bus/appconfig"
+	"github.com/heraldhq/herald/bus/cachechan"
+	"github.com/heraldhq/herald/bus/conncount"
+	"github.com/heraldhq/herald/bus/signingkeys"
+	"github.com/heraldhq/herald/bus/stream"
 	"github.com/heraldhq/herald/channels"
 	"github.com/heraldhq/herald/gateway"
 	"github.com/heraldhq/herald/gateway/presence"
-	"github.com/heraldhq/herald/internal/appconfig"
 	"github.com/heraldhq/herald/internal/backoff"
-	"github.com/heraldhq/herald/internal/cachechan"
-	"github.com/heraldhq/herald/internal/conncount"
-	"github.com/heraldhq/herald/internal/signingkeys"
-	"github.com/heraldhq/herald/internal/stream"
 )
 
 // gatewayIDBytes is the entropy of a generated gateway id.

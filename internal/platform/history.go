@@ -5,9 +5,9 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/heraldhq/herald/bus/stream"
 	"github.com/heraldhq/herald/controlplane/history"
 	"github.com/heraldhq/herald/controlplane/postgres"
-	"github.com/heraldhq/herald/internal/stream"
 )
 
 // historyParts are the control plane's history workers, and the master key

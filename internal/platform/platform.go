@@ -52,7 +52,7 @@ type closer struct {
 // New validates cfg and returns a Platform ready to Run.
 func New(cfg Config) (*Platform, error) {
 	cfg.setDefaults()
-	if err := cfg.validateHardening(); err != nil {
+	if err := cfg.validateListener(); err != nil {
 		return nil, err
 	}
 	if cfg.Mode == ModeGateway {

@@ -16,21 +16,21 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/heraldhq/herald/bus/appconfig"
+	"github.com/heraldhq/herald/bus/cachechan"
+	"github.com/heraldhq/herald/bus/conncount"
+	"github.com/heraldhq/herald/bus/occupancy"
+	"github.com/heraldhq/herald/bus/signingkeys"
+	"github.com/heraldhq/herald/bus/stream"
 	"github.com/heraldhq/herald/channels"
 	"github.com/heraldhq/herald/controlplane/api"
 	"github.com/heraldhq/herald/controlplane/appsync"
 	"github.com/heraldhq/herald/controlplane/postgres"
 	"github.com/heraldhq/herald/gateway"
 	"github.com/heraldhq/herald/gateway/presence"
-	"github.com/heraldhq/herald/internal/appconfig"
-	"github.com/heraldhq/herald/internal/cachechan"
-	"github.com/heraldhq/herald/internal/conncount"
 	"github.com/heraldhq/herald/internal/natsembed"
-	"github.com/heraldhq/herald/internal/occupancy"
 	"github.com/heraldhq/herald/internal/pgcluster"
 	"github.com/heraldhq/herald/internal/secretbox"
-	"github.com/heraldhq/herald/internal/signingkeys"
-	"github.com/heraldhq/herald/internal/stream"
 )
 
 // parts are the running pieces, kept for the handler and background work.

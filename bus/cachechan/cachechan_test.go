@@ -1,0 +1,46 @@
+package cachechan_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/heraldhq/herald/bus/cachechan"
+	"github.com/heraldhq/herald/internal/testenv"
+)
+
+func TestPutGetExpire(t *testing.T) {
+	s := testenv.NATS(t)
+	js := testenv.JetStream(t, testenv.NATSConn(t, s))
+	ctx := context.Background()
+	store, err := cachechan.Open(ctx, js, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, err := store.Get(ctx, "app", "cache-x"); ok || err != nil {
+		t.Fatalf("empty Get = %v %v", ok, err)
+	}
+	if err := store.Put(ctx, "app", "cache-a.b", cachechan.Entry{Event: "e1", Data: "d1", Serial: 1}, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.Put(ctx, "app", "cache-a.b", cachechan.Entry{Event: "e2", Data: "d2", Serial: 2}, time.Second); err != nil {
+		t.Fatal(err)
+	}
+	e, ok, err := store.Get(ctx, "app", "cache-a.b")
+	if err != nil || !ok || e.Event != "e2" || e.Data != "d2" || e.Serial != 2 {
+		t.Fatalf("Get = %+v %v %v", e, ok, err)
+	}
+	if _, ok, _ := store.Get(ctx, "other-app", "cache-a.b"); ok {
+		t.Fatal("another app sees the entry")
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if _, ok, _ := store.Get(ctx, "app", "cache-a.b"); !ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("entry did not expire")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}

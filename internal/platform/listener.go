@@ -1,0 +1,94 @@
+package platform
+
+import (
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+
+	"github.com/heraldhq/herald/gateway"
+	"github.com/heraldhq/herald/internal/clientip"
+)
+
+// DefaultMaxHeaderBytes caps the request line and headers of every
+// request (Go's server allows 4 KiB of slack above it); a larger one is
+// answered 431. 32 KiB holds any sane set of cookies and a token in the
+// path.
+const DefaultMaxHeaderBytes = 32 << 10
+
+// LimitsConfig holds the abuse limits of the HTTP listener.
+type LimitsConfig struct {
+	// Conn are the gateway's connection-rate limits (per client address
+	// and per app); zero fields take the gateway's defaults.
+	Conn gateway.ConnLimits
+	// MaxHeaderBytes caps request headers; zero means
+	// DefaultMaxHeaderBytes.
+	MaxHeaderBytes int
+}
+
+// TLSConfig serves the listener over TLS (HTTPS and WSS) when both files
+// are given.
+type TLSConfig struct {
+	// CertFile is a PEM certificate chain, KeyFile its private key.
+	CertFile string
+	KeyFile  string
+}
+
+// enabled reports whether TLS is configured.
+func (c TLSConfig) enabled() bool { return c.CertFile != "" }
+
+// validate checks the settings New can check without starting anything.
+func (c *Config) validateListener() error {
+	if (c.TLS.CertFile == "") != (c.TLS.KeyFile == "") {
+		return errors.New("give both --tls-cert and --tls-key, or neither")
+	}
+	if c.Limits.MaxHeaderBytes < 0 {
+		return errors.New("--max-header-bytes must not be negative")
+	}
+	if _, err := clientip.New(c.Limits.Conn.TrustedProxies); err != nil {
+		return fmt.Errorf("--trusted-proxies: %w", err)
+	}
+	return nil
+}
+
+// newServer returns the HTTP server of the listener with its size and
+// time limits.
+func (p *Platform) newServer(h http.Handler) *http.Server {
+	maxHeader := p.cfg.Limits.MaxHeaderBytes
+	if maxHeader == 0 {
+		maxHeader = DefaultMaxHeaderBytes
+	}
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: DefaultReadHeaderTimeout,
+		MaxHeaderBytes:    maxHeader,
+		ErrorLog:          slogErrorLog(p.cfg.Logger),
+	}
+}
+
+// wrapTLS returns ln, or ln serving TLS when it is configured. Only
+// HTTP/1.1 is offered: WebSocket upgrades need it, and one protocol keeps
+// the gateway's connection handling the same with and without TLS.
+func (p *Platform) wrapTLS(ln net.Listener) (net.Listener, error) {
+	if !p.cfg.TLS.enabled() {
+		return ln, nil
+	}
+	cert, err := tls.LoadX509KeyPair(p.cfg.TLS.CertFile, p.cfg.TLS.KeyFile)
+	if err != nil {
+		return nil, fmt.Errorf("tls certificate: %w", err)
+	}
+	return tls.NewListener(ln, &tls.Config{
+		Certificates: []tls.Certificate{cert},
+		NextProtos:   []string{"http/1.1"},
+		MinVersion:   tls.VersionTLS12,
+	}), nil
+}
+
+// scheme is the URL scheme of the listener.
+func (p *Platform) scheme() string {
+	if p.cfg.TLS.enabled() {
+		return "https"
+	}
+	return "http"
+}
