@@ -72,3 +72,24 @@ func BenchmarkPublishBatch(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N*len(msgs))/b.Elapsed().Seconds(), "msgs/s")
 }
+
+// BenchmarkRange measures Direct Get reads as resume and gap repair make
+// them: a gap of one message, and a resume of 100 (one batch).
+func BenchmarkRange(b *testing.B) {
+	e := newEnv(b)
+	p := newPublisher(b, e.js, 0)
+	serials := publishN(b, p, "bench", 200)
+	r := newReader(b, e.nc, stream.ReaderConfig{})
+	for _, n := range []int{1, 100} {
+		b.Run(fmt.Sprintf("msgs=%d", n), func(b *testing.B) {
+			after, upTo := serials[len(serials)-1-n], serials[len(serials)-1]
+			b.ReportAllocs()
+			for b.Loop() {
+				ds, err := r.Range(b.Context(), testApp, "bench", after, upTo, 0)
+				if err != nil || len(ds) != n {
+					b.Fatal(len(ds), err)
+				}
+			}
+		})
+	}
+}
