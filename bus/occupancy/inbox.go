@@ -6,11 +6,9 @@ import (
 	"sync"
 
 	"github.com/nats-io/nats.go"
-)
 
-// statusNoResponders is the status of the message NATS sends back when a
-// request reached no subscriber.
-const statusNoResponders = "503"
+	"github.com/heraldhq/herald/bus/directget"
+)
 
 // inbox collects the replies to one request. It stands in for
 // SubscribeSync, whose channel is sized for the connection's SubChanLen
@@ -54,7 +52,7 @@ func (ib *inbox) next(ctx context.Context) (*nats.Msg, error) {
 			ib.msgs[0] = nil
 			ib.msgs = ib.msgs[1:]
 			ib.mu.Unlock()
-			if len(m.Data) == 0 && m.Header.Get(hdrStatus) == statusNoResponders {
+			if directget.Status(m) == directget.StatusNoResponders {
 				return nil, nats.ErrNoResponders
 			}
 			return m, nil

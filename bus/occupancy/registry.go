@@ -2,7 +2,6 @@ package occupancy
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -10,6 +9,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/heraldhq/herald/bus/directget"
 )
 
 // Registry lists the gateways that must answer a query.
@@ -20,86 +21,50 @@ type Registry interface {
 // DefaultRegistryTimeout bounds one registry read.
 const DefaultRegistryTimeout = 2 * time.Second
 
-// Headers of stored KV messages and Direct Get statuses that nats.go does
-// not export.
-const (
-	hdrStatus       = "Status"
-	hdrDescription  = "Description"
-	hdrKVOperation  = "KV-Operation"
-	statusNoContent = "204" // end of a Direct Get batch
-	statusNotFound  = "404" // no key at all
-)
-
 // KVRegistry reads the gateway registry, a KV bucket with one key per
 // running gateway (DESIGN.md §5), with one Direct Get multi_last request:
 // the last message of every key, served by any replica, with no consumer
 // and no watcher to keep. A key whose last message is a delete, a purge
 // or an expiry marker is a gateway that stopped.
 type KVRegistry struct {
-	nc      *nats.Conn
-	api     string // the Direct Get subject of the bucket's stream
-	keys    string // the subject filter of gateway keys
-	prefix  string // the subject prefix of every key
-	timeout time.Duration
+	get    *directget.Client
+	keys   string // the subject filter of gateway keys
+	prefix string // the subject prefix of every key
 }
 
 // NewKVRegistry returns a registry reader for bucket. Gateway keys are
 // single tokens; keys with a '.' (janitor locks) are not gateways.
 func NewKVRegistry(nc *nats.Conn, bucket string) *KVRegistry {
 	return &KVRegistry{
-		nc:      nc,
-		api:     "$JS.API.DIRECT.GET.KV_" + bucket,
-		keys:    "$KV." + bucket + ".*",
-		prefix:  "$KV." + bucket + ".",
-		timeout: DefaultRegistryTimeout,
+		get:    directget.New(nc, "KV_"+bucket, DefaultRegistryTimeout),
+		keys:   "$KV." + bucket + ".*",
+		prefix: "$KV." + bucket + ".",
 	}
 }
 
 // GatewayIDs returns the ids of the registered gateways. A bucket that
 // does not exist yet (no gateway ever ran) lists none.
 func (r *KVRegistry) GatewayIDs(ctx context.Context) ([]string, error) {
-	ctx, cancel := context.WithTimeout(ctx, r.timeout)
-	defer cancel()
-	ib, err := newInbox(r.nc)
-	if err != nil {
-		return nil, fmt.Errorf("read gateway registry: %w", err)
-	}
-	defer ib.close()
-	req, err := json.Marshal(struct {
-		MultiLast []string `json:"multi_last"`
-	}{[]string{r.keys}})
-	if err != nil {
-		return nil, fmt.Errorf("read gateway registry: %w", err)
-	}
-	if err := r.nc.PublishRequest(r.api, ib.subject, req); err != nil {
-		return nil, fmt.Errorf("read gateway registry: %w", err)
-	}
 	var ids []string
-	for {
-		m, err := ib.next(ctx)
-		if errors.Is(err, nats.ErrNoResponders) {
-			return nil, nil
+	_, err := r.get.Get(ctx, directget.Request{MultiLast: []string{r.keys}}, func(m *nats.Msg) bool {
+		if id, live := r.entry(m); live {
+			ids = append(ids, id)
 		}
-		if err != nil {
-			return nil, fmt.Errorf("read gateway registry: %w", err)
-		}
-		switch status := m.Header.Get(hdrStatus); status {
-		case "":
-			if id, live := r.entry(m); live {
-				ids = append(ids, id)
-			}
-		case statusNoContent, statusNotFound:
-			return ids, nil
-		default:
-			return nil, fmt.Errorf("read gateway registry: direct get status %s %s", status, m.Header.Get(hdrDescription))
-		}
+		return true
+	})
+	if errors.Is(err, nats.ErrNoResponders) {
+		return nil, nil
 	}
+	if err != nil {
+		return nil, fmt.Errorf("read gateway registry: %w", err)
+	}
+	return ids, nil
 }
 
 // entry returns the gateway id of one stored registry message and whether
 // it is a live registration.
 func (r *KVRegistry) entry(m *nats.Msg) (string, bool) {
-	if op := m.Header.Get(hdrKVOperation); op != "" || m.Header.Get(jetstream.MarkerReasonHeader) != "" {
+	if op := m.Header.Get(directget.HeaderKVOperation); op != "" || m.Header.Get(jetstream.MarkerReasonHeader) != "" {
 		return "", false
 	}
 	id, ok := strings.CutPrefix(m.Header.Get(jetstream.SubjectHeader), r.prefix)

@@ -6,6 +6,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/heraldhq/herald/bus/directget"
 	"github.com/heraldhq/herald/channels"
 )
 
@@ -24,11 +25,11 @@ func DecodeConsumed(msg jetstream.Msg) (Delivery, error) {
 	}
 	h := msg.Headers()
 	d = Delivery{
-		Event:         first(h, HeaderEvent),
+		Event:         directget.First(h, HeaderEvent),
 		Data:          msg.Data(),
-		ExcludeSocket: first(h, HeaderExclude),
-		UserID:        first(h, HeaderUser),
-		Source:        Source(first(h, HeaderSource)),
+		ExcludeSocket: directget.First(h, HeaderExclude),
+		UserID:        directget.First(h, HeaderUser),
+		Source:        Source(directget.First(h, HeaderSource)),
 		Serial:        meta.Sequence.Stream,
 		Time:          meta.Timestamp,
 	}

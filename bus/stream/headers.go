@@ -19,24 +19,6 @@ const (
 	HeaderSource = "Herald-Source"
 )
 
-// Headers the server adds to republished messages and Direct Get
-// responses.
-const (
-	headerSequence     = "Nats-Sequence"
-	headerLastSequence = "Nats-Last-Sequence"
-	headerTimeStamp    = "Nats-Time-Stamp"
-	headerNumPending   = "Nats-Num-Pending"
-	headerStatus       = "Status"
-	headerDescription  = "Description"
-)
-
-// Status codes of Direct Get responses and of "no responders".
-const (
-	statusEndOfBatch   = "204"
-	statusNotFound     = "404"
-	statusNoResponders = "503"
-)
-
 // Source says who published a message: cache channels keep only API
 // events, and webhooks report client events.
 type Source string

@@ -8,6 +8,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 
+	"github.com/heraldhq/herald/bus/directget"
 	"github.com/heraldhq/herald/channels"
 )
 
@@ -93,10 +94,10 @@ func decodeLive(d *Delivery, msg *nats.Msg, appID, channel string) error {
 	if err := decodeStored(d, msg, appID, channel); err != nil {
 		return err
 	}
-	if v := first(msg.Header, headerLastSequence); v != "" {
+	if v := directget.First(msg.Header, directget.HeaderLastSequence); v != "" {
 		prev, err := strconv.ParseUint(v, 10, 64)
 		if err != nil {
-			return fmt.Errorf("%w: bad %s %q", ErrMalformed, headerLastSequence, v)
+			return fmt.Errorf("%w: bad %s %q", ErrMalformed, directget.HeaderLastSequence, v)
 		}
 		d.PrevSerial = prev
 	}
@@ -113,34 +114,25 @@ func decodeStored(d *Delivery, msg *nats.Msg, appID, channel string) error {
 	*d = Delivery{
 		AppID:         appID,
 		Channel:       channel,
-		Event:         first(h, HeaderEvent),
+		Event:         directget.First(h, HeaderEvent),
 		Data:          msg.Data,
-		ExcludeSocket: first(h, HeaderExclude),
-		UserID:        first(h, HeaderUser),
-		Source:        Source(first(h, HeaderSource)),
+		ExcludeSocket: directget.First(h, HeaderExclude),
+		UserID:        directget.First(h, HeaderUser),
+		Source:        Source(directget.First(h, HeaderSource)),
 	}
-	seq := first(h, headerSequence)
+	seq := directget.First(h, directget.HeaderSequence)
 	serial, err := strconv.ParseUint(seq, 10, 64)
 	if err != nil || serial == 0 {
-		return fmt.Errorf("%w: bad %s %q", ErrMalformed, headerSequence, seq)
+		return fmt.Errorf("%w: bad %s %q", ErrMalformed, directget.HeaderSequence, seq)
 	}
-	ts := first(h, headerTimeStamp)
+	ts := directget.First(h, directget.HeaderTimeStamp)
 	t, err := time.Parse(time.RFC3339Nano, ts)
 	if err != nil {
-		return fmt.Errorf("%w: bad %s %q", ErrMalformed, headerTimeStamp, ts)
+		return fmt.Errorf("%w: bad %s %q", ErrMalformed, directget.HeaderTimeStamp, ts)
 	}
 	d.Serial, d.Time = serial, t
 	if d.Event == "" {
 		return fmt.Errorf("%w: serial %d has no %s header", ErrMalformed, serial, HeaderEvent)
 	}
 	return nil
-}
-
-// first is nats.Header.Get without the method value: headers are
-// case-sensitive in nats.go and the server writes the names above exactly.
-func first(h nats.Header, key string) string {
-	if v := h[key]; len(v) > 0 {
-		return v[0]
-	}
-	return ""
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/heraldhq/herald/bus/directget"
 	"github.com/heraldhq/herald/channels"
 	"github.com/heraldhq/herald/internal/backoff"
 )
@@ -52,8 +53,8 @@ type ReaderConfig struct {
 // any replica of the stream answers, without creating consumers. Replicas
 // may be slightly behind the leader; see Range.
 type Reader struct {
-	cfg        ReaderConfig
-	getSubject string // $JS.API.DIRECT.GET.<stream>
+	cfg ReaderConfig
+	get *directget.Client
 }
 
 // NewReader returns a Reader.
@@ -82,7 +83,7 @@ func NewReader(cfg ReaderConfig) (*Reader, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Reader{cfg: cfg, getSubject: directGetPrefix + StreamName(cfg.Shard)}, nil
+	return &Reader{cfg: cfg, get: directget.New(cfg.NC, StreamName(cfg.Shard), cfg.Timeout)}, nil
 }
 
 // Range returns the channel's messages with after < serial <= upTo, in
@@ -188,13 +189,13 @@ func (r *Reader) LeaderLast(ctx context.Context, appID, channel string) (uint64,
 func (r *Reader) Last(ctx context.Context, appID, channel string) (d Delivery, ok bool, err error) {
 	ctx, cancel := context.WithTimeout(ctx, r.cfg.Timeout)
 	defer cancel()
-	subject := r.getSubject + "." + channels.MessageSubject(r.cfg.Shard, appID, channel)
+	subject := r.get.Subject() + "." + channels.MessageSubject(r.cfg.Shard, appID, channel)
 	m, err := r.cfg.NC.RequestWithContext(ctx, subject, nil)
 	if err != nil {
 		return d, false, fmt.Errorf("read %s last: %w", appID, classify(err))
 	}
-	if status := first(m.Header, headerStatus); status != "" && len(m.Data) == 0 {
-		if _, err := batchStatus(m, status); err != nil {
+	if status := directget.Status(m); status != "" {
+		if _, err := directget.EndStatus(m, status); err != nil {
 			return d, false, fmt.Errorf("read %s last: %w", appID, classify(err))
 		}
 		return d, false, nil // 404: no message
@@ -262,7 +263,7 @@ func (r *Reader) scan(ctx context.Context, appID, channel string, q query, fn fu
 		return true
 	}
 	for {
-		req := getRequest{NextFor: subject, Batch: r.batchSize(q, next, n), MaxBytes: r.cfg.MaxBytes}
+		req := directget.Request{NextFor: subject, Batch: r.batchSize(q, next, n), MaxBytes: r.cfg.MaxBytes}
 		if byTime {
 			since := q.since.UTC()
 			req.StartTime = &since

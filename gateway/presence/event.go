@@ -9,6 +9,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/heraldhq/herald/bus/directget"
 )
 
 // event is one stored change of a member key, whether read by Direct Get,
@@ -50,7 +52,7 @@ func parseStored(m *nats.Msg, prefix string) (event, error) {
 	}
 	// Deletes and purges carry KV-Operation; the markers the server
 	// leaves when a key's TTL runs out carry Nats-Marker-Reason.
-	if op := m.Header.Get(hdrKVOperation); op == kvOpDelete || op == kvOpPurge ||
+	if op := m.Header.Get(directget.HeaderKVOperation); op == directget.KVOpDelete || op == directget.KVOpPurge ||
 		m.Header.Get(jetstream.MarkerReasonHeader) != "" {
 		ev.del = true
 		return ev, nil

@@ -7,19 +7,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
-)
 
-// Headers that JetStream and the KV layer put on stored messages, and the
-// ones nats.go does not export.
-const (
-	hdrKVOperation  = "KV-Operation"
-	hdrNumPending   = "Nats-Num-Pending"
-	hdrStatus       = "Status"
-	hdrDescription  = "Description"
-	kvOpDelete      = "DEL"
-	kvOpPurge       = "PURGE"
-	statusNoContent = "204" // end of a Direct Get batch
-	statusNotFound  = "404"
+	"github.com/heraldhq/herald/bus/directget"
 )
 
 // ttlValue formats d for the Nats-TTL header in whole seconds, rounded up.
@@ -42,7 +31,7 @@ func putMsg(subject string, value []byte, ttl time.Duration) *nats.Msg {
 // keys are unique per connection, so the bucket would only grow.
 func purgeMsg(subject string, markerTTL time.Duration) *nats.Msg {
 	m := nats.NewMsg(subject)
-	m.Header.Set(hdrKVOperation, kvOpPurge)
+	m.Header.Set(directget.HeaderKVOperation, directget.KVOpPurge)
 	m.Header.Set(jetstream.MsgRollup, jetstream.MsgRollupSubject)
 	m.Header.Set(jetstream.MsgTTLHeader, ttlValue(markerTTL))
 	return m

@@ -28,6 +28,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/heraldhq/herald/bus/directget"
 	"github.com/heraldhq/herald/channels"
 )
 
@@ -164,6 +165,7 @@ type Presence struct {
 	js       jetstream.JetStream
 	nc       *nats.Conn
 	gateways jetstream.KeyValue
+	members  *directget.Client // reads the member bucket
 	log      *slog.Logger
 	self     []byte // this gateway's registry value
 
@@ -208,6 +210,7 @@ func New(ctx context.Context, cfg Config) (*Presence, error) {
 		leases:     make(map[string]*lease),
 		rosters:    make(map[string]*Roster),
 		live:       make(map[string]Gateway),
+		members:    directget.New(cfg.NC, memberBucketStream, requestTimeout),
 	}
 	if err := EnsureBuckets(ctx, cfg.JS, cfg.Replicas, cfg.MarkerTTL); err != nil {
 		return nil, err

@@ -218,7 +218,7 @@ func (j *janitor) clean(ctx context.Context, id string) {
 	}
 	start := time.Now()
 	var msgs []*nats.Msg
-	err = p.scan(ctx, memberBucketStream, gatewayMembersFilter(id), func(m *nats.Msg) {
+	err = p.scan(ctx, gatewayMembersFilter(id), func(m *nats.Msg) {
 		ev, err := parseStored(m, "")
 		if err != nil || ev.del {
 			return

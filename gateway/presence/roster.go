@@ -177,7 +177,7 @@ func (r *Roster) load(ctx context.Context, initial bool) error {
 	r.mu.Unlock()
 	fresh := newState()
 	now := time.Now()
-	err := r.p.scan(ctx, memberBucketStream, memberSubjectPrefix+r.prefix+".>", func(m *nats.Msg) {
+	err := r.p.scan(ctx, memberSubjectPrefix+r.prefix+".>", func(m *nats.Msg) {
 		if ev, err := parseStored(m, r.prefix); err == nil {
 			fresh.apply(ev, now, nil)
 		}
