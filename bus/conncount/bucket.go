@@ -22,8 +22,8 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/heraldhq/herald/bus/gateways"
 	"github.com/heraldhq/herald/channels"
-	"github.com/heraldhq/herald/gateway/presence"
 )
 
 // Bucket is the KV bucket of per-gateway connection counts.
@@ -71,7 +71,7 @@ func Key(appID, gatewayID string) (string, error) {
 	if err := channels.ValidateAppID(appID); err != nil {
 		return "", err
 	}
-	if err := presence.ValidateGatewayID(gatewayID); err != nil {
+	if err := gateways.ValidateGatewayID(gatewayID); err != nil {
 		return "", err
 	}
 	return appID + "." + gatewayID, nil
@@ -80,7 +80,7 @@ func Key(appID, gatewayID string) (string, error) {
 // ParseKey is the inverse of Key.
 func ParseKey(key string) (appID, gatewayID string, err error) {
 	appID, gatewayID, ok := strings.Cut(key, ".")
-	if !ok || channels.ValidateAppID(appID) != nil || presence.ValidateGatewayID(gatewayID) != nil {
+	if !ok || channels.ValidateAppID(appID) != nil || gateways.ValidateGatewayID(gatewayID) != nil {
 		return "", "", fmt.Errorf("%w: key %q", ErrMalformed, key)
 	}
 	return appID, gatewayID, nil

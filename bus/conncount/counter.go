@@ -11,8 +11,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/heraldhq/herald/bus/gateways"
 	"github.com/heraldhq/herald/bus/kvwatch"
-	"github.com/heraldhq/herald/gateway/presence"
 )
 
 // Defaults for zero Config fields.
@@ -72,7 +72,7 @@ func (c Config) withDefaults() (Config, error) {
 	if c.JS == nil || c.Snapshot == nil {
 		return c, errors.New("conncount: JS and Snapshot are required")
 	}
-	if err := presence.ValidateGatewayID(c.GatewayID); err != nil {
+	if err := gateways.ValidateGatewayID(c.GatewayID); err != nil {
 		return c, fmt.Errorf("conncount: %w", err)
 	}
 	c.ReportInterval = orDefault(c.ReportInterval, DefaultReportInterval)

@@ -17,6 +17,12 @@ import (
 // registered gateway is dead or stuck.
 const DefaultTimeout = 500 * time.Millisecond
 
+// Registry lists the gateways that must answer a query
+// (gateways.Reader).
+type Registry interface {
+	GatewayIDs(ctx context.Context) ([]string, error)
+}
+
 // ClientConfig configures a Client. NC and Registry are required.
 type ClientConfig struct {
 	// NC carries the requests and replies.

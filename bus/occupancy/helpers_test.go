@@ -9,8 +9,8 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/heraldhq/herald/bus/gateways"
 	"github.com/heraldhq/herald/bus/occupancy"
-	"github.com/heraldhq/herald/gateway/presence"
 	"github.com/heraldhq/herald/internal/natsembed"
 	"github.com/heraldhq/herald/internal/testenv"
 )
@@ -31,17 +31,17 @@ func newEnv(tb testing.TB) *env {
 	nc := testenv.NATSConn(tb, srv)
 	js := testenv.JetStream(tb, nc)
 	ctx := tb.Context()
-	if err := presence.EnsureBuckets(ctx, js, 1, time.Second); err != nil {
+	if err := gateways.EnsureBucket(ctx, js, 1, time.Second); err != nil {
 		tb.Fatal(err)
 	}
-	kv, err := js.KeyValue(ctx, presence.GatewayBucket)
+	kv, err := js.KeyValue(ctx, gateways.Bucket)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	return &env{srv: srv, nc: nc, registry: kv}
 }
 
-// register puts a gateway key in the registry, as presence.New does.
+// register puts a gateway key in the registry, as gateways.Register does.
 func (e *env) register(tb testing.TB, ids ...string) {
 	tb.Helper()
 	for _, id := range ids {
@@ -56,7 +56,7 @@ func (e *env) client(tb testing.TB, timeout time.Duration) *occupancy.Client {
 	tb.Helper()
 	c, err := occupancy.NewClient(occupancy.ClientConfig{
 		NC: testenv.NATSConn(tb, e.srv), Timeout: timeout,
-		Registry: occupancy.NewKVRegistry(e.nc, presence.GatewayBucket),
+		Registry: gateways.NewReader(e.nc),
 	})
 	if err != nil {
 		tb.Fatal(err)

@@ -7,73 +7,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
-
 	"github.com/heraldhq/herald/bus/occupancy"
-	"github.com/heraldhq/herald/gateway/presence"
-	"github.com/heraldhq/herald/internal/testenv"
 )
 
 // answerTimeout is the client's wait in tests where every gateway
 // answers: long, because reaching it is a failure, not the normal path.
 const answerTimeout = 5 * time.Second
-
-func TestRegistry(t *testing.T) {
-	srv := testenv.NATS(t)
-	nc := testenv.NATSConn(t, srv)
-	reg := occupancy.NewKVRegistry(nc, presence.GatewayBucket)
-	if ids, err := reg.GatewayIDs(t.Context()); err != nil || len(ids) != 0 {
-		t.Fatalf("without a bucket: %v, %v", ids, err)
-	}
-
-	e := &env{srv: srv, nc: nc}
-	js := testenv.JetStream(t, nc)
-	if err := presence.EnsureBuckets(t.Context(), js, 1, time.Second); err != nil {
-		t.Fatal(err)
-	}
-	kv, err := js.KeyValue(t.Context(), presence.GatewayBucket)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.registry = kv
-	if ids, err := reg.GatewayIDs(t.Context()); err != nil || len(ids) != 0 {
-		t.Fatalf("empty bucket: %v, %v", ids, err)
-	}
-	e.register(t, "gw-a", "gw-b", "gw-deleted", "gw-purged")
-	ctx := t.Context()
-	if err := kv.Delete(ctx, "gw-deleted"); err != nil {
-		t.Fatal(err)
-	}
-	if err := kv.Purge(ctx, "gw-purged"); err != nil {
-		t.Fatal(err)
-	}
-	// A janitor lock is not a gateway; an expiring key is one until it
-	// expires and leaves a marker.
-	if _, err := kv.Create(ctx, "janitor.gw-x", []byte("gw-a")); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := kv.Create(ctx, "gw-expiring", []byte("{}"), jetstream.KeyTTL(time.Second)); err != nil {
-		t.Fatal(err)
-	}
-	ids, err := reg.GatewayIDs(ctx)
-	if err != nil || !slices.Equal(ids, []string{"gw-a", "gw-b", "gw-expiring"}) {
-		t.Fatalf("ids = %v, %v", ids, err)
-	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		ids, err = reg.GatewayIDs(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if slices.Equal(ids, []string{"gw-a", "gw-b"}) {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("expired key still listed: %v", ids)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
 
 func TestQueryMergesEveryGateway(t *testing.T) {
 	e := newEnv(t)

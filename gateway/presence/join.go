@@ -7,6 +7,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/heraldhq/herald/bus/kvttl"
 )
 
 // lease is one local connection's member key, which this gateway keeps
@@ -69,7 +71,7 @@ func (p *Presence) Join(ctx context.Context, appID, channel, socketID string, m 
 	p.leases[key] = l
 	p.mu.Unlock()
 
-	ack, err := p.js.PublishMsg(ctx, putMsg(memberSubjectPrefix+key, value, p.cfg.MemberTTL))
+	ack, err := p.js.PublishMsg(ctx, kvttl.Put(memberSubjectPrefix+key, value, p.cfg.MemberTTL))
 	if err != nil {
 		l.gone.Store(true)
 		p.dropLease(l)
@@ -104,7 +106,7 @@ func (p *Presence) Leave(ctx context.Context, appID, channel, socketID string) e
 		l.mu.Lock() // let a Join or rewrite in flight land first
 		defer l.mu.Unlock()
 	}
-	if _, err := p.js.PublishMsg(ctx, purgeMsg(memberSubjectPrefix+key, p.cfg.MarkerTTL)); err != nil {
+	if _, err := p.js.PublishMsg(ctx, kvttl.Purge(memberSubjectPrefix+key, p.cfg.MarkerTTL)); err != nil {
 		return fmt.Errorf("leave %s: %w", key, err)
 	}
 	return nil

@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/heraldhq/herald/bus/gateways"
 	"github.com/heraldhq/herald/channels"
 )
 
@@ -13,15 +14,10 @@ const (
 	// MemberBucket is the KV bucket of presence connections, one key
 	// <app>.<chan>.<gateway>.<conn> per connection on a presence channel.
 	MemberBucket = "HERALD_PRESENCE"
-	// GatewayBucket is the KV bucket of running gateways, one key per
-	// gateway process (plus janitor locks, whose keys hold a '.').
-	GatewayBucket = "HERALD_GATEWAYS"
 	// EventSubjectPrefix starts the core subjects that MemberBucket
 	// republishes to: herald.presence.<app>.<chan>.<gateway>.<conn>.
 	EventSubjectPrefix = "herald.presence"
 
-	// MaxGatewayIDLen bounds gateway ids.
-	MaxGatewayIDLen = 64
 	// MaxSocketIDLen bounds socket ids.
 	MaxSocketIDLen = 64
 )
@@ -30,31 +26,13 @@ const (
 // the bucket is a subject below it.
 const memberSubjectPrefix = "$KV." + MemberBucket + "."
 
-// gatewaySubjectPrefix is the same for GatewayBucket.
-const gatewaySubjectPrefix = "$KV." + GatewayBucket + "."
-
-// janitorLockPrefix starts the key of the lock that elects the gateway
-// cleaning up after a dead one. Gateway ids never hold a '.', so a lock
-// key can never be mistaken for a gateway.
-const janitorLockPrefix = "janitor."
-
 var (
-	gatewayIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
 	// Socket ids are Pusher's "<digits>.<digits>" (PUSHER.md §1.2); the
 	// '.' becomes '_' in a key, which is injective because digits hold
 	// neither.
 	socketIDPattern = regexp.MustCompile(`^[0-9]+\.[0-9]+$`)
 	connTokPattern  = regexp.MustCompile(`^[0-9]+_[0-9]+$`)
 )
-
-// ValidateGatewayID checks a gateway id: 1 to MaxGatewayIDLen characters
-// of [A-Za-z0-9_-].
-func ValidateGatewayID(id string) error {
-	if len(id) == 0 || len(id) > MaxGatewayIDLen || !gatewayIDPattern.MatchString(id) {
-		return channels.BadRequest("gateway_id", fmt.Sprintf("gateway id must match ^[A-Za-z0-9_-]{1,%d}$", MaxGatewayIDLen))
-	}
-	return nil
-}
 
 // ValidateSocketID checks a Pusher socket id ("123.456").
 func ValidateSocketID(id string) error {
@@ -79,7 +57,7 @@ func channelPrefix(appID, channel string) (string, error) {
 // connKey is the key suffix "<gateway>.<connTok>" of one connection
 // within its channel.
 func connKey(gatewayID, socketID string) (string, error) {
-	if err := ValidateGatewayID(gatewayID); err != nil {
+	if err := gateways.ValidateGatewayID(gatewayID); err != nil {
 		return "", err
 	}
 	if err := ValidateSocketID(socketID); err != nil {
@@ -91,7 +69,7 @@ func connKey(gatewayID, socketID string) (string, error) {
 // parseConnKey is the inverse of connKey.
 func parseConnKey(suffix string) (ConnRef, bool) {
 	gw, tok, ok := strings.Cut(suffix, ".")
-	if !ok || ValidateGatewayID(gw) != nil || !connTokPattern.MatchString(tok) {
+	if !ok || gateways.ValidateGatewayID(gw) != nil || !connTokPattern.MatchString(tok) {
 		return ConnRef{}, false
 	}
 	return ConnRef{GatewayID: gw, SocketID: strings.Replace(tok, "_", ".", 1)}, true

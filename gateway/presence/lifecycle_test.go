@@ -10,6 +10,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/heraldhq/herald/bus/gateways"
 	"github.com/heraldhq/herald/channels"
 	"github.com/heraldhq/herald/gateway/presence"
 	"github.com/heraldhq/herald/internal/testenv"
@@ -41,7 +42,7 @@ func TestKilledGatewayMembersRemoved(t *testing.T) {
 	// the second one everywhere: u2 stays when A dies.
 	b.join(t, ch, "2.1", "u2", "")
 	waitFor(t, "registry lists gwA", func() bool {
-		return slices.ContainsFunc(b.Gateways(), func(g presence.Gateway) bool { return g.ID == "gwA" })
+		return slices.ContainsFunc(b.Gateways(), func(g gateways.Gateway) bool { return g.ID == "gwA" })
 	})
 
 	start := time.Now()
@@ -68,7 +69,7 @@ func TestKilledGatewayMembersRemoved(t *testing.T) {
 			t.Fatalf("get %s after janitor: %v", key, err)
 		}
 	}
-	if slices.ContainsFunc(b.Gateways(), func(g presence.Gateway) bool { return g.ID == "gwA" }) {
+	if slices.ContainsFunc(b.Gateways(), func(g gateways.Gateway) bool { return g.ID == "gwA" }) {
 		t.Fatal("registry still lists gwA")
 	}
 }
@@ -101,7 +102,7 @@ func TestCleanStop(t *testing.T) {
 			t.Fatalf("get %s after stop: %v", key, err)
 		}
 	}
-	reg, err := testenv.JetStream(t, b.jsnc).KeyValue(t.Context(), presence.GatewayBucket)
+	reg, err := testenv.JetStream(t, b.jsnc).KeyValue(t.Context(), gateways.Bucket)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -254,7 +255,7 @@ func TestFalselyDeclaredDead(t *testing.T) {
 	rb := b.open(t, ch, rec)
 	a.join(t, ch, "1.1", "u1", "")
 	rec.expect(t, "+u1 gwA/1.1")
-	reg, err := testenv.JetStream(t, b.jsnc).KeyValue(t.Context(), presence.GatewayBucket)
+	reg, err := testenv.JetStream(t, b.jsnc).KeyValue(t.Context(), gateways.Bucket)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,13 +1,13 @@
 // Package presence keeps presence channels' members consistent across
-// every gateway of a cluster, and keeps the registry of running gateways
-// (DESIGN.md §5, NATS.md §5).
+// every gateway of a cluster (DESIGN.md §5, NATS.md §5), and keeps this
+// gateway registered in the registry of running gateways (bus/gateways).
 //
 // Each connection on a presence channel is a key in the MemberBucket KV
 // bucket with a per-key TTL that its gateway renews. The bucket republishes
 // every change to core subjects, and a gateway follows a channel with one
 // core subscription while it has local subscribers (a Roster): no consumer
 // or watcher per channel. A gateway that dies without cleaning up stops
-// heartbeating its GatewayBucket key; when that key expires, one surviving
+// heartbeating its gateways.Bucket key; when that key expires, one surviving
 // gateway (elected with a lock key) deletes the dead gateway's members, and
 // every roster sees them leave. Member TTLs are the backstop when nobody is
 // left to clean up.
@@ -15,12 +15,9 @@ package presence
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -29,6 +26,8 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/heraldhq/herald/bus/directget"
+	"github.com/heraldhq/herald/bus/gateways"
+	"github.com/heraldhq/herald/bus/kvttl"
 	"github.com/heraldhq/herald/channels"
 )
 
@@ -44,7 +43,7 @@ const (
 	// DefaultMarkerTTL is how long delete markers stay in both buckets.
 	// It is at least DefaultGatewayTTL so that a registry watcher that
 	// reconnects still sees the gateways that died meanwhile.
-	DefaultMarkerTTL = 30 * time.Second
+	DefaultMarkerTTL = gateways.DefaultMarkerTTL
 	// DefaultMaxUserInfoBytes is the hard cap on user info: the largest
 	// per-app limit an app's settings may hold.
 	DefaultMaxUserInfoBytes = channels.MaxUserInfoBytesUB
@@ -55,16 +54,13 @@ const (
 
 // Other timing.
 const (
-	// MinTTL is the shortest TTL JetStream accepts (NATS.md §3); TTLs are
-	// also rounded up to whole seconds.
-	MinTTL = time.Second
 	// CleanupTimeout bounds the clean stop at the end of Run.
 	CleanupTimeout = 10 * time.Second
 	// requestTimeout bounds one JetStream request made on the package's
 	// own initiative (renewals, janitor, one snapshot batch).
-	requestTimeout = 5 * time.Second
-	// minBackoff and maxBackoff bound the wait before watching the
-	// registry again after the watch failed.
+	requestTimeout = gateways.RequestTimeout
+	// minBackoff and maxBackoff bound the wait before a roster
+	// resynchronizes again after a failed snapshot.
 	minBackoff = 100 * time.Millisecond
 	maxBackoff = 5 * time.Second
 )
@@ -76,7 +72,7 @@ var (
 	ErrAlreadyOpen = errors.New("presence roster already open")
 	// ErrGatewayIDInUse is returned by New when another running gateway
 	// registered the same id.
-	ErrGatewayIDInUse = errors.New("gateway id in use")
+	ErrGatewayIDInUse = gateways.ErrIDInUse
 	// ErrAlreadyRunning is returned by Run when it is already running.
 	ErrAlreadyRunning = errors.New("presence already running")
 	// ErrStopped is returned by Join once Run has stopped.
@@ -122,7 +118,7 @@ func (c Config) withDefaults() (Config, error) {
 	if c.JS == nil || c.NC == nil {
 		return c, errors.New("presence: JS and NC are required")
 	}
-	if err := ValidateGatewayID(c.GatewayID); err != nil {
+	if err := gateways.ValidateGatewayID(c.GatewayID); err != nil {
 		return c, fmt.Errorf("presence: %w", err)
 	}
 	c.Replicas = max(c.Replicas, 1)
@@ -141,8 +137,8 @@ func (c Config) withDefaults() (Config, error) {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
 	for _, d := range []time.Duration{c.MemberTTL, c.GatewayTTL, c.MarkerTTL} {
-		if d < MinTTL {
-			return c, fmt.Errorf("presence: TTLs must be at least %s", MinTTL)
+		if d < kvttl.MinTTL {
+			return c, fmt.Errorf("presence: TTLs must be at least %s", kvttl.MinTTL)
 		}
 	}
 	if c.RenewInterval >= c.MemberTTL || c.HeartbeatInterval >= c.GatewayTTL {
@@ -161,34 +157,23 @@ func orDefault(d, def time.Duration) time.Duration {
 // Presence is one gateway's view of cluster-wide presence. It is safe for
 // concurrent use.
 type Presence struct {
-	cfg      Config
-	js       jetstream.JetStream
-	nc       *nats.Conn
-	gateways jetstream.KeyValue
-	members  *directget.Client // reads the member bucket
-	log      *slog.Logger
-	self     []byte // this gateway's registry value
+	cfg     Config
+	js      jetstream.JetStream
+	nc      *nats.Conn
+	reg     *gateways.Registration
+	janitor *janitor
+	members *directget.Client // reads the member bucket
+	log     *slog.Logger
 
 	running atomic.Bool
 	stopped atomic.Bool
 	// renewNow asks the renew loop for an immediate round, after this
 	// gateway found its registry entry gone (its members may be too).
 	renewNow chan struct{}
-	// reregister asks the heartbeat loop to renew at once.
-	reregister chan struct{}
 
 	mu      sync.Mutex
 	leases  map[string]*lease  // by member key: this gateway's connections
 	rosters map[string]*Roster // by channel prefix
-	live    map[string]Gateway // from the registry watch
-	gwRev   uint64             // revision of this gateway's registry key
-}
-
-// Gateway is one running gateway as the registry lists it.
-type Gateway struct {
-	ID        string    `json:"id"`
-	StartedAt time.Time `json:"started_at"`
-	Addr      string    `json:"addr,omitempty"`
 }
 
 // New ensures both buckets and registers this gateway. Call Run next: it
@@ -198,67 +183,57 @@ func New(ctx context.Context, cfg Config) (*Presence, error) {
 	if err != nil {
 		return nil, err
 	}
-	self, err := json.Marshal(Gateway{ID: cfg.GatewayID, StartedAt: time.Now().UTC(), Addr: cfg.Addr})
-	if err != nil {
-		return nil, fmt.Errorf("presence: encode registry entry: %w", err)
-	}
 	p := &Presence{
 		cfg: cfg, js: cfg.JS, nc: cfg.NC, log: cfg.Logger.With(slog.String("gateway_id", cfg.GatewayID)),
-		self:       self,
-		renewNow:   make(chan struct{}, 1),
-		reregister: make(chan struct{}, 1),
-		leases:     make(map[string]*lease),
-		rosters:    make(map[string]*Roster),
-		live:       make(map[string]Gateway),
-		members:    directget.New(cfg.NC, memberBucketStream, requestTimeout),
+		renewNow: make(chan struct{}, 1),
+		leases:   make(map[string]*lease),
+		rosters:  make(map[string]*Roster),
+		members:  directget.New(cfg.NC, memberBucketStream, requestTimeout),
 	}
+	p.janitor = newJanitor(p)
 	if err := EnsureBuckets(ctx, cfg.JS, cfg.Replicas, cfg.MarkerTTL); err != nil {
 		return nil, err
 	}
-	p.gateways, err = cfg.JS.KeyValue(ctx, GatewayBucket)
+	p.reg, err = gateways.Register(ctx, gateways.Config{
+		JS: cfg.JS, ID: cfg.GatewayID, Addr: cfg.Addr,
+		TTL: cfg.GatewayTTL, HeartbeatInterval: cfg.HeartbeatInterval, MarkerTTL: cfg.MarkerTTL,
+		// Lost: its members may be gone too; rewrite every lease at once.
+		OnLost: func() { signal(p.renewNow) },
+		OnGone: p.janitor.add,
+		Logger: cfg.Logger,
+	})
 	if err != nil {
-		return nil, fmt.Errorf("presence: open bucket %s: %w", GatewayBucket, err)
+		return nil, fmt.Errorf("presence: %w", err)
 	}
-	rev, err := p.gateways.Create(ctx, cfg.GatewayID, self, jetstream.KeyTTL(roundTTL(cfg.GatewayTTL)))
-	if errors.Is(err, jetstream.ErrKeyExists) {
-		return nil, fmt.Errorf("presence: register %s: %w", cfg.GatewayID, ErrGatewayIDInUse)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("presence: register %s: %w", cfg.GatewayID, err)
-	}
-	p.gwRev = rev
 	return p, nil
 }
 
-// EnsureBuckets creates both buckets or updates their configuration.
-// Every key carries its own TTL, and LimitMarkerTTL makes expiries leave
-// delete markers that watchers and RePublish see. markerTTL < MinTTL means
+// EnsureBuckets creates both buckets (members here, the registry in
+// gateways.EnsureBucket) or updates their configuration. Every key
+// carries its own TTL, and LimitMarkerTTL makes expiries leave delete
+// markers that watchers and RePublish see. markerTTL < kvttl.MinTTL means
 // DefaultMarkerTTL; replicas < 1 means 1.
 func EnsureBuckets(ctx context.Context, js jetstream.JetStream, replicas int, markerTTL time.Duration) error {
-	if markerTTL < MinTTL {
+	if markerTTL < kvttl.MinTTL {
 		markerTTL = DefaultMarkerTTL
 	}
 	replicas = max(replicas, 1)
-	for _, cfg := range []jetstream.KeyValueConfig{{
+	_, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
 		Bucket:      MemberBucket,
 		Description: "Herald presence: one key per connection on a presence channel, renewed by its gateway",
 		RePublish: &jetstream.RePublish{
 			Source:      memberSubjectPrefix + ">",
 			Destination: EventSubjectPrefix + ".>",
 		},
-	}, {
-		Bucket:      GatewayBucket,
-		Description: "Herald gateway registry: one key per running gateway, heartbeated",
-	}} {
-		cfg.History = 1
-		cfg.Storage = jetstream.FileStorage
-		cfg.Replicas = replicas
-		cfg.LimitMarkerTTL = roundTTL(markerTTL)
-		if _, err := js.CreateOrUpdateKeyValue(ctx, cfg); err != nil {
-			return fmt.Errorf("ensure bucket %s: %w", cfg.Bucket, err)
-		}
+		History:        1,
+		Storage:        jetstream.FileStorage,
+		Replicas:       replicas,
+		LimitMarkerTTL: kvttl.Round(markerTTL),
+	})
+	if err != nil {
+		return fmt.Errorf("ensure bucket %s: %w", MemberBucket, err)
 	}
-	return nil
+	return gateways.EnsureBucket(ctx, js, replicas, markerTTL)
 }
 
 // GatewayID is this gateway's id.
@@ -274,19 +249,4 @@ func (p *Presence) HeartbeatInterval() time.Duration { return p.cfg.HeartbeatInt
 // Gateways lists the running gateways the registry knows of, this one
 // included once Run has loaded the registry; cluster-wide queries must
 // hear from each of them.
-func (p *Presence) Gateways() []Gateway {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	out := make([]Gateway, 0, len(p.live))
-	for _, g := range p.live {
-		out = append(out, g)
-	}
-	slices.SortFunc(out, func(a, b Gateway) int { return strings.Compare(a.ID, b.ID) })
-	return out
-}
-
-// roundTTL rounds d up to whole seconds: JetStream truncates TTLs to
-// seconds, and a lease must never be shorter than asked.
-func roundTTL(d time.Duration) time.Duration {
-	return (d + time.Second - 1).Truncate(time.Second)
-}
+func (p *Presence) Gateways() []gateways.Gateway { return p.reg.Gateways() }

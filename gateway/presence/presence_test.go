@@ -8,6 +8,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/heraldhq/herald/bus/gateways"
 	"github.com/heraldhq/herald/channels"
 	"github.com/heraldhq/herald/gateway/presence"
 	"github.com/heraldhq/herald/internal/testenv"
@@ -226,8 +227,8 @@ func TestValidation(t *testing.T) {
 	a.join(t, "presence-a", "1.2", strings.Repeat("é", presence.MaxUserIDLen), "")
 	a.join(t, "presence-a", "1.3", "user with spaces.and*wild>cards", `{"a":[1,2]}`)
 
-	for _, id := range []string{"", "gw.1", "gw 1", "gw*", "gw>", "gw/1", strings.Repeat("g", presence.MaxGatewayIDLen+1)} {
-		if err := presence.ValidateGatewayID(id); !errors.Is(err, channels.ErrBadRequest) {
+	for _, id := range []string{"", "gw.1", "gw 1", "gw*", "gw>", "gw/1", strings.Repeat("g", gateways.MaxIDLen+1)} {
+		if err := gateways.ValidateGatewayID(id); !errors.Is(err, channels.ErrBadRequest) {
 			t.Errorf("ValidateGatewayID(%q) = %v", id, err)
 		}
 		cfg := testConfig()

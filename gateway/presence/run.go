@@ -9,7 +9,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/heraldhq/herald/bus/kvttl"
 )
 
 // Run keeps this gateway alive in the cluster until ctx is done: it
@@ -28,55 +29,12 @@ func (p *Presence) Run(ctx context.Context) error {
 		return ErrStopped
 	}
 	var wg sync.WaitGroup
-	wg.Go(func() { p.heartbeatLoop(ctx) })
+	wg.Go(func() { p.reg.Run(ctx) })
+	wg.Go(func() { p.janitor.run(ctx) })
 	wg.Go(func() { p.renewLoop(ctx) })
-	wg.Go(func() { p.registryLoop(ctx) })
 	wg.Go(func() { p.reconnectLoop(ctx) })
 	wg.Wait()
 	return p.cleanup()
-}
-
-// heartbeatLoop renews the registry key every HeartbeatInterval.
-func (p *Presence) heartbeatLoop(ctx context.Context) {
-	t := time.NewTicker(p.cfg.HeartbeatInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		case <-p.reregister:
-		}
-		p.heartbeat(ctx)
-	}
-}
-
-// heartbeat renews the registry key as a compare-and-set on the revision
-// it last wrote. A mismatch means the key expired or was deleted: the
-// cluster took this gateway for dead and may have deleted its members, so
-// it registers again and has every lease rewritten at once.
-func (p *Presence) heartbeat(parent context.Context) {
-	ctx, cancel := context.WithTimeout(parent, requestTimeout)
-	defer cancel()
-	subject := gatewaySubjectPrefix + p.cfg.GatewayID
-	p.mu.Lock()
-	rev := p.gwRev
-	p.mu.Unlock()
-	ack, err := p.js.PublishMsg(ctx, expectRev(putMsg(subject, p.self, p.cfg.GatewayTTL), rev))
-	if isWrongRev(err) {
-		p.log.Warn("gateway registry entry was lost; registering again and rewriting members")
-		ack, err = p.js.PublishMsg(ctx, putMsg(subject, p.self, p.cfg.GatewayTTL))
-		signal(p.renewNow)
-	}
-	if err != nil {
-		if parent.Err() == nil {
-			p.log.Warn("gateway heartbeat failed", slog.Any("error", err))
-		}
-		return
-	}
-	p.mu.Lock()
-	p.gwRev = ack.Sequence
-	p.mu.Unlock()
 }
 
 // renewLoop renews member leases every RenewInterval and sweeps the open
@@ -111,7 +69,7 @@ func (p *Presence) renewAll(ctx context.Context) {
 	revs := make([]uint64, len(leases))
 	for i, l := range leases {
 		revs[i] = l.revision()
-		msgs[i] = expectRev(putMsg(memberSubjectPrefix+l.key, l.value, p.cfg.MemberTTL), revs[i])
+		msgs[i] = kvttl.ExpectRev(kvttl.Put(memberSubjectPrefix+l.key, l.value, p.cfg.MemberTTL), revs[i])
 	}
 	var failed, rewritten int
 	for i, res := range p.publishBatch(ctx, msgs) {
@@ -123,7 +81,7 @@ func (p *Presence) renewAll(ctx context.Context) {
 				l.rev = res.seq
 			}
 			l.mu.Unlock()
-		case isWrongRev(res.err):
+		case kvttl.IsWrongRev(res.err):
 			if p.rewrite(ctx, l) {
 				rewritten++
 			}
@@ -149,7 +107,7 @@ func (p *Presence) rewrite(ctx context.Context, l *lease) bool {
 	}
 	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
 	defer cancel()
-	ack, err := p.js.PublishMsg(ctx, putMsg(memberSubjectPrefix+l.key, l.value, p.cfg.MemberTTL))
+	ack, err := p.js.PublishMsg(ctx, kvttl.Put(memberSubjectPrefix+l.key, l.value, p.cfg.MemberTTL))
 	if err != nil {
 		p.log.Warn("rewrite presence member", slog.String("key", l.key), slog.Any("error", err))
 		return false
@@ -168,7 +126,7 @@ func (p *Presence) cleanup() error {
 	msgs := make([]*nats.Msg, len(leases))
 	for i, l := range leases {
 		l.mu.Lock() // wait for a Join or rewrite in flight
-		msgs[i] = purgeMsg(memberSubjectPrefix+l.key, p.cfg.MarkerTTL)
+		msgs[i] = kvttl.Purge(memberSubjectPrefix+l.key, p.cfg.MarkerTTL)
 		l.mu.Unlock()
 	}
 	var errs []error
@@ -181,8 +139,8 @@ func (p *Presence) cleanup() error {
 			failed++
 		}
 	}
-	if err := p.gateways.Purge(ctx, p.cfg.GatewayID, jetstream.PurgeTTL(roundTTL(p.cfg.MarkerTTL))); err != nil {
-		errs = append(errs, fmt.Errorf("unregister: %w", err))
+	if err := p.reg.Unregister(ctx); err != nil {
+		errs = append(errs, err)
 	}
 	if err := errors.Join(errs...); err != nil {
 		p.log.Warn("presence clean stop incomplete; remaining keys expire on their own",

@@ -19,6 +19,7 @@ import (
 	"github.com/heraldhq/herald/bus/appconfig"
 	"github.com/heraldhq/herald/bus/cachechan"
 	"github.com/heraldhq/herald/bus/conncount"
+	"github.com/heraldhq/herald/bus/gateways"
 	"github.com/heraldhq/herald/bus/occupancy"
 	"github.com/heraldhq/herald/bus/signingkeys"
 	"github.com/heraldhq/herald/bus/stream"
@@ -188,7 +189,7 @@ func (p *Platform) startControlPlane(ctx context.Context, dbURL string) error {
 
 	// Channel queries ask every gateway the registry lists (DESIGN.md §5).
 	occ, err := occupancy.NewClient(occupancy.ClientConfig{
-		NC: p.parts.nc, Registry: occupancy.NewKVRegistry(p.parts.nc, presence.GatewayBucket), Logger: p.cfg.Logger,
+		NC: p.parts.nc, Registry: gateways.NewReader(p.parts.nc), Logger: p.cfg.Logger,
 	})
 	if err != nil {
 		return err

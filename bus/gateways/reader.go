@@ -1,4 +1,4 @@
-package occupancy
+package gateways
 
 import (
 	"context"
@@ -13,40 +13,32 @@ import (
 	"github.com/heraldhq/herald/bus/directget"
 )
 
-// Registry lists the gateways that must answer a query.
-type Registry interface {
-	GatewayIDs(ctx context.Context) ([]string, error)
-}
+// DefaultReadTimeout bounds one registry read.
+const DefaultReadTimeout = 2 * time.Second
 
-// DefaultRegistryTimeout bounds one registry read.
-const DefaultRegistryTimeout = 2 * time.Second
-
-// KVRegistry reads the gateway registry, a KV bucket with one key per
+// Reader reads the gateway registry, a KV bucket with one key per
 // running gateway (DESIGN.md §5), with one Direct Get multi_last request:
 // the last message of every key, served by any replica, with no consumer
 // and no watcher to keep. A key whose last message is a delete, a purge
 // or an expiry marker is a gateway that stopped.
-type KVRegistry struct {
-	get    *directget.Client
-	keys   string // the subject filter of gateway keys
-	prefix string // the subject prefix of every key
+type Reader struct {
+	get *directget.Client
 }
 
-// NewKVRegistry returns a registry reader for bucket. Gateway keys are
-// single tokens; keys with a '.' (janitor locks) are not gateways.
-func NewKVRegistry(nc *nats.Conn, bucket string) *KVRegistry {
-	return &KVRegistry{
-		get:    directget.New(nc, "KV_"+bucket, DefaultRegistryTimeout),
-		keys:   "$KV." + bucket + ".*",
-		prefix: "$KV." + bucket + ".",
-	}
+// NewReader returns a registry reader on nc. It holds no subscription.
+func NewReader(nc *nats.Conn) *Reader {
+	return &Reader{get: directget.New(nc, stream, DefaultReadTimeout)}
 }
+
+// gatewayKeys matches gateway keys only: they are single tokens, and
+// keys with a '.' (cleanup locks) are not gateways.
+const gatewayKeys = SubjectPrefix + "*"
 
 // GatewayIDs returns the ids of the registered gateways. A bucket that
 // does not exist yet (no gateway ever ran) lists none.
-func (r *KVRegistry) GatewayIDs(ctx context.Context) ([]string, error) {
+func (r *Reader) GatewayIDs(ctx context.Context) ([]string, error) {
 	var ids []string
-	_, err := r.get.Get(ctx, directget.Request{MultiLast: []string{r.keys}}, func(m *nats.Msg) bool {
+	_, err := r.get.Get(ctx, directget.Request{MultiLast: []string{gatewayKeys}}, func(m *nats.Msg) bool {
 		if id, live := r.entry(m); live {
 			ids = append(ids, id)
 		}
@@ -63,11 +55,11 @@ func (r *KVRegistry) GatewayIDs(ctx context.Context) ([]string, error) {
 
 // entry returns the gateway id of one stored registry message and whether
 // it is a live registration.
-func (r *KVRegistry) entry(m *nats.Msg) (string, bool) {
+func (r *Reader) entry(m *nats.Msg) (string, bool) {
 	if op := m.Header.Get(directget.HeaderKVOperation); op != "" || m.Header.Get(jetstream.MarkerReasonHeader) != "" {
 		return "", false
 	}
-	id, ok := strings.CutPrefix(m.Header.Get(jetstream.SubjectHeader), r.prefix)
+	id, ok := strings.CutPrefix(m.Header.Get(jetstream.SubjectHeader), SubjectPrefix)
 	if !ok || id == "" || strings.Contains(id, ".") {
 		return "", false
 	}
