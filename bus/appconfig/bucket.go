@@ -3,6 +3,9 @@
 // sealed) under its app id, and every gateway keeps a Cache that watches
 // the whole bucket, so that lookups on the edge never touch a database and
 // a revoked key stops working about a second after the change.
+//
+// Control planes keep the same Cache: the REST API looks apps and keys up
+// in it too.
 package appconfig
 
 import (

@@ -1,10 +1,10 @@
 // Package kvwatch keeps a process's local copy of a NATS KV bucket up to
-// date. Several caches (app configs, signing keys) mirror a bucket the
-// same way, and the hard part is the same for all of them: wait for the
-// connection, drop the watcher when the connection drops and watch again
-// with a full reload, bound the setup, drain the watcher on stop and back
-// off between attempts. That loop lives here, once; a cache supplies only
-// how to fold entries into its own snapshot.
+// date. Several caches (app configs, signing keys, connection counts)
+// mirror a bucket the same way, and the hard part is the same for all of
+// them: wait for the connection, drop the watcher when the connection
+// drops and watch again with a full reload, bound the setup, drain the
+// watcher on stop and back off between attempts. That loop lives here,
+// once; a cache supplies only how to fold entries into its own snapshot.
 package kvwatch
 
 import (

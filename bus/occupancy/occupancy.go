@@ -17,6 +17,10 @@
 // request has to scan an app's member keys. Replies stay small: a gateway
 // reports only the user ids of its own connections, and a presence
 // channel holds at most max_presence_members users.
+//
+// Subjects: QuerySubject and TerminateSubject, replies on the client's
+// _INBOX. The gateways that must answer are those the registry lists
+// (gateways.Reader, bus/gateways).
 package occupancy
 
 import (

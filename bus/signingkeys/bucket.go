@@ -4,6 +4,9 @@
 // Cache that watches the bucket, so that platform tokens (EdDSA) are
 // verified offline and a retired key stops verifying about a second after
 // the change.
+//
+// Control planes keep the same Cache: the REST API looks apps and keys up
+// in it too.
 package signingkeys
 
 import (

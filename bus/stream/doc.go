@@ -12,4 +12,10 @@
 //   - Live delivers a gateway's channels in serial order, without holes:
 //     it detects the gaps that at-most-once republishing leaves and repairs
 //     them with the Reader before handing a message on.
+//
+// Names: the stream HERALD_MSG (StreamName; HERALD_MSG_<n> for shard n),
+// stored subjects herald.msg.<shard>.<app>.<chan> and republished
+// subjects herald.live.<app>.<chan> (channels.MessageSubject and
+// channels.LiveSubject). The control plane's history writer reads it with
+// the durable consumer herald-history (controlplane/history).
 package stream

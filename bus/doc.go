@@ -1,0 +1,131 @@
+// Package bus is the NATS contract that gateways and control planes
+// share: every subject, stream, consumer and KV bucket Herald uses, each
+// owned by one package below bus/. Both sides import these packages and
+// never each other; bus imports only channels (the pure domain), NATS and
+// process plumbing (backoff, metrics).
+//
+// Processes: a gateway (herald gateway) serves WebSocket and SSE clients;
+// a control plane (herald controlplane) serves the REST and admin APIs
+// and owns Postgres; herald dev runs both in one process. Every name
+// below is ensured (created or updated) at start by the processes that
+// use it.
+//
+// # Streams
+//
+// HERALD_MSG (bus/stream; HERALD_MSG_<n> for shard n > 0): every message
+// a tenant or a client publishes. Subjects herald.msg.<shard>.<app>.<chan>
+// (channels.MessageSubject; <chan> is channels.SubjectToken, base64url of
+// the channel name), file storage, limits retention, discard old, MaxAge
+// 24h by default (stream.DefaultMaxAge), no size or
+// count limit, Nats-Msg-Id deduplication window 2m, AllowDirect. The
+// stream sequence is the message's serial.
+//   - Written by the control plane (REST publish: controlplane/api
+//     tenant_events.go through stream.Publisher) and by gateways (client
+//     events and herald:publish, through the same Publisher).
+//   - Republished by the server to herald.live.<app>.<chan>, the shard
+//     dropped (see Core subjects).
+//   - Read by gateways with Direct Get (stream.Reader: resume, replay, gap
+//     repair of live delivery) and by control planes (the durable
+//     consumer below, and stream.Reader for what the history writer has
+//     not stored yet; LeaderLast asks the leader with
+//     $JS.API.STREAM.MSG.GET).
+//
+// # Consumers
+//
+// herald-history (controlplane/history, history.DefaultConsumer): the
+// durable pull consumer on HERALD_MSG that every control plane shares to
+// copy messages into Postgres. DeliverAll, AckExplicit, AckWait 5s by
+// default (renewed while a batch is written), MaxDeliver unlimited,
+// MaxAckPending 20000. Its ack floor is the history watermark.
+//
+// Every KV watch (bus/kvwatch for HERALD_APPS, HERALD_SIGNING_KEYS and
+// HERALD_CONN_COUNTS; bus/gateways for HERALD_GATEWAYS) is an ephemeral
+// ordered consumer made by nats.go, one per watching process; Herald keeps
+// no other consumer. Direct Get (bus/directget) reads without consumers.
+//
+// # KV buckets
+//
+// Every bucket keeps one message per key (History 1), so a key's revision
+// is the stream sequence of its last write.
+//
+// HERALD_APPS (bus/appconfig): one key <app id> per app, the app's config
+// as JSON (key secrets sealed). File storage, no TTL.
+//   - Written by the control plane (controlplane/appsync, from Postgres).
+//   - Read by gateways and control planes (appconfig.Cache, a kvwatch).
+//
+// HERALD_SIGNING_KEYS (bus/signingkeys): one key <kid> per live token
+// signing key, its Ed25519 public key. File storage, no TTL.
+//   - Written by the control plane (controlplane/appsync).
+//   - Read by gateways and control planes (signingkeys.Cache, a kvwatch)
+//     to verify Herald tokens.
+//
+// HERALD_CACHE (bus/cachechan): one key <app>.<chan> per cache channel,
+// its last server-published event. File storage; each write carries a
+// per-message TTL, the app's cache_ttl_s (at least 1s); expiry markers
+// live 1s.
+//   - Written by the control plane (REST publish to a cache- channel).
+//   - Read by gateways (replayed to a new subscriber, or
+//     pusher:cache_miss) with a KV get.
+//
+// HERALD_PRESENCE (gateway/presence): one key
+// <app>.<chan>.<gateway id>.<socket> per connection on a presence channel
+// (the socket id's '.' becomes '_'), its user id and info. File storage;
+// per-key TTL 60s by default, renewed every TTL/3 by the connection's
+// gateway; delete markers live 30s. Republished to
+// herald.presence.<app>.<chan>.<gateway id>.<socket>.
+//   - Written by gateways: join, leave, renewals; the janitor of a dead
+//     gateway purges its members.
+//   - Read by gateways: rosters follow the republished subjects and take
+//     snapshots with Direct Get.
+//
+// HERALD_GATEWAYS (bus/gateways): one key <gateway id> per running
+// gateway process, {id, started_at, addr}, plus lock keys janitor.<dead
+// gateway id> that elect who cleans up after a dead gateway. File
+// storage; per-key TTL 15s by default (presence.DefaultGatewayTTL),
+// heartbeated every TTL/3 as a compare-and-set; delete markers live 30s.
+//   - Written by gateways (gateways.Register, Registration.Run;
+//     Unregister on a clean stop; ClaimCleanup).
+//   - Read by gateways (Registration.Run watches it: who is live, who
+//     died) and by the control plane (gateways.Reader, one Direct Get
+//     multi_last, lists the gateways that must answer an occupancy
+//     query).
+//
+// HERALD_CONN_COUNTS (bus/conncount): one key <app>.<gateway id> per app
+// with a max_connections limit and gateway, {count, updated_at}. Memory
+// storage, bucket MaxAge 1h (garbage collection only: readers judge
+// freshness by updated_at).
+//   - Written by every gateway (conncount.Counter): counts that changed
+//     every --conn-count-interval (1s), unchanged ones every heartbeat
+//     interval; its own keys deleted on a clean stop.
+//   - Read by every gateway (conncount.Counter watches the bucket with
+//     kvwatch and sums the other gateways' fresh counts to admit a
+//     connection against the app's cluster-wide limit). The control plane
+//     neither writes nor reads it.
+//
+// # Core subjects
+//
+//   - herald.live.<app>.<chan>: HERALD_MSG's republish, at most once.
+//     Gateways subscribe per channel with local subscribers (stream.Live,
+//     on the live connection) and repair gaps with Direct Get.
+//   - herald.presence.<app>.<chan>.<gateway id>.<socket>: HERALD_PRESENCE's
+//     republish. Gateways subscribe per presence channel with local
+//     subscribers (presence rosters).
+//   - herald.occupancy.query, herald.occupancy.terminate (bus/occupancy):
+//     scatter-gather requests. Control planes publish (occupancy.Client,
+//     replies on a _INBOX subject); every gateway answers (no queue group,
+//     occupancy.Responder) from its own connections.
+//
+// # JetStream API subjects used directly
+//
+//   - $JS.API.DIRECT.GET.<stream> (bus/directget): batched and multi_last
+//     Direct Get of HERALD_MSG, KV_HERALD_PRESENCE and KV_HERALD_GATEWAYS,
+//     answered by any replica.
+//   - $JS.API.DIRECT.GET.HERALD_MSG.<subject>: a channel's last message
+//     (stream.Reader.Last).
+//   - $JS.API.STREAM.MSG.GET.HERALD_MSG: a channel's last serial as the
+//     leader knows it (stream.Reader.LeaderLast).
+//
+// Helper packages: bus/kvwatch is the watch loop behind the KV caches;
+// bus/kvttl writes KV leases with per-key TTLs and compare-and-sets;
+// bus/directget is the one Direct Get client.
+package bus
