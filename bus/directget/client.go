@@ -89,8 +89,8 @@ func (c *Client) Get(ctx context.Context, req Request, fn func(*nats.Msg) bool) 
 	defer cancel()
 	// A fresh inbox per request: replies of an abandoned batch cannot
 	// leak into the next one.
-	ib, err := c.subscribe(req.answerSize())
-	if err != nil {
+	var ib inbox
+	if err := ib.subscribe(c, req.answerSize()); err != nil {
 		return 0, err
 	}
 	defer ib.close()
@@ -106,8 +106,8 @@ func (c *Client) Scan(ctx context.Context, req Request, fn func(*nats.Msg)) erro
 	if req.NextFor == "" || req.Batch <= 0 || len(req.MultiLast) > 0 {
 		return errors.New("direct get scan: needs a subject filter and a batch size")
 	}
-	ib, err := c.subscribe(req.answerSize())
-	if err != nil {
+	var ib inbox
+	if err := ib.subscribe(c, req.answerSize()); err != nil {
 		return err
 	}
 	defer ib.close()
@@ -154,14 +154,16 @@ type inbox struct {
 	sub     *nats.Subscription
 }
 
-func (c *Client) subscribe(size int) (*inbox, error) {
-	ib := &inbox{c: c, subject: c.nc.NewInbox(), ch: make(chan *nats.Msg, size)}
+// subscribe subscribes a fresh inbox subject on c's connection. ib is a
+// value the caller keeps on its stack.
+func (ib *inbox) subscribe(c *Client, size int) error {
+	ib.c, ib.subject, ib.ch = c, c.nc.NewInbox(), make(chan *nats.Msg, size)
 	sub, err := c.nc.ChanSubscribe(ib.subject, ib.ch)
 	if err != nil {
-		return nil, fmt.Errorf("direct get: %w", err)
+		return fmt.Errorf("direct get: %w", err)
 	}
 	ib.sub = sub
-	return ib, nil
+	return nil
 }
 
 func (ib *inbox) close() { _ = ib.sub.Unsubscribe() }
