@@ -13,6 +13,7 @@ import (
 
 	"github.com/heraldhq/herald/bus/gateways"
 	"github.com/heraldhq/herald/channels"
+	"github.com/heraldhq/herald/internal/natsembed"
 	"github.com/heraldhq/herald/internal/testenv"
 )
 
@@ -79,12 +80,19 @@ func ids(gs []gateways.Gateway) []string {
 	return out
 }
 
-func TestRegistration(t *testing.T) {
+// newBucket starts a server with the registry bucket.
+func newBucket(t *testing.T) (*natsembed.Server, jetstream.JetStream) {
+	t.Helper()
 	srv := testenv.NATS(t)
 	js := testenv.JetStream(t, testenv.NATSConn(t, srv))
 	if err := gateways.EnsureBucket(t.Context(), js, 1, 5*time.Second); err != nil {
 		t.Fatal(err)
 	}
+	return srv, js
+}
+
+func TestRegistration(t *testing.T) {
+	srv, js := newBucket(t)
 	a, err := register(t, js, "gw-a")
 	if err != nil {
 		t.Fatal(err)
@@ -154,11 +162,7 @@ func TestRegistration(t *testing.T) {
 // TestRegistrationExpires: a gateway that stops heartbeating is gone
 // for the others once its TTL passes.
 func TestRegistrationExpires(t *testing.T) {
-	srv := testenv.NATS(t)
-	js := testenv.JetStream(t, testenv.NATSConn(t, srv))
-	if err := gateways.EnsureBucket(t.Context(), js, 1, 5*time.Second); err != nil {
-		t.Fatal(err)
-	}
+	_, js := newBucket(t)
 	a, err := register(t, js, "gw-a")
 	if err != nil {
 		t.Fatal(err)
