@@ -8,7 +8,7 @@ import (
 
 // cachedFrame reads a cache channel's last server-published event: its
 // frame and true, or a pusher:cache_miss frame and false when there is
-// none (PUSHER.md §1.5).
+// none (docs/protocol.md, "Pusher compatibility").
 func (g *Gateway) cachedFrame(appID, channel string) (heldFrame, bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), g.cfg.PublishTimeout)
 	defer cancel()

@@ -11,9 +11,10 @@ import (
 )
 
 // handleClientEvent relays a client-* event to the channel's other
-// subscribers, cluster-wide, through the message stream (PUSHER.md §1.5):
-// app flag on, private or presence channel (never encrypted), sender
-// subscribed, at most client_event_rate per second, never echoed.
+// subscribers, cluster-wide, through the message stream (docs/protocol.md,
+// "Pusher compatibility"): app flag on, private or presence channel (never
+// encrypted), sender subscribed, at most client_event_rate per second, never
+// echoed.
 func (c *conn) handleClientEvent(app *channels.AppConfig, f *protocol.Frame) {
 	if err := channels.ValidateEventName(f.Event); err != nil {
 		c.send(errorFrame(CodeBadMessage, err.Error()))

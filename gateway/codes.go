@@ -2,9 +2,10 @@ package gateway
 
 import "github.com/heraldhq/herald/gateway/protocol"
 
-// Pusher error and close codes (PUSHER.md §1.4; docs/protocol.md lists
-// them for users). 4000-4099: do not reconnect; 4100-4199: reconnect after
-// a back-off; 4200-4299: reconnect at once; 4300+: refused, connection kept.
+// Pusher error and close codes (docs/protocol.md, "Pusher compatibility";
+// the page's tables list them for users). 4000-4099: do not reconnect;
+// 4100-4199: reconnect after a back-off; 4200-4299: reconnect at once;
+// 4300+: refused, connection kept.
 const (
 	CodeAppNotFound      = 4001
 	CodeAppDisabled      = 4003

@@ -12,12 +12,13 @@ import (
 	"github.com/heraldhq/herald/gateway/protocol"
 )
 
-// Token lifecycle on an open connection (DESIGN.md §7): TokenExpiryNotice
-// before exp the keepalive scanner sends herald_internal:token_expiring;
-// the client answers herald:refresh with a new token for the same app and
-// user, and the gateway swaps it in. Without a valid refresh the
-// connection closes with 4009 at exp: exp is exp, the 30 s leeway of
-// channels.VerifyToken only absorbs clock skew when a token is presented.
+// Token lifecycle on an open connection (docs/protocol.md,
+// "Token lifecycle"): TokenExpiryNotice before exp the keepalive scanner
+// sends herald_internal:token_expiring; the client answers herald:refresh
+// with a new token for the same app and user, and the gateway swaps it in.
+// Without a valid refresh the connection closes with 4009 at exp: exp is
+// exp, the 30 s leeway of channels.VerifyToken only absorbs clock skew when
+// a token is presented.
 const (
 	// EventRefresh carries a new token: {"token":"<JWT>"}.
 	EventRefresh = "herald:refresh"

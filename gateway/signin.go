@@ -8,9 +8,10 @@ import (
 	"github.com/heraldhq/herald/gateway/protocol"
 )
 
-// handleSignin authenticates the connection as a user (PUSHER.md §2): the
-// signature covers socket_id::user::user_data exactly as received. A bad
-// sign-in closes the connection with 4009, as Pusher does.
+// handleSignin authenticates the connection as a user (docs/protocol.md,
+// "Pusher compatibility"): the signature covers socket_id::user::user_data
+// exactly as received. A bad sign-in closes the connection with 4009, as
+// Pusher does.
 func (c *conn) handleSignin(app *channels.AppConfig, f *protocol.Frame) {
 	var req protocol.Signin
 	if err := f.DecodeData(&req); err != nil {

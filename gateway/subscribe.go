@@ -12,7 +12,7 @@ import (
 	"github.com/heraldhq/herald/gateway/protocol"
 )
 
-// Limits of a subscription (PUSHER.md §1.5).
+// Limits of a subscription (docs/protocol.md, "Pusher compatibility").
 const (
 	// MaxUserIDLen is the longest presence or sign-in user id.
 	MaxUserIDLen = channels.MaxUserIDLen

@@ -8,10 +8,10 @@ import (
 	"github.com/heraldhq/herald/channels"
 )
 
-// Token connections (DESIGN.md §7): a client may connect with a signed
-// token, as ?token=<JWT> or under the path prefix /token/<JWT>/app/{key}
-// for clients such as pusher-js that cannot add query parameters. The
-// token's capabilities then replace per-channel signatures.
+// Token connections (docs/protocol.md, "Tokens and capabilities"): a client
+// may connect with a signed token, as ?token=<JWT> or under the path prefix
+// /token/<JWT>/app/{key} for clients such as pusher-js that cannot add query
+// parameters. The token's capabilities then replace per-channel signatures.
 
 // TokenPathPrefix starts the token form of the WebSocket path.
 const TokenPathPrefix = "/token/"

@@ -1,6 +1,6 @@
 // Package presence keeps presence channels' members consistent across
 // every gateway of a cluster, and keeps the registry of running gateways
-// (DESIGN.md §5, NATS.md §5).
+// (docs/architecture.md, "Cluster-wide state"; docs/nats.md, "KV buckets").
 //
 // Each connection on a presence channel is a key in the MemberBucket KV
 // bucket with a per-key TTL that its gateway renews. The bucket republishes
@@ -54,8 +54,9 @@ const (
 
 // Other timing.
 const (
-	// MinTTL is the shortest TTL JetStream accepts (NATS.md §3); TTLs are
-	// also rounded up to whole seconds.
+	// MinTTL is the shortest TTL JetStream accepts (docs/nats.md,
+	// "KV: TTLs, markers, compare-and-set"); TTLs are also rounded up to
+	// whole seconds.
 	MinTTL = time.Second
 	// CleanupTimeout bounds the clean stop at the end of Run.
 	CleanupTimeout = 10 * time.Second
@@ -86,7 +87,7 @@ var (
 // durations and sizes take the defaults above.
 type Config struct {
 	// JS writes keys. Keep it on a different connection from NC
-	// (NATS.md §7, slow consumers).
+	// (docs/nats.md, "Slow consumers").
 	JS jetstream.JetStream
 	// NC carries the per-channel core subscriptions and snapshot Direct
 	// Get requests.

@@ -32,12 +32,12 @@ type directGetRequest struct {
 // until nothing is pending. It uses no consumer, so it costs the cluster
 // nothing but reads, and any replica may answer.
 //
-// Batches rather than multi_last: multi_last answers at most 1024
-// subjects (NATS.md §2), and presence channels may be bigger. Member keys
-// keep one message each (History 1), so scanning a channel's subjects
-// reads exactly its current keys plus recent delete markers. The batches
-// are not one atomic snapshot; callers reconcile by per-key sequence with
-// the live updates they buffered meanwhile.
+// Batches rather than multi_last: multi_last answers at most 1024 subjects
+// (docs/nats.md, "Direct Get"), and presence channels may be bigger. Member
+// keys keep one message each (History 1), so scanning a channel's subjects
+// reads exactly its current keys plus recent delete markers. The batches are
+// not one atomic snapshot; callers reconcile by per-key sequence with the
+// live updates they buffered meanwhile.
 func (p *Presence) scan(ctx context.Context, stream, filter string, fn func(*nats.Msg)) error {
 	inbox := p.nc.NewInbox()
 	sub, err := p.nc.SubscribeSync(inbox)

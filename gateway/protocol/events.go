@@ -1,6 +1,6 @@
 package protocol
 
-// Pusher event names (PUSHER.md §1.2, §1.3).
+// Pusher event names (docs/protocol.md, "Pusher compatibility").
 const (
 	EventConnectionEstablished = "pusher:connection_established"
 	EventError                 = "pusher:error"
