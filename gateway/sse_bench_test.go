@@ -1,0 +1,118 @@
+package gateway
+
+import (
+	"bytes"
+	"fmt"
+	"sync"
+	"testing"
+)
+
+// sseBenchSizes are the subscriber counts of BenchmarkSSEFanout.
+var sseBenchSizes = []int{10, 1000}
+
+// byteCounter is where the SSE benchmark's streams write: it counts the
+// bytes of every stream, as a socket drained by the client would.
+type byteCounter struct {
+	mu    sync.Mutex
+	cond  *sync.Cond
+	bytes int64
+	// first is the size of the first write: one event.
+	first int64
+}
+
+func newByteCounter() *byteCounter {
+	c := &byteCounter{}
+	c.cond = sync.NewCond(&c.mu)
+	return c
+}
+
+func (c *byteCounter) add(n int) {
+	c.mu.Lock()
+	if c.first == 0 {
+		c.first = int64(n)
+	}
+	c.bytes += int64(n)
+	c.cond.Broadcast()
+	c.mu.Unlock()
+}
+
+func (c *byteCounter) wait(n int64) {
+	c.mu.Lock()
+	for c.bytes < n {
+		c.cond.Wait()
+	}
+	c.mu.Unlock()
+}
+
+// benchSSEConns returns n SSE connections of g, each with a stream loop
+// that writes what the fan-out queues to the counter, as ServeSSE does
+// after the headers.
+func benchSSEConns(b *testing.B, g *Gateway, n int, out *byteCounter) []*conn {
+	conns := make([]*conn, n)
+	var wg sync.WaitGroup
+	for i := range conns {
+		sink := &sseSink{frames: make(chan heldFrame, sseQueueFrames), done: make(chan struct{})}
+		conns[i] = &conn{gw: g, socketID: g.newSocketID(), appID: benchApp, key: "bench-key", sse: sink}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var buf bytes.Buffer
+			for {
+				buf.Reset()
+				select {
+				case <-sink.done:
+					return
+				case f := <-sink.frames:
+					appendSSE(&buf, f)
+					for more := true; more; {
+						select {
+						case f := <-sink.frames:
+							appendSSE(&buf, f)
+						default:
+							more = false
+						}
+					}
+				}
+				out.add(buf.Len())
+			}
+		}()
+	}
+	b.Cleanup(func() {
+		for _, c := range conns {
+			c.sse.end()
+		}
+		wg.Wait()
+	})
+	return conns
+}
+
+// BenchmarkSSEFanout delivers one message to N local SSE subscribers:
+// deliver encodes it once, broadcast queues it on every stream, and each
+// stream's loop writes it as an SSE event; an operation ends when all N
+// events were written.
+func BenchmarkSSEFanout(b *testing.B) {
+	for _, n := range sseBenchSizes {
+		b.Run(fmt.Sprintf("subscribers=%d", n), func(b *testing.B) {
+			g := benchGateway(b)
+			out := newByteCounter()
+			conns := benchSSEConns(b, g, n, out)
+			subscribeAll(b, g, benchChannel, conns)
+			msg := benchDelivery()
+			// The first message tells the size of one event.
+			g.deliver(msg)
+			out.wait(1)
+			out.mu.Lock()
+			per := out.first
+			out.mu.Unlock()
+			want := per * int64(n)
+			out.wait(want)
+			b.ReportAllocs()
+			for b.Loop() {
+				g.deliver(msg)
+				want += per * int64(n)
+				out.wait(want)
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(int64(b.N)*int64(n)), "ns/delivery")
+		})
+	}
+}
