@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 
 	"github.com/heraldhq/herald/channels"
+	"github.com/heraldhq/herald/gateway/protocol"
 	"github.com/heraldhq/herald/gateway/ws"
 )
 
@@ -147,7 +148,7 @@ func (c *conn) enqueueLocked(frame []byte) (ok, start, slow bool) {
 	if c.queued+len(frame) > c.gw.cfg.SendQueueBytes {
 		c.closing = true
 		c.queue, c.queued = nil, 0
-		c.closeCode, c.closeReason = CloseSlowConsumer, "slow consumer"
+		c.closeCode, c.closeReason = uint16(channels.PusherOverCapacity), "slow consumer"
 		return false, c.startWriterLocked(), true
 	}
 	c.queue = append(c.queue, frame)
@@ -173,7 +174,7 @@ func (c *conn) enqueueFor(sub *subscription, frame []byte, serial, prev uint64) 
 			// The replay is too slow for the channel's rate: the client is
 			// as good as a slow consumer.
 			c.mu.Unlock()
-			c.closeAfter(nil, CloseSlowConsumer, "slow consumer")
+			c.closeAfter(nil, uint16(channels.PusherOverCapacity), "slow consumer")
 			return false
 		}
 		sub.held = append(sub.held, heldFrame{serial: serial, prev: prev, frame: frame, framed: true})
@@ -289,7 +290,7 @@ func (c *conn) closeAfter(payload []byte, code uint16, reason string) {
 	if c.sse != nil {
 		if payload != nil {
 			// A fatal error (not a shutdown) tells the SSE client why.
-			c.sse.finish(int(code), reason)
+			c.sse.finish(channels.WireCode(code), reason)
 		}
 		c.sse.end()
 		return
@@ -321,6 +322,6 @@ func (c *conn) claims() *channels.TokenClaims {
 }
 
 // fail sends pusher:error with a fatal Pusher code and closes with it.
-func (c *conn) fail(code int, message string) {
-	c.closeAfter(errorFrame(code, message), uint16(code), message)
+func (c *conn) fail(code channels.WireCode, message string) {
+	c.closeAfter(protocol.Error(code, message), uint16(code), message)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/heraldhq/herald/channels"
 	"github.com/heraldhq/herald/gateway/protocol"
 )
 
@@ -35,7 +36,7 @@ func (g *Gateway) keepalive(ctx context.Context) {
 			}
 			if sent := c.pingSent.Load(); sent != 0 {
 				if time.Duration(now-sent) > g.cfg.PongTimeout {
-					c.closeAfter(nil, ClosePongTimeout, "pong reply not received")
+					c.closeAfter(nil, uint16(channels.PusherPongTimeout), "pong reply not received")
 				}
 				continue
 			}

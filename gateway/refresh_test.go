@@ -96,12 +96,12 @@ func TestSSEChannelRefusal(t *testing.T) {
 }
 
 func TestTokenEventEncoding(t *testing.T) {
-	frame := tokenEvent(EventTokenExpiring, testClaims("ann", refreshNow.Add(90*time.Second), nil))
+	frame := tokenEvent(protocol.EventTokenExpiring, testClaims("ann", refreshNow.Add(90*time.Second), nil))
 	var outer struct{ Event, Data string }
 	if err := json.Unmarshal(frame, &outer); err != nil {
 		t.Fatalf("%s: %v", frame, err)
 	}
-	if outer.Event != EventTokenExpiring || outer.Data != `{"expires_at":"2026-05-01T12:01:30Z"}` {
+	if outer.Event != protocol.EventTokenExpiring || outer.Data != `{"expires_at":"2026-05-01T12:01:30Z"}` {
 		t.Fatalf("event = %s", frame)
 	}
 }
@@ -139,7 +139,7 @@ func TestCheckToken(t *testing.T) {
 		c.checkToken(exp.Add(-notice).UnixNano(), notice)
 		c.checkToken(exp.Add(-time.Second).UnixNano(), notice)
 		q := queued(c)
-		if len(q) != 1 || !bytes.Contains(q[0], []byte(EventTokenExpiring)) {
+		if len(q) != 1 || !bytes.Contains(q[0], []byte(protocol.EventTokenExpiring)) {
 			t.Fatalf("in the window: %s", q)
 		}
 		// A refresh resets the notice.
@@ -155,7 +155,7 @@ func TestCheckToken(t *testing.T) {
 		c := heldConn(g, testClaims("ann", exp, nil))
 		c.checkToken(exp.Add(time.Nanosecond).UnixNano(), notice)
 		q := queued(c)
-		if !c.closing || c.closeCode != CodeUnauthorized || len(q) != 1 || !bytes.Contains(q[0], []byte(`\"code\":4009`)) {
+		if !c.closing || c.closeCode != uint16(channels.PusherUnauthorized) || len(q) != 1 || !bytes.Contains(q[0], []byte(`\"code\":4009`)) {
 			t.Fatalf("closing=%v code=%d queue=%s", c.closing, c.closeCode, q)
 		}
 	})

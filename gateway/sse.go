@@ -213,7 +213,7 @@ func (s *sseSink) offer(f heldFrame) bool {
 // finish sets the event that ends the stream: a pusher:error with code
 // and message, as a WebSocket client would get before its close frame.
 // The first one set wins; the caller then calls end.
-func (s *sseSink) finish(code int, message string) {
+func (s *sseSink) finish(code channels.WireCode, message string) {
 	b := []byte("event: " + protocol.EventError + "\ndata: {\"code\":")
 	b = strconv.AppendInt(b, int64(code), 10)
 	b = append(b, `,"message":`...)
@@ -313,7 +313,7 @@ func (g *Gateway) sseReplay(ctx context.Context, buf *bytes.Buffer, c *conn, app
 	if recovered {
 		result = `{"recovered":true}`
 	}
-	fmt.Fprintf(buf, "event: %s\ndata: %s\n\n", EventResumeResult, result)
+	fmt.Fprintf(buf, "event: %s\ndata: %s\n\n", protocol.EventResumeResult, result)
 
 	type gap struct {
 		sub      *subscription
