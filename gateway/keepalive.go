@@ -31,7 +31,7 @@ func (g *Gateway) keepalive(ctx context.Context) {
 				continue
 			}
 			c.checkToken(now, g.cfg.TokenExpiryNotice)
-			if c.sse != nil {
+			if !c.sink.protocolEvents() {
 				continue // SSE streams send their own heartbeats
 			}
 			if sent := c.pingSent.Load(); sent != 0 {

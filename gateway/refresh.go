@@ -126,7 +126,7 @@ func (c *conn) checkToken(now int64, notice time.Duration) {
 		if c.token.Load() == t {
 			c.fail(channels.PusherUnauthorized, "token expired")
 		}
-	case c.sse == nil && now >= exp-int64(notice) && t.noticed.CompareAndSwap(false, true):
+	case c.sink.protocolEvents() && now >= exp-int64(notice) && t.noticed.CompareAndSwap(false, true):
 		c.send(tokenEvent(protocol.EventTokenExpiring, t.claims))
 	}
 }

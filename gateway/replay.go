@@ -88,7 +88,7 @@ func (g *Gateway) replay(c *conn, app *channels.AppConfig, sub *subscription, pl
 		if recovered {
 			data = `{"recovered":true}`
 		}
-		emit(heldFrame{frame: encodeFrame(&protocol.Message{Event: protocol.EventResumeResult, Channel: sub.ch.Name, Data: data})})
+		emit(heldFrame{frame: encodeFrame(&protocol.Message{Event: protocol.EventResumeResult, Channel: sub.ch.Name, Data: data}), event: protocol.EventResumeResult})
 	}
 	// The seam between replay and live is checked only from a known
 	// position: after recovered:false the client reads history itself.

@@ -1,10 +1,13 @@
 package gateway
 
 import (
-	"bytes"
+	"context"
 	"fmt"
 	"sync"
 	"testing"
+	"time"
+
+	"github.com/heraldhq/herald/gateway/sse"
 )
 
 // sseBenchSizes are the subscriber counts of BenchmarkSSEFanout.
@@ -44,43 +47,25 @@ func (c *byteCounter) wait(n int64) {
 	c.mu.Unlock()
 }
 
-// benchSSEConns returns n SSE connections of g, each with a stream loop
-// that writes what the fan-out queues to the counter, as ServeSSE does
-// after the headers.
+// countingWriter is the response of one benchmark stream.
+type countingWriter struct{ out *byteCounter }
+
+func (w countingWriter) Write(p []byte) (int, error) { w.out.add(len(p)); return len(p), nil }
+func (countingWriter) Flush()                        {}
+
+// benchSSEConns returns n SSE connections of g, each with its stream
+// running as ServeSSE runs it after the headers, writing to the counter.
 func benchSSEConns(b *testing.B, g *Gateway, n int, out *byteCounter) []*conn {
 	conns := make([]*conn, n)
+	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	for i := range conns {
-		sink := &sseSink{frames: make(chan heldFrame, sseQueueFrames), done: make(chan struct{})}
-		conns[i] = &conn{gw: g, socketID: g.newSocketID(), appID: benchApp, key: "bench-key", sse: sink}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var buf bytes.Buffer
-			for {
-				buf.Reset()
-				select {
-				case <-sink.done:
-					return
-				case f := <-sink.frames:
-					appendSSE(&buf, f)
-					for more := true; more; {
-						select {
-						case f := <-sink.frames:
-							appendSSE(&buf, f)
-						default:
-							more = false
-						}
-					}
-				}
-				out.add(buf.Len())
-			}
-		}()
+		st := sse.NewStream(sseQueueFrames)
+		conns[i] = &conn{gw: g, sink: sseSink{stream: st}, socketID: g.newSocketID(), appID: benchApp, key: "bench-key"}
+		wg.Go(func() { st.Run(ctx, countingWriter{out}, nil, time.Hour, func(int) {}) })
 	}
 	b.Cleanup(func() {
-		for _, c := range conns {
-			c.sse.end()
-		}
+		cancel()
 		wg.Wait()
 	})
 	return conns
