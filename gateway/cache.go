@@ -17,12 +17,12 @@ func (g *Gateway) cachedFrame(appID, channel string) (heldFrame, bool) {
 		g.cfg.Logger.Warn("cache channel read failed", "app", appID, "err", err)
 	}
 	if !ok {
-		return heldFrame{frame: encodeFrame(&protocol.Message{Event: protocol.EventCacheMiss, Channel: channel, NoData: true}), framed: true}, false
+		return heldFrame{frame: encodeFrame(&protocol.Message{Event: protocol.EventCacheMiss, Channel: channel, NoData: true}), event: protocol.EventCacheMiss}, false
 	}
 	return heldFrame{
 		serial: e.Serial,
 		frame:  encodeFrame(&protocol.Message{Event: e.Event, Channel: channel, Data: e.Data, Serial: e.Serial}),
-		framed: true,
+		event:  e.Event,
 	}, true
 }
 

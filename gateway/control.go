@@ -66,7 +66,7 @@ func (s controlSource) TerminateUser(appID, userID string) int {
 		match := c.user != nil && c.user.id == userID && !c.closed && !c.closing
 		c.mu.Unlock()
 		if match {
-			c.fail(CodeUnauthorized, terminateMessage)
+			c.fail(channels.PusherUnauthorized, terminateMessage)
 			n++
 		}
 	}

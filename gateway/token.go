@@ -78,7 +78,7 @@ func (g *Gateway) SigningKeyChanged(kid string) {
 	}
 	for _, c := range g.allConns() {
 		if t := c.claims(); t != nil && !t.TenantSigned && t.KeyID == kid {
-			c.fail(CodeUnauthorized, "token signing key retired")
+			c.fail(channels.PusherUnauthorized, "token signing key retired")
 		}
 	}
 }
