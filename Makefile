@@ -32,7 +32,8 @@ checks: fmt tidy lint
 
 ## fmt: fails, listing them, when files are not gofmt-formatted.
 fmt:
-	@out=$$("$$($(GO) env GOROOT)/bin/gofmt" -l .); \
+	@files=$$(git ls-files -co --exclude-standard '*.go' 2>/dev/null) || files=.; \
+	out=$$("$$($(GO) env GOROOT)/bin/gofmt" -l $$files); \
 	if [ -n "$$out" ]; then echo "not gofmt-formatted (run gofmt -w):"; echo "$$out"; exit 1; fi
 
 ## tidy: fails, showing the difference, when go.mod or go.sum is not what
@@ -40,14 +41,17 @@ fmt:
 tidy:
 	@$(GO) mod tidy -diff || { echo "go.mod/go.sum drift: run go mod tidy"; exit 1; }
 
-## lint: go vet and staticcheck.
+## lint: go vet and staticcheck, also over the portable WebSocket transport
+## (its files are not in the default Linux build).
 lint: vet staticcheck
 
 vet:
 	$(GO) vet ./...
+	$(GO) vet -tags $(PORTABLE_WS_TAG) ./gateway/ws/...
 
 staticcheck:
 	$(GO) run $(STATICCHECK) ./...
+	$(GO) run $(STATICCHECK) -tags $(PORTABLE_WS_TAG) ./gateway/ws/...
 
 gotest:
 	$(GO) test -race -timeout $(TEST_TIMEOUT) ./...
