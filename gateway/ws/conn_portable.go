@@ -126,9 +126,13 @@ func (c *Conn) turn(b []byte, rerr error) bool {
 	}
 	switch {
 	case rerr == nil:
-	case errors.Is(rerr, os.ErrDeadlineExceeded) && c.parser.inProgress():
-		c.expireFrame()
-		return false
+	case errors.Is(rerr, os.ErrDeadlineExceeded):
+		if c.parser.inProgress() {
+			c.expireFrame()
+			return false
+		}
+		// The frame completed in the read the deadline ended: nothing is
+		// late.
 	case errors.Is(rerr, io.EOF):
 		c.fail(io.EOF)
 		return false

@@ -75,7 +75,8 @@ type PollerConfig struct {
 // Handler receives a connection's messages and its end. A connection's
 // handler is never called concurrently with itself for that connection.
 type Handler interface {
-	// OnMessage is called on a poller worker with each complete message.
+	// OnMessage is called on a poller worker (on the portable transport,
+	// the connection's reader goroutine) with each complete message.
 	// op is OpText: binary messages are refused with
 	// CloseUnsupportedData, and control frames are handled by the poller.
 	// payload is valid only during the call. OnMessage must not block: a
