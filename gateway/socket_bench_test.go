@@ -54,11 +54,13 @@ func benchGateway(tb testing.TB) *Gateway {
 // end as a net.Conn. Both are closed at cleanup.
 func socketPair(tb testing.TB, typ int) (server *os.File, client net.Conn) {
 	tb.Helper()
-	fds, err := unix.Socketpair(unix.AF_UNIX, typ|unix.SOCK_CLOEXEC, 0)
+	// Not SOCK_CLOEXEC in typ: macOS lacks it.
+	fds, err := unix.Socketpair(unix.AF_UNIX, typ, 0)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	for _, fd := range fds {
+		unix.CloseOnExec(fd)
 		// Best effort: the kernel caps it at net.core.wmem_max.
 		_ = unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_SNDBUF, benchSocketBuffer)
 		_ = unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF, benchSocketBuffer)
