@@ -10,22 +10,57 @@ TEST_TIMEOUT ?= 10m
 # fixed in Go 1.27); a count has no deadline to race.
 FUZZ_TIME       ?= 60s
 FUZZ_SHORT_TIME ?= 10000x
+# The build tag that selects the portable, goroutine-per-connection
+# WebSocket transport on Linux (other systems always use it; see
+# gateway/ws/doc.go), and the end-to-end tests run once more with it: those
+# that exercise the WebSocket layer (frames, close codes, the message cap,
+# frame read timeout, lingering close, slow consumers, pings, TLS,
+# shutdown) and the basic Pusher flows.
+PORTABLE_WS_TAG ?= herald_portable_ws
+PORTABLE_E2E    ?= ^Test(OversizedFrameThenMoreFramesGets1009|MessageCapFollowsAppSettings|UnfinishedFrameAttack|ServerPingsIdleClientsAndDropsSilentOnes|BinaryFrameRefused|SlowConsumerIsCutOff|ShutdownClosesWith4200|Connect(Refusals|Established)|PublicChannelDelivery|PrivateChannelAuth|PresenceMembers|ClientEvents|BadInputKeepsConnection|TLSListener|RevokedKeyAndDisabledAppCloseConnections|AckedPublish)$$
 
-.PHONY: test vet staticcheck gotest jstest fuzz-short fuzz-run build fuzz clean
+.PHONY: test checks fmt tidy lint vet staticcheck gotest gotest-portable jstest fuzz-short fuzz-run build fuzz clean
 
-## test: every check CI runs: vet, staticcheck, all Go tests with -race
-## (fuzz seed corpora included), the JavaScript end-to-end suite, then a few
-## seconds of each fuzz target.
-test: vet staticcheck gotest jstest fuzz-short
+## test: every check CI runs: formatting, go.mod tidiness, lint (vet and
+## staticcheck), all Go tests with -race (fuzz seed corpora included), the
+## WebSocket tests again on the portable transport, the JavaScript
+## end-to-end suite, then a few seconds of each fuzz target.
+test: checks gotest gotest-portable jstest fuzz-short
+
+## checks: the fast ones, before any test runs.
+checks: fmt tidy lint
+
+## fmt: fails, listing them, when files are not gofmt-formatted.
+fmt:
+	@files=$$(git ls-files -co --exclude-standard '*.go' 2>/dev/null) || files=.; \
+	out=$$("$$($(GO) env GOROOT)/bin/gofmt" -l $$files); \
+	if [ -n "$$out" ]; then echo "not gofmt-formatted (run gofmt -w):"; echo "$$out"; exit 1; fi
+
+## tidy: fails, showing the difference, when go.mod or go.sum is not what
+## `go mod tidy` would write.
+tidy:
+	@$(GO) mod tidy -diff || { echo "go.mod/go.sum drift: run go mod tidy"; exit 1; }
+
+## lint: go vet and staticcheck, also over the portable WebSocket transport
+## (its files are not in the default Linux build).
+lint: vet staticcheck
 
 vet:
 	$(GO) vet ./...
+	$(GO) vet -tags $(PORTABLE_WS_TAG) ./gateway/ws/...
 
 staticcheck:
 	$(GO) run $(STATICCHECK) ./...
+	$(GO) run $(STATICCHECK) -tags $(PORTABLE_WS_TAG) ./gateway/ws/...
 
 gotest:
 	$(GO) test -race -timeout $(TEST_TIMEOUT) ./...
+
+## gotest-portable: the WebSocket package and the WebSocket end-to-end tests
+## with the portable transport.
+gotest-portable:
+	$(GO) test -race -timeout $(TEST_TIMEOUT) -tags $(PORTABLE_WS_TAG) ./gateway/ws/...
+	$(GO) test -race -timeout $(TEST_TIMEOUT) -tags $(PORTABLE_WS_TAG) -run '$(PORTABLE_E2E)' ./internal/e2e/
 
 ## jstest: the end-to-end suite with real, unmodified pusher-js, Laravel Echo
 ## and the `pusher` server SDK against a freshly built `herald dev`

@@ -7,8 +7,8 @@ import (
 	"unicode/utf8"
 )
 
-// Default app settings (DESIGN.md §10). Each is per app and can be changed
-// through the admin API.
+// Default app settings (docs/architecture.md, "Limits and defaults"). Each
+// is per app and can be changed through the admin API.
 const (
 	DefaultClientEvents             = false
 	DefaultMaxConnections           = 0 // 0 means no limit

@@ -9,7 +9,8 @@ import (
 // Operation is something a token may allow on channels.
 type Operation string
 
-// Operations a capability grants (DESIGN.md §7).
+// Operations a capability grants (docs/protocol.md,
+// "Tokens and capabilities").
 const (
 	OpSubscribe Operation = "subscribe"
 	// OpPublish covers client events and herald:publish.

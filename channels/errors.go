@@ -81,27 +81,26 @@ type Disposition struct {
 	// HTTPStatus is the status of an HTTP API answer.
 	HTTPStatus int
 	// PusherCode is the pusher:error code and, when Close is set, the
-	// WebSocket close code. Pusher's ranges drive client retries:
-	// 4000-4099 never reconnect, 4100-4199 back off, 4200-4299 at once.
-	PusherCode int
+	// WebSocket close code (wirecodes.go: the ranges drive client retries).
+	PusherCode WireCode
 	// Close says whether the WebSocket is closed after the error.
 	Close bool
 }
 
 var dispositions = map[Code]Disposition{
-	CodeBadRequest:      {http.StatusBadRequest, 4200, false},
-	CodeUnauthorized:    {http.StatusUnauthorized, 4009, true},
-	CodeForbidden:       {http.StatusForbidden, 4009, true},
-	CodeNotFound:        {http.StatusNotFound, 4005, true},
-	CodeConflict:        {http.StatusConflict, 4200, false},
-	CodeTooLarge:        {http.StatusRequestEntityTooLarge, 4200, false},
-	CodeRateLimited:     {http.StatusTooManyRequests, 4301, false},
-	CodeUnavailable:     {http.StatusServiceUnavailable, 4100, true},
-	CodeInternal:        {http.StatusInternalServerError, 4200, true},
-	CodeAppNotFound:     {http.StatusNotFound, 4001, true},
-	CodeAppDisabled:     {http.StatusForbidden, 4003, true},
-	CodeOverQuota:       {http.StatusForbidden, 4004, true},
-	CodeUnsupportedProt: {http.StatusBadRequest, 4007, true},
+	CodeBadRequest:      {http.StatusBadRequest, PusherGeneric, false},
+	CodeUnauthorized:    {http.StatusUnauthorized, PusherUnauthorized, true},
+	CodeForbidden:       {http.StatusForbidden, PusherUnauthorized, true},
+	CodeNotFound:        {http.StatusNotFound, PusherPathNotFound, true},
+	CodeConflict:        {http.StatusConflict, PusherGeneric, false},
+	CodeTooLarge:        {http.StatusRequestEntityTooLarge, PusherGeneric, false},
+	CodeRateLimited:     {http.StatusTooManyRequests, PusherClientEventRate, false},
+	CodeUnavailable:     {http.StatusServiceUnavailable, PusherOverCapacity, true},
+	CodeInternal:        {http.StatusInternalServerError, PusherGeneric, true},
+	CodeAppNotFound:     {http.StatusNotFound, PusherAppNotFound, true},
+	CodeAppDisabled:     {http.StatusForbidden, PusherAppDisabled, true},
+	CodeOverQuota:       {http.StatusForbidden, PusherOverQuota, true},
+	CodeUnsupportedProt: {http.StatusBadRequest, PusherUnsupportedProtocol, true},
 }
 
 // DispositionOf maps any error to how it surfaces. Errors that are not

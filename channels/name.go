@@ -5,7 +5,8 @@ import (
 	"strings"
 )
 
-// Name limits (PUSHER.md §1.5: the SDKs and Soketi allow 200 characters).
+// Name limits (docs/protocol.md, "Pusher compatibility": the SDKs and Soketi
+// allow 200 characters).
 const (
 	MaxChannelNameLen = 200
 	MaxEventNameLen   = 200

@@ -10,7 +10,7 @@ import (
 	"time"
 )
 
-// Pusher request signing (PUSHER.md §3.1).
+// Pusher request signing (docs/protocol.md, "Pusher compatibility").
 const (
 	// RequestTimestampWindow is how far auth_timestamp may be from now.
 	RequestTimestampWindow = 600 * time.Second

@@ -11,7 +11,8 @@ import (
 	"github.com/heraldhq/herald/channels"
 )
 
-// The test vector of Pusher's REST API documentation (PUSHER.md §3.1).
+// The test vector of Pusher's REST API documentation (docs/protocol.md,
+// "Pusher compatibility").
 const (
 	vecKey    = "278d425bdf160c739803"
 	vecSecret = "7ad3773142a6692b25b8"

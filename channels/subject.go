@@ -9,8 +9,9 @@ import (
 	"strings"
 )
 
-// NATS names (DESIGN.md §4). App ids are [A-Za-z0-9_-], which are safe in
-// subject tokens; channel names may hold '.', so they are encoded.
+// NATS names (docs/nats.md, "Message stream"). App ids are [A-Za-z0-9_-],
+// which are safe in subject tokens; channel names may hold '.', so they are
+// encoded.
 const (
 	// MessageStream is the JetStream stream every message is stored in.
 	MessageStream = "HERALD_MSG"

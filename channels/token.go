@@ -10,10 +10,11 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 )
 
-// Token verification (DESIGN.md §7). Tokens are JWTs either signed by the
-// control plane (EdDSA, kid = a signing key id, public keys published as
-// JWKS) or by the tenant itself (HS256 over an app key's secret, kid = the
-// app key). Verification is pure code, so gateways do it offline.
+// Token verification (docs/protocol.md, "Tokens and capabilities"). Tokens
+// are JWTs either signed by the control plane (EdDSA, kid = a signing key
+// id, public keys published as JWKS) or by the tenant itself (HS256 over an
+// app key's secret, kid = the app key). Verification is pure code, so
+// gateways do it offline.
 const (
 	// TokenLeeway is the clock skew tolerated on exp, nbf and iat.
 	TokenLeeway = 30 * time.Second
@@ -22,7 +23,7 @@ const (
 	// MaxTokenTTL is the longest lifetime a token may claim.
 	MaxTokenTTL = 24 * time.Hour
 	// MaxUserIDLen is the longest user id (a token's sub, a presence
-	// member's user_id), in characters (PUSHER.md §1.5).
+	// member's user_id), in characters (docs/protocol.md, "User ids").
 	MaxUserIDLen = 128
 )
 

@@ -8,7 +8,7 @@ import (
 
 // cachedFrame reads a cache channel's last server-published event: its
 // frame and true, or a pusher:cache_miss frame and false when there is
-// none (PUSHER.md §1.5).
+// none (docs/protocol.md, "Pusher compatibility").
 func (g *Gateway) cachedFrame(appID, channel string) (heldFrame, bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), g.cfg.PublishTimeout)
 	defer cancel()
@@ -17,12 +17,12 @@ func (g *Gateway) cachedFrame(appID, channel string) (heldFrame, bool) {
 		g.cfg.Logger.Warn("cache channel read failed", "app", appID, "err", err)
 	}
 	if !ok {
-		return heldFrame{frame: encodeFrame(&protocol.Message{Event: protocol.EventCacheMiss, Channel: channel, NoData: true}), framed: true}, false
+		return heldFrame{frame: encodeFrame(&protocol.Message{Event: protocol.EventCacheMiss, Channel: channel, NoData: true}), event: protocol.EventCacheMiss}, false
 	}
 	return heldFrame{
 		serial: e.Serial,
 		frame:  encodeFrame(&protocol.Message{Event: e.Event, Channel: channel, Data: e.Data, Serial: e.Serial}),
-		framed: true,
+		event:  e.Event,
 	}, true
 }
 

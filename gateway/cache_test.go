@@ -42,11 +42,11 @@ func TestReplayCacheHoldsLiveFrames(t *testing.T) {
 				t.Fatal(err)
 			}
 			sub := &subscription{ch: ch, replaying: true}
-			c := &conn{gw: g, socketID: g.newSocketID(), appID: benchApp, writing: true, subs: map[string]*subscription{ch.Name: sub}}
+			c := &conn{gw: g, sink: wsSink{}, socketID: g.newSocketID(), appID: benchApp, writing: true, subs: map[string]*subscription{ch.Name: sub}}
 			// Published while the cache is read: the cached message's live
 			// copy, then a newer one.
 			for _, s := range []uint64{5, 6} {
-				c.enqueueFor(sub, encodeFrame(&protocol.Message{Event: "price", Channel: ch.Name, Data: "live", Serial: s}), s, s-1)
+				c.enqueueFor(sub, heldFrame{serial: s, prev: s - 1, frame: encodeFrame(&protocol.Message{Event: "price", Channel: ch.Name, Data: "live", Serial: s}), event: "price"})
 			}
 			g.replayCache(c, sub, false)
 			var got []string
@@ -56,7 +56,7 @@ func TestReplayCacheHoldsLiveFrames(t *testing.T) {
 					Event  string
 					Serial uint64
 				}
-				if err := json.Unmarshal(wsPayload(f), &m); err != nil {
+				if err := json.Unmarshal(framePayload(f), &m); err != nil {
 					t.Fatal(err)
 				}
 				got = append(got, m.Event+"#"+strconv.FormatUint(m.Serial, 10))

@@ -103,18 +103,18 @@ func (cs *channelState) rosterRef() *presence.Roster {
 	return cs.roster
 }
 
-// broadcast sends one framed payload to every local subscriber except
-// skip (a socket id, or ""). serial is the message's serial (0 for
-// protocol events) and prev its channel predecessor's: subscribers still
-// replaying history get it later, deduplicated against the replay.
-func (cs *channelState) broadcast(frame []byte, serial, prev uint64, skip string) int {
+// broadcast hands one encoded event to every local subscriber's sink
+// except skip (a socket id, or ""). h.serial is the message's serial (0
+// for protocol events) and h.prev its channel predecessor's: subscribers
+// still replaying history get it later, deduplicated against the replay.
+func (cs *channelState) broadcast(h heldFrame, skip string) int {
 	n := 0
 	cs.mu.RLock()
 	for c, sub := range cs.subs {
 		if c.socketID == skip {
 			continue
 		}
-		if c.enqueueFor(sub, frame, serial, prev) {
+		if c.enqueueFor(sub, h) {
 			n++
 		}
 	}
@@ -148,7 +148,7 @@ func (g *Gateway) deliver(d *stream.Delivery) {
 		Event: d.Event, Channel: d.Channel, Data: protocol.BytesString(d.Data),
 		UserID: d.UserID, Serial: d.Serial,
 	})
-	n := cs.broadcast(frame, d.Serial, d.PrevSerial, d.ExcludeSocket)
+	n := cs.broadcast(heldFrame{serial: d.Serial, prev: d.PrevSerial, frame: frame, event: d.Event}, d.ExcludeSocket)
 	g.metrics.deliveries.Add(float64(n))
 }
 
@@ -174,7 +174,7 @@ func (r *rosterEvents) MemberAdded(userID string, info json.RawMessage, by prese
 		// Never to the joining socket itself.
 		skip = by.SocketID
 	}
-	r.cs.broadcast(frame, 0, 0, skip)
+	r.cs.broadcast(heldFrame{frame: frame, event: protocol.EventMemberAdded}, skip)
 }
 
 // MemberRemoved implements presence.Handler.
@@ -182,5 +182,6 @@ func (r *rosterEvents) MemberRemoved(userID string) {
 	data, _ := json.Marshal(struct {
 		UserID string `json:"user_id"`
 	}{userID})
-	r.cs.broadcast(encodeFrame(&protocol.Message{Event: protocol.EventMemberRemoved, Channel: r.cs.key.name, Data: string(data)}), 0, 0, "")
+	frame := encodeFrame(&protocol.Message{Event: protocol.EventMemberRemoved, Channel: r.cs.key.name, Data: string(data)})
+	r.cs.broadcast(heldFrame{frame: frame, event: protocol.EventMemberRemoved}, "")
 }

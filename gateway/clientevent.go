@@ -11,33 +11,34 @@ import (
 )
 
 // handleClientEvent relays a client-* event to the channel's other
-// subscribers, cluster-wide, through the message stream (PUSHER.md §1.5):
-// app flag on, private or presence channel (never encrypted), sender
-// subscribed, at most client_event_rate per second, never echoed.
+// subscribers, cluster-wide, through the message stream (docs/protocol.md,
+// "Pusher compatibility"): app flag on, private or presence channel (never
+// encrypted), sender subscribed, at most client_event_rate per second, never
+// echoed.
 func (c *conn) handleClientEvent(app *channels.AppConfig, f *protocol.Frame) {
 	if err := channels.ValidateEventName(f.Event); err != nil {
-		c.send(errorFrame(CodeBadMessage, err.Error()))
+		c.send(protocol.Error(channels.PusherGeneric, err.Error()))
 		return
 	}
 	c.mu.Lock()
 	sub := c.subs[f.Channel]
 	c.mu.Unlock()
 	if msg := c.mayPublish(app, sub); msg != "" {
-		c.send(errorFrame(CodeUnauthorized, msg))
+		c.send(protocol.Error(channels.PusherUnauthorized, msg))
 		return
 	}
 	data, err := f.DataString()
 	if err != nil {
-		c.send(errorFrame(CodeBadMessage, "invalid event data"))
+		c.send(protocol.Error(channels.PusherGeneric, "invalid event data"))
 		return
 	}
 	if len(data) > app.Settings.MaxMessageBytes {
-		c.send(errorFrame(CodeBadMessage, fmt.Sprintf("event data is larger than %d bytes", app.Settings.MaxMessageBytes)))
+		c.send(protocol.Error(channels.PusherGeneric, fmt.Sprintf("event data is larger than %d bytes", app.Settings.MaxMessageBytes)))
 		return
 	}
 	if !c.takeToken(app.Settings.ClientEventRate) {
 		c.gw.metrics.clientEventsLimited.Inc()
-		c.send(errorFrame(CodeClientEventRate, fmt.Sprintf("client event rejected: more than %d per second", app.Settings.ClientEventRate)))
+		c.send(protocol.Error(channels.PusherClientEventRate, fmt.Sprintf("client event rejected: more than %d per second", app.Settings.ClientEventRate)))
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), c.gw.cfg.PublishTimeout)
@@ -48,7 +49,7 @@ func (c *conn) handleClientEvent(app *channels.AppConfig, f *protocol.Frame) {
 	})
 	if err != nil {
 		c.gw.cfg.Logger.Warn("client event publish failed", "app", app.ID, "err", err)
-		c.send(errorFrame(CodeBadMessage, "client event could not be delivered; retry"))
+		c.send(protocol.Error(channels.PusherGeneric, "client event could not be delivered; retry"))
 	}
 }
 

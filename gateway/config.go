@@ -21,7 +21,7 @@ import (
 	"github.com/heraldhq/herald/internal/secretbox"
 )
 
-// Defaults of Config (DESIGN.md §10).
+// Defaults of Config (docs/architecture.md, "Limits and defaults").
 const (
 	// DefaultSendQueueBytes bounds what may wait for one slow client before
 	// it is cut off with 4100.

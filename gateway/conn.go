@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 
 	"github.com/heraldhq/herald/channels"
+	"github.com/heraldhq/herald/gateway/protocol"
 	"github.com/heraldhq/herald/gateway/ws"
 )
 
@@ -15,9 +16,9 @@ import (
 // connection must cost well under 8 KiB.
 type conn struct {
 	gw *Gateway
-	// sse is set for Server-Sent Events connections, which have no
-	// WebSocket: their frames go to the request's goroutine.
-	sse *sseSink
+	// sink is the connection's transport (sink.go): wsSink, or an SSE
+	// stream's.
+	sink sink
 	// wsc is set once the poller took the connection; a worker may call
 	// OnMessage before the handshake goroutine stored it, so both do.
 	wsc      atomic.Pointer[ws.Conn]
@@ -77,15 +78,19 @@ type subscription struct {
 	verify bool
 }
 
-// heldFrame is a live frame that arrived during a replay, or one on its
-// way to an SSE client.
+// heldFrame is one message or event on its way to a connection's sink,
+// as a fan-out or a replay encoded it once: a live frame waits in it
+// while a replay runs.
 type heldFrame struct {
 	serial uint64
 	// prev is the serial of the channel's previous message (0: unknown).
-	prev  uint64
+	prev uint64
+	// frame is the WebSocket frame holding the event's Pusher JSON,
+	// shared by every subscriber: read-only.
 	frame []byte
-	// framed says frame is a WebSocket frame (else a bare payload).
-	framed bool
+	// event is the event's name, for transports that send it apart
+	// (SSE's event: field).
+	event string
 	// atMs is when the message was published, for SSE cursors (0: now).
 	atMs int64
 }
@@ -114,26 +119,24 @@ func (c *conn) app() *channels.AppConfig {
 // backlog dropped, the close frame sent first), so one slow client never
 // delays a fan-out. It reports whether the frame was queued.
 func (c *conn) enqueue(frame []byte) bool {
-	if c.sse != nil {
-		// Protocol events have no place in an SSE stream.
-		return false
-	}
 	c.mu.Lock()
-	ok, start, slow := c.enqueueLocked(frame)
+	ok, start, slow := c.sink.queueLocked(c, heldFrame{frame: frame})
 	c.mu.Unlock()
+	c.afterQueue(start, slow)
+	return ok
+}
+
+// afterQueue does what queueLocked asked for once c.mu is released.
+func (c *conn) afterQueue(start, slow bool) {
 	if slow {
 		c.gw.metrics.slowConsumers.Inc()
-		// The backlog is dropped: cut the write in progress short at a
-		// frame boundary, so that the close frame goes next, as soon as
-		// the client's socket takes it, instead of after the backlog.
-		c.sock().InterruptWrite()
+		c.sink.cutShort(c)
 	}
 	if start {
 		// c.writer, not c.writeLoop: a go statement on a method value
 		// allocates, once per message per idle subscriber.
 		go c.writer()
 	}
-	return ok
 }
 
 // enqueueLocked appends a frame to the send queue; c.mu must be held. It
@@ -147,7 +150,7 @@ func (c *conn) enqueueLocked(frame []byte) (ok, start, slow bool) {
 	if c.queued+len(frame) > c.gw.cfg.SendQueueBytes {
 		c.closing = true
 		c.queue, c.queued = nil, 0
-		c.closeCode, c.closeReason = CloseSlowConsumer, "slow consumer"
+		c.closeCode, c.closeReason = uint16(channels.PusherOverCapacity), "slow consumer"
 		return false, c.startWriterLocked(), true
 	}
 	c.queue = append(c.queue, frame)
@@ -157,15 +160,15 @@ func (c *conn) enqueueLocked(frame []byte) (ok, start, slow bool) {
 
 // enqueueFor queues a live frame for one subscription, holding it back
 // while that subscription replays history.
-func (c *conn) enqueueFor(sub *subscription, frame []byte, serial, prev uint64) bool {
+func (c *conn) enqueueFor(sub *subscription, h heldFrame) bool {
 	c.mu.Lock()
-	if sub != nil && serial != 0 {
-		if serial <= sub.floor {
+	if sub != nil && h.serial != 0 {
+		if h.serial <= sub.floor {
 			c.mu.Unlock()
 			return true // the replay already sent it
 		}
 		if sub.verify && !sub.replaying {
-			c.verifyLocked(sub, prev)
+			c.verifyLocked(sub, h.prev)
 		}
 	}
 	if sub != nil && sub.replaying && !c.closed && !c.closing {
@@ -173,23 +176,17 @@ func (c *conn) enqueueFor(sub *subscription, frame []byte, serial, prev uint64) 
 			// The replay is too slow for the channel's rate: the client is
 			// as good as a slow consumer.
 			c.mu.Unlock()
-			c.closeAfter(nil, CloseSlowConsumer, "slow consumer")
+			c.closeAfter(nil, uint16(channels.PusherOverCapacity), "slow consumer")
 			return false
 		}
-		sub.held = append(sub.held, heldFrame{serial: serial, prev: prev, frame: frame, framed: true})
+		sub.held = append(sub.held, h)
 		c.mu.Unlock()
 		return true
 	}
+	ok, start, slow := c.sink.queueLocked(c, h)
 	c.mu.Unlock()
-	if c.sse != nil {
-		if !c.sse.offer(heldFrame{serial: serial, frame: frame, framed: true}) {
-			c.gw.metrics.slowConsumers.Inc()
-			c.sse.end()
-			return false
-		}
-		return true
-	}
-	return c.enqueue(frame)
+	c.afterQueue(start, slow)
+	return ok
 }
 
 // startWriterLocked reports whether the caller must start the writer
@@ -282,18 +279,16 @@ func (c *conn) send(payload []byte) bool {
 	return c.enqueue(ws.AppendFrame(make([]byte, 0, ws.FrameSize(len(payload))), ws.OpText, true, payload))
 }
 
-// closeAfter queues payload (a pusher:error, or nil), then a close frame
-// with code once everything queued before has been written: Pusher sends
-// the error event, then closes with the same code.
+// closeAfter ends the connection after payload (a pusher:error, or nil):
+// the transport sends the error, then closes with code.
 func (c *conn) closeAfter(payload []byte, code uint16, reason string) {
-	if c.sse != nil {
-		if payload != nil {
-			// A fatal error (not a shutdown) tells the SSE client why.
-			c.sse.finish(int(code), reason)
-		}
-		c.sse.end()
-		return
-	}
+	c.sink.closeAfter(c, payload, code, reason)
+}
+
+// closeAfterWS queues payload, then a close frame with code once
+// everything queued before has been written: Pusher sends the error
+// event, then closes with the same code.
+func (c *conn) closeAfterWS(payload []byte, code uint16, reason string) {
 	if payload != nil {
 		c.send(payload)
 	}
@@ -321,6 +316,6 @@ func (c *conn) claims() *channels.TokenClaims {
 }
 
 // fail sends pusher:error with a fatal Pusher code and closes with it.
-func (c *conn) fail(code int, message string) {
-	c.closeAfter(errorFrame(code, message), uint16(code), message)
+func (c *conn) fail(code channels.WireCode, message string) {
+	c.closeAfter(protocol.Error(code, message), uint16(code), message)
 }

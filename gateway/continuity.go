@@ -62,19 +62,11 @@ func (c *conn) currentLocked(sub *subscription) bool {
 	return !c.closed && !c.closing && c.subs[sub.ch.Name] == sub
 }
 
-// emitLocked sends a frame of one of the connection's channels: to the
-// WebSocket send queue or to the SSE stream. It reports whether the
-// caller must start the writer and whether the client turned out slow.
-// c.mu must be held.
+// emitLocked sends a frame of one of the connection's channels to its
+// sink. It reports whether the caller must start the writer and whether
+// the client turned out slow. c.mu must be held.
 func (c *conn) emitLocked(h heldFrame) (start, slow bool) {
-	if c.sse != nil {
-		if !c.sse.offer(h) {
-			c.sse.end()
-			return false, true
-		}
-		return false, false
-	}
-	_, start, slow = c.enqueueLocked(h.frame)
+	_, start, slow = c.sink.queueLocked(c, h)
 	return start, slow
 }
 
@@ -86,8 +78,8 @@ func storedFrame(m *stream.Delivery) heldFrame {
 		frame: encodeFrame(&protocol.Message{
 			Event: m.Event, Channel: m.Channel, Data: protocol.BytesString(m.Data), UserID: m.UserID, Serial: m.Serial,
 		}),
-		framed: true,
-		atMs:   m.Time.UnixMilli(),
+		event: m.Event,
+		atMs:  m.Time.UnixMilli(),
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/heraldhq/herald/bus/stream"
 	"github.com/heraldhq/herald/channels"
 	"github.com/heraldhq/herald/gateway/protocol"
+	"github.com/heraldhq/herald/gateway/sse"
 	"github.com/heraldhq/herald/internal/natsembed"
 )
 
@@ -95,7 +96,7 @@ func (e continuityEnv) subscribed(t *testing.T, channel string, floor uint64) (*
 		t.Fatal(err)
 	}
 	sub := &subscription{ch: ch, floor: floor, verify: true}
-	c := &conn{gw: e.g, socketID: e.g.newSocketID(), appID: benchApp, writing: true, subs: map[string]*subscription{channel: sub}}
+	c := &conn{gw: e.g, sink: wsSink{}, socketID: e.g.newSocketID(), appID: benchApp, writing: true, subs: map[string]*subscription{channel: sub}}
 	return c, sub
 }
 
@@ -103,7 +104,7 @@ func (e continuityEnv) subscribed(t *testing.T, channel string, floor uint64) (*
 // predecessor, as the fan-out does.
 func live(c *conn, sub *subscription, serial, prev uint64) {
 	frame := encodeFrame(&protocol.Message{Event: "tick", Channel: sub.ch.Name, Data: "live", Serial: serial})
-	c.enqueueFor(sub, frame, serial, prev)
+	c.enqueueFor(sub, heldFrame{serial: serial, prev: prev, frame: frame, event: "tick"})
 }
 
 // queuedSerials waits until c's queue holds want frames and returns
@@ -118,8 +119,8 @@ func queuedSerials(t *testing.T, c *conn, want int) []uint64 {
 		if n >= want {
 			for _, f := range c.queue {
 				var m struct{ Serial uint64 }
-				if err := json.Unmarshal(wsPayload(f), &m); err != nil {
-					t.Fatalf("queued frame %q: %v", wsPayload(f), err)
+				if err := json.Unmarshal(framePayload(f), &m); err != nil {
+					t.Fatalf("queued frame %q: %v", framePayload(f), err)
 				}
 				out = append(out, m.Serial)
 			}
@@ -233,13 +234,14 @@ func TestReplaySeamSSE(t *testing.T) {
 	e := newContinuityEnv(t)
 	s := e.publish(t, "seam-sse", 3)
 	c, sub := e.subscribed(t, "seam-sse", s[0])
-	c.sse = &sseSink{frames: make(chan heldFrame, 8), done: make(chan struct{})}
+	st := sse.NewStream(8)
+	c.sink = sseSink{stream: st}
 	live(c, sub, s[2], s[1]) // s[1] was lost at the seam
 	var got []uint64
 	for range 2 {
 		select {
-		case f := <-c.sse.frames:
-			got = append(got, f.serial)
+		case f := <-st.Events():
+			got = append(got, f.Serial)
 		case <-time.After(continuityWait):
 			t.Fatalf("stream got %v, want %v", got, s[1:])
 		}

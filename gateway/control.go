@@ -8,11 +8,11 @@ import (
 	"github.com/heraldhq/herald/channels"
 )
 
-// The gateway's part of cluster-wide queries and commands (DESIGN.md §5):
-// an occupancy.Responder answers the control plane from this gateway's
-// own connections. It subscribes on the live connection, as every
-// gateway subscription does, and answers on its own workers, never in the
-// NATS callback.
+// The gateway's part of cluster-wide queries and commands
+// (docs/architecture.md, "Cluster-wide state"): an occupancy.Responder
+// answers the control plane from this gateway's own connections. It
+// subscribes on the live connection, as every gateway subscription does, and
+// answers on its own workers, never in the NATS callback.
 
 // terminateMessage is the pusher:error message of a connection closed by
 // the tenant's terminate_connections call.
@@ -66,7 +66,7 @@ func (s controlSource) TerminateUser(appID, userID string) int {
 		match := c.user != nil && c.user.id == userID && !c.closed && !c.closing
 		c.mu.Unlock()
 		if match {
-			c.fail(CodeUnauthorized, terminateMessage)
+			c.fail(channels.PusherUnauthorized, terminateMessage)
 			n++
 		}
 	}

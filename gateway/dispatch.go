@@ -3,6 +3,7 @@ package gateway
 import (
 	"strings"
 
+	"github.com/heraldhq/herald/channels"
 	"github.com/heraldhq/herald/gateway/protocol"
 	"github.com/heraldhq/herald/gateway/ws"
 )
@@ -18,7 +19,7 @@ func (c *conn) OnMessage(w *ws.Conn, _ ws.Opcode, payload []byte) {
 
 	app := c.app()
 	if app == nil {
-		c.fail(CodeAppNotFound, "application no longer exists")
+		c.fail(channels.PusherAppNotFound, "application no longer exists")
 		return
 	}
 	// The poller refuses a larger frame from its header; this catches a
@@ -29,7 +30,7 @@ func (c *conn) OnMessage(w *ws.Conn, _ ws.Opcode, payload []byte) {
 	}
 	f, err := protocol.Decode(payload)
 	if err != nil {
-		c.send(errorFrame(CodeBadMessage, "invalid message: "+err.Error()))
+		c.send(protocol.Error(channels.PusherGeneric, "invalid message: "+err.Error()))
 		return
 	}
 	switch f.Event {
@@ -43,18 +44,18 @@ func (c *conn) OnMessage(w *ws.Conn, _ ws.Opcode, payload []byte) {
 		c.handleUnsubscribe(&f)
 	case protocol.EventSignin:
 		c.handleSignin(app, &f)
-	case EventPublish:
+	case protocol.EventPublish:
 		c.handlePublish(app, &f)
-	case EventRefresh:
+	case protocol.EventRefresh:
 		c.handleRefresh(app, &f)
 	default:
 		switch {
 		case strings.HasPrefix(f.Event, protocol.ClientPrefix):
 			c.handleClientEvent(app, &f)
 		case strings.HasPrefix(f.Event, protocol.PusherPrefix):
-			c.send(errorFrame(CodeBadMessage, "unsupported event "+truncate(f.Event, maxEchoedName)))
+			c.send(protocol.Error(channels.PusherGeneric, "unsupported event "+truncate(f.Event, maxEchoedName)))
 		default:
-			c.send(errorFrame(CodeBadMessage, "client events must start with client-"))
+			c.send(protocol.Error(channels.PusherGeneric, "client events must start with client-"))
 		}
 	}
 }

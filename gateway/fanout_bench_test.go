@@ -77,7 +77,7 @@ func BenchmarkBroadcast(b *testing.B) {
 			g := benchGateway(b)
 			conns := make([]*conn, n)
 			for i := range conns {
-				conns[i] = &conn{gw: g, socketID: g.newSocketID(), appID: benchApp, writing: true}
+				conns[i] = &conn{gw: g, sink: wsSink{}, socketID: g.newSocketID(), appID: benchApp, writing: true}
 			}
 			subscribeAll(b, g, benchChannel, conns)
 			msg := benchDelivery()

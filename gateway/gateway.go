@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/heraldhq/herald/bus/stream"
+	"github.com/heraldhq/herald/channels"
 	"github.com/heraldhq/herald/gateway/ws"
 )
 
@@ -256,7 +257,7 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 	if n := len(conns); n > 0 {
 		step := g.cfg.ShutdownSpread / time.Duration(n)
 		for _, c := range conns {
-			c.closeAfter(nil, CloseReconnect, "server shutting down")
+			c.closeAfter(nil, uint16(channels.PusherGeneric), "server shutting down")
 			if step > 0 {
 				select {
 				case <-ctx.Done():
@@ -294,16 +295,16 @@ func (g *Gateway) AppChanged(appID string) {
 		}
 		switch {
 		case !ok:
-			c.fail(CodeAppNotFound, "application no longer exists")
+			c.fail(channels.PusherAppNotFound, "application no longer exists")
 		case !app.Enabled:
-			c.fail(CodeAppDisabled, "application disabled")
+			c.fail(channels.PusherAppDisabled, "application disabled")
 		default:
 			if _, live := app.Key(c.key); !live {
-				c.fail(CodeAppNotFound, "application key revoked")
+				c.fail(channels.PusherAppNotFound, "application key revoked")
 			} else if t := c.claims(); t != nil && t.TenantSigned {
 				// A tenant token dies with the key that signed it.
 				if _, live := app.Key(t.KeyID); !live {
-					c.fail(CodeUnauthorized, "token signing key revoked")
+					c.fail(channels.PusherUnauthorized, "token signing key revoked")
 				}
 			}
 		}

@@ -52,29 +52,29 @@ func (g *Gateway) serveWS(w http.ResponseWriter, r *http.Request) {
 	app, code, msg := g.admit(r, key)
 	if code == 0 {
 		if ok, _ := g.allowApp(app.ID, exempt, "ws"); !ok {
-			code, msg = CodeOverCapacity, "too many new connections for this application: retry later"
+			code, msg = channels.PusherOverCapacity, "too many new connections for this application: retry later"
 		}
 	}
 	var claims *channels.TokenClaims
 	if code == 0 && token != "" {
 		var err error
 		if claims, err = g.verifyConnToken(app, token); err != nil {
-			code, msg = CodeUnauthorized, err.Error()
+			code, msg = channels.PusherUnauthorized, err.Error()
 		}
 	}
 	if code != 0 {
-		g.metrics.refused.WithLabelValues(strconv.Itoa(code)).Inc()
+		g.metrics.refused.WithLabelValues(strconv.Itoa(int(code))).Inc()
 		refuse(nc, code, msg)
 		return
 	}
 	if !g.reserve(app.ID, app.Settings.MaxConnections) {
-		g.metrics.refused.WithLabelValues(strconv.Itoa(CodeOverQuota)).Inc()
-		refuse(nc, CodeOverQuota, "application is over its connection quota")
+		g.metrics.refused.WithLabelValues(strconv.Itoa(int(channels.PusherOverQuota))).Inc()
+		refuse(nc, channels.PusherOverQuota, "application is over its connection quota")
 		return
 	}
 	// The key is cloned so that it does not pin the request line in memory
 	// for the connection's lifetime.
-	c := &conn{gw: g, socketID: g.newSocketID(), appID: app.ID, key: strings.Clone(key)}
+	c := &conn{gw: g, sink: wsSink{}, socketID: g.newSocketID(), appID: app.ID, key: strings.Clone(key)}
 	if claims != nil {
 		c.token.Store(&connToken{claims: claims})
 	}
@@ -112,29 +112,29 @@ func (g *Gateway) serveWS(w http.ResponseWriter, r *http.Request) {
 
 // admit checks a new connection against the protocol version, the app and
 // its settings. It returns a Pusher error code (0 when admitted).
-func (g *Gateway) admit(r *http.Request, key string) (*channels.AppConfig, int, string) {
+func (g *Gateway) admit(r *http.Request, key string) (*channels.AppConfig, channels.WireCode, string) {
 	q := r.URL.Query()
 	proto := q.Get("protocol")
 	if proto == "" {
-		return nil, CodeNoProtocol, "no protocol version supplied"
+		return nil, channels.PusherNoProtocol, "no protocol version supplied"
 	}
 	v, err := strconv.Atoi(proto)
 	if err != nil {
-		return nil, CodeInvalidVersion, "invalid protocol version"
+		return nil, channels.PusherInvalidVersion, "invalid protocol version"
 	}
 	if v != ProtocolVersion {
-		return nil, CodeUnsupportedProto, "unsupported protocol version " + proto + ": only 7 is supported"
+		return nil, channels.PusherUnsupportedProtocol, "unsupported protocol version " + proto + ": only 7 is supported"
 	}
 	app, ok := g.cfg.Apps.ByKey(key)
 	if !ok {
-		return nil, CodeAppNotFound, "application does not exist"
+		return nil, channels.PusherAppNotFound, "application does not exist"
 	}
 	if !app.Enabled {
-		return nil, CodeAppDisabled, "application disabled"
+		return nil, channels.PusherAppDisabled, "application disabled"
 	}
 	if origins := app.Settings.AllowedOrigins; len(origins) > 0 {
 		if !slices.Contains(origins, r.Header.Get("Origin")) {
-			return nil, CodeUnauthorized, "origin not allowed"
+			return nil, channels.PusherUnauthorized, "origin not allowed"
 		}
 	}
 	return app, 0, ""
@@ -142,8 +142,8 @@ func (g *Gateway) admit(r *http.Request, key string) (*channels.AppConfig, int, 
 
 // refuse writes pusher:error and a close frame with code straight to a
 // connection that never reached the poller, then closes it.
-func refuse(nc net.Conn, code int, message string) {
-	frame := ws.AppendFrame(nil, ws.OpText, true, errorFrame(code, message))
+func refuse(nc net.Conn, code channels.WireCode, message string) {
+	frame := ws.AppendFrame(nil, ws.OpText, true, protocol.Error(code, message))
 	frame = ws.AppendClose(frame, uint16(code), message)
 	_ = nc.SetWriteDeadline(time.Now().Add(handshakeWriteTimeout))
 	_, _ = nc.Write(frame)

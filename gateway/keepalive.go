@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/heraldhq/herald/channels"
 	"github.com/heraldhq/herald/gateway/protocol"
 )
 
@@ -30,12 +31,12 @@ func (g *Gateway) keepalive(ctx context.Context) {
 				continue
 			}
 			c.checkToken(now, g.cfg.TokenExpiryNotice)
-			if c.sse != nil {
+			if !c.sink.protocolEvents() {
 				continue // SSE streams send their own heartbeats
 			}
 			if sent := c.pingSent.Load(); sent != 0 {
 				if time.Duration(now-sent) > g.cfg.PongTimeout {
-					c.closeAfter(nil, ClosePongTimeout, "pong reply not received")
+					c.closeAfter(nil, uint16(channels.PusherPongTimeout), "pong reply not received")
 				}
 				continue
 			}

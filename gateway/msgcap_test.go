@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/heraldhq/herald/channels"
+	"github.com/heraldhq/herald/gateway/protocol"
 )
 
 // stringify encodes v as JSON.stringify does (no HTML escaping), as
@@ -72,12 +73,12 @@ func TestClientMessageCapFits(t *testing.T) {
 			"signin with a full watchlist": stringify(t, obj{"event": "pusher:signin", "data": obj{
 				"auth": auth, "user_data": stringify(t, obj{"id": id, "watchlist": watchlist}),
 			}}),
-			"refresh": stringify(t, obj{"event": EventRefresh, "data": obj{"token": strings.Repeat("t", channels.MaxTokenLen)}}),
+			"refresh": stringify(t, obj{"event": protocol.EventRefresh, "data": obj{"token": strings.Repeat("t", channels.MaxTokenLen)}}),
 			"client event": stringify(t, obj{
 				"event": name("client-", channels.MaxEventNameLen), "channel": name("private-", channels.MaxChannelNameLen),
 				"data": json.RawMessage(`"` + data[2:] + `"`),
 			}),
-			"acked publish": stringify(t, obj{"event": EventPublish, "data": obj{
+			"acked publish": stringify(t, obj{"event": protocol.EventPublish, "data": obj{
 				"channel": name("private-", channels.MaxChannelNameLen), "event": name("client-", channels.MaxEventNameLen),
 				"data": json.RawMessage(`"` + data[2:] + `"`), "id": publishID,
 			}}),

@@ -12,21 +12,9 @@ import (
 	"github.com/heraldhq/herald/gateway/protocol"
 )
 
-// Acked publish (herald:publish): a client event with an answer.
-const (
-	EventPublish = "herald:publish"
-	EventAck     = "herald_internal:ack"
-	EventNack    = "herald_internal:nack"
-
-	// Nack codes.
-	NackForbidden   = 4009
-	NackRateLimited = 4301
-	NackInvalid     = 4400
-	NackInternal    = 4500
-
-	// MaxPublishIDLen bounds the idempotency id of herald:publish.
-	MaxPublishIDLen = 200
-)
+// MaxPublishIDLen bounds the idempotency id of herald:publish, the acked
+// publish: a client event with an answer (herald_internal:ack or nack).
+const MaxPublishIDLen = 200
 
 // publishRequest is the data of herald:publish.
 type publishRequest struct {
@@ -42,37 +30,37 @@ type publishRequest struct {
 func (c *conn) handlePublish(app *channels.AppConfig, f *protocol.Frame) {
 	var req publishRequest
 	if err := f.DecodeData(&req); err != nil {
-		c.nack("", NackInvalid, "herald:publish needs data with channel, event, data and id")
+		c.nack("", channels.NackInvalid, protocol.EventPublish+" needs data with channel, event, data and id")
 		return
 	}
 	id := string(req.ID)
 	if id == "" || utf8.RuneCountInString(id) > MaxPublishIDLen {
-		c.nack(id, NackInvalid, fmt.Sprintf("id must be 1 to %d characters", MaxPublishIDLen))
+		c.nack(id, channels.NackInvalid, fmt.Sprintf("id must be 1 to %d characters", MaxPublishIDLen))
 		return
 	}
 	if err := channels.ValidateEventName(req.Event); err != nil {
-		c.nack(id, NackInvalid, err.Error())
+		c.nack(id, channels.NackInvalid, err.Error())
 		return
 	}
 	data, err := (&protocol.Frame{Data: req.Data}).DataString()
 	if err != nil {
-		c.nack(id, NackInvalid, "data must be a string or JSON value")
+		c.nack(id, channels.NackInvalid, "data must be a string or JSON value")
 		return
 	}
 	if len(data) > app.Settings.MaxMessageBytes {
-		c.nack(id, NackInvalid, fmt.Sprintf("data is larger than %d bytes", app.Settings.MaxMessageBytes))
+		c.nack(id, channels.NackInvalid, fmt.Sprintf("data is larger than %d bytes", app.Settings.MaxMessageBytes))
 		return
 	}
 	c.mu.Lock()
 	sub := c.subs[req.Channel]
 	c.mu.Unlock()
 	if msg := c.mayPublish(app, sub); msg != "" {
-		c.nack(id, NackForbidden, msg)
+		c.nack(id, channels.PusherUnauthorized, msg)
 		return
 	}
 	if !c.takeToken(app.Settings.ClientEventRate) {
 		c.gw.metrics.clientEventsLimited.Inc()
-		c.nack(id, NackRateLimited, fmt.Sprintf("more than %d client messages per second", app.Settings.ClientEventRate))
+		c.nack(id, channels.PusherClientEventRate, fmt.Sprintf("more than %d client messages per second", app.Settings.ClientEventRate))
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), c.gw.cfg.PublishTimeout)
@@ -84,22 +72,22 @@ func (c *conn) handlePublish(app *channels.AppConfig, f *protocol.Frame) {
 	})
 	if err != nil {
 		c.gw.cfg.Logger.Warn("acked publish failed", "app", app.ID, "err", err)
-		c.nack(id, NackInternal, "the message could not be stored; retry with the same id")
+		c.nack(id, channels.NackNotStored, "the message could not be stored; retry with the same id")
 		return
 	}
 	ack := append([]byte(`{"id":`), protocol.AppendString(nil, id)...)
 	ack = append(ack, `,"serial":`...)
 	ack = strconv.AppendUint(ack, serial, 10)
 	ack = append(ack, '}')
-	c.send(protocol.AppendMessage(nil, &protocol.Message{Event: EventAck, Data: string(ack)}))
+	c.send(protocol.AppendMessage(nil, &protocol.Message{Event: protocol.EventAck, Data: string(ack)}))
 }
 
-func (c *conn) nack(id string, code int, message string) {
+func (c *conn) nack(id string, code channels.WireCode, message string) {
 	d := append([]byte(`{"id":`), protocol.AppendString(nil, id)...)
 	d = append(d, `,"code":`...)
 	d = strconv.AppendInt(d, int64(code), 10)
 	d = append(d, `,"message":`...)
 	d = protocol.AppendString(d, message)
 	d = append(d, '}')
-	c.send(protocol.AppendMessage(nil, &protocol.Message{Event: EventNack, Data: string(d)}))
+	c.send(protocol.AppendMessage(nil, &protocol.Message{Event: protocol.EventNack, Data: string(d)}))
 }

@@ -15,11 +15,8 @@ import (
 // or SSE connection opens. The per-address limit answers HTTP 429 before
 // any upgrade, which costs the server least; the per-app limit is known
 // only once the app is, so a WebSocket learns it inside the protocol
-// (pusher:error 4100, close 4100: pusher-js retries after a back-off).
-
-// CodeOverCapacity refuses a WebSocket over its app's connection rate
-// (Pusher's "over capacity"): the client reconnects after a back-off.
-const CodeOverCapacity = 4100
+// (pusher:error 4100, channels.PusherOverCapacity, then close 4100:
+// pusher-js retries after a back-off).
 
 // Defaults of ConnLimits, documented in the README's flag table.
 const (

@@ -12,20 +12,13 @@ import (
 	"github.com/heraldhq/herald/gateway/protocol"
 )
 
-// Token lifecycle on an open connection (DESIGN.md §7): TokenExpiryNotice
-// before exp the keepalive scanner sends herald_internal:token_expiring;
-// the client answers herald:refresh with a new token for the same app and
-// user, and the gateway swaps it in. Without a valid refresh the
-// connection closes with 4009 at exp: exp is exp, the 30 s leeway of
-// channels.VerifyToken only absorbs clock skew when a token is presented.
-const (
-	// EventRefresh carries a new token: {"token":"<JWT>"}.
-	EventRefresh = "herald:refresh"
-	// EventTokenExpiring warns that the token expires at expires_at.
-	EventTokenExpiring = "herald_internal:token_expiring"
-	// EventTokenRefreshed confirms a refresh with the new expires_at.
-	EventTokenRefreshed = "herald_internal:token_refreshed"
-)
+// Token lifecycle on an open connection (docs/protocol.md,
+// "Token lifecycle"): TokenExpiryNotice before exp the keepalive scanner
+// sends herald_internal:token_expiring; the client answers herald:refresh
+// with a new token for the same app and user, and the gateway swaps it in.
+// Without a valid refresh the connection closes with 4009 at exp: exp is
+// exp, the 30 s leeway of channels.VerifyToken only absorbs clock skew when
+// a token is presented.
 
 // connToken is a connection's current token. A refresh replaces the whole
 // value, which also resets the expiry notice.
@@ -58,41 +51,41 @@ func (c *conn) handleRefresh(app *channels.AppConfig, f *protocol.Frame) {
 	if cur == nil {
 		// Upgrading a signature connection would mix two authorities over
 		// the channels it already joined: connect with a token instead.
-		c.send(errorFrame(CodeUnauthorized, "herald:refresh needs a connection opened with a token"))
+		c.send(protocol.Error(channels.PusherUnauthorized, protocol.EventRefresh+" needs a connection opened with a token"))
 		return
 	}
 	now := c.gw.cfg.Now()
 	if !now.Before(cur.claims.ExpiresAt.Time) {
-		c.fail(CodeUnauthorized, "token expired")
+		c.fail(channels.PusherUnauthorized, "token expired")
 		return
 	}
 	if !c.takeToken(app.Settings.ClientEventRate) {
 		c.gw.metrics.clientEventsLimited.Inc()
-		c.send(errorFrame(CodeClientEventRate, fmt.Sprintf("refresh rejected: more than %d client messages per second", app.Settings.ClientEventRate)))
+		c.send(protocol.Error(channels.PusherClientEventRate, fmt.Sprintf("refresh rejected: more than %d client messages per second", app.Settings.ClientEventRate)))
 		return
 	}
 	var req refreshRequest
 	if err := f.DecodeData(&req); err != nil {
-		c.send(errorFrame(CodeBadMessage, "herald:refresh needs data with a token"))
+		c.send(protocol.Error(channels.PusherGeneric, protocol.EventRefresh+" needs data with a token"))
 		return
 	}
 	next, err := c.gw.verifyConnToken(app, req.Token)
 	switch {
 	case err != nil:
-		c.send(errorFrame(CodeUnauthorized, "refresh refused: "+err.Error()))
+		c.send(protocol.Error(channels.PusherUnauthorized, "refresh refused: "+err.Error()))
 		return
 	case !now.Before(next.ExpiresAt.Time):
-		c.send(errorFrame(CodeUnauthorized, "refresh refused: invalid token: expired"))
+		c.send(protocol.Error(channels.PusherUnauthorized, "refresh refused: invalid token: expired"))
 		return
 	case next.Subject != cur.claims.Subject:
 		// Presence memberships and the user channel belong to the sub.
-		c.send(errorFrame(CodeUnauthorized, "refresh refused: the token is for another user (sub)"))
+		c.send(protocol.Error(channels.PusherUnauthorized, "refresh refused: the token is for another user (sub)"))
 		return
 	}
 	// Only this connection's reader swaps the token, one frame at a time,
 	// so cur is still the current value.
 	c.token.Store(&connToken{claims: next})
-	c.send(tokenEvent(EventTokenRefreshed, next))
+	c.send(tokenEvent(protocol.EventTokenRefreshed, next))
 	c.dropDisallowed(next)
 }
 
@@ -132,9 +125,9 @@ func (c *conn) checkToken(now int64, notice time.Duration) {
 	case now > exp:
 		// A refresh may have landed since the load.
 		if c.token.Load() == t {
-			c.fail(CodeUnauthorized, "token expired")
+			c.fail(channels.PusherUnauthorized, "token expired")
 		}
-	case c.sse == nil && now >= exp-int64(notice) && t.noticed.CompareAndSwap(false, true):
-		c.send(tokenEvent(EventTokenExpiring, t.claims))
+	case c.sink.protocolEvents() && now >= exp-int64(notice) && t.noticed.CompareAndSwap(false, true):
+		c.send(tokenEvent(protocol.EventTokenExpiring, t.claims))
 	}
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/heraldhq/herald/channels"
 	"github.com/heraldhq/herald/gateway/protocol"
+	"github.com/heraldhq/herald/gateway/sse"
 )
 
 var refreshNow = time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
@@ -96,12 +97,12 @@ func TestSSEChannelRefusal(t *testing.T) {
 }
 
 func TestTokenEventEncoding(t *testing.T) {
-	frame := tokenEvent(EventTokenExpiring, testClaims("ann", refreshNow.Add(90*time.Second), nil))
+	frame := tokenEvent(protocol.EventTokenExpiring, testClaims("ann", refreshNow.Add(90*time.Second), nil))
 	var outer struct{ Event, Data string }
 	if err := json.Unmarshal(frame, &outer); err != nil {
 		t.Fatalf("%s: %v", frame, err)
 	}
-	if outer.Event != EventTokenExpiring || outer.Data != `{"expires_at":"2026-05-01T12:01:30Z"}` {
+	if outer.Event != protocol.EventTokenExpiring || outer.Data != `{"expires_at":"2026-05-01T12:01:30Z"}` {
 		t.Fatalf("event = %s", frame)
 	}
 }
@@ -109,7 +110,7 @@ func TestTokenEventEncoding(t *testing.T) {
 // heldConn returns a token connection of g whose writer is held, so
 // that what it queues stays in c.queue for the test to read.
 func heldConn(g *Gateway, claims *channels.TokenClaims) *conn {
-	c := &conn{gw: g, socketID: g.newSocketID(), appID: benchApp, key: "k"}
+	c := &conn{gw: g, sink: wsSink{}, socketID: g.newSocketID(), appID: benchApp, key: "k"}
 	c.token.Store(&connToken{claims: claims})
 	c.writing = true
 	return c
@@ -120,7 +121,7 @@ func queued(c *conn) [][]byte {
 	defer c.mu.Unlock()
 	out := make([][]byte, len(c.queue))
 	for i, f := range c.queue {
-		out[i] = wsPayload(f)
+		out[i] = framePayload(f)
 	}
 	return out
 }
@@ -139,7 +140,7 @@ func TestCheckToken(t *testing.T) {
 		c.checkToken(exp.Add(-notice).UnixNano(), notice)
 		c.checkToken(exp.Add(-time.Second).UnixNano(), notice)
 		q := queued(c)
-		if len(q) != 1 || !bytes.Contains(q[0], []byte(EventTokenExpiring)) {
+		if len(q) != 1 || !bytes.Contains(q[0], []byte(protocol.EventTokenExpiring)) {
 			t.Fatalf("in the window: %s", q)
 		}
 		// A refresh resets the notice.
@@ -155,21 +156,22 @@ func TestCheckToken(t *testing.T) {
 		c := heldConn(g, testClaims("ann", exp, nil))
 		c.checkToken(exp.Add(time.Nanosecond).UnixNano(), notice)
 		q := queued(c)
-		if !c.closing || c.closeCode != CodeUnauthorized || len(q) != 1 || !bytes.Contains(q[0], []byte(`\"code\":4009`)) {
+		if !c.closing || c.closeCode != uint16(channels.PusherUnauthorized) || len(q) != 1 || !bytes.Contains(q[0], []byte(`\"code\":4009`)) {
 			t.Fatalf("closing=%v code=%d queue=%s", c.closing, c.closeCode, q)
 		}
 	})
 	t.Run("SSE: no notice, a final error at exp", func(t *testing.T) {
 		c := heldConn(g, testClaims("ann", exp, nil))
-		c.sse = &sseSink{frames: make(chan heldFrame, 1), done: make(chan struct{})}
+		st := sse.NewStream(1)
+		c.sink = sseSink{stream: st}
 		c.checkToken(exp.Add(-time.Second).UnixNano(), notice)
-		if c.sse.final.Load() != nil {
+		if st.Final() != nil {
 			t.Fatal("SSE stream ended before exp")
 		}
 		c.checkToken(exp.Add(time.Second).UnixNano(), notice)
-		<-c.sse.done
+		<-st.Done()
 		want := "event: " + protocol.EventError + "\ndata: {\"code\":4009,\"message\":\"token expired\"}\n\n"
-		if f := c.sse.final.Load(); f == nil || string(*f) != want {
+		if f := st.Final(); string(f) != want {
 			t.Fatalf("final = %q", f)
 		}
 	})

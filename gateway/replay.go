@@ -20,8 +20,6 @@ const (
 	// maxHeldFrames bounds the live frames held for one subscription while
 	// it replays.
 	maxHeldFrames = 2 * MaxResumeReplay
-	// EventResumeResult ends a resume's replay.
-	EventResumeResult = "herald_internal:resume_result"
 )
 
 // replayPlan is what a subscribe asked to replay before live messages.
@@ -90,7 +88,7 @@ func (g *Gateway) replay(c *conn, app *channels.AppConfig, sub *subscription, pl
 		if recovered {
 			data = `{"recovered":true}`
 		}
-		emit(heldFrame{frame: encodeFrame(&protocol.Message{Event: EventResumeResult, Channel: sub.ch.Name, Data: data})})
+		emit(heldFrame{frame: encodeFrame(&protocol.Message{Event: protocol.EventResumeResult, Channel: sub.ch.Name, Data: data}), event: protocol.EventResumeResult})
 	}
 	// The seam between replay and live is checked only from a known
 	// position: after recovered:false the client reads history itself.

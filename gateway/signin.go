@@ -8,18 +8,19 @@ import (
 	"github.com/heraldhq/herald/gateway/protocol"
 )
 
-// handleSignin authenticates the connection as a user (PUSHER.md §2): the
-// signature covers socket_id::user::user_data exactly as received. A bad
-// sign-in closes the connection with 4009, as Pusher does.
+// handleSignin authenticates the connection as a user (docs/protocol.md,
+// "Pusher compatibility"): the signature covers socket_id::user::user_data
+// exactly as received. A bad sign-in closes the connection with 4009, as
+// Pusher does.
 func (c *conn) handleSignin(app *channels.AppConfig, f *protocol.Frame) {
 	var req protocol.Signin
 	if err := f.DecodeData(&req); err != nil {
-		c.fail(CodeUnauthorized, "pusher:signin needs data with auth and user_data")
+		c.fail(channels.PusherUnauthorized, protocol.EventSignin+" needs data with auth and user_data")
 		return
 	}
 	userData := string(req.UserData)
 	if !c.gw.verifyAuth(app, string(req.Auth), channels.UserStringToSign(c.socketID, userData)) {
-		c.fail(CodeUnauthorized, "invalid sign-in signature")
+		c.fail(channels.PusherUnauthorized, "invalid sign-in signature")
 		return
 	}
 	var ud struct {
@@ -27,21 +28,21 @@ func (c *conn) handleSignin(app *channels.AppConfig, f *protocol.Frame) {
 		Watchlist []json.RawMessage `json:"watchlist"`
 	}
 	if err := json.Unmarshal([]byte(userData), &ud); err != nil {
-		c.fail(CodeUnauthorized, "user_data must be a JSON object with an id")
+		c.fail(channels.PusherUnauthorized, "user_data must be a JSON object with an id")
 		return
 	}
 	// The id is read as presence reads user_id, so {"id":1} and {"id":"1"}
 	// are one user; signin_success still echoes user_data as signed.
 	id, err := channels.ParseUserID(ud.ID)
 	if err != nil {
-		c.fail(CodeUnauthorized, fmt.Sprintf("user_data.id must be a non-empty string or an integer, of at most %d characters", MaxUserIDLen))
+		c.fail(channels.PusherUnauthorized, fmt.Sprintf("user_data.id must be a non-empty string or an integer, of at most %d characters", MaxUserIDLen))
 		return
 	}
 	watchlist := make([]string, 0, min(len(ud.Watchlist), MaxWatchlist))
 	for _, raw := range ud.Watchlist {
 		w, err := channels.ParseUserID(raw)
 		if err != nil {
-			c.fail(CodeUnauthorized, "user_data.watchlist must be an array of user ids (non-empty strings or integers)")
+			c.fail(channels.PusherUnauthorized, "user_data.watchlist must be an array of user ids (non-empty strings or integers)")
 			return
 		}
 		watchlist = append(watchlist, w)
@@ -54,7 +55,7 @@ func (c *conn) handleSignin(app *channels.AppConfig, f *protocol.Frame) {
 	}
 	c.mu.Unlock()
 	if already {
-		c.send(errorFrame(CodeUnauthorized, "the connection is already signed in"))
+		c.send(protocol.Error(channels.PusherUnauthorized, "the connection is already signed in"))
 		return
 	}
 	c.joinUserChannel(app, id)

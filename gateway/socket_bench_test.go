@@ -54,11 +54,13 @@ func benchGateway(tb testing.TB) *Gateway {
 // end as a net.Conn. Both are closed at cleanup.
 func socketPair(tb testing.TB, typ int) (server *os.File, client net.Conn) {
 	tb.Helper()
-	fds, err := unix.Socketpair(unix.AF_UNIX, typ|unix.SOCK_CLOEXEC, 0)
+	// Not SOCK_CLOEXEC in typ: macOS lacks it.
+	fds, err := unix.Socketpair(unix.AF_UNIX, typ, 0)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	for _, fd := range fds {
+		unix.CloseOnExec(fd)
 		// Best effort: the kernel caps it at net.core.wmem_max.
 		_ = unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_SNDBUF, benchSocketBuffer)
 		_ = unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF, benchSocketBuffer)
@@ -83,9 +85,9 @@ const connsPerSocket = 4
 
 // benchConns returns n connections of g, each with a WebSocket over a real
 // socket, and the sink that drains the other ends.
-func benchConns(tb testing.TB, g *Gateway, n int) ([]*conn, *sink) {
+func benchConns(tb testing.TB, g *Gateway, n int) ([]*conn, *drainer) {
 	tb.Helper()
-	s := newSink()
+	s := newDrainer()
 	conns := make([]*conn, n)
 	var server *os.File
 	for i := range conns {
@@ -105,7 +107,7 @@ func benchConns(tb testing.TB, g *Gateway, n int) ([]*conn, *sink) {
 		if err != nil {
 			tb.Fatal(err)
 		}
-		c := &conn{gw: g, socketID: g.newSocketID(), appID: benchApp, key: "bench-key"}
+		c := &conn{gw: g, sink: wsSink{}, socketID: g.newSocketID(), appID: benchApp, key: "bench-key"}
 		c.setWS(wc)
 		conns[i] = c
 	}
@@ -131,10 +133,10 @@ func subscribeAll(tb testing.TB, g *Gateway, name string, conns []*conn) {
 	}
 }
 
-// sink reads sockets in the background and counts what arrives: bytes,
+// drainer reads sockets in the background and counts what arrives: bytes,
 // and reads (for a SOCK_SEQPACKET socket each read returns exactly one
 // write of the other end, so reads count the writes).
-type sink struct {
+type drainer struct {
 	mu    sync.Mutex
 	cond  *sync.Cond
 	bytes int64
@@ -142,14 +144,14 @@ type sink struct {
 	err   error
 }
 
-func newSink() *sink {
-	s := &sink{}
+func newDrainer() *drainer {
+	s := &drainer{}
 	s.cond = sync.NewCond(&s.mu)
 	return s
 }
 
 // drain starts reading c until it fails (at cleanup, when c is closed).
-func (s *sink) drain(tb testing.TB, c net.Conn) {
+func (s *drainer) drain(tb testing.TB, c net.Conn) {
 	tb.Helper()
 	done := make(chan struct{})
 	go func() {
@@ -185,7 +187,7 @@ const maxBenchWrite = 1 << 20
 
 // waitBytes blocks until at least n bytes in total were read, and returns
 // the reads so far.
-func (s *sink) waitBytes(tb testing.TB, n int64) int64 {
+func (s *drainer) waitBytes(tb testing.TB, n int64) int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for s.bytes < n && s.err == nil {

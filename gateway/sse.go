@@ -1,27 +1,24 @@
 package gateway
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"sort"
-	"strconv"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/heraldhq/herald/bus/stream"
 	"github.com/heraldhq/herald/channels"
 	"github.com/heraldhq/herald/gateway/protocol"
+	"github.com/heraldhq/herald/gateway/sse"
 )
 
 // Server-Sent Events: GET /sse?key=…&channel=a&channel=b streams public
 // channels (and with &token=<JWT> the private ones its capabilities
 // allow) to clients that cannot use WebSockets. The connection is a
 // conn like any other (counted, subscribed through the hub, closed by app
-// changes and shutdown); only its transport differs.
+// changes and shutdown); only its sink differs (sink.go, gateway/sse).
 const (
 	// DefaultSSEHeartbeat is the period of the comment line that keeps
 	// proxies from closing an idle stream.
@@ -33,193 +30,171 @@ const (
 	sseQueueFrames = 1024
 )
 
-// sseSink is the transport of an SSE connection: frames go to a channel
-// that the request's goroutine drains.
-type sseSink struct {
-	frames chan heldFrame
-	done   chan struct{}
-	// final is the event written before the stream ends on a fatal error
-	// (token expired, app disabled…), so the client knows why.
-	final atomic.Pointer[[]byte]
+// sseRequest is an admitted SSE request: what its stream will carry.
+type sseRequest struct {
+	app    *channels.AppConfig
+	key    string
+	claims *channels.TokenClaims
+	chans  []channels.Channel
+	cursor sse.Cursor
+	// resume is set when the request carried a cursor.
+	resume bool
+	out    flushWriter
 }
 
-// ServeSSE is the handler of {PathPrefix}/sse.
+// ServeSSE is the handler of {PathPrefix}/sse: admit the request,
+// subscribe its connection to the channels, then stream.
 func (g *Gateway) ServeSSE(w http.ResponseWriter, r *http.Request) {
+	req, ok := g.admitSSE(w, r)
+	if !ok {
+		return
+	}
+	if !g.reserve(req.app.ID, req.app.Settings.MaxConnections) {
+		http.Error(w, "the app is over its connection quota", http.StatusTooManyRequests)
+		return
+	}
+	st := sse.NewStream(sseQueueFrames)
+	c := &conn{gw: g, sink: sseSink{stream: st}, socketID: g.newSocketID(), appID: req.app.ID, key: strings.Clone(req.key)}
+	if req.claims != nil {
+		c.token.Store(&connToken{claims: req.claims})
+	}
+	g.register(c)
+	g.metrics.connections.Inc()
+	defer g.closeSSE(c)
+
+	subs, err := g.subscribeSSE(c, req)
+	if err != nil {
+		g.cfg.Logger.Warn("sse subscribe failed", "app", req.app.ID, "err", err)
+		http.Error(w, "subscription temporarily unavailable", http.StatusServiceUnavailable)
+		return
+	}
+	g.streamSSE(r.Context(), c, st, req, subs)
+}
+
+// admitSSE checks a request before anything is reserved for it: rate
+// limits, app, token, channels and cursor. A refused request has been
+// answered.
+func (g *Gateway) admitSSE(w http.ResponseWriter, r *http.Request) (*sseRequest, bool) {
 	ipOK, exempt := g.allowIP(w, r, "sse")
 	if !ipOK {
-		return
+		return nil, false
 	}
 	q := r.URL.Query()
 	app, ok := g.cfg.Apps.ByKey(q.Get("key"))
 	if !ok {
 		http.Error(w, "unknown app key", http.StatusNotFound)
-		return
+		return nil, false
 	}
 	if !app.Enabled {
 		http.Error(w, "app disabled", http.StatusForbidden)
-		return
+		return nil, false
 	}
 	if ok, retry := g.allowApp(app.ID, exempt, "sse"); !ok {
 		tooMany(w, retry, "too many new connections for this application")
-		return
+		return nil, false
 	}
+	req := &sseRequest{app: app, key: q.Get("key")}
 	// A token, verified as on WebSockets, opens private channels its
 	// capabilities allow; the stream ends at its exp (no refresh on SSE).
-	var claims *channels.TokenClaims
 	if raw := q.Get("token"); raw != "" {
 		var err error
-		if claims, err = g.verifyConnToken(app, raw); err != nil {
+		if req.claims, err = g.verifyConnToken(app, raw); err != nil {
 			http.Error(w, err.Error(), http.StatusUnauthorized)
-			return
+			return nil, false
 		}
-		if !g.cfg.Now().Before(claims.ExpiresAt.Time) {
+		if !g.cfg.Now().Before(req.claims.ExpiresAt.Time) {
 			http.Error(w, "invalid token: expired", http.StatusUnauthorized)
-			return
+			return nil, false
 		}
 	}
 	names := q["channel"]
 	if len(names) == 0 || len(names) > MaxSSEChannels {
 		http.Error(w, fmt.Sprintf("give 1 to %d channel parameters", MaxSSEChannels), http.StatusBadRequest)
-		return
+		return nil, false
 	}
-	chans := make([]channels.Channel, 0, len(names))
+	req.chans = make([]channels.Channel, 0, len(names))
 	for _, n := range names {
 		ch, err := channels.ParseChannel(n)
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
+			return nil, false
 		}
-		if msg, status := sseChannelRefusal(claims, ch); status != 0 {
+		if msg, status := sseChannelRefusal(req.claims, ch); status != 0 {
 			http.Error(w, msg, status)
-			return
+			return nil, false
 		}
-		chans = append(chans, ch)
+		req.chans = append(req.chans, ch)
 	}
-	cursor, hasCursor, err := parseSSECursor(r)
-	if err != nil {
+	var err error
+	if req.cursor, req.resume, err = sse.RequestCursor(r); err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
+		return nil, false
 	}
 	flusher, ok := w.(http.Flusher)
 	if !ok {
 		http.Error(w, "streaming unsupported", http.StatusInternalServerError)
-		return
+		return nil, false
 	}
-	if !g.reserve(app.ID, app.Settings.MaxConnections) {
-		http.Error(w, "the app is over its connection quota", http.StatusTooManyRequests)
-		return
-	}
-	sink := &sseSink{frames: make(chan heldFrame, sseQueueFrames), done: make(chan struct{})}
-	c := &conn{gw: g, socketID: g.newSocketID(), appID: app.ID, key: strings.Clone(q.Get("key")), sse: sink}
-	if claims != nil {
-		c.token.Store(&connToken{claims: claims})
-	}
-	g.register(c)
-	g.metrics.connections.Inc()
-	defer func() {
-		c.mu.Lock()
-		c.closed = true
-		subs := c.subs
-		c.subs = nil
-		c.mu.Unlock()
-		for _, s := range subs {
-			g.leaveChannel(c, s)
-		}
-		g.metrics.subscriptions.Sub(float64(len(subs)))
-		g.unregister(c)
-		g.release(app.ID)
-		g.metrics.connections.Dec()
-	}()
+	req.out = flushWriter{w, flusher}
+	return req, true
+}
 
-	subs := make([]*subscription, 0, len(chans))
-	for _, ch := range chans {
-		// Live frames wait while history or the cached event is read.
-		sub := &subscription{ch: ch, replaying: hasCursor || ch.Cache}
-		if _, err := g.joinChannel(c, app.ID, ch, sub); err != nil {
-			g.cfg.Logger.Warn("sse subscribe failed", "app", app.ID, "err", err)
-			http.Error(w, "subscription temporarily unavailable", http.StatusServiceUnavailable)
-			return
+// flushWriter is an HTTP response as a stream writes it.
+type flushWriter struct {
+	http.ResponseWriter
+	http.Flusher
+}
+
+// subscribeSSE joins c to every channel of req. Live frames wait while
+// history or the cached event is read.
+func (g *Gateway) subscribeSSE(c *conn, req *sseRequest) ([]*subscription, error) {
+	subs := make([]*subscription, 0, len(req.chans))
+	for _, ch := range req.chans {
+		sub := &subscription{ch: ch, replaying: req.resume || ch.Cache}
+		if _, err := g.joinChannel(c, req.app.ID, ch, sub); err != nil {
+			return nil, err
 		}
 		c.addSubscription(sub)
 		subs = append(subs, sub)
 	}
-	// The response starts only once every channel is subscribed, so a
-	// client that has the headers misses nothing published after them.
-	h := w.Header()
+	return subs, nil
+}
+
+// streamSSE starts the response once every channel is subscribed, so a
+// client that has the headers misses nothing published after them; it
+// writes the replay (or the cached events), then the stream until the
+// client leaves or the connection is closed.
+func (g *Gateway) streamSSE(ctx context.Context, c *conn, st *sse.Stream, req *sseRequest, subs []*subscription) {
+	h := req.out.Header()
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-cache")
 	h.Set("X-Accel-Buffering", "no")
-	w.WriteHeader(http.StatusOK)
-	flusher.Flush()
+	req.out.WriteHeader(http.StatusOK)
+	req.out.Flush()
 
-	var buf bytes.Buffer
-	if hasCursor {
-		g.sseReplay(r.Context(), &buf, c, app, subs, cursor)
+	var first []byte
+	if req.resume {
+		first = g.sseReplay(ctx, first, c, req.app, subs, req.cursor)
 	} else {
-		g.sseCached(&buf, c, subs)
+		first = g.sseCached(first, c, subs)
 	}
-	if buf.Len() > 0 {
-		if _, err := w.Write(buf.Bytes()); err != nil {
-			return
-		}
-		flusher.Flush()
-	}
-	heartbeat := time.NewTicker(g.cfg.SSEHeartbeat)
-	defer heartbeat.Stop()
-	for {
-		buf.Reset()
-		select {
-		case <-r.Context().Done():
-			return
-		case <-sink.done:
-			if f := sink.final.Load(); f != nil {
-				_, _ = w.Write(*f)
-				flusher.Flush()
-			}
-			return
-		case <-heartbeat.C:
-			buf.WriteString(": heartbeat\n\n")
-		case f := <-sink.frames:
-			appendSSE(&buf, f)
-			// Drain what else is queued into the same write.
-			for more := true; more; {
-				select {
-				case f := <-sink.frames:
-					appendSSE(&buf, f)
-				default:
-					more = false
-				}
-			}
-		}
-		if _, err := w.Write(buf.Bytes()); err != nil {
-			return
-		}
-		flusher.Flush()
-		g.metrics.bytesOut.Add(float64(buf.Len()))
-	}
+	st.Run(ctx, req.out, first, g.cfg.SSEHeartbeat, func(n int) { g.metrics.bytesOut.Add(float64(n)) })
 }
 
-// offer queues a frame for an SSE client; false means it is a slow
-// consumer (then the stream ends).
-func (s *sseSink) offer(f heldFrame) bool {
-	select {
-	case s.frames <- f:
-		return true
-	default:
-		return false
+// closeSSE undoes what ServeSSE set up once the stream ended.
+func (g *Gateway) closeSSE(c *conn) {
+	c.mu.Lock()
+	c.closed = true
+	subs := c.subs
+	c.subs = nil
+	c.mu.Unlock()
+	for _, s := range subs {
+		g.leaveChannel(c, s)
 	}
-}
-
-// finish sets the event that ends the stream: a pusher:error with code
-// and message, as a WebSocket client would get before its close frame.
-// The first one set wins; the caller then calls end.
-func (s *sseSink) finish(code int, message string) {
-	b := []byte("event: " + protocol.EventError + "\ndata: {\"code\":")
-	b = strconv.AppendInt(b, int64(code), 10)
-	b = append(b, `,"message":`...)
-	b = protocol.AppendString(b, message) // JSON: no raw newlines
-	b = append(b, "}\n\n"...)
-	s.final.CompareAndSwap(nil, &b)
+	g.metrics.subscriptions.Sub(float64(len(subs)))
+	g.unregister(c)
+	g.release(c.appID)
+	g.metrics.connections.Dec()
 }
 
 // sseChannelRefusal says why an SSE stream may not carry channel ch
@@ -241,57 +216,19 @@ func sseChannelRefusal(t *channels.TokenClaims, ch channels.Channel) (string, in
 	return "", 0
 }
 
-// end stops the stream (app change, terminate, shutdown, slow consumer).
-func (s *sseSink) end() {
-	select {
-	case <-s.done:
-	default:
-		close(s.done)
-	}
-}
-
-// sseCursor is the id of an SSE event: the serial of the last message
-// sent and when it was published (Unix ms). Serials are stream sequences,
-// shared by every channel, so one cursor resumes all the stream's channels.
-type sseCursor struct {
-	serial uint64
-	atMs   int64
-}
-
-func (c sseCursor) String() string {
-	return strconv.FormatUint(c.serial, 10) + "-" + strconv.FormatInt(c.atMs, 10)
-}
-
-// parseSSECursor reads Last-Event-ID (or ?last_event_id=).
-func parseSSECursor(r *http.Request) (sseCursor, bool, error) {
-	v := r.Header.Get("Last-Event-ID")
-	if v == "" {
-		v = r.URL.Query().Get("last_event_id")
-	}
-	if v == "" {
-		return sseCursor{}, false, nil
-	}
-	s, ms, ok := strings.Cut(v, "-")
-	serial, err1 := strconv.ParseUint(s, 10, 64)
-	at, err2 := strconv.ParseInt(ms, 10, 64)
-	if !ok || err1 != nil || err2 != nil || serial == 0 {
-		return sseCursor{}, false, fmt.Errorf("malformed Last-Event-ID %q", v)
-	}
-	return sseCursor{serial: serial, atMs: at}, true, nil
-}
-
-// sseReplay writes what the client missed on every channel since the
-// cursor, in serial order, then releases the live frames held meanwhile.
-// A cursor outside the resume window replays nothing; the stream then
-// says so with a herald_internal:resume_result event, as on WebSockets.
-func (g *Gateway) sseReplay(ctx context.Context, buf *bytes.Buffer, c *conn, app *channels.AppConfig, subs []*subscription, cur sseCursor) {
+// sseReplay appends to buf what the client missed on every channel since
+// the cursor, in serial order, then releases the live frames held
+// meanwhile. A cursor outside the resume window replays nothing; the
+// stream then says so with a herald_internal:resume_result event, as on
+// WebSockets.
+func (g *Gateway) sseReplay(ctx context.Context, buf []byte, c *conn, app *channels.AppConfig, subs []*subscription, cur sse.Cursor) []byte {
 	ctx, cancel := context.WithTimeout(ctx, g.cfg.PublishTimeout)
 	defer cancel()
-	recovered := g.cfg.Now().Sub(time.UnixMilli(cur.atMs)) <= app.Settings.ResumeWindow()
+	recovered := g.cfg.Now().Sub(time.UnixMilli(cur.AtMs)) <= app.Settings.ResumeWindow()
 	var all []stream.Delivery
 	if recovered {
 		for _, sub := range subs {
-			msgs, err := g.cfg.Reader.Range(ctx, app.ID, sub.ch.Name, cur.serial, 0, MaxResumeReplay+1)
+			msgs, err := g.cfg.Reader.Range(ctx, app.ID, sub.ch.Name, cur.Serial, 0, MaxResumeReplay+1)
 			if err != nil || len(msgs) > MaxResumeReplay {
 				recovered = false
 				break
@@ -306,14 +243,14 @@ func (g *Gateway) sseReplay(ctx context.Context, buf *bytes.Buffer, c *conn, app
 	last := map[string]uint64{}
 	for i := range all {
 		m := &all[i]
-		appendSSE(buf, storedFrame(m))
+		buf = appendSSE(buf, storedFrame(m))
 		last[m.Channel] = m.Serial
 	}
 	result := `{"recovered":false}`
 	if recovered {
 		result = `{"recovered":true}`
 	}
-	fmt.Fprintf(buf, "event: %s\ndata: %s\n\n", EventResumeResult, result)
+	buf = sse.AppendUnnumbered(buf, protocol.EventResumeResult, result)
 
 	type gap struct {
 		sub      *subscription
@@ -323,9 +260,9 @@ func (g *Gateway) sseReplay(ctx context.Context, buf *bytes.Buffer, c *conn, app
 	var verify []*subscription
 	c.mu.Lock()
 	for _, sub := range subs {
-		floor := max(last[sub.ch.Name], cur.serial)
+		floor := max(last[sub.ch.Name], cur.Serial)
 		sub.verify = recovered
-		if to := c.releaseLocked(sub, floor, func(h heldFrame) { appendSSE(buf, h) }); to > 0 {
+		if to := c.releaseLocked(sub, floor, func(h heldFrame) { buf = appendSSE(buf, h) }); to > 0 {
 			gaps = append(gaps, gap{sub, floor, to})
 		} else if sub.verify {
 			verify = append(verify, sub)
@@ -339,13 +276,15 @@ func (g *Gateway) sseReplay(ctx context.Context, buf *bytes.Buffer, c *conn, app
 	for _, sub := range verify {
 		g.scheduleTailCheck(c, sub)
 	}
+	return buf
 }
 
-// sseCached writes the last event of every cache channel of a stream
-// opened without a cursor, then releases the live frames held meanwhile
-// (a miss writes nothing: an SSE stream carries only channel messages).
-func (g *Gateway) sseCached(buf *bytes.Buffer, c *conn, subs []*subscription) {
-	emit := func(h heldFrame) { appendSSE(buf, h) }
+// sseCached appends to buf the last event of every cache channel of a
+// stream opened without a cursor, then releases the live frames held
+// meanwhile (a miss writes nothing: an SSE stream carries only channel
+// messages).
+func (g *Gateway) sseCached(buf []byte, c *conn, subs []*subscription) []byte {
+	emit := func(h heldFrame) { buf = appendSSE(buf, h) }
 	for _, sub := range subs {
 		if !sub.ch.Cache {
 			continue
@@ -358,48 +297,15 @@ func (g *Gateway) sseCached(buf *bytes.Buffer, c *conn, subs []*subscription) {
 		c.releaseLocked(sub, f.serial, emit)
 		c.mu.Unlock()
 	}
+	return buf
 }
 
-// appendSSE writes one event: id (the cursor), event name and the Pusher
-// JSON of the message as data. Frames without a serial (protocol events)
-// are not streamed.
-func appendSSE(buf *bytes.Buffer, f heldFrame) {
-	if f.serial == 0 {
-		return
+// appendSSE appends a frame written ahead of the stream's queue (a
+// replay); frames without a serial (protocol events) are not streamed.
+func appendSSE(buf []byte, h heldFrame) []byte {
+	if h.serial == 0 {
+		return buf
 	}
-	payload := f.frame
-	if f.framed {
-		payload = wsPayload(f.frame)
-	}
-	var head struct {
-		Event string `json:"event"`
-	}
-	_ = json.Unmarshal(payload, &head)
-	at := f.atMs
-	if at == 0 {
-		at = time.Now().UnixMilli()
-	}
-	buf.WriteString("id: ")
-	buf.WriteString(sseCursor{serial: f.serial, atMs: at}.String())
-	buf.WriteString("\nevent: ")
-	buf.WriteString(strings.NewReplacer("\n", " ", "\r", " ").Replace(head.Event))
-	buf.WriteString("\ndata: ")
-	buf.Write(payload) // JSON: no raw newlines
-	buf.WriteString("\n\n")
-}
-
-// wsPayload returns the payload of an unmasked server frame built by
-// ws.AppendFrame.
-func wsPayload(frame []byte) []byte {
-	if len(frame) < 2 {
-		return nil
-	}
-	switch n := frame[1] & 0x7f; {
-	case n < 126:
-		return frame[2:]
-	case n == 126:
-		return frame[4:]
-	default:
-		return frame[10:]
-	}
+	e := h.sseEvent()
+	return sse.AppendEvent(buf, &e, time.Now().UnixMilli())
 }

@@ -12,7 +12,7 @@ import (
 	"github.com/heraldhq/herald/gateway/protocol"
 )
 
-// Limits of a subscription (PUSHER.md §1.5).
+// Limits of a subscription (docs/protocol.md, "Pusher compatibility").
 const (
 	// MaxUserIDLen is the longest presence or sign-in user id.
 	MaxUserIDLen = channels.MaxUserIDLen
@@ -29,7 +29,7 @@ func (c *conn) subError(channel, typ, message string, status int) {
 func (c *conn) handleSubscribe(app *channels.AppConfig, f *protocol.Frame) {
 	var req protocol.Subscribe
 	if err := f.DecodeData(&req); err != nil {
-		c.send(errorFrame(CodeBadMessage, "pusher:subscribe needs data with a channel"))
+		c.send(protocol.Error(channels.PusherGeneric, protocol.EventSubscribe+" needs data with a channel"))
 		return
 	}
 	ch, err := channels.ParseChannel(req.Channel)
@@ -115,7 +115,7 @@ func (c *conn) handleSubscribe(app *channels.AppConfig, f *protocol.Frame) {
 func (c *conn) handleUnsubscribe(f *protocol.Frame) {
 	var req protocol.Unsubscribe
 	if err := f.DecodeData(&req); err != nil {
-		c.send(errorFrame(CodeBadMessage, "pusher:unsubscribe needs data with a channel"))
+		c.send(protocol.Error(channels.PusherGeneric, protocol.EventUnsubscribe+" needs data with a channel"))
 		return
 	}
 	c.mu.Lock()

@@ -8,10 +8,10 @@ import (
 	"github.com/heraldhq/herald/channels"
 )
 
-// Token connections (DESIGN.md §7): a client may connect with a signed
-// token, as ?token=<JWT> or under the path prefix /token/<JWT>/app/{key}
-// for clients such as pusher-js that cannot add query parameters. The
-// token's capabilities then replace per-channel signatures.
+// Token connections (docs/protocol.md, "Tokens and capabilities"): a client
+// may connect with a signed token, as ?token=<JWT> or under the path prefix
+// /token/<JWT>/app/{key} for clients such as pusher-js that cannot add query
+// parameters. The token's capabilities then replace per-channel signatures.
 
 // TokenPathPrefix starts the token form of the WebSocket path.
 const TokenPathPrefix = "/token/"
@@ -78,7 +78,7 @@ func (g *Gateway) SigningKeyChanged(kid string) {
 	}
 	for _, c := range g.allConns() {
 		if t := c.claims(); t != nil && !t.TenantSigned && t.KeyID == kid {
-			c.fail(CodeUnauthorized, "token signing key retired")
+			c.fail(channels.PusherUnauthorized, "token signing key retired")
 		}
 	}
 }

@@ -13,7 +13,7 @@ import (
 // seqpacketConn returns one connection of g whose WebSocket writes to a
 // SOCK_SEQPACKET socket, and the sink draining its peer: each write call
 // of the connection is one record there, so the sink's reads count writes.
-func seqpacketConn(tb testing.TB, g *Gateway) (*conn, *sink) {
+func seqpacketConn(tb testing.TB, g *Gateway) (*conn, *drainer) {
 	tb.Helper()
 	server, client := socketPair(tb, unix.SOCK_SEQPACKET)
 	nc, err := net.FileConn(server)
@@ -25,9 +25,9 @@ func seqpacketConn(tb testing.TB, g *Gateway) (*conn, *sink) {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	c := &conn{gw: g, socketID: g.newSocketID(), appID: benchApp, key: "bench-key"}
+	c := &conn{gw: g, sink: wsSink{}, socketID: g.newSocketID(), appID: benchApp, key: "bench-key"}
 	c.setWS(wc)
-	s := newSink()
+	s := newDrainer()
 	s.drain(tb, client)
 	return c, s
 }

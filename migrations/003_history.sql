@@ -1,6 +1,6 @@
--- Message history (DESIGN.md §6): every message stored in a message stream,
--- copied here by the control plane's history writer and served by
--- GET /apps/{id}/channels/{name}/messages.
+-- Message history (docs/architecture.md, "Where state lives"): every message
+-- stored in a message stream, copied here by the control plane's history
+-- writer and served by GET /apps/{id}/channels/{name}/messages.
 --
 -- One plain table, purged per app in bounded batches (see
 -- controlplane/history). Time partitions were considered and left out:

@@ -1,7 +1,7 @@
--- The control plane's token signing keys (DESIGN.md §7): Ed25519 key
--- pairs whose public halves are published as JWKS and copied to the
--- gateways. The newest key that is not retired signs; every key that is
--- not retired verifies.
+-- The control plane's token signing keys (docs/protocol.md,
+-- "Tokens and capabilities"): Ed25519 key pairs whose public halves are
+-- published as JWKS and copied to the gateways. The newest key that is not
+-- retired signs; every key that is not retired verifies.
 
 create table signing_keys (
     kid                text collate "C" primary key check (kid ~ '^[A-Za-z0-9_-]{1,64}$'),

@@ -1,7 +1,7 @@
 // Package cachechan keeps the last server-published event of every cache
-// channel (PUSHER.md §1.5) in the NATS KV bucket HERALD_CACHE, so that a
-// subscriber on any gateway gets it replayed. Entries expire after the
-// app's cache_ttl_s through per-message TTLs.
+// channel (docs/protocol.md, "Pusher compatibility") in the NATS KV bucket
+// HERALD_CACHE, so that a subscriber on any gateway gets it replayed.
+// Entries expire after the app's cache_ttl_s through per-message TTLs.
 //
 // Keys are <app>.<chan> (the channel as channels.SubjectToken). The
 // control plane writes an entry on every REST publish to a cache channel;

@@ -1,6 +1,7 @@
-// Package gateways owns the registry of running gateways (DESIGN.md §5,
-// NATS.md §5): the HERALD_GATEWAYS KV bucket, with one key per gateway
-// process, written by that gateway and kept alive by its heartbeat.
+// Package gateways owns the registry of running gateways (docs/nats.md,
+// "KV buckets"; docs/architecture.md, "Cluster-wide state"): the
+// HERALD_GATEWAYS KV bucket, with one key per gateway process, written by
+// that gateway and kept alive by its heartbeat.
 //
 // A gateway registers with Register and keeps its key alive with
 // Registration.Run, which also watches the bucket: it knows which

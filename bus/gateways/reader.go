@@ -17,7 +17,7 @@ import (
 const DefaultReadTimeout = 2 * time.Second
 
 // Reader reads the gateway registry, a KV bucket with one key per
-// running gateway (DESIGN.md §5), with one Direct Get multi_last request:
+// running gateway (docs/nats.md, "KV buckets"), with one Direct Get multi_last request:
 // the last message of every key, served by any replica, with no consumer
 // and no watcher to keep. A key whose last message is a delete, a purge
 // or an expiry marker is a gateway that stopped.

@@ -17,8 +17,8 @@ import (
 	"github.com/heraldhq/herald/bus/directget"
 )
 
-// MinTTL is the shortest TTL JetStream accepts (NATS.md §3); TTLs are
-// also rounded up to whole seconds.
+// MinTTL is the shortest TTL JetStream accepts (docs/nats.md, "KV: TTLs,
+// markers, compare-and-set"); TTLs are also rounded up to whole seconds.
 const MinTTL = time.Second
 
 // Round rounds d up to whole seconds: JetStream truncates TTLs to

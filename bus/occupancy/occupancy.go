@@ -1,7 +1,8 @@
 // Package occupancy answers cluster-wide questions about channels — which
 // are occupied, by how many connections, by which presence users — and
 // carries the commands every gateway must act on (terminating a user's
-// connections), by scatter-gather over NATS request/reply (DESIGN.md §5).
+// connections), by scatter-gather over NATS request/reply
+// (docs/architecture.md, "Cluster-wide state").
 //
 // Every gateway runs a Responder that answers from its own connections.
 // The control plane's Client publishes one request, collects the replies

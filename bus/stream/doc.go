@@ -1,8 +1,8 @@
-// Package stream is Herald's one message path (DESIGN.md §4). Every message
-// a tenant or a client publishes is stored in the JetStream stream
-// HERALD_MSG, whose sequence number is the message's serial; the stream
-// republishes each stored message to a core subject per channel, which
-// gateways subscribe to.
+// Package stream is Herald's one message path (docs/nats.md,
+// "Message stream"). Every message a tenant or a client publishes is stored
+// in the JetStream stream HERALD_MSG, whose sequence number is the message's
+// serial; the stream republishes each stored message to a core subject per
+// channel, which gateways subscribe to.
 //
 // The package has four parts that share one message format:
 //   - Ensure creates or updates the stream;

@@ -12,7 +12,7 @@ import (
 	"github.com/heraldhq/herald/channels"
 )
 
-// Defaults for zero StreamConfig fields (DESIGN.md §4).
+// Defaults for zero StreamConfig fields (docs/nats.md, "Message stream").
 const (
 	// DefaultMaxAge is how long the stream keeps messages: a buffer sized
 	// for the longest history-writer outage, not a tenant's retention.

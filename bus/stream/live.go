@@ -31,7 +31,7 @@ const (
 // Reader and Handler are required.
 type LiveConfig struct {
 	// NC is a connection used only for live subscriptions, so that
-	// JetStream traffic never delays them (DESIGN.md §4).
+	// JetStream traffic never delays them (docs/nats.md, "Connections").
 	NC *nats.Conn
 	// Reader repairs gaps; it should use another connection than NC.
 	Reader *Reader

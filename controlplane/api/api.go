@@ -27,7 +27,8 @@ import (
 
 // Defaults for zero Config fields.
 const (
-	// DefaultMaxBodyBytes caps a request body (DESIGN.md §10).
+	// DefaultMaxBodyBytes caps a request body (docs/architecture.md,
+	// "Limits and defaults").
 	DefaultMaxBodyBytes = 256 << 10
 	// DefaultSyncTimeout bounds one ConfigPublisher.SyncApp call made
 	// after a change.
@@ -39,7 +40,7 @@ const (
 	// DefaultAuthFailureWindow is the window of AuthFailureLimit.
 	DefaultAuthFailureWindow = time.Minute
 	// DefaultMaxBatchEvents caps the events of one batch_events request
-	// (Pusher's limit, DESIGN.md §10).
+	// (Pusher's limit, docs/architecture.md, "Limits and defaults").
 	DefaultMaxBatchEvents = 10
 )
 

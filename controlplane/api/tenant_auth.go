@@ -19,10 +19,10 @@ const (
 )
 
 // requireApp authenticates a tenant API request for the app in the path:
-// Pusher request signing (PUSHER.md §3.1) or HTTP Basic key:secret. The
-// app is looked up first (unknown → 404, disabled → 403), from the config
-// KV, never the database. The raw body is read once here because the
-// signature covers its MD5.
+// Pusher request signing (docs/protocol.md, "Pusher compatibility") or HTTP
+// Basic key:secret. The app is looked up first (unknown → 404, disabled →
+// 403), from the config KV, never the database. The raw body is read once
+// here because the signature covers its MD5.
 func (a *API) requireApp(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		appID := c.Param("app_id")
@@ -68,7 +68,7 @@ func (a *API) verifyTenant(r *http.Request, app *channels.AppConfig, body []byte
 		return err
 	}
 	// The signed path is /apps/{id}/…, whatever prefix the API is mounted
-	// under (PUSHER.md §3.1).
+	// under (docs/protocol.md, "Pusher compatibility").
 	path := r.URL.Path
 	if i := strings.Index(path, "/apps/"); i > 0 {
 		path = path[i:]

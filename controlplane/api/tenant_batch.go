@@ -36,7 +36,8 @@ type batchItem struct {
 }
 
 // batchResponse is the answer: always an array, in request order, because
-// pusher-http-go unmarshals it into a slice (PUSHER.md §7).
+// pusher-http-go unmarshals it into a slice (docs/protocol.md,
+// "Pusher compatibility").
 type batchResponse struct {
 	Batch []batchItemResponse `json:"batch"`
 }

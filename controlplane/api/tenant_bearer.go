@@ -8,11 +8,12 @@ import (
 	"github.com/heraldhq/herald/channels"
 )
 
-// requireAppOrToken authenticates a tenant route that clients may call
-// too: Authorization: Bearer <token> (a platform or tenant token, DESIGN.md
-// §7) whose capabilities grant op on the channel in the path, or else
-// the backend's credentials as requireApp checks them. A bad token is
-// 401, a good one without the capability 403.
+// requireAppOrToken authenticates a tenant route that clients may call too:
+// Authorization: Bearer <token> (a platform or tenant token,
+// docs/protocol.md, "Tokens and capabilities") whose capabilities grant op
+// on the channel in the path, or else the backend's credentials as
+// requireApp checks them. A bad token is 401, a good one without the
+// capability 403.
 func (a *API) requireAppOrToken(op channels.Operation) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		backend := a.requireApp(next)

@@ -13,8 +13,8 @@ import (
 )
 
 // channelsResponse is the answer of GET /apps/{id}/channels: occupied
-// channels only, and {} (never null) when there are none, because PHP
-// and Go SDKs decode it into a map (PUSHER.md §7).
+// channels only, and {} (never null) when there are none, because PHP and Go
+// SDKs decode it into a map (docs/protocol.md, "Pusher compatibility").
 type channelsResponse struct {
 	Channels map[string]channelInfo `json:"channels"`
 }
@@ -39,7 +39,8 @@ type usersResponse struct {
 	Users []userEntry `json:"users"`
 }
 
-// userEntry is one presence user; ids are strings (PUSHER.md §7).
+// userEntry is one presence user; ids are strings (docs/protocol.md,
+// "Pusher compatibility").
 type userEntry struct {
 	ID string `json:"id"`
 }

@@ -33,7 +33,7 @@ type triggerRequest struct {
 
 // triggerResponse is the answer: {} for Pusher's SDKs, plus the serial
 // each channel's message got, and with info the channels' attributes
-// (PUSHER.md §3).
+// (docs/protocol.md, "Pusher compatibility").
 type triggerResponse struct {
 	Channels map[string]channelInfo `json:"channels,omitempty"`
 	Serials  map[string]uint64      `json:"serials"`

@@ -10,7 +10,8 @@ import (
 	"github.com/heraldhq/herald/channels"
 )
 
-// Channel attributes the info parameter may ask for (PUSHER.md §3).
+// Channel attributes the info parameter may ask for (docs/protocol.md,
+// "Pusher compatibility").
 const (
 	attrUserCount         = "user_count"
 	attrSubscriptionCount = "subscription_count"

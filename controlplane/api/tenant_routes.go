@@ -6,8 +6,9 @@ import (
 	"github.com/heraldhq/herald/channels"
 )
 
-// tenantRoutes is the Pusher HTTP API (PUSHER.md §3) and Herald's
-// additions (history, tokens), authenticated per app by requireApp.
+// tenantRoutes is the Pusher HTTP API (docs/protocol.md,
+// "Pusher compatibility") and Herald's additions (history, tokens),
+// authenticated per app by requireApp.
 func (a *API) tenantRoutes() []route {
 	return []route{
 		{method: http.MethodPost, path: "/apps/:app_id/events", id: "triggerEvent", handler: a.triggerEvent},

@@ -1,6 +1,7 @@
-// Package history keeps every message for the history API (DESIGN.md §6,
-// NATS.md §9): a Writer copies a message stream into PostgreSQL, and
-// Retention purges what each app no longer keeps.
+// Package history keeps every message for the history API
+// (docs/architecture.md, "Where state lives"; docs/nats.md,
+// "Ack floor and the history watermark"): a Writer copies a message stream
+// into PostgreSQL, and Retention purges what each app no longer keeps.
 //
 // The Writer reads its stream through one durable pull consumer, shared by
 // every control-plane replica. It fetches batches, writes each batch in one

@@ -16,8 +16,9 @@ import (
 )
 
 // SQLSTATE classes of errors about the rows themselves: writing the same
-// rows again can never succeed (NATS.md §10: a poison message must not
-// stall the writer).
+// rows again can never succeed (docs/nats.md,
+// "Ack floor and the history watermark": a poison message must not stall the
+// writer).
 const (
 	sqlClassDataException = "22"
 	sqlClassIntegrity     = "23"

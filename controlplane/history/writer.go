@@ -16,7 +16,7 @@ import (
 	"github.com/heraldhq/herald/internal/backoff"
 )
 
-// Defaults for zero Config fields (NATS.md §9).
+// Defaults for zero Config fields (docs/nats.md, "Consumers").
 const (
 	// DefaultConsumer is the durable consumer every control plane shares.
 	DefaultConsumer = "herald-history"

@@ -9,7 +9,7 @@ import (
 	"github.com/heraldhq/herald/channels"
 )
 
-// NATS names (DESIGN.md §5, NATS.md §5).
+// NATS names (docs/nats.md, "KV buckets").
 const (
 	// MemberBucket is the KV bucket of presence connections, one key
 	// <app>.<chan>.<gateway>.<conn> per connection on a presence channel.
@@ -27,9 +27,9 @@ const (
 const memberSubjectPrefix = "$KV." + MemberBucket + "."
 
 var (
-	// Socket ids are Pusher's "<digits>.<digits>" (PUSHER.md §1.2); the
-	// '.' becomes '_' in a key, which is injective because digits hold
-	// neither.
+	// Socket ids are Pusher's "<digits>.<digits>" (docs/protocol.md,
+	// "Pusher compatibility"); the '.' becomes '_' in a key, which is
+	// injective because digits hold neither.
 	socketIDPattern = regexp.MustCompile(`^[0-9]+\.[0-9]+$`)
 	connTokPattern  = regexp.MustCompile(`^[0-9]+_[0-9]+$`)
 )

@@ -9,7 +9,8 @@ import (
 	"github.com/heraldhq/herald/channels"
 )
 
-// MaxUserIDLen is the longest user id, in characters (PUSHER.md §1.5).
+// MaxUserIDLen is the longest user id, in characters (docs/protocol.md,
+// "User ids").
 const MaxUserIDLen = channels.MaxUserIDLen
 
 // Member is one user on a presence channel, as the channel_data of a

@@ -1,6 +1,7 @@
 // Package presence keeps presence channels' members consistent across
-// every gateway of a cluster (DESIGN.md §5, NATS.md §5), and keeps this
-// gateway registered in the registry of running gateways (bus/gateways).
+// every gateway of a cluster (docs/architecture.md, "Cluster-wide state";
+// docs/nats.md, "KV buckets"), and keeps this gateway registered in the
+// registry of running gateways (bus/gateways).
 //
 // Each connection on a presence channel is a key in the MemberBucket KV
 // bucket with a per-key TTL that its gateway renews. The bucket republishes
@@ -83,7 +84,7 @@ var (
 // durations and sizes take the defaults above.
 type Config struct {
 	// JS writes keys. Keep it on a different connection from NC
-	// (NATS.md §7, slow consumers).
+	// (docs/nats.md, "Slow consumers").
 	JS jetstream.JetStream
 	// NC carries the per-channel core subscriptions and snapshot Direct
 	// Get requests.

@@ -3,6 +3,8 @@ package protocol
 import (
 	"strconv"
 	"unsafe"
+
+	"github.com/heraldhq/herald/channels"
 )
 
 // Message is one server-to-client event. Data is the event's data as a
@@ -65,7 +67,7 @@ func ConnectionEstablished(socketID string, activityTimeoutS int) []byte {
 }
 
 // Error builds a pusher:error event; a code of 0 omits the code.
-func Error(code int, message string) []byte {
+func Error(code channels.WireCode, message string) []byte {
 	inner := []byte(`{`)
 	if code != 0 {
 		inner = append(inner, `"code":`...)

@@ -1,6 +1,12 @@
 package protocol
 
-// Pusher event names (PUSHER.md §1.2, §1.3).
+// Event names: every pusher:*, pusher_internal:*, herald:* and
+// herald_internal:* event the gateway sends or reads, named once, here.
+// docs/protocol.md ("Vocabulary") lists them all, and a test fails when
+// one is missing there.
+
+// Pusher's events (Pusher Channels protocol v7; docs/protocol.md,
+// "Pusher compatibility").
 const (
 	EventConnectionEstablished = "pusher:connection_established"
 	EventError                 = "pusher:error"
@@ -15,9 +21,30 @@ const (
 	EventSubscriptionSucceeded = "pusher_internal:subscription_succeeded"
 	EventMemberAdded           = "pusher_internal:member_added"
 	EventMemberRemoved         = "pusher_internal:member_removed"
-	EventSubscriptionCount     = "pusher_internal:subscription_count"
 	EventWatchlist             = "pusher_internal:watchlist_events"
+)
 
+// Herald's extensions (docs/protocol.md).
+const (
+	// EventPublish is an acked client publish:
+	// {"channel","event","data","id"}.
+	EventPublish = "herald:publish"
+	// EventAck answers EventPublish with {"id","serial"}.
+	EventAck = "herald_internal:ack"
+	// EventNack refuses EventPublish with {"id","code","message"}.
+	EventNack = "herald_internal:nack"
+	// EventRefresh carries a new token: {"token":"<JWT>"}.
+	EventRefresh = "herald:refresh"
+	// EventTokenExpiring warns that the token expires at expires_at.
+	EventTokenExpiring = "herald_internal:token_expiring"
+	// EventTokenRefreshed confirms a refresh with the new expires_at.
+	EventTokenRefreshed = "herald_internal:token_refreshed"
+	// EventResumeResult ends a resume's replay: {"recovered":bool}.
+	EventResumeResult = "herald_internal:resume_result"
+)
+
+// Prefixes of event names.
+const (
 	// PusherPrefix starts the protocol's own client events; an unknown one
 	// is an error.
 	PusherPrefix = "pusher:"

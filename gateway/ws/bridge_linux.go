@@ -1,3 +1,5 @@
+//go:build linux && !herald_portable_ws
+
 package ws
 
 import (

@@ -1,3 +1,5 @@
+//go:build linux && !herald_portable_ws
+
 package ws
 
 import (
@@ -10,10 +12,6 @@ import (
 // goroutine per Poller looks through those sets a few times per timeout.
 // Idle connections between frames are in neither set and cost the sweeper
 // nothing.
-
-// errFrameTimeout is the cause passed to OnClose, and the close sent, when
-// a frame did not complete within FrameReadTimeout.
-var errFrameTimeout = &ProtocolError{ClosePolicyViolation, "frame read timeout"}
 
 // connSet is a set of connections split over locks.
 type connSet struct {

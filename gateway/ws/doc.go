@@ -4,6 +4,19 @@
 // Linux, an epoll-based Poller that serves thousands of idle connections
 // without a goroutine each.
 //
+// Transports: the Poller has two implementations behind one API (Poller,
+// Conn, Handler, PollerConfig). On Linux it is built on epoll (the files
+// ending in _linux.go); on every other system, and on Linux when built
+// with the tag herald_portable_ws (`go build -tags herald_portable_ws`,
+// which `make test` uses to run the WebSocket tests on it too), each
+// connection has a reader goroutine that blocks in Read, with net.Conn
+// read deadlines for the frame read timeout and the lingering close
+// (poller_portable.go, conn_portable.go). Both share the parser, the write
+// side and the closing logic (conn.go) and behave alike; the portable one
+// costs a goroutine and a read buffer per connection, so production
+// gateways on Linux use epoll. What follows describes the epoll Poller
+// where the two differ.
+//
 // The package knows nothing of Pusher: it moves UTF-8 text messages in and
 // framed bytes out. Only what Herald needs is implemented: no subprotocols,
 // no extensions (permessage-deflate is never negotiated), no client side

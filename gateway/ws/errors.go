@@ -19,9 +19,10 @@ var (
 	// poller shut down, and passed to Handler.OnClose for the connections
 	// the shutdown closed.
 	ErrPollerClosed = errors.New("ws: poller closed")
-	// ErrUnsupportedConn is returned by Poller.Add for a connection that
-	// does not expose its file descriptor (syscall.Conn) and is not a
-	// *tls.Conn (which the poller bridges).
+	// ErrUnsupportedConn is returned by the epoll Poller's Add for a
+	// connection that does not expose its file descriptor (syscall.Conn)
+	// and is not a *tls.Conn (which the poller bridges). The portable
+	// transport takes any net.Conn.
 	ErrUnsupportedConn = errors.New("ws: connection has no file descriptor")
 	// ErrInterrupted is returned by writes after Conn.InterruptWrite, and
 	// by a write that Conn.Close cut short: the connection is closing.
@@ -74,3 +75,7 @@ var (
 	errCloseReasonUTF8 = &ProtocolError{CloseInvalidPayload, "close reason is not valid UTF-8"}
 	errMessageTooBig   = &ProtocolError{CloseMessageTooBig, "message too big"}
 )
+
+// errFrameTimeout is the cause passed to OnClose, and the close sent, when
+// a frame did not complete within FrameReadTimeout.
+var errFrameTimeout = &ProtocolError{ClosePolicyViolation, "frame read timeout"}

@@ -263,15 +263,3 @@ func memoryInUse(tb testing.TB) (heap, rss int64) {
 	}
 	return int64(ms.HeapAlloc), pages * int64(os.Getpagesize())
 }
-
-// waitFor polls cond until it holds, failing after a generous deadline.
-func waitFor(tb testing.TB, cond func() bool) {
-	tb.Helper()
-	deadline := time.Now().Add(time.Minute)
-	for !cond() {
-		if time.Now().After(deadline) {
-			tb.Fatal("condition not met in time")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}

@@ -1,3 +1,5 @@
+//go:build linux && !herald_portable_ws
+
 package ws
 
 import (
@@ -7,7 +9,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -15,24 +16,6 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
-)
-
-// Defaults of PollerConfig.
-const (
-	// DefaultReadBufferSize is the size of each worker's read buffer.
-	DefaultReadBufferSize = 32 << 10
-	// DefaultWriteTimeout bounds each Conn.Write and Conn.WriteBuffers.
-	DefaultWriteTimeout = 10 * time.Second
-	// DefaultControlWriteTimeout bounds writing a pong or a close frame.
-	DefaultControlWriteTimeout = time.Second
-	// DefaultFrameReadTimeout is how long a frame, or a fragmented
-	// message, that started arriving may take to complete.
-	DefaultFrameReadTimeout = 10 * time.Second
-	// DefaultCloseLinger is how long a closed connection keeps reading
-	// and discarding after its close frame (see PollerConfig.CloseLinger).
-	DefaultCloseLinger = 2 * time.Second
-	// DefaultMaxLingering bounds the connections lingering at once.
-	DefaultMaxLingering = 16 << 10
 )
 
 const (
@@ -58,88 +41,6 @@ const (
 	// level-triggered: data that arrived meanwhile is reported again.
 	connEvents = unix.EPOLLIN | unix.EPOLLRDHUP | unix.EPOLLONESHOT
 )
-
-// PollerConfig configures a Poller. Zero fields take the documented
-// defaults.
-type PollerConfig struct {
-	// Workers is the number of goroutines that read connections and call
-	// handlers. Zero means 2 × GOMAXPROCS.
-	Workers int
-	// MaxMessageSize is the largest message accepted from a client; a
-	// larger one closes the connection with CloseMessageTooBig. Zero means
-	// DefaultMaxMessageSize.
-	MaxMessageSize int
-	// ReadBufferSize is the size of each worker's read buffer (shared by
-	// all the connections the worker serves). Zero means
-	// DefaultReadBufferSize.
-	ReadBufferSize int
-	// WriteTimeout bounds each Conn.Write and Conn.WriteBuffers call, and
-	// writing the close frame after Conn.InterruptWrite. Zero means
-	// DefaultWriteTimeout.
-	WriteTimeout time.Duration
-	// ControlWriteTimeout bounds writing a pong or a close frame, and how
-	// long Close waits for a write in progress. Zero means
-	// DefaultControlWriteTimeout.
-	ControlWriteTimeout time.Duration
-	// FrameReadTimeout bounds how long a frame, or a fragmented message,
-	// may take to arrive once its first byte did: a client that has not
-	// completed it by then is closed with ClosePolicyViolation (a client
-	// trickling a frame would otherwise hold its buffer indefinitely).
-	// Connections between frames have no deadline. Zero means
-	// DefaultFrameReadTimeout; negative disables it.
-	FrameReadTimeout time.Duration
-	// CloseLinger is how long a connection keeps being read, its input
-	// discarded, after the server sent its close frame and shut down its
-	// side of the socket, before the socket is closed. Closing a socket
-	// with unread input makes the kernel send a reset, which can destroy
-	// the close frame before the client reads it; lingering lets frames
-	// the client sent before it saw the close frame arrive harmlessly.
-	// The linger ends early when the client closes its side. Zero means
-	// DefaultCloseLinger; negative closes at once.
-	CloseLinger time.Duration
-	// MaxLingering bounds how many connections linger at once; past it a
-	// connection is closed at once. Zero means DefaultMaxLingering.
-	MaxLingering int
-	// Logger receives the poller's errors and, at debug level, why
-	// connections failed. Nil discards.
-	Logger *slog.Logger
-}
-
-// Handler receives a connection's messages and its end. A connection's
-// handler is never called concurrently with itself for that connection.
-type Handler interface {
-	// OnMessage is called on a poller worker with each complete message.
-	// op is OpText: binary messages are refused with
-	// CloseUnsupportedData, and control frames are handled by the poller.
-	// payload is valid only during the call. OnMessage must not block: a
-	// slow handler holds up other connections. Hand writes to another
-	// goroutine.
-	OnMessage(c *Conn, op Opcode, payload []byte)
-	// OnClose is called exactly once, when the connection ends, on a
-	// worker or in the goroutine that called Conn.Close (see Close). err
-	// says why: a *CloseError when the client sent a close frame, a
-	// *ProtocolError when it broke the protocol, ErrClosed after
-	// Conn.Close, ErrPollerClosed when the poller shut down, io.EOF when
-	// the client hung up, or a read error.
-	OnClose(c *Conn, err error)
-}
-
-// Stats are a Poller's counters, for metrics.
-type Stats struct {
-	// Open is the number of connections added and not yet closed.
-	Open int64
-	// Added is the number of connections ever added.
-	Added uint64
-	// ProtocolErrors is the number of connections closed because the
-	// client broke the protocol or a limit.
-	ProtocolErrors uint64
-	// FrameTimeouts is the number of connections closed because a frame
-	// did not complete within FrameReadTimeout.
-	FrameTimeouts uint64
-	// Lingering is the number of closed connections whose socket is
-	// still open, lingering (see PollerConfig.CloseLinger).
-	Lingering int64
-}
 
 // Poller serves WebSocket connections from an epoll instance: idle
 // connections hold no goroutine. A dispatcher goroutine waits for readable
@@ -194,33 +95,7 @@ type connShard struct {
 // NewPoller creates a Poller. Call Run to serve connections and Close to
 // release it.
 func NewPoller(cfg PollerConfig) (*Poller, error) {
-	if cfg.Workers <= 0 {
-		cfg.Workers = 2 * runtime.GOMAXPROCS(0)
-	}
-	if cfg.MaxMessageSize <= 0 {
-		cfg.MaxMessageSize = DefaultMaxMessageSize
-	}
-	if cfg.ReadBufferSize <= 0 {
-		cfg.ReadBufferSize = DefaultReadBufferSize
-	}
-	if cfg.WriteTimeout <= 0 {
-		cfg.WriteTimeout = DefaultWriteTimeout
-	}
-	if cfg.ControlWriteTimeout <= 0 {
-		cfg.ControlWriteTimeout = DefaultControlWriteTimeout
-	}
-	if cfg.FrameReadTimeout == 0 {
-		cfg.FrameReadTimeout = DefaultFrameReadTimeout
-	}
-	if cfg.CloseLinger == 0 {
-		cfg.CloseLinger = DefaultCloseLinger
-	}
-	if cfg.MaxLingering <= 0 {
-		cfg.MaxLingering = DefaultMaxLingering
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.DiscardHandler)
-	}
+	cfg = cfg.withDefaults()
 	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
 	if err != nil {
 		return nil, fmt.Errorf("ws: epoll create: %w", err)

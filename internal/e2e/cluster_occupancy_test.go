@@ -11,8 +11,8 @@ import (
 )
 
 // The HTTP API's counts are cluster-wide: subscribers on both gateways
-// count, a user connected through both counts once, and terminate closes
-// the user's connections on both (DESIGN.md §5).
+// count, a user connected through both counts once, and terminate closes the
+// user's connections on both (docs/architecture.md, "Cluster-wide state").
 func TestCountsAndTerminateAcrossGateways(t *testing.T) {
 	cp, g1, g2, _ := clusterHerald(t)
 	const app = "occ"

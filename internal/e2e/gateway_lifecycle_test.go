@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/heraldhq/herald/gateway"
+	"github.com/heraldhq/herald/channels"
 	"github.com/heraldhq/herald/gateway/ws"
 	"github.com/heraldhq/herald/internal/platform"
 	"github.com/heraldhq/herald/internal/testenv"
@@ -179,8 +179,8 @@ func TestSlowConsumerIsCutOff(t *testing.T) {
 		_, err := slow.Next()
 		var closed testenv.Closed
 		if errors.As(err, &closed) {
-			if closed.Code != gateway.CodeSlowConsumer {
-				t.Fatalf("slow consumer closed with %d, want %d", closed.Code, gateway.CodeSlowConsumer)
+			if closed.Code != uint16(channels.PusherOverCapacity) {
+				t.Fatalf("slow consumer closed with %d, want %d", closed.Code, channels.PusherOverCapacity)
 			}
 			break
 		}

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/heraldhq/herald/channels"
 	"github.com/heraldhq/herald/gateway"
 	"github.com/heraldhq/herald/gateway/ws/wstest"
 	"github.com/heraldhq/herald/internal/platform"
@@ -134,7 +135,7 @@ func TestConnRateLimitPerApp(t *testing.T) {
 	}
 	_, err := testenv.DialPusher(t, h.URL(), testenv.AppKey, "", nil)
 	var closed testenv.Closed
-	if err == nil || !strings.Contains(err.Error(), "pusher:error 4100") || !errors.As(err, &closed) || closed.Code != gateway.CodeOverCapacity {
+	if err == nil || !strings.Contains(err.Error(), "pusher:error 4100") || !errors.As(err, &closed) || closed.Code != uint16(channels.PusherOverCapacity) {
 		t.Fatalf("over the per-app limit: %v, want pusher:error 4100 then close 4100", err)
 	}
 	code, header := sseOpenStatus(t, h)

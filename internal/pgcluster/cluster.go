@@ -3,8 +3,8 @@
 // tests use throwaway ones. A cluster lives in one folder (data folder,
 // socket folder, server log) and listens only on a Unix socket in that
 // folder, so clusters never collide on ports and nothing is reachable over
-// the network. It needs Linux (/proc) and the initdb, pg_ctl and postgres
-// programs.
+// the network. It needs Linux (/proc; elsewhere Start and StopDir return
+// ErrUnsupportedSystem) and the initdb, pg_ctl and postgres programs.
 package pgcluster
 
 import (
@@ -99,6 +99,9 @@ type Cluster struct {
 // and creates cfg.Database if missing. The server runs in its own session:
 // it outlives herald unless Stop is called.
 func Start(ctx context.Context, cfg Config) (*Cluster, error) {
+	if err := checkSystem(); err != nil {
+		return nil, err
+	}
 	if cfg.Dir == "" {
 		return nil, errors.New("pgcluster: Config.Dir is required")
 	}

@@ -47,11 +47,7 @@ func (r runner) run(ctx context.Context, name string, args ...string) error {
 	cmd := exec.CommandContext(ctx, filepath.Join(r.binDir, name), args...)
 	cmd.Dir = r.cwd
 	cmd.Env = childEnv(os.Environ())
-	cmd.SysProcAttr = &syscall.SysProcAttr{
-		Setsid:     true,
-		Credential: r.as.credential(),
-		Pdeathsig:  syscall.SIGKILL,
-	}
+	cmd.SysProcAttr = sysProcAttr(r.as.credential())
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	cmd.WaitDelay = commandWaitDelay
 	var out bytes.Buffer

@@ -190,6 +190,9 @@ func waitGone(ctx context.Context, l layout) error {
 // exit. It needs no binaries and no Cluster: it is for cleaning up after an
 // owner that died, before removing the folder.
 func StopDir(ctx context.Context, dir string) error {
+	if err := checkSystem(); err != nil {
+		return err
+	}
 	l, err := newLayout(dir)
 	if err != nil && !errors.Is(err, ErrSocketPathTooLong) {
 		return err

@@ -22,8 +22,9 @@ type historyParts struct {
 }
 
 // startHistory builds the history writer of the message stream and the
-// retention loop (DESIGN.md §6). Every control plane runs both: the
-// writers share one durable consumer, and purges skip each other's rows.
+// retention loop (docs/architecture.md, "Where state lives"). Every control
+// plane runs both: the writers share one durable consumer, and purges skip
+// each other's rows.
 func (p *Platform) startHistory(store *postgres.Store) error {
 	w, err := history.NewWriter(history.Config{
 		JS: p.parts.js, Sink: store, Stream: stream.StreamName(0), Replicas: p.cfg.NATSReplicas,

@@ -187,7 +187,8 @@ func (p *Platform) startControlPlane(ctx context.Context, dbURL string) error {
 		return fmt.Errorf("app config sync: %w", err)
 	}
 
-	// Channel queries ask every gateway the registry lists (DESIGN.md §5).
+	// Channel queries ask every gateway the registry lists
+	// (docs/architecture.md, "Cluster-wide state").
 	occ, err := occupancy.NewClient(occupancy.ClientConfig{
 		NC: p.parts.nc, Registry: gateways.NewReader(p.parts.nc), Logger: p.cfg.Logger,
 	})
@@ -285,7 +286,8 @@ func (p *Platform) startNATS(ctx context.Context) error {
 		p.natsURL = p.cfg.NATSURL
 	}
 	// Live subscriptions get a connection of their own, so that a burst of
-	// deliveries never queues behind JetStream API calls (NATS.md §10).
+	// deliveries never queues behind JetStream API calls (docs/nats.md,
+	// "Connections").
 	nc, err := p.connectNATS("herald-" + p.modeName())
 	if err != nil {
 		return err

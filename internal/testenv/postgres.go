@@ -49,7 +49,7 @@ func clusterRoot() string {
 	var st syscall.Statfs_t
 	const writable = 2 // W_OK
 	if syscall.Statfs(RAMRoot, &st) == nil && st.Type == tmpfsMagic &&
-		st.Bavail*uint64(st.Bsize) >= MinRAMRootFree && syscall.Access(RAMRoot, writable) == nil {
+		uint64(st.Bavail)*uint64(st.Bsize) >= MinRAMRootFree && syscall.Access(RAMRoot, writable) == nil {
 		return RAMRoot
 	}
 	return pgcluster.SharedTempRoot

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/heraldhq/herald/channels"
+	"github.com/heraldhq/herald/gateway/protocol"
 	"github.com/heraldhq/herald/gateway/ws"
 	"github.com/heraldhq/herald/gateway/ws/wstest"
 )
@@ -79,7 +80,7 @@ func startPusher(tb testing.TB, c *wstest.Client) (*PusherClient, error) {
 		return nil, err
 	}
 	switch e.Event {
-	case "pusher:connection_established":
+	case protocol.EventConnectionEstablished:
 		var d struct {
 			SocketID        string `json:"socket_id"`
 			ActivityTimeout int    `json:"activity_timeout"`
@@ -87,11 +88,11 @@ func startPusher(tb testing.TB, c *wstest.Client) (*PusherClient, error) {
 		e.DecodeData(tb, &d)
 		p.SocketID, p.ActivityTimeout = d.SocketID, d.ActivityTimeout
 		return p, nil
-	case "pusher:error":
+	case protocol.EventError:
 		var d struct{ Code int }
 		e.DecodeData(tb, &d)
 		_, err := p.Next()
-		return p, fmt.Errorf("pusher:error %d then %w", d.Code, err)
+		return p, fmt.Errorf(protocol.EventError+" %d then %w", d.Code, err)
 	}
 	return nil, fmt.Errorf("unexpected first event %s", e.Event)
 }
@@ -175,7 +176,7 @@ func (p *PusherClient) ExpectNothing(d time.Duration) {
 		if err != nil {
 			return // the deadline passed
 		}
-		if op == ws.OpText && !strings.Contains(string(payload), `"pusher:ping"`) {
+		if op == ws.OpText && !strings.Contains(string(payload), `"`+protocol.EventPing+`"`) {
 			p.tb.Fatalf("unexpected frame: %s", payload)
 		}
 	}
@@ -220,13 +221,13 @@ func (p *PusherClient) Subscribe(channel, key, secret, channelData string) Event
 	if channelData != "" {
 		data["channel_data"] = channelData
 	}
-	p.Send("pusher:subscribe", "", data)
+	p.Send(protocol.EventSubscribe, "", data)
 	for {
 		e, err := p.Next()
 		if err != nil {
 			p.tb.Fatalf("subscribe %s: %v", channel, err)
 		}
-		if (e.Event == "pusher_internal:subscription_succeeded" || e.Event == "pusher:subscription_error") && e.Channel == channel {
+		if (e.Event == protocol.EventSubscriptionSucceeded || e.Event == protocol.EventSubscriptionError) && e.Channel == channel {
 			return e
 		}
 	}
@@ -235,11 +236,11 @@ func (p *PusherClient) Subscribe(channel, key, secret, channelData string) Event
 // Signin signs the connection in as userData (a JSON object with an id).
 func (p *PusherClient) Signin(key, secret, userData string) {
 	p.tb.Helper()
-	p.Send("pusher:signin", "", map[string]any{
+	p.Send(protocol.EventSignin, "", map[string]any{
 		"auth":      channels.SignAuth(key, secret, channels.UserStringToSign(p.SocketID, userData)),
 		"user_data": userData,
 	})
-	p.Expect("pusher:signin_success", "")
+	p.Expect(protocol.EventSigninSuccess, "")
 }
 
 func names(es []Event) []string {

@@ -13,8 +13,8 @@ import (
 	"github.com/heraldhq/herald/channels"
 )
 
-// SignedRequest sends a Pusher-signed request (PUSHER.md §3.1) and returns
-// the status and body.
+// SignedRequest sends a Pusher-signed request (docs/protocol.md,
+// "Pusher compatibility") and returns the status and body.
 func SignedRequest(tb testing.TB, method, baseURL, path, key, secret string, query url.Values, body []byte) (int, []byte) {
 	tb.Helper()
 	return SignedRequestWith(tb, http.DefaultClient, method, baseURL, path, key, secret, query, body)

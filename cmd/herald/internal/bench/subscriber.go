@@ -7,21 +7,23 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/heraldhq/herald/gateway/protocol"
 )
 
 // Pusher events the subscribers read or write.
 const (
-	eventEstablished = "pusher:connection_established"
-	eventSucceeded   = "pusher_internal:subscription_succeeded"
-	eventError       = "pusher:error"
-	eventSubError    = "pusher:subscription_error"
-	pongMessage      = `{"event":"pusher:pong","data":{}}`
+	eventEstablished = protocol.EventConnectionEstablished
+	eventSucceeded   = protocol.EventSubscriptionSucceeded
+	eventError       = protocol.EventError
+	eventSubError    = protocol.EventSubscriptionError
+	pongMessage      = `{"event":"` + protocol.EventPong + `","data":{}}`
 )
 
 // Byte patterns of the frames a subscriber tells apart without decoding
 // them: pusher:ping, and where a server frame's data begins.
 var (
-	patternPing = []byte(`"event":"pusher:ping"`)
+	patternPing = []byte(`"event":"` + protocol.EventPing + `"`)
 	patternData = []byte(`"data":"`)
 )
 
@@ -60,7 +62,7 @@ func subscribe(ctx context.Context, b *Bench, url string, channel int) (*subscri
 		return nil, err
 	}
 	req, _ := json.Marshal(map[string]any{
-		"event": "pusher:subscribe",
+		"event": protocol.EventSubscribe,
 		"data":  map[string]string{"channel": b.channelName(channel)},
 	})
 	if err := c.writeText(string(req)); err != nil {
@@ -110,7 +112,7 @@ func (s *subscriber) expect(event string) error {
 			return nil
 		case eventError, eventSubError:
 			return fmt.Errorf("waiting for %s: %s %s", event, e.Event, e.Data)
-		case "pusher:ping":
+		case protocol.EventPing:
 			if err := s.ws.writeText(pongMessage); err != nil {
 				return err
 			}

@@ -520,19 +520,6 @@ func tcpPair(tb testing.TB) (server, client net.Conn) {
 	return server, client
 }
 
-func TestAddUnsupported(t *testing.T) {
-	p, err := ws.NewPoller(ws.PollerConfig{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
-	a, b := net.Pipe()
-	defer b.Close()
-	if _, err := p.Add(a, newRecorder(), nil); !errors.Is(err, ws.ErrUnsupportedConn) {
-		t.Fatalf("Add(net.Pipe) = %v", err)
-	}
-}
-
 func newUpgradeServer(tb testing.TB, h http.HandlerFunc) string {
 	tb.Helper()
 	hs := httptestServer(tb, h)

@@ -18,7 +18,8 @@ import (
 )
 
 // startTLSServer is startServer over TLS: the poller gets *tls.Conns,
-// which it serves through a socketpair bridge.
+// which the epoll poller serves through a socketpair bridge and the
+// portable one reads directly.
 func startTLSServer(t *testing.T, cfg ws.PollerConfig) (*ws.Poller, chan added, func() *wstest.Client) {
 	t.Helper()
 	p, err := ws.NewPoller(cfg)
@@ -132,8 +133,8 @@ func TestTLSBridgeClientHangUp(t *testing.T) {
 	}
 }
 
-// TestTLSBridgePollerClose: closing the poller closes bridged
-// connections and returns (it waits for the bridges' goroutines).
+// TestTLSBridgePollerClose: closing the poller closes TLS connections
+// and returns (on epoll, it waits for the bridges' goroutines).
 func TestTLSBridgePollerClose(t *testing.T) {
 	p, conns, dial := startTLSServer(t, ws.PollerConfig{})
 	c := dial()

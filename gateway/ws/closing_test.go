@@ -31,9 +31,9 @@ func TestOversizedFrameCloseSurvivesTrailingFrames(t *testing.T) {
 			return c, s.next(t)
 		})
 	})
-	// Over TLS the poller's socket is a bridge: shutting down its write
-	// side must end the TLS stream's writing only, and the bridge keep
-	// reading what the client sends.
+	// Over TLS, shutting down the write side must end the TLS stream's
+	// writing only (on epoll, through the socketpair bridge), and the
+	// server keep reading what the client sends.
 	t.Run("tls", func(t *testing.T) {
 		_, conns, dial := startTLSServer(t, cfg)
 		oversizedThenTrailing(t, 5, func() (*wstest.Client, added) {
@@ -88,7 +88,7 @@ func oversizedThenTrailing(t *testing.T, tries int, dial func() (*wstest.Client,
 // between frames, is not closed.
 func TestFrameReadTimeout(t *testing.T) {
 	const timeout = 300 * time.Millisecond
-	// The sweeper looks 4 times per timeout; the rest is for a loaded
+	// The epoll sweeper looks 4 times per timeout; the rest is for a loaded
 	// machine.
 	const margin = 2 * time.Second
 	frame := wstest.AppendMaskedFrame(nil, ws.OpText, true, bytes.Repeat([]byte("z"), 2000), wstest.RandomKey())

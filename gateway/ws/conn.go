@@ -1,0 +1,342 @@
+package ws
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"time"
+)
+
+// The write side of a Conn, its closing and the handling of parsed
+// messages are the same on every transport; conn_linux.go (epoll) and
+// conn_portable.go (a goroutine per connection) define the Conn itself and
+// how it ends.
+
+// Ownership states of a Conn. Exactly one party owns a connection that is
+// not idle: its reader (a poller worker, or the connection's own goroutine
+// on the portable transport) that made it busy, or the Close call that
+// moved it from idle to closed. Only the owner reads, parses, calls the
+// handler or ends the connection, which is what makes OnClose happen
+// exactly once and never during OnMessage.
+const (
+	stIdle     uint32 = 0 // waiting for input: armed in epoll, or its reader blocked in a read
+	stBusy     uint32 = 1 // its reader owns it
+	stCloseReq uint32 = 2 // with stBusy: Close was called, the reader ends it
+	stClosed   uint32 = 4 // ended; OnClose was called or is being called
+	// stLinger: ended, OnClose called, but the socket lingers, its input
+	// read and discarded; with stBusy a worker is draining it.
+	stLinger uint32 = 8
+)
+
+// aLongTimeAgo is a deadline in the past: setting it makes a blocked
+// write return at once.
+var aLongTimeAgo = time.Unix(1, 0)
+
+// RemoteAddr returns the client's address.
+func (c *Conn) RemoteAddr() net.Addr { return c.nc.RemoteAddr() }
+
+// Write writes p, one or more complete frames, to the client with a
+// deadline of WriteTimeout. It returns ErrClosed once Close was called.
+// After an error the connection is unusable (a frame may have been cut):
+// call Close. Concurrent writes are serialised, each written whole, and so
+// are the poller's own pongs and close frame.
+func (c *Conn) Write(p []byte) (int, error) {
+	c.wmu.Lock()
+	defer c.unlockWriter()
+	if err := c.beginWriteLocked(c.p.cfg.WriteTimeout); err != nil {
+		return 0, err
+	}
+	n, err := c.nc.Write(p)
+	if err != nil {
+		if c.cutShort(err) {
+			return n, c.keepTailLocked(p[n:frameEnd(p, n)])
+		}
+		c.werr = fmt.Errorf("ws: write: %w", err)
+		return n, c.werr
+	}
+	return n, nil
+}
+
+// WriteBuffers writes bufs, complete frames, in one writev call when it
+// can, with the same deadline and errors as Write. It consumes bufs: the
+// slices it holds may be modified.
+func (c *Conn) WriteBuffers(bufs net.Buffers) (int64, error) {
+	c.wmu.Lock()
+	defer c.unlockWriter()
+	if err := c.beginWriteLocked(c.p.cfg.WriteTimeout); err != nil {
+		return 0, err
+	}
+	n, err := bufs.WriteTo(c.nc)
+	if err != nil {
+		if c.cutShort(err) {
+			// WriteTo consumed what it wrote: bufs[0] is the rest of the
+			// element in progress, which ends at a frame boundary.
+			var rest []byte
+			if n > 0 && len(bufs) > 0 {
+				rest = bufs[0]
+			}
+			return n, c.keepTailLocked(rest)
+		}
+		c.werr = fmt.Errorf("ws: write: %w", err)
+		return n, c.werr
+	}
+	return n, nil
+}
+
+// cutShort reports whether a write failed because Close or InterruptWrite
+// moved its deadline: the stream is still well-formed up to the frame in
+// progress.
+func (c *Conn) cutShort(err error) bool {
+	return errors.Is(err, os.ErrDeadlineExceeded) && (c.interrupted.Load() || c.closing.Load())
+}
+
+// keepTailLocked keeps the unsent rest of the frame a cut-short write was
+// in, to be sent before the close frame, and returns ErrInterrupted.
+func (c *Conn) keepTailLocked(rest []byte) error {
+	if len(rest) > 0 {
+		c.tail = append(make([]byte, 0, len(rest)+MaxControlPayload+2), rest...)
+	}
+	return ErrInterrupted
+}
+
+// InterruptWrite makes the write in progress, if any, return at once with
+// ErrInterrupted, and every later write too; the bytes of a frame it cut
+// short are kept and sent by Close before the close frame. Use it to drop
+// a slow client's backlog and close it (call Close next, typically from
+// the writing goroutine) without waiting for the backlog to drain; Close
+// then waits up to WriteTimeout for the socket to take the close frame.
+// It does not block.
+func (c *Conn) InterruptWrite() {
+	c.interrupted.Store(true)
+	_ = c.nc.SetWriteDeadline(aLongTimeAgo)
+}
+
+// SetMaxMessageSize changes the connection's message size limit for the
+// frames whose header arrives from now on; n <= 0 means
+// DefaultMaxMessageSize.
+func (c *Conn) SetMaxMessageSize(n int) {
+	c.maxMessage.Store(int64(n))
+}
+
+// beginWriteLocked refuses a write on a closing or broken connection and
+// sets the write deadline. Close cuts the deadline of a write in progress
+// short after setting closing; checking closing again after setting our
+// deadline makes sure we never undo that.
+func (c *Conn) beginWriteLocked(timeout time.Duration) error {
+	if c.werr != nil {
+		return c.werr
+	}
+	if c.closing.Load() {
+		return ErrClosed
+	}
+	if c.interrupted.Load() {
+		return ErrInterrupted
+	}
+	if err := c.nc.SetWriteDeadline(time.Now().Add(timeout)); err != nil {
+		c.werr = fmt.Errorf("ws: set write deadline: %w", err)
+		return c.werr
+	}
+	if c.closing.Load() {
+		return ErrClosed
+	}
+	if c.interrupted.Load() {
+		return ErrInterrupted
+	}
+	return nil
+}
+
+// unlockWriter releases wmu, first writing a pong queued while it was held.
+// A pong queued just after the check is picked up by the loop, unless
+// another goroutine took wmu, in which case its own unlockWriter does it.
+func (c *Conn) unlockWriter() {
+	for {
+		if payload := c.pong.Swap(nil); payload != nil {
+			c.writePongLocked(*payload)
+		}
+		c.wmu.Unlock()
+		if c.pong.Load() == nil || !c.wmu.TryLock() {
+			return
+		}
+	}
+}
+
+// writePongLocked answers a ping, unless the connection is closing.
+func (c *Conn) writePongLocked(payload []byte) {
+	if c.beginWriteLocked(c.p.cfg.ControlWriteTimeout) != nil {
+		return
+	}
+	var buf [MaxControlPayload + 2]byte
+	if _, err := c.nc.Write(AppendFrame(buf[:0], OpPong, true, payload)); err != nil {
+		c.werr = fmt.Errorf("ws: write pong: %w", err)
+	}
+}
+
+// queuePong answers a ping. Only the last ping waiting is answered, as
+// RFC 6455 section 5.5.3 allows. If the layer above is writing, its Write
+// sends the pong when it finishes, so a worker never waits for a slow
+// client's writer.
+func (c *Conn) queuePong(payload []byte) {
+	b := bytes.Clone(payload)
+	c.pong.Store(&b)
+	if c.wmu.TryLock() {
+		c.unlockWriter()
+	}
+}
+
+// Close sends a close frame with code and reason (code 0 sends one without
+// a status; reasons are cut to MaxCloseReason bytes), closes the socket and
+// calls OnClose with ErrClosed, once. Writes fail with ErrClosed from the
+// start of the call and no message is delivered after it. A write in
+// progress gets ControlWriteTimeout to finish before its deadline cuts it
+// short, and the close frame as long to be written; it is skipped if the
+// stream is broken.
+//
+// If a worker is handling the connection (Close may be called from
+// OnMessage), the worker sends the close frame and ends the connection once
+// the current OnMessage returns, and Close returns at once. Otherwise Close
+// does it and OnClose runs in the calling goroutine before Close returns:
+// do not hold a lock that OnClose takes. Close returns ErrClosed, and does
+// nothing, if the connection was already closing or closed.
+func (c *Conn) Close(code uint16, reason string) error {
+	return c.closeWith(code, reason, ErrClosed)
+}
+
+// closeWith ends the connection with a close frame, or asks the worker that
+// owns it to. It returns ErrClosed if the connection was already closing.
+func (c *Conn) closeWith(code uint16, reason string, cause error) error {
+	if !c.closing.CompareAndSwap(false, true) {
+		return ErrClosed
+	}
+	// Bound the write in progress, if any, so the close frame can follow.
+	_ = c.nc.SetWriteDeadline(time.Now().Add(c.p.cfg.ControlWriteTimeout))
+	// Published to the worker by the CompareAndSwap that sets stCloseReq.
+	c.closeCode, c.closeReason, c.closeErr = code, reason, cause
+	for {
+		switch s := c.state.Load(); s {
+		case stIdle:
+			if c.state.CompareAndSwap(stIdle, stClosed) {
+				c.finishClose()
+				return nil
+			}
+		case stBusy:
+			if c.state.CompareAndSwap(stBusy, stBusy|stCloseReq) {
+				return nil
+			}
+		default:
+			// A worker ended it after we set closing (a hang-up or a
+			// protocol error found meanwhile).
+			return nil
+		}
+	}
+}
+
+// finishClose sends the close frame Close asked for and ends the
+// connection. The caller owns it.
+func (c *Conn) finishClose() {
+	c.writeClose(c.closeCode, c.closeReason)
+	c.terminate(c.closeErr)
+}
+
+// writeClose writes the close frame. The caller set closing, so no new
+// write starts; the one in progress, if any, was given ControlWriteTimeout.
+func (c *Conn) writeClose(code uint16, reason string) {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	c.pong.Store(nil)
+	if c.werr != nil || c.wclosed {
+		return
+	}
+	c.wclosed = true
+	// A client whose backlog was dropped (InterruptWrite) is behind by
+	// definition: its close frame, the one thing left to tell it to back
+	// off, gets as long as any write would have.
+	timeout := c.p.cfg.ControlWriteTimeout
+	if c.interrupted.Load() {
+		timeout = c.p.cfg.WriteTimeout
+	}
+	if err := c.nc.SetWriteDeadline(time.Now().Add(timeout)); err != nil {
+		c.werr = err
+		return
+	}
+	var buf [MaxControlPayload + 2]byte
+	frame := AppendClose(buf[:0], code, reason)
+	if c.tail != nil {
+		// The rest of a frame cut short goes first, in the same write.
+		frame = append(c.tail, frame...)
+		c.tail = nil
+	}
+	if _, err := c.nc.Write(frame); err != nil {
+		c.werr = fmt.Errorf("ws: write close: %w", err)
+	}
+}
+
+// closeWritten reports whether the close frame was written whole.
+func (c *Conn) closeWritten() bool {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	return c.wclosed && c.werr == nil
+}
+
+// closeRequested reports whether Close asked the owning worker to end c.
+func (c *Conn) closeRequested() bool { return c.state.Load()&stCloseReq != 0 }
+
+// consume parses b and acts on every complete message. It returns the
+// error that ends the connection: a *ProtocolError, or a *CloseError when
+// the client closed. It stops early, returning nil, once Close was called.
+func (c *Conn) consume(b []byte) error {
+	c.parser.Feed(b)
+	for {
+		if c.closeRequested() {
+			return nil
+		}
+		m, ok, err := c.parser.Next()
+		if err != nil || !ok {
+			return err
+		}
+		switch m.Op {
+		case OpPing:
+			c.queuePong(m.Payload)
+		case OpPong:
+			// Nothing to do: we never ping at the WebSocket level.
+		case OpClose:
+			code, reason := m.CloseStatus()
+			return &CloseError{Code: code, Reason: reason}
+		default:
+			c.h.OnMessage(c, m.Op, m.Payload)
+		}
+	}
+}
+
+// fail ends a connection its worker owns: it answers a client's close frame
+// with the same code, reports a protocol error with its code, or just
+// closes after a hang-up or read error.
+func (c *Conn) fail(err error) {
+	var (
+		pe   *ProtocolError
+		ce   *CloseError
+		code uint16
+		why  string
+		send bool
+	)
+	switch {
+	case errors.As(err, &pe):
+		c.p.protocolErrors.Add(1)
+		code, why, send = pe.Code, pe.Reason, true
+	case errors.As(err, &ce):
+		send = true
+		if ce.Code != CloseNoStatus {
+			code = ce.Code
+		}
+	}
+	if c.p.log.Enabled(context.Background(), slog.LevelDebug) {
+		c.p.log.Debug("websocket connection ended", "remote", c.nc.RemoteAddr().String(), "err", err)
+	}
+	if c.closing.CompareAndSwap(false, true) && send {
+		c.writeClose(code, why)
+	}
+	c.terminate(err)
+}

@@ -1,0 +1,263 @@
+//go:build !linux || herald_portable_ws
+
+package ws
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Conn is a WebSocket connection served by a Poller. Its read side belongs
+// to the poller; the layer above writes complete frames (see AppendFrame)
+// with Write or WriteBuffers from one goroutine at a time, typically a
+// writer goroutine that runs only while it has something to send.
+type Conn struct {
+	p  *Poller
+	nc net.Conn
+	h  Handler
+	id uint64
+
+	state atomic.Uint32
+	// closing is set once a close frame is on its way or the connection
+	// failed: writes are refused from then on.
+	closing atomic.Bool
+	// What Close asked for, for the reader that ends the connection on its
+	// behalf; written before stCloseReq is set.
+	closeCode   uint16
+	closeReason string
+	closeErr    error
+	// ended is closed once the connection ended, its state then stClosed
+	// or stLinger: a reader that lost the connection to Close waits for it
+	// to learn whether to drain a lingering socket.
+	ended chan struct{}
+	// lingered is set when the socket lingers (counted in
+	// Poller.lingering until closeSocket).
+	lingered bool
+
+	// Owned by whoever owns the connection (see the states in conn.go).
+	parser Parser
+	// Owned by the reader: the read deadline last set, when the frame in
+	// progress was first seen incomplete, and the parser's count of
+	// completed frames then.
+	readDeadline time.Time
+	partialSince time.Time
+	units        uint32
+
+	// maxMessage is the message size limit, applied by the reader before
+	// parsing what it read (SetMaxMessageSize changes it).
+	maxMessage atomic.Int64
+	// interrupted is set by InterruptWrite: writes fail with
+	// ErrInterrupted from then on.
+	interrupted atomic.Bool
+
+	// wmu keeps frames from interleaving on the wire.
+	wmu sync.Mutex
+	// werr is the first write error (guarded by wmu).
+	werr error
+	// wclosed is set once the close frame was written (guarded by wmu).
+	wclosed bool
+	// tail is the rest of a frame whose write was cut short by Close or
+	// InterruptWrite, sent before the close frame (guarded by wmu).
+	tail []byte
+	// pong is the payload of the last unanswered ping, written by
+	// whichever goroutine next holds wmu.
+	pong atomic.Pointer[[]byte]
+}
+
+// read is c's reader goroutine: it reads, owning c while it handles what
+// it read, until c ends, then drains c's socket while it lingers.
+func (c *Conn) read(initial []byte) {
+	p := c.p
+	select {
+	case <-p.started:
+	case <-p.stop:
+		return // shutdown closes c
+	}
+	buf := make([]byte, p.cfg.ReadBufferSize)
+	pending := initial
+	for {
+		var rerr error
+		if len(pending) == 0 {
+			var n int
+			n, rerr = c.nc.Read(buf)
+			pending = buf[:n]
+		}
+		if !c.state.CompareAndSwap(stIdle, stBusy) {
+			break // Close ended c, or is ending it
+		}
+		if !c.turn(pending, rerr) {
+			break
+		}
+		pending = nil
+		if !c.state.CompareAndSwap(stBusy, stIdle) {
+			// Close was called meanwhile and left the ending to us.
+			c.finishClose()
+			break
+		}
+	}
+	<-c.ended
+	if c.state.Load() == stLinger {
+		c.drain(buf)
+	}
+}
+
+// turn handles b, what a read returned with rerr. It returns false if c
+// was terminated. The caller owns c.
+func (c *Conn) turn(b []byte, rerr error) bool {
+	if m := int(c.maxMessage.Load()); m != c.parser.max {
+		c.parser.setMax(m)
+	}
+	if len(b) > 0 {
+		if err := c.consume(b); err != nil {
+			c.fail(err)
+			return false
+		}
+	}
+	if c.closeRequested() {
+		return true
+	}
+	switch {
+	case rerr == nil:
+	case errors.Is(rerr, os.ErrDeadlineExceeded):
+		if c.parser.inProgress() {
+			c.expireFrame()
+			return false
+		}
+		// The frame completed in the read the deadline ended: nothing is
+		// late.
+	case errors.Is(rerr, io.EOF):
+		c.fail(io.EOF)
+		return false
+	default:
+		c.fail(fmt.Errorf("ws: read: %w", rerr))
+		return false
+	}
+	if err := c.trackPartial(); err != nil {
+		c.fail(err)
+		return false
+	}
+	return true
+}
+
+// trackPartial sets the read deadline of a frame in progress (see
+// PollerConfig.FrameReadTimeout): it runs from when a frame was first seen
+// incomplete until the parser is between frames again, and restarts when a
+// frame completed and the next one is incomplete. Between frames there is
+// none.
+func (c *Conn) trackPartial() error {
+	timeout := c.p.cfg.FrameReadTimeout
+	if timeout <= 0 {
+		return nil
+	}
+	var deadline time.Time
+	switch {
+	case !c.parser.inProgress():
+		c.partialSince = time.Time{}
+	case c.partialSince.IsZero() || c.units != c.parser.units:
+		c.units = c.parser.units
+		c.partialSince = time.Now()
+		fallthrough
+	default:
+		deadline = c.partialSince.Add(timeout)
+	}
+	if deadline.Equal(c.readDeadline) {
+		return nil
+	}
+	c.readDeadline = deadline
+	if err := c.nc.SetReadDeadline(deadline); err != nil {
+		return fmt.Errorf("ws: set read deadline: %w", err)
+	}
+	return nil
+}
+
+// expireFrame closes c, whose frame is late, with ClosePolicyViolation.
+// The caller owns c.
+func (c *Conn) expireFrame() {
+	c.p.frameTimeouts.Add(1)
+	if c.closing.CompareAndSwap(false, true) {
+		// Bound the write in progress, if any, so the close frame can follow.
+		_ = c.nc.SetWriteDeadline(time.Now().Add(c.p.cfg.ControlWriteTimeout))
+		c.writeClose(errFrameTimeout.Code, errFrameTimeout.Reason)
+	}
+	c.terminate(errFrameTimeout)
+}
+
+// terminate ends c: its socket lingers if its close frame was sent (see
+// linger), or is closed at once. Only c's owner calls it, once.
+func (c *Conn) terminate(err error) {
+	c.closing.Store(true)
+	// Release a partial frame's buffers now, not when the socket closes.
+	c.parser = Parser{}
+	if c.linger() {
+		c.state.Store(stLinger)
+	} else {
+		c.state.Store(stClosed)
+		c.closeSocket()
+	}
+	close(c.ended)
+	c.p.open.Add(-1)
+	c.h.OnClose(c, err)
+}
+
+// linger starts the lingering close of a connection whose close frame was
+// written (see PollerConfig.CloseLinger): it shuts down the write side,
+// which sends the client a FIN (over TLS, a close_notify) after the close
+// frame, and bounds the reads of the reader, which drains the socket. It
+// reports false, leaving the socket to be closed at once, when lingering
+// is off, the poller is stopping, the close frame was not written, the
+// connection cannot shut down its write side only, or too many
+// connections linger already.
+func (c *Conn) linger() bool {
+	p := c.p
+	if p.cfg.CloseLinger <= 0 || p.stopping.Load() || !c.closeWritten() {
+		return false
+	}
+	cw, ok := c.nc.(interface{ CloseWrite() error })
+	if !ok {
+		return false
+	}
+	if n := p.lingering.Add(1); n > int64(p.cfg.MaxLingering) {
+		p.lingering.Add(-1)
+		return false
+	}
+	if c.nc.SetReadDeadline(time.Now().Add(p.cfg.CloseLinger)) != nil || cw.CloseWrite() != nil {
+		p.lingering.Add(-1)
+		return false
+	}
+	c.lingered = true
+	return true
+}
+
+// drain reads and discards what a lingering connection receives until the
+// client closes its side, the read fails or the linger is over (the read
+// deadline linger set), then closes the socket unless shutdown did.
+func (c *Conn) drain(buf []byte) {
+	for {
+		if _, err := c.nc.Read(buf); err != nil {
+			break
+		}
+	}
+	if c.state.CompareAndSwap(stLinger, stClosed) {
+		c.closeSocket()
+	}
+}
+
+// closeSocket forgets c and closes its socket. Only the party that moved c
+// to stClosed calls it.
+func (c *Conn) closeSocket() {
+	c.p.remove(c)
+	if c.lingered {
+		c.p.lingering.Add(-1)
+	}
+	if cerr := c.nc.Close(); cerr != nil && c.p.log.Enabled(context.Background(), slog.LevelDebug) {
+		c.p.log.Debug("websocket close failed", "err", cerr)
+	}
+}

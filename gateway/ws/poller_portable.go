@@ -1,0 +1,195 @@
+//go:build !linux || herald_portable_ws
+
+package ws
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"maps"
+	"net"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Poller serves WebSocket connections with a reader goroutine each, which
+// blocks in Read, parses what arrives and calls the connection's Handler.
+// It is the transport of systems without epoll, and of Linux builds with
+// the herald_portable_ws tag (so that the tests exercise it); it has the
+// same API and behaviour as the epoll Poller, at the cost of a goroutine
+// and a read buffer per connection.
+type Poller struct {
+	cfg    PollerConfig
+	log    *slog.Logger
+	nextID atomic.Uint64
+
+	open           atomic.Int64
+	added          atomic.Uint64
+	protocolErrors atomic.Uint64
+	frameTimeouts  atomic.Uint64
+	lingering      atomic.Int64
+
+	// mu guards conns and orders Add against shutdown: no reader starts
+	// once closed is set.
+	mu      sync.Mutex
+	conns   map[uint64]*Conn
+	closed  bool
+	running bool
+	// stopping is set once shutdown began: closed connections no longer
+	// linger.
+	stopping atomic.Bool
+
+	started  chan struct{} // closed by Run: readers may read
+	stop     chan struct{} // closed by Close
+	stopOnce sync.Once
+	done     chan struct{} // closed when Run returns
+	// readers counts the connections' reader goroutines; shutdown waits
+	// for them, so that every OnClose has returned.
+	readers sync.WaitGroup
+}
+
+// NewPoller creates a Poller. Call Run to serve connections and Close to
+// release it.
+func NewPoller(cfg PollerConfig) (*Poller, error) {
+	cfg = cfg.withDefaults()
+	return &Poller{
+		cfg:     cfg,
+		log:     cfg.Logger,
+		conns:   make(map[uint64]*Conn),
+		started: make(chan struct{}),
+		stop:    make(chan struct{}),
+		done:    make(chan struct{}),
+	}, nil
+}
+
+// Stats returns the poller's counters.
+func (p *Poller) Stats() Stats {
+	return Stats{
+		Open: p.open.Load(), Added: p.added.Load(), ProtocolErrors: p.protocolErrors.Load(),
+		FrameTimeouts: p.frameTimeouts.Load(), Lingering: p.lingering.Load(),
+	}
+}
+
+// Add hands an upgraded connection (from Upgrade) to the poller, with the
+// bytes already read from it (Upgrade's second result). From then on the
+// poller owns nc: use the returned Conn to write and close. h's methods may
+// be called before Add returns. If Add fails, nc is closed and h is never
+// called. Connections are only read while Run is running.
+func (p *Poller) Add(nc net.Conn, h Handler, initial []byte) (*Conn, error) {
+	return p.AddLimited(nc, h, initial, p.cfg.MaxMessageSize)
+}
+
+// AddLimited is Add with a message size limit of this connection's own,
+// in place of PollerConfig.MaxMessageSize (maxMessageSize <= 0 keeps it),
+// in force from the first byte read. Conn.SetMaxMessageSize changes it
+// later.
+func (p *Poller) AddLimited(nc net.Conn, h Handler, initial []byte, maxMessageSize int) (*Conn, error) {
+	if maxMessageSize <= 0 {
+		maxMessageSize = p.cfg.MaxMessageSize
+	}
+	c, err := p.add(nc, h, initial, maxMessageSize)
+	if err != nil {
+		nc.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+func (p *Poller) add(nc net.Conn, h Handler, initial []byte, maxMessageSize int) (*Conn, error) {
+	// A leftover read deadline would make the first read fail.
+	if err := nc.SetReadDeadline(time.Time{}); err != nil {
+		return nil, fmt.Errorf("ws: clear read deadline: %w", err)
+	}
+	c := &Conn{p: p, nc: nc, h: h, id: p.nextID.Add(1), ended: make(chan struct{})}
+	c.parser.init(ParserConfig{MaxMessageSize: maxMessageSize})
+	c.maxMessage.Store(int64(maxMessageSize))
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return nil, ErrPollerClosed
+	}
+	p.conns[c.id] = c
+	p.open.Add(1)
+	p.added.Add(1)
+	p.readers.Go(func() { c.read(initial) })
+	return c, nil
+}
+
+// Run serves connections until ctx is done or Close is called, then closes
+// every connection left with CloseGoingAway (their OnClose gets
+// ErrPollerClosed) and returns nil. Run may be called once.
+func (p *Poller) Run(ctx context.Context) error {
+	p.mu.Lock()
+	if p.closed || p.running {
+		p.mu.Unlock()
+		return ErrPollerClosed
+	}
+	p.running = true
+	p.mu.Unlock()
+	defer close(p.done)
+	close(p.started)
+	select {
+	case <-ctx.Done():
+	case <-p.stop:
+	}
+	p.shutdown()
+	return nil
+}
+
+// Close stops Run, waits for it to return, and closes the connections
+// left. It is safe to call more than once.
+func (p *Poller) Close() error {
+	p.stopOnce.Do(func() { close(p.stop) })
+	p.mu.Lock()
+	running := p.running
+	p.mu.Unlock()
+	if running {
+		<-p.done
+	} else {
+		p.shutdown()
+	}
+	return nil
+}
+
+// shutdown refuses new connections, closes those left and waits for their
+// readers.
+func (p *Poller) shutdown() {
+	p.mu.Lock()
+	p.closed = true
+	p.stopping.Store(true)
+	conns := slices.Collect(maps.Values(p.conns))
+	p.mu.Unlock()
+	// Nothing lingers any more: close lingering sockets now.
+	conns = slices.DeleteFunc(conns, func(c *Conn) bool {
+		if c.state.CompareAndSwap(stLinger, stClosed) {
+			c.closeSocket()
+			return true
+		}
+		return false
+	})
+	// As many at a time as there are workers, since each close may wait
+	// for a slow client.
+	queue := make(chan *Conn)
+	var wg sync.WaitGroup
+	for range min(p.cfg.Workers, len(conns)) {
+		wg.Go(func() {
+			for c := range queue {
+				_ = c.closeWith(CloseGoingAway, "server shutting down", ErrPollerClosed)
+			}
+		})
+	}
+	for _, c := range conns {
+		queue <- c
+	}
+	close(queue)
+	wg.Wait()
+	p.readers.Wait()
+}
+
+func (p *Poller) remove(c *Conn) {
+	p.mu.Lock()
+	delete(p.conns, c.id)
+	p.mu.Unlock()
+}
