@@ -3,6 +3,7 @@ package gateways_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -135,11 +136,22 @@ func TestRegistration(t *testing.T) {
 	if err := kv.Delete(t.Context(), "gw-a"); err != nil {
 		t.Fatal(err)
 	}
+	// OnLost runs once per heartbeat that finds the key gone: once here,
+	// or again if the re-registering write itself failed on a loaded
+	// machine (the next heartbeat then finds the key still gone).
+	var state string
+	defer func() {
+		if t.Failed() {
+			t.Logf("after the delete: %s", state)
+		}
+	}()
 	testenv.WaitUntil(t, "gw-a registered again", testTimeout, func() bool {
 		_, lost := a.seen()
 		gone, _ := b.seen()
-		return lost == 1 && slices.Contains(gone, "gw-a") && a.reg.Live("gw-a") && b.reg.Live("gw-a")
+		state = fmt.Sprintf("gw-a lost %d times, gw-b saw gone %v, live on a %v, on b %v", lost, gone, a.reg.Live("gw-a"), b.reg.Live("gw-a"))
+		return lost >= 1 && slices.Contains(gone, "gw-a") && a.reg.Live("gw-a") && b.reg.Live("gw-a")
 	})
+	_, lostAfterDelete := a.seen()
 
 	// A clean stop: the other sees it go at once, and the reader no
 	// longer lists it.
@@ -154,8 +166,8 @@ func TestRegistration(t *testing.T) {
 	if got, err := reader.GatewayIDs(t.Context()); err != nil || !slices.Equal(got, []string{"gw-a"}) {
 		t.Fatalf("Reader lists %v, %v", got, err)
 	}
-	if gone, lost := a.seen(); lost != 1 || slices.Contains(gone, "gw-a") {
-		t.Fatalf("gw-a saw itself lost %d times, gone %v", lost, gone)
+	if gone, lost := a.seen(); lost != lostAfterDelete || slices.Contains(gone, "gw-a") {
+		t.Fatalf("gw-a saw itself lost %d times (%d after the delete), gone %v", lost, lostAfterDelete, gone)
 	}
 }
 
