@@ -3,6 +3,8 @@ package ws
 import (
 	"log/slog"
 	"runtime"
+	"slices"
+	"sync"
 	"time"
 )
 
@@ -139,4 +141,32 @@ func (cfg PollerConfig) withDefaults() PollerConfig {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	return cfg
+}
+
+// closeConns closes what is left at shutdown: lingering sockets at once,
+// since nothing serves them any more, and open connections with a close
+// frame, as many at a time as there are workers, since each close may
+// wait for a slow client.
+func (p *Poller) closeConns(conns []*Conn) {
+	conns = slices.DeleteFunc(conns, func(c *Conn) bool {
+		if c.state.CompareAndSwap(stLinger, stClosed) {
+			c.closeSocket()
+			return true
+		}
+		return false
+	})
+	queue := make(chan *Conn)
+	var wg sync.WaitGroup
+	for range min(p.cfg.Workers, len(conns)) {
+		wg.Go(func() {
+			for c := range queue {
+				_ = c.closeWith(CloseGoingAway, "server shutting down", ErrPollerClosed)
+			}
+		})
+	}
+	for _, c := range conns {
+		queue <- c
+	}
+	close(queue)
+	wg.Wait()
 }

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -375,28 +374,7 @@ func (p *Poller) closeAll() {
 		}
 		s.mu.Unlock()
 	}
-	// Nothing serves lingering sockets any more: close them now.
-	conns = slices.DeleteFunc(conns, func(c *Conn) bool {
-		if c.state.CompareAndSwap(stLinger, stClosed) {
-			c.closeSocket()
-			return true
-		}
-		return false
-	})
-	queue := make(chan *Conn)
-	var wg sync.WaitGroup
-	for range min(p.cfg.Workers, len(conns)) {
-		wg.Go(func() {
-			for c := range queue {
-				_ = c.closeWith(CloseGoingAway, "server shutting down", ErrPollerClosed)
-			}
-		})
-	}
-	for _, c := range conns {
-		queue <- c
-	}
-	close(queue)
-	wg.Wait()
+	p.closeConns(conns)
 }
 
 func (p *Poller) shard(id uint64) *connShard { return &p.shards[id%connShards] }

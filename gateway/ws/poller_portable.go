@@ -161,30 +161,7 @@ func (p *Poller) shutdown() {
 	p.stopping.Store(true)
 	conns := slices.Collect(maps.Values(p.conns))
 	p.mu.Unlock()
-	// Nothing lingers any more: close lingering sockets now.
-	conns = slices.DeleteFunc(conns, func(c *Conn) bool {
-		if c.state.CompareAndSwap(stLinger, stClosed) {
-			c.closeSocket()
-			return true
-		}
-		return false
-	})
-	// As many at a time as there are workers, since each close may wait
-	// for a slow client.
-	queue := make(chan *Conn)
-	var wg sync.WaitGroup
-	for range min(p.cfg.Workers, len(conns)) {
-		wg.Go(func() {
-			for c := range queue {
-				_ = c.closeWith(CloseGoingAway, "server shutting down", ErrPollerClosed)
-			}
-		})
-	}
-	for _, c := range conns {
-		queue <- c
-	}
-	close(queue)
-	wg.Wait()
+	p.closeConns(conns)
 	p.readers.Wait()
 }
 
