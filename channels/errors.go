@@ -24,6 +24,12 @@ const (
 	CodeAppDisabled     Code = "app_disabled"
 	CodeOverQuota       Code = "over_quota"
 	CodeUnsupportedProt Code = "unsupported_protocol"
+	// CodeMethodNotAllowed answers a known HTTP path with a method it
+	// does not serve; it never reaches a WebSocket.
+	CodeMethodNotAllowed Code = "method_not_allowed"
+	// CodeUpgradeRequired answers a plain HTTP request on the WebSocket
+	// endpoint.
+	CodeUpgradeRequired Code = "upgrade_required"
 )
 
 // Error is the one error type every layer returns for failures a caller
@@ -49,6 +55,21 @@ func (e *Error) Error() string {
 func (e *Error) Is(target error) bool {
 	t, ok := target.(*Error)
 	return ok && t.Code == e.Code && (t.Message == "" || t.Message == e.Message)
+}
+
+// ErrorBody is the one error shape of every Herald HTTP answer, the
+// control plane's APIs and the gateway's endpoints alike:
+// {"error":{"code":"…","message":"…","field":"…"}}.
+type ErrorBody struct {
+	Error ErrorDetail `json:"error"`
+}
+
+// ErrorDetail is the inside of ErrorBody.
+type ErrorDetail struct {
+	Code    Code   `json:"code"`
+	Message string `json:"message"`
+	// Field names the offending input, when one is at fault.
+	Field string `json:"field,omitempty"`
 }
 
 // Sentinels for errors.Is; they match any *Error with the same code.
@@ -88,19 +109,21 @@ type Disposition struct {
 }
 
 var dispositions = map[Code]Disposition{
-	CodeBadRequest:      {http.StatusBadRequest, PusherGeneric, false},
-	CodeUnauthorized:    {http.StatusUnauthorized, PusherUnauthorized, true},
-	CodeForbidden:       {http.StatusForbidden, PusherUnauthorized, true},
-	CodeNotFound:        {http.StatusNotFound, PusherPathNotFound, true},
-	CodeConflict:        {http.StatusConflict, PusherGeneric, false},
-	CodeTooLarge:        {http.StatusRequestEntityTooLarge, PusherGeneric, false},
-	CodeRateLimited:     {http.StatusTooManyRequests, PusherClientEventRate, false},
-	CodeUnavailable:     {http.StatusServiceUnavailable, PusherOverCapacity, true},
-	CodeInternal:        {http.StatusInternalServerError, PusherGeneric, true},
-	CodeAppNotFound:     {http.StatusNotFound, PusherAppNotFound, true},
-	CodeAppDisabled:     {http.StatusForbidden, PusherAppDisabled, true},
-	CodeOverQuota:       {http.StatusForbidden, PusherOverQuota, true},
-	CodeUnsupportedProt: {http.StatusBadRequest, PusherUnsupportedProtocol, true},
+	CodeBadRequest:       {http.StatusBadRequest, PusherGeneric, false},
+	CodeUnauthorized:     {http.StatusUnauthorized, PusherUnauthorized, true},
+	CodeForbidden:        {http.StatusForbidden, PusherUnauthorized, true},
+	CodeNotFound:         {http.StatusNotFound, PusherPathNotFound, true},
+	CodeConflict:         {http.StatusConflict, PusherGeneric, false},
+	CodeTooLarge:         {http.StatusRequestEntityTooLarge, PusherGeneric, false},
+	CodeRateLimited:      {http.StatusTooManyRequests, PusherClientEventRate, false},
+	CodeUnavailable:      {http.StatusServiceUnavailable, PusherOverCapacity, true},
+	CodeInternal:         {http.StatusInternalServerError, PusherGeneric, true},
+	CodeAppNotFound:      {http.StatusNotFound, PusherAppNotFound, true},
+	CodeAppDisabled:      {http.StatusForbidden, PusherAppDisabled, true},
+	CodeOverQuota:        {http.StatusForbidden, PusherOverQuota, true},
+	CodeUnsupportedProt:  {http.StatusBadRequest, PusherUnsupportedProtocol, true},
+	CodeMethodNotAllowed: {http.StatusMethodNotAllowed, PusherGeneric, false},
+	CodeUpgradeRequired:  {http.StatusUpgradeRequired, PusherGeneric, false},
 }
 
 // DispositionOf maps any error to how it surfaces. Errors that are not
@@ -113,4 +136,34 @@ func DispositionOf(err error) (Code, Disposition) {
 		}
 	}
 	return CodeInternal, dispositions[CodeInternal]
+}
+
+// CodeOfStatus returns the generic code of an HTTP status, for answers
+// that start from a status rather than an *Error (a router's 404 or 405,
+// a refused WebSocket handshake). A status with no code of its own is
+// CodeInternal.
+func CodeOfStatus(status int) Code {
+	switch status {
+	case http.StatusBadRequest:
+		return CodeBadRequest
+	case http.StatusUnauthorized:
+		return CodeUnauthorized
+	case http.StatusForbidden:
+		return CodeForbidden
+	case http.StatusNotFound:
+		return CodeNotFound
+	case http.StatusMethodNotAllowed:
+		return CodeMethodNotAllowed
+	case http.StatusConflict:
+		return CodeConflict
+	case http.StatusRequestEntityTooLarge:
+		return CodeTooLarge
+	case http.StatusUpgradeRequired:
+		return CodeUpgradeRequired
+	case http.StatusTooManyRequests:
+		return CodeRateLimited
+	case http.StatusServiceUnavailable:
+		return CodeUnavailable
+	}
+	return CodeInternal
 }

@@ -3,7 +3,6 @@ package gateway
 import (
 	"net"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -31,18 +30,18 @@ func (g *Gateway) SSEPath() string { return g.cfg.PathPrefix + "/sse" }
 func (g *Gateway) serveWS(w http.ResponseWriter, r *http.Request) {
 	key, token, ok := g.splitPath(r)
 	if !ok {
-		http.NotFound(w, r)
+		NotFound(w, r)
 		return
 	}
 	if g.shuttingDown.Load() {
-		http.Error(w, "gateway shutting down", http.StatusServiceUnavailable)
+		httpError(w, r, http.StatusServiceUnavailable, "gateway shutting down")
 		return
 	}
 	ok, exempt := g.allowIP(w, r, "ws")
 	if !ok {
 		return
 	}
-	nc, initial, err := ws.Upgrade(w, r, ws.UpgradeConfig{})
+	nc, initial, err := ws.Upgrade(w, r, ws.UpgradeConfig{Refuse: httpError})
 	if err != nil {
 		g.cfg.Logger.Debug("websocket upgrade refused", "err", err)
 		return
@@ -132,10 +131,8 @@ func (g *Gateway) admit(r *http.Request, key string) (*channels.AppConfig, chann
 	if !app.Enabled {
 		return nil, channels.PusherAppDisabled, "application disabled"
 	}
-	if origins := app.Settings.AllowedOrigins; len(origins) > 0 {
-		if !slices.Contains(origins, r.Header.Get("Origin")) {
-			return nil, channels.PusherUnauthorized, "origin not allowed"
-		}
+	if !app.Settings.AllowsOrigin(r.Header.Get("Origin")) {
+		return nil, channels.PusherUnauthorized, "origin not allowed"
 	}
 	return app, 0, ""
 }

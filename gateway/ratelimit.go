@@ -112,7 +112,7 @@ func (g *Gateway) allowIP(w http.ResponseWriter, r *http.Request, transport stri
 	}
 	if ok, retry := g.limits.perIP.Allow(ip); !ok {
 		g.metrics.rateLimited.WithLabelValues("ip", transport).Inc()
-		tooMany(w, retry, "too many connections from this address")
+		tooMany(w, r, retry, "too many connections from this address")
 		return false, false
 	}
 	return true, false
@@ -132,9 +132,9 @@ func (g *Gateway) allowApp(appID string, exempt bool, transport string) (ok bool
 }
 
 // tooMany answers 429 with Retry-After in whole seconds, rounded up.
-func tooMany(w http.ResponseWriter, retry time.Duration, msg string) {
+func tooMany(w http.ResponseWriter, r *http.Request, retry time.Duration, msg string) {
 	w.Header().Set("Retry-After", strconv.Itoa(ratelimit.RetryAfterSeconds(retry)))
-	http.Error(w, msg, http.StatusTooManyRequests)
+	httpError(w, r, http.StatusTooManyRequests, msg)
 }
 
 // sweepLimiters drops refilled buckets until ctx ends, so that the maps

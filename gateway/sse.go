@@ -12,6 +12,7 @@ import (
 	"github.com/heraldhq/herald/channels"
 	"github.com/heraldhq/herald/gateway/protocol"
 	"github.com/heraldhq/herald/gateway/sse"
+	"github.com/heraldhq/herald/internal/cors"
 )
 
 // Server-Sent Events: GET /sse?key=…&channel=a&channel=b streams public
@@ -42,15 +43,29 @@ type sseRequest struct {
 	out    flushWriter
 }
 
-// ServeSSE is the handler of {PathPrefix}/sse: admit the request,
-// subscribe its connection to the channels, then stream.
+// sseAllow lists the methods of the SSE endpoint.
+const sseAllow = "GET, OPTIONS"
+
+// ServeSSE is the handler of {PathPrefix}/sse, for every method: admit
+// the request, subscribe its connection to the channels, then stream;
+// answer a browser's preflight; refuse other methods. Every refusal is in
+// the one JSON error shape (WriteError).
 func (g *Gateway) ServeSSE(w http.ResponseWriter, r *http.Request) {
+	switch r.Method {
+	case http.MethodGet, http.MethodHead:
+	case http.MethodOptions:
+		g.ssePreflight(w, r)
+		return
+	default:
+		methodNotAllowed(w, r, sseAllow)
+		return
+	}
 	req, ok := g.admitSSE(w, r)
 	if !ok {
 		return
 	}
 	if !g.reserve(req.app.ID, req.app.Settings.MaxConnections) {
-		http.Error(w, "the app is over its connection quota", http.StatusTooManyRequests)
+		WriteError(w, r, http.StatusTooManyRequests, channels.CodeOverQuota, "the app is over its connection quota")
 		return
 	}
 	st := sse.NewStream(sseQueueFrames)
@@ -65,7 +80,7 @@ func (g *Gateway) ServeSSE(w http.ResponseWriter, r *http.Request) {
 	subs, err := g.subscribeSSE(c, req)
 	if err != nil {
 		g.cfg.Logger.Warn("sse subscribe failed", "app", req.app.ID, "err", err)
-		http.Error(w, "subscription temporarily unavailable", http.StatusServiceUnavailable)
+		httpError(w, r, http.StatusServiceUnavailable, "subscription temporarily unavailable")
 		return
 	}
 	g.streamSSE(r.Context(), c, st, req, subs)
@@ -82,15 +97,20 @@ func (g *Gateway) admitSSE(w http.ResponseWriter, r *http.Request) (*sseRequest,
 	q := r.URL.Query()
 	app, ok := g.cfg.Apps.ByKey(q.Get("key"))
 	if !ok {
-		http.Error(w, "unknown app key", http.StatusNotFound)
+		WriteError(w, r, http.StatusNotFound, channels.CodeAppNotFound, "unknown app key")
+		return nil, false
+	}
+	// From here on the page may read the answer, refusals included.
+	if !cors.Actual(w.Header(), r, app.Settings.AllowsOrigin) {
+		WriteError(w, r, http.StatusForbidden, channels.CodeForbidden, errOriginRefused)
 		return nil, false
 	}
 	if !app.Enabled {
-		http.Error(w, "app disabled", http.StatusForbidden)
+		WriteError(w, r, http.StatusForbidden, channels.CodeAppDisabled, "app disabled")
 		return nil, false
 	}
 	if ok, retry := g.allowApp(app.ID, exempt, "sse"); !ok {
-		tooMany(w, retry, "too many new connections for this application")
+		tooMany(w, r, retry, "too many new connections for this application")
 		return nil, false
 	}
 	req := &sseRequest{app: app, key: q.Get("key")}
@@ -99,44 +119,72 @@ func (g *Gateway) admitSSE(w http.ResponseWriter, r *http.Request) (*sseRequest,
 	if raw := q.Get("token"); raw != "" {
 		var err error
 		if req.claims, err = g.verifyConnToken(app, raw); err != nil {
-			http.Error(w, err.Error(), http.StatusUnauthorized)
+			httpError(w, r, http.StatusUnauthorized, err.Error())
 			return nil, false
 		}
 		if !g.cfg.Now().Before(req.claims.ExpiresAt.Time) {
-			http.Error(w, "invalid token: expired", http.StatusUnauthorized)
+			httpError(w, r, http.StatusUnauthorized, "invalid token: expired")
 			return nil, false
 		}
 	}
 	names := q["channel"]
 	if len(names) == 0 || len(names) > MaxSSEChannels {
-		http.Error(w, fmt.Sprintf("give 1 to %d channel parameters", MaxSSEChannels), http.StatusBadRequest)
+		httpError(w, r, http.StatusBadRequest, fmt.Sprintf("give 1 to %d channel parameters", MaxSSEChannels))
 		return nil, false
 	}
 	req.chans = make([]channels.Channel, 0, len(names))
 	for _, n := range names {
 		ch, err := channels.ParseChannel(n)
 		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
+			httpError(w, r, http.StatusBadRequest, err.Error())
 			return nil, false
 		}
 		if msg, status := sseChannelRefusal(req.claims, ch); status != 0 {
-			http.Error(w, msg, status)
+			httpError(w, r, status, msg)
 			return nil, false
 		}
 		req.chans = append(req.chans, ch)
 	}
 	var err error
 	if req.cursor, req.resume, err = sse.RequestCursor(r); err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
+		httpError(w, r, http.StatusBadRequest, err.Error())
 		return nil, false
 	}
 	flusher, ok := w.(http.Flusher)
 	if !ok {
-		http.Error(w, "streaming unsupported", http.StatusInternalServerError)
+		httpError(w, r, http.StatusInternalServerError, "streaming unsupported")
 		return nil, false
 	}
 	req.out = flushWriter{w, flusher}
 	return req, true
+}
+
+// errOriginRefused is the message refusing a request whose Origin the app
+// does not list in allowed_origins.
+const errOriginRefused = "origin not allowed"
+
+// ssePreflight answers a browser's preflight of a stream (a fetch-based
+// client sending Last-Event-ID or Authorization) for the origins of the
+// app whose key is in the query, with CORS headers (docs/protocol.md,
+// "Cross-origin requests"). A preflight carries no credentials: the
+// answer says only whether the origin may try. A plain OPTIONS gets
+// Allow.
+func (g *Gateway) ssePreflight(w http.ResponseWriter, r *http.Request) {
+	if !cors.IsPreflight(r) {
+		w.Header().Set("Allow", sseAllow)
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	app, ok := g.cfg.Apps.ByKey(r.URL.Query().Get("key"))
+	if !ok {
+		WriteError(w, r, http.StatusNotFound, channels.CodeAppNotFound, "unknown app key")
+		return
+	}
+	if !cors.Preflight(w.Header(), r, []string{http.MethodGet}, app.Settings.AllowsOrigin) {
+		WriteError(w, r, http.StatusForbidden, channels.CodeForbidden, errOriginRefused)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
 }
 
 // flushWriter is an HTTP response as a stream writes it.

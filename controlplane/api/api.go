@@ -240,8 +240,12 @@ func New(cfg Config) (*API, error) {
 				auth = a.requireAppOrToken(r.tokenOp)
 			}
 			e.Add(r.method, r.path, r.handler, auth)
+			if r.tokenOp != "" {
+				e.OPTIONS(r.path, a.appPreflight(r.method))
+			}
 		}
 		e.GET(JWKSPath, a.serveJWKS)
+		e.OPTIONS(JWKSPath, publicPreflight(http.MethodGet))
 	}
 	doc, err := buildOpenAPI(adminDocInfo, routes)
 	if err != nil {

@@ -13,9 +13,8 @@ import (
 	"github.com/heraldhq/herald/channels"
 )
 
-// codeMethodNotAllowed answers a known path with an unsupported method. It
-// is HTTP-only, so it is not part of the channels vocabulary.
-const codeMethodNotAllowed channels.Code = "method_not_allowed"
+// codeMethodNotAllowed answers a known path with an unsupported method.
+const codeMethodNotAllowed = channels.CodeMethodNotAllowed
 
 // Messages of the errors whose cause is not shown.
 const (
@@ -23,19 +22,12 @@ const (
 	msgUnavailable = "service temporarily unavailable; try again"
 )
 
-// errorBody is the one error shape of every answer:
-// {"error":{"code":"…","message":"…","field":"…"}}.
-type errorBody struct {
-	Error errorDetail `json:"error"`
-}
+// errorBody is the one error shape of every answer, shared with the
+// gateway's endpoints.
+type errorBody = channels.ErrorBody
 
 // errorDetail is the inside of errorBody.
-type errorDetail struct {
-	Code    channels.Code `json:"code"`
-	Message string        `json:"message"`
-	// Field names the offending input, when one is at fault.
-	Field string `json:"field,omitempty"`
-}
+type errorDetail = channels.ErrorDetail
 
 // handleError is echo's HTTPErrorHandler: it writes every error in the one
 // shape, with the status from channels.DispositionOf. Errors that are not
@@ -76,7 +68,7 @@ func (a *API) describe(err error, c echo.Context) (int, errorBody) {
 		}
 		a.logger.LogAttrs(c.Request().Context(), level, "request did not complete",
 			slog.String("request_id", requestIDOf(c)), slog.String("err", err.Error()))
-		return http.StatusServiceUnavailable, errorBody{errorDetail{Code: channels.CodeUnavailable, Message: msgUnavailable}}
+		return http.StatusServiceUnavailable, errorBody{Error: errorDetail{Code: channels.CodeUnavailable, Message: msgUnavailable}}
 	}
 	if opErr := (*net.OpError)(nil); errors.As(err, &opErr) {
 		// A dependency (Postgres) is out of reach: an outage, which the
@@ -85,7 +77,7 @@ func (a *API) describe(err error, c echo.Context) (int, errorBody) {
 			slog.String("request_id", requestIDOf(c)),
 			slog.String("route", c.Path()),
 			slog.String("err", err.Error()))
-		return http.StatusServiceUnavailable, errorBody{errorDetail{Code: channels.CodeUnavailable, Message: msgUnavailable}}
+		return http.StatusServiceUnavailable, errorBody{Error: errorDetail{Code: channels.CodeUnavailable, Message: msgUnavailable}}
 	}
 	code, disp := channels.DispositionOf(err)
 	if code == channels.CodeInternal {
@@ -94,7 +86,7 @@ func (a *API) describe(err error, c echo.Context) (int, errorBody) {
 			slog.String("method", c.Request().Method),
 			slog.String("route", c.Path()),
 			slog.String("err", err.Error()))
-		return disp.HTTPStatus, errorBody{errorDetail{Code: code, Message: msgInternal}}
+		return disp.HTTPStatus, errorBody{Error: errorDetail{Code: code, Message: msgInternal}}
 	}
 	var ce *channels.Error
 	errors.As(err, &ce) // DispositionOf found one
@@ -102,37 +94,20 @@ func (a *API) describe(err error, c echo.Context) (int, errorBody) {
 	if msg == "" {
 		msg = strings.ReplaceAll(string(ce.Code), "_", " ")
 	}
-	return disp.HTTPStatus, errorBody{errorDetail{Code: code, Message: msg, Field: ce.Field}}
+	return disp.HTTPStatus, errorBody{Error: errorDetail{Code: code, Message: msg, Field: ce.Field}}
 }
 
 // describeHTTPError maps echo's own errors (unknown route, wrong method)
 // onto the vocabulary.
 func describeHTTPError(he *echo.HTTPError) (int, errorBody) {
 	status := he.Code
-	var code channels.Code
-	switch status {
-	case http.StatusBadRequest:
-		code = channels.CodeBadRequest
-	case http.StatusUnauthorized:
-		code = channels.CodeUnauthorized
-	case http.StatusForbidden:
-		code = channels.CodeForbidden
-	case http.StatusNotFound:
-		code = channels.CodeNotFound
-	case http.StatusMethodNotAllowed:
-		code = codeMethodNotAllowed
-	case http.StatusRequestEntityTooLarge:
-		code = channels.CodeTooLarge
-	case http.StatusTooManyRequests:
-		code = channels.CodeRateLimited
-	case http.StatusServiceUnavailable:
-		code = channels.CodeUnavailable
-	default:
-		status, code = http.StatusInternalServerError, channels.CodeInternal
+	code := channels.CodeOfStatus(status)
+	if code == channels.CodeInternal {
+		status = http.StatusInternalServerError
 	}
 	msg := strings.ToLower(http.StatusText(status))
 	if status == http.StatusNotFound {
 		msg = "no such route"
 	}
-	return status, errorBody{errorDetail{Code: code, Message: msg}}
+	return status, errorBody{Error: errorDetail{Code: code, Message: msg}}
 }

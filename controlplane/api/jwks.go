@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/heraldhq/herald/internal/cors"
 )
 
 // JWKSPath serves the public token signing keys (RFC 7517, OKP keys of RFC
@@ -31,7 +33,10 @@ type jwkSet struct {
 	Keys []jwk `json:"keys"`
 }
 
+// serveJWKS answers any origin: the keys are public, and a browser may
+// verify tokens too.
 func (a *API) serveJWKS(c echo.Context) error {
+	cors.Actual(c.Response().Header(), c.Request(), nil)
 	keys, err := a.store.ListSigningKeys(c.Request().Context())
 	if err != nil {
 		return err

@@ -13,7 +13,9 @@ import (
 // docs/protocol.md, "Tokens and capabilities") whose capabilities grant op
 // on the channel in the path, or else the backend's credentials as
 // requireApp checks them. A bad token is 401, a good one without the
-// capability 403.
+// capability 403. A Bearer request is one a browser may send from another
+// origin: it gets the CORS headers for the app's allowed_origins, and from
+// an origin the app refuses it is 403 (cors.go); a signed one gets none.
 func (a *API) requireAppOrToken(op channels.Operation) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		backend := a.requireApp(next)
@@ -26,6 +28,9 @@ func (a *API) requireAppOrToken(op channels.Operation) echo.MiddlewareFunc {
 			app, ok := a.apps.App(appID)
 			if !ok {
 				return &channels.Error{Code: channels.CodeAppNotFound, Message: "app " + appID + " not found"}
+			}
+			if err := allowAppOrigin(c, app); err != nil {
+				return err
 			}
 			claims, err := channels.VerifyToken(raw, appTokenKeys{a: a, app: app}, a.now())
 			if err != nil {

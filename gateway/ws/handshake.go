@@ -30,6 +30,11 @@ type UpgradeConfig struct {
 	// Timeout bounds writing the 101 response. Zero means
 	// DefaultHandshakeTimeout.
 	Timeout time.Duration
+	// Refuse writes the answer to a request that is not a valid
+	// handshake, in the caller's error format; the headers that tell the
+	// client what would work (Allow, Upgrade, Sec-WebSocket-Version) are
+	// set before it runs. Nil answers with http.Error.
+	Refuse func(w http.ResponseWriter, r *http.Request, status int, reason string)
 }
 
 // Upgrade validates a client's WebSocket handshake (RFC 6455 section 4.2.1),
@@ -41,14 +46,15 @@ type UpgradeConfig struct {
 //
 // On a request that is not a valid handshake it answers with 405 (method),
 // 426 (no upgrade to websocket or an unsupported version) or 400 (bad key)
-// and a one-line reason, and returns an error wrapping ErrBadHandshake. No
-// subprotocol or extension is negotiated.
+// and a one-line reason, written by cfg.Refuse when it is set, and returns
+// an error wrapping ErrBadHandshake. No subprotocol or extension is
+// negotiated.
 func Upgrade(w http.ResponseWriter, r *http.Request, cfg UpgradeConfig) (net.Conn, []byte, error) {
 	if hs := checkHandshake(r); hs != nil {
 		for k, v := range hs.header {
 			w.Header()[k] = v
 		}
-		http.Error(w, hs.reason, hs.status)
+		cfg.refuse(w, r, hs.status, hs.reason)
 		return nil, nil, fmt.Errorf("%w: %s", ErrBadHandshake, hs.reason)
 	}
 	accept := AcceptKey(strings.TrimSpace(r.Header.Get("Sec-WebSocket-Key")))
@@ -56,7 +62,7 @@ func Upgrade(w http.ResponseWriter, r *http.Request, cfg UpgradeConfig) (net.Con
 	nc, brw, err := http.NewResponseController(w).Hijack()
 	if err != nil {
 		// HTTP/2, or a ResponseWriter that cannot hijack: w still works.
-		http.Error(w, "websocket upgrade not available", http.StatusInternalServerError)
+		cfg.refuse(w, r, http.StatusInternalServerError, "websocket upgrade not available")
 		return nil, nil, fmt.Errorf("ws: hijack: %w", err)
 	}
 	initial, err := takeBuffered(brw.Reader)
@@ -68,6 +74,15 @@ func Upgrade(w http.ResponseWriter, r *http.Request, cfg UpgradeConfig) (net.Con
 		return nil, nil, err
 	}
 	return nc, initial, nil
+}
+
+// refuse answers a refused handshake with cfg.Refuse or http.Error.
+func (cfg UpgradeConfig) refuse(w http.ResponseWriter, r *http.Request, status int, reason string) {
+	if cfg.Refuse != nil {
+		cfg.Refuse(w, r, status, reason)
+		return
+	}
+	http.Error(w, reason, status)
 }
 
 // badHandshake is why a request was refused and how to answer it.

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log"
 	"log/slog"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -225,22 +224,6 @@ func (p *Platform) runBackground(ctx context.Context, g *errgroup.Group) {
 	}
 	p.runHistory(ctx, g)
 	p.runEdge(ctx, g)
-}
-
-// handler routes one address: operational endpoints first, then the
-// control-plane APIs.
-func (p *Platform) handler() http.Handler {
-	mux := http.NewServeMux()
-	p.ops.Register(mux)
-	if gw := p.parts.gateway; gw != nil {
-		mux.Handle(gw.Path(), gw.Handler())
-		mux.Handle(gw.TokenPath(), gw.Handler())
-		mux.HandleFunc("GET "+gw.SSEPath(), gw.ServeSSE)
-	}
-	if p.parts.api != nil {
-		mux.Handle("/", p.parts.api.Handler())
-	}
-	return mux
 }
 
 func (p *Platform) startPostgres(ctx context.Context) (string, error) {

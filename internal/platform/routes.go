@@ -1,0 +1,35 @@
+package platform
+
+import (
+	"net/http"
+
+	"github.com/heraldhq/herald/gateway"
+)
+
+// handler routes one address: operational endpoints first, then the
+// gateway's WebSocket and SSE endpoints, then the control-plane APIs.
+// Every error answer, unknown paths included, is the one JSON error shape;
+// in dev mode GET / is a page of links (rootpage.go).
+func (p *Platform) handler() http.Handler {
+	mux := http.NewServeMux()
+	p.ops.Register(mux)
+	gw := p.parts.gateway
+	if gw != nil {
+		mux.Handle(gw.Path(), gw.Handler())
+		mux.Handle(gw.TokenPath(), gw.Handler())
+		// Every method: the gateway answers preflights and refuses the
+		// rest in JSON, where the mux would answer 405 in plain text.
+		mux.HandleFunc(gw.SSEPath(), gw.ServeSSE)
+	}
+	if p.cfg.Mode == ModeDev {
+		mux.Handle("GET /{$}", p.rootPage())
+	}
+	switch {
+	case p.parts.api != nil:
+		// The API answers unknown paths itself (JSON 404).
+		mux.Handle("/", p.parts.api.Handler())
+	case gw != nil:
+		mux.HandleFunc("/", gateway.NotFound)
+	}
+	return mux
+}
