@@ -36,3 +36,22 @@ func TestSettingsAllowsOrigin(t *testing.T) {
 		})
 	}
 }
+
+func TestCodeOfStatus(t *testing.T) {
+	for status, want := range map[int]channels.Code{
+		400: channels.CodeBadRequest, 401: channels.CodeUnauthorized, 403: channels.CodeForbidden,
+		404: channels.CodeNotFound, 405: channels.CodeMethodNotAllowed, 409: channels.CodeConflict,
+		413: channels.CodeTooLarge, 426: channels.CodeUpgradeRequired, 429: channels.CodeRateLimited,
+		503: channels.CodeUnavailable, 418: channels.CodeInternal, 500: channels.CodeInternal,
+	} {
+		got := channels.CodeOfStatus(status)
+		if got != want {
+			t.Errorf("CodeOfStatus(%d) = %s, want %s", status, got, want)
+		}
+		// The code maps back to the status, so an answer is consistent
+		// whichever it started from.
+		if _, d := channels.DispositionOf(&channels.Error{Code: got}); got != channels.CodeInternal && d.HTTPStatus != status {
+			t.Errorf("DispositionOf(%s) = %d, want %d", got, d.HTTPStatus, status)
+		}
+	}
+}

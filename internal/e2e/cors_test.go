@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -13,19 +14,19 @@ import (
 	"github.com/heraldhq/herald/internal/testenv"
 )
 
-// Origins of the CORS tests: the strict app lists only goodOrigin.
-const (
-	goodOrigin = "http://localhost:5173"
-	badOrigin  = "https://evil.example"
-	strictApp  = "cors-strict"
-)
-
 // corsAnswer is one HTTP answer, read whole.
 type corsAnswer struct {
 	status int
 	header http.Header
 	body   []byte
 }
+
+// Origins of the CORS tests: the strict app lists only goodOrigin.
+const (
+	goodOrigin = "http://localhost:5173"
+	badOrigin  = "https://evil.example"
+	strictApp  = "cors-strict"
+)
 
 // corsDo sends method to url with headers h (an Origin, a preflight's
 // Access-Control-Request-*, a token) and reads the answer.
@@ -136,14 +137,8 @@ func (a corsAnswer) wantError(t *testing.T, status int, code channels.Code) {
 // headerHas reports whether a comma-separated header lists v
 // (case-insensitively).
 func headerHas(h http.Header, name, v string) bool {
-	for _, line := range h.Values(name) {
-		for f := range strings.SplitSeq(line, ",") {
-			if strings.EqualFold(strings.TrimSpace(f), v) {
-				return true
-			}
-		}
-	}
-	return false
+	fields := strings.Split(strings.Join(h.Values(name), ","), ",")
+	return slices.ContainsFunc(fields, func(f string) bool { return strings.EqualFold(strings.TrimSpace(f), v) })
 }
 
 // with returns h plus the pairs kv.

@@ -16,7 +16,6 @@ import (
 // endpoints as on the API's, is the one JSON error shape.
 func TestEdgeErrorsAreJSON(t *testing.T) {
 	h := testenv.Herald(t)
-	u := h.URL()
 	tests := []struct {
 		name   string
 		method string
@@ -40,7 +39,7 @@ func TestEdgeErrorsAreJSON(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			a := corsDo(t, tt.method, u+tt.path, tt.header)
+			a := corsDo(t, tt.method, h.URL()+tt.path, tt.header)
 			a.wantError(t, tt.status, tt.code)
 			if tt.status == http.StatusMethodNotAllowed && a.header.Get("Allow") == "" {
 				t.Error("405 without Allow")
@@ -61,7 +60,7 @@ func TestEdgeErrorsAreJSON(t *testing.T) {
 			}
 			time.Sleep(20 * time.Millisecond)
 		}
-		corsDo(t, http.MethodGet, u+"/sse?key="+k+"&channel=a", nil).wantError(t, http.StatusTooManyRequests, channels.CodeOverQuota)
+		corsDo(t, http.MethodGet, h.URL()+"/sse?key="+k+"&channel=a", nil).wantError(t, http.StatusTooManyRequests, channels.CodeOverQuota)
 	})
 }
 
