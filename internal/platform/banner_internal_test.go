@@ -12,11 +12,26 @@ func demoTarget(addr string) clientTarget {
 	return clientTarget{addr: addr, appID: DefaultDevAppID, key: DefaultDevAppKey, secret: DefaultDevAppSecret}
 }
 
-// TestClientSnippets pins the banner's client settings: filled in with the
-// bound address, the TLS choice and the WebSocket path prefix, each in the
-// form its client wants (pusher-js wants a cluster, and wsPort or wssPort
-// with forceTLS; the npm SDK a string port; pusher-http-go host:port).
+// TestClientSnippets pins the banner's client settings for the default
+// address, as a newcomer pastes them.
 func TestClientSnippets(t *testing.T) {
+	want := `  pusher-js     const pusher = new Pusher("app-key", {
+                  cluster: "mt1", wsHost: "127.0.0.1", wsPort: 6001, forceTLS: false, enabledTransports: ["ws", "wss"],
+                });
+  Node server   new Pusher({ appId: "app-id", key: "app-key", secret: "app-secret", host: "127.0.0.1", port: "6001", useTLS: false })  (npm pusher)
+  Go server     pusher.Client{AppID: "app-id", Key: "app-key", Secret: "app-secret", Host: "127.0.0.1:6001", Secure: false}  (pusher-http-go)
+  More clients  docs/clients.md (Laravel Echo, private and presence channels)
+`
+	if got := clientSnippets(demoTarget(DefaultAddr)); got != want {
+		t.Errorf("clientSnippets:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+// TestClientSnippetsFollowConfig checks that each snippet is filled in with
+// the bound address, the TLS choice and the WebSocket path prefix, in the
+// form its client wants (pusher-js wants wsPort or wssPort to match
+// forceTLS; the npm SDK a string port; pusher-http-go host:port).
+func TestClientSnippetsFollowConfig(t *testing.T) {
 	withTLS := demoTarget("127.0.0.1:6443")
 	withTLS.tls = true
 	withPath := demoTarget("127.0.0.1:6001")
@@ -24,41 +39,31 @@ func TestClientSnippets(t *testing.T) {
 	tests := []struct {
 		name   string
 		target clientTarget
-		want   string
+		want   []string
 	}{
-		{"default", demoTarget(DefaultAddr), `  pusher-js     const pusher = new Pusher("app-key", {
-                  cluster: "mt1", wsHost: "127.0.0.1", wsPort: 6001, forceTLS: false, enabledTransports: ["ws", "wss"],
-                });
-  Node server   new Pusher({ appId: "app-id", key: "app-key", secret: "app-secret", host: "127.0.0.1", port: "6001", useTLS: false })  (npm pusher)
-  Go server     pusher.Client{AppID: "app-id", Key: "app-key", Secret: "app-secret", Host: "127.0.0.1:6001", Secure: false}  (pusher-http-go)
-  More clients  docs/clients.md (Laravel Echo, private and presence channels)
-`},
-		{"other address", demoTarget("192.0.2.7:7001"), `  pusher-js     const pusher = new Pusher("app-key", {
-                  cluster: "mt1", wsHost: "192.0.2.7", wsPort: 7001, forceTLS: false, enabledTransports: ["ws", "wss"],
-                });
-  Node server   new Pusher({ appId: "app-id", key: "app-key", secret: "app-secret", host: "192.0.2.7", port: "7001", useTLS: false })  (npm pusher)
-  Go server     pusher.Client{AppID: "app-id", Key: "app-key", Secret: "app-secret", Host: "192.0.2.7:7001", Secure: false}  (pusher-http-go)
-  More clients  docs/clients.md (Laravel Echo, private and presence channels)
-`},
-		{"TLS", withTLS, `  pusher-js     const pusher = new Pusher("app-key", {
-                  cluster: "mt1", wsHost: "127.0.0.1", wssPort: 6443, forceTLS: true, enabledTransports: ["ws", "wss"],
-                });
-  Node server   new Pusher({ appId: "app-id", key: "app-key", secret: "app-secret", host: "127.0.0.1", port: "6443", useTLS: true })  (npm pusher)
-  Go server     pusher.Client{AppID: "app-id", Key: "app-key", Secret: "app-secret", Host: "127.0.0.1:6443", Secure: true}  (pusher-http-go)
-  More clients  docs/clients.md (Laravel Echo, private and presence channels)
-`},
-		{"path prefix", withPath, `  pusher-js     const pusher = new Pusher("app-key", {
-                  cluster: "mt1", wsHost: "127.0.0.1", wsPort: 6001, wsPath: "/realtime", forceTLS: false, enabledTransports: ["ws", "wss"],
-                });
-  Node server   new Pusher({ appId: "app-id", key: "app-key", secret: "app-secret", host: "127.0.0.1", port: "6001", useTLS: false })  (npm pusher)
-  Go server     pusher.Client{AppID: "app-id", Key: "app-key", Secret: "app-secret", Host: "127.0.0.1:6001", Secure: false}  (pusher-http-go)
-  More clients  docs/clients.md (Laravel Echo, private and presence channels)
-`},
+		{"other address", demoTarget("192.0.2.7:7001"), []string{
+			`cluster: "mt1", wsHost: "192.0.2.7", wsPort: 7001, forceTLS: false, enabledTransports: ["ws", "wss"],`,
+			`host: "192.0.2.7", port: "7001", useTLS: false })`,
+			`Host: "192.0.2.7:7001", Secure: false}`,
+		}},
+		{"TLS", withTLS, []string{
+			`cluster: "mt1", wsHost: "127.0.0.1", wssPort: 6443, forceTLS: true, enabledTransports: ["ws", "wss"],`,
+			`host: "127.0.0.1", port: "6443", useTLS: true })`,
+			`Host: "127.0.0.1:6443", Secure: true}`,
+		}},
+		{"path prefix", withPath, []string{
+			`cluster: "mt1", wsHost: "127.0.0.1", wsPort: 6001, wsPath: "/realtime", forceTLS: false, enabledTransports: ["ws", "wss"],`,
+			`host: "127.0.0.1", port: "6001", useTLS: false })`,
+			`Host: "127.0.0.1:6001", Secure: false}`,
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := clientSnippets(tt.target); got != tt.want {
-				t.Errorf("clientSnippets:\n%s\nwant:\n%s", got, tt.want)
+			got := clientSnippets(tt.target)
+			for _, w := range tt.want {
+				if !strings.Contains(got, w) {
+					t.Errorf("snippets lack %s:\n%s", w, got)
+				}
 			}
 		})
 	}
