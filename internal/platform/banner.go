@@ -139,21 +139,32 @@ func cliCommand(exe, arg0 string) string {
 	}
 }
 
-// builtByGoRun reports whether exe is where go run puts the binary it
-// builds: <temporary folder>/go-build<n>/b<n>/exe/<name>, under $GOTMPDIR
-// or the system's temporary folder. The layout is the same on every
-// system, so the check needs neither.
+// builtByGoRun reports whether exe is a binary go run built. Since Go
+// 1.24 go run keeps it in the build cache, as
+// <GOCACHE>/<2 hex digits>/<hash>-d/<name>; before, and when it cannot
+// cache, in <temporary folder>/go-build<n>/b<n>/exe/<name>. Both layouts
+// are the same on every system and for any GOCACHE or GOTMPDIR, so the
+// check needs neither.
 func builtByGoRun(exe string) bool {
 	if exe == "" {
 		return false
 	}
-	exeDir := filepath.Dir(exe)
-	if filepath.Base(exeDir) != "exe" {
+	dir := filepath.Dir(exe)
+	if cachedExeDir.MatchString(filepath.Base(dir)) && cacheShardDir.MatchString(filepath.Base(filepath.Dir(dir))) {
+		return true
+	}
+	if filepath.Base(dir) != "exe" {
 		return false
 	}
-	buildDir := filepath.Dir(filepath.Dir(exeDir))
+	buildDir := filepath.Dir(filepath.Dir(dir))
 	return strings.HasPrefix(filepath.Base(buildDir), "go-build")
 }
+
+// The build cache's folders around a cached executable.
+var (
+	cachedExeDir  = regexp.MustCompile(`^[0-9a-f]{16,}-d$`)
+	cacheShardDir = regexp.MustCompile(`^[0-9a-f]{2}$`)
+)
 
 // tryLine suggests a first admin command. The admin CLI finds the URL and
 // the admin token in the data folder itself, so the line names the folder

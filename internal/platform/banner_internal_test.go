@@ -96,6 +96,8 @@ func TestBuiltByGoRun(t *testing.T) {
 		exe  string
 		want bool
 	}{
+		{"/root/.cache/go-build/69/69eb22da8ea659752f6c4b921f509585640f60f56011c4b470b55de6486bdb3d-d/herald", true},
+		{"/Users/me/Library/Caches/go-build/0a/0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9-d/herald", true},
 		{"/tmp/go-build3957713052/b001/exe/herald", true},
 		{"/home/me/.cache/gotmp/go-build123/b001/exe/herald", true},
 		{"/private/var/folders/xy/T/go-build42/b001/exe/herald", true},
@@ -103,6 +105,8 @@ func TestBuiltByGoRun(t *testing.T) {
 		{"/home/me/herald/bin/herald", false},
 		{"/tmp/exe/herald", false},
 		{"/tmp/go-build1/b001/herald.test", false},
+		{"/opt/ab/release-d/herald", false},
+		{"/opt/herald/0a1b2c3d4e5f60718293a4b5c6d7e8f9-d/herald", false},
 		{"", false},
 	}
 	for _, tt := range tests {
