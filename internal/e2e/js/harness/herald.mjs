@@ -66,6 +66,7 @@ export async function scanLog(scanner, secretsPath, logPath) {
  * @property {string} url the base URL, http://HOST:PORT
  * @property {string} dataDir its data folder (admin.token lives there)
  * @property {string} logPath where its stderr goes
+ * @property {string} banner what it printed before its listening line
  * @property {() => Promise<number|null>} stop SIGINT, then wait for exit; resolves to the exit code
  * @property {Promise<{code: number|null, signal: string|null}>} done resolves when the process exits
  */
@@ -91,6 +92,7 @@ export async function startHerald({ bin, dataDir, logPath, extraArgs = [] }) {
   child.stderr.pipe(log);
   const done = exited(child);
 
+  const bannerLines = [];
   const url = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       reject(new Error(`herald did not print its listening line within ${START_TIMEOUT_MS} ms (see ${logPath})`));
@@ -101,6 +103,8 @@ export async function startHerald({ bin, dataDir, logPath, extraArgs = [] }) {
       if (m) {
         clearTimeout(timer);
         resolve(m[1]);
+      } else {
+        bannerLines.push(line);
       }
     });
     done.then(({ code, signal }) => {
@@ -129,7 +133,7 @@ export async function startHerald({ bin, dataDir, logPath, extraArgs = [] }) {
     })();
     return stopping;
   };
-  return { url, dataDir, logPath, stop, done };
+  return { url, dataDir, logPath, banner: bannerLines.join('\n'), stop, done };
 }
 
 /**

@@ -15,7 +15,7 @@
 // shapes such as JWTs: a finding fails the run, as in the Go suites.
 
 import { spawn } from 'node:child_process';
-import { appendFile, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { appendFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -80,8 +80,11 @@ async function main() {
     const startedServer = Date.now();
     herald = await startHerald({ bin, dataDir, logPath });
     await registerSecrets(secretsPath, dataDir);
+    // The banner holds the demo secret and the admin token: it stays in tmp.
+    const bannerPath = path.join(tmp, 'banner.txt');
+    await writeFile(bannerPath, herald.banner, { mode: 0o600 });
     process.stderr.write(`herald-e2e: herald ready at ${herald.url} after ${Date.now() - startedServer} ms\n`);
-    tests = spawnTests(herald, secretsPath);
+    tests = spawnTests(herald, secretsPath, bannerPath);
     status = await testsExited(tests, herald);
   } catch (err) {
     process.stderr.write(`herald-e2e: ${err.stack || err}\n`);
@@ -104,7 +107,7 @@ async function registerSecrets(secretsPath, dataDir) {
   await appendFile(secretsPath, [DEMO_SECRET, ...own.map((s) => s.trim())].join('\n') + '\n');
 }
 
-function spawnTests(herald, secretsPath) {
+function spawnTests(herald, secretsPath, bannerPath) {
   const args = process.argv.slice(2);
   const namesFile = args.some((a) => !a.startsWith('-'));
   const testArgs = [
@@ -126,6 +129,7 @@ function spawnTests(herald, secretsPath) {
       HERALD_E2E_DATA_DIR: herald.dataDir,
       HERALD_E2E_TOKEN_EXPIRY_NOTICE_S: String(TOKEN_EXPIRY_NOTICE_S),
       HERALD_E2E_SECRETS_FILE: secretsPath,
+      HERALD_E2E_BANNER_FILE: bannerPath,
     },
   });
 }
