@@ -19,13 +19,18 @@ FUZZ_SHORT_TIME ?= 10000x
 PORTABLE_WS_TAG ?= herald_portable_ws
 PORTABLE_E2E    ?= ^Test(OversizedFrameThenMoreFramesGets1009|MessageCapFollowsAppSettings|UnfinishedFrameAttack|ServerPingsIdleClientsAndDropsSilentOnes|BinaryFrameRefused|SlowConsumerIsCutOff|ShutdownClosesWith4200|Connect(Refusals|Established)|PublicChannelDelivery|PrivateChannelAuth|PresenceMembers|ClientEvents|BadInputKeepsConnection|TLSListener|RevokedKeyAndDisabledAppCloseConnections|AckedPublish)$$
 
-.PHONY: test checks fmt tidy lint vet staticcheck gotest gotest-portable jstest fuzz-short fuzz-run build fuzz clean
+.PHONY: test checks fmt tidy lint vet staticcheck suite gotest gotest-portable jstest fuzz-short fuzz-run build fuzz clean
 
 ## test: every check CI runs: formatting, go.mod tidiness, lint (vet and
 ## staticcheck), all Go tests with -race (fuzz seed corpora included), the
 ## WebSocket tests again on the portable transport, the JavaScript
 ## end-to-end suite, then a few seconds of each fuzz target.
-test: checks gotest gotest-portable jstest fuzz-short
+test: checks suite fuzz-short
+
+## suite: the Go and JavaScript tests, which fail as well when they leave
+## a managed PostgreSQL cluster (/var/tmp/herald-pg-*) behind.
+suite:
+	@.ci/no-litter $(MAKE) --no-print-directory gotest gotest-portable jstest
 
 ## checks: the fast ones, before any test runs.
 checks: fmt tidy lint

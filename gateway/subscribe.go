@@ -175,13 +175,13 @@ func (c *conn) signatureAllowsSubscribe(app *channels.AppConfig, ch channels.Cha
 	switch ch.Kind {
 	case channels.KindPrivate, channels.KindPrivateEncrypted:
 		if !c.gw.verifyAuth(app, string(req.Auth), channels.ChannelStringToSign(c.socketID, ch.Name, "")) {
-			c.subError(ch.Name, protocol.SubErrAuth, "invalid signature", http.StatusUnauthorized)
+			c.subError(ch.Name, protocol.SubErrAuth, authRefusal(string(req.Auth), c.socketID, ch.Name, false), http.StatusUnauthorized)
 			return member, false
 		}
 	case channels.KindPresence:
 		data := string(req.ChannelData)
 		if !c.gw.verifyAuth(app, string(req.Auth), channels.ChannelStringToSign(c.socketID, ch.Name, data)) {
-			c.subError(ch.Name, protocol.SubErrAuth, "invalid signature", http.StatusUnauthorized)
+			c.subError(ch.Name, protocol.SubErrAuth, authRefusal(string(req.Auth), c.socketID, ch.Name, true), http.StatusUnauthorized)
 			return member, false
 		}
 		pd, err := protocol.ParsePresenceData(data)
@@ -206,6 +206,25 @@ func (c *conn) signatureAllowsSubscribe(app *channels.AppConfig, ch channels.Cha
 		}
 	}
 	return member, true
+}
+
+// authRefusal is the message of a refused channel signature. It tells a
+// missing auth from a wrong one and says what the signature covers, with
+// the socket id and channel filled in (neither is secret), since a client
+// author's usual mistake is signing something else or forgetting the
+// auth endpoint altogether.
+func authRefusal(auth, socketID, channel string, presence bool) string {
+	what := "the auth signature is invalid"
+	if auth == "" {
+		what = "the auth signature is missing"
+	}
+	form, here := "<socket_id>:<channel>", fmt.Sprintf("%q", channels.ChannelStringToSign(socketID, channel, ""))
+	if presence {
+		form = "<socket_id>:<channel>:<channel_data>"
+		here = fmt.Sprintf("%q and channel_data exactly as sent", socketID+":"+channel+":")
+	}
+	return fmt.Sprintf(`%s: "auth" must be "<app key>:<signature>", the signature being the hex HMAC-SHA256 of "%s" (here %s) with the app secret`,
+		what, form, here)
 }
 
 // tokenAllowsSubscribe checks a subscribe against the connection's token

@@ -19,11 +19,12 @@ import (
 	"github.com/heraldhq/herald/channels"
 	"github.com/heraldhq/herald/cmd/herald/internal/adminclient"
 	"github.com/heraldhq/herald/cmd/herald/internal/config"
+	"github.com/heraldhq/herald/internal/platform"
 )
 
 // Defaults of `herald admin`.
 const (
-	defaultAdminURL  = "http://127.0.0.1:6001"
+	defaultAdminURL  = "http://" + platform.DefaultAddr
 	adminHTTPTimeout = 30 * time.Second
 )
 
@@ -49,14 +50,16 @@ Flags:
 
 // adminGlobals are the flags of every `herald admin` command.
 type adminGlobals struct {
-	url   string
-	token string
-	json  bool
+	url     string
+	token   string
+	dataDir string
+	json    bool
 }
 
 func bindAdminGlobals(fs *flag.FlagSet, g *adminGlobals) {
-	fs.StringVar(&g.url, "url", defaultAdminURL, "base URL of the Herald admin API")
-	fs.StringVar(&g.token, "admin-token", "", "admin API token: the bootstrap token or one made with 'herald admin tokens create'")
+	fs.StringVar(&g.url, "url", "", "base URL of the Herald admin API (default: the one herald dev wrote in --data-dir, else "+defaultAdminURL+")")
+	fs.StringVar(&g.token, "admin-token", "", "admin API token: the bootstrap token or one made with 'herald admin tokens create' (default: herald dev's, from --data-dir)")
+	fs.StringVar(&g.dataDir, "data-dir", platform.DefaultDataDir, "herald dev's data folder, read for the URL and admin token that --url and --admin-token do not give")
 	fs.BoolVar(&g.json, "json", false, "print JSON as the API answers it instead of a table")
 }
 
@@ -162,15 +165,19 @@ func runAdmin(ctx context.Context, args []string, getenv func(string) string, st
 		fs.Usage()
 		return 0
 	}
-	if err == nil && g.token == "" {
-		err = usagef("no admin token: pass --admin-token or set %s", config.EnvName("admin-token"))
+	var target adminTarget
+	if err == nil {
+		target, err = resolveAdminTarget(g)
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "herald admin: %v\n\n", err)
 		fs.Usage()
 		return 2
 	}
-	call.client = adminclient.New(g.url, g.token, &http.Client{Timeout: adminHTTPTimeout})
+	if target.note != "" {
+		fmt.Fprintf(stderr, "herald admin: %s\n", target.note)
+	}
+	call.client = adminclient.New(target.url, target.token, &http.Client{Timeout: adminHTTPTimeout})
 	call.json, call.stdout, call.stderr = g.json, stdout, stderr
 	if err := cmd.run(ctx, call); err != nil {
 		if ue := (*adminUsageError)(nil); errors.As(err, &ue) {
@@ -178,7 +185,7 @@ func runAdmin(ctx context.Context, args []string, getenv func(string) string, st
 			fs.Usage()
 			return 2
 		}
-		fmt.Fprintf(stderr, "herald admin: %v\n", err)
+		fmt.Fprintf(stderr, "herald admin: %v\n", target.explainConnError(err))
 		return 1
 	}
 	return 0

@@ -66,6 +66,7 @@ func bindGatewayFlags(fs *flag.FlagSet, cfg *platform.Config) {
 
 func bindDevFlags(fs *flag.FlagSet, cfg *platform.Config) {
 	fs.StringVar(&cfg.DataDir, "data-dir", platform.DefaultDataDir, "dev mode's data folder")
+	fs.BoolVar(&cfg.Reset, "reset", false, "start over: delete the data folder's managed PostgreSQL cluster and Herald's files in it (master key, admin token, NATS store) first")
 	fs.IntVar(&cfg.NATSPort, "nats-port", 0, "open a NATS TCP listener on this port for the nats CLI (0: none, -1: random)")
 	fs.StringVar(&cfg.PGBinDir, "pg-bin-dir", "", "folder of initdb and pg_ctl (default: search PATH and /usr/lib/postgresql/*/bin)")
 	fs.StringVar(&cfg.DevAppID, "dev-app-id", platform.DefaultDevAppID, "id of the seeded demo app")

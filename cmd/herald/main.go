@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
 	"syscall"
 
 	"github.com/heraldhq/herald/cmd/herald/internal/config"
@@ -27,6 +28,7 @@ Usage:
   herald migrate       up | down | status: manage the database schema
   herald admin         a command-line client of the admin API
   herald bench         a load test of a running Herald: subscribers, publish rates, latency
+  herald version       the version, commit and Go version of this binary (also --version)
   herald help          this text
 
 Every flag --foo-bar can also be set with the environment variable HERALD_FOO_BAR;
@@ -59,6 +61,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runAdmin(ctx, args[1:], getenv, stdout, stderr)
 	case "bench":
 		return runBench(ctx, args[1:], getenv, stdout, stderr)
+	case "version", "--version", "-version":
+		return runVersion(stdout)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
@@ -77,6 +81,8 @@ func runServer(ctx context.Context, mode platform.Mode, args []string, getenv fu
 	if err := config.Parse(fs, args, getenv); err != nil {
 		return usageError(err)
 	}
+	// The log and the stopping line below share stderr.
+	stderr = &lockedWriter{w: stderr}
 	logger, err := logOpts.logger(stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "herald %s: %v\n", name, err)
@@ -89,11 +95,44 @@ func runServer(ctx context.Context, mode platform.Mode, args []string, getenv fu
 		fmt.Fprintf(stderr, "herald %s: %v\n", name, err)
 		return 2
 	}
+	defer announceStop(ctx, stderr, "herald "+name)()
 	if err := p.Run(ctx); err != nil {
 		fmt.Fprintf(stderr, "herald %s: %v\n", name, err)
 		return 1
 	}
 	return 0
+}
+
+// announceStop prints "<prefix>: stopping…" as soon as ctx is done (the
+// first Ctrl-C), since a graceful drain can take seconds and silence reads
+// as a hang. Call the returned function before returning: it ends the
+// watch, and nothing is printed after it returns.
+func announceStop(ctx context.Context, w io.Writer, prefix string) (end func()) {
+	finished, ended := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(ended)
+		select {
+		case <-ctx.Done():
+			fmt.Fprintf(w, "%s: stopping…\n", prefix)
+		case <-finished:
+		}
+	}()
+	return func() {
+		close(finished)
+		<-ended
+	}
+}
+
+// lockedWriter serializes writes from several goroutines.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(b []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(b)
 }
 
 func usageError(err error) int {

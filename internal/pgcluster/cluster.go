@@ -78,6 +78,10 @@ type Config struct {
 	// StopTimeout bounds the fast shutdown in Stop before it falls back to
 	// an immediate one; zero means DefaultStopTimeout.
 	StopTimeout time.Duration
+	// Owner is the folder the cluster belongs to (herald dev's data
+	// folder). Start records it in the cluster folder, so that Sweep can
+	// remove the cluster once that folder is gone. Empty records nothing.
+	Owner string
 }
 
 // Cluster is a running server. Its methods are safe for concurrent use.
@@ -125,6 +129,10 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 		return nil, err
 	}
 	defer unlock()
+	// Under the lock: Sweep reads the owner before taking it.
+	if err := recordOwner(c.layout, cfg.Owner); err != nil {
+		return nil, err
+	}
 	if err := c.initialize(ctx, cfg.Fast, cfg.InitCache); err != nil {
 		return nil, err
 	}

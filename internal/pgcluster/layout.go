@@ -45,6 +45,7 @@ const (
 	logFileName    = "server.log"
 	lockFileName   = ".lock"
 	initMarkerName = "initialized"
+	ownerFileName  = "owner"
 )
 
 // layout is where each part of a cluster lives.
@@ -55,6 +56,7 @@ type layout struct {
 	log    string // server log, written by pg_ctl's shell
 	lock   string // flock serializing Start on one folder
 	marker string // exists once initdb and our configuration completed
+	owner  string // the folder the cluster belongs to (Config.Owner)
 }
 
 func newLayout(dir string) (layout, error) {
@@ -69,6 +71,7 @@ func newLayout(dir string) (layout, error) {
 		log:    filepath.Join(abs, logFileName),
 		lock:   filepath.Join(abs, lockFileName),
 		marker: filepath.Join(abs, initMarkerName),
+		owner:  filepath.Join(abs, ownerFileName),
 	}
 	return l, l.check()
 }

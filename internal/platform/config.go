@@ -24,11 +24,16 @@ const (
 	DefaultReadHeaderTimeout = 10 * time.Second
 )
 
-// Files kept in the data folder by dev mode.
+// Files kept in the data folder by dev mode. The admin CLI reads
+// AdminTokenFile and URLFile to find the dev server without flags.
 const (
-	masterKeyFile  = "master.key"
-	adminTokenFile = "admin.token"
-	natsDir        = "nats"
+	masterKeyFile = "master.key"
+	// AdminTokenFile holds the bootstrap admin token dev mode generated.
+	AdminTokenFile = "admin.token"
+	// URLFile holds the base URL dev mode last served on, with a
+	// loopback address in place of an unspecified one (0.0.0.0, ::).
+	URLFile = "url"
+	natsDir = "nats"
 )
 
 // Mode selects which parts run in the process.
@@ -73,6 +78,10 @@ type Config struct {
 	// AdminToken is the bootstrap admin token. Dev mode generates one in
 	// the data folder when empty.
 	AdminToken string
+	// Reset, in dev mode, deletes the data folder's managed PostgreSQL
+	// cluster and Herald's files in the data folder before starting, so
+	// that dev starts over. It cannot be combined with DatabaseURL.
+	Reset bool
 
 	DevAppID     string
 	DevAppKey    string

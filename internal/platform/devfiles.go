@@ -7,8 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 )
@@ -41,13 +43,42 @@ func (p *Platform) secretFromFile(given, name string, generate func() string) (s
 	}
 	s := generate()
 	if err := os.WriteFile(path, []byte(s+"\n"), 0o600); err != nil {
-		return "", fmt.Errorf("write %s: %w", path, err)
+		return "", writableHint(fmt.Errorf("write %s: %w", path, err))
 	}
 	return s, nil
 }
 
+// writableHint adds the way out to an error of writing in the data
+// folder: another folder, one this user can write.
+func writableHint(err error) error {
+	return fmt.Errorf("%w; pick a writable folder with --data-dir", err)
+}
+
+// writeURLFile records the URL dev mode serves on in the data folder, for
+// `herald admin` to find it. An unspecified listen address (0.0.0.0, ::)
+// is written as loopback, which a client on this machine can dial.
+func (p *Platform) writeURLFile() error {
+	host, port, err := net.SplitHostPort(p.addr)
+	if err != nil {
+		return fmt.Errorf("url file: %w", err)
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		host = "127.0.0.1"
+		if ip.To4() == nil {
+			host = "::1"
+		}
+	}
+	u := p.scheme() + "://" + net.JoinHostPort(host, port)
+	path := filepath.Join(p.cfg.DataDir, URLFile)
+	if err := os.WriteFile(path, []byte(u+"\n"), 0o600); err != nil {
+		return writableHint(fmt.Errorf("write %s: %w", path, err))
+	}
+	return nil
+}
+
 // lockFile keeps two dev processes off one data folder: they would share
-// (and stop) one PostgreSQL cluster and one NATS store.
+// (and stop) one PostgreSQL cluster and one NATS store. The holder writes
+// its pid into it, for the refusal to name.
 const lockFile = "herald.lock"
 
 // lockDataDir takes an exclusive, non-blocking flock on the data folder's
@@ -56,15 +87,30 @@ func (p *Platform) lockDataDir() error {
 	path := filepath.Join(p.cfg.DataDir, lockFile)
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600)
 	if err != nil {
-		return fmt.Errorf("lock data folder: %w", err)
+		return writableHint(fmt.Errorf("lock data folder: %w", err))
 	}
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		_ = f.Close()
 		if errors.Is(err, syscall.EWOULDBLOCK) {
-			return fmt.Errorf("data folder %s is in use by another herald process", p.cfg.DataDir)
+			return fmt.Errorf("data folder %s is in use by %s; stop it, or pick another folder with --data-dir",
+				p.cfg.DataDir, lockHolder(path))
 		}
 		return fmt.Errorf("lock data folder: %w", err)
 	}
+	// The pid is a courtesy for the message above: the lock works without it.
+	if err := f.Truncate(0); err == nil {
+		_, _ = f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
+	}
 	p.addCloser("data folder lock", func(context.Context) error { return f.Close() })
 	return nil
+}
+
+// lockHolder names the process that holds the lock file at path, as well
+// as its content tells.
+func lockHolder(path string) string {
+	b, _ := os.ReadFile(path)
+	if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && pid > 0 {
+		return fmt.Sprintf("another herald process (pid %d)", pid)
+	}
+	return "another herald process"
 }

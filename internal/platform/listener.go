@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strconv"
+	"syscall"
 
 	"github.com/heraldhq/herald/gateway"
 	"github.com/heraldhq/herald/internal/clientip"
@@ -65,6 +67,39 @@ func (p *Platform) newServer(h http.Handler) *http.Server {
 		MaxHeaderBytes:    maxHeader,
 		ErrorLog:          slogErrorLog(p.cfg.Logger),
 	}
+}
+
+// listen binds the HTTP listener (TLS-wrapped when configured) and sets
+// p.addr. A port in use gets a message with the way out.
+func (p *Platform) listen() (net.Listener, error) {
+	ln, err := net.Listen("tcp", p.cfg.Addr)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return nil, fmt.Errorf("%s is in use by another process; pick another with --addr %s", p.cfg.Addr, nextAddr(p.cfg.Addr))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w; pick another address with --addr", p.cfg.Addr, err)
+	}
+	p.addr = ln.Addr().String()
+	tln, err := p.wrapTLS(ln)
+	if err != nil {
+		_ = ln.Close()
+		return nil, err
+	}
+	return tln, nil
+}
+
+// nextAddr returns addr with the next port, as a suggestion; an address
+// it cannot read gets a free port (0).
+func nextAddr(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "127.0.0.1:0"
+	}
+	n, err := strconv.Atoi(port)
+	if err != nil || n <= 0 || n >= 65535 {
+		return net.JoinHostPort(host, "0")
+	}
+	return net.JoinHostPort(host, strconv.Itoa(n+1))
 }
 
 // wrapTLS returns ln, or ln serving TLS when it is configured. Only

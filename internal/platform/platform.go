@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -62,6 +61,9 @@ func New(cfg Config) (*Platform, error) {
 		if cfg.MasterKey == "" {
 			return nil, errors.New("gateway needs --master-key (the control plane's, to open app key secrets)")
 		}
+	}
+	if cfg.Reset && (cfg.Mode != ModeDev || cfg.DatabaseURL != "") {
+		return nil, errors.New("--reset deletes dev mode's managed PostgreSQL cluster: leave --database-url out (empty that database yourself)")
 	}
 	if cfg.Mode == ModeControlPlane {
 		if cfg.DatabaseURL == "" {
@@ -135,21 +137,23 @@ func (p *Platform) Run(ctx context.Context) (err error) {
 			err = nil
 		}
 	}()
-	if err := p.start(ctx); err != nil {
+	// Listening comes first, so that a port in use is refused before
+	// anything is created (data folder, database); clients that connect
+	// while the rest starts wait in the listen backlog.
+	ln, err := p.listen()
+	if err != nil {
 		return err
 	}
-
-	ln, err := net.Listen("tcp", p.cfg.Addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", p.cfg.Addr, err)
-	}
-	p.addr = ln.Addr().String()
-	tln, err := p.wrapTLS(ln)
-	if err != nil {
+	if err := p.start(ctx); err != nil {
 		_ = ln.Close()
 		return err
 	}
-	ln = tln
+	if p.cfg.Mode == ModeDev {
+		if err := p.writeURLFile(); err != nil {
+			_ = ln.Close()
+			return err
+		}
+	}
 	srv := p.newServer(p.handler())
 	p.addCloser("http server", srv.Shutdown)
 

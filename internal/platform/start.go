@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -61,15 +60,14 @@ type parts struct {
 // concurrently because each takes a noticeable share of start-up time.
 func (p *Platform) start(ctx context.Context) error {
 	if p.cfg.Mode == ModeDev {
-		if err := os.MkdirAll(p.cfg.DataDir, 0o700); err != nil {
-			return fmt.Errorf("create data folder: %w", err)
+		if err := p.openDataDir(ctx); err != nil {
+			return err
 		}
-		abs, err := filepath.Abs(p.cfg.DataDir)
-		if err != nil {
-			return fmt.Errorf("data folder: %w", err)
-		}
-		p.cfg.DataDir = abs
-		if err := p.lockDataDir(); err != nil {
+	}
+	if p.cfg.DatabaseURL != "" && p.cfg.Mode != ModeGateway {
+		// Before anything else starts, so that a bad URL is one clear
+		// error and not the tail of a half-started platform.
+		if err := p.checkDatabase(ctx); err != nil {
 			return err
 		}
 	}
@@ -90,7 +88,7 @@ func (p *Platform) start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	p.adminToken, err = p.secretFromFile(p.cfg.AdminToken, adminTokenFile, newBootstrapToken)
+	p.adminToken, err = p.secretFromFile(p.cfg.AdminToken, AdminTokenFile, newBootstrapToken)
 	if err != nil {
 		return fmt.Errorf("admin token: %w", err)
 	}
@@ -238,12 +236,13 @@ func (p *Platform) startPostgres(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	p.sweepClusters(ctx, dir)
 	if p.newDataDir {
 		if err := p.dropStaleCluster(ctx, dir); err != nil {
 			return "", err
 		}
 	}
-	c, err := pgcluster.Start(ctx, pgcluster.Config{Dir: dir, BinDir: bin, Logger: p.cfg.Logger})
+	c, err := pgcluster.Start(ctx, pgcluster.Config{Dir: dir, BinDir: bin, Logger: p.cfg.Logger, Owner: p.cfg.DataDir})
 	if err != nil {
 		return "", fmt.Errorf("start postgres: %w", err)
 	}
