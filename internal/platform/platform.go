@@ -29,7 +29,7 @@ type Platform struct {
 	box        *secretbox.Box
 	parts      parts
 	// newDataDir is set when dev mode starts on a data folder without a
-	// master key (staledb.go).
+	// master key (datadir.go).
 	newDataDir bool
 
 	ready     chan struct{}
