@@ -18,8 +18,6 @@ import (
 	"github.com/heraldhq/herald/internal/testinfra"
 )
 
-const testTimeout = 15 * time.Second
-
 // memSource is an in-memory Source. The syncer's subject is NATS, which
 // is real in these tests; the database side only needs to answer.
 type memSource struct {

@@ -255,7 +255,8 @@ func interruptWrite(t *testing.T, how string) {
 			}
 		}
 	}()
-	// Let the socket buffers fill up and the write block.
+	// Let the socket buffers fill up and the write block (a blocked write
+	// shows nowhere a test could poll).
 	time.Sleep(300 * time.Millisecond)
 	a.conn.InterruptWrite()
 	select {
@@ -271,7 +272,8 @@ func interruptWrite(t *testing.T, how string) {
 		defer close(closed)
 		a.conn.Close(4100, "slow consumer")
 	}()
-	// Start reading again only once Close is waiting for the socket.
+	// Start reading again only once Close is waiting for the socket,
+	// which, like the blocked write above, nothing exposes.
 	time.Sleep(100 * time.Millisecond)
 	frames := 0
 	for {

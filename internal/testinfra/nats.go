@@ -73,12 +73,23 @@ func startNATS(tb testing.TB, cfg natsembed.Config) *natsembed.Server {
 // reconnects forever, quickly; opts override that.
 func NATSConn(tb testing.TB, s *natsembed.Server, opts ...nats.Option) *nats.Conn {
 	tb.Helper()
-	all := append([]nats.Option{
+	nc, err := s.Connect(tb.Name(), reconnectForever(opts)...)
+	return closedAtCleanup(tb, nc, err)
+}
+
+// reconnectForever puts quick, endless reconnects before opts, which may
+// override them.
+func reconnectForever(opts []nats.Option) []nats.Option {
+	return append([]nats.Option{
 		nats.MaxReconnects(-1),
 		nats.ReconnectWait(NATSReconnectWait),
 		nats.ReconnectJitter(0, 0),
 	}, opts...)
-	nc, err := s.Connect(tb.Name(), all...)
+}
+
+// closedAtCleanup fails the test on err and otherwise closes nc at cleanup.
+func closedAtCleanup(tb testing.TB, nc *nats.Conn, err error) *nats.Conn {
+	tb.Helper()
 	if err != nil {
 		tb.Fatalf("connect nats: %v", err)
 	}

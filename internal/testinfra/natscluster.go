@@ -167,18 +167,8 @@ func (c *Cluster) ClientURLs() string {
 // connection at cleanup.
 func (c *Cluster) Connect(tb testing.TB, opts ...nats.Option) *nats.Conn {
 	tb.Helper()
-	all := append([]nats.Option{
-		nats.Name(tb.Name()),
-		nats.MaxReconnects(-1),
-		nats.ReconnectWait(NATSReconnectWait),
-		nats.ReconnectJitter(0, 0),
-	}, opts...)
-	nc, err := nats.Connect(c.ClientURLs(), all...)
-	if err != nil {
-		tb.Fatalf("connect nats cluster: %v", err)
-	}
-	tb.Cleanup(nc.Close)
-	return nc
+	nc, err := nats.Connect(c.ClientURLs(), reconnectForever(append([]nats.Option{nats.Name(tb.Name())}, opts...))...)
+	return closedAtCleanup(tb, nc, err)
 }
 
 // StreamLeader returns the index of the server that leads stream (in the
