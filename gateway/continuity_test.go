@@ -8,14 +8,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/heraldhq/herald/bus/stream"
 	"github.com/heraldhq/herald/channels"
 	"github.com/heraldhq/herald/gateway/protocol"
 	"github.com/heraldhq/herald/gateway/sse"
-	"github.com/heraldhq/herald/internal/natsembed"
+	"github.com/heraldhq/herald/internal/testinfra"
 )
 
 // continuityWait bounds how long a test waits for a catch-up; nothing
@@ -23,8 +22,7 @@ import (
 const continuityWait = 10 * time.Second
 
 // continuityEnv is a gateway with a real stream Reader on an embedded
-// NATS server, and a publisher into the same stream. (internal/testenv
-// cannot be used here: it imports this package.)
+// NATS server, and a publisher into the same stream.
 type continuityEnv struct {
 	g   *Gateway
 	pub *stream.Publisher
@@ -34,24 +32,8 @@ func newContinuityEnv(t *testing.T) continuityEnv {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), continuityWait)
 	defer cancel()
-	s, err := natsembed.Start(ctx, natsembed.Config{StoreDir: t.TempDir(), Port: natsembed.PortNone})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), continuityWait)
-		defer cancel()
-		_ = s.Shutdown(ctx)
-	})
-	nc, err := s.Connect("continuity-test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	nc := testinfra.NATSConn(t, testinfra.NATS(t))
+	js := testinfra.JetStream(t, nc)
 	if err := stream.Ensure(ctx, js, stream.StreamConfig{}); err != nil {
 		t.Fatal(err)
 	}
@@ -111,29 +93,24 @@ func live(c *conn, sub *subscription, serial, prev uint64) {
 // their serials in queue order.
 func queuedSerials(t *testing.T, c *conn, want int) []uint64 {
 	t.Helper()
-	deadline := time.Now().Add(continuityWait)
-	for {
+	var out []uint64
+	testinfra.WaitUntilWithin(t, fmt.Sprintf("%d queued frames", want), continuityWait, func() bool {
 		c.mu.Lock()
-		n := len(c.queue)
-		var out []uint64
-		if n >= want {
-			for _, f := range c.queue {
-				var m struct{ Serial uint64 }
-				if err := json.Unmarshal(framePayload(f), &m); err != nil {
-					t.Fatalf("queued frame %q: %v", framePayload(f), err)
-				}
-				out = append(out, m.Serial)
+		defer c.mu.Unlock()
+		if len(c.queue) < want {
+			return false
+		}
+		out = out[:0]
+		for _, f := range c.queue {
+			var m struct{ Serial uint64 }
+			if err := json.Unmarshal(framePayload(f), &m); err != nil {
+				t.Fatalf("queued frame %q: %v", framePayload(f), err)
 			}
+			out = append(out, m.Serial)
 		}
-		c.mu.Unlock()
-		if out != nil {
-			return out
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("queue holds %d frames, want %d", n, want)
-		}
-		time.Sleep(time.Millisecond)
-	}
+		return true
+	})
+	return out
 }
 
 func TestReplaySeam(t *testing.T) {

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/heraldhq/herald/bus/appconfig"
-	"github.com/heraldhq/herald/internal/testenv"
+	"github.com/heraldhq/herald/internal/testinfra"
 )
 
 // changeLog records OnChange calls.
@@ -42,7 +42,7 @@ func TestCacheFollowsChangesWithinASecond(t *testing.T) {
 	cfg.OnChange = changes.add
 	c := appconfig.NewCache(cfg)
 	runCache(t, c)
-	waitReady(t, c, slowTimeout)
+	testinfra.WaitReady(t, "the cache", c.Ready())
 
 	renamed := app("a", "k1", "k2")
 	renamed.Name = "renamed"
@@ -91,10 +91,10 @@ func TestCacheFollowsChangesWithinASecond(t *testing.T) {
 	for i, step := range steps {
 		start := time.Now()
 		step.write()
-		testenv.WaitUntil(t, step.name, propagation-time.Since(start), step.done)
+		testinfra.WaitUntilWithin(t, step.name, propagation-time.Since(start), step.done)
 		t.Logf("%s visible after %s", step.name, time.Since(start))
 		want := i + 1
-		testenv.WaitUntil(t, step.name+" OnChange", propagation, func() bool { return changes.count("a") == want })
+		testinfra.WaitUntilWithin(t, step.name+" OnChange", propagation, func() bool { return changes.count("a") == want })
 	}
 	if c.Len() != 0 {
 		t.Fatalf("Len = %d after delete, want 0", c.Len())
@@ -118,7 +118,7 @@ func TestCacheReadyAfterInitialLoad(t *testing.T) {
 		t.Fatal("App found before Run")
 	}
 	runCache(t, c)
-	waitReady(t, c, slowTimeout)
+	testinfra.WaitReady(t, "the cache", c.Ready())
 	// Everything present at start is visible as soon as Ready closes.
 	for _, id := range []string{"a", "b", "c"} {
 		if _, ok := c.App(id); !ok {
@@ -140,7 +140,7 @@ func TestCacheReadyOnEmptyBucket(t *testing.T) {
 	e := newEnv(t)
 	c := appconfig.NewCache(cacheConfig(e.js, nil))
 	runCache(t, c)
-	waitReady(t, c, slowTimeout)
+	testinfra.WaitReady(t, "the cache", c.Ready())
 	if c.Len() != 0 {
 		t.Fatalf("Len = %d, want 0", c.Len())
 	}
@@ -156,10 +156,10 @@ func TestCacheSkipsMalformedEntries(t *testing.T) {
 	putRaw(t, e.kv, "junk", `{"id":"junk","keys":[{"key":"kj","sealed_secret":"`+secret+`"`)
 	putRaw(t, e.kv, "mismatch", `{"id":"other","keys":[{"key":"km"}]}`)
 
-	var logs testenv.LogBuffer
+	var logs testinfra.LogBuffer
 	c := appconfig.NewCache(cacheConfig(e.js, logs.Logger()))
 	runCache(t, c)
-	waitReady(t, c, slowTimeout)
+	testinfra.WaitReady(t, "the cache", c.Ready())
 
 	if _, ok := c.App("good"); !ok {
 		t.Fatal("valid app missing next to malformed ones")
@@ -178,12 +178,12 @@ func TestCacheSkipsMalformedEntries(t *testing.T) {
 	// A malformed update must not leave the previous (maybe revoked)
 	// config in force: the app disappears until a valid value comes.
 	putRaw(t, e.kv, "good", "not json")
-	testenv.WaitUntil(t, "malformed update removes the app", propagation, func() bool {
+	testinfra.WaitUntilWithin(t, "malformed update removes the app", propagation, func() bool {
 		_, ok := c.ByKey("kg")
 		return !ok
 	})
 	put(t, e.kv, app("good", "kg"))
-	testenv.WaitUntil(t, "valid update restores the app", propagation, func() bool {
+	testinfra.WaitUntilWithin(t, "valid update restores the app", propagation, func() bool {
 		_, ok := c.ByKey("kg")
 		return ok
 	})
@@ -203,7 +203,7 @@ func TestCacheDuplicateKeyFailsClosed(t *testing.T) {
 	put(t, e.kv, app("b", "shared", "kb"))
 	c := appconfig.NewCache(cacheConfig(e.js, nil))
 	runCache(t, c)
-	waitReady(t, c, slowTimeout)
+	testinfra.WaitReady(t, "the cache", c.Ready())
 	if cfg, ok := c.ByKey("shared"); ok {
 		t.Fatalf("a key claimed by two apps resolves to %s", cfg.ID)
 	}
@@ -212,7 +212,7 @@ func TestCacheDuplicateKeyFailsClosed(t *testing.T) {
 	}
 	// Once one app gives the key up, the other owns it.
 	put(t, e.kv, app("b", "kb"))
-	testenv.WaitUntil(t, "key owned by a", propagation, func() bool {
+	testinfra.WaitUntilWithin(t, "key owned by a", propagation, func() bool {
 		cfg, ok := c.ByKey("shared")
 		return ok && cfg.ID == "a"
 	})

@@ -11,7 +11,7 @@ import (
 
 	"github.com/heraldhq/herald/bus/appconfig"
 	"github.com/heraldhq/herald/channels"
-	"github.com/heraldhq/herald/internal/testenv"
+	"github.com/heraldhq/herald/internal/testinfra"
 )
 
 // propagation is the promise to gateways: a change is visible within a
@@ -28,8 +28,8 @@ type env struct {
 
 func newEnv(tb testing.TB) *env {
 	tb.Helper()
-	srv := testenv.NATS(tb)
-	js := testenv.JetStream(tb, testenv.NATSConn(tb, srv))
+	srv := testinfra.NATS(tb)
+	js := testinfra.JetStream(tb, testinfra.NATSConn(tb, srv))
 	ctx, cancel := context.WithTimeout(tb.Context(), slowTimeout)
 	defer cancel()
 	kv, err := appconfig.EnsureBucket(ctx, js, 1)
@@ -77,7 +77,7 @@ func del(tb testing.TB, kv jetstream.KeyValue, id string) {
 // runCache runs c until the test ends or stop is called.
 func runCache(tb testing.TB, c *appconfig.Cache) (stop func()) {
 	tb.Helper()
-	return testenv.Background(tb, c.Run)
+	return testinfra.Background(tb, c.Run)
 }
 
 func cacheConfig(js jetstream.JetStream, logger *slog.Logger) appconfig.CacheConfig {
@@ -87,15 +87,6 @@ func cacheConfig(js jetstream.JetStream, logger *slog.Logger) appconfig.CacheCon
 		MinBackoff:   10 * time.Millisecond,
 		MaxBackoff:   100 * time.Millisecond,
 		SetupTimeout: 5 * time.Second,
-	}
-}
-
-func waitReady(tb testing.TB, c *appconfig.Cache, within time.Duration) {
-	tb.Helper()
-	select {
-	case <-c.Ready():
-	case <-time.After(within):
-		tb.Fatalf("cache not ready after %s", within)
 	}
 }
 

@@ -6,12 +6,12 @@ import (
 	"time"
 
 	"github.com/heraldhq/herald/bus/cachechan"
-	"github.com/heraldhq/herald/internal/testenv"
+	"github.com/heraldhq/herald/internal/testinfra"
 )
 
 func TestPutGetExpire(t *testing.T) {
-	s := testenv.NATS(t)
-	js := testenv.JetStream(t, testenv.NATSConn(t, s))
+	s := testinfra.NATS(t)
+	js := testinfra.JetStream(t, testinfra.NATSConn(t, s))
 	ctx := context.Background()
 	store, err := cachechan.Open(ctx, js, 1)
 	if err != nil {
@@ -33,14 +33,8 @@ func TestPutGetExpire(t *testing.T) {
 	if _, ok, _ := store.Get(ctx, "other-app", "cache-a.b"); ok {
 		t.Fatal("another app sees the entry")
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		if _, ok, _ := store.Get(ctx, "app", "cache-a.b"); !ok {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("entry did not expire")
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	testinfra.WaitUntil(t, "the entry to expire", func() bool {
+		_, ok, _ := store.Get(ctx, "app", "cache-a.b")
+		return !ok
+	})
 }

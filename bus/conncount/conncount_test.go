@@ -1,7 +1,6 @@
 package conncount_test
 
 import (
-	"context"
 	"errors"
 	"maps"
 	"sync"
@@ -11,10 +10,10 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/heraldhq/herald/bus/conncount"
-	"github.com/heraldhq/herald/internal/testenv"
+	"github.com/heraldhq/herald/internal/testinfra"
 )
 
-func TestMain(m *testing.M) { testenv.Main(m) }
+func TestMain(m *testing.M) { testinfra.Main(m) }
 
 // propagation bounds how long a report takes to reach another counter.
 const propagation = 10 * time.Second
@@ -72,7 +71,7 @@ type setup struct {
 
 func newSetup(t *testing.T) setup {
 	t.Helper()
-	js := testenv.JetStream(t, testenv.NATSConn(t, testenv.NATS(t)))
+	js := testinfra.JetStream(t, testinfra.NATSConn(t, testinfra.NATS(t)))
 	kv, err := conncount.EnsureBucket(t.Context(), js, 1)
 	if err != nil {
 		t.Fatal(err)
@@ -95,30 +94,14 @@ func (s setup) counter(t *testing.T, gw string, l *local, now func() time.Time) 
 // run runs c until the returned stop is called or the test ends.
 func run(t *testing.T, c *conncount.Counter) (stop func()) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- c.Run(ctx) }()
-	var once sync.Once
-	stop = func() {
-		once.Do(func() {
-			cancel()
-			if err := <-done; err != nil {
-				t.Errorf("run: %v", err)
-			}
-		})
-	}
-	t.Cleanup(stop)
-	select {
-	case <-c.Ready():
-	case <-time.After(propagation):
-		t.Fatal("counter did not load the bucket")
-	}
+	stop = testinfra.Background(t, c.Run)
+	testinfra.WaitReady(t, "the counter's bucket", c.Ready())
 	return stop
 }
 
 func waitRemote(t *testing.T, c *conncount.Counter, appID string, want int) {
 	t.Helper()
-	testenv.WaitUntil(t, "remote count of "+appID, propagation, func() bool { return c.Remote(appID) == want })
+	testinfra.WaitUntilWithin(t, "remote count of "+appID, propagation, func() bool { return c.Remote(appID) == want })
 }
 
 func TestCountersSeeEachOther(t *testing.T) {
@@ -285,7 +268,7 @@ func TestKeyAndValueEncoding(t *testing.T) {
 
 func TestConfigValidation(t *testing.T) {
 	t.Parallel()
-	js := testenv.JetStream(t, testenv.NATSConn(t, testenv.NATS(t)))
+	js := testinfra.JetStream(t, testinfra.NATSConn(t, testinfra.NATS(t)))
 	snap := func() map[string]int { return nil }
 	for name, cfg := range map[string]conncount.Config{
 		"no JS":          {GatewayID: "gw", Snapshot: snap},

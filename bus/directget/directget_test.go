@@ -13,7 +13,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/heraldhq/herald/bus/directget"
-	"github.com/heraldhq/herald/internal/testenv"
+	"github.com/heraldhq/herald/internal/testinfra"
 )
 
 // testTimeout is generous for a small shared machine; nothing waits this
@@ -32,9 +32,9 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	s := testenv.NATS(t)
-	nc := testenv.NATSConn(t, s)
-	js := testenv.JetStream(t, nc)
+	s := testinfra.NATS(t)
+	nc := testinfra.NATSConn(t, s)
+	js := testinfra.JetStream(t, nc)
 	ctx, cancel := context.WithTimeout(t.Context(), testTimeout)
 	defer cancel()
 	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{

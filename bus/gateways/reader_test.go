@@ -8,18 +8,18 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/heraldhq/herald/bus/gateways"
-	"github.com/heraldhq/herald/internal/testenv"
+	"github.com/heraldhq/herald/internal/testinfra"
 )
 
 func TestReader(t *testing.T) {
-	srv := testenv.NATS(t)
-	nc := testenv.NATSConn(t, srv)
+	srv := testinfra.NATS(t)
+	nc := testinfra.NATSConn(t, srv)
 	reg := gateways.NewReader(nc)
 	if ids, err := reg.GatewayIDs(t.Context()); err != nil || len(ids) != 0 {
 		t.Fatalf("without a bucket: %v, %v", ids, err)
 	}
 
-	js := testenv.JetStream(t, nc)
+	js := testinfra.JetStream(t, nc)
 	if err := gateways.EnsureBucket(t.Context(), js, 1, time.Second); err != nil {
 		t.Fatal(err)
 	}
@@ -54,18 +54,11 @@ func TestReader(t *testing.T) {
 	if err != nil || !slices.Equal(ids, []string{"gw-a", "gw-b", "gw-expiring"}) {
 		t.Fatalf("ids = %v, %v", ids, err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	testinfra.WaitUntil(t, "the expired key unlisted", func() bool {
 		ids, err = reg.GatewayIDs(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if slices.Equal(ids, []string{"gw-a", "gw-b"}) {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("expired key still listed: %v", ids)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return slices.Equal(ids, []string{"gw-a", "gw-b"})
+	})
 }

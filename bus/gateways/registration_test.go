@@ -15,7 +15,7 @@ import (
 	"github.com/heraldhq/herald/bus/gateways"
 	"github.com/heraldhq/herald/channels"
 	"github.com/heraldhq/herald/internal/natsembed"
-	"github.com/heraldhq/herald/internal/testenv"
+	"github.com/heraldhq/herald/internal/testinfra"
 )
 
 // testTimeout is generous for a small shared machine; nothing waits this
@@ -56,7 +56,7 @@ func register(t *testing.T, js jetstream.JetStream, id string) (*member, error) 
 		JS: js, ID: id, TTL: 2 * time.Second, HeartbeatInterval: 500 * time.Millisecond, MarkerTTL: 5 * time.Second,
 		OnLost: func() { m.mu.Lock(); m.lost++; m.mu.Unlock() },
 		OnGone: func(id string) { m.mu.Lock(); m.gone = append(m.gone, id); m.mu.Unlock() },
-		Logger: testenv.Logger(t),
+		Logger: testinfra.Logger(t),
 	})
 	m.reg = reg
 	return m, err
@@ -84,8 +84,8 @@ func ids(gs []gateways.Gateway) []string {
 // newBucket starts a server with the registry bucket.
 func newBucket(t *testing.T) (*natsembed.Server, jetstream.JetStream) {
 	t.Helper()
-	srv := testenv.NATS(t)
-	js := testenv.JetStream(t, testenv.NATSConn(t, srv))
+	srv := testinfra.NATS(t)
+	js := testinfra.JetStream(t, testinfra.NATSConn(t, srv))
 	if err := gateways.EnsureBucket(t.Context(), js, 1, 5*time.Second); err != nil {
 		t.Fatal(err)
 	}
@@ -104,17 +104,17 @@ func TestRegistration(t *testing.T) {
 	if _, err := register(t, js, "gw.a"); !errors.Is(err, channels.ErrBadRequest) {
 		t.Fatalf("Register with a bad id = %v, want a bad request", err)
 	}
-	b, err := register(t, testenv.JetStream(t, testenv.NATSConn(t, srv)), "gw-b")
+	b, err := register(t, testinfra.JetStream(t, testinfra.NATSConn(t, srv)), "gw-b")
 	if err != nil {
 		t.Fatal(err)
 	}
 	a.run(t)
 	stopB := b.run(t)
-	testenv.WaitUntil(t, "both gateways listed by both", testTimeout, func() bool {
+	testinfra.WaitUntilWithin(t, "both gateways listed by both", testTimeout, func() bool {
 		return slices.Equal(ids(a.reg.Gateways()), []string{"gw-a", "gw-b"}) &&
 			slices.Equal(ids(b.reg.Gateways()), []string{"gw-a", "gw-b"})
 	})
-	reader := gateways.NewReader(testenv.NATSConn(t, srv))
+	reader := gateways.NewReader(testinfra.NATSConn(t, srv))
 	if got, err := reader.GatewayIDs(t.Context()); err != nil || !slices.Equal(got, []string{"gw-a", "gw-b"}) {
 		t.Fatalf("Reader lists %v, %v", got, err)
 	}
@@ -145,7 +145,7 @@ func TestRegistration(t *testing.T) {
 			t.Logf("after the delete: %s", state)
 		}
 	}()
-	testenv.WaitUntil(t, "gw-a registered again", testTimeout, func() bool {
+	testinfra.WaitUntilWithin(t, "gw-a registered again", testTimeout, func() bool {
 		_, lost := a.seen()
 		gone, _ := b.seen()
 		state = fmt.Sprintf("gw-a lost %d times, gw-b saw gone %v, live on a %v, on b %v", lost, gone, a.reg.Live("gw-a"), b.reg.Live("gw-a"))
@@ -159,7 +159,7 @@ func TestRegistration(t *testing.T) {
 	if err := b.reg.Unregister(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	testenv.WaitUntil(t, "gw-b gone", testTimeout, func() bool {
+	testinfra.WaitUntilWithin(t, "gw-b gone", testTimeout, func() bool {
 		gone, _ := a.seen()
 		return slices.Contains(gone, "gw-b") && !a.reg.Live("gw-b")
 	})
@@ -183,7 +183,7 @@ func TestRegistrationExpires(t *testing.T) {
 		t.Fatal(err)
 	}
 	a.run(t)
-	testenv.WaitUntil(t, "gw-dead expired", testTimeout, func() bool {
+	testinfra.WaitUntilWithin(t, "gw-dead expired", testTimeout, func() bool {
 		gone, _ := a.seen()
 		return slices.Contains(gone, "gw-dead")
 	})

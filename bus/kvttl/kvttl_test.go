@@ -8,7 +8,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/heraldhq/herald/bus/kvttl"
-	"github.com/heraldhq/herald/internal/testenv"
+	"github.com/heraldhq/herald/internal/testinfra"
 )
 
 func TestRound(t *testing.T) {
@@ -27,7 +27,7 @@ func TestRound(t *testing.T) {
 // TestLease writes, renews and purges a key the way presence and the
 // gateway registry do, and checks that a stale renewal is refused.
 func TestLease(t *testing.T) {
-	js := testenv.JetStream(t, testenv.NATSConn(t, testenv.NATS(t)))
+	js := testinfra.JetStream(t, testinfra.NATSConn(t, testinfra.NATS(t)))
 	ctx := t.Context()
 	kv, err := js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: "KVTTL_TEST", LimitMarkerTTL: time.Second, History: 1})
 	if err != nil {

@@ -10,7 +10,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/heraldhq/herald/bus/kvwatch"
-	"github.com/heraldhq/herald/internal/testenv"
+	"github.com/heraldhq/herald/internal/testinfra"
 )
 
 // historyDepth keeps every value TestLiveKeepsLatestPuts writes.
@@ -22,7 +22,7 @@ func history(t *testing.T, writes func(ctx context.Context, kv jetstream.KeyValu
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 15*time.Second)
 	defer cancel()
-	js := testenv.JetStream(t, testenv.NATSConn(t, testenv.NATS(t)))
+	js := testinfra.JetStream(t, testinfra.NATSConn(t, testinfra.NATS(t)))
 	kv, err := js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: "HISTORY", History: historyDepth})
 	if err != nil {
 		t.Fatal(err)

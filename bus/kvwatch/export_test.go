@@ -1,7 +1,6 @@
 package kvwatch
 
-// Internals under test; the tests live in kvwatch_test, which may import
-// testenv (kvwatch itself may not: testenv imports its users).
+// Internals under test, for the black-box tests in kvwatch_test.
 var (
 	Drain = drain
 	Live  = live

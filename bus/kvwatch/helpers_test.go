@@ -11,10 +11,10 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/heraldhq/herald/bus/kvwatch"
-	"github.com/heraldhq/herald/internal/testenv"
+	"github.com/heraldhq/herald/internal/testinfra"
 )
 
-func TestMain(m *testing.M) { testenv.Main(m) }
+func TestMain(m *testing.M) { testinfra.Main(m) }
 
 // Waits: propagation is the promise to caches (a change is visible
 // within a second); slowTimeout bounds waits that include a restart.
@@ -118,15 +118,6 @@ func config(js jetstream.JetStream, logger *slog.Logger, r *recorder) kvwatch.Co
 		SetupTimeout: 5 * time.Second,
 		Load:         r.load,
 		Apply:        r.apply,
-	}
-}
-
-func waitReady(tb testing.TB, w *kvwatch.Watcher) {
-	tb.Helper()
-	select {
-	case <-w.Ready():
-	case <-time.After(slowTimeout):
-		tb.Fatalf("watcher not ready after %s", slowTimeout)
 	}
 }
 

@@ -12,12 +12,12 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/heraldhq/herald/bus/kvwatch"
-	"github.com/heraldhq/herald/internal/testenv"
+	"github.com/heraldhq/herald/internal/testinfra"
 )
 
 func TestLoadThenApply(t *testing.T) {
-	srv := testenv.NATS(t)
-	js := testenv.JetStream(t, testenv.NATSConn(t, srv))
+	srv := testinfra.NATS(t)
+	js := testinfra.JetStream(t, testinfra.NATSConn(t, srv))
 	kv := createBucket(t, js)
 	put(t, kv, "a", "1")
 	put(t, kv, "b", "1")
@@ -28,8 +28,8 @@ func TestLoadThenApply(t *testing.T) {
 	var rec recorder
 	w := kvwatch.New(config(js, nil, &rec))
 	assertNotReady(t, w)
-	testenv.Background(t, w.Run)
-	waitReady(t, w)
+	testinfra.Background(t, w.Run)
+	testinfra.WaitReady(t, "the watcher", w.Ready())
 	// Load sees live values only: the latest of each key, no deletes.
 	if got, want := rec.Loads(), [][]string{{"a=1", "b=2"}}; !slices.EqualFunc(got, want, slices.Equal) {
 		t.Fatalf("loads = %q, want %q", got, want)
@@ -39,7 +39,7 @@ func TestLoadThenApply(t *testing.T) {
 	del(t, kv, "a")
 	put(t, kv, "b", "3")
 	want := []string{"d=1", "-a", "b=3"}
-	testenv.WaitUntil(t, "updates applied in order", propagation, func() bool {
+	testinfra.WaitUntilWithin(t, "updates applied in order", propagation, func() bool {
 		return slices.Equal(rec.Applied(), want)
 	})
 	for _, n := range rec.Batches() {
@@ -53,70 +53,70 @@ func TestLoadThenApply(t *testing.T) {
 }
 
 func TestReadyOnEmptyBucket(t *testing.T) {
-	srv := testenv.NATS(t)
-	js := testenv.JetStream(t, testenv.NATSConn(t, srv))
+	srv := testinfra.NATS(t)
+	js := testinfra.JetStream(t, testinfra.NATSConn(t, srv))
 	createBucket(t, js)
 	var rec recorder
 	w := kvwatch.New(config(js, nil, &rec))
-	testenv.Background(t, w.Run)
-	waitReady(t, w)
+	testinfra.Background(t, w.Run)
+	testinfra.WaitReady(t, "the watcher", w.Ready())
 	if got := rec.Loads(); len(got) != 1 || len(got[0]) != 0 {
 		t.Fatalf("loads = %q, want one empty load", got)
 	}
 }
 
 func TestWatchesAgainUntilBucketExists(t *testing.T) {
-	srv := testenv.NATS(t)
-	js := testenv.JetStream(t, testenv.NATSConn(t, srv))
-	var logs testenv.LogBuffer
+	srv := testinfra.NATS(t)
+	js := testinfra.JetStream(t, testinfra.NATSConn(t, srv))
+	var logs testinfra.LogBuffer
 	var rec recorder
 	w := kvwatch.New(config(js, logs.Logger(), &rec))
-	testenv.Background(t, w.Run)
-	testenv.WaitUntil(t, "a failed attempt on the missing bucket", slowTimeout, func() bool {
+	testinfra.Background(t, w.Run)
+	testinfra.WaitUntilWithin(t, "a failed attempt on the missing bucket", slowTimeout, func() bool {
 		return strings.Contains(logs.String(), "bucket not found")
 	})
 	assertNotReady(t, w)
 
 	kv := createBucket(t, js)
 	put(t, kv, "late", "1")
-	waitReady(t, w)
-	testenv.WaitUntil(t, "entry of a bucket created after Run", slowTimeout, func() bool {
+	testinfra.WaitReady(t, "the watcher", w.Ready())
+	testinfra.WaitUntilWithin(t, "entry of a bucket created after Run", slowTimeout, func() bool {
 		loads := rec.Loads()
 		return slices.Contains(loads[len(loads)-1], "late=1") || slices.Contains(rec.Applied(), "late=1")
 	})
 }
 
 func TestReloadsAfterServerRestart(t *testing.T) {
-	srv := testenv.NATS(t)
+	srv := testinfra.NATS(t)
 	// The watcher and the writer use separate connections, as a gateway
 	// and a control plane would.
-	watchJS := testenv.JetStream(t, testenv.NATSConn(t, srv))
-	kv := createBucket(t, testenv.JetStream(t, testenv.NATSConn(t, srv)))
+	watchJS := testinfra.JetStream(t, testinfra.NATSConn(t, srv))
+	kv := createBucket(t, testinfra.JetStream(t, testinfra.NATSConn(t, srv)))
 	put(t, kv, "before", "1")
 
-	var logs testenv.LogBuffer
+	var logs testinfra.LogBuffer
 	var rec recorder
 	w := kvwatch.New(config(watchJS, logs.Logger(), &rec))
-	stop := testenv.Background(t, w.Run)
-	waitReady(t, w)
+	stop := testinfra.Background(t, w.Run)
+	testinfra.WaitReady(t, "the watcher", w.Ready())
 
-	testenv.RestartNATS(t, srv)
+	testinfra.RestartNATS(t, srv)
 	// The new server's cleanup runs before Background's; stop first.
 	defer stop()
 
 	// The writer's connection reconnects on its own; retry until it has.
-	testenv.WaitUntil(t, "write after restart", slowTimeout, func() bool {
+	testinfra.WaitUntilWithin(t, "write after restart", slowTimeout, func() bool {
 		_, err := kv.PutString(t.Context(), "after", "1")
 		return err == nil
 	})
 	// A watch after the restart loads the whole bucket again.
-	testenv.WaitUntil(t, "reload after restart", slowTimeout, func() bool {
+	testinfra.WaitUntilWithin(t, "reload after restart", slowTimeout, func() bool {
 		loads := rec.Loads()
 		return len(loads) >= 2 && slices.Contains(loads[len(loads)-1], "before=1") &&
 			(slices.Contains(loads[len(loads)-1], "after=1") || slices.Contains(rec.Applied(), "after=1"))
 	})
 	// The old watcher's consumer does not linger next to the new one.
-	testenv.WaitUntil(t, "one watcher consumer", slowTimeout, func() bool {
+	testinfra.WaitUntilWithin(t, "one watcher consumer", slowTimeout, func() bool {
 		st, err := watchJS.Stream(t.Context(), "KV_"+bucket)
 		if err != nil {
 			return false
@@ -131,14 +131,14 @@ func TestReloadsAfterServerRestart(t *testing.T) {
 	// Updates after recovery still arrive within the promised second.
 	start := time.Now()
 	del(t, kv, "before")
-	testenv.WaitUntil(t, "delete after restart", propagation-time.Since(start), func() bool {
+	testinfra.WaitUntilWithin(t, "delete after restart", propagation-time.Since(start), func() bool {
 		return slices.Contains(rec.Applied(), "-before")
 	})
 }
 
 func TestSetupTimeout(t *testing.T) {
-	srv := testenv.NATS(t)
-	nc := testenv.NATSConn(t, srv)
+	srv := testinfra.NATS(t)
+	nc := testinfra.NATSConn(t, srv)
 	// A JetStream API that someone listens on but never answers: without
 	// a setup timeout, each attempt would wait for nats.go's own.
 	const prefix = "blackhole.API"
@@ -152,22 +152,22 @@ func TestSetupTimeout(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	var logs testenv.LogBuffer
+	var logs testinfra.LogBuffer
 	var rec recorder
 	cfg := config(js, logs.Logger(), &rec)
 	cfg.SetupTimeout = 20 * time.Millisecond
 	w := kvwatch.New(cfg)
-	testenv.Background(t, w.Run)
-	testenv.WaitUntil(t, "two timed-out attempts", slowTimeout, func() bool {
+	testinfra.Background(t, w.Run)
+	testinfra.WaitUntilWithin(t, "two timed-out attempts", slowTimeout, func() bool {
 		return strings.Count(logs.String(), "watch setup timed out") >= 2
 	})
 	assertNotReady(t, w)
 }
 
 func TestRunErrors(t *testing.T) {
-	srv := testenv.NATS(t)
-	nc := testenv.NATSConn(t, srv)
-	js := testenv.JetStream(t, nc)
+	srv := testinfra.NATS(t)
+	nc := testinfra.NATSConn(t, srv)
+	js := testinfra.JetStream(t, nc)
 	createBucket(t, js)
 	var rec recorder
 
@@ -193,7 +193,7 @@ func TestRunErrors(t *testing.T) {
 	w := kvwatch.New(config(js, nil, &rec))
 	done := make(chan error, 1)
 	go func() { done <- w.Run(context.Background()) }()
-	waitReady(t, w)
+	testinfra.WaitReady(t, "the watcher", w.Ready())
 	if err := w.Run(t.Context()); !errors.Is(err, kvwatch.ErrAlreadyRunning) {
 		t.Fatalf("second Run = %v, want ErrAlreadyRunning", err)
 	}

@@ -12,7 +12,7 @@ import (
 	"github.com/heraldhq/herald/bus/gateways"
 	"github.com/heraldhq/herald/bus/occupancy"
 	"github.com/heraldhq/herald/internal/natsembed"
-	"github.com/heraldhq/herald/internal/testenv"
+	"github.com/heraldhq/herald/internal/testinfra"
 )
 
 // readyTimeout bounds the wait for a responder's subscriptions.
@@ -27,9 +27,9 @@ type env struct {
 
 func newEnv(tb testing.TB) *env {
 	tb.Helper()
-	srv := testenv.NATS(tb)
-	nc := testenv.NATSConn(tb, srv)
-	js := testenv.JetStream(tb, nc)
+	srv := testinfra.NATS(tb)
+	nc := testinfra.NATSConn(tb, srv)
+	js := testinfra.JetStream(tb, nc)
 	ctx := tb.Context()
 	if err := gateways.EnsureBucket(ctx, js, 1, time.Second); err != nil {
 		tb.Fatal(err)
@@ -55,7 +55,7 @@ func (e *env) register(tb testing.TB, ids ...string) {
 func (e *env) client(tb testing.TB, timeout time.Duration) *occupancy.Client {
 	tb.Helper()
 	c, err := occupancy.NewClient(occupancy.ClientConfig{
-		NC: testenv.NATSConn(tb, e.srv), Timeout: timeout,
+		NC: testinfra.NATSConn(tb, e.srv), Timeout: timeout,
 		Registry: gateways.NewReader(e.nc),
 	})
 	if err != nil {
@@ -68,7 +68,7 @@ func (e *env) client(tb testing.TB, timeout time.Duration) *occupancy.Client {
 // connection, until the test ends.
 func (e *env) serve(tb testing.TB, id string, src occupancy.Source, mod ...func(*occupancy.ResponderConfig)) {
 	tb.Helper()
-	cfg := occupancy.ResponderConfig{NC: testenv.NATSConn(tb, e.srv), GatewayID: id, Source: src}
+	cfg := occupancy.ResponderConfig{NC: testinfra.NATSConn(tb, e.srv), GatewayID: id, Source: src}
 	for _, m := range mod {
 		m(&cfg)
 	}

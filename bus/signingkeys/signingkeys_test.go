@@ -2,7 +2,6 @@ package signingkeys_test
 
 import (
 	"bytes"
-	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"errors"
@@ -11,10 +10,10 @@ import (
 	"time"
 
 	"github.com/heraldhq/herald/bus/signingkeys"
-	"github.com/heraldhq/herald/internal/testenv"
+	"github.com/heraldhq/herald/internal/testinfra"
 )
 
-func TestMain(m *testing.M) { testenv.Main(m) }
+func TestMain(m *testing.M) { testinfra.Main(m) }
 
 // propagation bounds how long a bucket change takes to reach a cache.
 const propagation = 5 * time.Second
@@ -100,8 +99,8 @@ func (c *changes) has(kid string) bool {
 
 func TestSyncAndCache(t *testing.T) {
 	t.Parallel()
-	srv := testenv.NATS(t)
-	js := testenv.JetStream(t, testenv.NATSConn(t, srv))
+	srv := testinfra.NATS(t)
+	js := testinfra.JetStream(t, testinfra.NATSConn(t, srv))
 	ctx := t.Context()
 	kv, err := signingkeys.EnsureBucket(ctx, js, 1)
 	if err != nil {
@@ -122,21 +121,9 @@ func TestSyncAndCache(t *testing.T) {
 	}
 
 	var seen changes
-	cache := signingkeys.NewCache(signingkeys.CacheConfig{JS: js, Logger: testenv.Logger(t), OnChange: seen.add})
-	runCtx, cancel := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- cache.Run(runCtx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run = %v", err)
-		}
-	})
-	select {
-	case <-cache.Ready():
-	case <-time.After(propagation):
-		t.Fatal("cache never ready")
-	}
+	cache := signingkeys.NewCache(signingkeys.CacheConfig{JS: js, Logger: testinfra.Logger(t), OnChange: seen.add})
+	testinfra.Background(t, cache.Run)
+	testinfra.WaitReady(t, "the cache", cache.Ready())
 	// Ready means loaded: no waiting for the initial keys.
 	if k, ok := cache.PublicKey("sk_a"); !ok || !bytes.Equal(k, a.PublicKey) || cache.Len() != 2 {
 		t.Fatalf("after load: sk_a %v, len %d", ok, cache.Len())
@@ -149,7 +136,7 @@ func TestSyncAndCache(t *testing.T) {
 	if st, err := signingkeys.Sync(ctx, kv, []signingkeys.Key{b, c}); err != nil || st.Written != 1 || st.Deleted != 1 {
 		t.Fatalf("rotate+retire sync = %+v, %v", st, err)
 	}
-	testenv.WaitUntil(t, "sk_c added and sk_a removed", propagation, func() bool {
+	testinfra.WaitUntilWithin(t, "sk_c added and sk_a removed", propagation, func() bool {
 		_, hasC := cache.PublicKey("sk_c")
 		_, hasA := cache.PublicKey("sk_a")
 		return hasC && !hasA && seen.has("sk_a") && seen.has("sk_c")
@@ -159,7 +146,7 @@ func TestSyncAndCache(t *testing.T) {
 	if _, err := kv.Put(ctx, "sk_b", []byte(`{"kid":"sk_other","public_key":"AAAA"}`)); err != nil {
 		t.Fatal(err)
 	}
-	testenv.WaitUntil(t, "malformed sk_b dropped", propagation, func() bool {
+	testinfra.WaitUntilWithin(t, "malformed sk_b dropped", propagation, func() bool {
 		_, ok := cache.PublicKey("sk_b")
 		return !ok
 	})

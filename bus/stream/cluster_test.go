@@ -8,15 +8,15 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/heraldhq/herald/bus/stream"
-	"github.com/heraldhq/herald/internal/testenv"
+	"github.com/heraldhq/herald/internal/testinfra"
 )
 
 // TestClusterLeaderFailover: on a three-node cluster with an R3 stream,
 // publishing and live delivery carry on when the stream leader goes away.
 func TestClusterLeaderFailover(t *testing.T) {
-	c := testenv.NATSCluster(t, 3)
+	c := testinfra.NATSCluster(t, 3)
 	nc := c.Connect(t)
-	js := testenv.JetStream(t, nc)
+	js := testinfra.JetStream(t, nc)
 	ensure(t, js, stream.StreamConfig{Replicas: 3})
 	p := newPublisher(t, js, testTimeout)
 	r := newReader(t, nc, stream.ReaderConfig{})
@@ -28,7 +28,7 @@ func TestClusterLeaderFailover(t *testing.T) {
 	rec.waitSerials(t, "c", want)
 
 	leader := -1
-	waitUntil(t, "a stream leader", func() bool {
+	testinfra.WaitUntil(t, "a stream leader", func() bool {
 		leader = c.StreamLeader(stream.StreamName(0))
 		return leader >= 0
 	})
@@ -47,7 +47,7 @@ func TestClusterLeaderFailover(t *testing.T) {
 // was published while it reconnected reaches the handler without any
 // later message on the channel (the reconnect probe).
 func TestClusterLiveReconnect(t *testing.T) {
-	c := testenv.NATSCluster(t, 3)
+	c := testinfra.NATSCluster(t, 3)
 	urls := strings.Split(c.ClientURLs(), ",")
 	// Live is on server 0 first; the publisher never is.
 	liveNC := c.Connect(t, nats.DontRandomize())
@@ -59,7 +59,7 @@ func TestClusterLiveReconnect(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(nc.Close)
-	js := testenv.JetStream(t, nc)
+	js := testinfra.JetStream(t, nc)
 	ensure(t, js, stream.StreamConfig{Replicas: 3})
 	p := newPublisher(t, js, testTimeout)
 	r := newReader(t, nc, stream.ReaderConfig{})

@@ -12,13 +12,13 @@ import (
 
 	"github.com/heraldhq/herald/bus/stream"
 	"github.com/heraldhq/herald/channels"
-	"github.com/heraldhq/herald/internal/testenv"
+	"github.com/heraldhq/herald/internal/testinfra"
 )
 
 func TestEnsureIdempotentAndConcurrent(t *testing.T) {
-	s := testenv.NATS(t)
-	nc := testenv.NATSConn(t, s)
-	js := testenv.JetStream(t, nc)
+	s := testinfra.NATS(t)
+	nc := testinfra.NATSConn(t, s)
+	js := testinfra.JetStream(t, nc)
 
 	// Several processes starting at once all succeed.
 	const callers = 4

@@ -12,7 +12,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/heraldhq/herald/bus/stream"
-	"github.com/heraldhq/herald/internal/testenv"
+	"github.com/heraldhq/herald/internal/testinfra"
 )
 
 // Generous for a small shared machine; nothing waits this long when the
@@ -32,14 +32,14 @@ type env struct {
 
 func newEnv(tb testing.TB) env {
 	tb.Helper()
-	s := testenv.NATS(tb)
-	nc := testenv.NATSConn(tb, s)
-	js := testenv.JetStream(tb, nc)
+	s := testinfra.NATS(tb)
+	nc := testinfra.NATSConn(tb, s)
+	js := testinfra.JetStream(tb, nc)
 	ensure(tb, js, stream.StreamConfig{})
 	// Slow-consumer tests drop messages on purpose; nats.go would print
 	// each episode to stderr.
 	quiet := nats.ErrorHandler(func(*nats.Conn, *nats.Subscription, error) {})
-	return env{nc: nc, liveNC: testenv.NATSConn(tb, s, quiet), js: js}
+	return env{nc: nc, liveNC: testinfra.NATSConn(tb, s, quiet), js: js}
 }
 
 func ensure(tb testing.TB, js jetstream.JetStream, cfg stream.StreamConfig) {
@@ -53,7 +53,7 @@ func ensure(tb testing.TB, js jetstream.JetStream, cfg stream.StreamConfig) {
 
 func newPublisher(tb testing.TB, js jetstream.JetStream, timeout time.Duration) *stream.Publisher {
 	tb.Helper()
-	p, err := stream.NewPublisher(stream.PublisherConfig{JS: js, Timeout: timeout, Logger: testenv.Logger(tb)})
+	p, err := stream.NewPublisher(stream.PublisherConfig{JS: js, Timeout: timeout, Logger: testinfra.Logger(tb)})
 	if err != nil {
 		tb.Fatalf("NewPublisher: %v", err)
 	}
@@ -64,7 +64,7 @@ func newReader(tb testing.TB, nc *nats.Conn, cfg stream.ReaderConfig) *stream.Re
 	tb.Helper()
 	cfg.NC = nc
 	if cfg.Logger == nil {
-		cfg.Logger = testenv.Logger(tb)
+		cfg.Logger = testinfra.Logger(tb)
 	}
 	r, err := stream.NewReader(cfg)
 	if err != nil {
@@ -107,12 +107,6 @@ func serialsOf(ds []stream.Delivery) []uint64 {
 	return out
 }
 
-// waitUntil polls cond until it holds or the test times out.
-func waitUntil(tb testing.TB, what string, cond func() bool) {
-	tb.Helper()
-	testenv.WaitUntil(tb, what, testTimeout, cond)
-}
-
 // recorder is a Live handler that keeps copies of what it receives.
 type recorder struct {
 	mu  sync.Mutex
@@ -137,7 +131,7 @@ func (r *recorder) deliveries(channel string) []stream.Delivery {
 // deliveries and checks they are exactly want, in order.
 func (r *recorder) waitSerials(tb testing.TB, channel string, want []uint64) {
 	tb.Helper()
-	waitUntil(tb, fmt.Sprintf("%d deliveries on %s", len(want), channel), func() bool {
+	testinfra.WaitUntil(tb, fmt.Sprintf("%d deliveries on %s", len(want), channel), func() bool {
 		return len(r.deliveries(channel)) >= len(want)
 	})
 	if got := serialsOf(r.deliveries(channel)); !slices.Equal(got, want) {
@@ -149,21 +143,13 @@ func (r *recorder) waitSerials(tb testing.TB, channel string, want []uint64) {
 func startLive(tb testing.TB, cfg stream.LiveConfig) *stream.Live {
 	tb.Helper()
 	if cfg.Logger == nil {
-		cfg.Logger = testenv.Logger(tb)
+		cfg.Logger = testinfra.Logger(tb)
 	}
 	l, err := stream.NewLive(cfg)
 	if err != nil {
 		tb.Fatalf("NewLive: %v", err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- l.Run(ctx) }()
-	tb.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			tb.Errorf("Live.Run: %v", err)
-		}
-	})
+	testinfra.Background(tb, l.Run)
 	return l
 }
 

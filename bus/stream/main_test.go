@@ -3,9 +3,9 @@ package stream_test
 import (
 	"testing"
 
-	"github.com/heraldhq/herald/internal/testenv"
+	"github.com/heraldhq/herald/internal/testinfra"
 )
 
 // TestMain scans the logs the tests' publishers and readers write for
-// secrets (testenv.Main).
-func TestMain(m *testing.M) { testenv.Main(m) }
+// secrets (testinfra.Main).
+func TestMain(m *testing.M) { testinfra.Main(m) }

@@ -11,7 +11,7 @@ import (
 
 	"github.com/heraldhq/herald/bus/stream"
 	"github.com/heraldhq/herald/channels"
-	"github.com/heraldhq/herald/internal/testenv"
+	"github.com/heraldhq/herald/internal/testinfra"
 )
 
 func TestPublishSerialsIncrease(t *testing.T) {
@@ -142,9 +142,9 @@ func TestPublishInvalid(t *testing.T) {
 }
 
 func TestPublishTooLarge(t *testing.T) {
-	s := testenv.NATS(t)
-	nc := testenv.NATSConn(t, s)
-	js := testenv.JetStream(t, nc)
+	s := testinfra.NATS(t)
+	nc := testinfra.NATSConn(t, s)
+	js := testinfra.JetStream(t, nc)
 	ensure(t, js, stream.StreamConfig{MaxMsgSize: 1024})
 	p := newPublisher(t, js, 0)
 	m := msg("c", "ev", string(make([]byte, 2048)))
@@ -160,9 +160,9 @@ func TestPublishTooLarge(t *testing.T) {
 func TestPublishUnavailable(t *testing.T) {
 	const timeout = 300 * time.Millisecond
 	t.Run("no stream", func(t *testing.T) {
-		s := testenv.NATS(t)
-		nc := testenv.NATSConn(t, s)
-		p := newPublisher(t, testenv.JetStream(t, nc), timeout)
+		s := testinfra.NATS(t)
+		nc := testinfra.NATSConn(t, s)
+		p := newPublisher(t, testinfra.JetStream(t, nc), timeout)
 		start := time.Now()
 		_, _, err := p.Publish(t.Context(), msg("c", "ev", "x"))
 		assertUnavailable(t, err)
@@ -179,9 +179,9 @@ func TestPublishUnavailable(t *testing.T) {
 		}
 	})
 	t.Run("server down", func(t *testing.T) {
-		s := testenv.NATS(t)
-		nc := testenv.NATSConn(t, s)
-		js := testenv.JetStream(t, nc)
+		s := testinfra.NATS(t)
+		nc := testinfra.NATSConn(t, s)
+		js := testinfra.JetStream(t, nc)
 		ensure(t, js, stream.StreamConfig{})
 		p := newPublisher(t, js, timeout)
 		publish(t, p, msg("c", "ev", "x"))

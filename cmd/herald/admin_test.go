@@ -11,9 +11,10 @@ import (
 	"github.com/heraldhq/herald/controlplane"
 	"github.com/heraldhq/herald/controlplane/api"
 	"github.com/heraldhq/herald/internal/testenv"
+	"github.com/heraldhq/herald/internal/testinfra"
 )
 
-func TestMain(m *testing.M) { testenv.Main(m) }
+func TestMain(m *testing.M) { testinfra.Main(m) }
 
 const adminTestToken = "cli-test-bootstrap-token"
 
@@ -21,8 +22,8 @@ const adminTestToken = "cli-test-bootstrap-token"
 func adminServer(tb testing.TB) string {
 	tb.Helper()
 	store, _ := testenv.OpenStore(tb, testenv.MigratedPostgres(tb))
-	testenv.Sensitive(adminTestToken)
-	a, err := api.New(api.Config{Store: store, AdminToken: adminTestToken, Logger: testenv.Logger(tb)})
+	testinfra.Sensitive(adminTestToken)
+	a, err := api.New(api.Config{Store: store, AdminToken: adminTestToken, Logger: testinfra.Logger(tb)})
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -8,11 +8,11 @@ import (
 	"testing"
 
 	"github.com/heraldhq/herald/controlplane/postgres"
-	"github.com/heraldhq/herald/internal/testenv"
+	"github.com/heraldhq/herald/internal/testinfra"
 )
 
 func TestMigrateCommand(t *testing.T) {
-	url := testenv.Postgres(t)
+	url := testinfra.Postgres(t)
 	latest := postgres.LatestVersion()
 	steps := []struct {
 		args []string

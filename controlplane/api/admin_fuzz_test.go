@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/heraldhq/herald/controlplane/api"
-	"github.com/heraldhq/herald/internal/testenv"
+	"github.com/heraldhq/herald/internal/testinfra"
 )
 
 // fuzzRoutes are the admin routes that take a request body. "{id}" is
@@ -39,10 +39,10 @@ const (
 func FuzzAdminRoutes(f *testing.F) {
 	// Warnings and errors only: the server logs a line per request at
 	// debug level, which thousands of executions need not keep.
-	logs := &testenv.LogBuffer{}
+	logs := &testinfra.LogBuffer{}
 	s := newServer(f, func(c *api.Config) {
 		c.Publisher, c.KeyPublisher = nil, nil
-		c.Logger = slog.New(slog.NewJSONHandler(io.MultiWriter(logs, testenv.LogWriter("api")),
+		c.Logger = slog.New(slog.NewJSONHandler(io.MultiWriter(logs, testinfra.LogWriter("api")),
 			&slog.HandlerOptions{Level: slog.LevelWarn}))
 	})
 	acct := s.account(f, "fuzz")

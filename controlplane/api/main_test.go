@@ -16,9 +16,10 @@ import (
 	"github.com/heraldhq/herald/controlplane/api"
 	"github.com/heraldhq/herald/controlplane/postgres"
 	"github.com/heraldhq/herald/internal/testenv"
+	"github.com/heraldhq/herald/internal/testinfra"
 )
 
-func TestMain(m *testing.M) { testenv.Main(m) }
+func TestMain(m *testing.M) { testinfra.Main(m) }
 
 // bootstrapToken is the configured admin token of every test server.
 const bootstrapToken = "test-bootstrap-token-0123456789"
@@ -28,7 +29,7 @@ type server struct {
 	url   string
 	store *postgres.Store
 	pub   *recordingPublisher
-	logs  *testenv.LogBuffer
+	logs  *testinfra.LogBuffer
 }
 
 // newServer starts an API; modify adjusts its Config first.
@@ -40,15 +41,15 @@ func newServer(tb testing.TB, modify ...func(*api.Config)) *server {
 // newServerAt starts an API on the database at url, as it is.
 func newServerAt(tb testing.TB, url string, modify ...func(*api.Config)) *server {
 	tb.Helper()
-	testenv.Sensitive(bootstrapToken)
+	testinfra.Sensitive(bootstrapToken)
 	store, _ := testenv.OpenStore(tb, url)
-	s := &server{store: store, pub: &recordingPublisher{}, logs: &testenv.LogBuffer{}}
+	s := &server{store: store, pub: &recordingPublisher{}, logs: &testinfra.LogBuffer{}}
 	cfg := api.Config{
 		Store:        store,
 		Publisher:    s.pub,
 		KeyPublisher: s.pub,
 		AdminToken:   bootstrapToken,
-		Logger: slog.New(slog.NewJSONHandler(io.MultiWriter(s.logs, testenv.LogWriter("api")),
+		Logger: slog.New(slog.NewJSONHandler(io.MultiWriter(s.logs, testinfra.LogWriter("api")),
 			&slog.HandlerOptions{Level: slog.LevelDebug})),
 	}
 	for _, m := range modify {
@@ -257,7 +258,7 @@ func (s *server) key(tb testing.TB, appID string) controlplane.NewKey {
 	tb.Helper()
 	var k controlplane.NewKey
 	s.do(tb, http.MethodPost, "/admin/v1/apps/"+appID+"/keys", nil).want(tb, http.StatusCreated, &k)
-	testenv.Sensitive(k.Secret)
+	testinfra.Sensitive(k.Secret)
 	return k
 }
 

@@ -7,7 +7,7 @@ import (
 
 	"github.com/heraldhq/herald/controlplane/postgres"
 	"github.com/heraldhq/herald/internal/pgcluster"
-	"github.com/heraldhq/herald/internal/testenv"
+	"github.com/heraldhq/herald/internal/testinfra"
 )
 
 // TestPostgresOutage stops the database under a running API: stored-token
@@ -15,7 +15,7 @@ import (
 // showing the cause, and the process keeps serving.
 func TestPostgresOutage(t *testing.T) {
 	t.Parallel()
-	cluster := testenv.NewPostgresCluster(t)
+	cluster := testinfra.NewPostgresCluster(t)
 	url := cluster.URL(pgcluster.DefaultDatabase)
 	if err := postgres.MigrateUp(context.Background(), url); err != nil {
 		t.Fatalf("migrate up: %v", err)

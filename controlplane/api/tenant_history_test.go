@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -22,6 +21,7 @@ import (
 	"github.com/heraldhq/herald/bus/stream"
 	"github.com/heraldhq/herald/internal/platform"
 	"github.com/heraldhq/herald/internal/testenv"
+	"github.com/heraldhq/herald/internal/testinfra"
 )
 
 // historyTimeout bounds waiting for the history writer; nothing waits this
@@ -64,7 +64,7 @@ func newHistoryEnv(t *testing.T) *historyEnv {
 		t.Fatal(err)
 	}
 	t.Cleanup(nc.Close)
-	js := testenv.JetStream(t, nc)
+	js := testinfra.JetStream(t, nc)
 	pub, err := stream.NewPublisher(stream.PublisherConfig{JS: js, Timeout: historyTimeout})
 	if err != nil {
 		t.Fatal(err)
@@ -111,21 +111,14 @@ func (e *historyEnv) waitStored(t *testing.T, serials []uint64) {
 	for i, s := range serials {
 		want[i] = int64(s)
 	}
-	deadline := time.Now().Add(historyTimeout)
-	for {
+	testinfra.WaitUntilWithin(t, fmt.Sprintf("history to hold %d messages", len(want)), historyTimeout, func() bool {
 		var n int
 		err := e.pool.QueryRow(context.Background(), "select count(*) from messages where serial = any($1)", want).Scan(&n)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if n == len(want) {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("history holds %d of %d messages", n, len(want))
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return n == len(want)
+	})
 }
 
 // get sends a history request with Basic auth; path is relative to the
@@ -137,16 +130,7 @@ func (e *historyEnv) get(t *testing.T, path, key, secret string) (int, http.Head
 		t.Fatal(err)
 	}
 	req.SetBasicAuth(key, secret)
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	body, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return res.StatusCode, res.Header, body
+	return testenv.DoHeader(t, http.DefaultClient, req)
 }
 
 // messagesPath is the history path of a channel of the demo app.
@@ -527,21 +511,8 @@ func createApp(t *testing.T, h *testenv.HeraldEnv, id string) appCredentials {
 	t.Helper()
 	admin := func(path string, in, out any) {
 		t.Helper()
-		b, _ := json.Marshal(in)
-		req, _ := http.NewRequest(http.MethodPost, h.URL()+path, bytes.NewReader(b))
-		req.Header.Set("Authorization", "Bearer "+h.AdminToken())
-		req.Header.Set("Content-Type", "application/json")
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer res.Body.Close()
-		body, _ := io.ReadAll(res.Body)
-		if res.StatusCode != http.StatusCreated {
-			t.Fatalf("POST %s = %d: %s", path, res.StatusCode, body)
-		}
-		if err := json.Unmarshal(body, out); err != nil {
-			t.Fatal(err)
+		if code := h.Admin(t, http.MethodPost, path, in, out); code != http.StatusCreated {
+			t.Fatalf("POST %s = %d", path, code)
 		}
 	}
 	var acc struct{ ID string }
@@ -550,9 +521,8 @@ func createApp(t *testing.T, h *testenv.HeraldEnv, id string) appCredentials {
 	admin("/admin/v1/apps", map[string]any{"account_id": acc.ID, "name": "Other", "id": id}, &app)
 	var key appCredentials
 	admin("/admin/v1/apps/"+id+"/keys", map[string]any{}, &key)
-	testenv.Sensitive(key.Secret)
-	deadline := time.Now().Add(historyTimeout)
-	for {
+	testinfra.Sensitive(key.Secret)
+	testinfra.WaitUntilWithin(t, "the new app served", historyTimeout, func() bool {
 		req, _ := http.NewRequest(http.MethodGet, h.URL()+"/apps/"+id+"/channels/c/messages", nil)
 		req.SetBasicAuth(key.Key, key.Secret)
 		res, err := http.DefaultClient.Do(req)
@@ -560,14 +530,9 @@ func createApp(t *testing.T, h *testenv.HeraldEnv, id string) appCredentials {
 			t.Fatal(err)
 		}
 		res.Body.Close()
-		if res.StatusCode == http.StatusOK {
-			return key
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("new app not served: %d", res.StatusCode)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return res.StatusCode == http.StatusOK
+	})
+	return key
 }
 
 // TestHistoryPagingWhileMessagesArrive: paging backwards is not disturbed

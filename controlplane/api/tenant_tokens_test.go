@@ -4,7 +4,6 @@ import (
 	"crypto/ed25519"
 	"encoding/base64"
 	"encoding/json"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/heraldhq/herald/channels"
 	"github.com/heraldhq/herald/internal/testenv"
+	"github.com/heraldhq/herald/internal/testinfra"
 )
 
 // tenantCall sends a tenant API request with the demo app's Basic
@@ -30,16 +30,7 @@ func tenantCall(tb testing.TB, h *testenv.HeraldEnv, method, path string, hdr ht
 	for k, v := range hdr {
 		req.Header[k] = v
 	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer res.Body.Close()
-	out, err := io.ReadAll(res.Body)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return res.StatusCode, res.Header, out
+	return testenv.DoHeader(tb, http.DefaultClient, req)
 }
 
 type issuedToken struct {
@@ -171,7 +162,7 @@ func TestCreateAppTokenDisabledApp(t *testing.T) {
 	basic := http.Header{"Authorization": {"Basic " + base64.StdEncoding.EncodeToString([]byte(creds.Key+":"+creds.Secret))}}
 	var code int
 	var body []byte
-	testenv.WaitUntil(t, "the disabled app refused", historyTimeout, func() bool {
+	testinfra.WaitUntilWithin(t, "the disabled app refused", historyTimeout, func() bool {
 		code, _, body = tenantCall(t, h, http.MethodPost, "/apps/tok-off/tokens", basic, `{"capabilities":{}}`)
 		return code != http.StatusOK
 	})

@@ -15,10 +15,8 @@ import (
 	"github.com/heraldhq/herald/bus/appconfig"
 	"github.com/heraldhq/herald/channels"
 	"github.com/heraldhq/herald/controlplane/appsync"
-	"github.com/heraldhq/herald/internal/testenv"
+	"github.com/heraldhq/herald/internal/testinfra"
 )
-
-const testTimeout = 15 * time.Second
 
 // memSource is an in-memory Source. The syncer's subject is NATS, which
 // is real in these tests; the database side only needs to answer.
@@ -87,7 +85,7 @@ func app(id string, keys ...string) channels.AppConfig {
 
 func newKV(tb testing.TB) (jetstream.JetStream, jetstream.KeyValue) {
 	tb.Helper()
-	js := testenv.JetStream(tb, testenv.NATSConn(tb, testenv.NATS(tb)))
+	js := testinfra.JetStream(tb, testinfra.NATSConn(tb, testinfra.NATS(tb)))
 	kv, err := appconfig.EnsureBucket(tb.Context(), js, 1)
 	if err != nil {
 		tb.Fatal(err)
@@ -355,11 +353,8 @@ func TestRunReconcilesPeriodically(t *testing.T) {
 	const interval = 20 * time.Millisecond
 	s := newSyncer(t, src, kv, interval)
 
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan error, 1)
-	go func() { done <- s.Run(ctx) }()
-
-	eventually(t, "initial pass publishes a", func() bool {
+	stop := testinfra.Background(t, s.Run)
+	testinfra.WaitUntil(t, "initial pass publishes a", func() bool {
 		_, _, ok := stored(t, kv, "a")
 		return ok
 	})
@@ -367,31 +362,10 @@ func TestRunReconcilesPeriodically(t *testing.T) {
 	// healed by a later pass.
 	src.remove("a")
 	src.set(app("b", "kb"))
-	eventually(t, "later pass removes a and adds b", func() bool {
+	testinfra.WaitUntil(t, "later pass removes a and adds b", func() bool {
 		_, _, a := stored(t, kv, "a")
 		_, _, b := stored(t, kv, "b")
 		return !a && b
 	})
-
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("Run returned %v after cancel, want nil", err)
-		}
-	case <-time.After(testTimeout):
-		t.Fatal("Run did not return after cancel")
-	}
-}
-
-func eventually(tb testing.TB, what string, cond func() bool) {
-	tb.Helper()
-	const poll = 5 * time.Millisecond
-	deadline := time.Now().Add(testTimeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			tb.Fatalf("%s: not true after %s", what, testTimeout)
-		}
-		time.Sleep(poll)
-	}
+	stop()
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/heraldhq/herald/bus/stream"
 	"github.com/heraldhq/herald/controlplane"
 	"github.com/heraldhq/herald/controlplane/history"
+	"github.com/heraldhq/herald/internal/testinfra"
 )
 
 // benchData is a typical small event payload.
@@ -33,7 +34,7 @@ func BenchmarkWriter(b *testing.B) {
 	b.ResetTimer()
 	start := time.Now()
 	_, stop := startWriter(b, history.Config{JS: n.js, Sink: d.store, Registerer: reg})
-	waitUntil(b, "the backlog written", func() bool {
+	testinfra.WaitUntil(b, "the backlog written", func() bool {
 		return metric(b, reg, "herald_history_messages_written_total") == float64(b.N)
 	})
 	elapsed := time.Since(start)
@@ -107,7 +108,7 @@ func BenchmarkLagAt1000PerSecond(b *testing.B) {
 			sent += perTick
 		}
 	}
-	waitUntil(b, "every message written", func() bool {
+	testinfra.WaitUntil(b, "every message written", func() bool {
 		return metric(b, reg, "herald_history_messages_written_total") == float64(sent)
 	})
 	b.StopTimer()
@@ -140,7 +141,7 @@ func BenchmarkListHistory(b *testing.B) {
 	publishBacklog(b, n.pub, 20000)
 	reg := prometheus.NewRegistry()
 	_, stop := startWriter(b, history.Config{JS: n.js, Sink: d.store, Registerer: reg})
-	waitUntil(b, "the backlog written", func() bool { return d.count(b) == 20000 })
+	testinfra.WaitUntil(b, "the backlog written", func() bool { return d.count(b) == 20000 })
 	stop()
 	mark, err := history.NewWatermark(history.WatermarkConfig{JS: n.js})
 	if err != nil {

@@ -17,9 +17,10 @@ import (
 	"github.com/heraldhq/herald/controlplane/history"
 	"github.com/heraldhq/herald/controlplane/postgres"
 	"github.com/heraldhq/herald/internal/testenv"
+	"github.com/heraldhq/herald/internal/testinfra"
 )
 
-func TestMain(m *testing.M) { testenv.Main(m) }
+func TestMain(m *testing.M) { testinfra.Main(m) }
 
 // Generous for a small shared machine; nothing waits this long when the
 // code works.
@@ -39,15 +40,15 @@ type natsEnv struct {
 
 func newNATS(tb testing.TB) natsEnv {
 	tb.Helper()
-	s := testenv.NATS(tb)
-	nc := testenv.NATSConn(tb, s)
-	js := testenv.JetStream(tb, nc)
+	s := testinfra.NATS(tb)
+	nc := testinfra.NATSConn(tb, s)
+	js := testinfra.JetStream(tb, nc)
 	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 	defer cancel()
 	if err := stream.Ensure(ctx, js, stream.StreamConfig{}); err != nil {
 		tb.Fatalf("ensure stream: %v", err)
 	}
-	pub, err := stream.NewPublisher(stream.PublisherConfig{JS: js, Timeout: testTimeout, Logger: testenv.Logger(tb)})
+	pub, err := stream.NewPublisher(stream.PublisherConfig{JS: js, Timeout: testTimeout, Logger: testinfra.Logger(tb)})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -66,7 +67,7 @@ type db struct {
 func newDB(tb testing.TB, url string) db {
 	tb.Helper()
 	if url == "" {
-		url = testenv.Postgres(tb)
+		url = testinfra.Postgres(tb)
 	}
 	if err := postgres.MigrateUp(context.Background(), url); err != nil {
 		tb.Fatalf("migrate: %v", err)
@@ -112,7 +113,7 @@ func (d db) serials(tb testing.TB) []uint64 {
 func startWriter(tb testing.TB, cfg history.Config) (w *history.Writer, stop func()) {
 	tb.Helper()
 	if cfg.Logger == nil {
-		cfg.Logger = testenv.Logger(tb)
+		cfg.Logger = testinfra.Logger(tb)
 	}
 	w, err := history.NewWriter(cfg)
 	if err != nil {
@@ -160,12 +161,6 @@ func publish(tb testing.TB, pub *stream.Publisher, app string, n, channels int) 
 	}
 	slices.Sort(serials)
 	return serials
-}
-
-// waitUntil polls cond until it holds or the test times out.
-func waitUntil(tb testing.TB, what string, cond func() bool) {
-	tb.Helper()
-	testenv.WaitUntil(tb, what, testTimeout, cond)
 }
 
 // metric reads one series of reg: the value of a counter or gauge, the

@@ -16,7 +16,7 @@ import (
 	"github.com/heraldhq/herald/channels"
 	"github.com/heraldhq/herald/controlplane"
 	"github.com/heraldhq/herald/controlplane/history"
-	"github.com/heraldhq/herald/internal/testenv"
+	"github.com/heraldhq/herald/internal/testinfra"
 )
 
 // fixedMark is a watermark the test sets: these tests vary what is stored
@@ -40,7 +40,7 @@ func newReaderEnv(t *testing.T, chans, perChannel int) readerEnv {
 	t.Helper()
 	e := readerEnv{n: newNATS(t), d: newDB(t, ""), all: map[string][]controlplane.HistoryMessage{}}
 	// A small batch: reads of the stream take several requests.
-	sr, err := stream.NewReader(stream.ReaderConfig{NC: e.n.nc, Batch: 7, Logger: testenv.Logger(t)})
+	sr, err := stream.NewReader(stream.ReaderConfig{NC: e.n.nc, Batch: 7, Logger: testinfra.Logger(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +55,8 @@ func newReaderEnv(t *testing.T, chans, perChannel int) readerEnv {
 			t.Fatal(err)
 		}
 		if i%chans == 0 {
-			// Milliseconds apart, so that time windows cut between them.
+			// Milliseconds apart, so that time windows cut between them:
+			// the timestamps are NATS's, in real time.
 			time.Sleep(2 * time.Millisecond)
 		}
 	}
@@ -332,7 +333,7 @@ func TestReaderShowsNothingOfAppsWithoutHistory(t *testing.T) {
 func TestReaderReadsYourWritesWhileTheWriterRuns(t *testing.T) {
 	n := newNATS(t)
 	d := newDB(t, "")
-	sr, err := stream.NewReader(stream.ReaderConfig{NC: n.nc, Logger: testenv.Logger(t)})
+	sr, err := stream.NewReader(stream.ReaderConfig{NC: n.nc, Logger: testinfra.Logger(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -390,12 +391,12 @@ func TestWatermark(t *testing.T) {
 	}
 	serials := publish(t, n.pub, testApp, 300, 3)
 	startWriter(t, history.Config{JS: n.js, Sink: d.store, BatchSize: 50})
-	waitUntil(t, "everything stored", func() bool { return d.count(t) == len(serials) })
+	testinfra.WaitUntil(t, "everything stored", func() bool { return d.count(t) == len(serials) })
 	if v, _ := mark.Get(ctx); v != 0 {
 		t.Fatalf("watermark %d within its TTL, want the cached 0", v)
 	}
 	last := serials[len(serials)-1]
-	waitUntil(t, "the watermark at the last serial", func() bool {
+	testinfra.WaitUntil(t, "the watermark at the last serial", func() bool {
 		clock.Add(int64(time.Second))
 		v, err := mark.Get(ctx)
 		return err == nil && v == last
@@ -418,14 +419,14 @@ const clusterReads = 300
 // Reader shows each message the moment its publish returns, although the
 // follower that answers Direct Get may not have applied it yet.
 func TestReaderReadsYourWritesOnACluster(t *testing.T) {
-	c := testenv.NATSCluster(t, 3)
+	c := testinfra.NATSCluster(t, 3)
 	pubNC := c.Connect(t)
-	js := testenv.JetStream(t, pubNC)
+	js := testinfra.JetStream(t, pubNC)
 	if err := stream.Ensure(t.Context(), js, stream.StreamConfig{Replicas: 3}); err != nil {
 		t.Fatal(err)
 	}
 	leader := -1
-	waitUntil(t, "a stream leader", func() bool {
+	testinfra.WaitUntil(t, "a stream leader", func() bool {
 		leader = c.StreamLeader(stream.StreamName(0))
 		return leader >= 0
 	})
@@ -436,11 +437,11 @@ func TestReaderReadsYourWritesOnACluster(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(readNC.Close)
-	pub, err := stream.NewPublisher(stream.PublisherConfig{JS: js, Timeout: testTimeout, Logger: testenv.Logger(t)})
+	pub, err := stream.NewPublisher(stream.PublisherConfig{JS: js, Timeout: testTimeout, Logger: testinfra.Logger(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	sr, err := stream.NewReader(stream.ReaderConfig{NC: readNC, Logger: testenv.Logger(t)})
+	sr, err := stream.NewReader(stream.ReaderConfig{NC: readNC, Logger: testinfra.Logger(t)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/heraldhq/herald/channels"
 	"github.com/heraldhq/herald/controlplane"
 	"github.com/heraldhq/herald/controlplane/history"
+	"github.com/heraldhq/herald/internal/testinfra"
 )
 
 // retentionFixture is a database with apps of several retentions and
@@ -181,11 +182,11 @@ func TestRetentionRun(t *testing.T) {
 	for _, s := range f.kept {
 		want += len(s)
 	}
-	waitUntil(t, "expired messages purged", func() bool { return f.count(t) == want })
+	testinfra.WaitUntil(t, "expired messages purged", func() bool { return f.count(t) == want })
 	f.check(t)
 	// Later messages of an app that keeps none go too.
 	f.add(t, "none", time.Second, 3, false)
-	waitUntil(t, "new expired messages purged", func() bool { return f.count(t) == want })
+	testinfra.WaitUntil(t, "new expired messages purged", func() bool { return f.count(t) == want })
 }
 
 func TestNewRetentionNeedsStore(t *testing.T) {

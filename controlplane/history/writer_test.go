@@ -17,7 +17,7 @@ import (
 	"github.com/heraldhq/herald/controlplane"
 	"github.com/heraldhq/herald/controlplane/history"
 	"github.com/heraldhq/herald/internal/pgcluster"
-	"github.com/heraldhq/herald/internal/testenv"
+	"github.com/heraldhq/herald/internal/testinfra"
 )
 
 func TestNewWriterNeedsJSAndSink(t *testing.T) {
@@ -48,7 +48,7 @@ func TestWriterStoresEveryMessageOnce(t *testing.T) {
 
 	reg := prometheus.NewRegistry()
 	_, stop := startWriter(t, history.Config{JS: n.js, Sink: d.store, Registerer: reg, BatchSize: 100})
-	waitUntil(t, "every message stored", func() bool { return d.count(t) == len(want) })
+	testinfra.WaitUntil(t, "every message stored", func() bool { return d.count(t) == len(want) })
 	if got := d.serials(t); !slices.Equal(got, want) {
 		t.Fatalf("stored serials differ from published ones:\n got %v\nwant %v", got, want)
 	}
@@ -61,7 +61,7 @@ func TestWriterStoresEveryMessageOnce(t *testing.T) {
 		got.UserID != client.UserID || got.Stream != stream.StreamName(0) || time.Since(got.PublishedAt) > time.Minute {
 		t.Errorf("stored %+v for %+v", got, client)
 	}
-	waitUntil(t, "lag and pending back to 0", func() bool {
+	testinfra.WaitUntil(t, "lag and pending back to 0", func() bool {
 		return metric(t, reg, "herald_history_lag_seconds") == 0 && metric(t, reg, "herald_history_pending_messages") == 0
 	})
 	if w := metric(t, reg, "herald_history_messages_written_total", "stream", "HERALD_MSG"); w != float64(len(want)) {
@@ -81,7 +81,7 @@ func TestWriterStoresEveryMessageOnce(t *testing.T) {
 	}
 	reg2 := prometheus.NewRegistry()
 	startWriter(t, history.Config{JS: n.js, Sink: d.store, Registerer: reg2})
-	waitUntil(t, "every message seen again", func() bool {
+	testinfra.WaitUntil(t, "every message seen again", func() bool {
 		return metric(t, reg2, "herald_history_messages_duplicate_total") == float64(len(want))
 	})
 	if c := d.count(t); c != len(want) {
@@ -99,12 +99,12 @@ func TestWriterRestart(t *testing.T) {
 	d := newDB(t, "")
 	want := publish(t, n.pub, testApp, 3000, 10)
 	_, stop := startWriter(t, history.Config{JS: n.js, Sink: d.store, BatchSize: 50})
-	waitUntil(t, "a first batch", func() bool { return d.count(t) > 0 })
+	testinfra.WaitUntil(t, "a first batch", func() bool { return d.count(t) > 0 })
 	stop()
 	t.Logf("stopped after %d of %d messages", d.count(t), len(want))
 	want = append(want, publish(t, n.pub, testApp, 500, 10)...)
 	startWriter(t, history.Config{JS: n.js, Sink: d.store, BatchSize: 50})
-	waitUntil(t, "every message stored", func() bool { return d.count(t) == len(want) })
+	testinfra.WaitUntil(t, "every message stored", func() bool { return d.count(t) == len(want) })
 	if got := d.serials(t); !slices.Equal(got, want) {
 		t.Fatalf("stored serials differ from published ones")
 	}
@@ -147,7 +147,7 @@ func TestWriterSkipsWhatItCannotOrNeedNotStore(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	startWriter(t, history.Config{JS: n.js, Sink: d.store, Registerer: reg,
 		Apps: apps{"none": appWithRetention("none", 0), testApp: appWithRetention(testApp, 60)}})
-	waitUntil(t, "every message handled", func() bool {
+	testinfra.WaitUntil(t, "every message handled", func() bool {
 		return metric(t, reg, "herald_history_messages_written_total") == float64(len(want)) &&
 			metric(t, reg, "herald_history_messages_skipped_total", "reason", "retention") == 20 &&
 			metric(t, reg, "herald_history_messages_skipped_total", "reason", "malformed") == 4
@@ -159,7 +159,7 @@ func TestWriterSkipsWhatItCannotOrNeedNotStore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitUntil(t, "nothing left unacknowledged", func() bool {
+	testinfra.WaitUntil(t, "nothing left unacknowledged", func() bool {
 		info, err := cons.Info(ctx)
 		return err == nil && info.NumAckPending == 0 && info.NumPending == 0
 	})
@@ -170,7 +170,7 @@ func TestWriterSkipsWhatItCannotOrNeedNotStore(t *testing.T) {
 // catches up and the history is complete.
 func TestWriterRidesOutDatabaseOutage(t *testing.T) {
 	n := newNATS(t)
-	cluster := testenv.NewPostgresCluster(t)
+	cluster := testinfra.NewPostgresCluster(t)
 	d := newDB(t, cluster.URL(pgcluster.DefaultDatabase))
 	reg := prometheus.NewRegistry()
 	const maxRetryWait = 200 * time.Millisecond
@@ -178,7 +178,7 @@ func TestWriterRidesOutDatabaseOutage(t *testing.T) {
 		RetryWait: 20 * time.Millisecond, MaxRetryWait: maxRetryWait, WriteTimeout: 2 * time.Second, AckWait: 2 * time.Second})
 
 	want := publish(t, n.pub, testApp, 200, 4)
-	waitUntil(t, "the first messages stored", func() bool { return d.count(t) == len(want) })
+	testinfra.WaitUntil(t, "the first messages stored", func() bool { return d.count(t) == len(want) })
 
 	if err := cluster.Stop(context.Background()); err != nil {
 		t.Fatal(err)
@@ -189,7 +189,7 @@ func TestWriterRidesOutDatabaseOutage(t *testing.T) {
 	// Several failed writes outlast the backoff cap (20, 40, 80, 160, 200
 	// ms), and a lag above the ack wait shows that the writer kept its
 	// batch from being delivered again.
-	waitUntil(t, "an outage longer than the backoff and the ack wait", func() bool {
+	testinfra.WaitUntil(t, "an outage longer than the backoff and the ack wait", func() bool {
 		return metric(t, reg, "herald_history_errors_total", "op", "write") >= errsBefore+5 &&
 			metric(t, reg, "herald_history_lag_seconds") > 2.5
 	})
@@ -198,16 +198,16 @@ func TestWriterRidesOutDatabaseOutage(t *testing.T) {
 	}
 	want = append(want, publish(t, n.pub, testApp, 300, 4)...)
 
-	restarted, err := pgcluster.Start(context.Background(), pgcluster.Config{Dir: cluster.Dir(), Fast: true, Logger: testenv.Logger(t)})
+	restarted, err := pgcluster.Start(context.Background(), pgcluster.Config{Dir: cluster.Dir(), Fast: true, Logger: testinfra.Logger(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = restarted.Stop(context.Background()) })
-	waitUntil(t, "the writer caught up", func() bool { return d.count(t) == len(want) })
+	testinfra.WaitUntil(t, "the writer caught up", func() bool { return d.count(t) == len(want) })
 	if got := d.serials(t); !slices.Equal(got, want) {
 		t.Fatal("stored serials differ from published ones")
 	}
-	waitUntil(t, "lag back to 0", func() bool { return metric(t, reg, "herald_history_lag_seconds") == 0 })
+	testinfra.WaitUntil(t, "lag back to 0", func() bool { return metric(t, reg, "herald_history_lag_seconds") == 0 })
 	// Nothing was delivered twice: the held batch was kept in progress.
 	if dup := metric(t, reg, "herald_history_messages_duplicate_total"); dup != 0 {
 		t.Errorf("%v messages written twice", dup)
@@ -246,7 +246,7 @@ func TestWriterKeepsItsBatchWhileRetrying(t *testing.T) {
 	a.Sink, a.Registerer = stuck, regA
 	startWriter(t, a)
 	want := publish(t, n.pub, testApp, 100, 2)
-	waitUntil(t, "the first writer failing", func() bool {
+	testinfra.WaitUntil(t, "the first writer failing", func() bool {
 		return metric(t, regA, "herald_history_errors_total", "op", "write") > 0
 	})
 
@@ -254,7 +254,7 @@ func TestWriterKeepsItsBatchWhileRetrying(t *testing.T) {
 	b.Sink, b.Registerer = d.store, regB
 	startWriter(t, b)
 	want = append(want, publish(t, n.pub, testApp, 100, 2)...)
-	waitUntil(t, "the second writer done and the first one stuck past the ack wait", func() bool {
+	testinfra.WaitUntil(t, "the second writer done and the first one stuck past the ack wait", func() bool {
 		return metric(t, regB, "herald_history_messages_written_total") >= 100 &&
 			metric(t, regA, "herald_history_lag_seconds") > 2*ackWait.Seconds()
 	})
@@ -263,7 +263,7 @@ func TestWriterKeepsItsBatchWhileRetrying(t *testing.T) {
 	}
 
 	stuck.fail.Store(false)
-	waitUntil(t, "every message stored", func() bool { return d.count(t) == len(want) })
+	testinfra.WaitUntil(t, "every message stored", func() bool { return d.count(t) == len(want) })
 	if got := d.serials(t); !slices.Equal(got, want) {
 		t.Fatal("stored serials differ from published ones")
 	}
@@ -311,8 +311,8 @@ func TestWriterHoldsASlowBatch(t *testing.T) {
 		t.Fatal("the first writer never wrote")
 	}
 	startWriter(t, history.Config{JS: n.js, Sink: d.store, Registerer: regB, AckWait: ackWait})
-	waitUntil(t, "every message stored", func() bool { return d.count(t) == len(want) })
-	waitUntil(t, "the slow write done", func() bool {
+	testinfra.WaitUntil(t, "every message stored", func() bool { return d.count(t) == len(want) })
+	testinfra.WaitUntil(t, "the slow write done", func() bool {
 		return metric(t, regA, "herald_history_batches_total") > 0
 	})
 	dups := metric(t, regA, "herald_history_messages_duplicate_total") + metric(t, regB, "herald_history_messages_duplicate_total")

@@ -81,8 +81,7 @@ func TestCreateAppErrors(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	f := newFixture(t)
-	acc := f.account(t, "acme")
-	f.app(t, acc.ID, "taken")
+	acc := f.apps(t, "taken")
 
 	cases := []struct {
 		name  string
@@ -253,12 +252,9 @@ func TestDeleteAppRemovesKeys(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	f := newFixture(t)
-	acc := f.account(t, "acme")
-	f.app(t, acc.ID, "gone")
-	f.app(t, acc.ID, "stays")
-	f.key(t, "gone", "k1", "")
-	f.key(t, "gone", "k2", "")
-	f.key(t, "stays", "k3", "")
+	acc := f.apps(t, "gone", "stays")
+	f.keys(t, "gone", "k1", "k2")
+	f.keys(t, "stays", "k3")
 
 	if err := f.store.DeleteApp(ctx, "gone"); err != nil {
 		t.Fatalf("delete app: %v", err)
@@ -282,7 +278,7 @@ func TestStoredSettingsTakeDefaultsForMissingFields(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	f := newFixture(t)
-	f.app(t, f.account(t, "acme").ID, "old")
+	f.apps(t, "old")
 	// A row written before most settings existed.
 	if _, err := f.pool.Exec(ctx, `update apps set settings = '{"max_connections": 7}' where id = 'old'`); err != nil {
 		t.Fatal(err)

@@ -45,9 +45,7 @@ func TestCreateKeyGenerated(t *testing.T) {
 func TestSealedSecretAtRest(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	acc := f.account(t, "acme")
-	f.app(t, acc.ID, "a1")
-	f.app(t, acc.ID, "a2")
+	f.apps(t, "a1", "a2")
 	const secret = "my-very-own-secret"
 	f.key(t, "a1", "k1", secret)
 
@@ -73,10 +71,8 @@ func TestCreateKeyErrors(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	f := newFixture(t)
-	acc := f.account(t, "acme")
-	f.app(t, acc.ID, "a1")
-	f.app(t, acc.ID, "a2")
-	f.key(t, "a1", "taken", "")
+	f.apps(t, "a1", "a2")
+	f.keys(t, "a1", "taken")
 
 	cases := []struct {
 		name, app, key, secret string
@@ -111,9 +107,7 @@ func TestListKeys(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	f := newFixture(t)
-	acc := f.account(t, "acme")
-	f.app(t, acc.ID, "a1")
-	f.app(t, acc.ID, "empty")
+	f.apps(t, "a1", "empty")
 	want := []string{f.key(t, "a1", "zz", "").Key.Key, f.key(t, "a1", "aa", "").Key.Key, f.key(t, "a1", "", "").Key.Key}
 
 	keys, err := f.store.ListKeys(ctx, "a1")
@@ -144,12 +138,9 @@ func TestRevokeKey(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	f := newFixture(t)
-	acc := f.account(t, "acme")
-	f.app(t, acc.ID, "a1")
-	f.app(t, acc.ID, "a2")
-	f.key(t, "a1", "old", "")
-	f.key(t, "a1", "new", "")
-	f.key(t, "a2", "other", "")
+	f.apps(t, "a1", "a2")
+	f.keys(t, "a1", "old", "new")
+	f.keys(t, "a2", "other")
 
 	before, err := f.store.AppConfig(ctx, "a1")
 	if err != nil {

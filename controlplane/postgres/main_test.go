@@ -13,9 +13,10 @@ import (
 	"github.com/heraldhq/herald/controlplane/postgres"
 	"github.com/heraldhq/herald/internal/secretbox"
 	"github.com/heraldhq/herald/internal/testenv"
+	"github.com/heraldhq/herald/internal/testinfra"
 )
 
-func TestMain(m *testing.M) { testenv.Main(m) }
+func TestMain(m *testing.M) { testinfra.Main(m) }
 
 // fixture is a Store on a fresh, migrated database.
 type fixture struct {
@@ -23,12 +24,12 @@ type fixture struct {
 	pool  *pgxpool.Pool
 	box   *secretbox.Box
 	store *postgres.Store
-	logs  *testenv.LogBuffer
+	logs  *testinfra.LogBuffer
 }
 
 func newFixture(tb testing.TB) *fixture {
 	tb.Helper()
-	url := testenv.Postgres(tb)
+	url := testinfra.Postgres(tb)
 	if err := postgres.MigrateUp(context.Background(), url); err != nil {
 		tb.Fatalf("migrate up: %v", err)
 	}
@@ -40,7 +41,7 @@ func newFixtureAt(tb testing.TB, url string) *fixture {
 	tb.Helper()
 	pool := newPool(tb, url)
 	box := testenv.MasterBox(tb)
-	logs := &testenv.LogBuffer{}
+	logs := &testinfra.LogBuffer{}
 	store, err := postgres.NewStore(postgres.Config{
 		Pool:   pool,
 		Box:    box,
@@ -78,6 +79,24 @@ func (f *fixture) app(tb testing.TB, accountID, id string) controlplane.App {
 		tb.Fatalf("create app %q: %v", id, err)
 	}
 	return a
+}
+
+// apps creates an account and, under it, an app for each id.
+func (f *fixture) apps(tb testing.TB, ids ...string) controlplane.Account {
+	tb.Helper()
+	acc := f.account(tb, "acme")
+	for _, id := range ids {
+		f.app(tb, acc.ID, id)
+	}
+	return acc
+}
+
+// keys creates keys of appID with generated secrets.
+func (f *fixture) keys(tb testing.TB, appID string, keys ...string) {
+	tb.Helper()
+	for _, k := range keys {
+		f.key(tb, appID, k, "")
+	}
 }
 
 func (f *fixture) key(tb testing.TB, appID, key, secret string) controlplane.NewKey {

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/heraldhq/herald/controlplane/postgres"
-	"github.com/heraldhq/herald/internal/testenv"
+	"github.com/heraldhq/herald/internal/testinfra"
 	"github.com/heraldhq/herald/migrations"
 )
 
@@ -55,7 +55,7 @@ func tableExists(tb testing.TB, url, table string) bool {
 func TestMigrateUpDownStatus(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	url := testenv.Postgres(t)
+	url := testinfra.Postgres(t)
 	latest := postgres.LatestVersion()
 
 	wantStatus(t, url, 0)
@@ -109,7 +109,7 @@ func TestMigrateUpDownStatus(t *testing.T) {
 func TestMigrateConcurrentProcessesDoNotRace(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	url := testenv.Postgres(t)
+	url := testinfra.Postgres(t)
 	latest := postgres.LatestVersion()
 	if latest < 2 {
 		t.Fatalf("LatestVersion() = %d; this test needs at least two migrations", latest)
@@ -155,7 +155,7 @@ func TestMigrateBadURL(t *testing.T) {
 func TestPingChecksSchemaVersion(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	url := testenv.Postgres(t)
+	url := testinfra.Postgres(t)
 	f := newFixtureAt(t, url)
 
 	if err := f.store.Ping(ctx); !errors.Is(err, postgres.ErrMigrationsPending) {

@@ -154,9 +154,8 @@ func TestSeedAppErrors(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	f := newFixture(t)
-	acc := f.account(t, "other")
-	f.app(t, acc.ID, "other")
-	f.key(t, "other", "stolen", "")
+	f.apps(t, "other")
+	f.keys(t, "other", "stolen")
 
 	cases := []struct {
 		name   string

@@ -16,7 +16,7 @@ import (
 	"github.com/heraldhq/herald/channels"
 	"github.com/heraldhq/herald/gateway/presence"
 	"github.com/heraldhq/herald/internal/natsembed"
-	"github.com/heraldhq/herald/internal/testenv"
+	"github.com/heraldhq/herald/internal/testinfra"
 )
 
 const (
@@ -50,10 +50,10 @@ type gateway struct {
 // Cleanup stops it cleanly (if it still can) before its connections close.
 func startGateway(tb testing.TB, srv *natsembed.Server, id string, mod func(*presence.Config), ncOpts ...nats.Option) *gateway {
 	tb.Helper()
-	nc := testenv.NATSConn(tb, srv, ncOpts...)
-	jsnc := testenv.NATSConn(tb, srv)
+	nc := testinfra.NATSConn(tb, srv, ncOpts...)
+	jsnc := testinfra.NATSConn(tb, srv)
 	cfg := testConfig()
-	cfg.JS, cfg.NC, cfg.GatewayID, cfg.Logger = testenv.JetStream(tb, jsnc), nc, id, testLogger(tb)
+	cfg.JS, cfg.NC, cfg.GatewayID, cfg.Logger = testinfra.JetStream(tb, jsnc), nc, id, testinfra.TBLogger(tb, slog.LevelWarn)
 	if mod != nil {
 		mod(&cfg)
 	}
@@ -75,6 +75,25 @@ func startGateway(tb testing.TB, srv *natsembed.Server, id string, mod func(*pre
 	}
 	tb.Cleanup(func() { _ = stop() })
 	return &gateway{Presence: p, id: id, nc: nc, jsnc: jsnc, stop: stop}
+}
+
+// watched is two gateways on one server: B watches a channel in which A
+// holds member u1 (socket 1.1).
+type watched struct {
+	a, b *gateway
+	rec  *recorder
+	rb   *presence.Roster
+}
+
+// watchedPair starts gwA and gwB on srv with mod (and B's connection with
+// bOpts), opens ch on B, joins u1 on A and waits until B has seen it.
+func watchedPair(tb testing.TB, srv *natsembed.Server, ch string, mod func(*presence.Config), bOpts ...nats.Option) watched {
+	tb.Helper()
+	w := watched{a: startGateway(tb, srv, "gwA", mod), b: startGateway(tb, srv, "gwB", mod, bOpts...), rec: newRecorder()}
+	w.rb = w.b.open(tb, ch, w.rec)
+	w.a.join(tb, ch, "1.1", "u1", "")
+	w.rec.expect(tb, "+u1 gwA/1.1")
+	return w
 }
 
 // kill makes g vanish as a SIGKILLed process would: its connections close
@@ -199,42 +218,11 @@ func userIDs(r *presence.Roster) []string {
 	return out
 }
 
-// waitFor polls cond until it holds or eventTimeout passes.
-func waitFor(tb testing.TB, what string, cond func() bool) {
-	tb.Helper()
-	deadline := time.Now().Add(eventTimeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			tb.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 func memberKV(tb testing.TB, g *gateway) jetstream.KeyValue {
 	tb.Helper()
-	kv, err := testenv.JetStream(tb, g.jsnc).KeyValue(tb.Context(), presence.MemberBucket)
+	kv, err := testinfra.JetStream(tb, g.jsnc).KeyValue(tb.Context(), presence.MemberBucket)
 	if err != nil {
 		tb.Fatalf("open member bucket: %v", err)
 	}
 	return kv
-}
-
-// testLogger writes Warn and above to the test log until the test ends.
-func testLogger(tb testing.TB) *slog.Logger {
-	w := &logWriter{tb: tb}
-	tb.Cleanup(func() { w.done.Store(true) })
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelWarn}))
-}
-
-type logWriter struct {
-	tb   testing.TB
-	done atomic.Bool
-}
-
-func (w *logWriter) Write(p []byte) (int, error) {
-	if !w.done.Load() {
-		w.tb.Log(string(p))
-	}
-	return len(p), nil
 }

@@ -13,7 +13,7 @@ import (
 	"github.com/heraldhq/herald/bus/gateways"
 	"github.com/heraldhq/herald/channels"
 	"github.com/heraldhq/herald/gateway/presence"
-	"github.com/heraldhq/herald/internal/testenv"
+	"github.com/heraldhq/herald/internal/testinfra"
 )
 
 // TestKilledGatewayMembersRemoved: a gateway that dies without cleaning up
@@ -25,7 +25,7 @@ func TestKilledGatewayMembersRemoved(t *testing.T) {
 		c.GatewayTTL, c.HeartbeatInterval = gatewayTTL, 400*time.Millisecond
 		c.MemberTTL = 60 * time.Second
 	}
-	srv := testenv.NATS(t)
+	srv := testinfra.NATS(t)
 	a := startGateway(t, srv, "gwA", short)
 	b := startGateway(t, srv, "gwB", short)
 	c := startGateway(t, srv, "gwC", short)
@@ -41,7 +41,7 @@ func TestKilledGatewayMembersRemoved(t *testing.T) {
 	// Joined only once every roster has A's u2, so that B's connection is
 	// the second one everywhere: u2 stays when A dies.
 	b.join(t, ch, "2.1", "u2", "")
-	waitFor(t, "registry lists gwA", func() bool {
+	testinfra.WaitUntil(t, "registry lists gwA", func() bool {
 		return slices.ContainsFunc(b.Gateways(), func(g gateways.Gateway) bool { return g.ID == "gwA" })
 	})
 
@@ -77,16 +77,13 @@ func TestKilledGatewayMembersRemoved(t *testing.T) {
 // TestCleanStop: stopping Run deletes the gateway's members, which every
 // roster sees leave, and its registry entry.
 func TestCleanStop(t *testing.T) {
-	srv := testenv.NATS(t)
-	a := startGateway(t, srv, "gwA", nil)
-	b := startGateway(t, srv, "gwB", nil)
+	srv := testinfra.NATS(t)
 	const ch = "presence-stop"
-	rec := newRecorder()
-	rb := b.open(t, ch, rec)
-	a.join(t, ch, "1.1", "u1", "")
+	w := watchedPair(t, srv, ch, nil)
+	a, b, rec, rb := w.a, w.b, w.rec, w.rb
 	a.join(t, ch, "1.2", "u1", "")
 	a.join(t, ch, "1.3", "u2", "")
-	rec.expect(t, "+u1 gwA/1.1", "+u2 gwA/1.3")
+	rec.expect(t, "+u2 gwA/1.3")
 
 	if err := a.stop(); err != nil {
 		t.Fatalf("clean stop: %v", err)
@@ -102,7 +99,7 @@ func TestCleanStop(t *testing.T) {
 			t.Fatalf("get %s after stop: %v", key, err)
 		}
 	}
-	reg, err := testenv.JetStream(t, b.jsnc).KeyValue(t.Context(), gateways.Bucket)
+	reg, err := testinfra.JetStream(t, b.jsnc).KeyValue(t.Context(), gateways.Bucket)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,21 +116,18 @@ func TestCleanStop(t *testing.T) {
 func TestLeaseRenewed(t *testing.T) {
 	const memberTTL = 2 * time.Second
 	short := func(c *presence.Config) { c.MemberTTL, c.MarkerTTL = memberTTL, memberTTL }
-	srv := testenv.NATS(t)
-	a := startGateway(t, srv, "gwA", short)
-	b := startGateway(t, srv, "gwB", short)
+	srv := testinfra.NATS(t)
 	const ch = "presence-lease"
-	rec := newRecorder()
-	rb := b.open(t, ch, rec)
-	a.join(t, ch, "1.1", "u1", "")
-	rec.expect(t, "+u1 gwA/1.1")
+	w := watchedPair(t, srv, ch, short)
+	a, rec, rb := w.a, w.rec, w.rb
 	kv := memberKV(t, a)
 	key := testApp + "." + channels.SubjectToken(ch) + ".gwA.1_1"
 	first, err := kv.Get(t.Context(), key)
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Watch the key for three TTLs: it must never be missing.
+	// Watch the key for three TTLs: it must never be missing. The TTL is
+	// NATS's, in real time, so the time must really pass.
 	for end := time.Now().Add(3 * memberTTL); time.Now().Before(end); time.Sleep(100 * time.Millisecond) {
 		if _, err := kv.Get(t.Context(), key); err != nil {
 			t.Fatalf("key lost while its gateway runs: %v", err)
@@ -160,7 +154,7 @@ func TestLeaseRenewed(t *testing.T) {
 // server's delete marker, republished, removes the member. It also pins
 // the RePublish transform: $KV.HERALD_PRESENCE.<key> -> herald.presence.<key>.
 func TestExpiryMarkerRemovesMember(t *testing.T) {
-	srv := testenv.NATS(t)
+	srv := testinfra.NATS(t)
 	b := startGateway(t, srv, "gwB", nil)
 	const ch = "presence-ghost"
 	rec := newRecorder()
@@ -173,7 +167,7 @@ func TestExpiryMarkerRemovesMember(t *testing.T) {
 	if err := b.nc.Flush(); err != nil {
 		t.Fatal(err)
 	}
-	js := testenv.JetStream(t, b.jsnc)
+	js := testinfra.JetStream(t, b.jsnc)
 	if _, err := js.Publish(t.Context(), "$KV."+presence.MemberBucket+"."+key,
 		[]byte(`{"user_id":"ghost","user_info":null}`), jetstream.WithMsgTTL(time.Second)); err != nil {
 		t.Fatal(err)
@@ -205,7 +199,7 @@ func nextMsg(tb testing.TB, sub *nats.Subscription) *nats.Msg {
 // TestResyncAfterReconnect: updates published while a gateway's
 // subscription connection was down reach its roster after it reconnects.
 func TestResyncAfterReconnect(t *testing.T) {
-	srv := testenv.NATS(t)
+	srv := testinfra.NATS(t)
 	release := make(chan struct{})
 	hold := nats.CustomReconnectDelay(func(int) time.Duration {
 		select {
@@ -214,13 +208,9 @@ func TestResyncAfterReconnect(t *testing.T) {
 		}
 		return 0
 	})
-	a := startGateway(t, srv, "gwA", nil)
-	b := startGateway(t, srv, "gwB", nil, hold)
 	const ch = "presence-resync"
-	rec := newRecorder()
-	rb := b.open(t, ch, rec)
-	a.join(t, ch, "1.1", "u1", "")
-	rec.expect(t, "+u1 gwA/1.1")
+	w := watchedPair(t, srv, ch, nil, hold)
+	a, b, rec, rb := w.a, w.b, w.rec, w.rb
 
 	cid, err := b.nc.GetClientID()
 	if err != nil {
@@ -229,7 +219,7 @@ func TestResyncAfterReconnect(t *testing.T) {
 	if err := srv.NATSServer().DisconnectClientByID(cid); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "B disconnected", func() bool { return !b.nc.IsConnected() })
+	testinfra.WaitUntil(t, "B disconnected", func() bool { return !b.nc.IsConnected() })
 	a.leave(t, ch, "1.1")
 	a.join(t, ch, "1.9", "u9", `{"late":true}`)
 	close(release)
@@ -246,16 +236,12 @@ func TestResyncAfterReconnect(t *testing.T) {
 // still runs (a long pause or a partition) registers again and rewrites
 // the members a janitor may have deleted.
 func TestFalselyDeclaredDead(t *testing.T) {
-	srv := testenv.NATS(t)
+	srv := testinfra.NATS(t)
 	fast := func(c *presence.Config) { c.MemberTTL = 3 * time.Second } // renewals every second
-	a := startGateway(t, srv, "gwA", fast)
-	b := startGateway(t, srv, "gwB", fast)
 	const ch = "presence-partition"
-	rec := newRecorder()
-	rb := b.open(t, ch, rec)
-	a.join(t, ch, "1.1", "u1", "")
-	rec.expect(t, "+u1 gwA/1.1")
-	reg, err := testenv.JetStream(t, b.jsnc).KeyValue(t.Context(), gateways.Bucket)
+	w := watchedPair(t, srv, ch, fast)
+	b, rec, rb := w.b, w.rec, w.rb
+	reg, err := testinfra.JetStream(t, b.jsnc).KeyValue(t.Context(), gateways.Bucket)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -264,12 +250,12 @@ func TestFalselyDeclaredDead(t *testing.T) {
 	}
 	// Whether B's janitor got to A's members first or not, A ends up
 	// registered with its member back.
-	waitFor(t, "gwA registered again", func() bool {
+	testinfra.WaitUntil(t, "gwA registered again", func() bool {
 		_, err := reg.Get(t.Context(), "gwA")
 		return err == nil
 	})
 	key := testApp + "." + channels.SubjectToken(ch) + ".gwA.1_1"
-	waitFor(t, "gwA's member in the bucket and in B's roster", func() bool {
+	testinfra.WaitUntil(t, "gwA's member in the bucket and in B's roster", func() bool {
 		_, err := memberKV(t, b).Get(t.Context(), key)
 		return err == nil && rb.Has("u1")
 	})

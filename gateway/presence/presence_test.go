@@ -11,14 +11,14 @@ import (
 	"github.com/heraldhq/herald/bus/gateways"
 	"github.com/heraldhq/herald/channels"
 	"github.com/heraldhq/herald/gateway/presence"
-	"github.com/heraldhq/herald/internal/testenv"
+	"github.com/heraldhq/herald/internal/testinfra"
 )
 
 // TestMembersAcrossGateways follows one user's connections on two
 // gateways: member_added only for the first connection cluster-wide,
 // member_removed only for the last.
 func TestMembersAcrossGateways(t *testing.T) {
-	srv := testenv.NATS(t)
+	srv := testinfra.NATS(t)
 	a := startGateway(t, srv, "gwA", nil)
 	b := startGateway(t, srv, "gwB", nil)
 	const ch = "presence-room.1@x,y;z"
@@ -82,7 +82,7 @@ func TestMembersAcrossGateways(t *testing.T) {
 // connections than one Direct Get batch, and than multi_last's 1024
 // subjects, some of them deleted.
 func TestOpenSnapshot(t *testing.T) {
-	srv := testenv.NATS(t)
+	srv := testinfra.NATS(t)
 	a := startGateway(t, srv, "gwA", nil)
 	b := startGateway(t, srv, "gwB", func(c *presence.Config) { c.SnapshotBatch = 0 }) // default batch
 	const ch = "presence-big"
@@ -143,7 +143,7 @@ func TestOpenSnapshot(t *testing.T) {
 
 // TestOpenTwice: one roster per channel per gateway.
 func TestOpenTwice(t *testing.T) {
-	srv := testenv.NATS(t)
+	srv := testinfra.NATS(t)
 	a := startGateway(t, srv, "gwA", nil)
 	r := a.open(t, "presence-x", nil)
 	if _, err := a.Open(t.Context(), testApp, "presence-x", nil); !errors.Is(err, presence.ErrAlreadyOpen) {
@@ -161,7 +161,7 @@ func TestOpenTwice(t *testing.T) {
 // TestChannelNames: names with characters that are special in subjects
 // and KV keys are encoded and do not collide.
 func TestChannelNames(t *testing.T) {
-	srv := testenv.NATS(t)
+	srv := testinfra.NATS(t)
 	a := startGateway(t, srv, "gwA", nil)
 	b := startGateway(t, srv, "gwB", nil)
 	names := []string{"presence-a.b", "presence-a", "presence-a@b,c;d", "presence-a=b_c-d", "#presence-x", "presence-*", "presence->"}
@@ -174,7 +174,7 @@ func TestChannelNames(t *testing.T) {
 	}
 	for i, name := range names {
 		want := []string{fmt.Sprintf("user-%d", i)}
-		waitFor(t, "members of "+name, func() bool { return slices.Equal(userIDs(rosters[i]), want) })
+		testinfra.WaitUntil(t, "members of "+name, func() bool { return slices.Equal(userIDs(rosters[i]), want) })
 	}
 	// The key is <app>.<base64url channel>.<gateway>.<socket with _>.
 	key := testApp + "." + channels.SubjectToken("presence-a.b") + ".gwA.1_0"
@@ -186,7 +186,7 @@ func TestChannelNames(t *testing.T) {
 // TestValidation: ids with characters outside their alphabets, bad users
 // and bad info are rejected before anything is written.
 func TestValidation(t *testing.T) {
-	srv := testenv.NATS(t)
+	srv := testinfra.NATS(t)
 	a := startGateway(t, srv, "gwA", func(c *presence.Config) { c.MaxUserInfoBytes = 64 })
 	ok := presence.Member{UserID: "u1"}
 	tests := []struct {
@@ -232,7 +232,7 @@ func TestValidation(t *testing.T) {
 			t.Errorf("ValidateGatewayID(%q) = %v", id, err)
 		}
 		cfg := testConfig()
-		cfg.JS, cfg.NC, cfg.GatewayID = testenv.JetStream(t, a.jsnc), a.nc, id
+		cfg.JS, cfg.NC, cfg.GatewayID = testinfra.JetStream(t, a.jsnc), a.nc, id
 		if _, err := presence.New(t.Context(), cfg); err == nil {
 			t.Errorf("New accepted gateway id %q", id)
 		}
@@ -241,10 +241,10 @@ func TestValidation(t *testing.T) {
 
 // TestGatewayIDInUse: a second process with a live gateway's id is refused.
 func TestGatewayIDInUse(t *testing.T) {
-	srv := testenv.NATS(t)
+	srv := testinfra.NATS(t)
 	a := startGateway(t, srv, "gwA", nil)
 	cfg := testConfig()
-	cfg.JS, cfg.NC, cfg.GatewayID = testenv.JetStream(t, a.jsnc), a.nc, "gwA"
+	cfg.JS, cfg.NC, cfg.GatewayID = testinfra.JetStream(t, a.jsnc), a.nc, "gwA"
 	if _, err := presence.New(t.Context(), cfg); !errors.Is(err, presence.ErrGatewayIDInUse) {
 		t.Fatalf("New = %v, want ErrGatewayIDInUse", err)
 	}

@@ -4,9 +4,9 @@ import (
 	"bytes"
 	"context"
 	"net/http/httptest"
-	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/heraldhq/herald/channels"
@@ -165,23 +165,32 @@ func TestRun(t *testing.T) {
 	}
 }
 
-// TestRunHeartbeat: an idle stream writes the heartbeat comment; a
-// cancelled context ends it.
+// TestRunHeartbeat: an idle stream writes the heartbeat comment once per
+// interval and nothing before it is due; a cancelled context ends it.
 func TestRunHeartbeat(t *testing.T) {
-	st := sse.NewStream(1)
-	w := newRecorder()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		st.Run(ctx, w, nil, time.Millisecond, func(int) {})
-	}()
-	w.waitFlush(t)
-	cancel()
-	<-done
-	if got := w.String(); !strings.HasPrefix(got, sse.Heartbeat) {
-		t.Fatalf("wrote %q", got)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		const heartbeat = 30 * time.Second
+		st := sse.NewStream(1)
+		w := newRecorder()
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			st.Run(ctx, w, nil, heartbeat, func(int) {})
+		}()
+		time.Sleep(heartbeat - time.Nanosecond)
+		synctest.Wait()
+		if got := w.String(); got != "" {
+			t.Fatalf("wrote %q before a heartbeat was due", got)
+		}
+		time.Sleep(time.Nanosecond + heartbeat)
+		synctest.Wait()
+		if got, want := w.String(), sse.Heartbeat+sse.Heartbeat; got != want {
+			t.Fatalf("after two intervals wrote %q, want %q", got, want)
+		}
+		cancel()
+		<-done
+	})
 }
 
 // TestOfferFull: a full queue refuses, so that the caller ends a slow

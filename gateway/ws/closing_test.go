@@ -11,6 +11,7 @@ import (
 
 	"github.com/heraldhq/herald/gateway/ws"
 	"github.com/heraldhq/herald/gateway/ws/wstest"
+	"github.com/heraldhq/herald/internal/testinfra"
 )
 
 // TestOversizedFrameCloseSurvivesTrailingFrames sends a frame over the
@@ -151,6 +152,8 @@ func TestFrameReadTimeout(t *testing.T) {
 			if err := busy.WriteRaw(two[:cut]); err != nil {
 				t.Fatal(err)
 			}
+			// Real time on a real socket: the server's read deadline is what
+			// is under test, so the half frame must sit there a while.
 			time.Sleep(timeout / 6)
 			if err := busy.WriteRaw(two[cut:]); err != nil {
 				t.Fatal(err)
@@ -192,12 +195,14 @@ func TestCloseLinger(t *testing.T) {
 		if err := c.WriteText("in flight"); err != nil {
 			t.Fatalf("write during the linger: %v", err)
 		}
+		// Spread the writes over half the linger: they must keep
+		// arriving while the server lingers on a real socket.
 		time.Sleep(linger / 10)
 	}
 	if n := s.poller.Stats().Lingering; n != 1 {
 		t.Fatalf("%d lingering", n)
 	}
-	waitFor(t, func() bool { return s.poller.Stats().Lingering == 0 })
+	testinfra.WaitUntil(t, "no lingering connections", func() bool { return s.poller.Stats().Lingering == 0 })
 	if d := time.Since(start); d < linger {
 		t.Fatalf("linger ended after %v", d)
 	}
@@ -211,7 +216,7 @@ func TestCloseLinger(t *testing.T) {
 	}
 	start = time.Now()
 	c2.Close()
-	waitFor(t, func() bool { return s.poller.Stats().Lingering == 0 })
+	testinfra.WaitUntil(t, "no lingering connections", func() bool { return s.poller.Stats().Lingering == 0 })
 	if d := time.Since(start); d >= linger {
 		t.Fatalf("linger lasted %v after the client closed", d)
 	}
@@ -250,7 +255,8 @@ func interruptWrite(t *testing.T, how string) {
 			}
 		}
 	}()
-	// Let the socket buffers fill up and the write block.
+	// Let the socket buffers fill up and the write block (a blocked write
+	// shows nowhere a test could poll).
 	time.Sleep(300 * time.Millisecond)
 	a.conn.InterruptWrite()
 	select {
@@ -266,7 +272,8 @@ func interruptWrite(t *testing.T, how string) {
 		defer close(closed)
 		a.conn.Close(4100, "slow consumer")
 	}()
-	// Start reading again only once Close is waiting for the socket.
+	// Start reading again only once Close is waiting for the socket,
+	// which, like the blocked write above, nothing exposes.
 	time.Sleep(100 * time.Millisecond)
 	frames := 0
 	for {
@@ -308,5 +315,5 @@ func TestMaxLingering(t *testing.T) {
 	// The lingering one ends when its client closes.
 	c1.Close()
 	c2.Close()
-	waitFor(t, func() bool { return s.poller.Stats().Lingering == 0 })
+	testinfra.WaitUntil(t, "no lingering connections", func() bool { return s.poller.Stats().Lingering == 0 })
 }

@@ -27,15 +27,3 @@ func dialURL(tb testing.TB, u string) *wstest.Client {
 	tb.Cleanup(func() { c.Close() })
 	return c
 }
-
-// waitFor polls cond until it holds, failing after a generous deadline.
-func waitFor(tb testing.TB, cond func() bool) {
-	tb.Helper()
-	deadline := time.Now().Add(time.Minute)
-	for !cond() {
-		if time.Now().After(deadline) {
-			tb.Fatal("condition not met in time")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}

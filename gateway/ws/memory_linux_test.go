@@ -22,6 +22,7 @@ import (
 
 	"github.com/heraldhq/herald/gateway/ws"
 	"github.com/heraldhq/herald/gateway/ws/wstest"
+	"github.com/heraldhq/herald/internal/testinfra"
 )
 
 // Environment of BenchmarkIdleConnMemory and of its client process.
@@ -101,7 +102,7 @@ func BenchmarkIdleConnMemory(b *testing.B) {
 	if err := idleClientConns(ln.Addr().String(), 1, func([]net.Conn) error { return nil }); err != nil {
 		b.Fatal(err)
 	}
-	waitFor(b, func() bool { return p.Stats().Open == 0 })
+	testinfra.WaitUntil(b, "every connection closed", func() bool { return p.Stats().Open == 0 })
 	handler.messages.Store(0)
 	heap0, rss0 := memoryInUse(b)
 	goroutines0 := runtime.NumGoroutine()
@@ -132,7 +133,7 @@ func BenchmarkIdleConnMemory(b *testing.B) {
 	}
 	// Wait for the poller to hold every connection and have read its
 	// message, and for the HTTP server's goroutines to end.
-	waitFor(b, func() bool {
+	testinfra.WaitUntil(b, "every connection held and read", func() bool {
 		return p.Stats().Open == int64(n) && handler.messages.Load() == int64(n) &&
 			runtime.NumGoroutine() <= goroutines0+2
 	})

@@ -17,6 +17,7 @@ import (
 
 	"github.com/heraldhq/herald/gateway/ws"
 	"github.com/heraldhq/herald/gateway/ws/wstest"
+	"github.com/heraldhq/herald/internal/testinfra"
 )
 
 func TestEcho(t *testing.T) {
@@ -319,13 +320,7 @@ func TestCloseRaces(t *testing.T) {
 		wg.Wait()
 		a.handler.waitClose(t)
 	}
-	deadline := time.Now().Add(testTimeout)
-	for s.poller.Stats().Open != 0 {
-		if time.Now().After(deadline) {
-			t.Fatalf("stats %+v", s.poller.Stats())
-		}
-		time.Sleep(time.Millisecond)
-	}
+	testinfra.WaitUntil(t, "every connection closed", func() bool { return s.poller.Stats().Open == 0 })
 }
 
 // TestPongsDoNotInterleave answers pings while a writer goroutine sends big

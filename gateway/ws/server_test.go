@@ -12,6 +12,7 @@ import (
 
 	"github.com/heraldhq/herald/gateway/ws"
 	"github.com/heraldhq/herald/gateway/ws/wstest"
+	"github.com/heraldhq/herald/internal/testinfra"
 )
 
 // testServer is an HTTP server that upgrades every request and hands the
@@ -85,10 +86,7 @@ func startServer(tb testing.TB, cfg ws.PollerConfig, setup func(*recorder)) *tes
 	if err != nil {
 		tb.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	ran := make(chan error, 1)
-	go func() { ran <- p.Run(ctx) }()
-
+	stop := testinfra.Background(tb, p.Run)
 	s := &testServer{poller: p, conns: make(chan added, 2048)}
 	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		nc, initial, err := ws.Upgrade(w, r, ws.UpgradeConfig{})
@@ -109,10 +107,7 @@ func startServer(tb testing.TB, cfg ws.PollerConfig, setup func(*recorder)) *tes
 	s.url = "ws" + strings.TrimPrefix(hs.URL, "http")
 	tb.Cleanup(func() {
 		hs.Close()
-		cancel()
-		if err := <-ran; err != nil {
-			tb.Errorf("Run: %v", err)
-		}
+		stop()
 		if err := p.Close(); err != nil {
 			tb.Errorf("Close: %v", err)
 		}

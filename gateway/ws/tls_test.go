@@ -15,6 +15,7 @@ import (
 
 	"github.com/heraldhq/herald/gateway/ws"
 	"github.com/heraldhq/herald/gateway/ws/wstest"
+	"github.com/heraldhq/herald/internal/testinfra"
 )
 
 // startTLSServer is startServer over TLS: the poller gets *tls.Conns,
@@ -26,9 +27,7 @@ func startTLSServer(t *testing.T, cfg ws.PollerConfig) (*ws.Poller, chan added, 
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	ran := make(chan error, 1)
-	go func() { ran <- p.Run(ctx) }()
+	stop := testinfra.Background(t, p.Run)
 	conns := make(chan added, 16)
 	hs := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		nc, initial, err := ws.Upgrade(w, r, ws.UpgradeConfig{})
@@ -46,10 +45,7 @@ func startTLSServer(t *testing.T, cfg ws.PollerConfig) (*ws.Poller, chan added, 
 	hs.StartTLS()
 	t.Cleanup(func() {
 		hs.Close()
-		cancel()
-		if err := <-ran; err != nil {
-			t.Errorf("Run: %v", err)
-		}
+		stop()
 		// Close waits for the bridges' goroutines.
 		if err := p.Close(); err != nil {
 			t.Errorf("Close: %v", err)

@@ -3,6 +3,7 @@ package backoff_test
 import (
 	"context"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/heraldhq/herald/internal/backoff"
@@ -19,13 +20,25 @@ func TestJitterRange(t *testing.T) {
 	}
 }
 
+// TestSleep: Sleep waits exactly d, and not at all once its context is
+// done. In a synctest bubble the hour passes at once.
 func TestSleep(t *testing.T) {
-	if !backoff.Sleep(context.Background(), time.Millisecond) {
-		t.Fatal("Sleep did not report the elapsed delay")
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	if backoff.Sleep(ctx, time.Hour) {
-		t.Fatal("Sleep ignored a done context")
-	}
+	synctest.Test(t, func(t *testing.T) {
+		start := time.Now()
+		if !backoff.Sleep(t.Context(), time.Hour) {
+			t.Fatal("Sleep did not report the elapsed delay")
+		}
+		if took := time.Since(start); took != time.Hour {
+			t.Fatalf("Sleep(1h) took %s", took)
+		}
+		ctx, cancel := context.WithCancel(t.Context())
+		cancel()
+		start = time.Now()
+		if backoff.Sleep(ctx, time.Hour) {
+			t.Fatal("Sleep ignored a done context")
+		}
+		if took := time.Since(start); took != 0 {
+			t.Fatalf("Sleep on a done context took %s", took)
+		}
+	})
 }

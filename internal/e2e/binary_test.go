@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/heraldhq/herald/internal/pgcluster"
-	"github.com/heraldhq/herald/internal/testenv"
+	"github.com/heraldhq/herald/internal/testinfra"
 )
 
 // binaryTimeout bounds each wait on the herald binary (build, start, exit).
@@ -65,14 +65,14 @@ func startDev(t *testing.T, bin, dataDir string, extra ...string) (*heraldProc, 
 	t.Helper()
 	args := append([]string{"dev", "--data-dir", dataDir, "--addr", "127.0.0.1:0"}, extra...)
 	cmd := exec.Command(bin, args...)
-	// Debug JSON logs, copied to the file testenv.Main scans for secrets.
+	// Debug JSON logs, copied to the file testinfra.Main scans for secrets.
 	cmd.Env = append(os.Environ(), "HERALD_LOG_LEVEL=debug", "HERALD_LOG_FORMAT=json")
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
 	p := &heraldProc{cmd: cmd, stderr: &strings.Builder{}, exited: make(chan error, 1)}
-	cmd.Stderr = io.MultiWriter(p.stderr, testenv.LogWriter("herald-binary"))
+	cmd.Stderr = io.MultiWriter(p.stderr, testinfra.LogWriter("herald-binary"))
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -166,7 +166,7 @@ func TestHeraldDevBinary(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	testenv.Sensitive(strings.TrimSpace(string(token)))
+	testinfra.Sensitive(strings.TrimSpace(string(token)))
 	accountURL := adminPost(t, p.url+"/admin/v1/accounts", strings.TrimSpace(string(token)), `{"name":"Survivor"}`)
 	if err := p.stop(t, syscall.SIGINT); err != nil {
 		t.Fatalf("herald dev exit after SIGINT: %v\n%s", err, p.stderr)
@@ -218,7 +218,7 @@ func TestHeraldDevBinary(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	testenv.Sensitive(strings.TrimSpace(string(newToken)))
+	testinfra.Sensitive(strings.TrimSpace(string(newToken)))
 	if code := adminGet(t, p.url+accountURL, strings.TrimSpace(string(newToken))); code != http.StatusNotFound {
 		t.Fatalf("the old data folder's account on the new one: GET = %d, want 404", code)
 	}

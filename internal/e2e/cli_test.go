@@ -14,7 +14,7 @@ import (
 	"testing"
 
 	"github.com/heraldhq/herald/internal/pgcluster"
-	"github.com/heraldhq/herald/internal/testenv"
+	"github.com/heraldhq/herald/internal/testinfra"
 )
 
 // abandonedCluster makes a stopped cluster folder in the shared folder
@@ -127,6 +127,6 @@ func readToken(t *testing.T, dataDir string) string {
 		t.Fatal(err)
 	}
 	token := strings.TrimSpace(string(b))
-	testenv.Sensitive(token)
+	testinfra.Sensitive(token)
 	return token
 }

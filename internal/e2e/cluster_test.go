@@ -8,15 +8,20 @@ import (
 	"github.com/heraldhq/herald/internal/platform"
 	"github.com/heraldhq/herald/internal/secretbox"
 	"github.com/heraldhq/herald/internal/testenv"
+	"github.com/heraldhq/herald/internal/testinfra"
 )
 
 // memberGoneDeadline is how soon a dead gateway's members must be gone
 // from the others (the issue asks for 30 s; the test shortens the TTLs).
 const memberGoneDeadline = 30 * time.Second
 
+// nodeLossDeadline bounds how long publishing may fail after a NATS node
+// goes away: the stream elects a new leader meanwhile.
+const nodeLossDeadline = 20 * time.Second
+
 // clusterHerald runs a control plane and two gateways as separate
 // processes would, on a 3-node NATS cluster with R3 streams and buckets.
-func clusterHerald(t *testing.T) (cp, g1, g2 *testenv.HeraldEnv, nats *testenv.Cluster) {
+func clusterHerald(t *testing.T) (cp, g1, g2 *testenv.HeraldEnv, nats *testinfra.Cluster) {
 	t.Helper()
 	cl := newClusterEnv(t)
 	g1, g2 = cl.gateway(t, "gw-one"), cl.gateway(t, "gw-two")
@@ -26,17 +31,17 @@ func clusterHerald(t *testing.T) (cp, g1, g2 *testenv.HeraldEnv, nats *testenv.C
 // clusterEnv is a control plane on a 3-node NATS cluster (R3 streams and
 // buckets), to which tests add gateways as separate processes would be.
 type clusterEnv struct {
-	nats *testenv.Cluster
+	nats *testinfra.Cluster
 	base platform.Config
 	cp   *testenv.HeraldEnv
 }
 
 func newClusterEnv(t *testing.T) *clusterEnv {
 	t.Helper()
-	nats := testenv.NATSCluster(t, 3)
+	nats := testinfra.NATSCluster(t, 3)
 	base := platform.Config{
 		Addr: "127.0.0.1:0", NATSURL: nats.ClientURLs(), NATSReplicas: 3, MasterKey: secretbox.GenerateKey(),
-		ConfigSyncInterval: time.Second, ShutdownTimeout: 5 * time.Second, Logger: testenv.Logger(t),
+		ConfigSyncInterval: time.Second, ShutdownTimeout: 5 * time.Second, Logger: testinfra.Logger(t),
 		Gateway: platform.GatewayConfig{
 			ShutdownSpread: 100 * time.Millisecond, KeepaliveInterval: 100 * time.Millisecond,
 			MemberTTL: 20 * time.Second, GatewayTTL: 3 * time.Second, HeartbeatInterval: time.Second,
@@ -44,7 +49,7 @@ func newClusterEnv(t *testing.T) *clusterEnv {
 		},
 	}
 	c := base
-	c.Mode, c.DatabaseURL, c.AdminToken = platform.ModeControlPlane, testenv.Postgres(t), "cluster-admin-token"
+	c.Mode, c.DatabaseURL, c.AdminToken = platform.ModeControlPlane, testinfra.Postgres(t), "cluster-admin-token"
 	return &clusterEnv{nats: nats, base: base, cp: testenv.StartHerald(t, c)}
 }
 
@@ -93,18 +98,11 @@ func TestGatewaysShareChannelsPresenceAndClientEvents(t *testing.T) {
 
 	// One NATS node goes away: R3 streams and buckets keep working.
 	nats.Shutdown(nats.StreamLeader("HERALD_MSG"))
-	deadline := time.Now().Add(20 * time.Second)
-	for {
+	testinfra.WaitUntilWithin(t, "publishing to recover after a node loss", nodeLossDeadline, func() bool {
 		code, _ := testenv.SignedRequest(t, "POST", cp.URL(), "/apps/multi/events", key, secret, nil,
 			[]byte(`{"name":"probe","data":"p","channels":["probe"]}`))
-		if code == 200 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("publishing did not recover after a node loss (last status %d)", code)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+		return code == 200
+	})
 	exchange("one node down")
 }
 
@@ -144,17 +142,13 @@ func newAppOn(t *testing.T, cp *testenv.HeraldEnv, gws []*testenv.HeraldEnv, id 
 func waitKey(t *testing.T, gws []*testenv.HeraldEnv, key string) {
 	t.Helper()
 	for _, g := range gws {
-		deadline := time.Now().Add(appChangeDeadline)
-		for {
+		testinfra.WaitUntilWithin(t, "gateway "+g.URL()+" to know the key", appChangeDeadline, func() bool {
 			p, err := testenv.DialPusher(t, g.URL(), key, "", nil)
-			if err == nil {
-				p.WS().Close()
-				break
+			if err != nil {
+				return false
 			}
-			if time.Now().After(deadline) {
-				t.Fatalf("gateway %s does not know the key: %v", g.URL(), err)
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
+			p.WS().Close()
+			return true
+		})
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/heraldhq/herald/internal/testenv"
+	"github.com/heraldhq/herald/internal/testinfra"
 )
 
 // countsDeadline bounds how long a gateway takes to learn another's
@@ -72,7 +73,7 @@ func expectOverQuota(t *testing.T, g *testenv.HeraldEnv, key string) {
 // waitSeries waits until g's /metrics shows series at value.
 func waitSeries(t *testing.T, g *testenv.HeraldEnv, series, value string) {
 	t.Helper()
-	testenv.WaitUntil(t, series+" = "+value+" on "+g.URL(), countsDeadline, func() bool {
+	testinfra.WaitUntilWithin(t, series+" = "+value+" on "+g.URL(), countsDeadline, func() bool {
 		return metricSeriesValue(t, g, series) == value
 	})
 }

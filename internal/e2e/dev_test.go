@@ -16,43 +16,13 @@ import (
 	"github.com/heraldhq/herald/bus/appconfig"
 	"github.com/heraldhq/herald/channels"
 	"github.com/heraldhq/herald/internal/testenv"
+	"github.com/heraldhq/herald/internal/testinfra"
 )
 
-func TestMain(m *testing.M) { testenv.Main(m) }
+func TestMain(m *testing.M) { testinfra.Main(m) }
 
 // syncDeadline is how soon an admin change must reach the config KV.
 const syncDeadline = time.Second
-
-// call does one admin API request and decodes the JSON answer into out.
-func call(t *testing.T, h *testenv.HeraldEnv, method, path string, body any, out any) int {
-	t.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequest(method, h.URL()+path, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+h.AdminToken())
-	req.Header.Set("Content-Type", "application/json")
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	raw, _ := io.ReadAll(res.Body)
-	if out != nil && len(raw) > 0 {
-		if err := json.Unmarshal(raw, out); err != nil {
-			t.Fatalf("%s %s: decode %q: %v", method, path, raw, err)
-		}
-	}
-	return res.StatusCode
-}
 
 func appsKV(t *testing.T, h *testenv.HeraldEnv) jetstream.KeyValue {
 	t.Helper()
@@ -77,24 +47,18 @@ func appsKV(t *testing.T, h *testenv.HeraldEnv) jetstream.KeyValue {
 func waitKV(t *testing.T, kv jetstream.KeyValue, appID string, ok func(*channels.AppConfig, bool) bool) time.Duration {
 	t.Helper()
 	start := time.Now()
-	for {
-		var cfg *channels.AppConfig
+	testinfra.WaitUntilWithin(t, "the KV entry of "+appID, syncDeadline, func() bool {
 		e, err := kv.Get(context.Background(), appID)
-		found := err == nil
-		if found {
-			cfg = new(channels.AppConfig)
-			if err := json.Unmarshal(e.Value(), cfg); err != nil {
-				t.Fatalf("decode KV entry: %v", err)
-			}
+		if err != nil {
+			return ok(nil, false)
 		}
-		if ok(cfg, found) {
-			return time.Since(start)
+		cfg := new(channels.AppConfig)
+		if err := json.Unmarshal(e.Value(), cfg); err != nil {
+			t.Fatalf("decode KV entry: %v", err)
 		}
-		if time.Since(start) > syncDeadline {
-			t.Fatalf("KV entry of %s not as expected within %s (found=%v, cfg=%+v)", appID, syncDeadline, found, cfg)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return ok(cfg, true)
+	})
+	return time.Since(start)
 }
 
 func TestDevServesOpsEndpoints(t *testing.T) {
@@ -126,11 +90,11 @@ func TestAdminChangesReachConfigKV(t *testing.T) {
 	})
 
 	var acc struct{ ID string }
-	if code := call(t, h, "POST", "/admin/v1/accounts", map[string]any{"name": "Acme"}, &acc); code != 201 {
+	if code := h.Admin(t, "POST", "/admin/v1/accounts", map[string]any{"name": "Acme"}, &acc); code != 201 {
 		t.Fatalf("create account = %d", code)
 	}
 	var app struct{ ID string }
-	code := call(t, h, "POST", "/admin/v1/apps", map[string]any{
+	code := h.Admin(t, "POST", "/admin/v1/apps", map[string]any{
 		"account_id": acc.ID, "name": "Chat", "id": "chat-1",
 		"settings": map[string]any{"max_connections": 7},
 	}, &app)
@@ -143,12 +107,12 @@ func TestAdminChangesReachConfigKV(t *testing.T) {
 	var dup struct {
 		Error struct{ Code string } `json:"error"`
 	}
-	if code := call(t, h, "POST", "/admin/v1/apps", map[string]any{"account_id": acc.ID, "name": "Again", "id": "chat-1"}, &dup); code != 409 || dup.Error.Code != "conflict" {
+	if code := h.Admin(t, "POST", "/admin/v1/apps", map[string]any{"account_id": acc.ID, "name": "Again", "id": "chat-1"}, &dup); code != 409 || dup.Error.Code != "conflict" {
 		t.Fatalf("duplicate app id = %d %+v", code, dup)
 	}
 
 	var key struct{ Key, Secret string }
-	if code := call(t, h, "POST", "/admin/v1/apps/chat-1/keys", map[string]any{}, &key); code != 201 || key.Secret == "" {
+	if code := h.Admin(t, "POST", "/admin/v1/apps/chat-1/keys", map[string]any{}, &key); code != 201 || key.Secret == "" {
 		t.Fatalf("create key = %d", code)
 	}
 	took := waitKV(t, kv, "chat-1", func(c *channels.AppConfig, found bool) bool {
@@ -160,7 +124,7 @@ func TestAdminChangesReachConfigKV(t *testing.T) {
 	})
 	t.Logf("new key reached KV in %s", took)
 
-	if code := call(t, h, "DELETE", "/admin/v1/apps/chat-1/keys/"+key.Key, nil, nil); code != 204 {
+	if code := h.Admin(t, "DELETE", "/admin/v1/apps/chat-1/keys/"+key.Key, nil, nil); code != 204 {
 		t.Fatalf("revoke key = %d", code)
 	}
 	took = waitKV(t, kv, "chat-1", func(c *channels.AppConfig, found bool) bool {
@@ -172,12 +136,12 @@ func TestAdminChangesReachConfigKV(t *testing.T) {
 	})
 	t.Logf("revoked key left KV in %s", took)
 
-	if code := call(t, h, "PATCH", "/admin/v1/apps/chat-1", map[string]any{"enabled": false}, nil); code != 200 {
+	if code := h.Admin(t, "PATCH", "/admin/v1/apps/chat-1", map[string]any{"enabled": false}, nil); code != 200 {
 		t.Fatalf("disable app = %d", code)
 	}
 	waitKV(t, kv, "chat-1", func(c *channels.AppConfig, found bool) bool { return found && !c.Enabled })
 
-	if code := call(t, h, "DELETE", "/admin/v1/apps/chat-1", nil, nil); code != 204 {
+	if code := h.Admin(t, "DELETE", "/admin/v1/apps/chat-1", nil, nil); code != 204 {
 		t.Fatalf("delete app = %d", code)
 	}
 	waitKV(t, kv, "chat-1", func(_ *channels.AppConfig, found bool) bool { return !found })

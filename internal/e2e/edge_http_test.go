@@ -10,6 +10,7 @@ import (
 	"github.com/heraldhq/herald/internal/platform"
 	"github.com/heraldhq/herald/internal/secretbox"
 	"github.com/heraldhq/herald/internal/testenv"
+	"github.com/heraldhq/herald/internal/testinfra"
 )
 
 // TestEdgeErrorsAreJSON: every refusal of the listener, on the gateway's
@@ -99,7 +100,7 @@ func TestRootPage(t *testing.T) {
 		gw := testenv.StartHerald(t, platform.Config{
 			Mode: platform.ModeGateway, Addr: "127.0.0.1:0", NATSURL: h.NATSURL(),
 			MasterKey: secretbox.GenerateKey(), GatewayID: "gw-page",
-			ShutdownTimeout: 5 * time.Second, Logger: testenv.Logger(t),
+			ShutdownTimeout: 5 * time.Second, Logger: testinfra.Logger(t),
 		})
 		for _, p := range []string{"/", "/no/such/route", "/admin/v1/accounts"} {
 			corsDo(t, http.MethodGet, gw.URL()+p, nil).wantError(t, http.StatusNotFound, channels.CodeNotFound)

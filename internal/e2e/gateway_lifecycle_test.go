@@ -12,6 +12,7 @@ import (
 	"github.com/heraldhq/herald/gateway/ws"
 	"github.com/heraldhq/herald/internal/platform"
 	"github.com/heraldhq/herald/internal/testenv"
+	"github.com/heraldhq/herald/internal/testinfra"
 )
 
 // appChangeDeadline bounds how long an admin change may take to reach the
@@ -22,37 +23,31 @@ const appChangeDeadline = 2 * time.Second
 func newApp(t *testing.T, h *testenv.HeraldEnv, id string, settings map[string]any) (key, secret string) {
 	t.Helper()
 	var acc struct{ ID string }
-	if code := call(t, h, "POST", "/admin/v1/accounts", map[string]any{"name": "acc-" + id}, &acc); code != 201 {
+	if code := h.Admin(t, "POST", "/admin/v1/accounts", map[string]any{"name": "acc-" + id}, &acc); code != 201 {
 		t.Fatalf("create account = %d", code)
 	}
 	body := map[string]any{"account_id": acc.ID, "name": id, "id": id}
 	if settings != nil {
 		body["settings"] = settings
 	}
-	if code := call(t, h, "POST", "/admin/v1/apps", body, nil); code != 201 {
+	if code := h.Admin(t, "POST", "/admin/v1/apps", body, nil); code != 201 {
 		t.Fatalf("create app = %d", code)
 	}
 	var k struct{ Key, Secret string }
-	if code := call(t, h, "POST", "/admin/v1/apps/"+id+"/keys", map[string]any{}, &k); code != 201 {
+	if code := h.Admin(t, "POST", "/admin/v1/apps/"+id+"/keys", map[string]any{}, &k); code != 201 {
 		t.Fatalf("create key = %d", code)
 	}
-	testenv.Sensitive(k.Secret)
+	testinfra.Sensitive(k.Secret)
 	// The new key reaches the gateway's config cache through NATS.
-	deadline := time.Now().Add(appChangeDeadline)
-	for {
+	testinfra.WaitUntilWithin(t, "the new key usable", appChangeDeadline, func() bool {
 		// Any answer but "unknown app" (4001) means the gateway knows the key.
 		p, err := testenv.DialPusher(t, h.URL(), k.Key, "", nil)
-		if err == nil || !strings.Contains(err.Error(), "4001") {
-			if p != nil {
-				p.WS().Close()
-			}
-			return k.Key, k.Secret
+		if p != nil {
+			p.WS().Close()
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("new key not usable after %s: %v", appChangeDeadline, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return err == nil || !strings.Contains(err.Error(), "4001")
+	})
+	return k.Key, k.Secret
 }
 
 func TestRevokedKeyAndDisabledAppCloseConnections(t *testing.T) {
@@ -60,7 +55,7 @@ func TestRevokedKeyAndDisabledAppCloseConnections(t *testing.T) {
 	k, _ := newApp(t, h, "rev", nil)
 	p := testenv.MustDialPusher(t, h.URL(), k)
 	start := time.Now()
-	if code := call(t, h, "DELETE", "/admin/v1/apps/rev/keys/"+k, nil, nil); code != 204 {
+	if code := h.Admin(t, "DELETE", "/admin/v1/apps/rev/keys/"+k, nil, nil); code != 204 {
 		t.Fatalf("revoke = %d", code)
 	}
 	if code := p.ExpectClose(); code != 4001 {
@@ -73,7 +68,7 @@ func TestRevokedKeyAndDisabledAppCloseConnections(t *testing.T) {
 
 	k2, _ := newApp(t, h, "dis", nil)
 	p = testenv.MustDialPusher(t, h.URL(), k2)
-	if code := call(t, h, "PATCH", "/admin/v1/apps/dis", map[string]any{"enabled": false}, nil); code != 200 {
+	if code := h.Admin(t, "PATCH", "/admin/v1/apps/dis", map[string]any{"enabled": false}, nil); code != 200 {
 		t.Fatalf("disable = %d", code)
 	}
 	if code := p.ExpectClose(); code != 4003 {
@@ -162,13 +157,7 @@ func TestSlowConsumerIsCutOff(t *testing.T) {
 			t.Fatalf("fast client got a wrong message")
 		}
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for !cutOff() {
-		if time.Now().After(deadline) {
-			t.Fatal("slow consumer not cut off")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	testinfra.WaitUntil(t, "the slow consumer cut off", cutOff)
 	// The client resumes reading and, as pusher-js may on its own timers,
 	// keeps sending while it drains what the kernel buffers held: it must
 	// then find the 4100 that tells it to back off. Had the server closed

@@ -19,6 +19,7 @@ import (
 	"github.com/heraldhq/herald/channels"
 	"github.com/heraldhq/herald/internal/platform"
 	"github.com/heraldhq/herald/internal/testenv"
+	"github.com/heraldhq/herald/internal/testinfra"
 )
 
 // History timings of the crash test. The batch wait keeps up to that
@@ -109,7 +110,7 @@ func TestHistoryCompleteRightAfterSIGKILL(t *testing.T) {
 
 	// The writer's held batch is delivered again after the ack wait, not
 	// after a fixed 30 s.
-	testenv.WaitUntil(t, "the writer to store every acknowledged message", crashCatchUpBound, func() bool {
+	testinfra.WaitUntilWithin(t, "the writer to store every acknowledged message", crashCatchUpBound, func() bool {
 		return storedThrough(t, p.url) >= newest
 	})
 	t.Logf("writer caught up %s after the restart began (ack wait %s)", time.Since(restarted).Round(10*time.Millisecond), crashAckWait)

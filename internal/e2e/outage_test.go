@@ -2,6 +2,7 @@ package e2e_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"testing"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"github.com/heraldhq/herald/internal/pgcluster"
 	"github.com/heraldhq/herald/internal/platform"
 	"github.com/heraldhq/herald/internal/testenv"
+	"github.com/heraldhq/herald/internal/testinfra"
 )
 
 // readyDeadline bounds how long readiness may take to follow the database.
@@ -17,28 +19,21 @@ const readyDeadline = 20 * time.Second
 
 func waitReadyz(t *testing.T, h *testenv.HeraldEnv, want int) {
 	t.Helper()
-	deadline := time.Now().Add(readyDeadline)
-	for {
+	testinfra.WaitUntilWithin(t, fmt.Sprintf("readyz = %d", want), readyDeadline, func() bool {
 		res, err := http.Get(h.URL() + "/readyz")
 		if err != nil {
 			t.Fatalf("readyz: %v (the process must stay up)", err)
 		}
 		res.Body.Close()
-		if res.StatusCode == want {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("readyz = %d, want %d", res.StatusCode, want)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return res.StatusCode == want
+	})
 }
 
 // TestDatabaseOutage stops the database under a running Herald: readiness
 // turns red, admin calls fail cleanly, nothing crashes, and everything is
 // green again once the database is back.
 func TestDatabaseOutage(t *testing.T) {
-	cluster := testenv.NewPostgresCluster(t)
+	cluster := testinfra.NewPostgresCluster(t)
 	url := cluster.URL(pgcluster.DefaultDatabase)
 	if err := postgres.MigrateUp(context.Background(), url); err != nil {
 		t.Fatal(err)
@@ -53,17 +48,17 @@ func TestDatabaseOutage(t *testing.T) {
 	var body struct {
 		Error struct{ Code string } `json:"error"`
 	}
-	if code := call(t, h, "GET", "/admin/v1/apps", nil, &body); code < 500 || body.Error.Code == "" {
+	if code := h.Admin(t, "GET", "/admin/v1/apps", nil, &body); code < 500 || body.Error.Code == "" {
 		t.Fatalf("admin call with the database down = %d %+v", code, body)
 	}
 
-	restarted, err := pgcluster.Start(context.Background(), pgcluster.Config{Dir: cluster.Dir(), Fast: true, Logger: testenv.Logger(t)})
+	restarted, err := pgcluster.Start(context.Background(), pgcluster.Config{Dir: cluster.Dir(), Fast: true, Logger: testinfra.Logger(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = restarted.Stop(context.Background()) })
 	waitReadyz(t, h, http.StatusOK)
-	if code := call(t, h, "GET", "/admin/v1/apps", nil, nil); code != http.StatusOK {
+	if code := h.Admin(t, "GET", "/admin/v1/apps", nil, nil); code != http.StatusOK {
 		t.Fatalf("admin call after the database came back = %d", code)
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"crypto/ed25519"
 	"encoding/base64"
 	"encoding/json"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -12,6 +11,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/heraldhq/herald/internal/testenv"
+	"github.com/heraldhq/herald/internal/testinfra"
 )
 
 // tenantPost sends a tenant API request with the demo app's Basic
@@ -24,18 +24,13 @@ func tenantPost(t *testing.T, h *testenv.HeraldEnv, path, body string, out any) 
 	}
 	req.SetBasicAuth(key, secret)
 	req.Header.Set("Content-Type", "application/json")
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	raw, _ := io.ReadAll(res.Body)
-	if res.StatusCode == http.StatusOK && out != nil {
+	code, raw := testenv.Do(t, http.DefaultClient, req)
+	if code == http.StatusOK && out != nil {
 		if err := json.Unmarshal(raw, out); err != nil {
 			t.Fatal(err)
 		}
 	}
-	return res.StatusCode, string(raw)
+	return code, string(raw)
 }
 
 // platformToken asks the control plane for a token with caps (a JSON
@@ -137,7 +132,7 @@ func TestPlatformTokens(t *testing.T) {
 
 	// Rotate: new tokens carry the new kid; old tokens still verify.
 	var rotated struct{ KID string }
-	if code := call(t, h, http.MethodPost, "/admin/v1/signing-keys/rotate", nil, &rotated); code != http.StatusCreated {
+	if code := h.Admin(t, http.MethodPost, "/admin/v1/signing-keys/rotate", nil, &rotated); code != http.StatusCreated {
 		t.Fatalf("rotate = %d", code)
 	}
 	newTok, newKid := platformToken(t, h, caps)
@@ -145,7 +140,7 @@ func TestPlatformTokens(t *testing.T) {
 		t.Fatalf("token kid after rotation = %s, rotated to %s (old %s)", newKid, rotated.KID, oldKid)
 	}
 	var newConn *testenv.PusherClient
-	testenv.WaitUntil(t, "the gateway to know the new key", appChangeDeadline, func() bool {
+	testinfra.WaitUntilWithin(t, "the gateway to know the new key", appChangeDeadline, func() bool {
 		newConn, err = testenv.DialPusher(t, h.URL(), key, "protocol=7&token="+newTok, nil)
 		return err == nil
 	})
@@ -158,13 +153,13 @@ func TestPlatformTokens(t *testing.T) {
 
 	// Retire the old key: its open connection closes with 4009, new
 	// connections with its tokens fail, the new key's go on.
-	if code := call(t, h, http.MethodDelete, "/admin/v1/signing-keys/"+oldKid, nil, nil); code != http.StatusNoContent {
+	if code := h.Admin(t, http.MethodDelete, "/admin/v1/signing-keys/"+oldKid, nil, nil); code != http.StatusNoContent {
 		t.Fatalf("retire = %d", code)
 	}
 	if code := oldConn.ExpectClose(); code != 4009 {
 		t.Fatalf("connection of a retired key closed with %d", code)
 	}
-	testenv.WaitUntil(t, "old-kid tokens refused", appChangeDeadline, func() bool {
+	testinfra.WaitUntilWithin(t, "old-kid tokens refused", appChangeDeadline, func() bool {
 		_, err := testenv.DialPusher(t, h.URL(), key, "protocol=7&token="+oldTok, nil)
 		if err != nil && !strings.Contains(err.Error(), "4009") {
 			t.Fatalf("old-kid token refused with %v, want 4009", err)

@@ -3,14 +3,13 @@ package e2e_test
 import (
 	"bytes"
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/heraldhq/herald/internal/testenv"
+	"github.com/heraldhq/herald/internal/testinfra"
 )
 
 // apiError is the one error shape of every answer.
@@ -120,14 +119,9 @@ func TestRESTCacheInfoAndBatchIdempotency(t *testing.T) {
 				`{"name":"o3","data":"3","channel":"orders","idempotency_key":"own-key"}]}`)))
 		req.SetBasicAuth(key, secret)
 		req.Header.Set("Idempotency-Key", "batch-42")
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer res.Body.Close()
-		b, _ := io.ReadAll(res.Body)
-		if res.StatusCode != 200 {
-			t.Fatalf("batch = %d %s", res.StatusCode, b)
+		code, b := testenv.Do(t, http.DefaultClient, req)
+		if code != 200 {
+			t.Fatalf("batch = %d %s", code, b)
 		}
 		return string(b)
 	}
@@ -171,7 +165,7 @@ func TestRESTCacheInfoAndBatchIdempotency(t *testing.T) {
 func TestRESTQueriesOfDisabledApp(t *testing.T) {
 	h := testenv.Herald(t)
 	k, s := newApp(t, h, "off", nil)
-	if code := call(t, h, "PATCH", "/admin/v1/apps/off", map[string]any{"enabled": false}, nil); code != 200 {
+	if code := h.Admin(t, "PATCH", "/admin/v1/apps/off", map[string]any{"enabled": false}, nil); code != 200 {
 		t.Fatalf("disable = %d", code)
 	}
 	requests := []struct{ method, path, body string }{
@@ -183,20 +177,13 @@ func TestRESTQueriesOfDisabledApp(t *testing.T) {
 	}
 	for _, r := range requests {
 		// The change reaches the API's config cache through NATS.
-		deadline := time.Now().Add(appChangeDeadline)
-		for {
+		testinfra.WaitUntilWithin(t, r.method+" "+r.path+" refused on a disabled app", appChangeDeadline, func() bool {
 			status, body := testenv.SignedRequest(t, r.method, h.URL(), r.path, k, s, nil, []byte(r.body))
-			if status == 403 {
-				if !strings.Contains(string(body), "app_disabled") {
-					t.Fatalf("%s %s: %s", r.method, r.path, body)
-				}
-				break
+			if status == 403 && !strings.Contains(string(body), "app_disabled") {
+				t.Fatalf("%s %s: %s", r.method, r.path, body)
 			}
-			if time.Now().After(deadline) {
-				t.Fatalf("%s %s on a disabled app = %d %s", r.method, r.path, status, body)
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
+			return status == 403
+		})
 	}
 	status, _ := testenv.SignedRequest(t, "GET", h.URL(), "/apps/nope/channels", k, s, nil, nil)
 	if status != 404 {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/heraldhq/herald/internal/testenv"
+	"github.com/heraldhq/herald/internal/testinfra"
 )
 
 // sseEvent is one event of a text/event-stream.
@@ -195,16 +196,10 @@ func TestSSESharesTheConnectionQuota(t *testing.T) {
 	k, _ := newApp(t, h, "sse-quota", map[string]any{"max_connections": 1})
 	// newApp's probe connection may still be closing: retry until the one
 	// slot is ours.
-	deadline := time.Now().Add(appChangeDeadline)
-	for {
-		if _, err := testenv.DialPusher(t, h.URL(), k, "", nil); err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("could not take the app's one connection")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	testinfra.WaitUntilWithin(t, "the app's one connection", appChangeDeadline, func() bool {
+		_, err := testenv.DialPusher(t, h.URL(), k, "", nil)
+		return err == nil
+	})
 	if _, code, _ := openSSE(t, h, "key="+k+"&channel=a", ""); code != http.StatusTooManyRequests {
 		t.Fatalf("SSE over the quota = %d", code)
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/heraldhq/herald/gateway/ws/wstest"
 	"github.com/heraldhq/herald/internal/platform"
 	"github.com/heraldhq/herald/internal/testenv"
+	"github.com/heraldhq/herald/internal/testinfra"
 )
 
 // TestTLSListener serves dev mode with --tls-cert/--tls-key from a
@@ -19,7 +20,7 @@ import (
 func TestTLSListener(t *testing.T) {
 	t.Parallel()
 	certs := testenv.SelfSignedTLS(t)
-	stdout := &testenv.LogBuffer{}
+	stdout := &testinfra.LogBuffer{}
 	h := testenv.Herald(t, func(c *platform.Config) {
 		c.TLS = platform.TLSConfig{CertFile: certs.CertFile, KeyFile: certs.KeyFile}
 		c.Stdout = stdout

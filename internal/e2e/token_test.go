@@ -9,6 +9,7 @@ import (
 
 	"github.com/heraldhq/herald/channels"
 	"github.com/heraldhq/herald/internal/testenv"
+	"github.com/heraldhq/herald/internal/testinfra"
 )
 
 // tenantToken signs a token the way a tenant's backend does.
@@ -115,25 +116,18 @@ func TestTokenExpiresAndDiesWithItsKey(t *testing.T) {
 
 	// A second key signs the token; the connection uses the first key.
 	var k2 struct{ Key, Secret string }
-	if code := call(t, h, "POST", "/admin/v1/apps/tok-rev/keys", map[string]any{}, &k2); code != 201 {
+	if code := h.Admin(t, "POST", "/admin/v1/apps/tok-rev/keys", map[string]any{}, &k2); code != 201 {
 		t.Fatalf("second key = %d", code)
 	}
 	var signed string
-	deadline := time.Now().Add(appChangeDeadline)
 	var q *testenv.PusherClient
-	for {
+	testinfra.WaitUntilWithin(t, "a token of the new key accepted", appChangeDeadline, func() bool {
 		signed = tenantToken(t, k2.Key, k2.Secret, "tok-rev", "u", time.Hour, caps)
 		q, err = testenv.DialPusher(t, h.URL(), k, "protocol=7&token="+signed, nil)
-		if err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("token of the new key refused: %v", err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return err == nil
+	})
 	start := time.Now()
-	if code := call(t, h, "DELETE", "/admin/v1/apps/tok-rev/keys/"+k2.Key, nil, nil); code != 204 {
+	if code := h.Admin(t, "DELETE", "/admin/v1/apps/tok-rev/keys/"+k2.Key, nil, nil); code != 204 {
 		t.Fatalf("revoke = %d", code)
 	}
 	if code := q.ExpectClose(); code != 4009 {

@@ -14,7 +14,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/heraldhq/herald/internal/natsembed"
-	"github.com/heraldhq/herald/internal/testenv"
+	"github.com/heraldhq/herald/internal/testinfra"
 )
 
 const testTimeout = 20 * time.Second
@@ -79,7 +79,7 @@ func publishAndCount(tb testing.TB, js jetstream.JetStream, publish bool) uint64
 }
 
 func TestInProcessOnly(t *testing.T) {
-	var logs testenv.LogBuffer
+	var logs testinfra.LogBuffer
 	s := start(t, natsembed.Config{
 		StoreDir: t.TempDir(),
 		Logger:   slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})),

@@ -18,10 +18,10 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/heraldhq/herald/internal/pgcluster"
-	"github.com/heraldhq/herald/internal/testenv"
+	"github.com/heraldhq/herald/internal/testinfra"
 )
 
-func TestMain(m *testing.M) { testenv.Main(m) }
+func TestMain(m *testing.M) { testinfra.Main(m) }
 
 // testTimeout bounds each cluster operation of a test.
 const testTimeout = time.Minute
@@ -126,8 +126,8 @@ func sessionID(tb testing.TB, pid int) int {
 
 func TestStartConnectStop(t *testing.T) {
 	t.Parallel()
-	dir := testenv.ClusterDir(t)
-	c := start(t, pgcluster.Config{Dir: dir, Database: "app", Fast: true, InitCache: testenv.InitCache()})
+	dir := testinfra.ClusterDir(t)
+	c := start(t, pgcluster.Config{Dir: dir, Database: "app", Fast: true, InitCache: testinfra.InitCache()})
 
 	if c.Reused() {
 		t.Error("Reused() = true for a new cluster")
@@ -195,9 +195,9 @@ func TestSettings(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("fast=%v", tt.fast), func(t *testing.T) {
 			t.Parallel()
-			cfg := pgcluster.Config{Dir: testenv.ClusterDir(t), Fast: tt.fast}
+			cfg := pgcluster.Config{Dir: testinfra.ClusterDir(t), Fast: tt.fast}
 			if tt.fast {
-				cfg.InitCache = testenv.InitCache()
+				cfg.InitCache = testinfra.InitCache()
 			}
 			c := start(t, cfg)
 			conn := connect(t, c.URL(""))
@@ -214,8 +214,8 @@ func TestSettings(t *testing.T) {
 // server keeps running, and the next Start adopts it.
 func TestStartReusesRunningServer(t *testing.T) {
 	t.Parallel()
-	dir := testenv.ClusterDir(t)
-	first := start(t, pgcluster.Config{Dir: dir, Fast: true, InitCache: testenv.InitCache()})
+	dir := testinfra.ClusterDir(t)
+	first := start(t, pgcluster.Config{Dir: dir, Fast: true, InitCache: testinfra.InitCache()})
 
 	begin := time.Now()
 	second := start(t, pgcluster.Config{Dir: dir, Fast: true})
@@ -237,7 +237,7 @@ func TestStartReusesRunningServer(t *testing.T) {
 
 func TestDataSurvivesRestart(t *testing.T) {
 	t.Parallel()
-	dir := testenv.ClusterDir(t)
+	dir := testinfra.ClusterDir(t)
 	cfg := pgcluster.Config{Dir: dir, Fast: true} // no init cache: measure a real cold start
 	begin := time.Now()
 	c := start(t, cfg)
@@ -270,8 +270,8 @@ func TestDataSurvivesRestart(t *testing.T) {
 // process, which PostgreSQL alone would take for a running server.
 func TestStartAfterStaleServer(t *testing.T) {
 	t.Parallel()
-	dir := testenv.ClusterDir(t)
-	cfg := pgcluster.Config{Dir: dir, Fast: true, InitCache: testenv.InitCache()}
+	dir := testinfra.ClusterDir(t)
+	cfg := pgcluster.Config{Dir: dir, Fast: true, InitCache: testinfra.InitCache()}
 	c := start(t, cfg)
 	conn := connect(t, c.URL(""))
 	// Fast mode commits asynchronously; this commit must survive the SIGKILL below.
@@ -323,19 +323,13 @@ func TestStartAfterStaleServer(t *testing.T) {
 // waitNoServer polls until no server process of dataDir is left.
 func waitNoServer(tb testing.TB, dataDir string) {
 	tb.Helper()
-	deadline := time.Now().Add(testTimeout)
-	for len(serverProcesses(tb, dataDir)) > 0 {
-		if time.Now().After(deadline) {
-			tb.Fatalf("server processes of %s still running", dataDir)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	testinfra.WaitUntil(tb, "no server process of "+dataDir, func() bool { return len(serverProcesses(tb, dataDir)) == 0 })
 }
 
 func TestStartFailureShowsServerLog(t *testing.T) {
 	t.Parallel()
-	dir := testenv.ClusterDir(t)
-	cfg := pgcluster.Config{Dir: dir, Fast: true, InitCache: testenv.InitCache()}
+	dir := testinfra.ClusterDir(t)
+	cfg := pgcluster.Config{Dir: dir, Fast: true, InitCache: testinfra.InitCache()}
 	c := start(t, cfg)
 	if err := c.Stop(testContext(t)); err != nil {
 		t.Fatal(err)
@@ -359,7 +353,7 @@ func TestStartFailureShowsServerLog(t *testing.T) {
 
 func TestStartRejectsBadFolders(t *testing.T) {
 	t.Parallel()
-	base := testenv.ClusterDir(t)
+	base := testinfra.ClusterDir(t)
 	tests := []struct {
 		name    string
 		dir     string
@@ -397,8 +391,8 @@ func TestStartRejectsBadFolders(t *testing.T) {
 
 func TestStopDir(t *testing.T) {
 	t.Parallel()
-	dir := testenv.ClusterDir(t)
-	c, err := pgcluster.Start(testContext(t), pgcluster.Config{Dir: dir, Fast: true, InitCache: testenv.InitCache()})
+	dir := testinfra.ClusterDir(t)
+	c, err := pgcluster.Start(testContext(t), pgcluster.Config{Dir: dir, Fast: true, InitCache: testinfra.InitCache()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -416,7 +410,7 @@ func TestStopDir(t *testing.T) {
 
 func TestInitCache(t *testing.T) {
 	t.Parallel()
-	base := testenv.ClusterDir(t)
+	base := testinfra.ClusterDir(t)
 	// The server user must reach the cache (base is root's and private).
 	if err := os.Chmod(base, 0o755); err != nil {
 		t.Fatal(err)
@@ -447,7 +441,7 @@ func TestInitCache(t *testing.T) {
 
 func TestInitCacheUnusable(t *testing.T) {
 	t.Parallel()
-	dir := testenv.ClusterDir(t)
+	dir := testinfra.ClusterDir(t)
 	if err := os.Chmod(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}

@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/heraldhq/herald/internal/pgcluster"
-	"github.com/heraldhq/herald/internal/testenv"
+	"github.com/heraldhq/herald/internal/testinfra"
 )
 
 // fakeCluster makes a cluster folder in root as Start leaves it stopped:
@@ -42,7 +42,7 @@ func exists(path string) bool {
 // folders not named like clusters.
 func TestSweep(t *testing.T) {
 	t.Parallel()
-	root := testenv.ClusterDir(t)
+	root := testinfra.ClusterDir(t)
 	if err := os.Chmod(root, 0o755); err != nil { // the server user must reach the cluster
 		t.Fatal(err)
 	}
@@ -55,7 +55,7 @@ func TestSweep(t *testing.T) {
 		t.Fatal(err)
 	}
 	runningDir := filepath.Join(root, pgcluster.DirPrefix+"running")
-	c := start(t, pgcluster.Config{Dir: runningDir, Fast: true, InitCache: testenv.InitCache(), Owner: ownerOfRunning})
+	c := start(t, pgcluster.Config{Dir: runningDir, Fast: true, InitCache: testinfra.InitCache(), Owner: ownerOfRunning})
 	if err := os.Remove(ownerOfRunning); err != nil {
 		t.Fatal(err)
 	}
@@ -113,8 +113,8 @@ func TestSweep(t *testing.T) {
 // folder is fine.
 func TestRemoveDir(t *testing.T) {
 	t.Parallel()
-	dir := testenv.ClusterDir(t)
-	c, err := pgcluster.Start(testContext(t), pgcluster.Config{Dir: dir, Fast: true, InitCache: testenv.InitCache()})
+	dir := testinfra.ClusterDir(t)
+	c, err := pgcluster.Start(testContext(t), pgcluster.Config{Dir: dir, Fast: true, InitCache: testinfra.InitCache()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/heraldhq/herald/internal/platform"
+	"github.com/heraldhq/herald/internal/testinfra"
 )
 
 // HeraldStartTimeout bounds how long Herald may take to become ready in a
@@ -28,7 +29,7 @@ type HeraldEnv struct {
 }
 
 // Herald starts the same platform `herald dev` runs, on a fresh database
-// (testenv.Postgres) and a random port, with an embedded NATS that listens
+// (testinfra.Postgres) and a random port, with an embedded NATS that listens
 // on a random loopback port. modify, if given, adjusts the Config first.
 // It is stopped at cleanup.
 func Herald(tb testing.TB, modify ...func(*platform.Config)) *HeraldEnv {
@@ -37,11 +38,11 @@ func Herald(tb testing.TB, modify ...func(*platform.Config)) *HeraldEnv {
 		Mode:               platform.ModeDev,
 		Addr:               "127.0.0.1:0",
 		DataDir:            tb.TempDir(),
-		DatabaseURL:        Postgres(tb),
+		DatabaseURL:        testinfra.Postgres(tb),
 		NATSPort:           -1,
 		ConfigSyncInterval: time.Second,
 		ShutdownTimeout:    5 * time.Second,
-		Logger:             Logger(tb),
+		Logger:             testinfra.Logger(tb),
 		Gateway: platform.GatewayConfig{
 			PongTimeout:       2 * time.Second,
 			ShutdownSpread:    200 * time.Millisecond,
@@ -63,7 +64,7 @@ func Herald(tb testing.TB, modify ...func(*platform.Config)) *HeraldEnv {
 func StartHerald(tb testing.TB, cfg platform.Config) *HeraldEnv {
 	tb.Helper()
 	for _, s := range []string{cfg.DevAppSecret, cfg.AdminToken, cfg.MasterKey, AppSecret} {
-		Sensitive(s)
+		testinfra.Sensitive(s)
 	}
 	p, err := platform.New(cfg)
 	if err != nil {
@@ -91,6 +92,6 @@ func StartHerald(tb testing.TB, cfg platform.Config) *HeraldEnv {
 	case <-time.After(HeraldStartTimeout):
 		tb.Fatalf("herald not ready after %s", HeraldStartTimeout)
 	}
-	Sensitive(p.AdminToken())
+	testinfra.Sensitive(p.AdminToken())
 	return &HeraldEnv{Platform: p, Config: cfg}
 }

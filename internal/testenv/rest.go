@@ -45,6 +45,13 @@ func SignedRequestWith(tb testing.TB, client *http.Client, method, baseURL, path
 // a transport error fails the test.
 func Do(tb testing.TB, client *http.Client, req *http.Request) (int, []byte) {
 	tb.Helper()
+	code, _, b := DoHeader(tb, client, req)
+	return code, b
+}
+
+// DoHeader is Do that also returns the answer's header.
+func DoHeader(tb testing.TB, client *http.Client, req *http.Request) (int, http.Header, []byte) {
+	tb.Helper()
 	res, err := client.Do(req)
 	if err != nil {
 		tb.Fatal(err)
@@ -54,7 +61,7 @@ func Do(tb testing.TB, client *http.Client, req *http.Request) (int, []byte) {
 	if err != nil {
 		tb.Fatalf("read response: %v", err)
 	}
-	return res.StatusCode, b
+	return res.StatusCode, res.Header, b
 }
 
 // Trigger publishes an event through the REST API and fails the test

@@ -8,13 +8,14 @@ import (
 
 	"github.com/heraldhq/herald/controlplane/postgres"
 	"github.com/heraldhq/herald/internal/secretbox"
+	"github.com/heraldhq/herald/internal/testinfra"
 )
 
-// MigratedPostgres returns the URL of a fresh database (see Postgres) with
+// MigratedPostgres returns the URL of a fresh database (see testinfra.Postgres) with
 // every migration applied.
 func MigratedPostgres(tb testing.TB) string {
 	tb.Helper()
-	url := Postgres(tb)
+	url := testinfra.Postgres(tb)
 	if err := postgres.MigrateUp(context.Background(), url); err != nil {
 		tb.Fatalf("testenv: migrate: %v", err)
 	}

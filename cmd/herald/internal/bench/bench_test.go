@@ -7,9 +7,10 @@ import (
 
 	"github.com/heraldhq/herald/cmd/herald/internal/bench"
 	"github.com/heraldhq/herald/internal/testenv"
+	"github.com/heraldhq/herald/internal/testinfra"
 )
 
-func TestMain(m *testing.M) { testenv.Main(m) }
+func TestMain(m *testing.M) { testinfra.Main(m) }
 
 // TestBenchAgainstHerald runs a tiny benchmark against a real Herald: 10
 // subscribers on 2 channels, two one-second steps. Every event must arrive
@@ -22,7 +23,7 @@ func TestBenchAgainstHerald(t *testing.T) {
 		URL: h.URL(), AppID: testenv.AppID, Key: testenv.AppKey, Secret: testenv.AppSecret,
 		Subscribers: 10, Channels: 2, Duration: time.Second, PayloadBytes: 200,
 		Publishers: 4, Drain: 20 * time.Second,
-		Logger: testenv.Logger(t),
+		Logger: testinfra.Logger(t),
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -1,4 +1,4 @@
-package testenv
+package testinfra
 
 import (
 	"fmt"
@@ -12,18 +12,18 @@ import (
 func scanProcessLogs() string {
 	paths, sensitive, err := closeLogs()
 	if err != nil {
-		return fmt.Sprintf("testenv: test logs could not be written or closed, so they were not all scanned: %v\n", err)
+		return fmt.Sprintf("testinfra: test logs could not be written or closed, so they were not all scanned: %v\n", err)
 	}
 	leaks, _, err := logscan.Scan(paths, sensitive)
 	if err != nil {
-		return fmt.Sprintf("testenv: %v\n", err)
+		return fmt.Sprintf("testinfra: %v\n", err)
 	}
 	if len(leaks) == 0 {
 		removeTemporaryLogs()
 		return ""
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "testenv: the structured logs of this test run hold secrets or tokens (%d findings); secrets are never logged:\n", len(leaks))
+	fmt.Fprintf(&b, "testinfra: the structured logs of this test run hold secrets or tokens (%d findings); secrets are never logged:\n", len(leaks))
 	for _, l := range leaks {
 		fmt.Fprintf(&b, "  %s\n", l)
 	}

@@ -1,4 +1,4 @@
-package testenv
+package testinfra
 
 import (
 	"bytes"
@@ -97,7 +97,7 @@ type sharedPostgres struct {
 // starts on first use and is stopped by Main; a package that calls
 // Postgres should therefore have
 //
-//	func TestMain(m *testing.M) { testenv.Main(m) }
+//	func TestMain(m *testing.M) { testinfra.Main(m) }
 //
 // Without it the server outlives the test binary until a later run's sweep
 // stops it.
@@ -105,24 +105,24 @@ func Postgres(tb testing.TB) string {
 	tb.Helper()
 	cluster, admin, err := shared.get(tb)
 	if err != nil {
-		tb.Fatalf("testenv: postgres: %v", err)
+		tb.Fatalf("testinfra: postgres: %v", err)
 	}
 	name, err := databaseName(tb.Name())
 	if err != nil {
-		tb.Fatalf("testenv: postgres: %v", err)
+		tb.Fatalf("testinfra: postgres: %v", err)
 	}
 	ident := pgx.Identifier{name}.Sanitize()
 	ctx, cancel := context.WithTimeout(context.Background(), PostgresTimeout)
 	defer cancel()
 	if _, err := admin.Exec(ctx, "CREATE DATABASE "+ident); err != nil {
-		tb.Fatalf("testenv: create database %s: %v", name, err)
+		tb.Fatalf("testinfra: create database %s: %v", name, err)
 	}
 	tb.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), PostgresTimeout)
 		defer cancel()
 		// FORCE disconnects whatever the test left open.
 		if _, err := admin.Exec(ctx, "DROP DATABASE IF EXISTS "+ident+" WITH (FORCE)"); err != nil {
-			tb.Errorf("testenv: drop database %s: %v", name, err)
+			tb.Errorf("testinfra: drop database %s: %v", name, err)
 		}
 	})
 	return cluster.URL(name)
@@ -141,11 +141,11 @@ func NewPostgresCluster(tb testing.TB) *pgcluster.Cluster {
 	defer cancel()
 	c, err := pgcluster.Start(ctx, pgcluster.Config{Dir: dir, Fast: true, InitCache: InitCache()})
 	if err != nil {
-		tb.Fatalf("testenv: start postgres cluster: %v", err)
+		tb.Fatalf("testinfra: start postgres cluster: %v", err)
 	}
 	tb.Cleanup(func() {
 		if err := c.Stop(context.Background()); err != nil {
-			tb.Errorf("testenv: stop postgres cluster: %v", err)
+			tb.Errorf("testinfra: stop postgres cluster: %v", err)
 		}
 	})
 	return c
@@ -160,11 +160,11 @@ func ClusterDir(tb testing.TB) string {
 	tb.Helper()
 	dir, err := newClusterDir(tb)
 	if err != nil {
-		tb.Fatalf("testenv: %v", err)
+		tb.Fatalf("testinfra: %v", err)
 	}
 	tb.Cleanup(func() {
 		if err := removeCluster(dir); err != nil {
-			tb.Errorf("testenv: %v", err)
+			tb.Errorf("testinfra: %v", err)
 		}
 	})
 	return dir
@@ -244,7 +244,7 @@ func removeCluster(dir string) error {
 }
 
 // sweepClusters removes the test clusters of test binaries that died
-// without cleaning up (killed, timed out, or without testenv.Main).
+// without cleaning up (killed, timed out, or without testinfra.Main).
 func sweepClusters(tb testing.TB) {
 	var dirs []string
 	for _, root := range clusterRoots {
@@ -256,7 +256,7 @@ func sweepClusters(tb testing.TB) {
 			continue
 		}
 		if err := removeCluster(dir); err != nil {
-			tb.Logf("testenv: sweep %s: %v", dir, err)
+			tb.Logf("testinfra: sweep %s: %v", dir, err)
 		}
 	}
 }

@@ -1,4 +1,4 @@
-package testenv
+package testinfra
 
 import (
 	"context"
@@ -51,7 +51,7 @@ func RestartNATS(tb testing.TB, s *natsembed.Server) *natsembed.Server {
 func startNATS(tb testing.TB, cfg natsembed.Config) *natsembed.Server {
 	tb.Helper()
 	if cfg.Logger == nil {
-		cfg.Logger = natsTestLogger(tb)
+		cfg.Logger = TBLogger(tb, slog.LevelWarn)
 	}
 	s, err := natsembed.Start(tb.Context(), cfg)
 	if err != nil {
@@ -73,12 +73,23 @@ func startNATS(tb testing.TB, cfg natsembed.Config) *natsembed.Server {
 // reconnects forever, quickly; opts override that.
 func NATSConn(tb testing.TB, s *natsembed.Server, opts ...nats.Option) *nats.Conn {
 	tb.Helper()
-	all := append([]nats.Option{
+	nc, err := s.Connect(tb.Name(), reconnectForever(opts)...)
+	return closedAtCleanup(tb, nc, err)
+}
+
+// reconnectForever puts quick, endless reconnects before opts, which may
+// override them.
+func reconnectForever(opts []nats.Option) []nats.Option {
+	return append([]nats.Option{
 		nats.MaxReconnects(-1),
 		nats.ReconnectWait(NATSReconnectWait),
 		nats.ReconnectJitter(0, 0),
 	}, opts...)
-	nc, err := s.Connect(tb.Name(), all...)
+}
+
+// closedAtCleanup fails the test on err and otherwise closes nc at cleanup.
+func closedAtCleanup(tb testing.TB, nc *nats.Conn, err error) *nats.Conn {
+	tb.Helper()
 	if err != nil {
 		tb.Fatalf("connect nats: %v", err)
 	}
@@ -96,21 +107,26 @@ func JetStream(tb testing.TB, nc *nats.Conn) jetstream.JetStream {
 	return js
 }
 
-// natsTestLogger writes Warn and above to the test log, and nothing once
-// the test has finished (server goroutines may still log while stopping,
-// and logging after a test completes panics).
-func natsTestLogger(tb testing.TB) *slog.Logger {
-	w := &natsLogWriter{tb: tb}
-	tb.Cleanup(func() { w.done.Store(true) })
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelWarn}))
+// TBLogger writes level and above to the test log, and nothing once the
+// test has finished: servers and watchers may still log while they stop,
+// and logging after a test completes panics.
+func TBLogger(tb testing.TB, level slog.Level) *slog.Logger {
+	return slog.New(slog.NewTextHandler(newTBWriter(tb), &slog.HandlerOptions{Level: level}))
 }
 
-type natsLogWriter struct {
+// tbWriter writes to the test log until the test ends.
+type tbWriter struct {
 	tb   testing.TB
 	done atomic.Bool
 }
 
-func (w *natsLogWriter) Write(p []byte) (int, error) {
+func newTBWriter(tb testing.TB) *tbWriter {
+	w := &tbWriter{tb: tb}
+	tb.Cleanup(func() { w.done.Store(true) })
+	return w
+}
+
+func (w *tbWriter) Write(p []byte) (int, error) {
 	if !w.done.Load() {
 		w.tb.Log(string(p))
 	}

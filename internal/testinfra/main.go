@@ -1,12 +1,4 @@
-// Package testenv provides real infrastructure for tests: PostgreSQL
-// databases on clusters started from the installed server binaries, and
-// embedded NATS servers. Nothing is mocked.
-//
-// Every package whose tests call Postgres should stop the shared cluster
-// when its tests end:
-//
-//	func TestMain(m *testing.M) { testenv.Main(m) }
-package testenv
+package testinfra
 
 import (
 	"fmt"
@@ -24,7 +16,7 @@ import (
 func Main(m *testing.M) {
 	code := m.Run()
 	if err := shared.close(); err != nil {
-		fmt.Fprintf(os.Stderr, "testenv: stop shared postgres: %v\n", err)
+		fmt.Fprintf(os.Stderr, "testinfra: stop shared postgres: %v\n", err)
 		if code == 0 {
 			code = 1
 		}

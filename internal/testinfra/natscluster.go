@@ -1,4 +1,4 @@
-package testenv
+package testinfra
 
 import (
 	"context"
@@ -27,7 +27,6 @@ const (
 	clusterStartTries   = 3
 	clusterReadyTimeout = 10 * time.Second
 	clusterFormTimeout  = 30 * time.Second
-	clusterPollInterval = 10 * time.Millisecond
 )
 
 // Cluster is a JetStream cluster of embedded servers on loopback, for
@@ -55,9 +54,7 @@ func NATSCluster(tb testing.TB, n int) *Cluster {
 		err := c.start(n)
 		if err == nil {
 			tb.Cleanup(c.shutdownAll)
-			if err := c.waitFormed(n); err != nil {
-				tb.Fatalf("nats cluster: %v", err)
-			}
+			c.waitFormed(n)
 			return c
 		}
 		// Most likely another process took one of the picked ports.
@@ -135,17 +132,16 @@ func pickPorts(n int) ([]int, error) {
 
 // waitFormed waits until one running server is the meta leader and sees
 // n peers.
-func (c *Cluster) waitFormed(n int) error {
-	deadline := time.Now().Add(clusterFormTimeout)
-	for time.Now().Before(deadline) {
+func (c *Cluster) waitFormed(n int) {
+	c.tb.Helper()
+	WaitUntilWithin(c.tb, fmt.Sprintf("a nats cluster meta leader with %d peers", n), clusterFormTimeout, func() bool {
 		for _, s := range c.servers {
 			if s.Running() && s.JetStreamIsLeader() && len(s.JetStreamClusterPeers()) == n {
-				return nil
+				return true
 			}
 		}
-		time.Sleep(clusterPollInterval)
-	}
-	return fmt.Errorf("no meta leader with %d peers after %s", n, clusterFormTimeout)
+		return false
+	})
 }
 
 // Size is the number of servers, running or not.
@@ -171,18 +167,8 @@ func (c *Cluster) ClientURLs() string {
 // connection at cleanup.
 func (c *Cluster) Connect(tb testing.TB, opts ...nats.Option) *nats.Conn {
 	tb.Helper()
-	all := append([]nats.Option{
-		nats.Name(tb.Name()),
-		nats.MaxReconnects(-1),
-		nats.ReconnectWait(NATSReconnectWait),
-		nats.ReconnectJitter(0, 0),
-	}, opts...)
-	nc, err := nats.Connect(c.ClientURLs(), all...)
-	if err != nil {
-		tb.Fatalf("connect nats cluster: %v", err)
-	}
-	tb.Cleanup(nc.Close)
-	return nc
+	nc, err := nats.Connect(c.ClientURLs(), reconnectForever(append([]nats.Option{nats.Name(tb.Name())}, opts...))...)
+	return closedAtCleanup(tb, nc, err)
 }
 
 // StreamLeader returns the index of the server that leads stream (in the
@@ -237,12 +223,10 @@ func (c *Cluster) shutdownAll() {
 // serverTestLogger adapts the test log to nats-server's Logger: warnings
 // and errors only, nothing after the test ends.
 func serverTestLogger(tb testing.TB) server.Logger {
-	w := &natsLogWriter{tb: tb}
-	tb.Cleanup(func() { w.done.Store(true) })
-	return serverLogger{w}
+	return serverLogger{newTBWriter(tb)}
 }
 
-type serverLogger struct{ w *natsLogWriter }
+type serverLogger struct{ w *tbWriter }
 
 func (l serverLogger) logf(level, format string, v []any) {
 	_, _ = l.w.Write([]byte(level + ": " + fmt.Sprintf(format, v...)))

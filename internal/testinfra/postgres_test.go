@@ -1,4 +1,4 @@
-package testenv_test
+package testinfra_test
 
 import (
 	"bufio"
@@ -16,10 +16,10 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/heraldhq/herald/internal/pgcluster"
-	"github.com/heraldhq/herald/internal/testenv"
+	"github.com/heraldhq/herald/internal/testinfra"
 )
 
-func TestMain(m *testing.M) { testenv.Main(m) }
+func TestMain(m *testing.M) { testinfra.Main(m) }
 
 const testTimeout = time.Minute
 
@@ -41,7 +41,7 @@ func TestPostgres(t *testing.T) {
 			t.Run(name, func(t *testing.T) {
 				t.Parallel()
 				// Left open on purpose: dropping the database must not wait for it.
-				conn := connect(t, testenv.Postgres(t))
+				conn := connect(t, testinfra.Postgres(t))
 				ctx := context.Background()
 				var db string
 				var tables int
@@ -74,7 +74,7 @@ func TestPostgres(t *testing.T) {
 	}
 
 	// The subtests have ended: their databases must be gone.
-	conn := connect(t, testenv.Postgres(t))
+	conn := connect(t, testinfra.Postgres(t))
 	defer conn.Close(context.Background())
 	for n := range seen {
 		var exists bool
@@ -92,7 +92,7 @@ func TestNewPostgresCluster(t *testing.T) {
 	var dir string
 	var pid int
 	t.Run("private", func(t *testing.T) {
-		c := testenv.NewPostgresCluster(t)
+		c := testinfra.NewPostgresCluster(t)
 		dir = c.Dir()
 		ctx := context.Background()
 		conn := connect(t, c.URL(""))
@@ -134,7 +134,7 @@ func running(pid int) bool {
 }
 
 // childEnv selects the role of this test binary when TestSweep runs it.
-const childEnv = "HERALD_TESTENV_SWEEP_CHILD"
+const childEnv = "HERALD_TESTINFRA_SWEEP_CHILD"
 
 // TestSweepChild does nothing unless TestSweep runs it in a child process.
 // As "leak" it starts the shared cluster, prints its URL and exits as a
@@ -143,10 +143,10 @@ const childEnv = "HERALD_TESTENV_SWEEP_CHILD"
 func TestSweepChild(t *testing.T) {
 	switch os.Getenv(childEnv) {
 	case "leak":
-		os.Stdout.WriteString("URL " + testenv.Postgres(t) + "\n")
+		os.Stdout.WriteString("URL " + testinfra.Postgres(t) + "\n")
 		os.Exit(0)
 	case "sweep":
-		testenv.Postgres(t)
+		testinfra.Postgres(t)
 	}
 }
 
@@ -178,7 +178,7 @@ func postmasterPID(t *testing.T, dir string) int {
 }
 
 func TestSweep(t *testing.T) {
-	testenv.Postgres(t) // this binary's own sweep is done before the leak below
+	testinfra.Postgres(t) // this binary's own sweep is done before the leak below
 
 	out := runChild(t, "leak")
 	_, dsn, ok := strings.Cut(out, "URL ")

@@ -1,4 +1,4 @@
-package testenv
+package testinfra
 
 import (
 	"log/slog"
