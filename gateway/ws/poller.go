@@ -2,6 +2,7 @@ package ws
 
 import (
 	"log/slog"
+	"net"
 	"runtime"
 	"slices"
 	"sync"
@@ -169,4 +170,49 @@ func (p *Poller) closeConns(conns []*Conn) {
 	}
 	close(queue)
 	wg.Wait()
+}
+
+// Stats returns the poller's counters.
+func (p *Poller) Stats() Stats {
+	return Stats{
+		Open: p.open.Load(), Added: p.added.Load(), ProtocolErrors: p.protocolErrors.Load(),
+		FrameTimeouts: p.frameTimeouts.Load(), Lingering: p.lingeringNow(),
+	}
+}
+
+// Add hands an upgraded connection (from Upgrade) to the poller, with the
+// bytes already read from it (Upgrade's second result). From then on the
+// poller owns nc: use the returned Conn to write and close. h's methods may
+// be called before Add returns. If Add fails, nc is closed and h is never
+// called. Connections are only read while Run is running.
+func (p *Poller) Add(nc net.Conn, h Handler, initial []byte) (*Conn, error) {
+	return p.AddLimited(nc, h, initial, p.cfg.MaxMessageSize)
+}
+
+// AddLimited is Add with a message size limit of this connection's own,
+// in place of PollerConfig.MaxMessageSize (maxMessageSize <= 0 keeps it),
+// in force from the first byte read. Conn.SetMaxMessageSize changes it
+// later.
+func (p *Poller) AddLimited(nc net.Conn, h Handler, initial []byte, maxMessageSize int) (*Conn, error) {
+	if maxMessageSize <= 0 {
+		maxMessageSize = p.cfg.MaxMessageSize
+	}
+	c, err := p.add(nc, h, initial, maxMessageSize)
+	if err != nil {
+		nc.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// startRunning marks the poller running, for Run; it reports false if Run
+// was called before or Close was.
+func (p *Poller) startRunning() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed || p.running {
+		return false
+	}
+	p.running = true
+	return true
 }
