@@ -12,6 +12,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/heraldhq/herald/internal/backoff"
+	"github.com/heraldhq/herald/internal/tick"
 )
 
 // Run keeps the key alive and watches the registry until ctx is done. It
@@ -19,25 +20,11 @@ import (
 // removed what the gateway owns.
 func (r *Registration) Run(ctx context.Context) {
 	var wg sync.WaitGroup
-	wg.Go(func() { r.heartbeatLoop(ctx) })
+	// The key is renewed every HeartbeatInterval, and at once when the
+	// watch saw it go.
+	wg.Go(func() { tick.Every(ctx, r.cfg.HeartbeatInterval, r.reregister, func() { r.Heartbeat(ctx) }) })
 	wg.Go(func() { r.watchLoop(ctx) })
 	wg.Wait()
-}
-
-// heartbeatLoop renews the key every HeartbeatInterval, and at once when
-// the watch saw it go.
-func (r *Registration) heartbeatLoop(ctx context.Context) {
-	t := time.NewTicker(r.cfg.HeartbeatInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		case <-r.reregister:
-		}
-		r.Heartbeat(ctx)
-	}
 }
 
 // watchLoop watches the registry (one watcher per gateway process) until
