@@ -11,6 +11,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/heraldhq/herald/bus/kvwatch"
 	"github.com/heraldhq/herald/internal/backoff"
 	"github.com/heraldhq/herald/internal/tick"
 )
@@ -74,7 +75,7 @@ func (r *Registration) watch(ctx context.Context, status <-chan nats.Status) err
 	if err != nil {
 		return fmt.Errorf("watch registry: %w", err)
 	}
-	defer stopWatcher(w)
+	defer func() { _ = kvwatch.Stop(w, RequestTimeout) }()
 	initial := make(map[string]Gateway)
 	loaded := false
 	for {
@@ -131,22 +132,4 @@ func (r *Registration) entry(e jetstream.KeyValueEntry, loaded bool, initial map
 		return
 	}
 	r.cfg.OnGone(id)
-}
-
-// stopWatcher stops w and drains its channel until it closes, so that the
-// watcher's delivery callback never stays blocked on a full channel.
-func stopWatcher(w jetstream.KeyWatcher) {
-	_ = w.Stop()
-	t := time.NewTimer(RequestTimeout)
-	defer t.Stop()
-	for {
-		select {
-		case _, ok := <-w.Updates():
-			if !ok {
-				return
-			}
-		case <-t.C:
-			return
-		}
-	}
 }
