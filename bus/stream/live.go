@@ -14,6 +14,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/heraldhq/herald/channels"
+	"github.com/heraldhq/herald/internal/defaults"
 	"github.com/heraldhq/herald/internal/tick"
 )
 
@@ -102,15 +103,9 @@ func NewLive(cfg LiveConfig) (*Live, error) {
 	case cfg.Handler == nil:
 		return nil, errors.New("new live: Handler is required")
 	}
-	if cfg.Shards <= 0 {
-		cfg.Shards = 2 * runtime.GOMAXPROCS(0)
-	}
-	if cfg.QueueLen <= 0 {
-		cfg.QueueLen = DefaultLiveQueueLen
-	}
-	if cfg.Timeout <= 0 {
-		cfg.Timeout = DefaultLiveTimeout
-	}
+	cfg.Shards = defaults.Positive(cfg.Shards, 2*runtime.GOMAXPROCS(0))
+	cfg.QueueLen = defaults.Positive(cfg.QueueLen, DefaultLiveQueueLen)
+	cfg.Timeout = defaults.Positive(cfg.Timeout, DefaultLiveTimeout)
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/heraldhq/herald/internal/defaults"
 )
 
 // Defaults of PollerConfig.
@@ -114,30 +116,18 @@ type Stats struct {
 
 // withDefaults returns cfg with its zero fields set to their defaults.
 func (cfg PollerConfig) withDefaults() PollerConfig {
-	if cfg.Workers <= 0 {
-		cfg.Workers = 2 * runtime.GOMAXPROCS(0)
-	}
-	if cfg.MaxMessageSize <= 0 {
-		cfg.MaxMessageSize = DefaultMaxMessageSize
-	}
-	if cfg.ReadBufferSize <= 0 {
-		cfg.ReadBufferSize = DefaultReadBufferSize
-	}
-	if cfg.WriteTimeout <= 0 {
-		cfg.WriteTimeout = DefaultWriteTimeout
-	}
-	if cfg.ControlWriteTimeout <= 0 {
-		cfg.ControlWriteTimeout = DefaultControlWriteTimeout
-	}
+	cfg.Workers = defaults.Positive(cfg.Workers, 2*runtime.GOMAXPROCS(0))
+	cfg.MaxMessageSize = defaults.Positive(cfg.MaxMessageSize, DefaultMaxMessageSize)
+	cfg.ReadBufferSize = defaults.Positive(cfg.ReadBufferSize, DefaultReadBufferSize)
+	cfg.WriteTimeout = defaults.Positive(cfg.WriteTimeout, DefaultWriteTimeout)
+	cfg.ControlWriteTimeout = defaults.Positive(cfg.ControlWriteTimeout, DefaultControlWriteTimeout)
 	if cfg.FrameReadTimeout == 0 {
 		cfg.FrameReadTimeout = DefaultFrameReadTimeout
 	}
 	if cfg.CloseLinger == 0 {
 		cfg.CloseLinger = DefaultCloseLinger
 	}
-	if cfg.MaxLingering <= 0 {
-		cfg.MaxLingering = DefaultMaxLingering
-	}
+	cfg.MaxLingering = defaults.Positive(cfg.MaxLingering, DefaultMaxLingering)
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -194,9 +184,7 @@ func (p *Poller) Add(nc net.Conn, h Handler, initial []byte) (*Conn, error) {
 // in force from the first byte read. Conn.SetMaxMessageSize changes it
 // later.
 func (p *Poller) AddLimited(nc net.Conn, h Handler, initial []byte, maxMessageSize int) (*Conn, error) {
-	if maxMessageSize <= 0 {
-		maxMessageSize = p.cfg.MaxMessageSize
-	}
+	maxMessageSize = defaults.Positive(maxMessageSize, p.cfg.MaxMessageSize)
 	c, err := p.add(nc, h, initial, maxMessageSize)
 	if err != nil {
 		nc.Close()
