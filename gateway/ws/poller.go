@@ -193,6 +193,14 @@ func (p *Poller) AddLimited(nc net.Conn, h Handler, initial []byte, maxMessageSi
 	return c, nil
 }
 
+// closeLocked marks the poller closed, for shutdown and Close: Add fails
+// from then on, and connections that end no longer linger, since nothing
+// will serve them. The caller holds mu.
+func (p *Poller) closeLocked() {
+	p.closed = true
+	p.stopping.Store(true)
+}
+
 // startRunning marks the poller running, for Run; it reports false if Run
 // was called before or Close was.
 func (p *Poller) startRunning() bool {

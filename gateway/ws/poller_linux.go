@@ -253,8 +253,7 @@ func (p *Poller) Run(ctx context.Context) error {
 // shutdownStart refuses new connections and stops the dispatcher.
 func (p *Poller) shutdownStart() {
 	p.mu.Lock()
-	p.closed = true
-	p.stopping.Store(true)
+	p.closeLocked()
 	p.mu.Unlock()
 	// The eventfd stays readable once written: the dispatcher sees it
 	// whenever it next waits.
@@ -270,8 +269,7 @@ func (p *Poller) Close() error {
 	p.stopOnce.Do(func() { close(p.stop) })
 	p.mu.Lock()
 	running := p.running
-	p.closed = true
-	p.stopping.Store(true)
+	p.closeLocked()
 	p.mu.Unlock()
 	if running {
 		<-p.done

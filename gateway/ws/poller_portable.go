@@ -123,8 +123,7 @@ func (p *Poller) Close() error {
 // readers.
 func (p *Poller) shutdown() {
 	p.mu.Lock()
-	p.closed = true
-	p.stopping.Store(true)
+	p.closeLocked()
 	conns := slices.Collect(maps.Values(p.conns))
 	p.mu.Unlock()
 	p.closeConns(conns)
