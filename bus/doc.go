@@ -2,7 +2,7 @@
 // share: every subject, stream, consumer and KV bucket Herald uses, each
 // owned by one package below bus/. Both sides import these packages and
 // never each other; bus imports only channels (the pure domain), NATS and
-// process plumbing (backoff, metrics).
+// process plumbing (backoff, defaults, tick, metrics).
 //
 // Processes: a gateway (herald gateway) serves WebSocket and SSE clients;
 // a control plane (herald controlplane) serves the REST and admin APIs

@@ -18,6 +18,7 @@ import (
 	"github.com/heraldhq/herald/channels"
 	"github.com/heraldhq/herald/gateway/presence"
 	"github.com/heraldhq/herald/gateway/ws"
+	"github.com/heraldhq/herald/internal/defaults"
 	"github.com/heraldhq/herald/internal/secretbox"
 )
 
@@ -150,39 +151,21 @@ type Config struct {
 }
 
 func (c *Config) setDefaults() {
-	if c.SendQueueBytes <= 0 {
-		c.SendQueueBytes = DefaultSendQueueBytes
-	}
-	if c.PongTimeout <= 0 {
-		c.PongTimeout = DefaultPongTimeout
-	}
-	if c.ShutdownSpread <= 0 {
-		c.ShutdownSpread = DefaultShutdownSpread
-	}
-	if c.MaxClientMessageBytes <= 0 {
-		c.MaxClientMessageBytes = DefaultMaxClientMessageBytes
-	}
+	c.SendQueueBytes = defaults.Positive(c.SendQueueBytes, DefaultSendQueueBytes)
+	c.PongTimeout = defaults.Positive(c.PongTimeout, DefaultPongTimeout)
+	c.ShutdownSpread = defaults.Positive(c.ShutdownSpread, DefaultShutdownSpread)
+	c.MaxClientMessageBytes = defaults.Positive(c.MaxClientMessageBytes, DefaultMaxClientMessageBytes)
 	if c.FrameReadTimeout == 0 {
 		c.FrameReadTimeout = DefaultFrameReadTimeout
 	}
 	if c.CloseLinger == 0 {
 		c.CloseLinger = DefaultCloseLinger
 	}
-	if c.KeepaliveInterval <= 0 {
-		c.KeepaliveInterval = DefaultKeepaliveInterval
-	}
-	if c.SSEHeartbeat <= 0 {
-		c.SSEHeartbeat = DefaultSSEHeartbeat
-	}
-	if c.TokenExpiryNotice <= 0 {
-		c.TokenExpiryNotice = DefaultTokenExpiryNotice
-	}
-	if c.ReplayTailCheck <= 0 {
-		c.ReplayTailCheck = DefaultReplayTailCheck
-	}
-	if c.PublishTimeout <= 0 {
-		c.PublishTimeout = DefaultPublishTimeout
-	}
+	c.KeepaliveInterval = defaults.Positive(c.KeepaliveInterval, DefaultKeepaliveInterval)
+	c.SSEHeartbeat = defaults.Positive(c.SSEHeartbeat, DefaultSSEHeartbeat)
+	c.TokenExpiryNotice = defaults.Positive(c.TokenExpiryNotice, DefaultTokenExpiryNotice)
+	c.ReplayTailCheck = defaults.Positive(c.ReplayTailCheck, DefaultReplayTailCheck)
+	c.PublishTimeout = defaults.Positive(c.PublishTimeout, DefaultPublishTimeout)
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/heraldhq/herald/bus/stream"
 	"github.com/heraldhq/herald/channels"
 	"github.com/heraldhq/herald/gateway/ws"
+	"github.com/heraldhq/herald/internal/tick"
 )
 
 // connShards spreads the connection table over several locks.
@@ -120,7 +121,7 @@ func (g *Gateway) Run(ctx context.Context) error {
 	eg.Go(func() error { return ignoreCanceled(g.live.Run(ctx)) })
 	eg.Go(func() error { g.keepalive(ctx); return nil })
 	eg.Go(func() error { return g.runControl(ctx) })
-	eg.Go(func() error { g.sweepLimiters(ctx); return nil })
+	eg.Go(func() error { tick.Every(ctx, limiterSweepInterval, nil, g.sweepLimiters); return nil })
 	return eg.Wait()
 }
 

@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"context"
 	"net/http"
 	"strconv"
 	"time"
@@ -137,18 +136,9 @@ func tooMany(w http.ResponseWriter, r *http.Request, retry time.Duration, msg st
 	httpError(w, r, http.StatusTooManyRequests, msg)
 }
 
-// sweepLimiters drops refilled buckets until ctx ends, so that the maps
-// hold only addresses and apps that connected lately.
-func (g *Gateway) sweepLimiters(ctx context.Context) {
-	t := time.NewTicker(limiterSweepInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			g.limits.perIP.Sweep()
-			g.limits.perApp.Sweep()
-		}
-	}
+// sweepLimiters drops refilled buckets, every limiterSweepInterval, so
+// that the maps hold only addresses and apps that connected lately.
+func (g *Gateway) sweepLimiters() {
+	g.limits.perIP.Sweep()
+	g.limits.perApp.Sweep()
 }

@@ -5,7 +5,6 @@ import (
 	"log/slog"
 	"sort"
 	"sync/atomic"
-	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -16,28 +15,11 @@ import (
 // ErrAlreadyRunning is returned by a second concurrent call to Run.
 var ErrAlreadyRunning = kvwatch.ErrAlreadyRunning
 
-// CacheConfig configures a Cache. JS is required; zero fields take
-// kvwatch's defaults.
-type CacheConfig struct {
-	// JS reaches the bucket. Its connection's status tells the cache when
-	// to re-watch.
-	JS jetstream.JetStream
-	// Bucket defaults to Bucket.
-	Bucket string
-	// Logger defaults to discarding.
-	Logger *slog.Logger
-	// MinBackoff and MaxBackoff bound the jittered, doubling delay between
-	// watch attempts.
-	MinBackoff time.Duration
-	MaxBackoff time.Duration
-	// SetupTimeout bounds opening the bucket and starting a watcher.
-	SetupTimeout time.Duration
-	// OnChange, if set, is called with the id of every app whose entry was
-	// added, changed or removed, after the new state is visible to App and
-	// ByKey. It runs on Run's goroutine without locks held and must return
-	// quickly: later updates wait for it.
-	OnChange func(appID string)
-}
+// CacheConfig configures a Cache. JS is required; Bucket defaults to
+// Bucket. OnChange, if set, is called with the id of every app whose entry
+// was added, changed or removed, after the new state is visible to App and
+// ByKey.
+type CacheConfig = kvwatch.CacheConfig
 
 // Cache is a gateway's local copy of the bucket. Lookups are lock-free
 // reads of an immutable snapshot that Run replaces on every change.
@@ -50,20 +32,8 @@ type Cache struct {
 
 // NewCache returns a cache that is empty until Run has loaded the bucket.
 func NewCache(cfg CacheConfig) *Cache {
-	if cfg.Bucket == "" {
-		cfg.Bucket = Bucket
-	}
 	c := &Cache{onChange: cfg.OnChange}
-	c.watcher = kvwatch.New(kvwatch.Config{
-		JS:           cfg.JS,
-		Bucket:       cfg.Bucket,
-		Logger:       cfg.Logger,
-		MinBackoff:   cfg.MinBackoff,
-		MaxBackoff:   cfg.MaxBackoff,
-		SetupTimeout: cfg.SetupTimeout,
-		Load:         c.load,
-		Apply:        c.applyBatch,
-	})
+	c.watcher = cfg.Watcher(Bucket, c.load, c.applyBatch)
 	c.log = c.watcher.Logger()
 	c.snap.Store(&snapshot{})
 	return c

@@ -13,6 +13,7 @@ import (
 
 	"github.com/heraldhq/herald/bus/gateways"
 	"github.com/heraldhq/herald/bus/kvwatch"
+	"github.com/heraldhq/herald/internal/defaults"
 )
 
 // Defaults for zero Config fields.
@@ -75,10 +76,10 @@ func (c Config) withDefaults() (Config, error) {
 	if err := gateways.ValidateGatewayID(c.GatewayID); err != nil {
 		return c, fmt.Errorf("conncount: %w", err)
 	}
-	c.ReportInterval = orDefault(c.ReportInterval, DefaultReportInterval)
-	c.RefreshInterval = orDefault(c.RefreshInterval, DefaultRefreshInterval)
-	c.StaleAfter = orDefault(c.StaleAfter, DefaultStaleAfter)
-	c.RequestTimeout = orDefault(c.RequestTimeout, DefaultRequestTimeout)
+	c.ReportInterval = defaults.Positive(c.ReportInterval, DefaultReportInterval)
+	c.RefreshInterval = defaults.Positive(c.RefreshInterval, DefaultRefreshInterval)
+	c.StaleAfter = defaults.Positive(c.StaleAfter, DefaultStaleAfter)
+	c.RequestTimeout = defaults.Positive(c.RequestTimeout, DefaultRequestTimeout)
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -93,13 +94,6 @@ func (c Config) withDefaults() (Config, error) {
 		return c, fmt.Errorf("conncount: refresh interval %s must be below the bucket's max age %s", c.RefreshInterval, BucketMaxAge)
 	}
 	return c, nil
-}
-
-func orDefault(d, def time.Duration) time.Duration {
-	if d <= 0 {
-		return def
-	}
-	return d
 }
 
 // Counter reports this gateway's per-app connection counts to the bucket

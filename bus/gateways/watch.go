@@ -11,7 +11,9 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/heraldhq/herald/bus/kvwatch"
 	"github.com/heraldhq/herald/internal/backoff"
+	"github.com/heraldhq/herald/internal/tick"
 )
 
 // Run keeps the key alive and watches the registry until ctx is done. It
@@ -19,25 +21,11 @@ import (
 // removed what the gateway owns.
 func (r *Registration) Run(ctx context.Context) {
 	var wg sync.WaitGroup
-	wg.Go(func() { r.heartbeatLoop(ctx) })
+	// The key is renewed every HeartbeatInterval, and at once when the
+	// watch saw it go.
+	wg.Go(func() { tick.Every(ctx, r.cfg.HeartbeatInterval, r.reregister, func() { r.Heartbeat(ctx) }) })
 	wg.Go(func() { r.watchLoop(ctx) })
 	wg.Wait()
-}
-
-// heartbeatLoop renews the key every HeartbeatInterval, and at once when
-// the watch saw it go.
-func (r *Registration) heartbeatLoop(ctx context.Context) {
-	t := time.NewTicker(r.cfg.HeartbeatInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		case <-r.reregister:
-		}
-		r.Heartbeat(ctx)
-	}
 }
 
 // watchLoop watches the registry (one watcher per gateway process) until
@@ -87,7 +75,7 @@ func (r *Registration) watch(ctx context.Context, status <-chan nats.Status) err
 	if err != nil {
 		return fmt.Errorf("watch registry: %w", err)
 	}
-	defer stopWatcher(w)
+	defer func() { _ = kvwatch.Stop(w, RequestTimeout) }()
 	initial := make(map[string]Gateway)
 	loaded := false
 	for {
@@ -144,22 +132,4 @@ func (r *Registration) entry(e jetstream.KeyValueEntry, loaded bool, initial map
 		return
 	}
 	r.cfg.OnGone(id)
-}
-
-// stopWatcher stops w and drains its channel until it closes, so that the
-// watcher's delivery callback never stays blocked on a full channel.
-func stopWatcher(w jetstream.KeyWatcher) {
-	_ = w.Stop()
-	t := time.NewTimer(RequestTimeout)
-	defer t.Stop()
-	for {
-		select {
-		case _, ok := <-w.Updates():
-			if !ok {
-				return
-			}
-		case <-t.C:
-			return
-		}
-	}
 }

@@ -122,23 +122,29 @@ func (w *Watcher) startWatcher(actx context.Context, cancel context.CancelCauseF
 	return kw, nil
 }
 
-// stopWatcher unsubscribes kw and drains its channel until it closes: the
-// watcher's callback blocks on a full channel, and would otherwise stay
-// blocked forever. The drain is bounded in case the close never comes.
+// stopWatcher stops kw (see Stop), within SetupTimeout.
 func (w *Watcher) stopWatcher(kw jetstream.KeyWatcher) {
-	if err := kw.Stop(); err != nil {
+	if err := Stop(kw, w.cfg.SetupTimeout); err != nil {
 		w.log.Debug("stop kv watcher", slog.Any("error", err))
 	}
-	timer := time.NewTimer(w.cfg.SetupTimeout)
+}
+
+// Stop unsubscribes kw and drains its channel until it closes: the
+// watcher's callback blocks on a full channel, and would otherwise stay
+// blocked forever. The drain gives up after timeout, in case the close
+// never comes. It returns the error of unsubscribing.
+func Stop(kw jetstream.KeyWatcher, timeout time.Duration) error {
+	err := kw.Stop()
+	timer := time.NewTimer(timeout)
 	defer timer.Stop()
 	for {
 		select {
 		case _, ok := <-kw.Updates():
 			if !ok {
-				return
+				return err
 			}
 		case <-timer.C:
-			return
+			return err
 		}
 	}
 }

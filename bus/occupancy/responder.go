@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+
+	"github.com/heraldhq/herald/internal/defaults"
 )
 
 // Defaults for zero ResponderConfig fields.
@@ -62,15 +64,9 @@ func NewResponder(cfg ResponderConfig) (*Responder, error) {
 	if cfg.NC == nil || cfg.GatewayID == "" || cfg.Source == nil {
 		return nil, errors.New("occupancy: NC, GatewayID and Source are required")
 	}
-	if cfg.Workers <= 0 {
-		cfg.Workers = DefaultWorkers
-	}
-	if cfg.QueueLen <= 0 {
-		cfg.QueueLen = DefaultQueueLen
-	}
-	if cfg.MaxChunkBytes <= 0 {
-		cfg.MaxChunkBytes = DefaultMaxChunkBytes
-	}
+	cfg.Workers = defaults.Positive(cfg.Workers, DefaultWorkers)
+	cfg.QueueLen = defaults.Positive(cfg.QueueLen, DefaultQueueLen)
+	cfg.MaxChunkBytes = defaults.Positive(cfg.MaxChunkBytes, DefaultMaxChunkBytes)
 	if half := int(cfg.NC.MaxPayload() / 2); half > 0 {
 		cfg.MaxChunkBytes = min(cfg.MaxChunkBytes, half)
 	}

@@ -8,33 +8,16 @@ import (
 	"maps"
 	"sort"
 	"sync/atomic"
-	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/heraldhq/herald/bus/kvwatch"
 )
 
-// CacheConfig configures a Cache. JS is required; zero fields take
-// kvwatch's defaults.
-type CacheConfig struct {
-	// JS reaches the bucket. Its connection's status tells the cache when
-	// to re-watch.
-	JS jetstream.JetStream
-	// Bucket defaults to Bucket.
-	Bucket string
-	// Logger defaults to discarding.
-	Logger *slog.Logger
-	// MinBackoff and MaxBackoff bound the jittered, doubling delay between
-	// watch attempts.
-	MinBackoff, MaxBackoff time.Duration
-	// SetupTimeout bounds opening the bucket and starting a watcher.
-	SetupTimeout time.Duration
-	// OnChange, if set, is called with every kid that appeared or
-	// disappeared, after PublicKey shows the change. It runs on Run's
-	// goroutine and must return quickly.
-	OnChange func(kid string)
-}
+// CacheConfig configures a Cache. JS is required; Bucket defaults to
+// Bucket. OnChange, if set, is called with every kid that appeared or
+// disappeared, after PublicKey shows the change.
+type CacheConfig = kvwatch.CacheConfig
 
 // Cache is a local copy of the bucket. PublicKey is a lock-free read of
 // an immutable map that Run replaces on every change.
@@ -50,20 +33,8 @@ var ErrAlreadyRunning = kvwatch.ErrAlreadyRunning
 
 // NewCache returns a cache that is empty until Run has loaded the bucket.
 func NewCache(cfg CacheConfig) *Cache {
-	if cfg.Bucket == "" {
-		cfg.Bucket = Bucket
-	}
 	c := &Cache{onChange: cfg.OnChange}
-	c.watcher = kvwatch.New(kvwatch.Config{
-		JS:           cfg.JS,
-		Bucket:       cfg.Bucket,
-		Logger:       cfg.Logger,
-		MinBackoff:   cfg.MinBackoff,
-		MaxBackoff:   cfg.MaxBackoff,
-		SetupTimeout: cfg.SetupTimeout,
-		Load:         c.load,
-		Apply:        c.apply,
-	})
+	c.watcher = cfg.Watcher(Bucket, c.load, c.apply)
 	c.log = c.watcher.Logger()
 	c.keys.Store(&map[string]ed25519.PublicKey{})
 	return c

@@ -14,6 +14,8 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/heraldhq/herald/channels"
+	"github.com/heraldhq/herald/internal/defaults"
+	"github.com/heraldhq/herald/internal/tick"
 )
 
 // Defaults for zero LiveConfig fields.
@@ -101,15 +103,9 @@ func NewLive(cfg LiveConfig) (*Live, error) {
 	case cfg.Handler == nil:
 		return nil, errors.New("new live: Handler is required")
 	}
-	if cfg.Shards <= 0 {
-		cfg.Shards = 2 * runtime.GOMAXPROCS(0)
-	}
-	if cfg.QueueLen <= 0 {
-		cfg.QueueLen = DefaultLiveQueueLen
-	}
-	if cfg.Timeout <= 0 {
-		cfg.Timeout = DefaultLiveTimeout
-	}
+	cfg.Shards = defaults.Positive(cfg.Shards, 2*runtime.GOMAXPROCS(0))
+	cfg.QueueLen = defaults.Positive(cfg.QueueLen, DefaultLiveQueueLen)
+	cfg.Timeout = defaults.Positive(cfg.Timeout, DefaultLiveTimeout)
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -214,7 +210,7 @@ func (l *Live) Run(ctx context.Context) error {
 		wg.Go(func() { sh.run(ctx) })
 	}
 	wg.Go(func() { l.watchReconnects(ctx, status) })
-	wg.Go(func() { l.watchDrops(ctx) })
+	wg.Go(func() { tick.Every(ctx, dropCheckInterval, nil, l.markDropped) })
 	<-ctx.Done()
 	l.cfg.NC.RemoveStatusListener(status)
 	wg.Wait()
@@ -262,32 +258,23 @@ func (l *Live) watchReconnects(ctx context.Context, status <-chan nats.Status) {
 // nats.go dropped.
 const dropCheckInterval = 250 * time.Millisecond
 
-// watchDrops marks the channels whose subscription dropped messages
+// markDropped marks the channels whose subscription dropped messages
 // (nats.go's slow-consumer protection) for a probe: a message dropped at
 // the end of a burst has no later message to reveal the gap.
-func (l *Live) watchDrops(ctx context.Context) {
-	t := time.NewTicker(dropCheckInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		for _, sh := range l.shards {
-			marked := false
-			sh.mu.Lock()
-			for _, lc := range sh.chans {
-				if n, err := lc.sub.Dropped(); err == nil && n > lc.dropped {
-					lc.dropped, lc.probe, marked = n, true, true
-				}
+func (l *Live) markDropped() {
+	for _, sh := range l.shards {
+		marked := false
+		sh.mu.Lock()
+		for _, lc := range sh.chans {
+			if n, err := lc.sub.Dropped(); err == nil && n > lc.dropped {
+				lc.dropped, lc.probe, marked = n, true, true
 			}
-			sh.mu.Unlock()
-			if marked {
-				select {
-				case sh.wake <- struct{}{}:
-				default:
-				}
+		}
+		sh.mu.Unlock()
+		if marked {
+			select {
+			case sh.wake <- struct{}{}:
+			default:
 			}
 		}
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/heraldhq/herald/channels"
 	"github.com/heraldhq/herald/internal/backoff"
+	"github.com/heraldhq/herald/internal/defaults"
 )
 
 // Defaults for zero PublisherConfig fields.
@@ -74,18 +75,10 @@ func NewPublisher(cfg PublisherConfig) (*Publisher, error) {
 	if cfg.JS == nil {
 		return nil, errors.New("new publisher: JS is required")
 	}
-	if cfg.Timeout <= 0 {
-		cfg.Timeout = DefaultPublishTimeout
-	}
-	if cfg.AttemptTimeout <= 0 {
-		cfg.AttemptTimeout = DefaultAttemptTimeout
-	}
-	if cfg.RetryWait <= 0 {
-		cfg.RetryWait = DefaultRetryWait
-	}
-	if cfg.MaxAsyncPending <= 0 {
-		cfg.MaxAsyncPending = DefaultMaxAsyncPending
-	}
+	cfg.Timeout = defaults.Positive(cfg.Timeout, DefaultPublishTimeout)
+	cfg.AttemptTimeout = defaults.Positive(cfg.AttemptTimeout, DefaultAttemptTimeout)
+	cfg.RetryWait = defaults.Positive(cfg.RetryWait, DefaultRetryWait)
+	cfg.MaxAsyncPending = defaults.Positive(cfg.MaxAsyncPending, DefaultMaxAsyncPending)
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/heraldhq/herald/bus/directget"
 	"github.com/heraldhq/herald/channels"
 	"github.com/heraldhq/herald/internal/backoff"
+	"github.com/heraldhq/herald/internal/defaults"
 )
 
 // Defaults for zero ReaderConfig fields.
@@ -62,24 +63,16 @@ func NewReader(cfg ReaderConfig) (*Reader, error) {
 	if cfg.NC == nil {
 		return nil, errors.New("new reader: NC is required")
 	}
-	if cfg.Batch <= 0 {
-		cfg.Batch = DefaultBatch
-	}
-	if cfg.MaxBytes <= 0 {
-		cfg.MaxBytes = DefaultReadMaxBytes
-	}
-	if cfg.Timeout <= 0 {
-		cfg.Timeout = DefaultReadTimeout
-	}
+	cfg.Batch = defaults.Positive(cfg.Batch, DefaultBatch)
+	cfg.MaxBytes = defaults.Positive(cfg.MaxBytes, DefaultReadMaxBytes)
+	cfg.Timeout = defaults.Positive(cfg.Timeout, DefaultReadTimeout)
 	switch {
 	case cfg.StaleRetries == 0:
 		cfg.StaleRetries = DefaultStaleRetries
 	case cfg.StaleRetries < 0:
 		cfg.StaleRetries = 0
 	}
-	if cfg.StaleBackoff <= 0 {
-		cfg.StaleBackoff = DefaultStaleBackoff
-	}
+	cfg.StaleBackoff = defaults.Positive(cfg.StaleBackoff, DefaultStaleBackoff)
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/heraldhq/herald/bus/kvwatch"
 	"github.com/heraldhq/herald/channels"
 )
 
@@ -126,7 +127,7 @@ func (s *Syncer) snapshot(ctx context.Context) (map[string]*current, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read bucket: %w", err)
 	}
-	defer stopWatcher(w)
+	defer func() { _ = kvwatch.Stop(w, stopDrainTimeout) }()
 	entries := make(map[string]*current)
 	for {
 		select {
@@ -148,22 +149,3 @@ func (s *Syncer) snapshot(ctx context.Context) (map[string]*current, error) {
 
 // stopDrainTimeout bounds waiting for a stopped watcher's channel to close.
 const stopDrainTimeout = 5 * time.Second
-
-// stopWatcher stops w and drains its channel until it closes: the
-// watcher's callback blocks on a full channel and would otherwise never
-// finish.
-func stopWatcher(w jetstream.KeyWatcher) {
-	_ = w.Stop()
-	timer := time.NewTimer(stopDrainTimeout)
-	defer timer.Stop()
-	for {
-		select {
-		case _, ok := <-w.Updates():
-			if !ok {
-				return
-			}
-		case <-timer.C:
-			return
-		}
-	}
-}

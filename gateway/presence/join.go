@@ -113,21 +113,28 @@ func (p *Presence) Leave(ctx context.Context, appID, channel, socketID string) e
 }
 
 // dropLease forgets l if it is still the lease of its key.
-func (p *Presence) dropLease(l *lease) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.leases[l.key] == l {
-		delete(p.leases, l.key)
+func (p *Presence) dropLease(l *lease) { dropIfSame(&p.mu, p.leases, l.key, l) }
+
+// localLeases returns the current leases.
+func (p *Presence) localLeases() []*lease { return values(&p.mu, p.leases) }
+
+// dropIfSame deletes m[k], under mu, if it still is v: a newer value
+// under the same key stays.
+func dropIfSame[K, V comparable](mu *sync.Mutex, m map[K]V, k K, v V) {
+	mu.Lock()
+	defer mu.Unlock()
+	if m[k] == v {
+		delete(m, k)
 	}
 }
 
-// localLeases returns the current leases.
-func (p *Presence) localLeases() []*lease {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	out := make([]*lease, 0, len(p.leases))
-	for _, l := range p.leases {
-		out = append(out, l)
+// values returns m's values, read under mu.
+func values[K comparable, V any](mu *sync.Mutex, m map[K]V) []V {
+	mu.Lock()
+	defer mu.Unlock()
+	out := make([]V, 0, len(m))
+	for _, v := range m {
+		out = append(out, v)
 	}
 	return out
 }

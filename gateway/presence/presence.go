@@ -30,6 +30,7 @@ import (
 	"github.com/heraldhq/herald/bus/gateways"
 	"github.com/heraldhq/herald/bus/kvttl"
 	"github.com/heraldhq/herald/channels"
+	"github.com/heraldhq/herald/internal/defaults"
 )
 
 // Defaults for zero Config fields.
@@ -123,17 +124,13 @@ func (c Config) withDefaults() (Config, error) {
 		return c, fmt.Errorf("presence: %w", err)
 	}
 	c.Replicas = max(c.Replicas, 1)
-	c.MemberTTL = orDefault(c.MemberTTL, DefaultMemberTTL)
-	c.RenewInterval = orDefault(c.RenewInterval, c.MemberTTL/3)
-	c.GatewayTTL = orDefault(c.GatewayTTL, DefaultGatewayTTL)
-	c.HeartbeatInterval = orDefault(c.HeartbeatInterval, c.GatewayTTL/3)
-	c.MarkerTTL = orDefault(c.MarkerTTL, DefaultMarkerTTL)
-	if c.MaxUserInfoBytes <= 0 {
-		c.MaxUserInfoBytes = DefaultMaxUserInfoBytes
-	}
-	if c.SnapshotBatch <= 0 {
-		c.SnapshotBatch = DefaultSnapshotBatch
-	}
+	c.MemberTTL = defaults.Positive(c.MemberTTL, DefaultMemberTTL)
+	c.RenewInterval = defaults.Positive(c.RenewInterval, c.MemberTTL/3)
+	c.GatewayTTL = defaults.Positive(c.GatewayTTL, DefaultGatewayTTL)
+	c.HeartbeatInterval = defaults.Positive(c.HeartbeatInterval, c.GatewayTTL/3)
+	c.MarkerTTL = defaults.Positive(c.MarkerTTL, DefaultMarkerTTL)
+	c.MaxUserInfoBytes = defaults.Positive(c.MaxUserInfoBytes, DefaultMaxUserInfoBytes)
+	c.SnapshotBatch = defaults.Positive(c.SnapshotBatch, DefaultSnapshotBatch)
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -146,13 +143,6 @@ func (c Config) withDefaults() (Config, error) {
 		return c, errors.New("presence: renew and heartbeat intervals must be shorter than their TTLs")
 	}
 	return c, nil
-}
-
-func orDefault(d, def time.Duration) time.Duration {
-	if d <= 0 {
-		return def
-	}
-	return d
 }
 
 // Presence is one gateway's view of cluster-wide presence. It is safe for

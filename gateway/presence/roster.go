@@ -284,23 +284,9 @@ func (p *Presence) roster(prefix string) *Roster {
 	return p.rosters[prefix]
 }
 
-func (p *Presence) openRosters() []*Roster {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	out := make([]*Roster, 0, len(p.rosters))
-	for _, r := range p.rosters {
-		out = append(out, r)
-	}
-	return out
-}
+func (p *Presence) openRosters() []*Roster { return values(&p.mu, p.rosters) }
 
-func (p *Presence) unregister(r *Roster) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.rosters[r.prefix] == r {
-		delete(p.rosters, r.prefix)
-	}
-}
+func (p *Presence) unregister(r *Roster) { dropIfSame(&p.mu, p.rosters, r.prefix, r) }
 
 // sweepRosters sweeps every open roster. A key is rewritten at least every
 // RenewInterval while its connection lives and expires MemberTTL after its

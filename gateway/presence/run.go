@@ -11,6 +11,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/heraldhq/herald/bus/kvttl"
+	"github.com/heraldhq/herald/internal/tick"
 )
 
 // Run keeps this gateway alive in the cluster until ctx is done: it
@@ -31,27 +32,17 @@ func (p *Presence) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	wg.Go(func() { p.reg.Run(ctx) })
 	wg.Go(func() { p.janitor.run(ctx) })
-	wg.Go(func() { p.renewLoop(ctx) })
+	wg.Go(func() { tick.Every(ctx, p.cfg.RenewInterval, p.renewNow, func() { p.renewRound(ctx) }) })
 	wg.Go(func() { p.reconnectLoop(ctx) })
 	wg.Wait()
 	return p.cleanup()
 }
 
-// renewLoop renews member leases every RenewInterval and sweeps the open
-// rosters.
-func (p *Presence) renewLoop(ctx context.Context) {
-	t := time.NewTicker(p.cfg.RenewInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		case <-p.renewNow:
-		}
-		p.renewAll(ctx)
-		p.sweepRosters(time.Now())
-	}
+// renewRound renews member leases and sweeps the open rosters: every
+// RenewInterval, and at once when renewNow asks.
+func (p *Presence) renewRound(ctx context.Context) {
+	p.renewAll(ctx)
+	p.sweepRosters(time.Now())
 }
 
 // renewAll rewrites every lease with a fresh TTL, as a compare-and-set on

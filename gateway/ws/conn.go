@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -31,6 +33,55 @@ const (
 	// read and discarded; with stBusy a worker is draining it.
 	stLinger uint32 = 8
 )
+
+// connCore is the part of a Conn that every transport has: who the
+// connection is, who owns it (see the states above), how Close asked it
+// to end, its parser, and its write side.
+type connCore struct {
+	p  *Poller
+	nc net.Conn
+	h  Handler
+	id uint64
+
+	state atomic.Uint32
+	// closing is set once a close frame is on its way or the connection
+	// failed: writes are refused from then on.
+	closing atomic.Bool
+	// What Close asked for, for the reader that ends the connection on its
+	// behalf; written before stCloseReq is set.
+	closeCode   uint16
+	closeReason string
+	closeErr    error
+
+	// Owned by whoever owns the connection (see the states above).
+	parser Parser
+	// units is the parser's count of completed frames when the frame in
+	// progress was first seen incomplete (see the transport's
+	// partialSince).
+	units uint32
+
+	// maxMessage is the message size limit, applied by the reader before
+	// parsing what it read (SetMaxMessageSize changes it).
+	maxMessage atomic.Int64
+	// interrupted is set by InterruptWrite: writes fail with
+	// ErrInterrupted from then on.
+	interrupted atomic.Bool
+
+	// wmu keeps frames from interleaving on the wire.
+	wmu sync.Mutex
+	// werr is the first write error (guarded by wmu): a frame may have
+	// been cut, so the stream is unusable after it.
+	werr error
+	// wclosed is set once the close frame was written (guarded by wmu).
+	wclosed bool
+	// tail is the rest of a frame whose write was cut short by Close or
+	// InterruptWrite, sent before the close frame so that the client's
+	// stream stays well-formed (guarded by wmu).
+	tail []byte
+	// pong is the payload of the last unanswered ping, written by
+	// whichever goroutine next holds wmu.
+	pong atomic.Pointer[[]byte]
+}
 
 // aLongTimeAgo is a deadline in the past: setting it makes a blocked
 // write return at once.

@@ -8,10 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"os"
-	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -20,20 +17,7 @@ import (
 // with Write or WriteBuffers from one goroutine at a time, typically a
 // writer goroutine that runs only while it has something to send.
 type Conn struct {
-	p  *Poller
-	nc net.Conn
-	h  Handler
-	id uint64
-
-	state atomic.Uint32
-	// closing is set once a close frame is on its way or the connection
-	// failed: writes are refused from then on.
-	closing atomic.Bool
-	// What Close asked for, for the reader that ends the connection on its
-	// behalf; written before stCloseReq is set.
-	closeCode   uint16
-	closeReason string
-	closeErr    error
+	connCore
 	// ended is closed once the connection ended, its state then stClosed
 	// or stLinger: a reader that lost the connection to Close waits for it
 	// to learn whether to drain a lingering socket.
@@ -42,34 +26,10 @@ type Conn struct {
 	// Poller.lingering until closeSocket).
 	lingered bool
 
-	// Owned by whoever owns the connection (see the states in conn.go).
-	parser Parser
-	// Owned by the reader: the read deadline last set, when the frame in
-	// progress was first seen incomplete, and the parser's count of
-	// completed frames then.
+	// Owned by the reader: the read deadline last set, and when the frame
+	// in progress was first seen incomplete.
 	readDeadline time.Time
 	partialSince time.Time
-	units        uint32
-
-	// maxMessage is the message size limit, applied by the reader before
-	// parsing what it read (SetMaxMessageSize changes it).
-	maxMessage atomic.Int64
-	// interrupted is set by InterruptWrite: writes fail with
-	// ErrInterrupted from then on.
-	interrupted atomic.Bool
-
-	// wmu keeps frames from interleaving on the wire.
-	wmu sync.Mutex
-	// werr is the first write error (guarded by wmu).
-	werr error
-	// wclosed is set once the close frame was written (guarded by wmu).
-	wclosed bool
-	// tail is the rest of a frame whose write was cut short by Close or
-	// InterruptWrite, sent before the close frame (guarded by wmu).
-	tail []byte
-	// pong is the payload of the last unanswered ping, written by
-	// whichever goroutine next holds wmu.
-	pong atomic.Pointer[[]byte]
 }
 
 // read is c's reader goroutine: it reads, owning c while it handles what

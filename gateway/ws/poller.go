@@ -2,10 +2,13 @@ package ws
 
 import (
 	"log/slog"
+	"net"
 	"runtime"
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/heraldhq/herald/internal/defaults"
 )
 
 // Defaults of PollerConfig.
@@ -113,30 +116,18 @@ type Stats struct {
 
 // withDefaults returns cfg with its zero fields set to their defaults.
 func (cfg PollerConfig) withDefaults() PollerConfig {
-	if cfg.Workers <= 0 {
-		cfg.Workers = 2 * runtime.GOMAXPROCS(0)
-	}
-	if cfg.MaxMessageSize <= 0 {
-		cfg.MaxMessageSize = DefaultMaxMessageSize
-	}
-	if cfg.ReadBufferSize <= 0 {
-		cfg.ReadBufferSize = DefaultReadBufferSize
-	}
-	if cfg.WriteTimeout <= 0 {
-		cfg.WriteTimeout = DefaultWriteTimeout
-	}
-	if cfg.ControlWriteTimeout <= 0 {
-		cfg.ControlWriteTimeout = DefaultControlWriteTimeout
-	}
+	cfg.Workers = defaults.Positive(cfg.Workers, 2*runtime.GOMAXPROCS(0))
+	cfg.MaxMessageSize = defaults.Positive(cfg.MaxMessageSize, DefaultMaxMessageSize)
+	cfg.ReadBufferSize = defaults.Positive(cfg.ReadBufferSize, DefaultReadBufferSize)
+	cfg.WriteTimeout = defaults.Positive(cfg.WriteTimeout, DefaultWriteTimeout)
+	cfg.ControlWriteTimeout = defaults.Positive(cfg.ControlWriteTimeout, DefaultControlWriteTimeout)
 	if cfg.FrameReadTimeout == 0 {
 		cfg.FrameReadTimeout = DefaultFrameReadTimeout
 	}
 	if cfg.CloseLinger == 0 {
 		cfg.CloseLinger = DefaultCloseLinger
 	}
-	if cfg.MaxLingering <= 0 {
-		cfg.MaxLingering = DefaultMaxLingering
-	}
+	cfg.MaxLingering = defaults.Positive(cfg.MaxLingering, DefaultMaxLingering)
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -169,4 +160,55 @@ func (p *Poller) closeConns(conns []*Conn) {
 	}
 	close(queue)
 	wg.Wait()
+}
+
+// Stats returns the poller's counters.
+func (p *Poller) Stats() Stats {
+	return Stats{
+		Open: p.open.Load(), Added: p.added.Load(), ProtocolErrors: p.protocolErrors.Load(),
+		FrameTimeouts: p.frameTimeouts.Load(), Lingering: p.lingeringNow(),
+	}
+}
+
+// Add hands an upgraded connection (from Upgrade) to the poller, with the
+// bytes already read from it (Upgrade's second result). From then on the
+// poller owns nc: use the returned Conn to write and close. h's methods may
+// be called before Add returns. If Add fails, nc is closed and h is never
+// called. Connections are only read while Run is running.
+func (p *Poller) Add(nc net.Conn, h Handler, initial []byte) (*Conn, error) {
+	return p.AddLimited(nc, h, initial, p.cfg.MaxMessageSize)
+}
+
+// AddLimited is Add with a message size limit of this connection's own,
+// in place of PollerConfig.MaxMessageSize (maxMessageSize <= 0 keeps it),
+// in force from the first byte read. Conn.SetMaxMessageSize changes it
+// later.
+func (p *Poller) AddLimited(nc net.Conn, h Handler, initial []byte, maxMessageSize int) (*Conn, error) {
+	maxMessageSize = defaults.Positive(maxMessageSize, p.cfg.MaxMessageSize)
+	c, err := p.add(nc, h, initial, maxMessageSize)
+	if err != nil {
+		nc.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// closeLocked marks the poller closed, for shutdown and Close: Add fails
+// from then on, and connections that end no longer linger, since nothing
+// will serve them. The caller holds mu.
+func (p *Poller) closeLocked() {
+	p.closed = true
+	p.stopping.Store(true)
+}
+
+// startRunning marks the poller running, for Run; it reports false if Run
+// was called before or Close was.
+func (p *Poller) startRunning() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed || p.running {
+		return false
+	}
+	p.running = true
+	return true
 }

@@ -127,38 +127,8 @@ func NewPoller(cfg PollerConfig) (*Poller, error) {
 	return p, nil
 }
 
-// Stats returns the poller's counters.
-func (p *Poller) Stats() Stats {
-	return Stats{
-		Open: p.open.Load(), Added: p.added.Load(), ProtocolErrors: p.protocolErrors.Load(),
-		FrameTimeouts: p.frameTimeouts.Load(), Lingering: int64(p.lingering.len()),
-	}
-}
-
-// Add hands an upgraded connection (from Upgrade) to the poller, with the
-// bytes already read from it (Upgrade's second result). From then on the
-// poller owns nc: use the returned Conn to write and close. h's methods may
-// be called before Add returns. If Add fails, nc is closed and h is never
-// called. Connections are only read while Run is running.
-func (p *Poller) Add(nc net.Conn, h Handler, initial []byte) (*Conn, error) {
-	return p.AddLimited(nc, h, initial, p.cfg.MaxMessageSize)
-}
-
-// AddLimited is Add with a message size limit of this connection's own,
-// in place of PollerConfig.MaxMessageSize (maxMessageSize <= 0 keeps it),
-// in force from the first byte read. Conn.SetMaxMessageSize changes it
-// later.
-func (p *Poller) AddLimited(nc net.Conn, h Handler, initial []byte, maxMessageSize int) (*Conn, error) {
-	if maxMessageSize <= 0 {
-		maxMessageSize = p.cfg.MaxMessageSize
-	}
-	c, err := p.add(nc, h, initial, maxMessageSize)
-	if err != nil {
-		nc.Close()
-		return nil, err
-	}
-	return c, nil
-}
+// lingeringNow is the number of lingering sockets, for Stats.
+func (p *Poller) lingeringNow() int64 { return int64(p.lingering.len()) }
 
 func (p *Poller) add(nc net.Conn, h Handler, initial []byte, maxMessageSize int) (*Conn, error) {
 	if tc, isTLS := nc.(*tls.Conn); isTLS {
@@ -191,7 +161,7 @@ func (p *Poller) add(nc net.Conn, h Handler, initial []byte, maxMessageSize int)
 	if err := nc.SetReadDeadline(time.Time{}); err != nil {
 		return nil, fmt.Errorf("ws: clear read deadline: %w", err)
 	}
-	c := &Conn{p: p, nc: nc, rc: rc, h: h, id: p.nextID.Add(1)}
+	c := &Conn{connCore: connCore{p: p, nc: nc, h: h, id: p.nextID.Add(1)}, rc: rc}
 	c.parser.init(ParserConfig{MaxMessageSize: maxMessageSize})
 	c.maxMessage.Store(int64(maxMessageSize))
 	queued := len(initial) > 0
@@ -238,13 +208,9 @@ func (p *Poller) add(nc net.Conn, h Handler, initial []byte, maxMessageSize int)
 // ErrPollerClosed) and returns. It returns nil after a requested stop, and
 // an error if epoll fails. Run may be called once.
 func (p *Poller) Run(ctx context.Context) error {
-	p.mu.Lock()
-	if p.closed || p.running {
-		p.mu.Unlock()
+	if !p.startRunning() {
 		return ErrPollerClosed
 	}
-	p.running = true
-	p.mu.Unlock()
 	defer close(p.done)
 
 	var workers sync.WaitGroup
@@ -287,8 +253,7 @@ func (p *Poller) Run(ctx context.Context) error {
 // shutdownStart refuses new connections and stops the dispatcher.
 func (p *Poller) shutdownStart() {
 	p.mu.Lock()
-	p.closed = true
-	p.stopping.Store(true)
+	p.closeLocked()
 	p.mu.Unlock()
 	// The eventfd stays readable once written: the dispatcher sees it
 	// whenever it next waits.
@@ -304,8 +269,7 @@ func (p *Poller) Close() error {
 	p.stopOnce.Do(func() { close(p.stop) })
 	p.mu.Lock()
 	running := p.running
-	p.closed = true
-	p.stopping.Store(true)
+	p.closeLocked()
 	p.mu.Unlock()
 	if running {
 		<-p.done

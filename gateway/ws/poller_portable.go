@@ -64,45 +64,15 @@ func NewPoller(cfg PollerConfig) (*Poller, error) {
 	}, nil
 }
 
-// Stats returns the poller's counters.
-func (p *Poller) Stats() Stats {
-	return Stats{
-		Open: p.open.Load(), Added: p.added.Load(), ProtocolErrors: p.protocolErrors.Load(),
-		FrameTimeouts: p.frameTimeouts.Load(), Lingering: p.lingering.Load(),
-	}
-}
-
-// Add hands an upgraded connection (from Upgrade) to the poller, with the
-// bytes already read from it (Upgrade's second result). From then on the
-// poller owns nc: use the returned Conn to write and close. h's methods may
-// be called before Add returns. If Add fails, nc is closed and h is never
-// called. Connections are only read while Run is running.
-func (p *Poller) Add(nc net.Conn, h Handler, initial []byte) (*Conn, error) {
-	return p.AddLimited(nc, h, initial, p.cfg.MaxMessageSize)
-}
-
-// AddLimited is Add with a message size limit of this connection's own,
-// in place of PollerConfig.MaxMessageSize (maxMessageSize <= 0 keeps it),
-// in force from the first byte read. Conn.SetMaxMessageSize changes it
-// later.
-func (p *Poller) AddLimited(nc net.Conn, h Handler, initial []byte, maxMessageSize int) (*Conn, error) {
-	if maxMessageSize <= 0 {
-		maxMessageSize = p.cfg.MaxMessageSize
-	}
-	c, err := p.add(nc, h, initial, maxMessageSize)
-	if err != nil {
-		nc.Close()
-		return nil, err
-	}
-	return c, nil
-}
+// lingeringNow is the number of lingering sockets, for Stats.
+func (p *Poller) lingeringNow() int64 { return p.lingering.Load() }
 
 func (p *Poller) add(nc net.Conn, h Handler, initial []byte, maxMessageSize int) (*Conn, error) {
 	// A leftover read deadline would make the first read fail.
 	if err := nc.SetReadDeadline(time.Time{}); err != nil {
 		return nil, fmt.Errorf("ws: clear read deadline: %w", err)
 	}
-	c := &Conn{p: p, nc: nc, h: h, id: p.nextID.Add(1), ended: make(chan struct{})}
+	c := &Conn{connCore: connCore{p: p, nc: nc, h: h, id: p.nextID.Add(1)}, ended: make(chan struct{})}
 	c.parser.init(ParserConfig{MaxMessageSize: maxMessageSize})
 	c.maxMessage.Store(int64(maxMessageSize))
 	p.mu.Lock()
@@ -121,13 +91,9 @@ func (p *Poller) add(nc net.Conn, h Handler, initial []byte, maxMessageSize int)
 // every connection left with CloseGoingAway (their OnClose gets
 // ErrPollerClosed) and returns nil. Run may be called once.
 func (p *Poller) Run(ctx context.Context) error {
-	p.mu.Lock()
-	if p.closed || p.running {
-		p.mu.Unlock()
+	if !p.startRunning() {
 		return ErrPollerClosed
 	}
-	p.running = true
-	p.mu.Unlock()
 	defer close(p.done)
 	close(p.started)
 	select {
@@ -157,8 +123,7 @@ func (p *Poller) Close() error {
 // readers.
 func (p *Poller) shutdown() {
 	p.mu.Lock()
-	p.closed = true
-	p.stopping.Store(true)
+	p.closeLocked()
 	conns := slices.Collect(maps.Values(p.conns))
 	p.mu.Unlock()
 	p.closeConns(conns)

@@ -1,7 +1,8 @@
-// Package wstest is a small WebSocket client for tests of Herald's gateway:
-// it masks the frames it sends as RFC 6455 requires of clients, reads the
-// server's frames, and can send malformed or partial frames on purpose. It
-// is not meant for production use.
+// Package wstest is a small WebSocket client for tests of Herald's gateway
+// and for herald bench's load generator: it masks the frames it sends as
+// RFC 6455 requires of clients, reads the server's frames, and can send
+// malformed or partial frames on purpose. It is not meant to serve an
+// application.
 package wstest
 
 import (
@@ -144,40 +145,77 @@ func (c *Client) WriteClose(code uint16, reason string) error {
 // ReadFrame reads the next frame from the server. It fails on a masked
 // frame (servers must not mask) and on frames over MaxFrameSize.
 func (c *Client) ReadFrame() (Frame, error) {
-	var h [2]byte
-	if _, err := io.ReadFull(c.br, h[:]); err != nil {
+	f, n, err := c.readHeader()
+	if err != nil {
 		return Frame{}, err
-	}
-	f := Frame{Fin: h[0]&0x80 != 0, Op: ws.Opcode(h[0] & 0x0F)}
-	if h[0]&0x70 != 0 {
-		return Frame{}, errors.New("wstest: server frame has reserved bits set")
-	}
-	if h[1]&0x80 != 0 {
-		return Frame{}, errors.New("wstest: server frame is masked")
-	}
-	n := uint64(h[1] & 0x7F)
-	switch n {
-	case 126:
-		var ext [2]byte
-		if _, err := io.ReadFull(c.br, ext[:]); err != nil {
-			return Frame{}, err
-		}
-		n = uint64(binary.BigEndian.Uint16(ext[:]))
-	case 127:
-		var ext [8]byte
-		if _, err := io.ReadFull(c.br, ext[:]); err != nil {
-			return Frame{}, err
-		}
-		n = binary.BigEndian.Uint64(ext[:])
-	}
-	if n > MaxFrameSize {
-		return Frame{}, fmt.Errorf("wstest: frame of %d bytes", n)
 	}
 	f.Payload = make([]byte, n)
 	if _, err := io.ReadFull(c.br, f.Payload); err != nil {
 		return Frame{}, err
 	}
 	return f, nil
+}
+
+// ReadFrameInPlace is ReadFrame without a copy, for clients that read many
+// frames: the payload is valid only until the next read. It is read in
+// place when it fits the read buffer (4 KiB), into *scratch, grown as
+// needed, otherwise.
+func (c *Client) ReadFrameInPlace(scratch *[]byte) (Frame, error) {
+	f, n, err := c.readHeader()
+	if err != nil {
+		return Frame{}, err
+	}
+	if n <= c.br.Size() {
+		// Peek's bytes stay valid until the next read.
+		if f.Payload, err = c.br.Peek(n); err != nil {
+			return Frame{}, err
+		}
+		_, _ = c.br.Discard(n)
+		return f, nil
+	}
+	if cap(*scratch) < n {
+		*scratch = make([]byte, n)
+	}
+	f.Payload = (*scratch)[:n]
+	if _, err := io.ReadFull(c.br, f.Payload); err != nil {
+		return Frame{}, err
+	}
+	return f, nil
+}
+
+// readHeader reads a frame's header: the frame without its payload, and
+// the payload's length.
+func (c *Client) readHeader() (Frame, int, error) {
+	var h [2]byte
+	if _, err := io.ReadFull(c.br, h[:]); err != nil {
+		return Frame{}, 0, err
+	}
+	f := Frame{Fin: h[0]&0x80 != 0, Op: ws.Opcode(h[0] & 0x0F)}
+	if h[0]&0x70 != 0 {
+		return Frame{}, 0, errors.New("wstest: server frame has reserved bits set")
+	}
+	if h[1]&0x80 != 0 {
+		return Frame{}, 0, errors.New("wstest: server frame is masked")
+	}
+	n := uint64(h[1] & 0x7F)
+	switch n {
+	case 126:
+		var ext [2]byte
+		if _, err := io.ReadFull(c.br, ext[:]); err != nil {
+			return Frame{}, 0, err
+		}
+		n = uint64(binary.BigEndian.Uint16(ext[:]))
+	case 127:
+		var ext [8]byte
+		if _, err := io.ReadFull(c.br, ext[:]); err != nil {
+			return Frame{}, 0, err
+		}
+		n = binary.BigEndian.Uint64(ext[:])
+	}
+	if n > MaxFrameSize {
+		return Frame{}, 0, fmt.Errorf("wstest: frame of %d bytes", n)
+	}
+	return f, int(n), nil
 }
 
 // ReadMessage reads the next message, joining fragments. Control frames

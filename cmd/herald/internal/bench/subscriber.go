@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/heraldhq/herald/gateway/protocol"
+	"github.com/heraldhq/herald/gateway/ws"
 )
 
 // Pusher events the subscribers read or write.
@@ -89,14 +90,14 @@ func (s *subscriber) expect(event string) error {
 			return fmt.Errorf("waiting for %s: %w", event, err)
 		}
 		switch op {
-		case opClose:
+		case ws.OpClose:
 			return fmt.Errorf("waiting for %s: %w", event, errServerClosed)
-		case opPing:
-			if err := s.ws.writeFrame(opPong, payload); err != nil {
+		case ws.OpPing:
+			if err := s.ws.writeFrame(ws.OpPong, payload); err != nil {
 				return err
 			}
 			continue
-		case opText:
+		case ws.OpText:
 		default:
 			continue
 		}
@@ -136,13 +137,13 @@ func (s *subscriber) read() error {
 			return err
 		}
 		switch op {
-		case opText:
-		case opPing:
-			if err := s.ws.writeFrame(opPong, payload); err != nil {
+		case ws.OpText:
+		case ws.OpPing:
+			if err := s.ws.writeFrame(ws.OpPong, payload); err != nil {
 				return err
 			}
 			continue
-		case opClose:
+		case ws.OpClose:
 			return errServerClosed
 		default:
 			continue

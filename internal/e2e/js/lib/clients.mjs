@@ -2,6 +2,7 @@
 // browser app would configure it, and the `pusher` server SDK as a tenant's
 // backend would use it (REST publishing and signing auth responses).
 
+import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 
 import PusherServer from 'pusher';
@@ -35,6 +36,9 @@ export function restClient(app = DEMO_APP, options = {}) {
     ...options,
   });
 }
+
+/** The demo app's backend: the `pusher` SDK most tests publish with. */
+export const rest = restClient();
 
 /**
  * What a tenant's auth endpoints would answer, computed by the SDK.
@@ -287,6 +291,25 @@ export async function roundTrip(client) {
   const pong = waitForFrame(client, (m) => m.event === 'pusher:pong', 'pusher:pong');
   client.send_event('pusher:ping', {});
   await pong;
+}
+
+/**
+ * Signs the client in (pusher-js's signin, with the user from
+ * clientOptions) and resolves once its #server-to-user channel is
+ * subscribed.
+ * @param {Pusher} client
+ */
+export async function signIn(client) {
+  client.signin();
+  let timer;
+  await Promise.race([
+    client.user.signinDonePromise,
+    new Promise((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`signin not done after ${WAIT_MS} ms`)), WAIT_MS);
+    }),
+  ]).finally(() => clearTimeout(timer));
+  assert.ok(client.user.user_data, 'signin failed (see pusher-js warnings)');
+  await subscribed(client.user.serverToUserChannel);
 }
 
 let seq = 0;

@@ -6,17 +6,14 @@ import { test } from 'node:test';
 import {
   connectClient,
   recordFrames,
-  restClient,
+  rest,
   roundTrip,
-  subscribe,
+  signIn,
   subscribed,
   uniqueName,
   waitFor,
   waitForFrame,
-  WAIT_MS,
 } from '../lib/clients.mjs';
-
-const rest = restClient();
 
 test('cache channel: pusher:cache_miss first, then the cached event for a late subscriber', async (t) => {
   const name = uniqueName('cache-scores');
@@ -50,20 +47,6 @@ test('private cache channel: an event cached before anyone joined reaches an aut
   await subscribed(ch);
   assert.equal((await cached).data, 'cached-before-anyone-joined');
 });
-
-/** Signs in and resolves once the #server-to-user channel is subscribed. */
-async function signIn(client) {
-  client.signin();
-  let timer;
-  await Promise.race([
-    client.user.signinDonePromise,
-    new Promise((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`signin not done after ${WAIT_MS} ms`)), WAIT_MS);
-    }),
-  ]).finally(() => clearTimeout(timer));
-  assert.ok(client.user.user_data, 'signin failed (see pusher-js warnings)');
-  await subscribed(client.user.serverToUserChannel);
-}
 
 test('user sign-in, then sendToUser reaches that user only', async (t) => {
   const alice = await connectClient({ t, user: { id: 'alice-1', name: 'Alice' } });

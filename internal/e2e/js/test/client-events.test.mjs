@@ -7,13 +7,11 @@ import {
   connectClient,
   pusherErrorCode,
   recordFrames,
-  restClient,
+  rest,
   subscribe,
   uniqueName,
   waitFor,
 } from '../lib/clients.mjs';
-
-const rest = restClient();
 
 /**
  * Two clients on one channel; a sends a client event, b answers it. The

@@ -7,10 +7,8 @@ import { test } from 'node:test';
 import Echo from 'laravel-echo';
 import Pusher from 'pusher-js';
 
-import { clientOptions, restClient, uniqueName, untilConnected, WAIT_MS } from '../lib/clients.mjs';
+import { clientOptions, rest, uniqueName, untilConnected, WAIT_MS } from '../lib/clients.mjs';
 import { DEMO_APP } from '../lib/herald.mjs';
-
-const rest = restClient();
 
 /**
  * A connected Echo. presence is this user's {user_id, user_info} for

@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import {
   connectClient,
   recordFrames,
+  rest,
   restClient,
   subscribe,
   uniqueName,
@@ -14,7 +15,6 @@ import {
 } from '../lib/clients.mjs';
 import { DEMO_APP } from '../lib/herald.mjs';
 
-const rest = restClient();
 /** A backend configured with the wrong secret signs bad auth tokens. */
 const wrongSigner = restClient({ ...DEMO_APP, secret: 'not-the-secret' });
 

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import {
   connectClient,
   recordFrames,
-  restClient,
+  rest,
   roundTrip,
   subscribe,
   subscribed,
@@ -15,8 +15,6 @@ import {
   waitFor,
   waitForFrame,
 } from '../lib/clients.mjs';
-
-const rest = restClient();
 
 test('a REST trigger reaches the subscriber with the exact data', async (t) => {
   const client = await connectClient({ t });

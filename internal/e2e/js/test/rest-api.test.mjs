@@ -7,16 +7,13 @@ import { test } from 'node:test';
 import {
   connectClient,
   recordFrames,
-  restClient,
+  rest,
+  signIn,
   subscribe,
-  subscribed,
   uniqueName,
   waitFor,
   waitForFrame,
-  WAIT_MS,
 } from '../lib/clients.mjs';
-
-const rest = restClient();
 
 function member(id) {
   return { user_id: id, user_info: { name: id.toUpperCase() } };
@@ -109,20 +106,6 @@ test('get channels, one channel and its users', async (t) => {
     });
   }
 });
-
-/** Signs in and resolves once the #server-to-user channel is subscribed. */
-async function signIn(client) {
-  client.signin();
-  let timer;
-  await Promise.race([
-    client.user.signinDonePromise,
-    new Promise((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`signin not done after ${WAIT_MS} ms`)), WAIT_MS);
-    }),
-  ]).finally(() => clearTimeout(timer));
-  assert.ok(client.user.user_data, 'signin failed (see pusher-js warnings)');
-  await subscribed(client.user.serverToUserChannel);
-}
 
 /** faye-websocket's readyState of a closed socket. */
 const WS_CLOSED = 3;

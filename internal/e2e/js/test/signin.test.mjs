@@ -12,7 +12,7 @@ import {
   clientOptions,
   connectClient,
   recordFrames,
-  restClient,
+  rest,
   roundTrip,
   subscribed,
   uniqueName,
@@ -21,8 +21,6 @@ import {
   waitForFrame,
 } from '../lib/clients.mjs';
 import { DEMO_APP } from '../lib/herald.mjs';
-
-const rest = restClient();
 
 /**
  * A pusher-js client whose backend answers sign-in with userData (a JSON

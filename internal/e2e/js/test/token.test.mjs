@@ -15,15 +15,13 @@ import Pusher from 'pusher-js';
 import {
   clientOptions,
   pusherErrorCode,
-  restClient,
+  rest,
   subscribe,
   uniqueName,
   untilConnected,
   waitFor,
 } from '../lib/clients.mjs';
 import { DEMO_APP, TOKEN_EXPIRY_NOTICE_S } from '../lib/herald.mjs';
-
-const rest = restClient();
 
 /** Seconds a test token lives. */
 const TOKEN_TTL_S = 600;
