@@ -74,9 +74,11 @@ jstest:
 	cd internal/e2e/js && if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
 	cd internal/e2e/js && GO="$(GO)" npm test
 
-## build: the herald binary in ./bin.
+## build: the herald binary in ./bin. -buildvcs=auto stamps the commit
+## that `herald version` prints even where GOFLAGS turns stamping off, and
+## builds without it outside a git checkout.
 build:
-	$(GO) build -o bin/herald ./cmd/herald
+	$(GO) build -buildvcs=auto -o bin/herald ./cmd/herald
 
 ## fuzz: longer fuzzing runs than the short ones of `make test`.
 fuzz:
