@@ -102,6 +102,9 @@ type Config struct {
 	// so that no request reads the database for them); nil refuses
 	// platform tokens.
 	SigningKeys PublicKeySource
+	// Streams counts an app's messages in the message stream for
+	// GET /admin/v1/apps/{id}/usage/reconcile; nil answers that route 503.
+	Streams StreamCounter
 }
 
 // PublicKeySource finds live public token signing keys by kid.
@@ -160,6 +163,7 @@ type API struct {
 	maxBatch  int
 	history   *historyService
 	pubKeys   PublicKeySource
+	streams   StreamCounter
 	now       func() time.Time
 }
 
@@ -176,6 +180,7 @@ func New(cfg Config) (*API, error) {
 		publisher:    cfg.Publisher,
 		keyPublisher: cfg.KeyPublisher,
 		pubKeys:      cfg.SigningKeys,
+		streams:      cfg.Streams,
 		logger:       cfg.Logger,
 		maxBody:      orDefault(cfg.MaxBodyBytes, DefaultMaxBodyBytes),
 		syncTimeout:  orDefault(cfg.SyncTimeout, DefaultSyncTimeout),

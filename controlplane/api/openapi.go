@@ -129,6 +129,11 @@ func operation(r route, schemas *schemaSet, errResponse map[string]any) (map[str
 	case r.freeForm:
 		success["content"] = jsonContent(map[string]any{"type": "object"})
 	}
+	if r.csv {
+		success["content"].(map[string]any)[mimeCSV] = map[string]any{"schema": map[string]any{
+			"type": "string", "description": "A header row (" + strings.Join(usageCSVHeader(), ",") + "), then one row per item.",
+		}}
+	}
 	op["responses"] = map[string]any{strconv.Itoa(r.status): success, "default": errResponse}
 	return op, nil
 }

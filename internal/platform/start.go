@@ -199,7 +199,7 @@ func (p *Platform) startControlPlane(ctx context.Context, dbURL string) error {
 		Store: store, Publisher: syncer, KeyPublisher: syncer, SigningKeys: p.parts.signingKeys,
 		AdminToken: p.adminToken, Logger: p.cfg.Logger,
 		Apps: p.parts.apps, Box: p.box, Events: p.parts.publisher, Cache: p.parts.cache,
-		Occupancy: occ,
+		Occupancy: occ, Streams: stream.NewCounter(p.parts.js),
 		History:   api.HistoryConfig{Reader: p.parts.history.reader, MasterKey: p.parts.history.masterKey},
 	})
 	if err != nil {

@@ -1,0 +1,139 @@
+package controlplane
+
+import (
+	"context"
+	"time"
+
+	"github.com/heraldhq/herald/billing"
+)
+
+// UsageCounts are the counters of the usage API, in the order the issue
+// of record and the CSV header list them (billing.Columns), with
+// over_quota last.
+type UsageCounts struct {
+	Messages          int64 `json:"messages"`
+	MessagesPublished int64 `json:"messages_published"`
+	MessagesDelivered int64 `json:"messages_delivered"`
+	PresenceEvents    int64 `json:"presence_events"`
+	WebhookCalls      int64 `json:"webhook_calls"`
+	APIRequests       int64 `json:"api_requests"`
+	BytesIn           int64 `json:"bytes_in"`
+	BytesOut          int64 `json:"bytes_out"`
+	ConnectionSeconds int64 `json:"connection_seconds"`
+	PeakConnections   int64 `json:"peak_connections"`
+	HistoryReads      int64 `json:"history_reads"`
+	// OverQuota says the period went over the plan's quota; false until
+	// plans exist.
+	OverQuota bool `json:"over_quota"`
+}
+
+// NewUsageCounts renders billing counters as the API shows them.
+func NewUsageCounts(c billing.Counters) UsageCounts {
+	return UsageCounts{
+		Messages: c.Messages(), MessagesPublished: c.MessagesPublished, MessagesDelivered: c.MessagesDelivered,
+		PresenceEvents: c.PresenceEvents, WebhookCalls: c.WebhookCalls, APIRequests: c.APIRequests,
+		BytesIn: c.BytesIn, BytesOut: c.BytesOut, ConnectionSeconds: c.ConnectionSeconds,
+		PeakConnections: c.PeakConnections, HistoryReads: c.HistoryReads,
+	}
+}
+
+// Values lists the counts in the order of billing.Columns.
+func (u UsageCounts) Values() []int64 {
+	return []int64{
+		u.Messages, u.MessagesPublished, u.MessagesDelivered, u.PresenceEvents, u.WebhookCalls,
+		u.APIRequests, u.BytesIn, u.BytesOut, u.ConnectionSeconds, u.PeakConnections, u.HistoryReads,
+	}
+}
+
+// UsageItem is one period of a usage report.
+type UsageItem struct {
+	// Start is the period's start in UTC.
+	Start time.Time `json:"start"`
+	UsageCounts
+}
+
+// UsageReport answers GET /admin/v1/apps/{id}/usage and its siblings:
+// the periods that counted something, oldest first, and the totals of
+// every field over them.
+type UsageReport struct {
+	Granularity billing.Granularity `json:"granularity"`
+	Items       []UsageItem         `json:"items"`
+	Totals      UsageCounts         `json:"totals"`
+}
+
+// NewUsageReport builds a report from the periods a UsageStore listed;
+// periods that counted nothing are left out.
+func NewUsageReport(g billing.Granularity, periods []billing.Period) UsageReport {
+	r := UsageReport{Granularity: g, Items: []UsageItem{}}
+	var kept []billing.Period
+	for _, p := range periods {
+		if p.IsZero() {
+			continue
+		}
+		kept = append(kept, p)
+		r.Items = append(r.Items, UsageItem{Start: p.Start.UTC(), UsageCounts: NewUsageCounts(p.Counters)})
+	}
+	r.Totals = NewUsageCounts(billing.Total(kept))
+	return r
+}
+
+// UsageRange asks for the periods of one granularity whose starts are in
+// [First, End).
+type UsageRange struct {
+	Granularity billing.Granularity
+	First, End  time.Time
+}
+
+// HistoryCountQuery asks how many of an app's messages of one stream, up
+// to a serial, the history holds in each period of a range.
+type HistoryCountQuery struct {
+	AppID     string
+	Stream    string
+	MaxSerial uint64
+	UsageRange
+}
+
+// UsageStore reads what the usage aggregator wrote (docs/billing.md).
+type UsageStore interface {
+	// AppUsage lists the app's periods in r, oldest first; periods
+	// without a row are absent.
+	AppUsage(ctx context.Context, appID string, r UsageRange) ([]billing.Period, error)
+	// AccountUsage lists the account's periods in r, oldest first: the
+	// sums over its apps, deleted ones included. PeakConnections is the
+	// sum of the apps' peaks, an upper bound of the account's peak.
+	AccountUsage(ctx context.Context, accountID string, r UsageRange) ([]billing.Period, error)
+	// UsageStreamMark is the last serial of the stream that the
+	// aggregator has counted, 0 before the first.
+	UsageStreamMark(ctx context.Context, stream string) (uint64, error)
+	// CountHistory counts stored history messages per period start; the
+	// periods without any are absent.
+	CountHistory(ctx context.Context, q HistoryCountQuery) (map[time.Time]int64, error)
+}
+
+// ReconcileItem compares one period's metered messages_published with
+// the messages the stream and the history hold for it.
+type ReconcileItem struct {
+	Start   time.Time `json:"start"`
+	Metered int64     `json:"metered"`
+	// Stream is null when the stream no longer holds the whole period.
+	Stream *int64 `json:"stream"`
+	// History is null when the app's retention does not keep the whole
+	// period (or keeps no history at all).
+	History *int64 `json:"history"`
+	// Differs is set when Stream or History is not null and not Metered.
+	Differs bool `json:"differs"`
+}
+
+// ReconcileReport answers GET /admin/v1/apps/{id}/usage/reconcile: the
+// periods where anything was counted, oldest first.
+type ReconcileReport struct {
+	Granularity billing.Granularity `json:"granularity"`
+	// Stream names the message stream of the app's shard.
+	Stream string `json:"stream"`
+	// UpTo is the last serial of Stream that the meter had counted; the
+	// stream and the history are counted up to it, so that messages
+	// the meter has yet to fold are no difference.
+	UpTo        uint64          `json:"up_to"`
+	Items       []ReconcileItem `json:"items"`
+	Differences int             `json:"differences"`
+}
