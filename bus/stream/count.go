@@ -52,7 +52,8 @@ func NewCounter(js jetstream.JetStream) *Counter { return &Counter{js: js} }
 // Count calls each with the stream timestamp of every message q selects,
 // in serial order. It returns held: the stream still holds every message
 // it stored from then on (before it, messages expired or were removed,
-// and a count says nothing).
+// and a count says nothing); held is zero when the stream never removed
+// a message.
 func (c *Counter) Count(ctx context.Context, q CountQuery, each func(stored time.Time)) (held time.Time, err error) {
 	name := StreamName(q.Shard)
 	s, err := c.js.Stream(ctx, name)
@@ -63,7 +64,7 @@ func (c *Counter) Count(ctx context.Context, q CountQuery, each func(stored time
 	if err != nil {
 		return time.Time{}, fmt.Errorf("count %s: %w", name, classify(err))
 	}
-	held = heldSince(info)
+	held = heldSince(*info)
 	if q.UpTo == 0 || !q.From.Before(q.To) {
 		return held, nil
 	}
@@ -130,26 +131,19 @@ func scan(ctx context.Context, cons jetstream.Consumer, q CountQuery, each func(
 	}
 }
 
-// heldSince is when the stream's complete record begins: its creation,
-// or after the newest message it removed (by age, size or a purge).
-func heldSince(info *jetstream.StreamInfo) time.Time {
-	held := info.Created.UTC()
+// heldSince is when the stream's complete record begins: after the
+// newest message it removed from its front (by age, size or a purge), or
+// the zero time when it never removed one.
+func heldSince(info jetstream.StreamInfo) time.Time {
 	st := info.State
 	switch {
 	case st.FirstSeq <= 1:
-		// Nothing removed from the front.
+		return time.Time{}
 	case st.Msgs > 0:
-		held = later(held, st.FirstTime)
+		return st.FirstTime.UTC()
 	default:
 		// Everything it stored is gone.
-		held = later(held, st.LastTime.Add(time.Nanosecond))
+		return st.LastTime.UTC().Add(time.Nanosecond)
 	}
-	return held
 }
 
-func later(a, b time.Time) time.Time {
-	if b.After(a) {
-		return b.UTC()
-	}
-	return a
-}
