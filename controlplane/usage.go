@@ -2,6 +2,7 @@ package controlplane
 
 import (
 	"context"
+	"strconv"
 	"time"
 
 	"github.com/heraldhq/herald/billing"
@@ -136,4 +137,25 @@ type ReconcileReport struct {
 	UpTo        uint64          `json:"up_to"`
 	Items       []ReconcileItem `json:"items"`
 	Differences int             `json:"differences"`
+}
+
+// UsageCSVHeader is the header row of a usage report as CSV: start, the
+// counters of billing.Columns, over_quota.
+func UsageCSVHeader() []string {
+	h := append([]string{"start"}, billing.Columns...)
+	return append(h, "over_quota")
+}
+
+// CSVRecords renders the report's items as CSV records under
+// UsageCSVHeader, one per period; the totals are not among them.
+func (r UsageReport) CSVRecords() [][]string {
+	recs := [][]string{UsageCSVHeader()}
+	for _, it := range r.Items {
+		rec := []string{it.Start.UTC().Format(time.RFC3339)}
+		for _, v := range it.Values() {
+			rec = append(rec, strconv.FormatInt(v, 10))
+		}
+		recs = append(recs, append(rec, strconv.FormatBool(it.OverQuota)))
+	}
+	return recs
 }

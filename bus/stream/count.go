@@ -146,4 +146,3 @@ func heldSince(info jetstream.StreamInfo) time.Time {
 		return st.LastTime.UTC().Add(time.Nanosecond)
 	}
 }
-

@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/heraldhq/herald/controlplane"
 )
 
 // openAPIVersion is the version of the OpenAPI specification the document
@@ -131,7 +133,7 @@ func operation(r route, schemas *schemaSet, errResponse map[string]any) (map[str
 	}
 	if r.csv {
 		success["content"].(map[string]any)[mimeCSV] = map[string]any{"schema": map[string]any{
-			"type": "string", "description": "A header row (" + strings.Join(usageCSVHeader(), ",") + "), then one row per item.",
+			"type": "string", "description": "A header row (" + strings.Join(controlplane.UsageCSVHeader(), ",") + "), then one row per item.",
 		}}
 	}
 	op["responses"] = map[string]any{strconv.Itoa(r.status): success, "default": errResponse}

@@ -78,4 +78,3 @@ func cloneValues(v url.Values) url.Values {
 	}
 	return out
 }
-

@@ -2,15 +2,13 @@ package api
 
 import (
 	"encoding/csv"
+	"fmt"
 	"mime"
 	"net/http"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/heraldhq/herald/billing"
 	"github.com/heraldhq/herald/controlplane"
 )
 
@@ -31,12 +29,6 @@ func wantsCSV(c echo.Context) bool {
 	return false
 }
 
-// usageCSVHeader is the CSV header: start, the counters, over_quota.
-func usageCSVHeader() []string {
-	h := append([]string{"start"}, billing.Columns...)
-	return append(h, "over_quota")
-}
-
 // writeUsageCSV answers the report's items as CSV, one row per period
 // under a header row; the totals are the JSON answer's only (a sum of the
 // rows, the peak their maximum).
@@ -45,18 +37,8 @@ func writeUsageCSV(c echo.Context, r controlplane.UsageReport) error {
 	resp.Header().Set(echo.HeaderContentType, mimeCSV+"; charset=utf-8")
 	resp.WriteHeader(http.StatusOK)
 	w := csv.NewWriter(resp)
-	if err := w.Write(usageCSVHeader()); err != nil {
-		return err
+	if err := w.WriteAll(r.CSVRecords()); err != nil {
+		return fmt.Errorf("write usage csv: %w", err)
 	}
-	for _, it := range r.Items {
-		row := []string{it.Start.UTC().Format(time.RFC3339)}
-		for _, v := range it.Values() {
-			row = append(row, strconv.FormatInt(v, 10))
-		}
-		if err := w.Write(append(row, strconv.FormatBool(it.OverQuota))); err != nil {
-			return err
-		}
-	}
-	w.Flush()
-	return w.Error()
+	return nil
 }
