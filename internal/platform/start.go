@@ -200,7 +200,7 @@ func (p *Platform) startControlPlane(ctx context.Context, dbURL string) error {
 		AdminToken: p.adminToken, Logger: p.cfg.Logger,
 		Apps: p.parts.apps, Box: p.box, Events: p.parts.publisher, Cache: p.parts.cache,
 		Occupancy: occ, Streams: stream.NewCounter(p.parts.js),
-		History:   api.HistoryConfig{Reader: p.parts.history.reader, MasterKey: p.parts.history.masterKey},
+		History: api.HistoryConfig{Reader: p.parts.history.reader, MasterKey: p.parts.history.masterKey},
 	})
 	if err != nil {
 		return err
