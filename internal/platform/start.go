@@ -199,8 +199,9 @@ func (p *Platform) startControlPlane(ctx context.Context, dbURL string) error {
 		Store: store, Publisher: syncer, KeyPublisher: syncer, SigningKeys: p.parts.signingKeys,
 		AdminToken: p.adminToken, Logger: p.cfg.Logger,
 		Apps: p.parts.apps, Box: p.box, Events: p.parts.publisher, Cache: p.parts.cache,
-		Occupancy: occ, Streams: stream.NewCounter(p.parts.js),
-		History: api.HistoryConfig{Reader: p.parts.history.reader, MasterKey: p.parts.history.masterKey},
+		Occupancy: occ,
+		History:   api.HistoryConfig{Reader: p.parts.history.reader, MasterKey: p.parts.history.masterKey},
+		Streams:   stream.NewCounter(p.parts.js),
 	})
 	if err != nil {
 		return err
