@@ -8,21 +8,13 @@ import (
 	"github.com/heraldhq/herald/billing"
 )
 
-// UsageCounts are the counters of the usage API, in the order the issue
-// of record and the CSV header list them (billing.Columns), with
-// over_quota last.
+// UsageCounts are the counters of the usage API in the order the CSV
+// header lists them (billing.Columns): messages, the counters, then
+// over_quota.
 type UsageCounts struct {
-	Messages          int64 `json:"messages"`
-	MessagesPublished int64 `json:"messages_published"`
-	MessagesDelivered int64 `json:"messages_delivered"`
-	PresenceEvents    int64 `json:"presence_events"`
-	WebhookCalls      int64 `json:"webhook_calls"`
-	APIRequests       int64 `json:"api_requests"`
-	BytesIn           int64 `json:"bytes_in"`
-	BytesOut          int64 `json:"bytes_out"`
-	ConnectionSeconds int64 `json:"connection_seconds"`
-	PeakConnections   int64 `json:"peak_connections"`
-	HistoryReads      int64 `json:"history_reads"`
+	// Messages is what a plan counts (billing.Counters.Messages).
+	Messages int64 `json:"messages"`
+	billing.Counters
 	// OverQuota says the period went over the plan's quota; false until
 	// plans exist.
 	OverQuota bool `json:"over_quota"`
@@ -30,20 +22,7 @@ type UsageCounts struct {
 
 // NewUsageCounts renders billing counters as the API shows them.
 func NewUsageCounts(c billing.Counters) UsageCounts {
-	return UsageCounts{
-		Messages: c.Messages(), MessagesPublished: c.MessagesPublished, MessagesDelivered: c.MessagesDelivered,
-		PresenceEvents: c.PresenceEvents, WebhookCalls: c.WebhookCalls, APIRequests: c.APIRequests,
-		BytesIn: c.BytesIn, BytesOut: c.BytesOut, ConnectionSeconds: c.ConnectionSeconds,
-		PeakConnections: c.PeakConnections, HistoryReads: c.HistoryReads,
-	}
-}
-
-// Values lists the counts in the order of billing.Columns.
-func (u UsageCounts) Values() []int64 {
-	return []int64{
-		u.Messages, u.MessagesPublished, u.MessagesDelivered, u.PresenceEvents, u.WebhookCalls,
-		u.APIRequests, u.BytesIn, u.BytesOut, u.ConnectionSeconds, u.PeakConnections, u.HistoryReads,
-	}
+	return UsageCounts{Messages: c.Messages(), Counters: c}
 }
 
 // UsageItem is one period of a usage report.
@@ -152,7 +131,7 @@ func (r UsageReport) CSVRecords() [][]string {
 	recs := [][]string{UsageCSVHeader()}
 	for _, it := range r.Items {
 		rec := []string{it.Start.UTC().Format(time.RFC3339)}
-		for _, v := range it.Values() {
+		for _, v := range it.Counters.Values() {
 			rec = append(rec, strconv.FormatInt(v, 10))
 		}
 		recs = append(recs, append(rec, strconv.FormatBool(it.OverQuota)))

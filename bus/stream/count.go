@@ -2,14 +2,11 @@ package stream
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"strconv"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
-
-	"github.com/heraldhq/herald/channels"
 )
 
 // Defaults of a Counter.
@@ -24,10 +21,6 @@ const (
 	// whose caller died before deleting it.
 	countConsumerIdle = time.Minute
 )
-
-// ErrCountStalled means a count's fetch came back empty before the
-// consumer had delivered every pending message.
-var ErrCountStalled = errors.New("stream count stalled")
 
 // CountQuery asks for one app's stored messages of one shard whose stream
 // timestamps are in [From, To) and whose serials are at most UpTo.
@@ -70,7 +63,7 @@ func (c *Counter) Count(ctx context.Context, q CountQuery, each func(stored time
 	}
 	from := q.From
 	cons, err := s.CreateConsumer(ctx, jetstream.ConsumerConfig{
-		FilterSubject:     channels.MessageSubjectPrefix + "." + strconv.Itoa(q.Shard) + "." + q.AppID + ".>",
+		FilterSubject:     strings.TrimSuffix(shardSubjects(q.Shard), ">") + q.AppID + ".>",
 		DeliverPolicy:     jetstream.DeliverByStartTimePolicy,
 		OptStartTime:      &from,
 		AckPolicy:         jetstream.AckNonePolicy,

@@ -63,7 +63,7 @@ func adminUsageReport(ctx context.Context, c *adminCall) error {
 	for i, h := range recs[0] {
 		header[i] = strings.ToUpper(h)
 	}
-	total := append([]string{"TOTAL"}, formatCounts(r.Totals.Values())...)
+	total := append([]string{"TOTAL"}, formatCounts(r.Totals.Counters.Values())...)
 	return printTable(c.stdout, header, append(recs[1:], append(total, strconv.FormatBool(r.Totals.OverQuota))))
 }
 

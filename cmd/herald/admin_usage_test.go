@@ -7,9 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/nats-io/nats.go/jetstream"
-
 	"github.com/heraldhq/herald/billing"
 	"github.com/heraldhq/herald/bus/stream"
 	"github.com/heraldhq/herald/controlplane"
@@ -21,9 +18,13 @@ import (
 // the database under it for the tests to write usage into.
 type usageCLI struct {
 	*cli
-	pool *pgxpool.Pool
-	pub  *stream.Publisher
-	js   jetstream.JetStream
+	pub *stream.Publisher
+	// exec runs SQL on the API's database.
+	exec func(t *testing.T, sql string, args ...any)
+	// stored is when the stream stored a serial.
+	stored func(t *testing.T, serial uint64) time.Time
+	// acct holds the app web-1.
+	acct controlplane.Account
 }
 
 func newUsageCLI(t *testing.T) *usageCLI {
@@ -44,22 +45,34 @@ func newUsageCLI(t *testing.T) *usageCLI {
 	}
 	srv := httptest.NewServer(a.Handler())
 	t.Cleanup(srv.Close)
-	return &usageCLI{cli: &cli{env: map[string]string{"HERALD_URL": srv.URL, "HERALD_ADMIN_TOKEN": adminTestToken}}, pool: pool, pub: pub, js: js}
-}
-
-func (u *usageCLI) exec(t *testing.T, sql string, args ...any) {
-	t.Helper()
-	if _, err := u.pool.Exec(context.Background(), sql, args...); err != nil {
-		t.Fatalf("%s: %v", sql, err)
+	u := &usageCLI{cli: &cli{env: map[string]string{"HERALD_URL": srv.URL, "HERALD_ADMIN_TOKEN": adminTestToken}}, pub: pub}
+	u.exec = func(t *testing.T, sql string, args ...any) {
+		t.Helper()
+		if _, err := pool.Exec(context.Background(), sql, args...); err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
 	}
+	u.stored = func(t *testing.T, serial uint64) time.Time {
+		t.Helper()
+		s, err := js.Stream(context.Background(), stream.StreamName(0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := s.GetMsg(context.Background(), serial)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m.Time
+	}
+	u.okJSON(t, &u.acct, "accounts", "create", "--name", "Acme")
+	u.ok(t, "apps", "create", "--account", u.acct.ID, "--name", "web", "--id", "web-1")
+	return u
 }
 
 func TestAdminUsage(t *testing.T) {
 	t.Parallel()
 	u := newUsageCLI(t)
-	var acct controlplane.Account
-	u.okJSON(t, &acct, "accounts", "create", "--name", "Acme")
-	u.ok(t, "apps", "create", "--account", acct.ID, "--name", "web", "--id", "web-1")
+	acct := u.acct
 	u.ok(t, "apps", "create", "--account", acct.ID, "--name", "api", "--id", "api-1")
 	for _, r := range []struct {
 		app   string
@@ -113,29 +126,20 @@ func TestAdminUsage(t *testing.T) {
 func TestAdminUsageReconcile(t *testing.T) {
 	t.Parallel()
 	u := newUsageCLI(t)
-	var acct controlplane.Account
-	u.okJSON(t, &acct, "accounts", "create", "--name", "Acme")
-	u.ok(t, "apps", "create", "--account", acct.ID, "--name", "web", "--id", "web-1")
+	acct := u.acct
 	res, err := u.pub.PublishBatch(context.Background(), []stream.Message{
 		{AppID: "web-1", Channel: "c", Event: "e", Data: []byte("1"), Source: stream.SourceAPI},
 	})
 	if err != nil || res[0].Err != nil {
 		t.Fatalf("publish: %v %+v", err, res)
 	}
-	s, err := u.js.Stream(context.Background(), stream.StreamName(0))
-	if err != nil {
-		t.Fatal(err)
-	}
-	stored, err := s.GetMsg(context.Background(), res[0].Serial)
-	if err != nil {
-		t.Fatal(err)
-	}
-	hour := billing.Hour.Start(stored.Time)
+	stored := u.stored(t, res[0].Serial)
+	hour := billing.Hour.Start(stored)
 	u.exec(t, `insert into usage_stream_marks (stream, last_serial) values ('HERALD_MSG', $1)`, int64(res[0].Serial))
 	u.exec(t, `insert into usage (account_id, app_id, granularity, period_start, messages_published)
-		values ($1, 'web-1', 'minute', $2, 1)`, acct.ID, billing.Minute.Start(stored.Time))
+		values ($1, 'web-1', 'minute', $2, 1)`, acct.ID, billing.Minute.Start(stored))
 	u.exec(t, `insert into messages (stream, serial, app_id, channel, event, data, published_at)
-		values ('HERALD_MSG', $1, 'web-1', 'c', 'e', '1', $2)`, int64(res[0].Serial), stored.Time)
+		values ('HERALD_MSG', $1, 'web-1', 'c', 'e', '1', $2)`, int64(res[0].Serial), stored)
 	window := []string{"--granularity", "minute", "--from", hour.Add(-time.Hour).Format(time.RFC3339), "--to", hour.Add(2 * time.Hour).Format(time.RFC3339)}
 
 	r := u.run(append([]string{"usage", "reconcile", "--app", "web-1"}, window...)...)

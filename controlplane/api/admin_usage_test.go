@@ -3,10 +3,8 @@ package api_test
 import (
 	"bytes"
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"net/http"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -89,13 +87,10 @@ func newUsageFixture(t *testing.T) *usageFixture {
 	return f
 }
 
-// counts is the API's rendering of c, written out by hand.
+// counts is the API's rendering of c, messages summed by hand.
 func counts(c billing.Counters) controlplane.UsageCounts {
 	return controlplane.UsageCounts{
-		Messages:          c.MessagesPublished + c.MessagesDelivered + c.PresenceEvents + c.WebhookCalls,
-		MessagesPublished: c.MessagesPublished, MessagesDelivered: c.MessagesDelivered, PresenceEvents: c.PresenceEvents,
-		WebhookCalls: c.WebhookCalls, APIRequests: c.APIRequests, BytesIn: c.BytesIn, BytesOut: c.BytesOut,
-		ConnectionSeconds: c.ConnectionSeconds, PeakConnections: c.PeakConnections, HistoryReads: c.HistoryReads,
+		Messages: c.MessagesPublished + c.MessagesDelivered + c.PresenceEvents + c.WebhookCalls, Counters: c,
 	}
 }
 
@@ -123,6 +118,13 @@ func TestUsageReports(t *testing.T) {
 	t.Parallel()
 	f := newUsageFixture(t)
 	full := fullCounters
+	morningItems := []controlplane.UsageItem{
+		item("2026-01-01T09:00:00Z", billing.Counters{MessagesPublished: 50, PeakConnections: 1}),
+		item("2026-01-01T10:00:00Z", full),
+		item("2026-01-01T11:00:00Z", billing.Counters{MessagesDelivered: 7, PeakConnections: 2}),
+	}
+	morningTotals := billing.Counters{MessagesPublished: 52, MessagesDelivered: 17, PresenceEvents: 1, WebhookCalls: 3, APIRequests: 4,
+		BytesIn: 100, BytesOut: 1000, ConnectionSeconds: 60, PeakConnections: 5, HistoryReads: 6}
 	h10 := full
 	h10.MessagesPublished += 4
 	h10.PeakConnections = 5 + 7 // the account's peak is the sum of its apps'
@@ -136,13 +138,7 @@ func TestUsageReports(t *testing.T) {
 	}{
 		{"app hours, from inside a period", "/admin/v1/apps/" + f.app1.ID + "/usage",
 			"from=2026-01-01T09:30:00Z&to=2026-01-01T12:00:00Z", billing.Hour,
-			[]controlplane.UsageItem{
-				item("2026-01-01T09:00:00Z", billing.Counters{MessagesPublished: 50, PeakConnections: 1}),
-				item("2026-01-01T10:00:00Z", full),
-				item("2026-01-01T11:00:00Z", billing.Counters{MessagesDelivered: 7, PeakConnections: 2}),
-			},
-			billing.Counters{MessagesPublished: 52, MessagesDelivered: 17, PresenceEvents: 1, WebhookCalls: 3, APIRequests: 4,
-				BytesIn: 100, BytesOut: 1000, ConnectionSeconds: 60, PeakConnections: 5, HistoryReads: 6}},
+			morningItems, morningTotals},
 		{"to is exclusive", "/admin/v1/apps/" + f.app1.ID + "/usage",
 			"granularity=hour&from=2026-01-01T10:00:00Z&to=2026-01-01T11:00:00Z", billing.Hour,
 			[]controlplane.UsageItem{item("2026-01-01T10:00:00Z", full)}, full},
@@ -165,13 +161,7 @@ func TestUsageReports(t *testing.T) {
 			[]controlplane.UsageItem{item("2026-01-01T00:00:00Z", billing.Counters{MessagesPublished: 52, APIRequests: 1})},
 			billing.Counters{MessagesPublished: 52, APIRequests: 1}},
 		{"default range is the last 24 hours", "/admin/v1/apps/" + f.app1.ID + "/usage", "", billing.Hour,
-			[]controlplane.UsageItem{
-				item("2026-01-01T09:00:00Z", billing.Counters{MessagesPublished: 50, PeakConnections: 1}),
-				item("2026-01-01T10:00:00Z", full),
-				item("2026-01-01T11:00:00Z", billing.Counters{MessagesDelivered: 7, PeakConnections: 2}),
-			},
-			billing.Counters{MessagesPublished: 52, MessagesDelivered: 17, PresenceEvents: 1, WebhookCalls: 3, APIRequests: 4,
-				BytesIn: 100, BytesOut: 1000, ConnectionSeconds: 60, PeakConnections: 5, HistoryReads: 6}},
+			morningItems, morningTotals},
 		{"empty range", "/admin/v1/accounts/" + f.acct.ID + "/usage",
 			"from=2025-01-01T00:00:00Z&to=2025-01-02T00:00:00Z", billing.Hour, []controlplane.UsageItem{}, billing.Counters{}},
 		{"from equals to", "/admin/v1/apps/" + f.app1.ID + "/usage",
@@ -217,81 +207,4 @@ func TestUsageJSONShape(t *testing.T) {
 	if got := strings.TrimSpace(string(r.body)); r.status != http.StatusOK || got != want {
 		t.Errorf("empty answer %d %s\nwant %s", r.status, got, want)
 	}
-}
-
-func TestUsageCSV(t *testing.T) {
-	t.Parallel()
-	f := newUsageFixture(t)
-	header := "start,messages,messages_published,messages_delivered,presence_events,webhook_calls,api_requests,bytes_in,bytes_out,connection_seconds,peak_connections,history_reads,over_quota"
-	tests := []struct {
-		name   string
-		query  string
-		accept string
-		rows   []string
-	}{
-		{"two periods", "from=2026-01-01T10:00:00Z&to=2026-01-01T12:00:00Z", "text/csv", []string{
-			"2026-01-01T10:00:00Z,16,2,10,1,3,4,100,1000,60,5,6,false",
-			"2026-01-01T11:00:00Z,7,0,7,0,0,0,0,0,0,2,0,false",
-		}},
-		{"among other types", "from=2026-01-01T11:00:00Z&to=2026-01-01T12:00:00Z", "application/xml, text/csv;q=0.9",
-			[]string{"2026-01-01T11:00:00Z,7,0,7,0,0,0,0,0,0,2,0,false"}},
-		{"format=csv", "format=csv&from=2026-01-01T11:00:00Z&to=2026-01-01T12:00:00Z", "",
-			[]string{"2026-01-01T11:00:00Z,7,0,7,0,0,0,0,0,0,2,0,false"}},
-		{"empty range", "from=2025-01-01T00:00:00Z&to=2025-01-02T00:00:00Z", "text/csv", nil},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			h := http.Header{"Authorization": {"Bearer " + bootstrapToken}}
-			if tc.accept != "" {
-				h.Set("Accept", tc.accept)
-			}
-			r := f.s.raw(t, http.MethodGet, "/admin/v1/apps/"+f.app1.ID+"/usage?"+tc.query, h, nil)
-			if r.status != http.StatusOK || r.header.Get("Content-Type") != "text/csv; charset=utf-8" {
-				t.Fatalf("answer %d %q: %s", r.status, r.header.Get("Content-Type"), r.body)
-			}
-			recs, err := csv.NewReader(bytes.NewReader(r.body)).ReadAll()
-			if err != nil {
-				t.Fatalf("CSV %s: %v", r.body, err)
-			}
-			want := append([]string{header}, tc.rows...)
-			if len(recs) != len(want) {
-				t.Fatalf("CSV %s, want %d lines", r.body, len(want))
-			}
-			for i, rec := range recs {
-				if got := strings.Join(rec, ","); got != want[i] {
-					t.Errorf("line %d = %s, want %s", i, got, want[i])
-				}
-			}
-		})
-	}
-}
-
-func TestUsageBadRequests(t *testing.T) {
-	t.Parallel()
-	f := newUsageFixture(t)
-	app := "/admin/v1/apps/" + f.app1.ID + "/usage?"
-	acct := "/admin/v1/accounts/" + f.acct.ID + "/usage?"
-	tests := []struct {
-		name, path string
-		q          url.Values
-		field      string
-	}{
-		{"unknown granularity", app, url.Values{"granularity": {"week"}}, "granularity"},
-		{"granularity in capitals", acct, url.Values{"granularity": {"Hour"}}, "granularity"},
-		{"inverted", app, url.Values{"from": {"2026-01-02T00:00:00Z"}, "to": {"2026-01-01T00:00:00Z"}}, "to"},
-		{"to before the default from", acct, url.Values{"from": {"2026-01-03T00:00:00Z"}}, "to"},
-		{"over 1000 minutes", app, url.Values{"granularity": {"minute"}, "from": {"2026-01-01T00:00:00Z"}, "to": {"2026-01-01T16:40:01Z"}}, "from"},
-		{"over 1000 hours", acct, url.Values{"from": {"2025-01-01T00:00:00Z"}, "to": {"2026-01-01T00:00:00Z"}}, "from"},
-		{"bad from", app, url.Values{"from": {"yesterday"}}, "from"},
-		{"bad to", acct, url.Values{"to": {"2026-01-01"}}, "to"},
-		{"bad reconcile granularity", "/admin/v1/apps/" + f.app1.ID + "/usage/reconcile?", url.Values{"granularity": {"year"}}, "granularity"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			f.s.do(t, http.MethodGet, tc.path+tc.q.Encode(), nil).wantError(t, http.StatusBadRequest, "bad_request", tc.field)
-		})
-	}
-	f.s.do(t, http.MethodGet, "/admin/v1/apps/nope/usage", nil).wantError(t, http.StatusNotFound, "not_found", "")
-	f.s.do(t, http.MethodGet, "/admin/v1/accounts/nope/usage", nil).wantError(t, http.StatusNotFound, "not_found", "")
-	f.s.doAs(t, "", http.MethodGet, app, nil).wantError(t, http.StatusUnauthorized, "unauthorized", "")
 }
