@@ -82,9 +82,9 @@ type UsageStore interface {
 	// sums over its apps, deleted ones included. PeakConnections is the
 	// sum of the apps' peaks, an upper bound of the account's peak.
 	AccountUsage(ctx context.Context, accountID string, r UsageRange) ([]billing.Period, error)
-	// UsageStreamMark is the last serial of the stream that the
+	// StreamMark is the last serial of the stream that the
 	// aggregator has counted, 0 before the first.
-	UsageStreamMark(ctx context.Context, stream string) (uint64, error)
+	StreamMark(ctx context.Context, stream string) (uint64, error)
 	// CountHistory counts stored history messages per period start; the
 	// periods without any are absent.
 	CountHistory(ctx context.Context, q HistoryCountQuery) (map[time.Time]int64, error)

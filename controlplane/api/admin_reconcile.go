@@ -41,7 +41,7 @@ func (a *API) reconcileAppUsage(c echo.Context) error {
 	if u.n == 0 {
 		return c.JSON(http.StatusOK, report)
 	}
-	if report.UpTo, err = a.store.UsageStreamMark(ctx, report.Stream); err != nil {
+	if report.UpTo, err = a.store.StreamMark(ctx, report.Stream); err != nil {
 		return err
 	}
 	periods, err := a.store.AppUsage(ctx, app.ID, u.r)

@@ -62,9 +62,9 @@ func (s *Store) readUsage(ctx context.Context, query, id string, r controlplane.
 	})
 }
 
-// UsageStreamMark is how far the aggregator has counted the stream's
+// StreamMark is how far the aggregator has counted the stream's
 // messages; 0 before it counted any.
-func (s *Store) UsageStreamMark(ctx context.Context, stream string) (uint64, error) {
+func (s *Store) StreamMark(ctx context.Context, stream string) (uint64, error) {
 	var mark int64
 	err := s.pool.QueryRow(ctx, `select coalesce(max(last_serial), 0) from usage_stream_marks where stream = $1`, stream).Scan(&mark)
 	if err != nil {
