@@ -134,6 +134,7 @@ type Store interface {
 	RevokeAdminToken(ctx context.Context, id string) error
 
 	SigningKeyStore
+	UsageStore
 
 	RecordAudit(ctx context.Context, e AuditEntry) error
 	ListAudit(ctx context.Context, p Page) (items []AuditEntry, next string, err error)

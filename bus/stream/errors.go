@@ -27,6 +27,9 @@ var (
 	ErrGapUnrecoverable = errors.New("gap unrecoverable")
 	// ErrClosed is returned by Live.Subscribe after Run has returned.
 	ErrClosed = errors.New("live delivery closed")
+	// ErrCountStalled means a count's fetch came back empty before the
+	// consumer had delivered every pending message.
+	ErrCountStalled = errors.New("stream count stalled")
 )
 
 // JetStream API error codes and statuses this package reacts to.

@@ -40,10 +40,16 @@ const adminUsage = `Usage: herald admin [flags] <resource> <action> [arguments] 
   tokens   list | create --name N | revoke ID
   signing-keys  list | rotate | retire KID
   audit    list
+  usage    --app ID | --account ID [--granularity G] [--from T] [--to T] [--csv]
+  usage    reconcile --app ID [--granularity G] [--from T] [--to T]
 
 Lists take --limit N and --cursor C (the next page's cursor is printed on
 stderr). --set takes an app setting: integers, true|false, and for
 allowed_origins a comma-separated list. Flags may follow the action.
+usage reads the last 24 hours by hour unless told (minute, hour, day or
+month; times in RFC 3339). usage reconcile compares metered published
+messages with the message stream and the history, and exits 1 when any
+period differs.
 
 Flags:
 `
@@ -70,6 +76,7 @@ type adminOpts struct {
 	limit                     int
 	enabled                   optionalBool
 	set                       settingsFlag
+	usage                     usageOpts
 }
 
 // adminCall is one action being run.
@@ -137,6 +144,9 @@ func adminCommands() map[string]adminCommand {
 		"signing-keys list":   {flags: pageFlags, run: adminListSigningKeys},
 		"signing-keys rotate": {run: adminRotateSigningKey},
 		"signing-keys retire": {args: []string{"KID"}, run: adminRetireSigningKey},
+
+		"usage":           {flags: usageFlags, run: adminUsageReport},
+		"usage reconcile": {flags: usageFlags, run: adminUsageReconcile},
 	}
 }
 
@@ -200,11 +210,17 @@ func parseAdminAction(args []string, g *adminGlobals) (*adminCall, adminCommand,
 	if args[0] == "help" {
 		return nil, adminCommand{}, flag.ErrHelp
 	}
-	if len(args) < 2 {
+	name, rest := args[0], args[1:]
+	cmd, ok := adminCommands()[name]
+	// A resource that is a command by itself (usage) takes an action
+	// only when one of its own follows.
+	if len(args) >= 2 {
+		if c, found := adminCommands()[name+" "+args[1]]; found || !ok {
+			name, rest, cmd, ok = name+" "+args[1], args[2:], c, found
+		}
+	} else if !ok {
 		return nil, adminCommand{}, usagef("%q needs an action", args[0])
 	}
-	name := args[0] + " " + args[1]
-	cmd, ok := adminCommands()[name]
 	if !ok {
 		return nil, adminCommand{}, usagef("unknown command %q", name)
 	}
@@ -219,7 +235,7 @@ func parseAdminAction(args []string, g *adminGlobals) (*adminCall, adminCommand,
 	if cmd.flags != nil {
 		cmd.flags(fs, &call.opts)
 	}
-	pos, err := parseInterleaved(fs, args[2:])
+	pos, err := parseInterleaved(fs, rest)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil, adminCommand{}, err

@@ -13,7 +13,7 @@ const adminPrefix = "/admin/v1"
 var adminDocInfo = docInfo{
 	title:       "Herald admin API",
 	version:     "v1",
-	description: "Accounts, apps, app keys, admin tokens, token signing keys and the audit log. Every route but this document needs Authorization: Bearer <admin token>.",
+	description: "Accounts, apps, app keys, admin tokens, token signing keys, usage and the audit log. Every route but this document needs Authorization: Bearer <admin token>.",
 }
 
 // adminRoutes is the admin API's route table.
@@ -26,6 +26,7 @@ func (a *API) adminRoutes() []route {
 		tAudit    = "audit"
 		tSigning  = "signing-keys"
 		tMeta     = "meta"
+		tUsage    = "usage"
 	)
 	return []route{
 		{method: http.MethodGet, path: adminPrefix + "/openapi.json", id: "getOpenAPI", tag: tMeta,
@@ -94,6 +95,19 @@ func (a *API) adminRoutes() []route {
 		{method: http.MethodDelete, path: adminPrefix + "/signing-keys/:kid", id: "deleteSigningKey", tag: tSigning,
 			summary: "Retire a signing key, as POST .../retire (the row is kept for the record).",
 			status:  http.StatusNoContent, handler: a.retireSigningKey},
+
+		{method: http.MethodGet, path: adminPrefix + "/apps/:id/usage", id: "getAppUsage", tag: tUsage,
+			summary: "An app's usage per period: the periods that counted something, oldest first, and totals of every field (counts summed, peak_connections the greatest). Accept: text/csv answers CSV: a header row, then one row per item, no totals. The app reads the same at GET /apps/{id}/usage with its key.",
+			status:  http.StatusOK, query: usageParams(), csv: true,
+			response: typeOf[controlplane.UsageReport](), handler: a.getAppUsage},
+		{method: http.MethodGet, path: adminPrefix + "/accounts/:id/usage", id: "getAccountUsage", tag: tUsage,
+			summary: "An account's usage per period, summed over its apps (deleted ones included), as getAppUsage. An item's peak_connections is the sum of the apps' peaks in that period, an upper bound of the account's.",
+			status:  http.StatusOK, query: usageParams(), csv: true,
+			response: typeOf[controlplane.UsageReport](), handler: a.getAccountUsage},
+		{method: http.MethodGet, path: adminPrefix + "/apps/:id/usage/reconcile", id: "reconcileAppUsage", tag: tUsage,
+			summary: "Compare an app's metered messages_published per period with its messages in the message stream (where the stream still holds the whole period, else null) and in the history (where the retention keeps the whole period, else null), all up to the last serial the meter counted. Periods where nothing was counted are left out.",
+			status:  http.StatusOK, query: usageParams()[:3],
+			response: typeOf[controlplane.ReconcileReport](), handler: a.reconcileAppUsage},
 
 		{method: http.MethodGet, path: adminPrefix + "/audit", id: "listAudit", tag: tAudit,
 			summary: "List the audit log, newest first.", status: http.StatusOK, query: pageParams(),

@@ -77,6 +77,9 @@ type Config struct {
 	// Now is the clock of the failure limiter and of request signing;
 	// nil means time.Now.
 	Now func() time.Time
+	// Streams counts an app's messages in the message stream for
+	// GET /admin/v1/apps/{id}/usage/reconcile; nil answers that route 503.
+	Streams StreamCounter
 
 	// The tenant API (/apps/{id}/…) is served when Apps is set.
 	//
@@ -142,6 +145,7 @@ type API struct {
 	logger       *slog.Logger
 	maxBody      int64
 	syncTimeout  time.Duration
+	streams      StreamCounter
 
 	// bootstrap is the SHA-256 of the bootstrap token, so that comparing
 	// it in constant time does not leak the token's length.
@@ -179,6 +183,7 @@ func New(cfg Config) (*API, error) {
 		logger:       cfg.Logger,
 		maxBody:      orDefault(cfg.MaxBodyBytes, DefaultMaxBodyBytes),
 		syncTimeout:  orDefault(cfg.SyncTimeout, DefaultSyncTimeout),
+		streams:      cfg.Streams,
 	}
 	if a.logger == nil {
 		a.logger = slog.New(slog.DiscardHandler)

@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/heraldhq/herald/controlplane"
 )
 
 // openAPIVersion is the version of the OpenAPI specification the document
@@ -128,6 +130,11 @@ func operation(r route, schemas *schemaSet, errResponse map[string]any) (map[str
 		success["content"] = jsonContent(s)
 	case r.freeForm:
 		success["content"] = jsonContent(map[string]any{"type": "object"})
+	}
+	if r.csv {
+		success["content"].(map[string]any)[mimeCSV] = map[string]any{"schema": map[string]any{
+			"type": "string", "description": "A header row (" + strings.Join(controlplane.UsageCSVHeader(), ",") + "), then one row per item.",
+		}}
 	}
 	op["responses"] = map[string]any{strconv.Itoa(r.status): success, "default": errResponse}
 	return op, nil

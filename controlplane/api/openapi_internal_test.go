@@ -99,7 +99,8 @@ func TestOpenAPIDocumentIsConsistent(t *testing.T) {
 		}
 	}
 	for _, want := range []string{"Account", "App", "Settings", "SettingsPatch", "Key", "NewKey",
-		"AdminToken", "AuditEntry", "ErrorBody", "AccountList", "CreateAppRequest", "UpdateAppRequest", "CreatedToken"} {
+		"AdminToken", "AuditEntry", "ErrorBody", "AccountList", "CreateAppRequest", "UpdateAppRequest", "CreatedToken",
+		"UsageReport", "UsageItem", "UsageCounts", "ReconcileReport", "ReconcileItem"} {
 		if _, ok := doc.Components.Schemas[want]; !ok {
 			t.Errorf("schema %s missing", want)
 		}
@@ -130,6 +131,15 @@ func TestOpenAPIDocumentIsConsistent(t *testing.T) {
 				t.Errorf("%s %s: public = %v", m, p, public)
 			}
 		}
+	}
+	// The usage routes also answer CSV, and their counters are flattened
+	// as encoding/json writes them.
+	if !strings.Contains(string(raw), `"text/csv"`) {
+		t.Error("no route answers text/csv")
+	}
+	usage, _ := doc.Components.Schemas["UsageCounts"].(map[string]any)
+	if props, _ := usage["properties"].(map[string]any); len(props) != 12 || props["peak_connections"] == nil || props["over_quota"] == nil {
+		t.Errorf("UsageCounts properties = %v", props)
 	}
 	// The settings schema follows channels.Settings.
 	settings, _ := doc.Components.Schemas["Settings"].(map[string]any)

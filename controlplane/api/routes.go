@@ -31,7 +31,9 @@ type route struct {
 	// list wraps response in the page envelope {"items", "next_cursor"}.
 	list     bool
 	freeForm bool
-	query    []queryParam
+	// csv says the route also answers text/csv when asked.
+	csv   bool
+	query []queryParam
 	// tokenOp, on a tenant route, also accepts Authorization: Bearer
 	// with a token whose capabilities grant this operation on the
 	// route's channel.

@@ -50,7 +50,7 @@ func (s *schemaSet) schemaOf(t reflect.Type) (map[string]any, error) {
 		return inner, nil
 	case reflect.Bool:
 		return map[string]any{"type": "boolean"}, nil
-	case reflect.Int, reflect.Int32, reflect.Int64:
+	case reflect.Int, reflect.Int32, reflect.Int64, reflect.Uint64:
 		return map[string]any{"type": "integer"}, nil
 	case reflect.Float64:
 		return map[string]any{"type": "number"}, nil

@@ -19,6 +19,7 @@ func (a *API) tenantRoutes() []route {
 		{method: http.MethodGet, path: "/apps/:app_id/channels/:channel_name/messages", id: "listMessages",
 			tokenOp: channels.OpHistory, handler: a.listMessages},
 		{method: http.MethodPost, path: "/apps/:app_id/tokens", id: "createAppToken", handler: a.createAppToken},
+		{method: http.MethodGet, path: "/apps/:app_id/usage", id: "getOwnUsage", handler: a.getOwnUsage},
 		{method: http.MethodPost, path: "/apps/:app_id/users/:user_id/terminate_connections", id: "terminateConnections", handler: a.terminateConnections},
 	}
 }

@@ -169,6 +169,7 @@ func TestTenantIsolation(t *testing.T) {
 			{"GET", "/apps/iso-b/channels/news/messages"},
 			{"POST", "/apps/iso-b/users/bob/terminate_connections"},
 			{"POST", "/apps/iso-b/tokens"},
+			{"GET", "/apps/iso-b/usage"},
 		}
 		for _, tc := range cases {
 			var body any
@@ -362,6 +363,10 @@ func TestTenantIsolation(t *testing.T) {
 				code, _ := isoRequest(t, "GET", h.URL()+"/apps/iso-b/channels/news/messages", nil, bearer(tc.tok))
 				if code != http.StatusUnauthorized {
 					t.Fatalf("B's history with the token = %d, want 401", code)
+				}
+				// Nor to B's usage, which takes no tokens at all.
+				if code, _ := isoRequest(t, "GET", h.URL()+"/apps/iso-b/usage", nil, bearer(tc.tok)); code != http.StatusUnauthorized {
+					t.Fatalf("B's usage with the token = %d, want 401", code)
 				}
 			})
 		}

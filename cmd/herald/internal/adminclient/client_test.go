@@ -125,6 +125,23 @@ func TestClientCoversTheAPI(t *testing.T) {
 		t.Errorf("ListAudit = %+v", audit.Items)
 	}
 
+	q := adminclient.UsageQuery{Granularity: "day", From: "2026-01-01T00:00:00Z", To: "2026-01-03T00:00:00Z"}
+	usage, err := c.AppUsage(ctx, app.ID, q)
+	must(t, err)
+	if usage.Granularity != "day" || usage.Items == nil || len(usage.Items) != 0 {
+		t.Errorf("AppUsage = %+v", usage)
+	}
+	usage, err = c.AccountUsage(ctx, acct.ID, adminclient.UsageQuery{})
+	must(t, err)
+	if usage.Granularity != "hour" || len(usage.Items) != 0 {
+		t.Errorf("AccountUsage = %+v", usage)
+	}
+	// Without a message stream, reconciliation is unavailable.
+	var apiErr *adminclient.APIError
+	if _, err := c.ReconcileAppUsage(ctx, app.ID, q); !errors.As(err, &apiErr) || apiErr.Status != http.StatusServiceUnavailable {
+		t.Errorf("ReconcileAppUsage = %v", err)
+	}
+
 	must(t, c.DeleteApp(ctx, app.ID))
 	must(t, c.DeleteAccount(ctx, acct.ID))
 
