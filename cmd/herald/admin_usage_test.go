@@ -12,6 +12,7 @@ import (
 	"github.com/heraldhq/herald/controlplane"
 	"github.com/heraldhq/herald/controlplane/api"
 	"github.com/heraldhq/herald/internal/testenv"
+	"github.com/heraldhq/herald/internal/testinfra"
 )
 
 // usageCLI is the CLI against an admin API with a message stream, and
@@ -29,7 +30,7 @@ type usageCLI struct {
 
 func newUsageCLI(t *testing.T) *usageCLI {
 	t.Helper()
-	js := testenv.JetStream(t, testenv.NATSConn(t, testenv.NATS(t)))
+	js := testinfra.JetStream(t, testinfra.NATSConn(t, testinfra.NATS(t)))
 	if err := stream.Ensure(context.Background(), js, stream.StreamConfig{}); err != nil {
 		t.Fatal(err)
 	}
@@ -38,8 +39,8 @@ func newUsageCLI(t *testing.T) *usageCLI {
 		t.Fatal(err)
 	}
 	store, pool := testenv.OpenStore(t, testenv.MigratedPostgres(t))
-	testenv.Sensitive(adminTestToken)
-	a, err := api.New(api.Config{Store: store, AdminToken: adminTestToken, Logger: testenv.Logger(t), Streams: stream.NewCounter(js)})
+	testinfra.Sensitive(adminTestToken)
+	a, err := api.New(api.Config{Store: store, AdminToken: adminTestToken, Logger: testinfra.Logger(t), Streams: stream.NewCounter(js)})
 	if err != nil {
 		t.Fatal(err)
 	}

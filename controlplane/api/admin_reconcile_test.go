@@ -15,6 +15,7 @@ import (
 	"github.com/heraldhq/herald/controlplane"
 	"github.com/heraldhq/herald/controlplane/api"
 	"github.com/heraldhq/herald/internal/testenv"
+	"github.com/heraldhq/herald/internal/testinfra"
 )
 
 // reconcileEnv is an API with a real message stream and no meter: the
@@ -29,8 +30,8 @@ type reconcileEnv struct {
 
 func newReconcileEnv(t *testing.T) *reconcileEnv {
 	t.Helper()
-	ns := testenv.NATS(t)
-	js := testenv.JetStream(t, testenv.NATSConn(t, ns))
+	ns := testinfra.NATS(t)
+	js := testinfra.JetStream(t, testinfra.NATSConn(t, ns))
 	ctx, cancel := context.WithTimeout(context.Background(), historyTimeout)
 	defer cancel()
 	if err := stream.Ensure(ctx, js, stream.StreamConfig{}); err != nil {
