@@ -127,8 +127,9 @@ func (a *AppMeter) Open() int64 {
 	return a.open
 }
 
-// unflushed is what a crash would lose of the app's deliveries now.
-func (a *AppMeter) unflushed() int64 {
+// Unflushed is what a crash would lose of the app's deliveries now:
+// deliveries and presence events counted since the last flush.
+func (a *AppMeter) Unflushed() int64 {
 	return a.delivered.Load() + a.presence.Load()
 }
 
@@ -206,7 +207,7 @@ func (m *Meter) nanos() int64 { return m.now().Sub(m.epoch).Nanoseconds() }
 func (m *Meter) Unflushed() int64 {
 	var n int64
 	m.apps.Range(func(_, v any) bool {
-		n += v.(*AppMeter).unflushed()
+		n += v.(*AppMeter).Unflushed()
 		return true
 	})
 	return n
