@@ -168,7 +168,20 @@ func (f *Flusher) Run(ctx context.Context) {
 func (f *Flusher) Flush(ctx context.Context) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.takeLocked()
+	if !f.takeLocked() {
+		// The queue was full: once it drained, the deltas kept in the
+		// counters go out too.
+		if err := f.drainLocked(ctx); err != nil {
+			return err
+		}
+		f.takeLocked()
+	}
+	return f.drainLocked(ctx)
+}
+
+// drainLocked publishes the queued flushes, oldest first, until one
+// fails. f.mu must be held.
+func (f *Flusher) drainLocked(ctx context.Context) error {
 	for len(f.queue) > 0 {
 		q := f.queue[0]
 		pctx, cancel := context.WithTimeout(ctx, f.cfg.PublishTimeout)
@@ -187,18 +200,19 @@ func (f *Flusher) Flush(ctx context.Context) error {
 }
 
 // takeLocked swaps the meter's deltas into a new queued flush of the
-// minute the interval started in. f.mu must be held.
-func (f *Flusher) takeLocked() {
+// minute the interval started in; false means the queue is full and the
+// deltas stay in the counters. f.mu must be held.
+func (f *Flusher) takeLocked() bool {
 	minute := Minute.Start(f.from)
 	if len(f.queue) >= f.cfg.MaxQueued {
 		// Keep the deltas counting: they go out, whole, once NATS takes
 		// flushes again.
-		return
+		return false
 	}
 	f.from = f.cfg.Meter.now()
 	apps := f.cfg.Meter.take(f.cfg.Sample)
 	if len(apps) == 0 {
-		return
+		return true
 	}
 	f.seq++
 	id := f.cfg.Process + "." + f.nonce + "." + strconv.FormatUint(f.seq, 10)
@@ -209,9 +223,10 @@ func (f *Flusher) takeLocked() {
 			f.cfg.Meter.App(a.AppID).giveBack(a.Counters)
 		}
 		f.cfg.Logger.Error("meter flush not encoded", "err", err)
-		return
+		return true
 	}
 	f.queue = append(f.queue, queuedFlush{id: id, payload: payload})
+	return true
 }
 
 // queued is the number of flushes waiting for an acknowledgement.

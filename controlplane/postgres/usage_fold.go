@@ -136,7 +136,7 @@ func (s *Store) ForgetFlushes(ctx context.Context, before time.Time) (int64, err
 
 // addUsage adds rows to the usage table in one statement. Counts add up;
 // peak_connections keeps the greater value. account_id is the app's
-// account at fold time, '' for an app that no longer exists (its usage
+// account at fold time, ” for an app that no longer exists (its usage
 // stays readable by app id); a row that had no account takes one as soon
 // as a fold knows it.
 func addUsage(ctx context.Context, tx pgx.Tx, rows []billing.Row) error {
