@@ -126,7 +126,6 @@ func (c *conn) app() *channels.AppConfig {
 // backlog dropped, the close frame sent first), so one slow client never
 // delays a fan-out. It reports whether the frame was queued.
 func (c *conn) enqueue(frame []byte) bool {
-	c.mu.Lock()
 	return c.enqueueHeld(heldFrame{frame: frame})
 }
 
