@@ -88,7 +88,8 @@ func (f *folder) consume(ctx context.Context, cons jetstream.Consumer, wait *tim
 				_ = m.Ack()
 			}
 			for _, m := range nak {
-				_ = m.Nak()
+				// Not at once: what they wait for needs a moment.
+				_ = m.NakWithDelay(f.wait)
 			}
 			f.m.batches.Inc()
 			*wait = retryWait

@@ -1,9 +1,12 @@
 package billing
 
 import (
+	"cmp"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -98,13 +101,18 @@ func NewPublishedCounter(cfg PublishedConfig) (*PublishedCounter, error) {
 func (p *PublishedCounter) Run(ctx context.Context) error { return p.f.run(ctx) }
 
 // fold counts one batch. Messages at or below the stream's mark were
-// counted already (a batch delivered again). A batch that starts past
-// mark+1 is handed back until GapGrace passed: the messages between are
-// still pending with a folder that died, and counting past them would
-// move the mark over them.
+// counted already (a batch delivered again). Only the run of serials
+// that follows the mark without a hole is counted: messages past a hole
+// are handed back, until GapGrace passed, because the messages in the
+// hole are still pending with a folder that died and counting past them
+// would move the mark over them. Redeliveries can arrive out of order, so
+// the batch is sorted first.
 func (p *PublishedCounter) fold(ctx context.Context, msgs []jetstream.Msg) (ack, nak []jetstream.Msg, err error) {
-	pub := make([]Published, 0, len(msgs))
-	keep := msgs[:0:0]
+	type item struct {
+		pub Published
+		msg jetstream.Msg
+	}
+	items := make([]item, 0, len(msgs))
 	for _, m := range msgs {
 		d, err := stream.DecodeConsumed(m)
 		if d.Serial == 0 {
@@ -120,44 +128,87 @@ func (p *PublishedCounter) fold(ctx context.Context, msgs []jetstream.Msg) (ack,
 			p.cfg.Logger.Warn("published counter skips a malformed message", "serial", d.Serial, "err", err)
 			d.AppID = ""
 		}
-		pub = append(pub, Published{Serial: d.Serial, AppID: d.AppID, At: d.Time, Bytes: int64(len(d.Data))})
-		keep = append(keep, m)
+		items = append(items, item{Published{Serial: d.Serial, AppID: d.AppID, At: d.Time, Bytes: int64(len(d.Data))}, m})
 	}
-	if len(pub) == 0 {
+	if len(items) == 0 {
 		return ack, nil, nil
 	}
+	slices.SortFunc(items, func(a, b item) int { return cmp.Compare(a.pub.Serial, b.pub.Serial) })
 	fctx, cancel := context.WithTimeout(ctx, DefaultFoldTimeout)
 	defer cancel()
 	mark, err := p.cfg.Store.StreamMark(fctx, p.cfg.Stream)
 	if err != nil {
 		return nil, nil, err
 	}
-	if first := firstAbove(pub, mark); mark > 0 && first > mark+1 {
+	if mark == 0 {
+		// Nothing counted yet: the run starts where the stream does (a
+		// stream older than metering is counted from its first message).
+		if mark, err = p.streamStart(fctx); err != nil {
+			return nil, nil, err
+		}
+	}
+	cut := holeAt(items, mark, func(it item) uint64 { return it.pub.Serial })
+	if cut < len(items) {
 		now := p.cfg.Now()
 		if p.gapSince.IsZero() {
 			p.gapSince = now
 		}
 		if now.Sub(p.gapSince) < p.cfg.GapGrace {
-			return ack, keep, nil
+			for _, it := range items[cut:] {
+				nak = append(nak, it.msg)
+			}
+			items = items[:cut]
+		} else {
+			p.cfg.Logger.Warn("published counter counts past missing serials", "stream", p.cfg.Stream,
+				"mark", mark, "next", items[cut].pub.Serial)
+			p.gapSince = time.Time{}
 		}
-		p.cfg.Logger.Warn("published counter counts past missing serials", "stream", p.cfg.Stream, "from", mark+1, "to", first-1)
+	} else {
+		p.gapSince = time.Time{}
 	}
-	p.gapSince = time.Time{}
-	n, err := p.cfg.Store.FoldPublished(fctx, p.cfg.Stream, pub)
-	if err != nil {
-		return nil, nil, err
+	pub := make([]Published, len(items))
+	for i, it := range items {
+		pub[i] = it.pub
+		ack = append(ack, it.msg)
 	}
-	p.f.m.folded.Add(float64(n))
-	p.f.m.skipped.Add(float64(len(pub) - n))
-	return append(ack, keep...), nil, nil
+	if len(pub) > 0 {
+		n, err := p.cfg.Store.FoldPublished(fctx, p.cfg.Stream, pub)
+		if err != nil {
+			return nil, nil, err
+		}
+		p.f.m.folded.Add(float64(n))
+		p.f.m.skipped.Add(float64(len(pub) - n))
+	}
+	return ack, nak, nil
 }
 
-// firstAbove returns the first serial of pub above mark (0: none).
-func firstAbove(pub []Published, mark uint64) uint64 {
-	for _, m := range pub {
-		if m.Serial > mark {
-			return m.Serial
-		}
+// streamStart is the serial before the stream's first stored message.
+func (p *PublishedCounter) streamStart(ctx context.Context) (uint64, error) {
+	st, err := p.cfg.JS.Stream(ctx, p.cfg.Stream)
+	if err != nil {
+		return 0, fmt.Errorf("stream %s: %w", p.cfg.Stream, err)
 	}
-	return 0
+	info, err := st.Info(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("stream %s: %w", p.cfg.Stream, err)
+	}
+	return max(info.State.FirstSeq, 1) - 1, nil
+}
+
+// holeAt returns the index of the first item, in serial order, that does
+// not continue the run from mark: items before it are at or below mark
+// or follow it without a hole.
+func holeAt[T any](items []T, mark uint64, serial func(T) uint64) int {
+	next := mark + 1
+	for i, it := range items {
+		s := serial(it)
+		switch {
+		case s < next:
+			continue
+		case s > next:
+			return i
+		}
+		next = s + 1
+	}
+	return len(items)
 }
