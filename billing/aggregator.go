@@ -72,16 +72,8 @@ func NewAggregator(cfg AggregatorConfig) (*Aggregator, error) {
 	a := &Aggregator{cfg: cfg}
 	a.f = folder{
 		js: cfg.JS, stream: meter.Stream, batch: cfg.Batch, wait: cfg.Wait, log: cfg.Logger, m: m,
-		consumer: jetstream.ConsumerConfig{
-			Durable:       meter.FlushConsumer,
-			Description:   "Herald meter flush aggregator",
-			DeliverPolicy: jetstream.DeliverAllPolicy,
-			AckPolicy:     jetstream.AckExplicitPolicy,
-			AckWait:       cfg.AckWait,
-			MaxDeliver:    -1,
-			MaxAckPending: max(DefaultFlushMaxAckPending, cfg.Batch),
-			Replicas:      cfg.Replicas,
-		},
+		consumer: consumerConfig(meter.FlushConsumer, "Herald meter flush aggregator", cfg.AckWait,
+			max(DefaultFlushMaxAckPending, cfg.Batch), cfg.Replicas),
 		fold: a.fold,
 	}
 	return a, nil

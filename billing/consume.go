@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/heraldhq/herald/internal/backoff"
 )
 
 // Defaults shared by the two folders.
@@ -57,7 +59,7 @@ func (f *folder) run(ctx context.Context) error {
 		}
 		f.m.errors.Inc()
 		f.log.Warn("meter folder unavailable; retrying", "stream", f.stream, "err", err, "wait", wait)
-		if !sleep(ctx, wait) {
+		if !backoff.Sleep(ctx, backoff.Jitter(wait)) {
 			return ctx.Err()
 		}
 		wait = min(2*wait, maxRetryWait)
@@ -101,14 +103,17 @@ func (f *folder) consume(ctx context.Context, cons jetstream.Consumer, wait *tim
 	return ctx.Err()
 }
 
-// sleep waits d or until ctx is done; it reports whether d elapsed.
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
+// consumerConfig is a folder's durable consumer: every message, from the
+// start of the stream, delivered until acknowledged.
+func consumerConfig(name, description string, ackWait time.Duration, maxAckPending, replicas int) jetstream.ConsumerConfig {
+	return jetstream.ConsumerConfig{
+		Durable:       name,
+		Description:   description,
+		DeliverPolicy: jetstream.DeliverAllPolicy,
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		AckWait:       ackWait,
+		MaxDeliver:    -1,
+		MaxAckPending: maxAckPending,
+		Replicas:      replicas,
 	}
 }

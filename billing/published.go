@@ -82,16 +82,8 @@ func NewPublishedCounter(cfg PublishedConfig) (*PublishedCounter, error) {
 	p := &PublishedCounter{cfg: cfg}
 	p.f = folder{
 		js: cfg.JS, stream: cfg.Stream, batch: cfg.Batch, wait: cfg.Wait, log: cfg.Logger, m: m,
-		consumer: jetstream.ConsumerConfig{
-			Durable:       meter.PublishedConsumer,
-			Description:   "Herald published-message meter",
-			DeliverPolicy: jetstream.DeliverAllPolicy,
-			AckPolicy:     jetstream.AckExplicitPolicy,
-			AckWait:       cfg.AckWait,
-			MaxDeliver:    -1,
-			MaxAckPending: cfg.Batch,
-			Replicas:      cfg.Replicas,
-		},
+		consumer: consumerConfig(meter.PublishedConsumer, "Herald published-message meter", cfg.AckWait,
+			cfg.Batch, cfg.Replicas),
 		fold: p.fold,
 	}
 	return p, nil

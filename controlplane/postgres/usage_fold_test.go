@@ -38,6 +38,28 @@ func (f *fixture) wantUsage(tb testing.TB, appID string, at time.Time, want bill
 	}
 }
 
+// race runs fold n times at once and returns the sum of what they
+// folded.
+func race(t *testing.T, n int, fold func(i int) (int, error)) int {
+	t.Helper()
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	total := 0
+	for i := range n {
+		wg.Go(func() {
+			got, err := fold(i)
+			if err != nil {
+				t.Error(err)
+			}
+			mu.Lock()
+			total += got
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	return total
+}
+
 func TestFoldFlushesOnce(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
@@ -95,24 +117,12 @@ func TestFoldFlushesRacing(t *testing.T) {
 			{AppID: "b", Counters: billing.Counters{PresenceEvents: 2}},
 		}}
 	}
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	total := 0
-	for w := range folders {
-		wg.Go(func() {
-			// Each folder sees the flushes in its own order.
-			mine := append([]billing.Flush(nil), batch[w*5:]...)
-			mine = append(mine, batch[:w*5]...)
-			n, err := f.store.FoldFlushes(ctx, mine)
-			if err != nil {
-				t.Error(err)
-			}
-			mu.Lock()
-			total += n
-			mu.Unlock()
-		})
-	}
-	wg.Wait()
+	total := race(t, folders, func(w int) (int, error) {
+		// Each folder sees the flushes in its own order.
+		mine := append([]billing.Flush(nil), batch[w*5:]...)
+		mine = append(mine, batch[:w*5]...)
+		return f.store.FoldFlushes(ctx, mine)
+	})
 	if total != flushes {
 		t.Errorf("folded %d in all; want %d", total, flushes)
 	}
@@ -156,22 +166,8 @@ func TestFoldPublishedRedelivered(t *testing.T) {
 	if _, c := f.usageRow(t, "a", billing.Day, at.Add(time.Hour)); c.MessagesPublished != 3 {
 		t.Errorf("March 2nd: %+v; want 3 published", c)
 	}
-	// Two folders racing over the same batch count it once.
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	total := 0
-	for range 3 {
-		wg.Go(func() {
-			n, err := f.store.FoldPublished(ctx, "HERALD_MSG_1", msgs(1, 20))
-			if err != nil {
-				t.Error(err)
-			}
-			mu.Lock()
-			total += n
-			mu.Unlock()
-		})
-	}
-	wg.Wait()
+	// Folders racing over the same batch count it once.
+	total := race(t, 3, func(int) (int, error) { return f.store.FoldPublished(ctx, "HERALD_MSG_1", msgs(1, 20)) })
 	if total != 20 {
 		t.Errorf("racing folders counted %d; want 20", total)
 	}
