@@ -30,15 +30,17 @@ type AppMeter struct {
 	apiRequests  padded
 	historyReads padded
 
-	// conns and connNs integrate open connections over time, exactly:
+	// open and connNs integrate open connections over time, exactly:
 	// connNs is minus the open time of every connection opened since the
-	// last flush plus the close time of every one closed (nanoseconds on
-	// the meter's clock), so that at a flush at t the connection time of
-	// the interval is connNs + open·t. Opens and closes are rare next to
-	// deliveries: a mutex keeps the pair consistent with the flush.
+	// last flush plus the close time of every one closed (nanoseconds
+	// since base, the last flush, so that it stays small), and at a flush
+	// at t the connection time of the interval is connNs + open·(t-base).
+	// Opens and closes are rare next to deliveries: a mutex keeps them
+	// consistent with the flush.
 	connMu sync.Mutex
 	open   int64
 	connNs int64
+	base   int64
 	// carryNs is connection time under a whole second, carried into the
 	// next flush so that the sum over flushes is exact.
 	carryNs int64
@@ -103,7 +105,7 @@ func (a *AppMeter) Opened() {
 	}
 	a.connMu.Lock()
 	a.open++
-	a.connNs -= a.now()
+	a.connNs -= a.now() - a.base
 	a.connMu.Unlock()
 	a.mark()
 }
@@ -115,7 +117,7 @@ func (a *AppMeter) Closed() {
 	}
 	a.connMu.Lock()
 	a.open--
-	a.connNs += a.now()
+	a.connNs += a.now() - a.base
 	a.connMu.Unlock()
 	a.mark()
 }
@@ -133,9 +135,9 @@ func (a *AppMeter) Unflushed() int64 {
 	return a.delivered.Load() + a.presence.Load()
 }
 
-// take swaps the app's deltas to zero at time nowNs and returns them, and
-// whether the app still has open connections.
-func (a *AppMeter) take(nowNs int64) (c Counters, open int64) {
+// take swaps the app's deltas to zero and returns them, and how many
+// connections the app still has open.
+func (a *AppMeter) take() (c Counters, open int64) {
 	a.used.Store(false)
 	c.MessagesDelivered = a.delivered.Swap(0)
 	c.PresenceEvents = a.presence.Swap(0)
@@ -143,9 +145,12 @@ func (a *AppMeter) take(nowNs int64) (c Counters, open int64) {
 	c.APIRequests = a.apiRequests.Swap(0)
 	c.HistoryReads = a.historyReads.Swap(0)
 	a.connMu.Lock()
-	ns := a.connNs + a.open*nowNs + a.carryNs
+	// Read under the lock: no open or close falls between the clock and
+	// the sum.
+	nowNs := a.now()
+	ns := a.connNs + a.open*(nowNs-a.base) + a.carryNs
 	// The open connections start the next interval now.
-	a.connNs = -a.open * nowNs
+	a.connNs, a.base = 0, nowNs
 	open = a.open
 	a.carryNs = ns % int64(time.Second)
 	a.connMu.Unlock()
@@ -194,7 +199,7 @@ func (m *Meter) App(appID string) *AppMeter {
 	if a, ok := m.apps.Load(appID); ok {
 		return a.(*AppMeter)
 	}
-	a, _ := m.apps.LoadOrStore(appID, &AppMeter{appID: appID, now: m.nanos})
+	a, _ := m.apps.LoadOrStore(appID, &AppMeter{appID: appID, now: m.nanos, base: m.nanos()})
 	return a.(*AppMeter)
 }
 
@@ -223,14 +228,13 @@ type AppUsage struct {
 // sample, when set, gives the app's cluster-wide connection count for
 // peak_connections, asked for apps with connections open here.
 func (m *Meter) take(sample func(appID string, local int64) int64) []AppUsage {
-	nowNs := m.nanos()
 	var out []AppUsage
 	m.apps.Range(func(_, v any) bool {
 		a := v.(*AppMeter)
 		if !a.used.Load() && a.Open() == 0 {
 			return true
 		}
-		c, open := a.take(nowNs)
+		c, open := a.take()
 		if open > 0 {
 			c.PeakConnections = open
 			if sample != nil {
