@@ -30,6 +30,16 @@
 //     not stored yet; LeaderLast asks the leader with
 //     $JS.API.STREAM.MSG.GET).
 //
+// HERALD_METER (bus/meter): every process's usage meter flushes
+// (docs/billing.md). Subjects herald.meter.flush.<process id>, file
+// storage, limits retention, MaxAge 24h (meter.DefaultMaxAge), Nats-Msg-Id
+// deduplication window 2m; each flush's id is
+// <process id>.<boot nonce>.<flush seq>, republished unchanged until
+// acknowledged.
+//   - Written by gateways and control planes (billing.Flusher) every
+//     --meter-flush-interval, at minute boundaries and on a graceful stop.
+//   - Read by control planes (the herald-meter-flushes consumer below).
+//
 // # Consumers
 //
 // herald-history (controlplane/history, history.DefaultConsumer): the
@@ -37,6 +47,19 @@
 // copy messages into Postgres. DeliverAll, AckExplicit, AckWait 5s by
 // default (renewed while a batch is written), MaxDeliver unlimited,
 // MaxAckPending 20000. Its ack floor is the history watermark.
+//
+// herald-meter-flushes (bus/meter.FlushConsumer; billing.Aggregator): the
+// durable pull consumer on HERALD_METER that every control plane shares to
+// fold flushes into Postgres, each flush id once. DeliverAll, AckExplicit,
+// AckWait 10s, MaxDeliver unlimited, MaxAckPending 2000.
+//
+// herald-meter (bus/meter.PublishedConsumer; billing.PublishedCounter):
+// the durable pull consumer on each message stream (HERALD_MSG,
+// HERALD_MSG_<n>) that every control plane shares to count
+// messages_published and bytes_in. DeliverAll, AckExplicit, AckWait 10s,
+// MaxDeliver unlimited, MaxAckPending equal to its fetch batch (500), so
+// that one batch is in flight cluster-wide and batches fold in stream
+// order against the stream's mark in usage_stream_marks.
 //
 // Every KV watch (bus/kvwatch for HERALD_APPS, HERALD_SIGNING_KEYS and
 // HERALD_CONN_COUNTS; bus/gateways for HERALD_GATEWAYS) is an ephemeral

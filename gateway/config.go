@@ -13,6 +13,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/heraldhq/herald/billing"
 	"github.com/heraldhq/herald/bus/cachechan"
 	"github.com/heraldhq/herald/bus/stream"
 	"github.com/heraldhq/herald/channels"
@@ -143,6 +144,9 @@ type Config struct {
 	// defaults.
 	ConnLimits ConnLimits
 
+	// Meter counts each app's deliveries, presence events, bytes and
+	// connection time (docs/billing.md); nil meters nothing.
+	Meter *billing.Meter
 	// Registerer receives the gateway's metrics; nil registers nothing.
 	Registerer prometheus.Registerer
 	Logger     *slog.Logger

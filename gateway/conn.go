@@ -5,6 +5,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/heraldhq/herald/billing"
 	"github.com/heraldhq/herald/channels"
 	"github.com/heraldhq/herald/gateway/protocol"
 	"github.com/heraldhq/herald/gateway/ws"
@@ -25,6 +26,9 @@ type conn struct {
 	socketID string
 	appID    string
 	key      string
+	// meter counts what the connection is sent (docs/billing.md); nil
+	// when metering is off. Set before the connection can receive.
+	meter *billing.AppMeter
 	// token is set on connections opened with a token: its capabilities
 	// replace per-channel signatures. herald:refresh swaps it while the
 	// keepalive scanner, app changes and subscribes read it.
@@ -50,6 +54,9 @@ type conn struct {
 	queue   net.Buffers
 	queued  int
 	writing bool
+	// metered counts the channel events and presence events in queue, for
+	// the meter once the writer wrote them.
+	metered meterCounts
 	// writer is c.writeLoop, made once: a go statement on a method value
 	// allocates a closure each time, which would be once per message per
 	// idle subscriber.
@@ -119,8 +126,14 @@ func (c *conn) app() *channels.AppConfig {
 // backlog dropped, the close frame sent first), so one slow client never
 // delays a fan-out. It reports whether the frame was queued.
 func (c *conn) enqueue(frame []byte) bool {
+	return c.enqueueHeld(heldFrame{frame: frame})
+}
+
+// enqueueHeld is enqueue for a frame that may be a channel event (a
+// replayed message): the meter counts it once written.
+func (c *conn) enqueueHeld(h heldFrame) bool {
 	c.mu.Lock()
-	ok, start, slow := c.sink.queueLocked(c, heldFrame{frame: frame})
+	ok, start, slow := c.sink.queueLocked(c, h)
 	c.mu.Unlock()
 	c.afterQueue(start, slow)
 	return ok
@@ -143,18 +156,20 @@ func (c *conn) afterQueue(start, slow bool) {
 // reports whether the frame was queued, whether the caller must start
 // the writer goroutine (after unlocking), and whether the client was just
 // found to be a slow consumer (then a close with 4100 is queued instead).
-func (c *conn) enqueueLocked(frame []byte) (ok, start, slow bool) {
+func (c *conn) enqueueLocked(h heldFrame) (ok, start, slow bool) {
 	if c.closed || c.closing {
 		return false, false, false
 	}
-	if c.queued+len(frame) > c.gw.cfg.SendQueueBytes {
+	if c.queued+len(h.frame) > c.gw.cfg.SendQueueBytes {
+		// The backlog is dropped, never written: the meter counts none of it.
 		c.closing = true
-		c.queue, c.queued = nil, 0
+		c.queue, c.queued, c.metered = nil, 0, meterCounts{}
 		c.closeCode, c.closeReason = uint16(channels.PusherOverCapacity), "slow consumer"
 		return false, c.startWriterLocked(), true
 	}
-	c.queue = append(c.queue, frame)
-	c.queued += len(frame)
+	c.queue = append(c.queue, h.frame)
+	c.queued += len(h.frame)
+	c.metered.add(&h)
 	return true, c.startWriterLocked(), false
 }
 
@@ -230,7 +245,7 @@ func (c *conn) writeLoop() {
 			if c.closed || cap(c.queue) > maxKeptQueue {
 				c.queue = nil
 			}
-			c.queued = 0
+			c.queued, c.metered = 0, meterCounts{}
 			c.mu.Unlock()
 			if closing {
 				// Never while holding c.mu: Close may run OnClose here.
@@ -238,8 +253,8 @@ func (c *conn) writeLoop() {
 			}
 			return
 		}
-		batch, n := c.queue, c.queued
-		c.queue, c.queued = spare, 0
+		batch, n, metered := c.queue, c.queued, c.metered
+		c.queue, c.queued, c.metered = spare, 0, meterCounts{}
 		c.mu.Unlock()
 
 		frames := len(batch)
@@ -254,7 +269,7 @@ func (c *conn) writeLoop() {
 			c.mu.Lock()
 			c.writing = false
 			c.closed = true
-			c.queue, c.queued = nil, 0
+			c.queue, c.queued, c.metered = nil, 0, meterCounts{}
 			// A close cut the write short on purpose (a slow consumer):
 			// the socket sends the rest of the frame, then the close.
 			code, reason := ws.CloseInternalError, "write failed"
@@ -271,6 +286,7 @@ func (c *conn) writeLoop() {
 		spare = batch[:0]
 		c.gw.metrics.bytesOut.Add(float64(n))
 		c.gw.metrics.messagesOut.Add(float64(frames))
+		metered.count(c.meter)
 	}
 }
 

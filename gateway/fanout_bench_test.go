@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/heraldhq/herald/billing"
 
 	"github.com/heraldhq/herald/bus/stream"
 	"github.com/heraldhq/herald/gateway/protocol"
@@ -34,37 +37,70 @@ func benchDelivery() *stream.Delivery {
 // every subscriber's send queue, and each subscriber's writer goroutine
 // writes it to a socket whose other end the benchmark drains; an
 // operation ends when all N copies were read. Allocations per operation (per message)
-// should not depend on N: the frame is encoded once and shared.
+// should not depend on N: the frame is encoded once and shared. The meter
+// dimension runs it with usage metering on and off (docs/billing.md);
+// with it on, every delivery must have been counted.
 func BenchmarkFanout(b *testing.B) {
 	for _, n := range fanoutSizes {
-		b.Run(fmt.Sprintf("subscribers=%d", n), func(b *testing.B) {
-			g := benchGateway(b)
-			conns, sink := benchConns(b, g, n)
-			subscribeAll(b, g, benchChannel, conns)
-			msg := benchDelivery()
-			frameLen := int64(len(encodeFrame(&protocol.Message{
-				Event: msg.Event, Channel: msg.Channel, Data: string(msg.Data), Serial: msg.Serial,
-			})))
-			// The first messages create what a connection keeps for the
-			// next ones (its writer's closure, its queue's array) and let
-			// the runtime grow its pool of goroutine descriptors to the
-			// number of writers that run at once.
-			var want int64
-			for range fanoutWarmup {
-				g.deliver(msg)
-				want += frameLen * int64(n)
-				sink.waitBytes(b, want)
-			}
-			b.ReportAllocs()
-			for b.Loop() {
-				g.deliver(msg)
-				want += frameLen * int64(n)
-				sink.waitBytes(b, want)
-			}
-			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(int64(b.N)*int64(n)), "ns/delivery")
-		})
+		for _, metered := range []bool{false, true} {
+			b.Run(fmt.Sprintf("subscribers=%d/meter=%s", n, onOff(metered)), func(b *testing.B) {
+				benchFanout(b, n, metered)
+			})
+		}
 	}
 }
+
+func onOff(on bool) string {
+	if on {
+		return "on"
+	}
+	return "off"
+}
+
+func benchFanout(b *testing.B, n int, metered bool) {
+	g := benchGateway(b)
+	if metered {
+		g.cfg.Meter = billing.NewMeter(nil)
+	}
+	conns, sink := benchConns(b, g, n)
+	subscribeAll(b, g, benchChannel, conns)
+	msg := benchDelivery()
+	frameLen := int64(len(encodeFrame(&protocol.Message{
+		Event: msg.Event, Channel: msg.Channel, Data: string(msg.Data), Serial: msg.Serial,
+	})))
+	// The first messages create what a connection keeps for the
+	// next ones (its writer's closure, its queue's array) and let
+	// the runtime grow its pool of goroutine descriptors to the
+	// number of writers that run at once.
+	var want int64
+	for range fanoutWarmup {
+		g.deliver(msg)
+		want += frameLen * int64(n)
+		sink.waitBytes(b, want)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		g.deliver(msg)
+		want += frameLen * int64(n)
+		sink.waitBytes(b, want)
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(int64(b.N)*int64(n)), "ns/delivery")
+	if metered {
+		// The writers count after their write: wait for the last.
+		a := g.cfg.Meter.App(benchApp)
+		wantDelivered := int64(fanoutWarmup+b.N) * int64(n)
+		deadline := time.Now().Add(meterWait)
+		for a.Unflushed() != wantDelivered && time.Now().Before(deadline) {
+			time.Sleep(time.Millisecond)
+		}
+		if got := a.Unflushed(); got != wantDelivered {
+			b.Fatalf("metered %d deliveries; want %d", got, wantDelivered)
+		}
+	}
+}
+
+// meterWait bounds the wait for the writers' last counts.
+const meterWait = 5 * time.Second
 
 // BenchmarkBroadcast measures the fan-out alone: encoding the frame and
 // enqueueing it on N send queues, no writer and no socket. Each

@@ -142,28 +142,37 @@ func (g *Gateway) connShard(appID string) *connShard {
 	return &g.conns[maphash.String(g.connSeed, appID)%connShards]
 }
 
-// register adds c to the connection table.
+// register adds c to the connection table; its connection time counts
+// from now.
 func (g *Gateway) register(c *conn) {
 	s := g.connShard(c.appID)
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	m := s.byApp[c.appID]
 	if m == nil {
 		m = map[*conn]struct{}{}
 		s.byApp[c.appID] = m
 	}
 	m[c] = struct{}{}
+	s.mu.Unlock()
+	c.meter.Opened()
 }
 
+// unregister removes c from the connection table, once: a connection
+// that closed while it registered is unregistered twice.
 func (g *Gateway) unregister(c *conn) {
 	s := g.connShard(c.appID)
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	found := false
 	if m := s.byApp[c.appID]; m != nil {
+		_, found = m[c]
 		delete(m, c)
 		if len(m) == 0 {
 			delete(s.byApp, c.appID)
 		}
+	}
+	s.mu.Unlock()
+	if found {
+		c.meter.Closed()
 	}
 }
 

@@ -72,7 +72,7 @@ func (g *Gateway) replay(c *conn, app *channels.AppConfig, sub *subscription, pl
 	// anything was replayed: held live frames at or below it are dropped.
 	last := plan.from
 	for i := range msgs {
-		c.enqueue(storedFrame(&msgs[i]).frame)
+		c.enqueueHeld(storedFrame(&msgs[i]))
 		last = msgs[i].Serial
 	}
 	g.metrics.replayed.Add(float64(len(msgs)))

@@ -34,7 +34,7 @@ type sink interface {
 type wsSink struct{}
 
 func (wsSink) queueLocked(c *conn, h heldFrame) (ok, start, slow bool) {
-	return c.enqueueLocked(h.frame)
+	return c.enqueueLocked(h)
 }
 
 // cutShort cuts the write in progress short at a frame boundary, so that

@@ -69,7 +69,7 @@ func (g *Gateway) ServeSSE(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	st := sse.NewStream(sseQueueFrames)
-	c := &conn{gw: g, sink: sseSink{stream: st}, socketID: g.newSocketID(), appID: req.app.ID, key: strings.Clone(req.key)}
+	c := &conn{gw: g, sink: sseSink{stream: st}, socketID: g.newSocketID(), appID: req.app.ID, key: strings.Clone(req.key), meter: g.cfg.Meter.App(req.app.ID)}
 	if req.claims != nil {
 		c.token.Store(&connToken{claims: req.claims})
 	}
@@ -220,13 +220,18 @@ func (g *Gateway) streamSSE(ctx context.Context, c *conn, st *sse.Stream, req *s
 	req.out.WriteHeader(http.StatusOK)
 	req.out.Flush()
 
-	var first []byte
+	var first sse.First
 	if req.resume {
-		first = g.sseReplay(ctx, first, c, req.app, subs, req.cursor)
+		g.sseReplay(ctx, &first, c, req.app, subs, req.cursor)
 	} else {
-		first = g.sseCached(first, c, subs)
+		g.sseCached(&first, c, subs)
 	}
-	st.Run(ctx, req.out, first, g.cfg.SSEHeartbeat, func(n int) { g.metrics.bytesOut.Add(float64(n)) })
+	st.Run(ctx, req.out, first, g.cfg.SSEHeartbeat, func(w sse.Written) {
+		g.metrics.bytesOut.Add(float64(w.Bytes))
+		if w.Events > 0 {
+			c.meter.Delivered(int64(w.Events), int64(w.EventBytes))
+		}
+	})
 }
 
 // closeSSE undoes what ServeSSE set up once the stream ended.
@@ -264,12 +269,12 @@ func sseChannelRefusal(t *channels.TokenClaims, ch channels.Channel) (string, in
 	return "", 0
 }
 
-// sseReplay appends to buf what the client missed on every channel since
+// sseReplay appends to first what the client missed on every channel since
 // the cursor, in serial order, then releases the live frames held
 // meanwhile. A cursor outside the resume window replays nothing; the
 // stream then says so with a herald_internal:resume_result event, as on
 // WebSockets.
-func (g *Gateway) sseReplay(ctx context.Context, buf []byte, c *conn, app *channels.AppConfig, subs []*subscription, cur sse.Cursor) []byte {
+func (g *Gateway) sseReplay(ctx context.Context, first *sse.First, c *conn, app *channels.AppConfig, subs []*subscription, cur sse.Cursor) {
 	ctx, cancel := context.WithTimeout(ctx, g.cfg.PublishTimeout)
 	defer cancel()
 	recovered := g.cfg.Now().Sub(time.UnixMilli(cur.AtMs)) <= app.Settings.ResumeWindow()
@@ -291,14 +296,14 @@ func (g *Gateway) sseReplay(ctx context.Context, buf []byte, c *conn, app *chann
 	last := map[string]uint64{}
 	for i := range all {
 		m := &all[i]
-		buf = appendSSE(buf, storedFrame(m))
+		appendSSE(first, storedFrame(m))
 		last[m.Channel] = m.Serial
 	}
 	result := `{"recovered":false}`
 	if recovered {
 		result = `{"recovered":true}`
 	}
-	buf = sse.AppendUnnumbered(buf, protocol.EventResumeResult, result)
+	first.Bytes = sse.AppendUnnumbered(first.Bytes, protocol.EventResumeResult, result)
 
 	type gap struct {
 		sub      *subscription
@@ -310,29 +315,28 @@ func (g *Gateway) sseReplay(ctx context.Context, buf []byte, c *conn, app *chann
 	for _, sub := range subs {
 		floor := max(last[sub.ch.Name], cur.Serial)
 		sub.verify = recovered
-		if to := c.releaseLocked(sub, floor, func(h heldFrame) { buf = appendSSE(buf, h) }); to > 0 {
+		if to := c.releaseLocked(sub, floor, func(h heldFrame) { appendSSE(first, h) }); to > 0 {
 			gaps = append(gaps, gap{sub, floor, to})
 		} else if sub.verify {
 			verify = append(verify, sub)
 		}
 	}
 	c.mu.Unlock()
-	// Fetched gaps go to the stream's queue, which is written after buf.
+	// Fetched gaps go to the stream's queue, which is written after first.
 	for _, gp := range gaps {
 		g.catchUp(c, gp.sub, gp.from, gp.to)
 	}
 	for _, sub := range verify {
 		g.scheduleTailCheck(c, sub)
 	}
-	return buf
 }
 
-// sseCached appends to buf the last event of every cache channel of a
+// sseCached appends to first the last event of every cache channel of a
 // stream opened without a cursor, then releases the live frames held
 // meanwhile (a miss writes nothing: an SSE stream carries only channel
 // messages).
-func (g *Gateway) sseCached(buf []byte, c *conn, subs []*subscription) []byte {
-	emit := func(h heldFrame) { buf = appendSSE(buf, h) }
+func (g *Gateway) sseCached(first *sse.First, c *conn, subs []*subscription) {
+	emit := func(h heldFrame) { appendSSE(first, h) }
 	for _, sub := range subs {
 		if !sub.ch.Cache {
 			continue
@@ -345,15 +349,18 @@ func (g *Gateway) sseCached(buf []byte, c *conn, subs []*subscription) []byte {
 		c.releaseLocked(sub, f.serial, emit)
 		c.mu.Unlock()
 	}
-	return buf
 }
 
 // appendSSE appends a frame written ahead of the stream's queue (a
-// replay); frames without a serial (protocol events) are not streamed.
-func appendSSE(buf []byte, h heldFrame) []byte {
+// replay), counting it as a channel event; frames without a serial
+// (protocol events) are not streamed.
+func appendSSE(first *sse.First, h heldFrame) {
 	if h.serial == 0 {
-		return buf
+		return
 	}
 	e := h.sseEvent()
-	return sse.AppendEvent(buf, &e, time.Now().UnixMilli())
+	n := len(first.Bytes)
+	first.Bytes = sse.AppendEvent(first.Bytes, &e, time.Now().UnixMilli())
+	first.Events++
+	first.EventBytes += len(first.Bytes) - n
 }

@@ -63,7 +63,7 @@ func benchSSEConns(b *testing.B, g *Gateway, n int, out *byteCounter) []*conn {
 	for i := range conns {
 		st := sse.NewStream(sseQueueFrames)
 		conns[i] = &conn{gw: g, sink: sseSink{stream: st}, socketID: g.newSocketID(), appID: benchApp, key: "bench-key"}
-		wg.Go(func() { st.Run(ctx, countingWriter{out}, nil, time.Hour, func(int) {}) })
+		wg.Go(func() { st.Run(ctx, countingWriter{out}, sse.First{}, time.Hour, func(sse.Written) {}) })
 	}
 	b.Cleanup(func() {
 		cancel()

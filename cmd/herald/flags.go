@@ -2,7 +2,9 @@ package main
 
 import (
 	"flag"
+	"strconv"
 
+	"github.com/heraldhq/herald/billing"
 	"github.com/heraldhq/herald/bus/conncount"
 	"github.com/heraldhq/herald/controlplane/history"
 	"github.com/heraldhq/herald/gateway"
@@ -31,6 +33,7 @@ func bindServerFlags(fs *flag.FlagSet, cfg *platform.Config, mode platform.Mode)
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", platform.DefaultShutdownTimeout, "bound on each graceful shutdown step")
 	fs.StringVar(&lo.level, "log-level", defaultLogLevel, "log level: debug, info, warn, error")
 	fs.StringVar(&lo.format, "log-format", defaultLogFormat, "log format: text or json")
+	bindMeterFlags(fs, cfg)
 	if mode != platform.ModeGateway {
 		fs.DurationVar(&cfg.ConfigSyncInterval, "config-sync-interval", platform.DefaultConfigSyncInterval, "period of the full app config reconcile from Postgres to NATS")
 		bindHistoryFlags(fs, cfg)
@@ -43,6 +46,15 @@ func bindServerFlags(fs *flag.FlagSet, cfg *platform.Config, mode platform.Mode)
 	}
 	bindListenerFlags(fs, cfg, mode)
 	return lo
+}
+
+func bindMeterFlags(fs *flag.FlagSet, cfg *platform.Config) {
+	fs.BoolFunc("meter", "usage metering: true (default) or false, which counts, flushes and folds nothing (docs/billing.md)", func(v string) error {
+		on, err := strconv.ParseBool(v)
+		cfg.Metering.Off = !on
+		return err
+	})
+	fs.DurationVar(&cfg.Metering.FlushInterval, "meter-flush-interval", billing.DefaultFlushInterval, "how often each process flushes its usage counts; usage is readable within twice this")
 }
 
 func bindHistoryFlags(fs *flag.FlagSet, cfg *platform.Config) {

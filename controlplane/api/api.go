@@ -17,6 +17,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/heraldhq/herald/billing"
 	"github.com/heraldhq/herald/bus/cachechan"
 	"github.com/heraldhq/herald/bus/occupancy"
 	"github.com/heraldhq/herald/bus/stream"
@@ -105,6 +106,9 @@ type Config struct {
 	// so that no request reads the database for them); nil refuses
 	// platform tokens.
 	SigningKeys PublicKeySource
+	// Meter counts each app's authenticated tenant requests and the
+	// history messages they read (docs/billing.md); nil counts nothing.
+	Meter *billing.Meter
 }
 
 // PublicKeySource finds live public token signing keys by kid.
@@ -164,6 +168,7 @@ type API struct {
 	maxBatch  int
 	history   *historyService
 	pubKeys   PublicKeySource
+	meter     *billing.Meter
 	now       func() time.Time
 }
 
@@ -180,6 +185,7 @@ func New(cfg Config) (*API, error) {
 		publisher:    cfg.Publisher,
 		keyPublisher: cfg.KeyPublisher,
 		pubKeys:      cfg.SigningKeys,
+		meter:        cfg.Meter,
 		logger:       cfg.Logger,
 		maxBody:      orDefault(cfg.MaxBodyBytes, DefaultMaxBodyBytes),
 		syncTimeout:  orDefault(cfg.SyncTimeout, DefaultSyncTimeout),
@@ -244,7 +250,7 @@ func New(cfg Config) (*API, error) {
 			if r.tokenOp != "" {
 				auth = a.requireAppOrToken(r.tokenOp)
 			}
-			e.Add(r.method, r.path, r.handler, auth)
+			e.Add(r.method, r.path, r.handler, auth, a.meterRequest)
 			if r.tokenOp != "" {
 				e.OPTIONS(r.path, a.appPreflight(r.method))
 			}

@@ -122,6 +122,7 @@ func (a *API) listMessages(c echo.Context) error {
 			PublishedAtMs: m.PublishedAt.UnixMilli(), UserID: m.UserID,
 		})
 	}
+	a.meter.App(app.ID).HistoryReads(int64(len(resp.Items)))
 	if len(items) > p.limit {
 		next := a.history.cursor.sign(p.scope, resp.Items[p.limit-1].Serial)
 		resp.Next = &next

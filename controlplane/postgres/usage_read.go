@@ -62,17 +62,6 @@ func (s *Store) readUsage(ctx context.Context, query, id string, r controlplane.
 	})
 }
 
-// StreamMark is how far the aggregator has counted the stream's
-// messages; 0 before it counted any.
-func (s *Store) StreamMark(ctx context.Context, stream string) (uint64, error) {
-	var mark int64
-	err := s.pool.QueryRow(ctx, `select coalesce(max(last_serial), 0) from usage_stream_marks where stream = $1`, stream).Scan(&mark)
-	if err != nil {
-		return 0, fmt.Errorf("read usage mark of %s: %w", stream, err)
-	}
-	return uint64(mark), nil
-}
-
 // countHistory groups an app's stored messages of one stream, up to a
 // serial, by the UTC period of their publication.
 const countHistory = `select date_trunc($1, published_at, 'UTC'), count(*)

@@ -135,11 +135,16 @@ func (r *recorder) waitFlush(t *testing.T) {
 func TestRun(t *testing.T) {
 	st := sse.NewStream(4)
 	w := newRecorder()
-	var written int
+	var written sse.Written
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		st.Run(context.Background(), w, []byte("replay\n\n"), time.Hour, func(n int) { written += n })
+		first := sse.First{Bytes: []byte("replay\n\n"), Events: 1, EventBytes: 3}
+		st.Run(context.Background(), w, first, time.Hour, func(wr sse.Written) {
+			written.Bytes += wr.Bytes
+			written.Events += wr.Events
+			written.EventBytes += wr.EventBytes
+		})
 	}()
 	w.waitFlush(t)
 	if !st.Offer(sse.Event{Name: "a", Payload: []byte(`{}`), Serial: 1, AtMs: 2}) {
@@ -160,8 +165,10 @@ func TestRun(t *testing.T) {
 	if got := w.String(); got != want {
 		t.Fatalf("wrote %q, want %q", got, want)
 	}
-	if written != len("id: 1-2\nevent: a\ndata: {}\n\n") {
-		t.Fatalf("written %d", written)
+	// The final error event is no channel event, and counted nowhere.
+	event := len("id: 1-2\nevent: a\ndata: {}\n\n")
+	if want := (sse.Written{Bytes: len("replay\n\n") + event, Events: 2, EventBytes: 3 + event}); written != want {
+		t.Fatalf("written %+v; want %+v", written, want)
 	}
 }
 
@@ -176,7 +183,7 @@ func TestRunHeartbeat(t *testing.T) {
 		done := make(chan struct{})
 		go func() {
 			defer close(done)
-			st.Run(ctx, w, nil, heartbeat, func(int) {})
+			st.Run(ctx, w, sse.First{}, heartbeat, func(sse.Written) {})
 		}()
 		time.Sleep(heartbeat - time.Nanosecond)
 		synctest.Wait()

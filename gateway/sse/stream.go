@@ -63,23 +63,42 @@ type Writer interface {
 	Flush()
 }
 
+// First is what a stream writes before anything queued: a replay or the
+// cached events, of which Events channel events take EventBytes.
+type First struct {
+	Bytes      []byte
+	Events     int
+	EventBytes int
+}
+
+// Written is what one write put on the wire: Bytes in all, of which
+// Events channel events took EventBytes (heartbeats and the resume result
+// are not channel events).
+type Written struct {
+	Bytes      int
+	Events     int
+	EventBytes int
+}
+
 // Run writes the queued events to w until ctx is done, End is called, or
 // a write fails; first is written before anything queued (a replay). A
 // comment line goes out every heartbeat while the stream is idle.
-// written is told the bytes of each write. What is queued at once goes
-// out in one write.
-func (s *Stream) Run(ctx context.Context, w Writer, first []byte, heartbeat time.Duration, written func(int)) {
-	if len(first) > 0 {
-		if _, err := w.Write(first); err != nil {
+// written is told what each write that succeeded carried. What is queued
+// at once goes out in one write.
+func (s *Stream) Run(ctx context.Context, w Writer, first First, heartbeat time.Duration, written func(Written)) {
+	if len(first.Bytes) > 0 {
+		if _, err := w.Write(first.Bytes); err != nil {
 			return
 		}
 		w.Flush()
+		written(Written{Bytes: len(first.Bytes), Events: first.Events, EventBytes: first.EventBytes})
 	}
 	t := time.NewTicker(heartbeat)
 	defer t.Stop()
 	var buf []byte
 	for {
 		buf = buf[:0]
+		events := 0
 		select {
 		case <-ctx.Done():
 			return
@@ -94,11 +113,13 @@ func (s *Stream) Run(ctx context.Context, w Writer, first []byte, heartbeat time
 		case e := <-s.events:
 			now := time.Now().UnixMilli()
 			buf = AppendEvent(buf, &e, now)
+			events++
 			// Drain what else is queued into the same write.
 			for more := true; more; {
 				select {
 				case e := <-s.events:
 					buf = AppendEvent(buf, &e, now)
+					events++
 				default:
 					more = false
 				}
@@ -108,6 +129,10 @@ func (s *Stream) Run(ctx context.Context, w Writer, first []byte, heartbeat time
 			return
 		}
 		w.Flush()
-		written(len(buf))
+		wr := Written{Bytes: len(buf), Events: events}
+		if events > 0 {
+			wr.EventBytes = len(buf)
+		}
+		written(wr)
 	}
 }

@@ -103,6 +103,8 @@ type Config struct {
 	// History tunes the history writer and reader; zero fields take the
 	// defaults of controlplane/history.
 	History HistoryConfig
+	// Metering tunes usage metering (docs/billing.md).
+	Metering MeteringConfig
 	// Limits are the listener's abuse limits (listener.go).
 	Limits LimitsConfig
 	// TLS serves the listener over HTTPS/WSS when set.
@@ -142,6 +144,19 @@ type GatewayConfig struct {
 	// StreamMaxAge is how long the message stream keeps messages: a buffer
 	// for the history writer, not the tenant's retention.
 	StreamMaxAge time.Duration
+}
+
+// MeteringConfig holds the usage metering switches (docs/billing.md).
+type MeteringConfig struct {
+	// Off turns metering off (--meter=false): nothing is counted,
+	// flushed or folded. For benchmarks of what metering costs.
+	Off bool
+	// FlushInterval is how often each process flushes its meter
+	// (--meter-flush-interval; billing.DefaultFlushInterval).
+	FlushInterval time.Duration
+	// FoldWait is how long the aggregators wait to fill a batch; tests
+	// shorten it (billing.DefaultFoldWait).
+	FoldWait time.Duration
 }
 
 // HistoryConfig holds the history tunables that tests shorten.

@@ -143,6 +143,7 @@ func (p *Platform) startGateway(ctx context.Context) error {
 		SSEHeartbeat:          p.cfg.Gateway.SSEHeartbeat,
 		TokenExpiryNotice:     p.cfg.Gateway.TokenExpiryNotice,
 		ConnLimits:            p.cfg.Limits.Conn,
+		Meter:                 p.parts.meter.meter,
 		Registerer:            p.ops.Registry(),
 		Logger:                p.cfg.Logger,
 	})

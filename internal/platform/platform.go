@@ -186,6 +186,7 @@ func (p *Platform) Run(ctx context.Context) (err error) {
 	// once Shutdown is called. Then drain client connections.
 	p.runCloser("http server")
 	p.runCloser("gateway connections")
+	p.finalMeterFlush()
 	bgCancel()
 	if err := g.Wait(); err != nil && !errors.Is(err, context.Canceled) {
 		return err

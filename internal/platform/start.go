@@ -54,6 +54,7 @@ type parts struct {
 	gateway     *gateway.Gateway
 
 	history historyParts
+	meter   meterParts
 }
 
 // start brings up every part in dependency order. Postgres and NATS start
@@ -112,6 +113,9 @@ func (p *Platform) start(ctx context.Context) error {
 	p.ops.AddCheck("nats", p.checkNATS)
 
 	if err := p.startMessaging(ctx); err != nil {
+		return err
+	}
+	if err := p.startMeter(ctx); err != nil {
 		return err
 	}
 	if p.cfg.Mode != ModeGateway {
@@ -195,12 +199,16 @@ func (p *Platform) startControlPlane(ctx context.Context, dbURL string) error {
 	if err := p.startHistory(store); err != nil {
 		return err
 	}
+	if err := p.startAggregators(store); err != nil {
+		return err
+	}
 	a, err := api.New(api.Config{
 		Store: store, Publisher: syncer, KeyPublisher: syncer, SigningKeys: p.parts.signingKeys,
 		AdminToken: p.adminToken, Logger: p.cfg.Logger, Streams: stream.NewCounter(p.parts.js),
 		Apps: p.parts.apps, Box: p.box, Events: p.parts.publisher, Cache: p.parts.cache,
 		Occupancy: occ,
 		History:   api.HistoryConfig{Reader: p.parts.history.reader, MasterKey: p.parts.history.masterKey},
+		Meter:     p.parts.meter.meter,
 	})
 	if err != nil {
 		return err
@@ -221,6 +229,7 @@ func (p *Platform) runBackground(ctx context.Context, g *errgroup.Group) {
 		})
 	}
 	p.runHistory(ctx, g)
+	p.runMeter(ctx, g)
 	p.runEdge(ctx, g)
 }
 

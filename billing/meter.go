@@ -1,0 +1,250 @@
+package billing
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// cacheLine pads the hot counters apart, so that gateways delivering to
+// many connections of one app from several cores do not bounce one cache
+// line between them for unrelated counters.
+const cacheLine = 64
+
+// padded is an atomic counter alone on its cache line.
+type padded struct {
+	atomic.Int64
+	_ [cacheLine - 8]byte
+}
+
+// AppMeter counts one app's usage in one process. A connection looks it
+// up once, when its app is known, and keeps the pointer: every count on
+// the hot path is then one atomic add, with no lookup, lock or
+// allocation. The counts are deltas since the last flush.
+type AppMeter struct {
+	appID string
+
+	delivered    padded
+	presence     padded
+	bytesOut     padded
+	apiRequests  padded
+	historyReads padded
+
+	// open and connNs integrate open connections over time, exactly:
+	// connNs is minus the open time of every connection opened since the
+	// last flush plus the close time of every one closed (nanoseconds
+	// since base, the last flush, so that it stays small), and at a flush
+	// at t the connection time of the interval is connNs + open·(t-base).
+	// Opens and closes are rare next to deliveries: a mutex keeps them
+	// consistent with the flush.
+	connMu sync.Mutex
+	open   int64
+	connNs int64
+	base   int64
+	// carryNs is connection time under a whole second, carried into the
+	// next flush so that the sum over flushes is exact.
+	carryNs int64
+	// used reports whether the app was counted since the last flush,
+	// connections included, so that idle apps flush nothing.
+	used atomic.Bool
+	// now is the meter's clock, in nanoseconds.
+	now func() int64
+}
+
+// Delivered counts n channel events of bytes total written to a
+// connection (messages_delivered, bytes_out).
+func (a *AppMeter) Delivered(n, bytes int64) {
+	if a == nil {
+		return
+	}
+	a.delivered.Add(n)
+	a.bytesOut.Add(bytes)
+	a.mark()
+}
+
+// Presence counts n member_added / member_removed events written to a
+// connection.
+func (a *AppMeter) Presence(n int64) {
+	if a == nil {
+		return
+	}
+	a.presence.Add(n)
+	a.mark()
+}
+
+// APIRequest counts one authenticated tenant REST request.
+func (a *AppMeter) APIRequest() {
+	if a == nil {
+		return
+	}
+	a.apiRequests.Add(1)
+	a.mark()
+}
+
+// HistoryReads counts n messages returned by the history API.
+func (a *AppMeter) HistoryReads(n int64) {
+	if a == nil {
+		return
+	}
+	a.historyReads.Add(n)
+	a.mark()
+}
+
+// mark records that the app has something to flush; the load first keeps
+// the cache line shared while it is already set.
+func (a *AppMeter) mark() {
+	if !a.used.Load() {
+		a.used.Store(true)
+	}
+}
+
+// Opened counts a connection that opened now.
+func (a *AppMeter) Opened() {
+	if a == nil {
+		return
+	}
+	a.connMu.Lock()
+	a.open++
+	a.connNs -= a.now() - a.base
+	a.connMu.Unlock()
+	a.mark()
+}
+
+// Closed counts a connection counted by Opened that closed now.
+func (a *AppMeter) Closed() {
+	if a == nil {
+		return
+	}
+	a.connMu.Lock()
+	a.open--
+	a.connNs += a.now() - a.base
+	a.connMu.Unlock()
+	a.mark()
+}
+
+// Open returns the app's connections open in this process.
+func (a *AppMeter) Open() int64 {
+	a.connMu.Lock()
+	defer a.connMu.Unlock()
+	return a.open
+}
+
+// Unflushed is what a crash would lose of the app's deliveries now:
+// deliveries and presence events counted since the last flush.
+func (a *AppMeter) Unflushed() int64 {
+	return a.delivered.Load() + a.presence.Load()
+}
+
+// take swaps the app's deltas to zero and returns them, and how many
+// connections the app still has open.
+func (a *AppMeter) take() (c Counters, open int64) {
+	a.used.Store(false)
+	c.MessagesDelivered = a.delivered.Swap(0)
+	c.PresenceEvents = a.presence.Swap(0)
+	c.BytesOut = a.bytesOut.Swap(0)
+	c.APIRequests = a.apiRequests.Swap(0)
+	c.HistoryReads = a.historyReads.Swap(0)
+	a.connMu.Lock()
+	// Read under the lock: no open or close falls between the clock and
+	// the sum.
+	nowNs := a.now()
+	ns := a.connNs + a.open*(nowNs-a.base) + a.carryNs
+	// The open connections start the next interval now.
+	a.connNs, a.base = 0, nowNs
+	open = a.open
+	a.carryNs = ns % int64(time.Second)
+	a.connMu.Unlock()
+	c.ConnectionSeconds = ns / int64(time.Second)
+	return c, open
+}
+
+// giveBack adds deltas a flush could not keep back into the app's
+// counters (the flush queue is full): they go out with a later flush.
+func (a *AppMeter) giveBack(c Counters) {
+	a.delivered.Add(c.MessagesDelivered)
+	a.presence.Add(c.PresenceEvents)
+	a.bytesOut.Add(c.BytesOut)
+	a.apiRequests.Add(c.APIRequests)
+	a.historyReads.Add(c.HistoryReads)
+	a.connMu.Lock()
+	a.carryNs += c.ConnectionSeconds * int64(time.Second)
+	a.connMu.Unlock()
+	a.used.Store(true)
+}
+
+// Meter holds one process's AppMeters.
+type Meter struct {
+	apps sync.Map // app id -> *AppMeter
+	// epoch anchors the monotonic clock that connection time is measured
+	// on; now overrides it in tests.
+	epoch time.Time
+	now   func() time.Time
+}
+
+// NewMeter returns an empty Meter on clock now (nil: time.Now).
+func NewMeter(now func() time.Time) *Meter {
+	if now == nil {
+		now = time.Now
+	}
+	return &Meter{epoch: now(), now: now}
+}
+
+// App returns appID's AppMeter, made on first use. Call it once per
+// connection or request, not per delivery. A nil Meter (metering off)
+// returns nil, and a nil *AppMeter counts nothing.
+func (m *Meter) App(appID string) *AppMeter {
+	if m == nil {
+		return nil
+	}
+	if a, ok := m.apps.Load(appID); ok {
+		return a.(*AppMeter)
+	}
+	a, _ := m.apps.LoadOrStore(appID, &AppMeter{appID: appID, now: m.nanos, base: m.nanos()})
+	return a.(*AppMeter)
+}
+
+// nanos is the meter's clock in nanoseconds since its epoch; monotonic
+// when now is time.Now.
+func (m *Meter) nanos() int64 { return m.now().Sub(m.epoch).Nanoseconds() }
+
+// Unflushed estimates the deliveries and presence events counted and not
+// yet flushed: what a SIGKILL of the process now would lose.
+func (m *Meter) Unflushed() int64 {
+	var n int64
+	m.apps.Range(func(_, v any) bool {
+		n += v.(*AppMeter).Unflushed()
+		return true
+	})
+	return n
+}
+
+// AppUsage is one app's deltas in a flush.
+type AppUsage struct {
+	AppID    string   `json:"app_id"`
+	Counters Counters `json:"counters"`
+}
+
+// take swaps every app's deltas to zero and returns the non-zero ones.
+// sample, when set, gives the app's cluster-wide connection count for
+// peak_connections, asked for apps with connections open here.
+func (m *Meter) take(sample func(appID string, local int64) int64) []AppUsage {
+	var out []AppUsage
+	m.apps.Range(func(_, v any) bool {
+		a := v.(*AppMeter)
+		if !a.used.Load() && a.Open() == 0 {
+			return true
+		}
+		c, open := a.take()
+		if open > 0 {
+			c.PeakConnections = open
+			if sample != nil {
+				c.PeakConnections = sample(a.appID, open)
+			}
+		}
+		if !c.IsZero() {
+			out = append(out, AppUsage{AppID: a.appID, Counters: c})
+		}
+		return true
+	})
+	return out
+}

@@ -1,0 +1,78 @@
+package billing
+
+import (
+	"context"
+	"time"
+)
+
+// Store is where folds land; controlplane/postgres implements it. Each
+// method is one transaction: its sums and its record of what it folded
+// commit together, which is what makes a fold delivered twice count once.
+type Store interface {
+	// FoldFlushes adds the flushes not folded before (by ID) to the
+	// periods of every granularity holding their minute, and records
+	// their ids. It returns how many were new.
+	FoldFlushes(ctx context.Context, flushes []Flush) (folded int, err error)
+	// FoldPublished adds the messages of stream with a serial above the
+	// stream's mark (messages_published, bytes_in) to the periods holding
+	// their stream time, and moves the mark to the highest serial. msgs
+	// are in serial order. It returns how many were counted.
+	FoldPublished(ctx context.Context, stream string, msgs []Published) (counted int, err error)
+	// StreamMark returns how far FoldPublished has counted stream (0:
+	// nothing yet).
+	StreamMark(ctx context.Context, stream string) (uint64, error)
+	// ForgetFlushes removes the record of flushes folded before t: no
+	// copy of them can be delivered any more.
+	ForgetFlushes(ctx context.Context, before time.Time) (int64, error)
+}
+
+// Published is one message of a message stream as the published count
+// reads it.
+type Published struct {
+	Serial uint64
+	AppID  string
+	// At is when the stream stored it: the period it is counted in.
+	At time.Time
+	// Bytes is the length of its data (bytes_in).
+	Bytes int64
+}
+
+// Row is what a fold adds to the usage table: one row per app,
+// granularity and period, the deltas of the flushes or messages summed.
+type Row struct {
+	AppID       string
+	Granularity Granularity
+	Period      time.Time
+	Counters    Counters
+}
+
+// SumRows adds each (app, minute, counters) to the period of every
+// granularity holding the minute, one Row per app, granularity and
+// period, sorted so that concurrent folds lock rows in the same order.
+func SumRows(add func(yield func(appID string, at time.Time, c Counters))) []Row {
+	type key struct {
+		app string
+		g   Granularity
+		p   time.Time
+	}
+	sums := map[key]*Counters{}
+	var keys []key
+	add(func(appID string, at time.Time, c Counters) {
+		for _, g := range Granularities {
+			k := key{appID, g, g.Start(at)}
+			s, ok := sums[k]
+			if !ok {
+				s = &Counters{}
+				sums[k] = s
+				keys = append(keys, k)
+			}
+			s.Add(c)
+		}
+	})
+	rows := make([]Row, len(keys))
+	for i, k := range keys {
+		rows[i] = Row{AppID: k.app, Granularity: k.g, Period: k.p, Counters: *sums[k]}
+	}
+	sortRows(rows)
+	return rows
+}
