@@ -114,7 +114,8 @@
 //     query).
 //
 // HERALD_CONN_COUNTS (bus/conncount): one key <app>.<gateway id> per app
-// with a max_connections limit and gateway, {count, updated_at}. Memory
+// with a max_connections limit (every app with connections when metering
+// is on, for peak_connections) and gateway, {count, updated_at}. Memory
 // storage, bucket MaxAge 1h (garbage collection only: readers judge
 // freshness by updated_at).
 //   - Written by every gateway (conncount.Counter): counts that changed

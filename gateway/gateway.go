@@ -199,9 +199,10 @@ func (g *Gateway) reserve(appID string, max int) bool {
 
 // ConnCounts returns this gateway's connection count per app, those still
 // in their handshake included, for reporting to the other gateways
-// (bus/conncount). Only apps with a max_connections limit are
-// listed: nobody needs the others' counts, and reporting every app would
-// fill the bucket and every gateway's watch for nothing.
+// (bus/conncount). Without metering only apps with a max_connections
+// limit are listed: nobody else needs the others' counts. With metering
+// every app with connections is, because peak_connections is the
+// cluster-wide count (docs/billing.md).
 func (g *Gateway) ConnCounts() map[string]int {
 	out := map[string]int{}
 	for i := range g.conns {
@@ -211,6 +212,9 @@ func (g *Gateway) ConnCounts() map[string]int {
 			out[appID] = n
 		}
 		s.mu.Unlock()
+	}
+	if g.cfg.Meter != nil {
+		return out
 	}
 	for appID := range out {
 		// Looked up outside the shard locks: the config cache is lock-free.

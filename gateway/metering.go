@@ -38,9 +38,9 @@ func (m meterCounts) count(a *billing.AppMeter) {
 }
 
 // ConnSample is an app's cluster-wide connection count for
-// peak_connections, given this gateway's: the other gateways' counts are
-// known for apps with a max_connections limit (bus/conncount), so for
-// the others it is this gateway's (docs/billing.md).
+// peak_connections, given this gateway's: with metering on, every
+// gateway reports every app's count to bus/conncount (ConnCounts), so the
+// others' are known (docs/billing.md).
 func (g *Gateway) ConnSample(appID string, local int64) int64 {
 	if g.cfg.ClusterConns == nil {
 		return local

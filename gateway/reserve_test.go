@@ -4,6 +4,7 @@ import (
 	"hash/maphash"
 	"testing"
 
+	"github.com/heraldhq/herald/billing"
 	"github.com/heraldhq/herald/channels"
 )
 
@@ -106,5 +107,10 @@ func TestConnCountsFollowReleases(t *testing.T) {
 	got := g.ConnCounts()
 	if len(got) != 1 || got["a"] != 1 {
 		t.Fatalf("ConnCounts = %v, want map[a:1]", got)
+	}
+	// Metering needs every app's count for peak_connections.
+	g.cfg.Meter = billing.NewMeter(nil)
+	if got := g.ConnCounts(); len(got) != 3 || got["a"] != 1 || got["free"] != 1 || got["gone"] != 1 {
+		t.Fatalf("ConnCounts with metering = %v, want map[a:1 free:1 gone:1]", got)
 	}
 }
