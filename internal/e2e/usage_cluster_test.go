@@ -105,7 +105,23 @@ func (u *usageCluster) join(t *testing.T, gw, user string) *usageSub {
 	return s
 }
 
-// subscribe subscribes and counts what came before the answer.
+// warmUp puts two subscribers on each gateway, the first of each in the
+// presence room as userA and userB if they are not empty, and publishes
+// a few rounds.
+func (u *usageCluster) warmUp(t *testing.T, userA, userB string) {
+	t.Helper()
+	u.join(t, "gw-a", userA)
+	u.join(t, "gw-a", "")
+	u.join(t, "gw-b", userB)
+	u.join(t, "gw-b", "")
+	for i := range 3 {
+		u.round(t, true, fmt.Sprintf("before-%d", i))
+	}
+}
+
+// subscribe subscribes. The tests subscribe only while nothing is being
+// published, so the frames Subscribe skips before its answer count
+// nothing.
 func (s *usageSub) subscribe(t *testing.T, u *usageCluster, ch, data string) {
 	t.Helper()
 	if e := s.p.Subscribe(ch, u.key, u.sec, data); e.Event != protocol.EventSubscriptionSucceeded {
@@ -152,6 +168,17 @@ func (s *usageSub) readUntilClose(t *testing.T, code uint16) {
 		}
 		s.gone = true
 		return
+	}
+}
+
+// closed reads the subscribers of gateway gw until their connections
+// end (readUntilClose's code).
+func (u *usageCluster) closed(t *testing.T, gw string, code uint16) {
+	t.Helper()
+	for _, s := range u.subs {
+		if s.gw == gw && !s.gone {
+			s.readUntilClose(t, code)
+		}
 	}
 }
 
@@ -241,6 +268,17 @@ func (u *usageCluster) idempotentRetries(t *testing.T) {
 	}
 }
 
+// finish sends the idempotent retries last, drains the subscribers and
+// returns everything they observed.
+func (u *usageCluster) finish(t *testing.T) (delivered, presence int64) {
+	t.Helper()
+	u.idempotentRetries(t)
+	for _, s := range u.live() {
+		s.drain(t)
+	}
+	return u.observed("")
+}
+
 // observed sums what the subscribers read, of gateway gw ("" for all).
 func (u *usageCluster) observed(gw string) (delivered, presence int64) {
 	for _, s := range u.subs {
@@ -308,24 +346,14 @@ func TestUsageExactAcrossRestarts(t *testing.T) {
 	// gw-b's first run flushes only when it stops (or at a minute
 	// boundary): its deliveries reach the usage through its final flush.
 	u := newUsageCluster(t, "usage-restarts", time.Hour)
-	u.join(t, "gw-a", "ann")
-	u.join(t, "gw-a", "")
-	u.join(t, "gw-b", "ben")
-	u.join(t, "gw-b", "")
-	for i := range 3 {
-		u.round(t, true, fmt.Sprintf("before-%d", i))
-	}
+	u.warmUp(t, "ann", "ben")
 
 	// gw-b stops gracefully: its subscribers are closed with 4200 and
 	// ann hears ben leave; then they come back on gw-b started again.
 	if err := u.gws["gw-b"].Close(); err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range u.subs {
-		if s.gw == "gw-b" {
-			s.readUntilClose(t, 4200)
-		}
-	}
+	u.closed(t, "gw-b", 4200)
 	u.subs[0].expect(t, protocol.EventMemberRemoved, usageRoom)
 	u.gws["gw-b"] = u.cl.gateway(t, "gw-b")
 	waitKey(t, []*testenv.HeraldEnv{u.gws["gw-b"]}, u.key)
@@ -345,12 +373,7 @@ func TestUsageExactAcrossRestarts(t *testing.T) {
 	for i := range 2 {
 		u.round(t, true, fmt.Sprintf("cp-back-%d", i))
 	}
-	u.idempotentRetries(t)
-
-	for _, s := range u.live() {
-		s.drain(t)
-	}
-	delivered, presence := u.observed("")
+	delivered, presence := u.finish(t)
 	want := fmt.Sprintf("published %d, delivered %d, presence %d, messages %d", u.published, delivered, presence, u.published+delivered+presence)
 	t.Logf("want %s", want)
 	// The killed control plane's folders may have died holding a batch of
@@ -374,13 +397,7 @@ func TestUsageExactAcrossRestarts(t *testing.T) {
 // nothing else.
 func TestUsageGatewayKill(t *testing.T) {
 	u := newUsageCluster(t, "usage-kill", clusterFlushInterval)
-	u.join(t, "gw-a", "")
-	u.join(t, "gw-a", "")
-	u.join(t, "gw-b", "")
-	u.join(t, "gw-b", "")
-	for i := range 3 {
-		u.round(t, true, fmt.Sprintf("before-%d", i))
-	}
+	u.warmUp(t, "", "")
 	// Long enough for gw-b's flushes to carry everything so far.
 	time.Sleep(3 * clusterFlushInterval)
 	before, _ := u.observed("gw-b")
@@ -389,11 +406,7 @@ func TestUsageGatewayKill(t *testing.T) {
 		u.round(t, true, fmt.Sprintf("burst-%d", i))
 	}
 	u.gws["gw-b"].Kill()
-	for _, s := range u.subs {
-		if s.gw == "gw-b" {
-			s.readUntilClose(t, 0)
-		}
-	}
+	u.closed(t, "gw-b", 0)
 	afterKill, _ := u.observed("gw-b")
 	mayLose := afterKill - before
 
@@ -401,11 +414,7 @@ func TestUsageGatewayKill(t *testing.T) {
 	for i := range 2 {
 		u.round(t, true, fmt.Sprintf("after-kill-%d", i))
 	}
-	u.idempotentRetries(t)
-	for _, s := range u.live() {
-		s.drain(t)
-	}
-	delivered, _ := u.observed("")
+	delivered, _ := u.finish(t)
 	want := fmt.Sprintf("published %d, delivered in [%d, %d]", u.published, delivered-mayLose, delivered)
 	t.Logf("want %s (gw-b wrote %d in its last interval)", want, mayLose)
 	u.waitUsage(t, want, time.Now().Add(clusterUsageDeadline), func(c controlplane.UsageCounts) bool {
