@@ -55,6 +55,7 @@ func bindMeterFlags(fs *flag.FlagSet, cfg *platform.Config) {
 		return err
 	})
 	fs.DurationVar(&cfg.Metering.FlushInterval, "meter-flush-interval", billing.DefaultFlushInterval, "how often each process flushes its usage counts; usage is readable within twice this")
+	fs.DurationVar(&cfg.Metering.AckWait, "meter-ack-wait", billing.DefaultFoldAckWait, "how long a usage batch held by a control plane that died waits before another control plane folds it")
 }
 
 func bindHistoryFlags(fs *flag.FlagSet, cfg *platform.Config) {

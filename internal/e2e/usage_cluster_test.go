@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/heraldhq/herald/billing"
 	"github.com/heraldhq/herald/controlplane"
 	"github.com/heraldhq/herald/gateway/protocol"
 	"github.com/heraldhq/herald/gateway/ws"
@@ -25,6 +24,10 @@ import (
 const (
 	clusterFlushInterval = 300 * time.Millisecond
 	clusterUsageDeadline = 2*clusterFlushInterval + 3*time.Second
+	// clusterAckWait is the meter consumers' ack wait (--meter-ack-wait):
+	// after the control plane's kill, a batch it held is folded again
+	// once this has passed; short so the test need not wait the default.
+	clusterAckWait = 2 * time.Second
 	// clusterQuiet is how long a subscriber must stay silent to be
 	// drained: every frame sent to it has long arrived by then.
 	clusterQuiet = 500 * time.Millisecond
@@ -64,7 +67,7 @@ type usageSub struct {
 func newUsageCluster(t *testing.T, app string, gwbFlush time.Duration) *usageCluster {
 	t.Helper()
 	cl := newClusterEnv(t)
-	cl.base.Metering = platform.MeteringConfig{FlushInterval: clusterFlushInterval, FoldWait: meterFoldWait}
+	cl.base.Metering = platform.MeteringConfig{FlushInterval: clusterFlushInterval, FoldWait: meterFoldWait, AckWait: clusterAckWait}
 	u := &usageCluster{cl: cl, gws: map[string]*testenv.HeraldEnv{}, app: app, started: time.Now()}
 	// The control plane runs with the test's metering too.
 	if err := cl.cp.Close(); err != nil {
@@ -381,7 +384,7 @@ func TestUsageExactAcrossRestarts(t *testing.T) {
 	// only after the consumers' ack wait, which the test cannot shorten
 	// (docs/billing.md). Until then usage lags, past 2 flush intervals.
 	deadline := time.Now().Add(clusterUsageDeadline)
-	if redelivered := killed.Add(billing.DefaultFoldAckWait + clusterUsageDeadline); redelivered.After(deadline) {
+	if redelivered := killed.Add(clusterAckWait + clusterUsageDeadline); redelivered.After(deadline) {
 		deadline = redelivered
 	}
 	u.waitUsage(t, want, deadline, func(c controlplane.UsageCounts) bool {

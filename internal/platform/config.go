@@ -157,6 +157,11 @@ type MeteringConfig struct {
 	// FoldWait is how long the aggregators wait to fill a batch; tests
 	// shorten it (billing.DefaultFoldWait).
 	FoldWait time.Duration
+	// AckWait is how long a batch held by a control plane that died
+	// waits before another folds it (--meter-ack-wait;
+	// billing.DefaultFoldAckWait): after a control plane crash, usage
+	// may lag by this much.
+	AckWait time.Duration
 }
 
 // HistoryConfig holds the history tunables that tests shorten.

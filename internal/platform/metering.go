@@ -72,6 +72,7 @@ func (p *Platform) startAggregators(store *postgres.Store) error {
 	}
 	agg, err := billing.NewAggregator(billing.AggregatorConfig{
 		JS: p.parts.js, Store: store, Replicas: p.cfg.NATSReplicas, Wait: p.cfg.Metering.FoldWait,
+		AckWait:    p.cfg.Metering.AckWait,
 		Registerer: p.ops.Registry(), Logger: p.cfg.Logger,
 	})
 	if err != nil {
@@ -79,7 +80,7 @@ func (p *Platform) startAggregators(store *postgres.Store) error {
 	}
 	pub, err := billing.NewPublishedCounter(billing.PublishedConfig{
 		JS: p.parts.js, Store: store, Stream: stream.StreamName(0), Replicas: p.cfg.NATSReplicas,
-		Wait: p.cfg.Metering.FoldWait, Registerer: p.ops.Registry(), Logger: p.cfg.Logger,
+		Wait: p.cfg.Metering.FoldWait, AckWait: p.cfg.Metering.AckWait, Registerer: p.ops.Registry(), Logger: p.cfg.Logger,
 	})
 	if err != nil {
 		return err
