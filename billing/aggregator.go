@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/heraldhq/herald/bus/meter"
+	"github.com/heraldhq/herald/internal/defaults"
 )
 
 // Defaults for zero AggregatorConfig fields.
@@ -56,12 +57,12 @@ func NewAggregator(cfg AggregatorConfig) (*Aggregator, error) {
 	if cfg.JS == nil || cfg.Store == nil {
 		return nil, errors.New("meter aggregator: JS and Store are required")
 	}
-	cfg.Batch = positive(cfg.Batch, DefaultFlushBatch)
-	cfg.Wait = positive(cfg.Wait, DefaultFoldWait)
-	cfg.AckWait = positive(cfg.AckWait, DefaultFoldAckWait)
-	cfg.Retention = positive(cfg.Retention, meter.DefaultMaxAge)
-	cfg.ForgetInterval = positive(cfg.ForgetInterval, DefaultForgetInterval)
-	cfg.Replicas = positive(cfg.Replicas, meter.DefaultReplicas)
+	cfg.Batch = defaults.Positive(cfg.Batch, DefaultFlushBatch)
+	cfg.Wait = defaults.Positive(cfg.Wait, DefaultFoldWait)
+	cfg.AckWait = defaults.Positive(cfg.AckWait, DefaultFoldAckWait)
+	cfg.Retention = defaults.Positive(cfg.Retention, meter.DefaultMaxAge)
+	cfg.ForgetInterval = defaults.Positive(cfg.ForgetInterval, DefaultForgetInterval)
+	cfg.Replicas = defaults.Positive(cfg.Replicas, meter.DefaultReplicas)
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -130,11 +131,4 @@ func (a *Aggregator) forget(ctx context.Context) {
 		}
 		cancel()
 	}
-}
-
-func positive[T int | time.Duration](v, def T) T {
-	if v <= 0 {
-		return def
-	}
-	return v
 }

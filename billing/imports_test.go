@@ -7,7 +7,8 @@ import (
 )
 
 // billing imports, of Herald's packages, only bus and channels, and the
-// retry primitive bus uses too (internal/backoff) (docs/billing.md): it
+// plumbing bus uses too (internal/backoff, internal/defaults)
+// (docs/billing.md): it
 // never reaches the gateway, the control plane or SQL, which it reaches
 // through its Store.
 func TestImports(t *testing.T) {
@@ -18,7 +19,7 @@ func TestImports(t *testing.T) {
 	}
 	for _, p := range strings.Fields(string(out)) {
 		rel, ours := strings.CutPrefix(p, module)
-		if ours && rel != "channels" && rel != "bus" && !strings.HasPrefix(rel, "bus/") && rel != "internal/backoff" {
+		if ours && rel != "channels" && rel != "bus" && !strings.HasPrefix(rel, "bus/") && rel != "internal/backoff" && rel != "internal/defaults" {
 			t.Errorf("billing imports %s; only bus and channels are allowed", p)
 		}
 	}

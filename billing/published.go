@@ -14,6 +14,7 @@ import (
 
 	"github.com/heraldhq/herald/bus/meter"
 	"github.com/heraldhq/herald/bus/stream"
+	"github.com/heraldhq/herald/internal/defaults"
 )
 
 // DefaultGapGrace is how long the published count waits for messages
@@ -64,11 +65,11 @@ func NewPublishedCounter(cfg PublishedConfig) (*PublishedCounter, error) {
 	if cfg.Stream == "" {
 		cfg.Stream = stream.StreamName(0)
 	}
-	cfg.Batch = positive(cfg.Batch, DefaultFoldBatch)
-	cfg.Wait = positive(cfg.Wait, DefaultFoldWait)
-	cfg.AckWait = positive(cfg.AckWait, DefaultFoldAckWait)
-	cfg.GapGrace = positive(cfg.GapGrace, 3*cfg.AckWait)
-	cfg.Replicas = positive(cfg.Replicas, meter.DefaultReplicas)
+	cfg.Batch = defaults.Positive(cfg.Batch, DefaultFoldBatch)
+	cfg.Wait = defaults.Positive(cfg.Wait, DefaultFoldWait)
+	cfg.AckWait = defaults.Positive(cfg.AckWait, DefaultFoldAckWait)
+	cfg.GapGrace = defaults.Positive(cfg.GapGrace, 3*cfg.AckWait)
+	cfg.Replicas = defaults.Positive(cfg.Replicas, meter.DefaultReplicas)
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}

@@ -13,6 +13,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/heraldhq/herald/internal/defaults"
 )
 
 // Names of the stream, its subjects and the durable consumers.
@@ -52,15 +54,9 @@ type StreamConfig struct {
 
 // WithDefaults fills zero fields with the defaults.
 func (c StreamConfig) WithDefaults() StreamConfig {
-	if c.Replicas <= 0 {
-		c.Replicas = DefaultReplicas
-	}
-	if c.MaxAge <= 0 {
-		c.MaxAge = DefaultMaxAge
-	}
-	if c.Duplicates <= 0 {
-		c.Duplicates = DefaultDuplicates
-	}
+	c.Replicas = defaults.Positive(c.Replicas, DefaultReplicas)
+	c.MaxAge = defaults.Positive(c.MaxAge, DefaultMaxAge)
+	c.Duplicates = defaults.Positive(c.Duplicates, DefaultDuplicates)
 	// The server refuses a duplicate window longer than MaxAge.
 	c.Duplicates = min(c.Duplicates, c.MaxAge)
 	return c
