@@ -6,12 +6,14 @@ import "time"
 // control plane writes one per app to the HERALD_APPS KV bucket; gateways
 // watch the bucket and never ask the database.
 type AppConfig struct {
-	ID        string    `json:"id"`
-	AccountID string    `json:"account_id"`
-	Name      string    `json:"name"`
-	Enabled   bool      `json:"enabled"`
-	Shard     int       `json:"shard"`
-	Settings  Settings  `json:"settings"`
+	ID        string   `json:"id"`
+	AccountID string   `json:"account_id"`
+	Name      string   `json:"name"`
+	Enabled   bool     `json:"enabled"`
+	Shard     int      `json:"shard"`
+	Settings  Settings `json:"settings"`
+	// Quota is the account plan's part the edge enforces (quota.go).
+	Quota     Quota     `json:"quota"`
 	Keys      []AppKey  `json:"keys"`
 	UpdatedAt time.Time `json:"updated_at"`
 }
