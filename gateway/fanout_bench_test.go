@@ -79,12 +79,16 @@ func benchFanout(b *testing.B, n int, metered bool) {
 		sink.waitBytes(b, want)
 	}
 	b.ReportAllocs()
+	cpu := processCPU(b)
 	for b.Loop() {
 		g.deliver(msg)
 		want += frameLen * int64(n)
 		sink.waitBytes(b, want)
 	}
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(int64(b.N)*int64(n)), "ns/delivery")
+	cpu = processCPU(b) - cpu
+	deliveries := float64(int64(b.N) * int64(n))
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/deliveries, "ns/delivery")
+	b.ReportMetric(float64(cpu.Nanoseconds())/deliveries, "cpu-ns/delivery")
 	if metered {
 		// The writers count after their write: wait for the last.
 		a := g.cfg.Meter.App(benchApp)

@@ -1,41 +1,20 @@
 package e2e_test
 
 import (
-	"bufio"
-	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/heraldhq/herald/internal/pgcluster"
+	"github.com/heraldhq/herald/internal/testenv"
 	"github.com/heraldhq/herald/internal/testinfra"
 )
-
-// binaryTimeout bounds each wait on the herald binary (build, start, exit).
-const binaryTimeout = 2 * time.Minute
-
-var listeningLine = regexp.MustCompile(`^herald: listening on (http://\S+)$`)
-
-// buildHerald compiles cmd/herald once per test into a temporary folder.
-func buildHerald(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "herald")
-	ctx, cancel := context.WithTimeout(context.Background(), binaryTimeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/heraldhq/herald/cmd/herald")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
-}
 
 // devDataDir is a new data folder for `herald dev` and the folder of its
 // managed cluster, which dev keeps outside it when run as root; both go
@@ -51,75 +30,13 @@ func devDataDir(t *testing.T) (dataDir, clusterDir string) {
 	return dataDir, clusterDir
 }
 
-// heraldProc is a running herald binary.
-type heraldProc struct {
-	cmd    *exec.Cmd
-	url    string
-	stderr *strings.Builder
-	exited chan error
-}
-
 // startDev runs `herald dev` on a data folder and waits for its listening
 // line; it reports how long that took.
-func startDev(t *testing.T, bin, dataDir string, extra ...string) (*heraldProc, time.Duration) {
+func startDev(t *testing.T, bin, dataDir string, extra ...string) (*testenv.Proc, time.Duration) {
 	t.Helper()
 	args := append([]string{"dev", "--data-dir", dataDir, "--addr", "127.0.0.1:0"}, extra...)
-	cmd := exec.Command(bin, args...)
-	// Debug JSON logs, copied to the file testinfra.Main scans for secrets.
-	cmd.Env = append(os.Environ(), "HERALD_LOG_LEVEL=debug", "HERALD_LOG_FORMAT=json")
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &heraldProc{cmd: cmd, stderr: &strings.Builder{}, exited: make(chan error, 1)}
-	cmd.Stderr = io.MultiWriter(p.stderr, testinfra.LogWriter("herald-binary"))
-	start := time.Now()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	urls := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			if m := listeningLine.FindStringSubmatch(sc.Text()); m != nil {
-				urls <- m[1]
-			}
-		}
-		_, _ = io.Copy(io.Discard, stdout)
-		p.exited <- cmd.Wait()
-	}()
-	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
-			_ = cmd.Process.Signal(syscall.SIGINT)
-			select {
-			case <-p.exited:
-			case <-time.After(binaryTimeout):
-				_ = cmd.Process.Kill()
-			}
-		}
-	})
-	select {
-	case p.url = <-urls:
-	case err := <-p.exited:
-		t.Fatalf("herald dev exited before serving: %v\n%s", err, p.stderr)
-	case <-time.After(binaryTimeout):
-		t.Fatalf("herald dev did not print its listening line\n%s", p.stderr)
-	}
-	return p, time.Since(start)
-}
-
-func (p *heraldProc) stop(t *testing.T, sig syscall.Signal) error {
-	t.Helper()
-	if err := p.cmd.Process.Signal(sig); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case err := <-p.exited:
-		return err
-	case <-time.After(binaryTimeout):
-		t.Fatalf("herald did not exit after %v\n%s", sig, p.stderr)
-		return nil
-	}
+	p := testenv.StartProc(t, "dev", bin, args...)
+	return p, p.Started
 }
 
 func getStatus(t *testing.T, url string) int {
@@ -154,12 +71,12 @@ func postgresProcesses(t *testing.T, clusterDir string) []string {
 // start on a new data folder, a clean Ctrl-C, a warm start, a SIGKILL and a
 // start after it, and checks that no PostgreSQL process is left behind.
 func TestHeraldDevBinary(t *testing.T) {
-	bin := buildHerald(t)
+	bin := testenv.BuildHerald(t)
 	dataDir, clusterDir := devDataDir(t)
 
 	p, took := startDev(t, bin, dataDir)
 	t.Logf("cold start (new data folder, initdb): %s", took)
-	if code := getStatus(t, p.url+"/readyz"); code != http.StatusOK {
+	if code := getStatus(t, p.URL()+"/readyz"); code != http.StatusOK {
 		t.Fatalf("readyz = %d", code)
 	}
 	token, err := os.ReadFile(filepath.Join(dataDir, "admin.token"))
@@ -167,9 +84,9 @@ func TestHeraldDevBinary(t *testing.T) {
 		t.Fatal(err)
 	}
 	testinfra.Sensitive(strings.TrimSpace(string(token)))
-	accountURL := adminPost(t, p.url+"/admin/v1/accounts", strings.TrimSpace(string(token)), `{"name":"Survivor"}`)
-	if err := p.stop(t, syscall.SIGINT); err != nil {
-		t.Fatalf("herald dev exit after SIGINT: %v\n%s", err, p.stderr)
+	accountURL := adminPost(t, p.URL()+"/admin/v1/accounts", strings.TrimSpace(string(token)), `{"name":"Survivor"}`)
+	if err := p.Stop(t, syscall.SIGINT); err != nil {
+		t.Fatalf("herald dev exit after SIGINT: %v\n%s", err, p.Stderr())
 	}
 	if left := postgresProcesses(t, clusterDir); len(left) > 0 {
 		t.Fatalf("postgres processes left after SIGINT: %v", left)
@@ -177,24 +94,24 @@ func TestHeraldDevBinary(t *testing.T) {
 
 	p, took = startDev(t, bin, dataDir)
 	t.Logf("warm start: %s", took)
-	if code := getStatus(t, p.url+"/readyz"); code != http.StatusOK {
+	if code := getStatus(t, p.URL()+"/readyz"); code != http.StatusOK {
 		t.Fatalf("readyz after warm start = %d", code)
 	}
-	if code := adminGet(t, p.url+accountURL, strings.TrimSpace(string(token))); code != http.StatusOK {
+	if code := adminGet(t, p.URL()+accountURL, strings.TrimSpace(string(token))); code != http.StatusOK {
 		t.Fatalf("account created before the restart: GET = %d", code)
 	}
-	_ = p.stop(t, syscall.SIGKILL)
+	_ = p.Stop(t, syscall.SIGKILL)
 	if left := postgresProcesses(t, clusterDir); len(left) == 0 {
 		t.Fatal("expected the orphaned postgres to outlive a SIGKILLed herald")
 	}
 
 	p, took = startDev(t, bin, dataDir)
 	t.Logf("start after SIGKILL (orphaned postgres found): %s", took)
-	if code := getStatus(t, p.url+"/readyz"); code != http.StatusOK {
+	if code := getStatus(t, p.URL()+"/readyz"); code != http.StatusOK {
 		t.Fatalf("readyz after SIGKILL restart = %d", code)
 	}
-	if err := p.stop(t, syscall.SIGTERM); err != nil {
-		t.Fatalf("herald dev exit after SIGTERM: %v\n%s", err, p.stderr)
+	if err := p.Stop(t, syscall.SIGTERM); err != nil {
+		t.Fatalf("herald dev exit after SIGTERM: %v\n%s", err, p.Stderr())
 	}
 	if left := postgresProcesses(t, clusterDir); len(left) > 0 {
 		t.Fatalf("postgres processes left after SIGTERM: %v", left)
@@ -205,13 +122,13 @@ func TestHeraldDevBinary(t *testing.T) {
 	// the cluster lives outside the folder (as root), instead of inheriting
 	// one sealed under a master key that is gone.
 	p, _ = startDev(t, bin, dataDir)
-	_ = p.stop(t, syscall.SIGKILL)
+	_ = p.Stop(t, syscall.SIGKILL)
 	if err := os.RemoveAll(dataDir); err != nil {
 		t.Fatal(err)
 	}
 	p, took = startDev(t, bin, dataDir)
 	t.Logf("start on a new data folder at the same path: %s", took)
-	if code := getStatus(t, p.url+"/readyz"); code != http.StatusOK {
+	if code := getStatus(t, p.URL()+"/readyz"); code != http.StatusOK {
 		t.Fatalf("readyz on a new data folder = %d", code)
 	}
 	newToken, err := os.ReadFile(filepath.Join(dataDir, "admin.token"))
@@ -219,11 +136,11 @@ func TestHeraldDevBinary(t *testing.T) {
 		t.Fatal(err)
 	}
 	testinfra.Sensitive(strings.TrimSpace(string(newToken)))
-	if code := adminGet(t, p.url+accountURL, strings.TrimSpace(string(newToken))); code != http.StatusNotFound {
+	if code := adminGet(t, p.URL()+accountURL, strings.TrimSpace(string(newToken))); code != http.StatusNotFound {
 		t.Fatalf("the old data folder's account on the new one: GET = %d, want 404", code)
 	}
-	if err := p.stop(t, syscall.SIGINT); err != nil {
-		t.Fatalf("herald dev exit after SIGINT: %v\n%s", err, p.stderr)
+	if err := p.Stop(t, syscall.SIGINT); err != nil {
+		t.Fatalf("herald dev exit after SIGINT: %v\n%s", err, p.Stderr())
 	}
 	if left := postgresProcesses(t, clusterDir); len(left) > 0 {
 		t.Fatalf("postgres processes left: %v", left)
@@ -231,7 +148,7 @@ func TestHeraldDevBinary(t *testing.T) {
 }
 
 func TestHeraldDevWithoutPostgresBinaries(t *testing.T) {
-	bin := buildHerald(t)
+	bin := testenv.BuildHerald(t)
 	cmd := exec.Command(bin, "dev", "--data-dir", t.TempDir(), "--addr", "127.0.0.1:0", "--pg-bin-dir", t.TempDir())
 	out, err := cmd.CombinedOutput()
 	if err == nil {

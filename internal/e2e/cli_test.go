@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/heraldhq/herald/internal/pgcluster"
+	"github.com/heraldhq/herald/internal/testenv"
 	"github.com/heraldhq/herald/internal/testinfra"
 )
 
@@ -41,7 +42,7 @@ func abandonedCluster(t *testing.T) string {
 // server through its data folder, "stopping…" at Ctrl-C, --reset, and
 // herald version.
 func TestDevCLIBinary(t *testing.T) {
-	bin := buildHerald(t)
+	bin := testenv.BuildHerald(t)
 	dataDir, _ := devDataDir(t)
 	abandoned := abandonedCluster(t)
 
@@ -50,8 +51,8 @@ func TestDevCLIBinary(t *testing.T) {
 		t.Errorf("the abandoned cluster %s is still there after dev started (stat: %v)", abandoned, err)
 	}
 	url, err := os.ReadFile(filepath.Join(dataDir, "url"))
-	if err != nil || strings.TrimSpace(string(url)) != p.url {
-		t.Fatalf("url file %q (%v), want %s", url, err, p.url)
+	if err != nil || strings.TrimSpace(string(url)) != p.URL() {
+		t.Fatalf("url file %q (%v), want %s", url, err, p.URL())
 	}
 
 	// herald admin with no URL nor token: the data folder's.
@@ -67,16 +68,16 @@ func TestDevCLIBinary(t *testing.T) {
 	if err := json.Unmarshal(out, &account); err != nil || account.ID == "" {
 		t.Fatalf("accounts create printed %s (%v)", out, err)
 	}
-	if note := "herald admin: using " + p.url + " and the admin token from " + dataDir + " (herald dev's data folder)\n"; stderr.String() != note {
+	if note := "herald admin: using " + p.URL() + " and the admin token from " + dataDir + " (herald dev's data folder)\n"; stderr.String() != note {
 		t.Errorf("herald admin stderr = %q, want %q", stderr.String(), note)
 	}
 	token := readToken(t, dataDir)
 
 	// Ctrl-C: "stopping…" at once, before the shutdown steps log.
-	if err := p.stop(t, syscall.SIGINT); err != nil {
-		t.Fatalf("exit after SIGINT: %v\n%s", err, p.stderr)
+	if err := p.Stop(t, syscall.SIGINT); err != nil {
+		t.Fatalf("exit after SIGINT: %v\n%s", err, p.Stderr())
 	}
-	logs := p.stderr.String()
+	logs := p.Stderr()
 	stopping := strings.Index(logs, "herald dev: stopping…\n")
 	stopped := strings.Index(logs, `"msg":"postgres stopped"`)
 	if stopping < 0 || stopped < 0 || stopping > stopped {
@@ -89,11 +90,11 @@ func TestDevCLIBinary(t *testing.T) {
 	if newToken == token {
 		t.Error("--reset kept the admin token")
 	}
-	if code := adminGet(t, p.url+"/admin/v1/accounts/"+account.ID, newToken); code != http.StatusNotFound {
+	if code := adminGet(t, p.URL()+"/admin/v1/accounts/"+account.ID, newToken); code != http.StatusNotFound {
 		t.Errorf("an account made before --reset: GET = %d, want 404", code)
 	}
-	if err := p.stop(t, syscall.SIGINT); err != nil {
-		t.Fatalf("exit after SIGINT: %v\n%s", err, p.stderr)
+	if err := p.Stop(t, syscall.SIGINT); err != nil {
+		t.Fatalf("exit after SIGINT: %v\n%s", err, p.Stderr())
 	}
 
 	for _, arg := range []string{"version", "--version"} {

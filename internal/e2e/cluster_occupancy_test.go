@@ -17,7 +17,7 @@ import (
 func TestCountsAndTerminateAcrossGateways(t *testing.T) {
 	cp, g1, g2, _ := clusterHerald(t)
 	const app = "occ"
-	k, s := newAppOn(t, cp, []*testenv.HeraldEnv{g1, g2}, app)
+	k, s := newAppOn(t, cp, []testenv.Node{g1, g2}, app)
 	sdk := sdkClient(t, cp.URL(), app, k, s)
 
 	const room, news = "presence-lobby", "news"

@@ -63,7 +63,7 @@ func (c *clusterEnv) gateway(t *testing.T, id string) *testenv.HeraldEnv {
 
 func TestGatewaysShareChannelsPresenceAndClientEvents(t *testing.T) {
 	cp, g1, g2, nats := clusterHerald(t)
-	key, secret := newAppOn(t, cp, []*testenv.HeraldEnv{g1, g2}, "multi")
+	key, secret := newAppOn(t, cp, []testenv.Node{g1, g2}, "multi")
 
 	a := testenv.MustDialPusher(t, g1.URL(), key)
 	b := testenv.MustDialPusher(t, g2.URL(), key)
@@ -108,7 +108,7 @@ func TestGatewaysShareChannelsPresenceAndClientEvents(t *testing.T) {
 
 func TestDeadGatewayMembersAreRemoved(t *testing.T) {
 	cp, g1, g2, _ := clusterHerald(t)
-	key, secret := newAppOn(t, cp, []*testenv.HeraldEnv{g1, g2}, "crash")
+	key, secret := newAppOn(t, cp, []testenv.Node{g1, g2}, "crash")
 	a := testenv.MustDialPusher(t, g1.URL(), key)
 	b := testenv.MustDialPusher(t, g2.URL(), key)
 	ch := "presence-crash"
@@ -131,7 +131,7 @@ func TestDeadGatewayMembersAreRemoved(t *testing.T) {
 
 // newAppOn creates an app through cp's admin API and waits until every
 // gateway accepts its key.
-func newAppOn(t *testing.T, cp *testenv.HeraldEnv, gws []*testenv.HeraldEnv, id string) (key, secret string) {
+func newAppOn(t *testing.T, cp testenv.Node, gws []testenv.Node, id string) (key, secret string) {
 	t.Helper()
 	key, secret = newApp(t, cp, id, map[string]any{"client_events": true})
 	waitKey(t, gws, key)
@@ -139,7 +139,7 @@ func newAppOn(t *testing.T, cp *testenv.HeraldEnv, gws []*testenv.HeraldEnv, id 
 }
 
 // waitKey waits until every gateway accepts key.
-func waitKey(t *testing.T, gws []*testenv.HeraldEnv, key string) {
+func waitKey(t *testing.T, gws []testenv.Node, key string) {
 	t.Helper()
 	for _, g := range gws {
 		testinfra.WaitUntilWithin(t, "gateway "+g.URL()+" to know the key", appChangeDeadline, func() bool {

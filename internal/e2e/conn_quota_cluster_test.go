@@ -28,7 +28,7 @@ func TestMaxConnectionsIsClusterWide(t *testing.T) {
 	cl := newClusterEnv(t)
 	ga, gb := cl.gateway(t, "gw-a"), cl.gateway(t, "gw-b")
 	key, _ := newApp(t, cl.cp, "quota", map[string]any{"max_connections": 3})
-	waitKey(t, []*testenv.HeraldEnv{ga, gb}, key)
+	waitKey(t, []testenv.Node{ga, gb}, key)
 	// waitKey's probes are gone before the counting starts.
 	waitSeries(t, ga, localConnsSeries, "0")
 	waitSeries(t, gb, localConnsSeries, "0")

@@ -20,7 +20,7 @@ import (
 const appChangeDeadline = 2 * time.Second
 
 // newApp creates an app with settings and a key through the admin API.
-func newApp(t *testing.T, h *testenv.HeraldEnv, id string, settings map[string]any) (key, secret string) {
+func newApp(t *testing.T, h testenv.Node, id string, settings map[string]any) (key, secret string) {
 	t.Helper()
 	var acc struct{ ID string }
 	if code := h.Admin(t, "POST", "/admin/v1/accounts", map[string]any{"name": "acc-" + id}, &acc); code != 201 {

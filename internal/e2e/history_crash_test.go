@@ -50,7 +50,7 @@ var crashChannels = []string{"crash-a", "crash-b"}
 // not stored them all yet; the writer then stores them within seconds of
 // its ack wait.
 func TestHistoryCompleteRightAfterSIGKILL(t *testing.T) {
-	bin := buildHerald(t)
+	bin := testenv.BuildHerald(t)
 	dataDir, _ := devDataDir(t)
 	flags := []string{"--history-ack-wait", crashAckWait.String(), "--history-batch-wait", crashBatchWait.String()}
 	p, _ := startDev(t, bin, dataDir, flags...)
@@ -71,7 +71,7 @@ func TestHistoryCompleteRightAfterSIGKILL(t *testing.T) {
 					return
 				default:
 				}
-				serial, err := crashPublish(p.url, ch, fmt.Sprintf(`{"n":%d}`, n))
+				serial, err := crashPublish(p.URL(), ch, fmt.Sprintf(`{"n":%d}`, n))
 				if err != nil {
 					return // the process is gone
 				}
@@ -80,7 +80,7 @@ func TestHistoryCompleteRightAfterSIGKILL(t *testing.T) {
 		}()
 	}
 	time.Sleep(crashPublishFor)
-	_ = p.stop(t, syscall.SIGKILL)
+	_ = p.Stop(t, syscall.SIGKILL)
 	close(stop)
 	wg.Wait()
 	var newest uint64
@@ -95,15 +95,15 @@ func TestHistoryCompleteRightAfterSIGKILL(t *testing.T) {
 	restarted := time.Now()
 	p, took := startDev(t, bin, dataDir, flags...)
 	t.Logf("restart after SIGKILL: %s", took)
-	mark := storedThrough(t, p.url)
+	mark := storedThrough(t, p.URL())
 	t.Logf("right after the restart the writer has stored through serial %d of %d", mark, newest)
 	if mark >= newest {
 		t.Fatalf("the writer had stored everything (through %d) before the first read: no window to test", mark)
 	}
 	for i, ch := range crashChannels {
-		forwards := pageHistory(t, p.url, ch, "forwards", acked[i][0]-1)
+		forwards := pageHistory(t, p.URL(), ch, "forwards", acked[i][0]-1)
 		checkHistory(t, ch+" forwards", forwards, acked[i])
-		backwards := pageHistory(t, p.url, ch, "backwards", 0)
+		backwards := pageHistory(t, p.URL(), ch, "backwards", 0)
 		slices.Reverse(backwards)
 		checkHistory(t, ch+" backwards", backwards, acked[i])
 	}
@@ -111,11 +111,11 @@ func TestHistoryCompleteRightAfterSIGKILL(t *testing.T) {
 	// The writer's held batch is delivered again after the ack wait, not
 	// after a fixed 30 s.
 	testinfra.WaitUntilWithin(t, "the writer to store every acknowledged message", crashCatchUpBound, func() bool {
-		return storedThrough(t, p.url) >= newest
+		return storedThrough(t, p.URL()) >= newest
 	})
 	t.Logf("writer caught up %s after the restart began (ack wait %s)", time.Since(restarted).Round(10*time.Millisecond), crashAckWait)
-	if err := p.stop(t, syscall.SIGINT); err != nil {
-		t.Fatalf("herald dev exit after SIGINT: %v\n%s", err, p.stderr)
+	if err := p.Stop(t, syscall.SIGINT); err != nil {
+		t.Fatalf("herald dev exit after SIGINT: %v\n%s", err, p.Stderr())
 	}
 }
 

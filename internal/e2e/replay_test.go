@@ -218,7 +218,7 @@ func TestResumeAcrossGatewayCrash(t *testing.T) {
 		t.Run(fmt.Sprint("round-", round), func(t *testing.T) {
 			// Fresh gateways each round, on the same NATS cluster and app.
 			ga, gb := cl.gateway(t, fmt.Sprint("gw-a", round)), cl.gateway(t, fmt.Sprint("gw-b", round))
-			waitKey(t, []*testenv.HeraldEnv{ga, gb}, key)
+			waitKey(t, []testenv.Node{ga, gb}, key)
 			a := testenv.MustDialPusher(t, ga.URL(), key)
 			for _, ch := range chans {
 				a.Subscribe(ch, key, "", "")

@@ -7,14 +7,16 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/heraldhq/herald/controlplane"
 	"github.com/heraldhq/herald/gateway/protocol"
 	"github.com/heraldhq/herald/gateway/ws"
-	"github.com/heraldhq/herald/internal/platform"
+	"github.com/heraldhq/herald/internal/secretbox"
 	"github.com/heraldhq/herald/internal/testenv"
+	"github.com/heraldhq/herald/internal/testinfra"
 )
 
 // Timings of the cluster usage tests. The usage API must show the totals
@@ -37,14 +39,21 @@ const (
 	usageOtherChannel = "nobody-listens"
 )
 
-// usageCluster is a metered control plane and two gateways on a 3-node
-// NATS cluster, and the subscribers the test reads everything from.
+// usageCluster is a metered control plane and two gateways, each a herald
+// binary of its own so that the tests can SIGKILL them, on a 3-node NATS
+// cluster, and the subscribers the test reads everything from.
 type usageCluster struct {
-	cl       *clusterEnv
-	gws      map[string]*testenv.HeraldEnv
-	app      string
-	key, sec string
-	subs     []*usageSub
+	bin   string
+	nats  *testinfra.Cluster
+	dbURL string
+	// common are the flags of every process.
+	common []string
+	cp     *testenv.Proc
+	gws    map[string]*testenv.Proc
+	app    string
+	key    string
+	sec    string
+	subs   []*usageSub
 	// published is what the test's accepted publishes count.
 	published int64
 	hpSeq     int
@@ -66,27 +75,42 @@ type usageSub struct {
 // gwbFlush, gw-b started again and the others every clusterFlushInterval.
 func newUsageCluster(t *testing.T, app string, gwbFlush time.Duration) *usageCluster {
 	t.Helper()
-	cl := newClusterEnv(t)
-	cl.base.Metering = platform.MeteringConfig{FlushInterval: clusterFlushInterval, FoldWait: meterFoldWait, AckWait: clusterAckWait}
-	u := &usageCluster{cl: cl, gws: map[string]*testenv.HeraldEnv{}, app: app, started: time.Now()}
-	// The control plane runs with the test's metering too.
-	if err := cl.cp.Close(); err != nil {
-		t.Fatal(err)
+	u := &usageCluster{
+		bin: testenv.BuildHerald(t), nats: testinfra.NATSCluster(t, 3), dbURL: testinfra.Postgres(t),
+		gws: map[string]*testenv.Proc{}, app: app, started: time.Now(),
+	}
+	masterKey := secretbox.GenerateKey()
+	testinfra.Sensitive(masterKey)
+	u.common = []string{
+		"--addr", "127.0.0.1:0", "--nats-url", u.nats.ClientURLs(), "--nats-replicas", "3",
+		"--master-key", masterKey, "--shutdown-timeout", "5s", "--meter-ack-wait", clusterAckWait.String(),
 	}
 	u.startControlPlane(t)
-	u.gws["gw-a"] = cl.gateway(t, "gw-a")
-	cl.base.Metering.FlushInterval = gwbFlush
-	u.gws["gw-b"] = cl.gateway(t, "gw-b")
-	cl.base.Metering.FlushInterval = clusterFlushInterval
-	u.key, u.sec = newAppOn(t, cl.cp, []*testenv.HeraldEnv{u.gws["gw-a"], u.gws["gw-b"]}, app)
+	u.startGateway(t, "gw-a", clusterFlushInterval)
+	u.startGateway(t, "gw-b", gwbFlush)
+	u.key, u.sec = newAppOn(t, u.cp, []testenv.Node{u.gws["gw-a"], u.gws["gw-b"]}, app)
 	return u
 }
 
+// clusterAdminToken is the control plane's --admin-token.
+const clusterAdminToken = "usage-cluster-admin-token"
+
 func (u *usageCluster) startControlPlane(t *testing.T) {
 	t.Helper()
-	c := u.cl.cp.Config
-	c.Metering = u.cl.base.Metering
-	u.cl.cp = testenv.StartHerald(t, c)
+	args := append([]string{"controlplane"}, u.common...)
+	args = append(args, "--database-url", u.dbURL, "--admin-token", clusterAdminToken,
+		"--meter-flush-interval", clusterFlushInterval.String(), "--config-sync-interval", "1s")
+	u.cp = testenv.StartProc(t, "controlplane", u.bin, args...)
+	u.cp.Token = clusterAdminToken
+}
+
+// startGateway starts gateway id, flushing its usage every flush.
+func (u *usageCluster) startGateway(t *testing.T, id string, flush time.Duration) {
+	t.Helper()
+	args := append([]string{"gateway"}, u.common...)
+	args = append(args, "--gateway-id", id, "--meter-flush-interval", flush.String(),
+		"--shutdown-spread", "100ms", "--conn-count-interval", "100ms")
+	u.gws[id] = testenv.StartProc(t, id, u.bin, args...)
 }
 
 // join connects a subscriber to gateway gw, on the feed and, if user is
@@ -231,7 +255,7 @@ func (u *usageCluster) round(t *testing.T, rest bool, tag string) {
 	t.Helper()
 	subs := u.live()
 	if rest {
-		testenv.Trigger(t, u.cl.cp.URL(), u.app, u.key, u.sec, "rest", tag, usageFeed, usageOtherChannel)
+		testenv.Trigger(t, u.cp.URL(), u.app, u.key, u.sec, "rest", tag, usageFeed, usageOtherChannel)
 		u.published += 2
 		for _, s := range subs {
 			s.expect(t, "rest", usageFeed)
@@ -261,7 +285,7 @@ func (u *usageCluster) idempotentRetries(t *testing.T) {
 		hd := basic(u.key, u.sec)
 		hd.Set("Idempotency-Key", "retry-"+u.app)
 		body := []byte(`{"name":"retried","data":"r","channel":"` + usageFeed + `"}`)
-		if code, resp := isoRequest(t, "POST", u.cl.cp.URL()+"/apps/"+u.app+"/events", body, hd); code != http.StatusOK {
+		if code, resp := isoRequest(t, "POST", u.cp.URL()+"/apps/"+u.app+"/events", body, hd); code != http.StatusOK {
 			t.Fatalf("idempotent publish = %d %s", code, resp)
 		}
 	}
@@ -300,7 +324,7 @@ func (u *usageCluster) usage(t *testing.T, g string) controlplane.UsageCounts {
 	var r controlplane.UsageReport
 	q := url.Values{"granularity": {g}, "from": {u.started.Add(-time.Minute).UTC().Format(time.RFC3339)}}
 	path := "/admin/v1/apps/" + u.app + "/usage?" + q.Encode()
-	if code := u.cl.cp.Admin(t, "GET", path, nil, &r); code != http.StatusOK {
+	if code := u.cp.Admin(t, "GET", path, nil, &r); code != http.StatusOK {
 		t.Fatalf("GET %s = %d", path, code)
 	}
 	return r.Totals
@@ -341,7 +365,8 @@ func (u *usageCluster) waitUsage(t *testing.T, want string, deadline time.Time, 
 // TestUsageExactAcrossRestarts: messages published through REST, client
 // events and herald:publish to subscribers on two gateways of a 3-node
 // NATS cluster, while one gateway is stopped and started again and the
-// control plane is killed and started again, are counted exactly: the
+// control plane is SIGKILLed and started again, each a herald binary of
+// its own, are counted exactly: the
 // usage API shows the published, delivered, presence and messages totals
 // the subscribers observed, at every granularity. An idempotent REST
 // publish sent three times counts once.
@@ -353,13 +378,13 @@ func TestUsageExactAcrossRestarts(t *testing.T) {
 
 	// gw-b stops gracefully: its subscribers are closed with 4200 and
 	// ann hears ben leave; then they come back on gw-b started again.
-	if err := u.gws["gw-b"].Close(); err != nil {
-		t.Fatal(err)
+	if err := u.gws["gw-b"].Stop(t, syscall.SIGTERM); err != nil {
+		t.Fatalf("gw-b after SIGTERM: %v", err)
 	}
 	u.closed(t, "gw-b", 4200)
 	u.subs[0].expect(t, protocol.EventMemberRemoved, usageRoom)
-	u.gws["gw-b"] = u.cl.gateway(t, "gw-b")
-	waitKey(t, []*testenv.HeraldEnv{u.gws["gw-b"]}, u.key)
+	u.startGateway(t, "gw-b", clusterFlushInterval)
+	waitKey(t, []testenv.Node{u.gws["gw-b"]}, u.key)
 	u.join(t, "gw-b", "ben")
 	u.join(t, "gw-b", "")
 	for i := range 2 {
@@ -368,7 +393,7 @@ func TestUsageExactAcrossRestarts(t *testing.T) {
 
 	// The control plane is killed: REST is down, the gateways go on.
 	killed := time.Now()
-	u.cl.cp.Kill()
+	_ = u.cp.Stop(t, syscall.SIGKILL)
 	for i := range 3 {
 		u.round(t, false, fmt.Sprintf("cp-down-%d", i))
 	}
@@ -381,8 +406,8 @@ func TestUsageExactAcrossRestarts(t *testing.T) {
 	t.Logf("want %s", want)
 	// The killed control plane's folders may have died holding a batch of
 	// the published counter or the aggregator: JetStream delivers it again
-	// only after the consumers' ack wait, which the test cannot shorten
-	// (docs/billing.md). Until then usage lags, past 2 flush intervals.
+	// only after the consumers' ack wait (--meter-ack-wait, short here;
+	// docs/billing.md). Until then usage lags, past 2 flush intervals.
 	deadline := time.Now().Add(clusterUsageDeadline)
 	if redelivered := killed.Add(clusterAckWait + clusterUsageDeadline); redelivered.After(deadline) {
 		deadline = redelivered
@@ -393,7 +418,7 @@ func TestUsageExactAcrossRestarts(t *testing.T) {
 	})
 }
 
-// TestUsageGatewayKill: a killed gateway loses at most its last flush
+// TestUsageGatewayKill: a SIGKILLed gateway loses at most its last flush
 // interval of deliveries; what was published is still exact. Before the
 // kill everything is flushed (the test waits), then a burst goes to the
 // gateway's subscribers right before it dies: its deliveries may be lost,
@@ -408,7 +433,7 @@ func TestUsageGatewayKill(t *testing.T) {
 	for i := range 3 {
 		u.round(t, true, fmt.Sprintf("burst-%d", i))
 	}
-	u.gws["gw-b"].Kill()
+	_ = u.gws["gw-b"].Stop(t, syscall.SIGKILL)
 	u.closed(t, "gw-b", 0)
 	afterKill, _ := u.observed("gw-b")
 	mayLose := afterKill - before

@@ -13,6 +13,19 @@ import (
 // and returns the status.
 func (h *HeraldEnv) Admin(tb testing.TB, method, path string, body, out any) int {
 	tb.Helper()
+	return adminRequest(tb, h.URL(), h.AdminToken(), method, path, body, out)
+}
+
+// Node is a running Herald the tests talk to: in the test's process
+// (HeraldEnv) or a binary (Proc).
+type Node interface {
+	URL() string
+	Admin(tb testing.TB, method, path string, body, out any) int
+}
+
+// adminRequest is Admin on base with token.
+func adminRequest(tb testing.TB, base, token, method, path string, body, out any) int {
+	tb.Helper()
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
@@ -21,11 +34,11 @@ func (h *HeraldEnv) Admin(tb testing.TB, method, path string, body, out any) int
 		}
 		rd = bytes.NewReader(b)
 	}
-	req, err := http.NewRequest(method, h.URL()+path, rd)
+	req, err := http.NewRequest(method, base+path, rd)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	req.Header.Set("Authorization", "Bearer "+h.AdminToken())
+	req.Header.Set("Authorization", "Bearer "+token)
 	req.Header.Set("Content-Type", "application/json")
 	code, raw := Do(tb, http.DefaultClient, req)
 	if out != nil && len(raw) > 0 {
