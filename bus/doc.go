@@ -40,6 +40,16 @@
 //     --meter-flush-interval, at minute boundaries and on a graceful stop.
 //   - Read by control planes (the herald-meter-flushes consumer below).
 //
+// HERALD_WEBHOOK_EVENTS (bus/webhookevents; docs/webhooks.md): webhook
+// events (channels.WebhookEnvelope, JSON) on their way to the dispatcher.
+// Subjects herald.webhook.<app>.<chan>, so that one channel's events keep
+// their order; file storage, limits retention, MaxAge 24h, Nats-Msg-Id
+// deduplication window 2m (an event published twice under one id is
+// stored once).
+//
+// HERALD_METER and HERALD_WEBHOOK_EVENTS are both ensured through
+// bus/logstream, which owns their shared shape and defaults.
+//
 // # Consumers
 //
 // herald-history (controlplane/history, history.DefaultConsumer): the

@@ -7,14 +7,12 @@ package meter
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/heraldhq/herald/internal/defaults"
+	"github.com/heraldhq/herald/bus/logstream"
 )
 
 // Names of the stream, its subjects and the durable consumers.
@@ -31,36 +29,21 @@ const (
 	PublishedConsumer = "herald-meter"
 )
 
-// Defaults for zero StreamConfig fields.
+// StreamConfig configures the flush stream; zero fields take the
+// logstream defaults: a flush waits up to a day for a control plane to
+// fold it (the longest control-plane outage metering rides out; the
+// aggregator remembers folded flush ids for as long), and a flush
+// published again within two minutes is dropped by the server (the
+// aggregator drops later copies itself).
+type StreamConfig = logstream.Config
+
+// The flush stream's defaults, which the aggregator's retention of folded
+// flush ids and the consumers' replicas follow.
 const (
-	// DefaultMaxAge is how long a flush waits in the stream for a control
-	// plane to fold it: the longest control-plane outage metering rides
-	// out. The aggregator remembers folded flush ids for as long.
-	DefaultMaxAge = 24 * time.Hour
-	// DefaultDuplicates is the Nats-Msg-Id window in which a flush
-	// published again (a retry after a lost acknowledgement) is dropped by
-	// the server; the aggregator drops later copies itself.
-	DefaultDuplicates = 2 * time.Minute
-	// DefaultReplicas is for a single server; clusters use 3.
-	DefaultReplicas = 1
+	DefaultMaxAge     = logstream.DefaultMaxAge
+	DefaultDuplicates = logstream.DefaultDuplicates
+	DefaultReplicas   = logstream.DefaultReplicas
 )
-
-// StreamConfig configures the flush stream; zero fields take the defaults.
-type StreamConfig struct {
-	Replicas   int
-	MaxAge     time.Duration
-	Duplicates time.Duration
-}
-
-// WithDefaults fills zero fields with the defaults.
-func (c StreamConfig) WithDefaults() StreamConfig {
-	c.Replicas = defaults.Positive(c.Replicas, DefaultReplicas)
-	c.MaxAge = defaults.Positive(c.MaxAge, DefaultMaxAge)
-	c.Duplicates = defaults.Positive(c.Duplicates, DefaultDuplicates)
-	// The server refuses a duplicate window longer than MaxAge.
-	c.Duplicates = min(c.Duplicates, c.MaxAge)
-	return c
-}
 
 // Subject is where process publishes its flushes. Process ids are
 // single NATS tokens (gateway ids, control plane ids).
@@ -69,28 +52,7 @@ func Subject(process string) string { return SubjectPrefix + "." + process }
 // EnsureStream creates the flush stream or brings it to cfg; idempotent
 // and safe to call from several processes at once.
 func EnsureStream(ctx context.Context, js jetstream.JetStream, cfg StreamConfig) error {
-	cfg = cfg.WithDefaults()
-	sc := jetstream.StreamConfig{
-		Name:        Stream,
-		Description: "Herald usage meter flushes",
-		Subjects:    []string{SubjectPrefix + ".>"},
-		Retention:   jetstream.LimitsPolicy,
-		Discard:     jetstream.DiscardOld,
-		Storage:     jetstream.FileStorage,
-		Replicas:    cfg.Replicas,
-		MaxAge:      cfg.MaxAge,
-		MaxMsgs:     -1,
-		MaxBytes:    -1,
-		Duplicates:  cfg.Duplicates,
-	}
-	_, err := js.CreateOrUpdateStream(ctx, sc)
-	if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
-		_, err = js.UpdateStream(ctx, sc)
-	}
-	if err != nil {
-		return fmt.Errorf("ensure stream %s: %w", Stream, err)
-	}
-	return nil
+	return logstream.Ensure(ctx, js, Stream, "Herald usage meter flushes", []string{SubjectPrefix + ".>"}, cfg)
 }
 
 // Publish stores one flush under its id and waits for the stream's

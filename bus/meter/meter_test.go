@@ -18,30 +18,6 @@ const testTimeout = 20 * time.Second
 
 func TestMain(m *testing.M) { testinfra.Main(m) }
 
-func TestStreamConfigWithDefaults(t *testing.T) {
-	cases := []struct {
-		name string
-		in   meter.StreamConfig
-		want meter.StreamConfig
-	}{
-		{"zero takes every default", meter.StreamConfig{},
-			meter.StreamConfig{Replicas: meter.DefaultReplicas, MaxAge: meter.DefaultMaxAge, Duplicates: meter.DefaultDuplicates}},
-		{"set fields are kept", meter.StreamConfig{Replicas: 3, MaxAge: time.Hour, Duplicates: time.Minute},
-			meter.StreamConfig{Replicas: 3, MaxAge: time.Hour, Duplicates: time.Minute}},
-		// The server refuses a duplicate window longer than the stream's
-		// retention.
-		{"duplicates capped by max age", meter.StreamConfig{MaxAge: time.Second},
-			meter.StreamConfig{Replicas: meter.DefaultReplicas, MaxAge: time.Second, Duplicates: time.Second}},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			if got := c.in.WithDefaults(); got != c.want {
-				t.Fatalf("WithDefaults(%+v) = %+v, want %+v", c.in, got, c.want)
-			}
-		})
-	}
-}
-
 func TestSubjectIsUnderThePrefix(t *testing.T) {
 	if got, want := meter.Subject("gw-1"), meter.SubjectPrefix+".gw-1"; got != want {
 		t.Fatalf("Subject = %q, want %q", got, want)
