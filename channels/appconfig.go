@@ -13,9 +13,13 @@ type AppConfig struct {
 	Shard     int      `json:"shard"`
 	Settings  Settings `json:"settings"`
 	// Quota is the account plan's part the edge enforces (quota.go).
-	Quota     Quota     `json:"quota"`
-	Keys      []AppKey  `json:"keys"`
-	UpdatedAt time.Time `json:"updated_at"`
+	Quota Quota `json:"quota"`
+	// WebhookEvents are the kinds of webhook event at least one of the
+	// app's enabled endpoints wants (docs/webhooks.md): gateways publish
+	// no other kind, so an app without webhooks costs nothing.
+	WebhookEvents []WebhookEventName `json:"webhook_events,omitempty"`
+	Keys          []AppKey           `json:"keys"`
+	UpdatedAt     time.Time          `json:"updated_at"`
 }
 
 // AppKey is one live (unrevoked) key of an app. Revoked keys are absent.

@@ -27,6 +27,9 @@ type Quota struct {
 	MaxMessagesPerMonth int64 `json:"max_messages_per_month,omitempty"`
 	// PublishRate is published messages per second per app.
 	PublishRate int64 `json:"publish_rate,omitempty"`
+	// MaxWebhookEndpoints caps an app's webhook endpoints (checked by the
+	// admin API when one is created, not at the edge).
+	MaxWebhookEndpoints int64 `json:"max_webhook_endpoints,omitempty"`
 }
 
 // Limited reports whether the quota limits anything.
