@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -270,4 +271,54 @@ func TestAppConfigWithPlan(t *testing.T) {
 	if err != nil || len(rets) != 1 || rets[0].Retention != time.Minute {
 		t.Errorf("history retentions = %+v, %v", rets, err)
 	}
+}
+
+// TestSeedPlan: dev mode's plan is created once and then left as the
+// operator sets it; SeedApp puts the demo account on it while the account
+// has no plan, and never moves it off another.
+func TestSeedPlan(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := newFixture(t)
+	dev := controlplane.NewPlan{ID: "dev", Name: "dev", Enforcement: channels.EnforceSoft}
+	for range 2 {
+		if err := f.store.SeedPlan(ctx, dev); err != nil {
+			t.Fatalf("seed plan: %v", err)
+		}
+	}
+	if _, err := f.store.UpdatePlan(ctx, "dev", controlplane.PlanPatch{Limits: billing.LimitsPatch{PublishRate: i64(9)}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.store.SeedPlan(ctx, dev); err != nil {
+		t.Fatal(err)
+	}
+	if p, _ := f.store.GetPlan(ctx, "dev"); p.Limits.PublishRate != 9 {
+		t.Errorf("seeding again overwrote the operator's change: %+v", p)
+	}
+
+	in := demoSeed()
+	in.PlanID = "dev"
+	f.seed(t, in)
+	before := f.seedSnapshot(t, in.AppID)
+	acc := before.Accounts[0]
+	if acc.PlanID == nil || *acc.PlanID != "dev" || before.Config.Quota.Plan != "dev" {
+		t.Fatalf("seeded account %+v, config quota %+v", acc, before.Config.Quota)
+	}
+	f.seed(t, in)
+	if after := f.seedSnapshot(t, in.AppID); !reflect.DeepEqual(after, before) {
+		t.Errorf("seeding again changed\n%+v\nto\n%+v", before, after)
+	}
+
+	f.plan(t, controlplane.NewPlan{ID: "pro", Name: "Pro"})
+	if _, err := f.store.SetAccountPlan(ctx, acc.ID, "pro"); err != nil {
+		t.Fatal(err)
+	}
+	f.seed(t, in)
+	if got, _ := f.store.GetAccount(ctx, acc.ID); got.PlanID == nil || *got.PlanID != "pro" {
+		t.Errorf("seeding moved the demo account off its plan: %+v", got)
+	}
+
+	in.PlanID = "missing"
+	in.AccountName = "Fresh"
+	wantError(t, f.store.SeedApp(ctx, in), channels.CodeBadRequest, "plan_id")
 }
