@@ -37,7 +37,7 @@ type schemaProvider interface {
 // schemaOf returns the schema of t: a $ref for named structs, inline
 // otherwise.
 func (s *schemaSet) schemaOf(t reflect.Type) (map[string]any, error) {
-	if t.Implements(schemaProviderType) {
+	if t.Kind() != reflect.Pointer && t.Implements(schemaProviderType) {
 		return reflect.Zero(t).Interface().(schemaProvider).openAPISchema(), nil
 	}
 	switch {
