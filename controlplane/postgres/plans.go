@@ -143,24 +143,30 @@ func (s *Store) UpdatePlan(ctx context.Context, id string, patch controlplane.Pl
 }
 
 // DeletePlan removes a plan no account uses; otherwise it returns a
-// Conflict naming how many do.
+// Conflict naming how many do. The plan's row is locked first: putting an
+// account on a plan takes a key-share lock on it, so the count cannot
+// change before the delete.
 func (s *Store) DeletePlan(ctx context.Context, id string) error {
-	tag, err := s.pool.Exec(ctx, "delete from plans where id = $1", id)
-	if pgCode(err) == pgForeignKeyViolation {
-		n, cerr := s.PlanAccountCount(ctx, id)
-		if cerr != nil {
-			return cerr
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		if _, err := getPlan(ctx, tx, "id = $1", id, "for update"); err != nil {
+			return err
 		}
-		return channels.Conflict(fmt.Sprintf(
-			"plan %s is used by %d account(s); move them to another plan first", id, n))
-	}
-	if err != nil {
+		var n int64
+		if err := tx.QueryRow(ctx, "select count(*) from accounts where plan_id = $1", id).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 {
+			return channels.Conflict(fmt.Sprintf(
+				"plan %s is used by %d account(s); move them to another plan first", id, n))
+		}
+		_, err := tx.Exec(ctx, "delete from plans where id = $1", id)
+		return err
+	})
+	var de *channels.Error
+	if err != nil && !errors.As(err, &de) {
 		return fmt.Errorf("delete plan %s: %w", id, err)
 	}
-	if tag.RowsAffected() == 0 {
-		return planNotFound(id)
-	}
-	return nil
+	return err
 }
 
 // PlanAccountCount counts the accounts on the plan.

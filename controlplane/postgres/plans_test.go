@@ -2,10 +2,12 @@ package postgres_test
 
 import (
 	"context"
+	"fmt"
 	"reflect"
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -321,4 +323,36 @@ func TestSeedPlan(t *testing.T) {
 	in.PlanID = "missing"
 	in.AccountName = "Fresh"
 	wantError(t, f.store.SeedApp(ctx, in), channels.CodeBadRequest, "plan_id")
+}
+
+// TestDeletePlanRacingSetPlan: deleting a plan while an account is being
+// put on it ends one way or the other, never with an account on a plan
+// that is gone nor a 409 that counts no account.
+func TestDeletePlanRacingSetPlan(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := newFixture(t)
+	acc := f.account(t, "acme")
+	for i := range 20 {
+		p := f.plan(t, controlplane.NewPlan{Name: fmt.Sprintf("p%d", i)})
+		var setErr, delErr error
+		var wg sync.WaitGroup
+		wg.Add(2)
+		go func() { defer wg.Done(); _, setErr = f.store.SetAccountPlan(ctx, acc.ID, p.ID) }()
+		go func() { defer wg.Done(); delErr = f.store.DeletePlan(ctx, p.ID) }()
+		wg.Wait()
+		switch {
+		case setErr == nil && delErr != nil:
+			if de := wantError(t, delErr, channels.CodeConflict, ""); !strings.Contains(de.Message, "1 account") {
+				t.Fatalf("409 message = %q", de.Message)
+			}
+		case setErr != nil && delErr == nil:
+			wantError(t, setErr, channels.CodeBadRequest, "plan_id")
+		default:
+			t.Fatalf("set plan: %v; delete plan: %v", setErr, delErr)
+		}
+		if _, err := f.store.SetAccountPlan(ctx, acc.ID, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
