@@ -20,8 +20,11 @@ const (
 
 // Account owns apps.
 type Account struct {
-	ID        string    `json:"id"`
-	Name      string    `json:"name"`
+	ID   string `json:"id"`
+	Name string `json:"name"`
+	// PlanID is the account's plan (docs/billing.md, "Plans"); nil
+	// means none: unlimited.
+	PlanID    *string   `json:"plan_id"`
 	CreatedAt time.Time `json:"created_at"`
 }
 
@@ -135,6 +138,7 @@ type Store interface {
 
 	SigningKeyStore
 	UsageStore
+	PlanStore
 
 	RecordAudit(ctx context.Context, e AuditEntry) error
 	ListAudit(ctx context.Context, p Page) (items []AuditEntry, next string, err error)

@@ -39,6 +39,13 @@ type UsageReport struct {
 	Granularity billing.Granularity `json:"granularity"`
 	Items       []UsageItem         `json:"items"`
 	Totals      UsageCounts         `json:"totals"`
+	// Limits are the account's plan's limits (an app's report: each
+	// per-app limit lowered to the app's own setting where stricter,
+	// billing.Limits.ForApp); null when the account has no plan.
+	Limits *billing.Limits `json:"limits"`
+	// Remaining is what the account has left of its message quotas in
+	// the current UTC day and month, whatever range the report covers.
+	Remaining billing.Remaining `json:"remaining"`
 }
 
 // NewUsageReport builds a report from the periods a UsageStore listed;

@@ -33,6 +33,10 @@ const (
 const adminUsage = `Usage: herald admin [flags] <resource> <action> [arguments] [options]
 
   accounts list | get ID | delete ID | create --name N
+  accounts set-plan --account ID [--plan ID]   (no plan: unlimited)
+  plans    list | get ID | delete ID
+  plans    create --name N --enforcement hard|soft [--id ID] [--LIMIT N ...]
+  plans    update ID [--name N] [--enforcement E] [--LIMIT N ...]
   apps     list [--account ID] | get ID | delete ID
   apps     create --account ID --name N [--id ID] [--set key=value ...]
   apps     update ID [--name N] [--enabled true|false] [--set key=value ...]
@@ -45,7 +49,9 @@ const adminUsage = `Usage: herald admin [flags] <resource> <action> [arguments] 
 
 Lists take --limit N and --cursor C (the next page's cursor is printed on
 stderr). --set takes an app setting: integers, true|false, and for
-allowed_origins a comma-separated list. Flags may follow the action.
+allowed_origins a comma-separated list. Each plan limit is a flag named
+as the limit with dashes (--max-messages-per-day N, 0 for unlimited).
+Flags may follow the action.
 usage reads the last 24 hours by hour unless told (minute, hour, day or
 month; times in RFC 3339). usage reconcile compares metered published
 messages with the message stream and the history, and exits 1 when any
@@ -77,6 +83,7 @@ type adminOpts struct {
 	enabled                   optionalBool
 	set                       settingsFlag
 	usage                     usageOpts
+	plan                      planOpts
 }
 
 // adminCall is one action being run.
@@ -124,22 +131,28 @@ func appUpdateFlags(fs *flag.FlagSet, o *adminOpts) {
 // adminCommands is the table of `herald admin` actions.
 func adminCommands() map[string]adminCommand {
 	return map[string]adminCommand{
-		"accounts list":   {flags: pageFlags, run: adminListAccounts},
-		"accounts get":    {args: []string{"ID"}, run: adminGetAccount},
-		"accounts create": {flags: nameFlag, run: adminCreateAccount},
-		"accounts delete": {args: []string{"ID"}, run: adminDeleteAccount},
-		"apps list":       {flags: appListFlags, run: adminListApps},
-		"apps get":        {args: []string{"ID"}, run: adminGetApp},
-		"apps create":     {flags: appCreateFlags, run: adminCreateApp},
-		"apps update":     {args: []string{"ID"}, flags: appUpdateFlags, run: adminUpdateApp},
-		"apps delete":     {args: []string{"ID"}, run: adminDeleteApp},
-		"keys list":       {args: []string{"APP"}, flags: pageFlags, run: adminListKeys},
-		"keys create":     {args: []string{"APP"}, run: adminCreateKey},
-		"keys revoke":     {args: []string{"APP", "KEY"}, run: adminRevokeKey},
-		"tokens list":     {flags: pageFlags, run: adminListTokens},
-		"tokens create":   {flags: nameFlag, run: adminCreateToken},
-		"tokens revoke":   {args: []string{"ID"}, run: adminRevokeToken},
-		"audit list":      {flags: pageFlags, run: adminListAudit},
+		"accounts list":     {flags: pageFlags, run: adminListAccounts},
+		"accounts get":      {args: []string{"ID"}, run: adminGetAccount},
+		"accounts create":   {flags: nameFlag, run: adminCreateAccount},
+		"accounts delete":   {args: []string{"ID"}, run: adminDeleteAccount},
+		"accounts set-plan": {flags: setPlanFlags, run: adminSetAccountPlan},
+		"plans list":        {flags: pageFlags, run: adminListPlans},
+		"plans get":         {args: []string{"ID"}, run: adminGetPlan},
+		"plans create":      {flags: planCreateFlags, run: adminCreatePlan},
+		"plans update":      {args: []string{"ID"}, flags: planFlags, run: adminUpdatePlan},
+		"plans delete":      {args: []string{"ID"}, run: adminDeletePlan},
+		"apps list":         {flags: appListFlags, run: adminListApps},
+		"apps get":          {args: []string{"ID"}, run: adminGetApp},
+		"apps create":       {flags: appCreateFlags, run: adminCreateApp},
+		"apps update":       {args: []string{"ID"}, flags: appUpdateFlags, run: adminUpdateApp},
+		"apps delete":       {args: []string{"ID"}, run: adminDeleteApp},
+		"keys list":         {args: []string{"APP"}, flags: pageFlags, run: adminListKeys},
+		"keys create":       {args: []string{"APP"}, run: adminCreateKey},
+		"keys revoke":       {args: []string{"APP", "KEY"}, run: adminRevokeKey},
+		"tokens list":       {flags: pageFlags, run: adminListTokens},
+		"tokens create":     {flags: nameFlag, run: adminCreateToken},
+		"tokens revoke":     {args: []string{"ID"}, run: adminRevokeToken},
+		"audit list":        {flags: pageFlags, run: adminListAudit},
 
 		"signing-keys list":   {flags: pageFlags, run: adminListSigningKeys},
 		"signing-keys rotate": {run: adminRotateSigningKey},

@@ -21,9 +21,9 @@ func adminListAccounts(ctx context.Context, c *adminCall) error {
 	}
 	rows := make([][]string, 0, len(page.Items))
 	for _, a := range page.Items {
-		rows = append(rows, []string{a.ID, a.Name, fmtTime(a.CreatedAt)})
+		rows = append(rows, accountRow(a))
 	}
-	return c.output(page, []string{"ID", "NAME", "CREATED"}, rows, page.NextCursor)
+	return c.output(page, accountHeader, rows, page.NextCursor)
 }
 
 func adminGetAccount(ctx context.Context, c *adminCall) error {
@@ -31,7 +31,7 @@ func adminGetAccount(ctx context.Context, c *adminCall) error {
 	if err != nil {
 		return err
 	}
-	return c.output(a, []string{"ID", "NAME", "CREATED"}, [][]string{{a.ID, a.Name, fmtTime(a.CreatedAt)}}, "")
+	return c.output(a, accountHeader, [][]string{accountRow(a)}, "")
 }
 
 func adminCreateAccount(ctx context.Context, c *adminCall) error {
@@ -42,7 +42,7 @@ func adminCreateAccount(ctx context.Context, c *adminCall) error {
 	if err != nil {
 		return err
 	}
-	return c.output(a, []string{"ID", "NAME", "CREATED"}, [][]string{{a.ID, a.Name, fmtTime(a.CreatedAt)}}, "")
+	return c.output(a, accountHeader, [][]string{accountRow(a)}, "")
 }
 
 func adminDeleteAccount(ctx context.Context, c *adminCall) error {

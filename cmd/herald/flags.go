@@ -36,6 +36,7 @@ func bindServerFlags(fs *flag.FlagSet, cfg *platform.Config, mode platform.Mode)
 	bindMeterFlags(fs, cfg)
 	if mode != platform.ModeGateway {
 		fs.DurationVar(&cfg.ConfigSyncInterval, "config-sync-interval", platform.DefaultConfigSyncInterval, "period of the full app config reconcile from Postgres to NATS")
+		fs.StringVar(&cfg.DefaultPlan, "default-plan", devOnly(mode, platform.DevPlanID), "id or name of the plan new accounts get (empty: none"+devOnly(mode, "; dev seeds the unlimited plan dev")+")")
 		bindHistoryFlags(fs, cfg)
 	}
 	if mode != platform.ModeControlPlane {

@@ -16,7 +16,7 @@ func (a *API) createAccount(c echo.Context) error {
 	if err := a.decodeJSON(c, &in, false); err != nil {
 		return err
 	}
-	acct, err := a.store.CreateAccount(c.Request().Context(), in.Name)
+	acct, err := a.store.CreateAccountOnPlan(c.Request().Context(), in.Name, a.defaultPlan)
 	if err != nil {
 		return err
 	}

@@ -51,6 +51,12 @@ func TestAdminBodyStringsAreChecked(t *testing.T) {
 		{http.MethodPost, appPath + "/keys", `{"key":"%s"}`, "key", "imported-key", http.StatusCreated},
 		{http.MethodPost, appPath + "/keys", `{"secret":"%s"}`, "secret", "imported-secret", http.StatusCreated},
 		{http.MethodPost, "/admin/v1/tokens", `{"name":"%s"}`, "name", "ci", http.StatusCreated},
+		{http.MethodPost, "/admin/v1/plans", `{"name":"%s","enforcement":"soft"}`, "name", "Plan ✓", http.StatusCreated},
+		{http.MethodPost, "/admin/v1/plans", `{"name":"e","enforcement":"%s"}`, "enforcement", "hard", http.StatusCreated},
+		{http.MethodPost, "/admin/v1/plans", `{"id":"%s","name":"i","enforcement":"soft"}`, "id", "imported-plan", http.StatusCreated},
+		{http.MethodPatch, "/admin/v1/plans/imported-plan", `{"name":"%s"}`, "name", "renamed plan", http.StatusOK},
+		{http.MethodPatch, "/admin/v1/plans/imported-plan", `{"enforcement":"%s"}`, "enforcement", "hard", http.StatusOK},
+		{http.MethodPatch, "/admin/v1/accounts/" + acct.ID, `{"plan_id":"%s"}`, "plan_id", "imported-plan", http.StatusOK},
 	}
 	for _, tt := range tests {
 		name := tt.method + " " + strings.ReplaceAll(tt.path, app.ID, "{id}") + " " + tt.field
@@ -135,8 +141,11 @@ func TestAdminBodyStringFieldsAreAllTested(t *testing.T) {
 		"CreateAppRequest.account_id", "CreateAppRequest.id", "CreateAppRequest.name",
 		"CreateAppRequest.settings.allowed_origins[]",
 		"CreateKeyRequest.key", "CreateKeyRequest.secret",
+		"CreatePlanRequest.enforcement", "CreatePlanRequest.id", "CreatePlanRequest.name",
 		"CreateTokenRequest.name",
+		"UpdateAccountRequest.plan_id",
 		"UpdateAppRequest.name", "UpdateAppRequest.settings.allowed_origins[]",
+		"UpdatePlanRequest.enforcement", "UpdatePlanRequest.name",
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("string fields of the admin request bodies = %v;\nTestAdminBodyStringsAreChecked covers %v: add the new ones there and here", got, want)

@@ -3,6 +3,7 @@ package api
 import (
 	"net/http"
 
+	"github.com/heraldhq/herald/billing"
 	"github.com/heraldhq/herald/controlplane"
 )
 
@@ -13,7 +14,7 @@ const adminPrefix = "/admin/v1"
 var adminDocInfo = docInfo{
 	title:       "Herald admin API",
 	version:     "v1",
-	description: "Accounts, apps, app keys, admin tokens, token signing keys, usage and the audit log. Every route but this document needs Authorization: Bearer <admin token>.",
+	description: "Accounts, plans, apps, app keys, admin tokens, token signing keys, usage and the audit log. Every route but this document needs Authorization: Bearer <admin token>.",
 }
 
 // adminRoutes is the admin API's route table.
@@ -27,6 +28,7 @@ func (a *API) adminRoutes() []route {
 		tSigning  = "signing-keys"
 		tMeta     = "meta"
 		tUsage    = "usage"
+		tPlans    = "plans"
 	)
 	return []route{
 		{method: http.MethodGet, path: adminPrefix + "/openapi.json", id: "getOpenAPI", tag: tMeta,
@@ -43,9 +45,31 @@ func (a *API) adminRoutes() []route {
 		{method: http.MethodGet, path: adminPrefix + "/accounts/:id", id: "getAccount", tag: tAccounts,
 			summary: "Get one account.", status: http.StatusOK,
 			response: typeOf[controlplane.Account](), handler: a.getAccount},
+		{method: http.MethodPatch, path: adminPrefix + "/accounts/:id", id: "updateAccount", tag: tAccounts,
+			summary: "Put an account on a plan: plan_id is a plan id, or null or \"\" to take it off its plan (unlimited); an unknown plan is a 400 naming plan_id. The configs of the account's apps are republished before the answer.",
+			status:  http.StatusOK, request: typeOf[updateAccountRequest](),
+			response: typeOf[controlplane.Account](), handler: a.updateAccount},
 		{method: http.MethodDelete, path: adminPrefix + "/accounts/:id", id: "deleteAccount", tag: tAccounts,
 			summary: "Delete an account; 409 while it has apps.", status: http.StatusNoContent,
 			handler: a.deleteAccount},
+
+		{method: http.MethodPost, path: adminPrefix + "/plans", id: "createPlan", tag: tPlans,
+			summary: "Create a plan. enforcement is hard (refuse what is over a quota) or soft (record it); limits is a partial object, every limit 0 or absent meaning unlimited. Negative, fractional or absurdly large limits are a 400 naming limits.<name>; a name in use is a 409.",
+			status:  http.StatusCreated, request: typeOf[createPlanRequest](),
+			response: typeOf[billing.Plan](), handler: a.createPlan},
+		{method: http.MethodGet, path: adminPrefix + "/plans", id: "listPlans", tag: tPlans,
+			summary: "List plans.", status: http.StatusOK, query: pageParams(),
+			response: typeOf[billing.Plan](), list: true, handler: a.listPlans},
+		{method: http.MethodGet, path: adminPrefix + "/plans/:id", id: "getPlan", tag: tPlans,
+			summary: "Get one plan.", status: http.StatusOK,
+			response: typeOf[billing.Plan](), handler: a.getPlan},
+		{method: http.MethodPatch, path: adminPrefix + "/plans/:id", id: "updatePlan", tag: tPlans,
+			summary: "Change a plan's name, enforcement or any subset of its limits. The configs of every app of every account on the plan are republished before the answer, so gateways apply the change within a second.",
+			status:  http.StatusOK, request: typeOf[updatePlanRequest](),
+			response: typeOf[billing.Plan](), handler: a.updatePlan},
+		{method: http.MethodDelete, path: adminPrefix + "/plans/:id", id: "deletePlan", tag: tPlans,
+			summary: "Delete a plan; 409, naming how many, while accounts use it, and for the default plan of new accounts.",
+			status:  http.StatusNoContent, handler: a.deletePlan},
 
 		{method: http.MethodPost, path: adminPrefix + "/apps", id: "createApp", tag: tApps,
 			summary: "Create an app; settings is a partial object over the defaults.", status: http.StatusCreated,

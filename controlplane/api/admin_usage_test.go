@@ -203,7 +203,8 @@ func TestUsageJSONShape(t *testing.T) {
 	r = f.s.do(t, http.MethodGet, "/admin/v1/apps/"+f.app2.ID+"/usage?from=2020-01-01T00:00:00Z&to=2020-01-01T05:00:00Z", nil)
 	want = `{"granularity":"hour","items":[],"totals":{"messages":0,"messages_published":0,"messages_delivered":0,` +
 		`"presence_events":0,"webhook_calls":0,"api_requests":0,"bytes_in":0,"bytes_out":0,"connection_seconds":0,` +
-		`"peak_connections":0,"history_reads":0,"over_quota":false}}`
+		`"peak_connections":0,"history_reads":0,"over_quota":false},` +
+		`"limits":null,"remaining":{"messages_today":null,"messages_this_month":null}}`
 	if got := strings.TrimSpace(string(r.body)); r.status != http.StatusOK || got != want {
 		t.Errorf("empty answer %d %s\nwant %s", r.status, got, want)
 	}

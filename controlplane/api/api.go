@@ -109,6 +109,9 @@ type Config struct {
 	// Meter counts each app's authenticated tenant requests and the
 	// history messages they read (docs/billing.md); nil counts nothing.
 	Meter *billing.Meter
+	// DefaultPlanID is the plan new accounts get (--default-plan,
+	// resolved to an id); empty means none. It cannot be deleted.
+	DefaultPlanID string
 }
 
 // PublicKeySource finds live public token signing keys by kid.
@@ -170,6 +173,8 @@ type API struct {
 	pubKeys   PublicKeySource
 	meter     *billing.Meter
 	now       func() time.Time
+
+	defaultPlan string
 }
 
 // New builds an API and its routes.
@@ -190,6 +195,7 @@ func New(cfg Config) (*API, error) {
 		maxBody:      orDefault(cfg.MaxBodyBytes, DefaultMaxBodyBytes),
 		syncTimeout:  orDefault(cfg.SyncTimeout, DefaultSyncTimeout),
 		streams:      cfg.Streams,
+		defaultPlan:  cfg.DefaultPlanID,
 	}
 	if a.logger == nil {
 		a.logger = slog.New(slog.DiscardHandler)

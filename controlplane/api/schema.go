@@ -23,13 +23,23 @@ func newSchemaSet() *schemaSet {
 }
 
 var (
-	timeType = reflect.TypeFor[time.Time]()
-	rawType  = reflect.TypeFor[json.RawMessage]()
+	timeType           = reflect.TypeFor[time.Time]()
+	rawType            = reflect.TypeFor[json.RawMessage]()
+	schemaProviderType = reflect.TypeFor[schemaProvider]()
 )
+
+// schemaProvider is a type that states its own schema, where the Go type
+// says too little (a raw value that tells absent from null).
+type schemaProvider interface {
+	openAPISchema() map[string]any
+}
 
 // schemaOf returns the schema of t: a $ref for named structs, inline
 // otherwise.
 func (s *schemaSet) schemaOf(t reflect.Type) (map[string]any, error) {
+	if t.Kind() != reflect.Pointer && t.Implements(schemaProviderType) {
+		return reflect.Zero(t).Interface().(schemaProvider).openAPISchema(), nil
+	}
 	switch {
 	case t == timeType:
 		return map[string]any{"type": "string", "format": "date-time"}, nil

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -83,8 +84,15 @@ func parseTimeParam(c echo.Context, name string, def time.Time) (time.Time, erro
 // usageReader lists the periods of one app or account.
 type usageReader func(c echo.Context, r controlplane.UsageRange) ([]billing.Period, error)
 
+// usageScope is whose plan a usage report shows: the account's, and for
+// an app's report the app's settings (nil for an account's).
+type usageScope struct {
+	accountID string
+	settings  *channels.Settings
+}
+
 // serveUsage answers a usage read: JSON, or CSV when asked for.
-func (a *API) serveUsage(c echo.Context, read usageReader) error {
+func (a *API) serveUsage(c echo.Context, read usageReader, scope usageScope) error {
 	u, err := a.parseUsageRange(c)
 	if err != nil {
 		return err
@@ -99,5 +107,48 @@ func (a *API) serveUsage(c echo.Context, read usageReader) error {
 	if wantsCSV(c) {
 		return writeUsageCSV(c, report)
 	}
+	if err := a.addPlanUsage(c.Request().Context(), &report, scope); err != nil {
+		return err
+	}
 	return c.JSON(http.StatusOK, report)
+}
+
+// addPlanUsage fills the report's limits and remaining from the account's
+// plan and its messages of the current UTC day and month.
+func (a *API) addPlanUsage(ctx context.Context, report *controlplane.UsageReport, scope usageScope) error {
+	plan, ok, err := a.store.AccountPlan(ctx, scope.accountID)
+	if err != nil || !ok {
+		return err
+	}
+	limits := plan.Limits
+	if scope.settings != nil {
+		limits = limits.ForApp(*scope.settings)
+	}
+	report.Limits = &limits
+	if limits.MaxMessagesPerDay == 0 && limits.MaxMessagesPerMonth == 0 {
+		return nil
+	}
+	now := a.now().UTC()
+	today, err := a.accountMessages(ctx, scope.accountID, billing.Day, now)
+	if err != nil {
+		return err
+	}
+	month, err := a.accountMessages(ctx, scope.accountID, billing.Month, now)
+	if err != nil {
+		return err
+	}
+	report.Remaining = limits.Remaining(today, month)
+	return nil
+}
+
+// accountMessages is the account's messages in the period of g holding
+// at.
+func (a *API) accountMessages(ctx context.Context, accountID string, g billing.Granularity, at time.Time) (int64, error) {
+	start := g.Start(at)
+	periods, err := a.store.AccountUsage(ctx, accountID,
+		controlplane.UsageRange{Granularity: g, First: start, End: g.Next(start)})
+	if err != nil {
+		return 0, err
+	}
+	return billing.Total(periods).Messages(), nil
 }

@@ -7,21 +7,34 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/heraldhq/herald/billing"
 	"github.com/heraldhq/herald/channels"
 	"github.com/heraldhq/herald/controlplane"
 )
 
-const accountColumns = "id, name, created_at"
+const accountColumns = "id, name, plan_id, created_at"
 
-// CreateAccount stores a new account with a generated id.
+// CreateAccount stores a new account with a generated id and no plan.
 func (s *Store) CreateAccount(ctx context.Context, name string) (controlplane.Account, error) {
+	return s.CreateAccountOnPlan(ctx, name, "")
+}
+
+// CreateAccountOnPlan stores a new account with a generated id, on planID
+// unless it is empty.
+func (s *Store) CreateAccountOnPlan(ctx context.Context, name, planID string) (controlplane.Account, error) {
 	if err := channels.ValidateName("name", name); err != nil {
 		return controlplane.Account{}, err
 	}
+	if planID != "" && billing.ValidatePlanID(planID) != nil {
+		return controlplane.Account{}, errNoPlan(planID)
+	}
 	row := s.pool.QueryRow(ctx,
-		"insert into accounts (id, name) values ($1, $2) returning "+accountColumns,
-		newAccountID(), name)
+		"insert into accounts (id, name, plan_id) values ($1, $2, nullif($3, '')) returning "+accountColumns,
+		newAccountID(), name, planID)
 	a, err := scanAccount(row)
+	if pgCode(err) == pgForeignKeyViolation {
+		return controlplane.Account{}, errNoPlan(planID)
+	}
 	if err != nil {
 		return controlplane.Account{}, fmt.Errorf("create account: %w", err)
 	}
@@ -82,7 +95,7 @@ func accountNotFound(id string) error {
 
 func scanAccount(r pgx.Row) (controlplane.Account, error) {
 	var a controlplane.Account
-	if err := r.Scan(&a.ID, &a.Name, &a.CreatedAt); err != nil {
+	if err := r.Scan(&a.ID, &a.Name, &a.PlanID, &a.CreatedAt); err != nil {
 		return controlplane.Account{}, err
 	}
 	a.CreatedAt = utc(a.CreatedAt)

@@ -170,7 +170,8 @@ func (s *Store) ListHistory(ctx context.Context, q controlplane.HistoryQuery) ([
 
 // historyRetentions walks the distinct app ids of the history with one
 // index probe each (a loose index scan: PostgreSQL 15 has no skip scan),
-// and joins each with its app's retention. Apps that no longer exist keep
+// and joins each with its app's retention, lowered by its account's plan
+// where stricter (billing.Limits.Apply). Apps that no longer exist keep
 // nothing.
 const historyRetentions = `
 with recursive ids(app_id) as (
@@ -181,8 +182,12 @@ with recursive ids(app_id) as (
 )
 select ids.app_id,
        case when a.id is null then 0
+            when p.history_retention_s > 0
+                 then least(coalesce((a.settings->>'history_retention_s')::bigint, $1), p.history_retention_s)
             else coalesce((a.settings->>'history_retention_s')::bigint, $1) end
 from ids left join apps a on a.id = ids.app_id
+left join accounts ac on ac.id = a.account_id
+left join plans p on p.id = ac.plan_id
 where ids.app_id is not null
 order by ids.app_id`
 

@@ -19,6 +19,8 @@ const (
 	adminTokenBytes    = 32
 	adminTokenIDPrefix = "tok_"
 	adminTokenIDLen    = 16
+	planIDPrefix       = "pln_"
+	planIDRandLen      = 16
 )
 
 // Alphabets for random identifiers. base32Lower has 32 symbols, so a byte
@@ -68,6 +70,7 @@ func randomHex(nBytes int) string {
 }
 
 func newAccountID() string { return accountIDPrefix + randomString(base32Lower, accountIDRandLen) }
+func newPlanID() string    { return planIDPrefix + randomString(base32Lower, planIDRandLen) }
 func newAppID() string     { return randomString(alphanumeric, appIDLen) }
 func newKey() string       { return randomHex(keyBytes) }
 func newSecret() string    { return randomHex(secretBytes) }

@@ -97,27 +97,32 @@ func (s *Store) RevokeKey(ctx context.Context, appID, key string) error {
 	return err
 }
 
-// AppConfig returns the app's effective config: its settings and its live
-// keys with their sealed secrets, read in one statement so that both come
-// from the same snapshot.
+// AppConfig returns the app's effective config: its settings lowered by
+// its account's plan, the plan's quota, and its live keys with their
+// sealed secrets, read in one statement so that all come from the same
+// snapshot.
 func (s *Store) AppConfig(ctx context.Context, appID string) (channels.AppConfig, error) {
 	var (
-		c      channels.AppConfig
-		raw    []byte
-		keys   []string
-		sealed [][]byte
+		c       channels.AppConfig
+		raw     []byte
+		keys    []string
+		sealed  [][]byte
+		planRaw []byte
 	)
 	err := s.pool.QueryRow(ctx,
 		`select a.id, a.account_id, a.name, a.enabled, a.shard, a.settings, a.updated_at,
 		        coalesce(array_agg(k.key order by k.created_at, k.key)
 		                 filter (where k.key is not null), '{}'),
 		        coalesce(array_agg(k.sealed_secret order by k.created_at, k.key)
-		                 filter (where k.key is not null), '{}')
+		                 filter (where k.key is not null), '{}'),
+		        `+planJSON+`
 		 from apps a
+		 join accounts ac on ac.id = a.account_id
+		 left join plans p on p.id = ac.plan_id
 		 left join app_keys k on k.app_id = a.id and k.revoked_at is null
 		 where a.id = $1
-		 group by a.id`, appID).
-		Scan(&c.ID, &c.AccountID, &c.Name, &c.Enabled, &c.Shard, &raw, &c.UpdatedAt, &keys, &sealed)
+		 group by a.id, p.id`, appID).
+		Scan(&c.ID, &c.AccountID, &c.Name, &c.Enabled, &c.Shard, &raw, &c.UpdatedAt, &keys, &sealed, &planRaw)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return channels.AppConfig{}, appNotFound(appID)
 	}
@@ -126,6 +131,17 @@ func (s *Store) AppConfig(ctx context.Context, appID string) (channels.AppConfig
 	}
 	if c.Settings, err = decodeSettings(raw); err != nil {
 		return channels.AppConfig{}, fmt.Errorf("app config %s: %w", appID, err)
+	}
+	// The account's plan: its quota for the edge, and its per-app limits
+	// where stricter than the app's own settings (which the app's row
+	// keeps as they were set).
+	plan, ok, err := decodePlan(planRaw)
+	if err != nil {
+		return channels.AppConfig{}, fmt.Errorf("app config %s: %w", appID, err)
+	}
+	if ok {
+		c.Quota = plan.Limits.Quota(plan.ID, plan.Enforcement)
+		c.Settings = plan.Limits.Apply(c.Settings)
 	}
 	c.UpdatedAt = utc(c.UpdatedAt)
 	c.Keys = make([]channels.AppKey, len(keys))

@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/heraldhq/herald/channels"
+	"github.com/heraldhq/herald/controlplane"
 )
 
 // seedLockKey serializes SeedApp calls across processes, so that two dev
@@ -33,6 +34,9 @@ type SeedApp struct {
 	// Settings applies over the app's current settings (over the defaults
 	// for a new app).
 	Settings channels.SettingsPatch
+	// PlanID, when set, is the plan of the account if it has none (an
+	// operator's later choice stays); the plan must exist (SeedPlan).
+	PlanID string
 }
 
 // SeedApp makes sure that the account, the app and its key exist as in. It
@@ -56,6 +60,13 @@ func (s *Store) SeedApp(ctx context.Context, in SeedApp) error {
 		if created {
 			changed = append(changed, "account")
 		}
+		planChanged, err := seedAccountPlan(ctx, tx, accountID, in.PlanID)
+		if err != nil {
+			return err
+		}
+		if planChanged {
+			changed = append(changed, "plan")
+		}
 		appChanged, err := seedApp(ctx, tx, accountID, in)
 		if err != nil {
 			return err
@@ -70,7 +81,7 @@ func (s *Store) SeedApp(ctx context.Context, in SeedApp) error {
 		if keyChanged {
 			changed = append(changed, "key")
 		}
-		if !appChanged && !keyChanged {
+		if !appChanged && !keyChanged && !planChanged {
 			return nil
 		}
 		// The effective config changed: mark it as for any other change.
@@ -120,6 +131,45 @@ func seedAccount(ctx context.Context, tx pgx.Tx, name string) (id string, create
 		return "", false, fmt.Errorf("create account %q: %w", name, err)
 	}
 	return id, true, nil
+}
+
+// seedAccountPlan puts the account on planID if it has no plan, reporting
+// whether it did.
+func seedAccountPlan(ctx context.Context, tx pgx.Tx, accountID, planID string) (bool, error) {
+	if planID == "" {
+		return false, nil
+	}
+	tag, err := tx.Exec(ctx, "update accounts set plan_id = $2 where id = $1 and plan_id is null", accountID, planID)
+	if pgCode(err) == pgForeignKeyViolation {
+		return false, errNoPlan(planID)
+	}
+	if err != nil {
+		return false, fmt.Errorf("set account plan: %w", err)
+	}
+	return tag.RowsAffected() > 0, nil
+}
+
+// SeedPlan makes sure that a plan with id p.ID exists, creating it as p
+// (limits over unlimited) when it does not; an existing plan is left as
+// the operator set it.
+func (s *Store) SeedPlan(ctx context.Context, p controlplane.NewPlan) error {
+	_, err := s.GetPlan(ctx, p.ID)
+	if !errors.Is(err, channels.ErrNotFound) {
+		return err
+	}
+	_, err = s.CreatePlan(ctx, p)
+	if errors.Is(err, channels.ErrConflict) {
+		// Another process seeded it first, or the name is taken by
+		// another plan: the latter is the operator's to resolve.
+		if _, gerr := s.GetPlan(ctx, p.ID); gerr == nil {
+			return nil
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("seed plan %s: %w", p.ID, err)
+	}
+	s.logger.Info("seeded plan", "plan_id", p.ID)
+	return nil
 }
 
 // seedApp creates the app or applies the settings patch to it, reporting

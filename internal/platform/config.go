@@ -11,12 +11,15 @@ import (
 
 // Defaults for Config, documented in the README's flag table.
 const (
-	DefaultAddr               = "127.0.0.1:6001"
-	DefaultDataDir            = "./.herald"
-	DefaultDevAppID           = "app-id"
-	DefaultDevAppKey          = "app-key"
-	DefaultDevAppSecret       = "app-secret"
-	DefaultDevAccountName     = "Demo"
+	DefaultAddr           = "127.0.0.1:6001"
+	DefaultDataDir        = "./.herald"
+	DefaultDevAppID       = "app-id"
+	DefaultDevAppKey      = "app-key"
+	DefaultDevAppSecret   = "app-secret"
+	DefaultDevAccountName = "Demo"
+	// DevPlanID is the id and name of the unlimited plan dev mode seeds,
+	// puts the demo account on, and makes --default-plan by default.
+	DevPlanID                 = "dev"
 	DefaultConfigSyncInterval = 30 * time.Second
 	DefaultShutdownTimeout    = 10 * time.Second
 	DefaultNATSReplicas       = 1
@@ -86,6 +89,10 @@ type Config struct {
 	DevAppID     string
 	DevAppKey    string
 	DevAppSecret string
+
+	// DefaultPlan is the id or name of the plan new accounts get; empty
+	// means none. A plan that does not exist at start-up is an error.
+	DefaultPlan string
 
 	// ConfigSyncInterval is the period of the full Postgres -> KV app
 	// config reconcile.

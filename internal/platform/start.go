@@ -22,6 +22,7 @@ import (
 	"github.com/heraldhq/herald/bus/signingkeys"
 	"github.com/heraldhq/herald/bus/stream"
 	"github.com/heraldhq/herald/channels"
+	"github.com/heraldhq/herald/controlplane"
 	"github.com/heraldhq/herald/controlplane/api"
 	"github.com/heraldhq/herald/controlplane/appsync"
 	"github.com/heraldhq/herald/controlplane/postgres"
@@ -159,6 +160,10 @@ func (p *Platform) startControlPlane(ctx context.Context, dbURL string) error {
 			return err
 		}
 	}
+	defaultPlan, err := p.resolveDefaultPlan(ctx)
+	if err != nil {
+		return err
+	}
 
 	kv, err := appconfig.EnsureBucket(ctx, p.parts.js, p.cfg.NATSReplicas)
 	if err != nil {
@@ -208,7 +213,7 @@ func (p *Platform) startControlPlane(ctx context.Context, dbURL string) error {
 		Apps: p.parts.apps, Box: p.box, Events: p.parts.publisher, Cache: p.parts.cache,
 		Occupancy: occ,
 		History:   api.HistoryConfig{Reader: p.parts.history.reader, MasterKey: p.parts.history.masterKey},
-		Meter:     p.parts.meter.meter,
+		Meter:     p.parts.meter.meter, DefaultPlanID: defaultPlan,
 	})
 	if err != nil {
 		return err
@@ -343,7 +348,16 @@ func (p *Platform) checkNATS(ctx context.Context) error {
 }
 
 func (p *Platform) seedDemoApp(ctx context.Context) error {
-	err := p.parts.store.SeedApp(ctx, postgres.SeedApp{
+	// An unlimited plan, so that dev shows plans without limiting
+	// anything; the operator may change it, and that change stays.
+	err := p.parts.store.SeedPlan(ctx, controlplane.NewPlan{
+		ID: DevPlanID, Name: DevPlanID, Enforcement: channels.EnforceSoft,
+	})
+	if err != nil {
+		return fmt.Errorf("seed dev plan: %w", err)
+	}
+	err = p.parts.store.SeedApp(ctx, postgres.SeedApp{
+		PlanID:      DevPlanID,
 		AccountName: DefaultDevAccountName,
 		AppID:       p.cfg.DevAppID,
 		AppName:     "Demo app",
@@ -355,6 +369,22 @@ func (p *Platform) seedDemoApp(ctx context.Context) error {
 		return fmt.Errorf("seed demo app: %w", err)
 	}
 	return nil
+}
+
+// resolveDefaultPlan finds the plan --default-plan names, by id or name,
+// and returns its id ("" for none).
+func (p *Platform) resolveDefaultPlan(ctx context.Context) (string, error) {
+	if p.cfg.DefaultPlan == "" {
+		return "", nil
+	}
+	plan, err := p.parts.store.FindPlan(ctx, p.cfg.DefaultPlan)
+	if errors.Is(err, channels.ErrNotFound) {
+		return "", fmt.Errorf("--default-plan %q: no plan has that id or name; create it first (herald admin plans create) or leave the flag empty", p.cfg.DefaultPlan)
+	}
+	if err != nil {
+		return "", fmt.Errorf("--default-plan: %w", err)
+	}
+	return plan.ID, nil
 }
 
 func (p *Platform) modeName() string {
