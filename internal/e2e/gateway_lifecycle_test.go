@@ -19,14 +19,28 @@ import (
 // connections (the issue asks for 2 s).
 const appChangeDeadline = 2 * time.Second
 
-// newApp creates an app with settings and a key through the admin API.
+// newApp creates an account, and in it an app with settings and a key
+// through the admin API.
 func newApp(t *testing.T, h testenv.Node, id string, settings map[string]any) (key, secret string) {
 	t.Helper()
+	return newAppIn(t, h, newAccount(t, h, "acc-"+id), id, settings)
+}
+
+// newAccount creates an account and returns its id.
+func newAccount(t *testing.T, h testenv.Node, name string) string {
+	t.Helper()
 	var acc struct{ ID string }
-	if code := h.Admin(t, "POST", "/admin/v1/accounts", map[string]any{"name": "acc-" + id}, &acc); code != 201 {
+	if code := h.Admin(t, "POST", "/admin/v1/accounts", map[string]any{"name": name}, &acc); code != 201 {
 		t.Fatalf("create account = %d", code)
 	}
-	body := map[string]any{"account_id": acc.ID, "name": id, "id": id}
+	return acc.ID
+}
+
+// newAppIn creates an app with settings and a key in account, and waits
+// until the gateway knows the key.
+func newAppIn(t *testing.T, h testenv.Node, account, id string, settings map[string]any) (key, secret string) {
+	t.Helper()
+	body := map[string]any{"account_id": account, "name": id, "id": id}
 	if settings != nil {
 		body["settings"] = settings
 	}

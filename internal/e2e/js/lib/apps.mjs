@@ -15,10 +15,14 @@ const PROPAGATION_POLL_MS = 100;
  * Creates an account, an app with the given settings and a key through the
  * admin API, then waits until the gateway accepts a connection with that key.
  * @param {Record<string, unknown>} settings e.g. {activity_timeout_s: 1}
+ * @param {{planId?: string}} [options] the plan the app's account is put on
  * @returns {Promise<import('./herald.mjs').App>}
  */
-export async function createApp(settings) {
+export async function createApp(settings, { planId } = {}) {
   const account = await admin('POST', '/accounts', { name: 'js-e2e' });
+  if (planId !== undefined) {
+    await admin('PATCH', `/accounts/${account.id}`, { plan_id: planId });
+  }
   const app = await admin('POST', '/apps', { account_id: account.id, name: 'js-e2e', settings });
   const key = await admin('POST', `/apps/${app.id}/keys`);
   const created = { appId: app.id, key: key.key, secret: key.secret };

@@ -1,0 +1,288 @@
+package e2e_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/heraldhq/herald/channels"
+	"github.com/heraldhq/herald/gateway/protocol"
+	"github.com/heraldhq/herald/internal/testenv"
+	"github.com/heraldhq/herald/internal/testinfra"
+)
+
+// Plans and quotas end to end, set through the plan API as an operator
+// does (docs/billing.md, "Plans" and "Quotas and enforcement").
+
+// planChangeDeadline bounds how long a plan change takes to reach the
+// edge: the issue's second, plus the slack of a loaded test machine.
+const planChangeDeadline = 3 * time.Second
+
+// newPlan creates a plan and returns its id.
+func newPlan(t *testing.T, h testenv.Node, name string, enforcement channels.Enforcement, limits map[string]any) string {
+	t.Helper()
+	var p struct{ ID string }
+	body := map[string]any{"name": name, "enforcement": enforcement, "limits": limits}
+	if code := h.Admin(t, "POST", "/admin/v1/plans", body, &p); code != http.StatusCreated {
+		t.Fatalf("create plan %s = %d", name, code)
+	}
+	return p.ID
+}
+
+// setPlan puts account on plan ("" removes its plan).
+func setPlan(t *testing.T, h testenv.Node, account, plan string) {
+	t.Helper()
+	var out struct {
+		PlanID *string `json:"plan_id"`
+	}
+	if code := h.Admin(t, "PATCH", "/admin/v1/accounts/"+account, map[string]any{"plan_id": plan}, &out); code != http.StatusOK {
+		t.Fatalf("set plan %q on %s = %d", plan, account, code)
+	}
+	if got := ""; out.PlanID != nil && *out.PlanID != plan || out.PlanID == nil && plan != got {
+		t.Fatalf("account answered plan_id %v, want %q", out.PlanID, plan)
+	}
+}
+
+// appOnPlan creates an account on plan and an app in it.
+func appOnPlan(t *testing.T, h testenv.Node, id, plan string, settings map[string]any) (account, key, secret string) {
+	t.Helper()
+	account = newAccount(t, h, "acc-"+id)
+	setPlan(t, h, account, plan)
+	key, secret = newAppIn(t, h, account, id, settings)
+	return account, key, secret
+}
+
+// restAnswer is a REST publish's answer.
+type restAnswer struct {
+	code       int
+	retryAfter string
+	body       string
+}
+
+// publishREST publishes one event to channel with Basic key:secret.
+func publishREST(t *testing.T, base, app, key, secret, channel string) restAnswer {
+	t.Helper()
+	body := fmt.Sprintf(`{"name":"e","data":"d","channel":%q}`, channel)
+	req, err := http.NewRequest("POST", base+"/apps/"+app+"/events", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header = basic(key, secret)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return restAnswer{code: res.StatusCode, retryAfter: res.Header.Get("Retry-After"), body: string(b)}
+}
+
+// checkQuotaExceeded checks a 429 quota_exceeded answer naming quota,
+// whose Retry-After is within a day (the daily quota resets at 00:00 UTC).
+func checkQuotaExceeded(t *testing.T, a restAnswer, quota string) {
+	t.Helper()
+	if a.code != http.StatusTooManyRequests {
+		t.Fatalf("publish over the quota = %d %s, want 429", a.code, a.body)
+	}
+	var e channels.ErrorBody
+	if err := json.Unmarshal([]byte(a.body), &e); err != nil || e.Error.Code != "quota_exceeded" || !strings.Contains(e.Error.Message, quota) {
+		t.Fatalf("429 body = %s (%v), want code quota_exceeded naming %s", a.body, err, quota)
+	}
+	secs, err := strconv.Atoi(a.retryAfter)
+	untilMidnight := time.Until(time.Now().UTC().Truncate(24 * time.Hour).Add(24 * time.Hour))
+	if err != nil || secs < 1 || time.Duration(secs)*time.Second > untilMidnight+time.Minute {
+		t.Fatalf("Retry-After = %q, want the seconds to 00:00 UTC (%s)", a.retryAfter, untilMidnight.Round(time.Second))
+	}
+}
+
+// TestPlanHardMessageQuota: over a hard daily message quota, REST
+// publishes get 429 with Retry-After (through pusher-http-go too), a
+// client event gets pusher:error 4301 and herald:publish a nack 4301, the
+// connection kept; raising the plan lets everything through again within
+// a second, without a restart.
+func TestPlanHardMessageQuota(t *testing.T) {
+	h := meteredHerald(t)
+	plan := newPlan(t, h, "tiny-hard", channels.EnforceHard, map[string]any{"max_messages_per_day": 3})
+	_, k, s := appOnPlan(t, h, "quota-hard", plan, map[string]any{"client_events": true})
+
+	// The sender is excluded from its own client events and publishes and
+	// nobody else subscribes: each accepted publish counts 1 message.
+	p := testenv.MustDialPusher(t, h.URL(), k)
+	p.Subscribe("private-room", k, s, "")
+	for i := range 3 {
+		if a := publishREST(t, h.URL(), "quota-hard", k, s, "nobody"); a.code != http.StatusOK {
+			t.Fatalf("publish %d under the quota = %d %s", i, a.code, a.body)
+		}
+	}
+	checkQuotaExceeded(t, publishREST(t, h.URL(), "quota-hard", k, s, "nobody"), "max_messages_per_day")
+	if err := sdkClient(t, h.URL(), "quota-hard", k, s).Trigger("nobody", "e", "d"); err == nil ||
+		!strings.Contains(err.Error(), "429") || !strings.Contains(err.Error(), "quota_exceeded") {
+		t.Fatalf("pusher-http-go Trigger over the quota: %v, want its error for the 429", err)
+	}
+
+	p.Send("client-hi", "private-room", map[string]any{})
+	if e, _ := p.Expect(protocol.EventError, ""); !strings.Contains(e.Data, "4301") || !strings.Contains(e.Data, "max_messages_per_day") {
+		t.Fatalf("client event over the quota: %+v, want pusher:error 4301 naming the quota", e)
+	}
+	p.Send(protocol.EventPublish, "", map[string]any{"channel": "private-room", "event": "hp", "data": "x", "id": "hp-1"})
+	if e, _ := p.Expect(protocol.EventNack, ""); !strings.Contains(e.Data, "4301") {
+		t.Fatalf("herald:publish over the quota: %+v, want nack 4301", e)
+	}
+	p.Send(protocol.EventPing, "", map[string]any{})
+	p.Expect(protocol.EventPong, "")
+
+	patch := map[string]any{"name": "tiny-hard", "enforcement": channels.EnforceHard, "limits": map[string]any{"max_messages_per_day": 1000}}
+	if code := h.Admin(t, "PATCH", "/admin/v1/plans/"+plan, patch, nil); code != http.StatusOK {
+		t.Fatalf("raise plan = %d", code)
+	}
+	testinfra.WaitUntilWithin(t, "publishes accepted after the plan was raised", planChangeDeadline, func() bool {
+		return publishREST(t, h.URL(), "quota-hard", k, s, "nobody").code == http.StatusOK
+	})
+	p.Send(protocol.EventPublish, "", map[string]any{"channel": "private-room", "event": "hp", "data": "x", "id": "hp-2"})
+	if e, skipped := p.Expect(protocol.EventAck, ""); len(skipped) > 0 {
+		t.Fatalf("before the ack: %+v (%+v)", skipped, e)
+	}
+}
+
+// TestPlanConnectionQuota: max_connections counts the account's
+// connections over all its apps; the one over gets pusher:error and close
+// 4004, an SSE stream 429.
+func TestPlanConnectionQuota(t *testing.T) {
+	h := meteredHerald(t)
+	plan := newPlan(t, h, "two-conns", channels.EnforceHard, map[string]any{"max_connections": 2})
+	account, ka, _ := appOnPlan(t, h, "conn-a", plan, nil)
+	kb, _ := newAppIn(t, h, account, "conn-b", nil)
+	testenv.MustDialPusher(t, h.URL(), ka)
+	testenv.MustDialPusher(t, h.URL(), kb)
+	_, err := testenv.DialPusher(t, h.URL(), ka, "", nil)
+	if err == nil || !strings.Contains(err.Error(), "4004") {
+		t.Fatalf("third connection of the account: %v, want 4004", err)
+	}
+	if _, code, body := openSSE(t, h, "key="+kb+"&channel=news", ""); code != http.StatusTooManyRequests {
+		t.Fatalf("SSE over the account's connections = %d %s, want 429", code, body)
+	}
+}
+
+// TestPlanSoftMessageQuota: a soft plan refuses nothing; the overage shows
+// as over_quota in the usage and in herald_quota_exceeded_total.
+func TestPlanSoftMessageQuota(t *testing.T) {
+	h := meteredHerald(t)
+	plan := newPlan(t, h, "tiny-soft", channels.EnforceSoft, map[string]any{"max_messages_per_day": 2})
+	_, k, s := appOnPlan(t, h, "quota-soft", plan, nil)
+	for i := range 5 {
+		if a := publishREST(t, h.URL(), "quota-soft", k, s, "nobody"); a.code != http.StatusOK {
+			t.Fatalf("publish %d on a soft plan = %d %s", i, a.code, a.body)
+		}
+	}
+	testinfra.WaitUntilWithin(t, "the day's usage over_quota", usageDeadline, func() bool {
+		var r struct {
+			Items []struct {
+				OverQuota bool `json:"over_quota"`
+			}
+		}
+		if code := h.Admin(t, "GET", "/admin/v1/apps/quota-soft/usage?granularity=day", nil, &r); code != http.StatusOK {
+			t.Fatalf("usage = %d", code)
+		}
+		return len(r.Items) == 1 && r.Items[0].OverQuota
+	})
+	testinfra.WaitUntilWithin(t, "herald_quota_exceeded_total", usageDeadline, func() bool {
+		return strings.Contains(metrics(t, h), `herald_quota_exceeded_total{quota="max_messages_per_day"}`)
+	})
+}
+
+// TestPlanRejectsBadInput: plan and account-plan input errors name the
+// field; a plan in use cannot be deleted.
+func TestPlanRejectsBadInput(t *testing.T) {
+	h := testenv.Herald(t)
+	cases := []struct {
+		name  string
+		body  string
+		field string
+	}{
+		{"negative limit", `{"name":"n1","enforcement":"hard","limits":{"max_connections":-1}}`, "limits.max_connections"},
+		{"absurd limit", `{"name":"n2","enforcement":"hard","limits":{"max_messages_per_day":1e30}}`, "limits.max_messages_per_day"},
+		{"fractional limit", `{"name":"n3","enforcement":"hard","limits":{"publish_rate":1.5}}`, "limits.publish_rate"},
+		{"string limit", `{"name":"n4","enforcement":"hard","limits":{"max_message_bytes":"big"}}`, "limits.max_message_bytes"},
+		{"unknown enforcement", `{"name":"n5","enforcement":"strict","limits":{}}`, "enforcement"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var e channels.ErrorBody
+			if code := h.Admin(t, "POST", "/admin/v1/plans", json.RawMessage(c.body), &e); code != http.StatusBadRequest || e.Error.Field != c.field {
+				t.Fatalf("POST %s = %d %+v, want 400 naming %s", c.body, code, e.Error, c.field)
+			}
+		})
+	}
+	account := newAccount(t, h, "bad-input")
+	var e channels.ErrorBody
+	if code := h.Admin(t, "PATCH", "/admin/v1/accounts/"+account, map[string]any{"plan_id": "no-such-plan"}, &e); code != http.StatusBadRequest || e.Error.Field != "plan_id" {
+		t.Fatalf("unknown plan on an account = %d %+v, want 400 naming plan_id", code, e.Error)
+	}
+	if code := h.Admin(t, "GET", "/admin/v1/plans/no-such-plan", nil, nil); code != http.StatusNotFound {
+		t.Fatalf("GET unknown plan = %d", code)
+	}
+	plan := newPlan(t, h, "in-use", channels.EnforceHard, map[string]any{})
+	setPlan(t, h, account, plan)
+	if code := h.Admin(t, "DELETE", "/admin/v1/plans/"+plan, nil, &e); code != http.StatusConflict || !strings.Contains(e.Error.Message, "1") {
+		t.Fatalf("DELETE a plan in use = %d %+v, want 409 naming 1 account", code, e.Error)
+	}
+	setPlan(t, h, account, "")
+	if code := h.Admin(t, "DELETE", "/admin/v1/plans/"+plan, nil, nil); code != http.StatusNoContent {
+		t.Fatalf("DELETE an unused plan = %d", code)
+	}
+}
+
+// TestPlanChangeRacingABurst: lowering a plan while publishes stream in
+// answers each publish 200 or 429, never anything else, and the usage
+// counts exactly the accepted ones.
+func TestPlanChangeRacingABurst(t *testing.T) {
+	h := meteredHerald(t)
+	plan := newPlan(t, h, "racing", channels.EnforceHard, map[string]any{"max_messages_per_day": 1_000_000})
+	_, k, s := appOnPlan(t, h, "racing", plan, nil)
+	const publishes = 300
+	var (
+		mu       sync.Mutex
+		accepted int64
+		others   []string
+	)
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for range publishes {
+			a := publishREST(t, h.URL(), "racing", k, s, "nobody")
+			mu.Lock()
+			switch a.code {
+			case http.StatusOK:
+				accepted++
+			case http.StatusTooManyRequests:
+			default:
+				others = append(others, fmt.Sprintf("%d %s", a.code, a.body))
+			}
+			mu.Unlock()
+		}
+	})
+	time.Sleep(50 * time.Millisecond)
+	lower := map[string]any{"name": "racing", "enforcement": channels.EnforceHard, "limits": map[string]any{"max_messages_per_day": 100}}
+	if code := h.Admin(t, "PATCH", "/admin/v1/plans/"+plan, lower, nil); code != http.StatusOK {
+		t.Fatalf("lower plan = %d", code)
+	}
+	wg.Wait()
+	if len(others) > 0 {
+		t.Fatalf("publishes answered neither 200 nor 429: %v", others)
+	}
+	testinfra.WaitUntilWithin(t, "usage to count the accepted publishes", usageDeadline, func() bool {
+		var r struct {
+			Totals struct {
+				MessagesPublished int64 `json:"messages_published"`
+			}
+		}
+		h.Admin(t, "GET", "/admin/v1/apps/racing/usage?granularity=day", nil, &r)
+		return r.Totals.MessagesPublished == accepted
+	})
+	t.Logf("%d of %d publishes accepted around the plan change", accepted, publishes)
+}
