@@ -38,7 +38,7 @@ func (c *conn) handleClientEvent(app *channels.AppConfig, f *protocol.Frame) {
 	}
 	if !c.takeToken(app.Settings.ClientEventRate) {
 		c.gw.metrics.clientEventsLimited.Inc()
-		c.send(protocol.Error(channels.PusherClientEventRate, fmt.Sprintf("client event rejected: more than %d per second", app.Settings.ClientEventRate)))
+		c.send(protocol.Error(channels.PusherClientEventLimit, fmt.Sprintf("client event rejected: more than %d per second", app.Settings.ClientEventRate)))
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), c.gw.cfg.PublishTimeout)

@@ -60,7 +60,7 @@ func (c *conn) handlePublish(app *channels.AppConfig, f *protocol.Frame) {
 	}
 	if !c.takeToken(app.Settings.ClientEventRate) {
 		c.gw.metrics.clientEventsLimited.Inc()
-		c.nack(id, channels.PusherClientEventRate, fmt.Sprintf("more than %d client messages per second", app.Settings.ClientEventRate))
+		c.nack(id, channels.PusherClientEventLimit, fmt.Sprintf("more than %d client messages per second", app.Settings.ClientEventRate))
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), c.gw.cfg.PublishTimeout)
