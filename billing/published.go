@@ -38,6 +38,9 @@ type PublishedConfig struct {
 	Wait       time.Duration
 	AckWait    time.Duration
 	GapGrace   time.Duration
+	// Quotas, when set, reports the totals of the accounts each fold
+	// touched (quota_report.go).
+	Quotas     *QuotaReporter
 	Registerer prometheus.Registerer
 	Logger     *slog.Logger
 	// Now is the clock of GapGrace; nil means time.Now.
@@ -171,6 +174,11 @@ func (p *PublishedCounter) fold(ctx context.Context, msgs []jetstream.Msg) (ack,
 		}
 		p.f.m.folded.Add(float64(n))
 		p.f.m.skipped.Add(float64(len(pub) - n))
+		p.cfg.Quotas.Report(ctx, appsOf(len(pub), func(yield func(string)) {
+			for _, m := range pub {
+				yield(m.AppID)
+			}
+		}))
 	}
 	return ack, nak, nil
 }

@@ -63,7 +63,9 @@ func (c *periodCache) of(t time.Time) periodKeys {
 
 // isDay and isMonth report whether a period start is the day or the
 // month of p.
-func (p periodKeys) isDay(start time.Time) bool   { return floorDiv(start.Unix(), secondsPerDay) == p.day }
+func (p periodKeys) isDay(start time.Time) bool {
+	return floorDiv(start.Unix(), secondsPerDay) == p.day
+}
 func (p periodKeys) isMonth(start time.Time) bool { return start.Unix() == p.month }
 
 // floorDiv divides rounding down, so that times before 1970 still fall in

@@ -16,7 +16,7 @@ type clock struct {
 	t  time.Time
 }
 
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 func (c *clock) Set(t time.Time) { c.mu.Lock(); defer c.mu.Unlock(); c.t = t }
 
 // totals is a TotalsSource tests set by hand.
@@ -134,7 +134,7 @@ func TestEnforcerOwnAcceptedBeyondMarks(t *testing.T) {
 	r.Accepted(11, false)
 	r.Accepted(12, false)
 	r.Accepted(7, true) // an idempotent retry: counted before
-	r.Release()                  // the fourth was not stored
+	r.Release()         // the fourth was not stored
 	// 5 in the totals + 2 own = 7: three more pass, four do not.
 	if v, _ := e.CheckPublish(app, 4); !v.Refused {
 		t.Fatalf("4 more at 7 of 10 passed")

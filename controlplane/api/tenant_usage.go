@@ -10,8 +10,9 @@ import (
 // getOwnUsage answers GET /apps/{id}/usage: an app reads its own usage
 // with its key, as the admin API's GET /admin/v1/apps/{id}/usage answers.
 func (a *API) getOwnUsage(c echo.Context) error {
-	id := appOf(c).ID
-	return a.serveUsage(c, func(c echo.Context, r controlplane.UsageRange) ([]billing.Period, error) {
+	app := appOf(c)
+	id := app.ID
+	return a.serveUsage(c, app.AccountID, func(c echo.Context, r controlplane.UsageRange) ([]billing.Period, error) {
 		return a.store.AppUsage(c.Request().Context(), id, r)
 	})
 }

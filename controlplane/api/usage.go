@@ -83,8 +83,9 @@ func parseTimeParam(c echo.Context, name string, def time.Time) (time.Time, erro
 // usageReader lists the periods of one app or account.
 type usageReader func(c echo.Context, r controlplane.UsageRange) ([]billing.Period, error)
 
-// serveUsage answers a usage read: JSON, or CSV when asked for.
-func (a *API) serveUsage(c echo.Context, read usageReader) error {
+// serveUsage answers a usage read: JSON, or CSV when asked for; over_quota
+// marks the periods in which accountID was over a quota of its plan.
+func (a *API) serveUsage(c echo.Context, accountID string, read usageReader) error {
 	u, err := a.parseUsageRange(c)
 	if err != nil {
 		return err
@@ -96,6 +97,13 @@ func (a *API) serveUsage(c echo.Context, read usageReader) error {
 		}
 	}
 	report := controlplane.NewUsageReport(u.r.Granularity, periods)
+	if len(report.Items) > 0 && accountID != "" {
+		over, err := a.store.OverQuota(c.Request().Context(), accountID, u.r.First, u.r.End)
+		if err != nil {
+			return err
+		}
+		report.MarkOverQuota(over)
+	}
 	if wantsCSV(c) {
 		return writeUsageCSV(c, report)
 	}
