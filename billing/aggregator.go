@@ -44,7 +44,7 @@ type AggregatorConfig struct {
 	// touched (quota_report.go).
 	Quotas     *QuotaReporter
 	Registerer prometheus.Registerer
-	Logger         *slog.Logger
+	Logger     *slog.Logger
 }
 
 // Aggregator folds every process's meter flushes into the Store, each

@@ -34,10 +34,10 @@ type PublishedConfig struct {
 	// Batch is both the fetch size and the consumer's MaxAckPending: at
 	// most one batch is in flight cluster-wide, so batches fold in
 	// stream order and the stream's mark says exactly what is counted.
-	Batch      int
-	Wait       time.Duration
-	AckWait    time.Duration
-	GapGrace   time.Duration
+	Batch    int
+	Wait     time.Duration
+	AckWait  time.Duration
+	GapGrace time.Duration
 	// Quotas, when set, reports the totals of the accounts each fold
 	// touched (quota_report.go).
 	Quotas     *QuotaReporter
