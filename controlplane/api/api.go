@@ -109,6 +109,9 @@ type Config struct {
 	// Meter counts each app's authenticated tenant requests and the
 	// history messages they read (docs/billing.md); nil counts nothing.
 	Meter *billing.Meter
+	// Quotas enforces the account plans' message quotas and publish_rate
+	// on REST publishes (docs/billing.md); nil enforces none.
+	Quotas *billing.Enforcer
 }
 
 // PublicKeySource finds live public token signing keys by kid.
@@ -169,6 +172,7 @@ type API struct {
 	history   *historyService
 	pubKeys   PublicKeySource
 	meter     *billing.Meter
+	quotas    *billing.Enforcer
 	now       func() time.Time
 }
 
@@ -186,6 +190,7 @@ func New(cfg Config) (*API, error) {
 		keyPublisher: cfg.KeyPublisher,
 		pubKeys:      cfg.SigningKeys,
 		meter:        cfg.Meter,
+		quotas:       cfg.Quotas,
 		logger:       cfg.Logger,
 		maxBody:      orDefault(cfg.MaxBodyBytes, DefaultMaxBodyBytes),
 		syncTimeout:  orDefault(cfg.SyncTimeout, DefaultSyncTimeout),
