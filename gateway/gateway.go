@@ -43,7 +43,7 @@ type Gateway struct {
 	// accountLocks serialize the admissions of an account with a plan
 	// max_connections (quota.go).
 	accountLocks [connShards]sync.Mutex
-	watches  watches
+	watches      watches
 
 	shuttingDown atomic.Bool
 }
