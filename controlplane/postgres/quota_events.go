@@ -74,7 +74,10 @@ func (s *Store) OverQuota(ctx context.Context, accountID string, from, to time.T
 		if q == billing.QuotaMessagesPerMonth.String() {
 			g = billing.Month
 		}
-		out = append(out, controlplane.Span{From: since.UTC(), To: g.Next(period.UTC())})
+		// The query's filter is coarse (a month); the span's end decides.
+		if end := g.Next(period.UTC()); end.After(from) {
+			out = append(out, controlplane.Span{From: since.UTC(), To: end})
+		}
 		return nil
 	})
 	if err != nil {
