@@ -339,11 +339,13 @@ func TestQuotaOvershootTwoGateways(t *testing.T) {
 	waitKey(t, []*testenv.HeraldEnv{ga, gb}, key)
 	const perDay = 300
 	setQuota(t, cl.base.NATSURL, "quota-race", channels.Quota{Plan: "race", Enforcement: channels.EnforceHard, MaxMessagesPerDay: perDay})
-	const ch = "private-race"
+	// Each on a channel of its own, which nobody else hears: every
+	// accepted publish is one message (published, never delivered).
+	chOf := func(name string) string { return "private-race-" + name }
 	clients := map[string]*testenv.PusherClient{}
 	for name, g := range map[string]*testenv.HeraldEnv{"a": ga, "b": gb} {
 		p := testenv.MustDialPusher(t, g.URL(), key)
-		p.Subscribe(ch, key, secret, "")
+		p.Subscribe(chOf(name), key, secret, "")
 		clients[name] = p
 	}
 	// Give both gateways the time the config takes to reach them: a
@@ -358,7 +360,7 @@ func TestQuotaOvershootTwoGateways(t *testing.T) {
 			n, refusedInARow := 0, 0
 			// One in flight at a time, as fast as the acks come.
 			for i := 0; refusedInARow < 50 && i < 10*perDay; i++ {
-				if heraldPublish(t, p, ch, fmt.Sprintf("%s-%d", name, i)) == 0 {
+				if heraldPublish(t, p, chOf(name), fmt.Sprintf("%s-%d", name, i)) == 0 {
 					n++
 					refusedInARow = 0
 				} else {
@@ -383,6 +385,6 @@ func TestQuotaOvershootTwoGateways(t *testing.T) {
 	}
 	// Once the totals caught up, both refuse.
 	testinfra.WaitUntilWithin(t, "both gateways to refuse", quotaDeadline, func() bool {
-		return heraldPublish(t, clients["a"], ch, "late-a") != 0 && heraldPublish(t, clients["b"], ch, "late-b") != 0
+		return heraldPublish(t, clients["a"], chOf("a"), "late-a") != 0 && heraldPublish(t, clients["b"], chOf("b"), "late-b") != 0
 	})
 }
