@@ -1,7 +1,6 @@
 package e2e_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -12,10 +11,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/heraldhq/herald/billing"
-	"github.com/heraldhq/herald/bus/appconfig"
 	"github.com/heraldhq/herald/channels"
 	"github.com/heraldhq/herald/internal/platform"
 	"github.com/heraldhq/herald/internal/testenv"
@@ -61,38 +58,6 @@ func quotaConfig(clk *quotaClock) func(*platform.Config) {
 	return func(c *platform.Config) {
 		c.ConfigSyncInterval = quotaSyncInterval
 		c.Metering = platform.MeteringConfig{FlushInterval: quotaFlushInterval, FoldWait: meterFoldWait, QuotaClock: clk.Now}
-	}
-}
-
-// setQuota writes the app's config with q into HERALD_APPS.
-func setQuota(t *testing.T, natsURL, appID string, q channels.Quota) {
-	t.Helper()
-	nc, err := nats.Connect(natsURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
-	defer cancel()
-	kv, err := js.KeyValue(ctx, appconfig.Bucket)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := kv.Get(ctx, appID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := appconfig.Decode(e.Value())
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.Quota = q
-	if err := appconfig.Put(ctx, kv, cfg); err != nil {
-		t.Fatal(err)
 	}
 }
 
@@ -167,7 +132,7 @@ func TestQuotaHardRefusalsAndRecovery(t *testing.T) {
 
 	const perDay = 3
 	tiny := channels.Quota{Plan: "tiny", Enforcement: channels.EnforceHard, MaxMessagesPerDay: perDay, MaxConnections: 2}
-	setQuota(t, h.NATSURL(), "quota-hard", tiny)
+	testenv.SetQuota(t, h.NATSURL(), "quota-hard", tiny)
 	// The refusal appears once the config has propagated; the publishes
 	// that passed meanwhile count.
 	var code int
@@ -209,7 +174,7 @@ func TestQuotaHardRefusalsAndRecovery(t *testing.T) {
 	// Raised: publishes pass within a second (the config's propagation).
 	raised := tiny
 	raised.MaxMessagesPerDay = 1000
-	setQuota(t, h.NATSURL(), "quota-hard", raised)
+	testenv.SetQuota(t, h.NATSURL(), "quota-hard", raised)
 	start := time.Now()
 	testinfra.WaitUntilWithin(t, "the raised quota to let publishes through", appChangeDeadline, func() bool {
 		code, _, _ = restPublish(t, h, "quota-hard", key, secret, "empty")
@@ -221,7 +186,7 @@ func TestQuotaHardRefusalsAndRecovery(t *testing.T) {
 	}
 
 	// Back to the tiny quota: refused again until the day ends.
-	setQuota(t, h.NATSURL(), "quota-hard", tiny)
+	testenv.SetQuota(t, h.NATSURL(), "quota-hard", tiny)
 	testinfra.WaitUntilWithin(t, "the tiny quota again", appChangeDeadline, func() bool {
 		code, _, _ = restPublish(t, h, "quota-hard", key, secret, "empty")
 		return code == http.StatusTooManyRequests
@@ -260,7 +225,7 @@ func TestQuotaSoftRecordsOverage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	setQuota(t, h.NATSURL(), "quota-soft", channels.Quota{Plan: "soft", Enforcement: channels.EnforceSoft, MaxMessagesPerDay: 2})
+	testenv.SetQuota(t, h.NATSURL(), "quota-soft", channels.Quota{Plan: "soft", Enforcement: channels.EnforceSoft, MaxMessagesPerDay: 2})
 	testinfra.WaitUntilWithin(t, "the soft quota to be seen", appChangeDeadline+time.Second, func() bool {
 		if code, _, b := restPublish(t, h, "quota-soft", key, secret, "empty"); code != http.StatusOK {
 			t.Fatalf("a soft plan refused a publish: %d %s", code, b)
@@ -338,7 +303,7 @@ func TestQuotaOvershootTwoGateways(t *testing.T) {
 	key, secret := newApp(t, cl.cp, "quota-race", map[string]any{"client_events": true, "client_event_rate": 10000})
 	waitKey(t, []*testenv.HeraldEnv{ga, gb}, key)
 	const perDay = 300
-	setQuota(t, cl.base.NATSURL, "quota-race", channels.Quota{Plan: "race", Enforcement: channels.EnforceHard, MaxMessagesPerDay: perDay})
+	testenv.SetQuota(t, cl.base.NATSURL, "quota-race", channels.Quota{Plan: "race", Enforcement: channels.EnforceHard, MaxMessagesPerDay: perDay})
 	// Each on a channel of its own, which nobody else hears: every
 	// accepted publish is one message (published, never delivered).
 	chOf := func(name string) string { return "private-race-" + name }
