@@ -156,7 +156,9 @@ func TestQuotaHardRefusalsAndRecovery(t *testing.T) {
 		t.Fatalf("herald:publish over the quota: nack %d; want 4301", n)
 	}
 
-	// Connections: a is one, the second fills max_connections.
+	// Connections: a is one (newApp's probes gone), the second fills
+	// max_connections.
+	waitSeries(t, h, localConnsSeries, "1")
 	testenv.MustDialPusher(t, h.URL(), key)
 	_, err := testenv.DialPusher(t, h.URL(), key, "", nil)
 	if err == nil || !strings.Contains(err.Error(), "pusher:error 4004") {
@@ -282,6 +284,72 @@ func TestQuotaSoftRecordsOverage(t *testing.T) {
 	}
 }
 
+// raceQuota gives app id (made on cp, its key known to every gateway of
+// gws) a hard daily quota of perDay, then has one client per entry of
+// gws publish herald:publish as fast as the acks come, each on a channel
+// of its own that nobody else hears (every accepted publish is one
+// message: published, never delivered), until 50 in a row are refused.
+// It returns what each client had accepted, and a probe that publishes
+// once more from a client and reports whether it was refused.
+func raceQuota(t *testing.T, cp *testenv.HeraldEnv, gws map[string]*testenv.HeraldEnv, id string, perDay int) (map[string]int, func(name string) bool) {
+	t.Helper()
+	key, secret := newApp(t, cp, id, map[string]any{"client_events": true, "client_event_rate": 10000})
+	var all []*testenv.HeraldEnv
+	for _, g := range gws {
+		all = append(all, g)
+	}
+	waitKey(t, all, key)
+	testenv.SetQuota(t, cp.NATSURL(), id, channels.Quota{Plan: "race", Enforcement: channels.EnforceHard, MaxMessagesPerDay: int64(perDay)})
+	chOf := func(name string) string { return "private-race-" + name }
+	clients := map[string]*testenv.PusherClient{}
+	for name, g := range gws {
+		p := testenv.MustDialPusher(t, g.URL(), key)
+		p.Subscribe(chOf(name), key, secret, "")
+		clients[name] = p
+	}
+	// Give the gateways the time the config takes to reach them: a
+	// probe would spend the quota it is meant to test.
+	time.Sleep(appChangeDeadline)
+
+	var wg sync.WaitGroup
+	accepted := map[string]int{}
+	var mu sync.Mutex
+	for name, p := range clients {
+		wg.Go(func() {
+			n, refusedInARow := 0, 0
+			for i := 0; refusedInARow < 50 && i < 10*perDay; i++ {
+				if heraldPublish(t, p, chOf(name), fmt.Sprintf("%s-%d", name, i)) == 0 {
+					n++
+					refusedInARow = 0
+				} else {
+					refusedInARow++
+				}
+			}
+			mu.Lock()
+			accepted[name] = n
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	late := 0
+	refused := func(name string) bool {
+		late++
+		return heraldPublish(t, clients[name], chOf(name), fmt.Sprintf("late-%d", late)) != 0
+	}
+	return accepted, refused
+}
+
+// TestQuotaNoOvershootOneGateway: clients of one gateway publishing at
+// full speed together get exactly the quota accepted.
+func TestQuotaNoOvershootOneGateway(t *testing.T) {
+	h := testenv.Herald(t, quotaConfig(&quotaClock{}))
+	const perDay = 200
+	accepted, _ := raceQuota(t, h, map[string]*testenv.HeraldEnv{"a": h, "b": h, "c": h}, "quota-one", perDay)
+	if total := accepted["a"] + accepted["b"] + accepted["c"]; total != perDay {
+		t.Fatalf("one gateway accepted %v, %d in all; want exactly %d", accepted, total, perDay)
+	}
+}
+
 // TestQuotaOvershootTwoGateways: two gateways accepting herald:publish at
 // full speed against one daily quota. Each accepts at most the quota (it
 // never overshoots on its own: the totals plus what it accepted itself),
@@ -300,44 +368,8 @@ func TestQuotaOvershootTwoGateways(t *testing.T) {
 	quotaConfig(clk)(&c)
 	cl.cp = testenv.StartHerald(t, c)
 	ga, gb := cl.gateway(t, "gw-qa"), cl.gateway(t, "gw-qb")
-	key, secret := newApp(t, cl.cp, "quota-race", map[string]any{"client_events": true, "client_event_rate": 10000})
-	waitKey(t, []*testenv.HeraldEnv{ga, gb}, key)
 	const perDay = 300
-	testenv.SetQuota(t, cl.base.NATSURL, "quota-race", channels.Quota{Plan: "race", Enforcement: channels.EnforceHard, MaxMessagesPerDay: perDay})
-	// Each on a channel of its own, which nobody else hears: every
-	// accepted publish is one message (published, never delivered).
-	chOf := func(name string) string { return "private-race-" + name }
-	clients := map[string]*testenv.PusherClient{}
-	for name, g := range map[string]*testenv.HeraldEnv{"a": ga, "b": gb} {
-		p := testenv.MustDialPusher(t, g.URL(), key)
-		p.Subscribe(chOf(name), key, secret, "")
-		clients[name] = p
-	}
-	// Give both gateways the time the config takes to reach them: a
-	// probe would spend the quota it is meant to test.
-	time.Sleep(appChangeDeadline)
-
-	var wg sync.WaitGroup
-	accepted := map[string]int{}
-	var mu sync.Mutex
-	for name, p := range clients {
-		wg.Go(func() {
-			n, refusedInARow := 0, 0
-			// One in flight at a time, as fast as the acks come.
-			for i := 0; refusedInARow < 50 && i < 10*perDay; i++ {
-				if heraldPublish(t, p, chOf(name), fmt.Sprintf("%s-%d", name, i)) == 0 {
-					n++
-					refusedInARow = 0
-				} else {
-					refusedInARow++
-				}
-			}
-			mu.Lock()
-			accepted[name] = n
-			mu.Unlock()
-		})
-	}
-	wg.Wait()
+	accepted, refused := raceQuota(t, cl.cp, map[string]*testenv.HeraldEnv{"a": ga, "b": gb}, "quota-race", perDay)
 	total := accepted["a"] + accepted["b"]
 	t.Logf("accepted a=%d b=%d total=%d quota=%d overshoot=%d", accepted["a"], accepted["b"], total, perDay, total-perDay)
 	for name, n := range accepted {
@@ -350,6 +382,74 @@ func TestQuotaOvershootTwoGateways(t *testing.T) {
 	}
 	// Once the totals caught up, both refuse.
 	testinfra.WaitUntilWithin(t, "both gateways to refuse", quotaDeadline, func() bool {
-		return heraldPublish(t, clients["a"], chOf("a"), "late-a") != 0 && heraldPublish(t, clients["b"], chOf("b"), "late-b") != 0
+		return refused("a") && refused("b")
 	})
+}
+
+// TestQuotaAccountConnections: an account's max_connections counts the
+// connections of all its apps; a hard plan refuses the one over it (4004,
+// SSE 429), a soft one lets it in.
+func TestQuotaAccountConnections(t *testing.T) {
+	h := testenv.Herald(t, quotaConfig(&quotaClock{}))
+	var acc struct{ ID string }
+	if code := h.Admin(t, "POST", "/admin/v1/accounts", map[string]any{"name": "two-apps"}, &acc); code != 201 {
+		t.Fatalf("create account = %d", code)
+	}
+	keys := map[string]string{}
+	for _, id := range []string{"conn-one", "conn-two"} {
+		if code := h.Admin(t, "POST", "/admin/v1/apps", map[string]any{"account_id": acc.ID, "name": id, "id": id}, nil); code != 201 {
+			t.Fatalf("create app %s = %d", id, code)
+		}
+		var k struct{ Key, Secret string }
+		if code := h.Admin(t, "POST", "/admin/v1/apps/"+id+"/keys", map[string]any{}, &k); code != 201 {
+			t.Fatalf("create key = %d", code)
+		}
+		testinfra.Sensitive(k.Secret)
+		keys[id] = k.Key
+	}
+	waitKey(t, []*testenv.HeraldEnv{h}, keys["conn-one"])
+	waitKey(t, []*testenv.HeraldEnv{h}, keys["conn-two"])
+	hard := channels.Quota{Plan: "conns", Enforcement: channels.EnforceHard, MaxConnections: 2}
+	for id := range keys {
+		testenv.SetQuota(t, h.NATSURL(), id, hard)
+	}
+	// waitKey's probes are gone before the counting starts.
+	waitSeries(t, h, localConnsSeries, "0")
+	testenv.MustDialPusher(t, h.URL(), keys["conn-one"])
+	testenv.MustDialPusher(t, h.URL(), keys["conn-two"])
+	testinfra.WaitUntilWithin(t, "the account's third connection refused", appChangeDeadline, func() bool {
+		p, err := testenv.DialPusher(t, h.URL(), keys["conn-one"], "", nil)
+		if err == nil {
+			p.WS().Close()
+			return false
+		}
+		if !strings.Contains(err.Error(), "pusher:error 4004") {
+			t.Fatalf("third connection: %v; want pusher:error 4004", err)
+		}
+		return true
+	})
+	res, err := http.Get(h.URL() + "/sse?key=" + keys["conn-two"] + "&channel=news")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("SSE over the account's connections = %d; want 429", res.StatusCode)
+	}
+	soft := hard
+	soft.Enforcement = channels.EnforceSoft
+	for id := range keys {
+		testenv.SetQuota(t, h.NATSURL(), id, soft)
+	}
+	testinfra.WaitUntilWithin(t, "a soft plan to let the third connection in", appChangeDeadline, func() bool {
+		p, err := testenv.DialPusher(t, h.URL(), keys["conn-two"], "", nil)
+		if err != nil {
+			return false
+		}
+		p.WS().Close()
+		return true
+	})
+	if v := metricSeriesValue(t, h, `herald_quota_exceeded_total{quota="max_connections"}`); v == "" || v == "0" {
+		t.Fatalf("herald_quota_exceeded_total{quota=max_connections} = %q", v)
+	}
 }
