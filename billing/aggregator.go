@@ -40,8 +40,11 @@ type AggregatorConfig struct {
 	// twice as long, so that no copy of a flush outlives its record.
 	Retention      time.Duration
 	ForgetInterval time.Duration
-	Registerer     prometheus.Registerer
-	Logger         *slog.Logger
+	// Quotas, when set, reports the totals of the accounts each fold
+	// touched (quota_report.go).
+	Quotas     *QuotaReporter
+	Registerer prometheus.Registerer
+	Logger     *slog.Logger
 }
 
 // Aggregator folds every process's meter flushes into the Store, each
@@ -110,6 +113,13 @@ func (a *Aggregator) fold(ctx context.Context, msgs []jetstream.Msg) (ack, nak [
 		}
 		a.f.m.folded.Add(float64(n))
 		a.f.m.skipped.Add(float64(len(flushes) - n))
+		a.cfg.Quotas.Report(ctx, appsOf(len(flushes), func(yield func(string)) {
+			for _, f := range flushes {
+				for _, u := range f.Apps {
+					yield(u.AppID)
+				}
+			}
+		}))
 	}
 	return msgs, nil, nil
 }

@@ -34,10 +34,13 @@ type PublishedConfig struct {
 	// Batch is both the fetch size and the consumer's MaxAckPending: at
 	// most one batch is in flight cluster-wide, so batches fold in
 	// stream order and the stream's mark says exactly what is counted.
-	Batch      int
-	Wait       time.Duration
-	AckWait    time.Duration
-	GapGrace   time.Duration
+	Batch    int
+	Wait     time.Duration
+	AckWait  time.Duration
+	GapGrace time.Duration
+	// Quotas, when set, reports the totals of the accounts each fold
+	// touched (quota_report.go).
+	Quotas     *QuotaReporter
 	Registerer prometheus.Registerer
 	Logger     *slog.Logger
 	// Now is the clock of GapGrace; nil means time.Now.
@@ -171,6 +174,11 @@ func (p *PublishedCounter) fold(ctx context.Context, msgs []jetstream.Msg) (ack,
 		}
 		p.f.m.folded.Add(float64(n))
 		p.f.m.skipped.Add(float64(len(pub) - n))
+		p.cfg.Quotas.Report(ctx, appsOf(len(pub), func(yield func(string)) {
+			for _, m := range pub {
+				yield(m.AppID)
+			}
+		}))
 	}
 	return ack, nak, nil
 }

@@ -3,6 +3,8 @@ package billing
 import (
 	"context"
 	"time"
+
+	"github.com/heraldhq/herald/bus/quota"
 )
 
 // Store is where folds land; controlplane/postgres implements it. Each
@@ -24,6 +26,27 @@ type Store interface {
 	// ForgetFlushes removes the record of flushes folded before t: no
 	// copy of them can be delivered any more.
 	ForgetFlushes(ctx context.Context, before time.Time) (int64, error)
+	// AccountTotals returns, for the accounts that own appIDs, their
+	// messages in the UTC day and month holding at, summed over their
+	// apps, with the marks of every message stream, all read in one
+	// snapshot: the totals include exactly the publishes at or below
+	// the marks (docs/billing.md, "Quotas and enforcement").
+	AccountTotals(ctx context.Context, appIDs []string, at time.Time) ([]AccountTotals, error)
+	// RecordQuotaEvent records that an account crossed a threshold of a
+	// quota in a period, with its audit entry, unless it was recorded
+	// before (by any control plane): recorded says whether it is new.
+	RecordQuotaEvent(ctx context.Context, e QuotaEvent) (recorded bool, err error)
+}
+
+// AccountTotals are one account's running totals, as the enforcers read
+// them from HERALD_QUOTA_TOTALS.
+type AccountTotals struct {
+	AccountID string
+	quota.Entry
+	// Connections is the sum of the account's apps' peak connections in
+	// the current minute: an upper bound of its cluster-wide count, which
+	// the 80% and 100% events of max_connections judge.
+	Connections int64
 }
 
 // Published is one message of a message stream as the published count

@@ -11,18 +11,23 @@ type Code string
 
 // The error vocabulary shared by every Herald API.
 const (
-	CodeBadRequest      Code = "bad_request"
-	CodeUnauthorized    Code = "unauthorized"
-	CodeForbidden       Code = "forbidden"
-	CodeNotFound        Code = "not_found"
-	CodeConflict        Code = "conflict"
-	CodeTooLarge        Code = "payload_too_large"
-	CodeRateLimited     Code = "rate_limited"
-	CodeUnavailable     Code = "unavailable"
-	CodeInternal        Code = "internal"
-	CodeAppNotFound     Code = "app_not_found"
-	CodeAppDisabled     Code = "app_disabled"
-	CodeOverQuota       Code = "over_quota"
+	CodeBadRequest   Code = "bad_request"
+	CodeUnauthorized Code = "unauthorized"
+	CodeForbidden    Code = "forbidden"
+	CodeNotFound     Code = "not_found"
+	CodeConflict     Code = "conflict"
+	CodeTooLarge     Code = "payload_too_large"
+	CodeRateLimited  Code = "rate_limited"
+	CodeUnavailable  Code = "unavailable"
+	CodeInternal     Code = "internal"
+	CodeAppNotFound  Code = "app_not_found"
+	CodeAppDisabled  Code = "app_disabled"
+	CodeOverQuota    Code = "over_quota"
+	// CodeQuotaExceeded refuses a publish over the account's message
+	// quota or the app's publish_rate (hard enforcement): 429 rather than
+	// Pusher's 403, because Retry-After tells the caller when to retry.
+	// over_quota stays for connection limits.
+	CodeQuotaExceeded   Code = "quota_exceeded"
 	CodeUnsupportedProt Code = "unsupported_protocol"
 	// CodeMethodNotAllowed answers a known HTTP path with a method it
 	// does not serve; it never reaches a WebSocket.
@@ -115,12 +120,13 @@ var dispositions = map[Code]Disposition{
 	CodeNotFound:         {http.StatusNotFound, PusherPathNotFound, true},
 	CodeConflict:         {http.StatusConflict, PusherGeneric, false},
 	CodeTooLarge:         {http.StatusRequestEntityTooLarge, PusherGeneric, false},
-	CodeRateLimited:      {http.StatusTooManyRequests, PusherClientEventRate, false},
+	CodeRateLimited:      {http.StatusTooManyRequests, PusherClientEventLimit, false},
 	CodeUnavailable:      {http.StatusServiceUnavailable, PusherOverCapacity, true},
 	CodeInternal:         {http.StatusInternalServerError, PusherGeneric, true},
 	CodeAppNotFound:      {http.StatusNotFound, PusherAppNotFound, true},
 	CodeAppDisabled:      {http.StatusForbidden, PusherAppDisabled, true},
 	CodeOverQuota:        {http.StatusForbidden, PusherOverQuota, true},
+	CodeQuotaExceeded:    {http.StatusTooManyRequests, PusherClientEventLimit, false},
 	CodeUnsupportedProt:  {http.StatusBadRequest, PusherUnsupportedProtocol, true},
 	CodeMethodNotAllowed: {http.StatusMethodNotAllowed, PusherGeneric, false},
 	CodeUpgradeRequired:  {http.StatusUpgradeRequired, PusherGeneric, false},

@@ -1,7 +1,7 @@
 package channels
 
 // Enforcement says what happens when an account goes over a quota of its
-// plan (docs/billing.md, "Plans and quotas").
+// plan (docs/billing.md, "Quotas and enforcement").
 type Enforcement string
 
 const (

@@ -71,3 +71,15 @@ func IdempotencyMsgID(appID, channel, key string) string {
 	sum := sha256.Sum256([]byte(appID + "\x00" + channel + "\x00" + key))
 	return "idem-" + hex.EncodeToString(sum[:])
 }
+
+// QuotaEventSubjectPrefix starts the core subjects of quota events: an
+// account crossing 80% or 100% of a quota of its plan, published once per
+// account, quota, threshold and period by the control plane
+// (docs/billing.md, "Quotas and enforcement").
+const QuotaEventSubjectPrefix = "herald.quota"
+
+// QuotaEventSubject is where an account's quota events are published:
+// herald.quota.<account>. Account ids are [A-Za-z0-9_-], safe as a token.
+func QuotaEventSubject(accountID string) string {
+	return QuotaEventSubjectPrefix + "." + accountID
+}

@@ -44,7 +44,7 @@ func (n WebhookEventName) Valid() bool {
 }
 
 // WebhookEvent is one event of a webhook body's "events", in Pusher's
-// fields: which are set depends on Name (docs/webhooks.md, "Format").
+// fields: which are set depends on Name (docs/webhooks.md, "Event kinds").
 type WebhookEvent struct {
 	Name    WebhookEventName `json:"name"`
 	Channel string           `json:"channel"`

@@ -16,7 +16,8 @@ const (
 	PusherAppNotFound WireCode = 4001
 	// PusherAppDisabled: the app is disabled.
 	PusherAppDisabled WireCode = 4003
-	// PusherOverQuota: the app is over its max_connections.
+	// PusherOverQuota: the app is over its max_connections, or its
+	// account over its plan's.
 	PusherOverQuota WireCode = 4004
 	// PusherPathNotFound: the request path names nothing.
 	PusherPathNotFound WireCode = 4005
@@ -39,13 +40,15 @@ const (
 	PusherGeneric WireCode = 4200
 	// PusherPongTimeout: the client did not answer pusher:ping in time.
 	PusherPongTimeout WireCode = 4201
-	// PusherClientEventRate: more client events per second than the app's
-	// client_event_rate.
-	PusherClientEventRate WireCode = 4301
+	// PusherClientEventLimit: a client event refused by a limit, the
+	// connection kept: more client events per second than the app's
+	// client_event_rate, or the account over its daily or monthly message
+	// quota (the message names which).
+	PusherClientEventLimit WireCode = 4301
 )
 
 // Herald's own codes, in herald_internal:nack (besides PusherUnauthorized
-// and PusherClientEventRate, which keep their Pusher meaning there).
+// and PusherClientEventLimit, which keep their Pusher meaning there).
 const (
 	// NackInvalid: the herald:publish was malformed or breaks a limit; a
 	// resend as is fails again.

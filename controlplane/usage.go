@@ -15,8 +15,8 @@ type UsageCounts struct {
 	// Messages is what a plan counts (billing.Counters.Messages).
 	Messages int64 `json:"messages"`
 	billing.Counters
-	// OverQuota says the period went over the plan's quota; false until
-	// plans exist.
+	// OverQuota says the account was over a quota of its plan during the
+	// period (in the totals: during any of them).
 	OverQuota bool `json:"over_quota"`
 }
 
@@ -64,6 +64,25 @@ func NewUsageReport(g billing.Granularity, periods []billing.Period) UsageReport
 	return r
 }
 
+// Span is a time range [From, To).
+type Span struct{ From, To time.Time }
+
+// MarkOverQuota sets OverQuota on the items (and the totals) whose period
+// overlaps one of over, the spans the account was over a quota.
+func (r *UsageReport) MarkOverQuota(over []Span) {
+	for i := range r.Items {
+		start := r.Items[i].Start
+		end := r.Granularity.Next(start)
+		for _, s := range over {
+			if s.From.Before(end) && s.To.After(start) {
+				r.Items[i].OverQuota = true
+				r.Totals.OverQuota = true
+				break
+			}
+		}
+	}
+}
+
 // UsageRange asks for the periods of one granularity whose starts are in
 // [First, End).
 type UsageRange struct {
@@ -95,6 +114,9 @@ type UsageStore interface {
 	// CountHistory counts stored history messages per period start; the
 	// periods without any are absent.
 	CountHistory(ctx context.Context, q HistoryCountQuery) (map[time.Time]int64, error)
+	// OverQuota lists the spans within [from, to) during which the
+	// account was over a quota of its plan (docs/billing.md).
+	OverQuota(ctx context.Context, accountID string, from, to time.Time) ([]Span, error)
 }
 
 // ReconcileItem compares one period's metered messages_published with

@@ -38,16 +38,24 @@ func (c *conn) handleClientEvent(app *channels.AppConfig, f *protocol.Frame) {
 	}
 	if !c.takeToken(app.Settings.ClientEventRate) {
 		c.gw.metrics.clientEventsLimited.Inc()
-		c.send(protocol.Error(channels.PusherClientEventRate, fmt.Sprintf("client event rejected: more than %d per second", app.Settings.ClientEventRate)))
+		c.send(protocol.Error(channels.PusherClientEventLimit, fmt.Sprintf("client event rejected: more than %d per second", app.Settings.ClientEventRate)))
+		return
+	}
+	v, res := c.gw.cfg.Quotas.CheckPublish(app, 1)
+	if v.Refused {
+		c.send(protocol.Error(channels.PusherClientEventLimit, "client event rejected: "+quotaMessage(v)))
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), c.gw.cfg.PublishTimeout)
 	defer cancel()
-	_, _, err = c.gw.cfg.Publisher.Publish(ctx, stream.Message{
+	serial, dup, err := c.gw.cfg.Publisher.Publish(ctx, stream.Message{
 		AppID: app.ID, Channel: sub.ch.Name, Event: f.Event, Data: []byte(data),
 		ExcludeSocket: c.socketID, UserID: sub.userID, Source: stream.SourceClient,
 	})
-	if err != nil {
+	if err == nil {
+		res.Accepted(serial, dup)
+	} else {
+		res.Release()
 		c.gw.cfg.Logger.Warn("client event publish failed", "app", app.ID, "err", err)
 		c.send(protocol.Error(channels.PusherGeneric, "client event could not be delivered; retry"))
 	}

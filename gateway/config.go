@@ -144,6 +144,11 @@ type Config struct {
 	// defaults.
 	ConnLimits ConnLimits
 
+	// Quotas enforces the account plans' quotas (docs/billing.md,
+	// "Quotas and enforcement"); nil enforces none but an account's
+	// max_connections, which needs no state.
+	Quotas *billing.Enforcer
+
 	// Meter counts each app's deliveries, presence events, bytes and
 	// connection time (docs/billing.md); nil meters nothing.
 	Meter *billing.Meter

@@ -40,7 +40,10 @@ type Gateway struct {
 
 	connSeed maphash.Seed
 	conns    [connShards]connShard
-	watches  watches
+	// accountLocks serialize the admissions of an account with a plan
+	// max_connections (quota.go).
+	accountLocks [connShards]sync.Mutex
+	watches      watches
 
 	shuttingDown atomic.Bool
 }
@@ -200,7 +203,7 @@ func (g *Gateway) reserve(appID string, max int) bool {
 // ConnCounts returns this gateway's connection count per app, those still
 // in their handshake included, for reporting to the other gateways
 // (bus/conncount). Without metering only apps with a max_connections
-// limit are listed: nobody else needs the others' counts. With metering
+// limit (their own or their account plan's) are listed: nobody else needs the others' counts. With metering
 // every app with connections is, because peak_connections is the
 // cluster-wide count (docs/billing.md).
 func (g *Gateway) ConnCounts() map[string]int {
@@ -218,7 +221,7 @@ func (g *Gateway) ConnCounts() map[string]int {
 	}
 	for appID := range out {
 		// Looked up outside the shard locks: the config cache is lock-free.
-		if a, ok := g.cfg.Apps.App(appID); !ok || a.Settings.MaxConnections <= 0 {
+		if a, ok := g.cfg.Apps.App(appID); !ok || (a.Settings.MaxConnections <= 0 && a.Quota.MaxConnections <= 0) {
 			delete(out, appID)
 		}
 	}

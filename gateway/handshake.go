@@ -66,9 +66,9 @@ func (g *Gateway) serveWS(w http.ResponseWriter, r *http.Request) {
 		refuse(nc, code, msg)
 		return
 	}
-	if !g.reserve(app.ID, app.Settings.MaxConnections) {
+	if r := g.reserveConn(app); r != connAdmitted {
 		g.metrics.refused.WithLabelValues(strconv.Itoa(int(channels.PusherOverQuota))).Inc()
-		refuse(nc, channels.PusherOverQuota, "application is over its connection quota")
+		refuse(nc, channels.PusherOverQuota, connRefusalMessage(r))
 		return
 	}
 	// The key is cloned so that it does not pin the request line in memory

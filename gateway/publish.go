@@ -60,21 +60,28 @@ func (c *conn) handlePublish(app *channels.AppConfig, f *protocol.Frame) {
 	}
 	if !c.takeToken(app.Settings.ClientEventRate) {
 		c.gw.metrics.clientEventsLimited.Inc()
-		c.nack(id, channels.PusherClientEventRate, fmt.Sprintf("more than %d client messages per second", app.Settings.ClientEventRate))
+		c.nack(id, channels.PusherClientEventLimit, fmt.Sprintf("more than %d client messages per second", app.Settings.ClientEventRate))
+		return
+	}
+	v, res := c.gw.cfg.Quotas.CheckPublish(app, 1)
+	if v.Refused {
+		c.nack(id, channels.PusherClientEventLimit, quotaMessage(v))
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), c.gw.cfg.PublishTimeout)
 	defer cancel()
-	serial, _, err := c.gw.cfg.Publisher.Publish(ctx, stream.Message{
+	serial, dup, err := c.gw.cfg.Publisher.Publish(ctx, stream.Message{
 		AppID: app.ID, Channel: sub.ch.Name, Event: req.Event, Data: []byte(data),
 		ExcludeSocket: c.socketID, UserID: sub.userID, Source: stream.SourceClient,
 		MsgID: channels.IdempotencyMsgID(app.ID, sub.ch.Name, id),
 	})
 	if err != nil {
+		res.Release()
 		c.gw.cfg.Logger.Warn("acked publish failed", "app", app.ID, "err", err)
 		c.nack(id, channels.NackNotStored, "the message could not be stored; retry with the same id")
 		return
 	}
+	res.Accepted(serial, dup)
 	ack := append([]byte(`{"id":`), protocol.AppendString(nil, id)...)
 	ack = append(ack, `,"serial":`...)
 	ack = strconv.AppendUint(ack, serial, 10)

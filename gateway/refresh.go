@@ -61,7 +61,7 @@ func (c *conn) handleRefresh(app *channels.AppConfig, f *protocol.Frame) {
 	}
 	if !c.takeToken(app.Settings.ClientEventRate) {
 		c.gw.metrics.clientEventsLimited.Inc()
-		c.send(protocol.Error(channels.PusherClientEventRate, fmt.Sprintf("refresh rejected: more than %d client messages per second", app.Settings.ClientEventRate)))
+		c.send(protocol.Error(channels.PusherClientEventLimit, fmt.Sprintf("refresh rejected: more than %d client messages per second", app.Settings.ClientEventRate)))
 		return
 	}
 	var req refreshRequest

@@ -64,8 +64,8 @@ func (g *Gateway) ServeSSE(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if !g.reserve(req.app.ID, req.app.Settings.MaxConnections) {
-		WriteError(w, r, http.StatusTooManyRequests, channels.CodeOverQuota, "the app is over its connection quota")
+	if refusal := g.reserveConn(req.app); refusal != connAdmitted {
+		WriteError(w, r, http.StatusTooManyRequests, channels.CodeOverQuota, connRefusalMessage(refusal))
 		return
 	}
 	st := sse.NewStream(sseQueueFrames)

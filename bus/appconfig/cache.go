@@ -66,6 +66,12 @@ func (c *Cache) ByKey(key string) (*channels.AppConfig, bool) {
 	return cfg, ok
 }
 
+// AccountApps returns the configs of the account's apps. The result is
+// shared and must not be modified.
+func (c *Cache) AccountApps(accountID string) []*channels.AppConfig {
+	return c.snap.Load().byAccount[accountID]
+}
+
 // Len returns the number of apps in the cache.
 func (c *Cache) Len() int { return len(c.snap.Load().apps) }
 
@@ -77,14 +83,15 @@ type entry struct {
 
 // snapshot is immutable once published.
 type snapshot struct {
-	apps  map[string]entry
-	byKey map[string]*channels.AppConfig
+	apps      map[string]entry
+	byKey     map[string]*channels.AppConfig
+	byAccount map[string][]*channels.AppConfig
 }
 
 // publish builds the key index for apps, stores the snapshot and reports
 // the changed ids to OnChange. apps must not be modified afterwards.
 func (c *Cache) publish(apps map[string]entry, changed []string) {
-	c.snap.Store(&snapshot{apps: apps, byKey: c.indexKeys(apps)})
+	c.snap.Store(&snapshot{apps: apps, byKey: c.indexKeys(apps), byAccount: indexAccounts(apps)})
 	if c.onChange == nil {
 		return
 	}
@@ -117,6 +124,15 @@ func (c *Cache) indexKeys(apps map[string]entry) map[string]*channels.AppConfig 
 		c.log.Warn("app key claimed by several apps; ignoring it", slog.String("key", k))
 	}
 	return byKey
+}
+
+// indexAccounts lists each account's apps, for account-wide quotas.
+func indexAccounts(apps map[string]entry) map[string][]*channels.AppConfig {
+	byAccount := make(map[string][]*channels.AppConfig)
+	for _, e := range apps {
+		byAccount[e.cfg.AccountID] = append(byAccount[e.cfg.AccountID], e.cfg)
+	}
+	return byAccount
 }
 
 // decode turns a KV entry into a cache entry. ok is false for deletes and

@@ -2,6 +2,7 @@ package appconfig_test
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -215,5 +216,33 @@ func TestCacheDuplicateKeyFailsClosed(t *testing.T) {
 	testinfra.WaitUntilWithin(t, "key owned by a", propagation, func() bool {
 		cfg, ok := c.ByKey("shared")
 		return ok && cfg.ID == "a"
+	})
+}
+
+// AccountApps lists an account's apps, following moves and deletes.
+func TestCacheAccountApps(t *testing.T) {
+	e := newEnv(t)
+	c := appconfig.NewCache(cacheConfig(e.js, nil))
+	runCache(t, c)
+	testinfra.WaitReady(t, "the cache", c.Ready())
+	a, b := app("a", "ka"), app("b", "kb")
+	b.AccountID = "other"
+	put(t, e.kv, a)
+	put(t, e.kv, b)
+	ids := func(acct string) []string {
+		var out []string
+		for _, cfg := range c.AccountApps(acct) {
+			out = append(out, cfg.ID)
+		}
+		slices.Sort(out)
+		return out
+	}
+	testinfra.WaitUntilWithin(t, "both apps indexed", propagation, func() bool {
+		return slices.Equal(ids("acc"), []string{"a"}) && slices.Equal(ids("other"), []string{"b"})
+	})
+	b.AccountID = "acc"
+	put(t, e.kv, b)
+	testinfra.WaitUntilWithin(t, "the moved app indexed", propagation, func() bool {
+		return slices.Equal(ids("acc"), []string{"a", "b"}) && len(ids("other")) == 0
 	})
 }

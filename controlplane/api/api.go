@@ -112,6 +112,9 @@ type Config struct {
 	// DefaultPlanID is the plan new accounts get (--default-plan,
 	// resolved to an id); empty means none. It cannot be deleted.
 	DefaultPlanID string
+	// Quotas enforces the account plans' message quotas and publish_rate
+	// on REST publishes (docs/billing.md); nil enforces none.
+	Quotas *billing.Enforcer
 }
 
 // PublicKeySource finds live public token signing keys by kid.
@@ -172,6 +175,7 @@ type API struct {
 	history   *historyService
 	pubKeys   PublicKeySource
 	meter     *billing.Meter
+	quotas    *billing.Enforcer
 	now       func() time.Time
 
 	defaultPlan string
@@ -191,6 +195,7 @@ func New(cfg Config) (*API, error) {
 		keyPublisher: cfg.KeyPublisher,
 		pubKeys:      cfg.SigningKeys,
 		meter:        cfg.Meter,
+		quotas:       cfg.Quotas,
 		logger:       cfg.Logger,
 		maxBody:      orDefault(cfg.MaxBodyBytes, DefaultMaxBodyBytes),
 		syncTimeout:  orDefault(cfg.SyncTimeout, DefaultSyncTimeout),

@@ -102,7 +102,7 @@ func (a *API) triggerBatch(c echo.Context) error {
 		}
 	}
 	ctx := c.Request().Context()
-	results, err := a.events.PublishBatch(ctx, msgs)
+	results, err := a.publishChecked(c, app, msgs)
 	if err != nil {
 		return err
 	}

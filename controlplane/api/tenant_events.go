@@ -53,7 +53,7 @@ func (a *API) triggerEvent(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	results, err := a.events.PublishBatch(c.Request().Context(), msgs)
+	results, err := a.publishChecked(c, app, msgs)
 	if err != nil {
 		return err
 	}

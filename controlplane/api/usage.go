@@ -91,7 +91,9 @@ type usageScope struct {
 	settings  *channels.Settings
 }
 
-// serveUsage answers a usage read: JSON, or CSV when asked for.
+// serveUsage answers a usage read: JSON, or CSV when asked for; over_quota
+// marks the periods in which the scope's account was over a quota of its
+// plan.
 func (a *API) serveUsage(c echo.Context, read usageReader, scope usageScope) error {
 	u, err := a.parseUsageRange(c)
 	if err != nil {
@@ -104,6 +106,13 @@ func (a *API) serveUsage(c echo.Context, read usageReader, scope usageScope) err
 		}
 	}
 	report := controlplane.NewUsageReport(u.r.Granularity, periods)
+	if len(report.Items) > 0 && scope.accountID != "" {
+		over, err := a.store.OverQuota(c.Request().Context(), scope.accountID, u.r.First, u.r.End)
+		if err != nil {
+			return err
+		}
+		report.MarkOverQuota(over)
+	}
 	if wantsCSV(c) {
 		return writeUsageCSV(c, report)
 	}

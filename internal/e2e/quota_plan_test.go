@@ -150,52 +150,6 @@ func TestPlanHardMessageQuota(t *testing.T) {
 	}
 }
 
-// TestPlanConnectionQuota: max_connections counts the account's
-// connections over all its apps; the one over gets pusher:error and close
-// 4004, an SSE stream 429.
-func TestPlanConnectionQuota(t *testing.T) {
-	h := meteredHerald(t)
-	plan := newPlan(t, h, "two-conns", channels.EnforceHard, map[string]any{"max_connections": 2})
-	account, ka, _ := appOnPlan(t, h, "conn-a", plan, nil)
-	kb, _ := newAppIn(t, h, account, "conn-b", nil)
-	testenv.MustDialPusher(t, h.URL(), ka)
-	testenv.MustDialPusher(t, h.URL(), kb)
-	_, err := testenv.DialPusher(t, h.URL(), ka, "", nil)
-	if err == nil || !strings.Contains(err.Error(), "4004") {
-		t.Fatalf("third connection of the account: %v, want 4004", err)
-	}
-	if _, code, body := openSSE(t, h, "key="+kb+"&channel=news", ""); code != http.StatusTooManyRequests {
-		t.Fatalf("SSE over the account's connections = %d %s, want 429", code, body)
-	}
-}
-
-// TestPlanSoftMessageQuota: a soft plan refuses nothing; the overage shows
-// as over_quota in the usage and in herald_quota_exceeded_total.
-func TestPlanSoftMessageQuota(t *testing.T) {
-	h := meteredHerald(t)
-	plan := newPlan(t, h, "tiny-soft", channels.EnforceSoft, map[string]any{"max_messages_per_day": 2})
-	_, k, s := appOnPlan(t, h, "quota-soft", plan, nil)
-	for i := range 5 {
-		if a := publishREST(t, h.URL(), "quota-soft", k, s, "nobody"); a.code != http.StatusOK {
-			t.Fatalf("publish %d on a soft plan = %d %s", i, a.code, a.body)
-		}
-	}
-	testinfra.WaitUntilWithin(t, "the day's usage over_quota", usageDeadline, func() bool {
-		var r struct {
-			Items []struct {
-				OverQuota bool `json:"over_quota"`
-			}
-		}
-		if code := h.Admin(t, "GET", "/admin/v1/apps/quota-soft/usage?granularity=day", nil, &r); code != http.StatusOK {
-			t.Fatalf("usage = %d", code)
-		}
-		return len(r.Items) == 1 && r.Items[0].OverQuota
-	})
-	testinfra.WaitUntilWithin(t, "herald_quota_exceeded_total", usageDeadline, func() bool {
-		return strings.Contains(metrics(t, h), `herald_quota_exceeded_total{quota="max_messages_per_day"}`)
-	})
-}
-
 // TestPlanRejectsBadInput: plan and account-plan input errors name the
 // field; a plan in use cannot be deleted.
 func TestPlanRejectsBadInput(t *testing.T) {

@@ -155,6 +155,9 @@ type GatewayConfig struct {
 
 // MeteringConfig holds the usage metering switches (docs/billing.md).
 type MeteringConfig struct {
+	// QuotaClock is the clock of quota periods and publish rates (day and
+	// month reset at 00:00 UTC on it); nil means time.Now. Tests move it.
+	QuotaClock func() time.Time
 	// Off turns metering off (--meter=false): nothing is counted,
 	// flushed or folded. For benchmarks of what metering costs.
 	Off bool

@@ -144,6 +144,7 @@ func (p *Platform) startGateway(ctx context.Context) error {
 		TokenExpiryNotice:     p.cfg.Gateway.TokenExpiryNotice,
 		ConnLimits:            p.cfg.Limits.Conn,
 		Meter:                 p.parts.meter.meter,
+		Quotas:                p.parts.quota.enforcer,
 		Registerer:            p.ops.Registry(),
 		Logger:                p.cfg.Logger,
 	})
@@ -191,6 +192,7 @@ func (p *Platform) newConnCounter(ctx context.Context, pres *presence.Presence) 
 func (p *Platform) runEdge(ctx context.Context, g *errgroup.Group) {
 	g.Go(func() error { return ignoreCanceled(p.parts.apps.Run(ctx), "app config cache") })
 	g.Go(func() error { return ignoreCanceled(p.parts.signingKeys.Run(ctx), "signing key cache") })
+	g.Go(func() error { return ignoreCanceled(p.parts.quota.totals.Run(ctx), "quota totals cache") })
 	if p.parts.presence != nil {
 		g.Go(func() error { return ignoreCanceled(p.parts.presence.Run(ctx), "presence") })
 	}
@@ -200,7 +202,7 @@ func (p *Platform) runEdge(ctx context.Context, g *errgroup.Group) {
 	if p.parts.gateway != nil {
 		g.Go(func() error { return ignoreCanceled(p.parts.gateway.Run(ctx), "gateway") })
 	}
-	readies := []<-chan struct{}{p.parts.apps.Ready(), p.parts.signingKeys.Ready()}
+	readies := []<-chan struct{}{p.parts.apps.Ready(), p.parts.signingKeys.Ready(), p.parts.quota.totals.Ready()}
 	if p.parts.connCount != nil {
 		// Until it has loaded, a restarted gateway would admit an app's
 		// whole limit on its own.

@@ -70,9 +70,13 @@ func (p *Platform) startAggregators(store *postgres.Store) error {
 	if p.cfg.Metering.Off {
 		return nil
 	}
+	reporter, err := p.newQuotaReporter(store)
+	if err != nil {
+		return err
+	}
 	agg, err := billing.NewAggregator(billing.AggregatorConfig{
 		JS: p.parts.js, Store: store, Replicas: p.cfg.NATSReplicas, Wait: p.cfg.Metering.FoldWait,
-		AckWait:    p.cfg.Metering.AckWait,
+		AckWait: p.cfg.Metering.AckWait, Quotas: reporter,
 		Registerer: p.ops.Registry(), Logger: p.cfg.Logger,
 	})
 	if err != nil {
@@ -80,7 +84,8 @@ func (p *Platform) startAggregators(store *postgres.Store) error {
 	}
 	pub, err := billing.NewPublishedCounter(billing.PublishedConfig{
 		JS: p.parts.js, Store: store, Stream: stream.StreamName(0), Replicas: p.cfg.NATSReplicas,
-		Wait: p.cfg.Metering.FoldWait, AckWait: p.cfg.Metering.AckWait, Registerer: p.ops.Registry(), Logger: p.cfg.Logger,
+		Wait: p.cfg.Metering.FoldWait, AckWait: p.cfg.Metering.AckWait, Quotas: reporter,
+		Registerer: p.ops.Registry(), Logger: p.cfg.Logger,
 	})
 	if err != nil {
 		return err

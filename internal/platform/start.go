@@ -56,6 +56,7 @@ type parts struct {
 
 	history historyParts
 	meter   meterParts
+	quota   quotaParts
 }
 
 // start brings up every part in dependency order. Postgres and NATS start
@@ -117,6 +118,9 @@ func (p *Platform) start(ctx context.Context) error {
 		return err
 	}
 	if err := p.startMeter(ctx); err != nil {
+		return err
+	}
+	if err := p.startQuotas(ctx); err != nil {
 		return err
 	}
 	if p.cfg.Mode != ModeGateway {
@@ -214,6 +218,7 @@ func (p *Platform) startControlPlane(ctx context.Context, dbURL string) error {
 		Occupancy: occ,
 		History:   api.HistoryConfig{Reader: p.parts.history.reader, MasterKey: p.parts.history.masterKey},
 		Meter:     p.parts.meter.meter, DefaultPlanID: defaultPlan,
+		Quotas:    p.parts.quota.enforcer,
 	})
 	if err != nil {
 		return err

@@ -23,6 +23,14 @@ func SignedRequest(tb testing.TB, method, baseURL, path, key, secret string, que
 // SignedRequestWith is SignedRequest through client (an HTTPS client, say).
 func SignedRequestWith(tb testing.TB, client *http.Client, method, baseURL, path, key, secret string, query url.Values, body []byte) (int, []byte) {
 	tb.Helper()
+	code, _, b := SignedRequestHeader(tb, client, method, baseURL, path, key, secret, query, body)
+	return code, b
+}
+
+// SignedRequestHeader is SignedRequestWith that also returns the answer's
+// header (Retry-After, say).
+func SignedRequestHeader(tb testing.TB, client *http.Client, method, baseURL, path, key, secret string, query url.Values, body []byte) (int, http.Header, []byte) {
+	tb.Helper()
 	if query == nil {
 		query = url.Values{}
 	}
@@ -38,7 +46,7 @@ func SignedRequestWith(tb testing.TB, client *http.Client, method, baseURL, path
 		tb.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/json")
-	return Do(tb, client, req)
+	return DoHeader(tb, client, req)
 }
 
 // Do sends req with client and returns the status and the whole body;

@@ -1,0 +1,217 @@
+package billing
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/heraldhq/herald/bus/quota"
+	"github.com/heraldhq/herald/channels"
+)
+
+// QuotaThresholds are the shares of a quota (percent) whose crossing is
+// recorded and announced, once per account, quota and period.
+var QuotaThresholds = []int{80, 100}
+
+// QuotaEvent is an account crossing a threshold of a quota of its plan:
+// the JSON published on channels.QuotaEventSubject and the details of its
+// audit entry.
+type QuotaEvent struct {
+	AccountID string `json:"account_id"`
+	Plan      string `json:"plan,omitempty"`
+	// Quota is the plan limit's name (max_messages_per_day, …).
+	Quota       string               `json:"quota"`
+	Threshold   int                  `json:"threshold"`
+	Enforcement channels.Enforcement `json:"enforcement"`
+	// Period is the start (UTC) of the day or month the quota is of.
+	Period time.Time `json:"period"`
+	Limit  int64     `json:"limit"`
+	Used   int64     `json:"used"`
+	At     time.Time `json:"at"`
+}
+
+// QuotaReporterConfig configures a QuotaReporter. Store, Put and Apps are
+// required.
+type QuotaReporterConfig struct {
+	Store Store
+	// Put writes an account's totals to HERALD_QUOTA_TOTALS.
+	Put func(ctx context.Context, accountID string, e quota.Entry) error
+	// Apps gives an app's config, whose Quota carries its account's plan
+	// limits (bus/appconfig.Cache.App).
+	Apps func(appID string) (*channels.AppConfig, bool)
+	// Publish, when set, announces each new QuotaEvent (core NATS).
+	Publish    func(ctx context.Context, subject string, data []byte) error
+	Now        func() time.Time
+	Registerer prometheus.Registerer
+	Logger     *slog.Logger
+}
+
+// QuotaReporter runs after each fold, on the control plane: it reads the
+// running totals of the accounts the fold touched, puts them where the
+// enforcers watch, and records and announces the thresholds they cross.
+type QuotaReporter struct {
+	cfg     QuotaReporterConfig
+	crossed *prometheus.CounterVec
+	// mu guards seen: the events this process knows are recorded, so
+	// that most folds ask the database nothing.
+	mu   sync.Mutex
+	seen map[quotaEventKey]bool
+	// seenMonth is the month seen is of; it is emptied when it ends.
+	seenMonth time.Time
+}
+
+type quotaEventKey struct {
+	account   string
+	quota     QuotaKind
+	threshold int
+	period    time.Time
+}
+
+// NewQuotaReporter returns a QuotaReporter.
+func NewQuotaReporter(cfg QuotaReporterConfig) (*QuotaReporter, error) {
+	if cfg.Store == nil || cfg.Put == nil || cfg.Apps == nil {
+		return nil, errors.New("quota reporter: Store, Put and Apps are required")
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	r := &QuotaReporter{cfg: cfg, seen: map[quotaEventKey]bool{}}
+	r.crossed = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "herald", Subsystem: "quota",
+		Name: "threshold_crossed_total", Help: "Accounts that crossed a threshold (percent) of a quota of their plan, once per period."},
+		[]string{"quota", "threshold"})
+	if err := register(cfg.Registerer, r.crossed); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// Report reads and publishes the totals of the accounts owning appIDs
+// that have a message or connection quota. Failures are logged: the next
+// fold reports again, and the enforcers count on meanwhile.
+func (r *QuotaReporter) Report(ctx context.Context, appIDs []string) {
+	if r == nil {
+		return
+	}
+	limited := map[string]channels.Quota{}
+	var ids []string
+	for _, id := range appIDs {
+		a, ok := r.cfg.Apps(id)
+		if !ok || !a.Quota.Limited() {
+			continue
+		}
+		if _, ok := limited[a.AccountID]; !ok {
+			limited[a.AccountID] = a.Quota
+		}
+		ids = append(ids, id)
+	}
+	if len(ids) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, DefaultFoldTimeout)
+	defer cancel()
+	now := r.cfg.Now()
+	totals, err := r.cfg.Store.AccountTotals(ctx, ids, now)
+	if err != nil {
+		r.cfg.Logger.Warn("quota totals unavailable", "err", err)
+		return
+	}
+	for _, t := range totals {
+		q, ok := limited[t.AccountID]
+		if !ok {
+			continue
+		}
+		if err := r.cfg.Put(ctx, t.AccountID, t.Entry); err != nil {
+			r.cfg.Logger.Warn("quota totals not published", "account", t.AccountID, "err", err)
+		}
+		r.thresholds(ctx, q, t, now)
+	}
+}
+
+// thresholds records the thresholds t crossed.
+func (r *QuotaReporter) thresholds(ctx context.Context, q channels.Quota, t AccountTotals, now time.Time) {
+	checks := []struct {
+		kind   QuotaKind
+		limit  int64
+		used   int64
+		period time.Time
+	}{
+		{QuotaMessagesPerDay, q.MaxMessagesPerDay, t.DayMessages, t.Day},
+		{QuotaMessagesPerMonth, q.MaxMessagesPerMonth, t.MonthMessages, t.Month},
+		{QuotaConnections, q.MaxConnections, t.Connections, t.Day},
+	}
+	for _, c := range checks {
+		if c.limit <= 0 {
+			continue
+		}
+		for _, th := range QuotaThresholds {
+			if c.used*100 < c.limit*int64(th) {
+				break
+			}
+			r.record(ctx, QuotaEvent{AccountID: t.AccountID, Plan: q.Plan, Quota: c.kind.String(), Threshold: th,
+				Enforcement: q.Enforcement, Period: c.period, Limit: c.limit, Used: c.used, At: now.UTC()}, c.kind)
+		}
+	}
+}
+
+// record stores e once cluster-wide and, when it is new, counts and
+// announces it.
+func (r *QuotaReporter) record(ctx context.Context, e QuotaEvent, kind QuotaKind) {
+	key := quotaEventKey{e.AccountID, kind, e.Threshold, e.Period}
+	r.mu.Lock()
+	if m := Month.Start(e.At); !m.Equal(r.seenMonth) {
+		clear(r.seen)
+		r.seenMonth = m
+	}
+	known := r.seen[key]
+	r.mu.Unlock()
+	if known {
+		return
+	}
+	recorded, err := r.cfg.Store.RecordQuotaEvent(ctx, e)
+	if err != nil {
+		r.cfg.Logger.Warn("quota event not recorded; retrying at the next fold", "account", e.AccountID, "quota", e.Quota, "err", err)
+		return
+	}
+	r.mu.Lock()
+	r.seen[key] = true
+	r.mu.Unlock()
+	if !recorded {
+		return
+	}
+	r.crossed.WithLabelValues(e.Quota, strconv.Itoa(e.Threshold)).Inc()
+	r.cfg.Logger.Info("account crossed a quota threshold", "account", e.AccountID, "quota", e.Quota,
+		"threshold", e.Threshold, "used", e.Used, "limit", e.Limit)
+	if r.cfg.Publish == nil {
+		return
+	}
+	b, err := json.Marshal(e)
+	if err == nil {
+		err = r.cfg.Publish(ctx, channels.QuotaEventSubject(e.AccountID), b)
+	}
+	if err != nil {
+		// Recorded and audited: only the announcement is lost.
+		r.cfg.Logger.Warn("quota event not announced", "account", e.AccountID, "quota", e.Quota, "err", err)
+	}
+}
+
+// appsOf lists the distinct non-empty app ids add yields; hint sizes it.
+func appsOf(hint int, add func(yield func(string))) []string {
+	seen := make(map[string]bool, hint)
+	var ids []string
+	add(func(id string) {
+		if id != "" && !seen[id] {
+			seen[id] = true
+			ids = append(ids, id)
+		}
+	})
+	return ids
+}

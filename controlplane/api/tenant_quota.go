@@ -1,0 +1,45 @@
+package api
+
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/heraldhq/herald/billing"
+	"github.com/heraldhq/herald/bus/stream"
+	"github.com/heraldhq/herald/channels"
+	"github.com/heraldhq/herald/internal/ratelimit"
+)
+
+// publishChecked publishes msgs for app once its plan's quotas let them
+// through (docs/billing.md, "Quotas and enforcement"): over the account's
+// daily or monthly message quota or the app's publish_rate with hard
+// enforcement, nothing is published and the answer is 429 quota_exceeded
+// with Retry-After. Only the messages the stream stored count against
+// the quota; a duplicate (an idempotent retry) counts nothing.
+func (a *API) publishChecked(c echo.Context, app *channels.AppConfig, msgs []stream.Message) ([]stream.Result, error) {
+	v, res := a.quotas.CheckPublish(app, len(msgs))
+	if v.Refused {
+		return nil, quotaExceeded(c, v)
+	}
+	defer res.Release()
+	results, err := a.events.PublishBatch(c.Request().Context(), msgs)
+	for _, r := range results {
+		if r.Err == nil {
+			res.Accepted(r.Serial, r.Duplicate)
+		}
+	}
+	return results, err
+}
+
+// quotaExceeded sets Retry-After and returns the 429 of a refused publish.
+func quotaExceeded(c echo.Context, v billing.Verdict) error {
+	secs := ratelimit.RetryAfterSeconds(v.RetryAfter)
+	c.Response().Header().Set(echo.HeaderRetryAfter, strconv.Itoa(secs))
+	msg := fmt.Sprintf("the account is over its %s (%d); retry in %d s", v.Exceeded, v.Limit, secs)
+	if v.Exceeded == billing.QuotaPublishRate {
+		msg = fmt.Sprintf("the app is over its publish_rate (%d messages per second); retry in %d s", v.Limit, secs)
+	}
+	return &channels.Error{Code: channels.CodeQuotaExceeded, Message: msg}
+}

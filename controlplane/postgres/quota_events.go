@@ -1,0 +1,87 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/heraldhq/herald/billing"
+	"github.com/heraldhq/herald/controlplane"
+)
+
+// Audit vocabulary of quota events.
+const (
+	quotaAuditActor = "billing"
+	// quotaAuditAction is an account crossing a threshold of a quota;
+	// quotaExceededAction its 100%, the period's overage.
+	quotaAuditAction    = "quota.threshold_crossed"
+	quotaExceededAction = "quota.exceeded"
+)
+
+// RecordQuotaEvent implements billing.Store: the event's row and its
+// audit entry commit together, and a row already there (another control
+// plane, or a retry) records nothing.
+func (s *Store) RecordQuotaEvent(ctx context.Context, e billing.QuotaEvent) (bool, error) {
+	recorded := false
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `insert into quota_events
+			(account_id, quota, threshold, period_start, crossed_at, quota_limit, used)
+			values ($1, $2, $3, $4, $5, $6, $7) on conflict do nothing`,
+			e.AccountID, e.Quota, e.Threshold, e.Period, e.At, e.Limit, e.Used)
+		if err != nil {
+			return err
+		}
+		if recorded = tag.RowsAffected() == 1; !recorded {
+			return nil
+		}
+		details, err := json.Marshal(e)
+		if err != nil {
+			return err
+		}
+		action := quotaAuditAction
+		if e.Threshold >= 100 {
+			action = quotaExceededAction
+		}
+		_, err = tx.Exec(ctx, `insert into audit_log (at, actor, action, target, details) values ($1, $2, $3, $4, $5::jsonb)`,
+			e.At, quotaAuditActor, action, e.AccountID, string(details))
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("record quota event of %s: %w", e.AccountID, err)
+	}
+	return recorded, nil
+}
+
+// OverQuota lists when the account was over a quota of its plan between
+// from and to: from each 100% crossing to the end of its period.
+func (s *Store) OverQuota(ctx context.Context, accountID string, from, to time.Time) ([]controlplane.Span, error) {
+	rows, err := s.pool.Query(ctx, `select quota, period_start, crossed_at from quota_events
+		where account_id = $1 and threshold >= 100 and crossed_at < $3 and period_start + interval '1 month' > $2`,
+		accountID, from, to)
+	if err != nil {
+		return nil, fmt.Errorf("read quota events of %s: %w", accountID, err)
+	}
+	var (
+		q             string
+		period, since time.Time
+		out           []controlplane.Span
+	)
+	_, err = pgx.ForEachRow(rows, []any{&q, &period, &since}, func() error {
+		g := billing.Day
+		if q == billing.QuotaMessagesPerMonth.String() {
+			g = billing.Month
+		}
+		// The query's filter is coarse (a month); the span's end decides.
+		if end := g.Next(period.UTC()); end.After(from) {
+			out = append(out, controlplane.Span{From: since.UTC(), To: end})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read quota events of %s: %w", accountID, err)
+	}
+	return out, nil
+}

@@ -1,0 +1,61 @@
+package postgres_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/heraldhq/herald/billing"
+	"github.com/heraldhq/herald/controlplane"
+)
+
+// A quota event is recorded once however many control planes report it,
+// with one audit entry, and its 100% rows are the spans the account was
+// over quota.
+func TestRecordQuotaEventOnce(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	acct := f.account(t, "Acme")
+	day := time.Date(2026, 3, 15, 0, 0, 0, 0, time.UTC)
+	at := day.Add(10 * time.Hour)
+	ev := billing.QuotaEvent{AccountID: acct.ID, Quota: billing.QuotaMessagesPerDay.String(), Threshold: 100,
+		Enforcement: "soft", Period: day, Limit: 10, Used: 12, At: at}
+	recorded := race(t, 4, func(int) (int, error) {
+		ok, err := f.store.RecordQuotaEvent(ctx, ev)
+		if ok {
+			return 1, err
+		}
+		return 0, err
+	})
+	if recorded != 1 {
+		t.Fatalf("recorded %d times; want 1", recorded)
+	}
+	ev80 := ev
+	ev80.Threshold = 80
+	if ok, err := f.store.RecordQuotaEvent(ctx, ev80); err != nil || !ok {
+		t.Fatalf("80%% event: %v %v", ok, err)
+	}
+	entries, _, err := f.store.ListAudit(ctx, controlplane.Page{Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	actions := map[string]int{}
+	for _, e := range entries {
+		if e.Target == acct.ID {
+			actions[e.Action]++
+		}
+	}
+	if actions["quota.exceeded"] != 1 || actions["quota.threshold_crossed"] != 1 {
+		t.Errorf("audit actions = %v; want one quota.exceeded and one quota.threshold_crossed", actions)
+	}
+	spans, err := f.store.OverQuota(ctx, acct.ID, day.AddDate(0, 0, -1), day.AddDate(0, 0, 2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(spans) != 1 || !spans[0].From.Equal(at) || !spans[0].To.Equal(day.AddDate(0, 0, 1)) {
+		t.Errorf("spans = %+v; want [%v, %v)", spans, at, day.AddDate(0, 0, 1))
+	}
+	if spans, _ := f.store.OverQuota(ctx, acct.ID, day.AddDate(0, 0, 1), day.AddDate(0, 0, 2)); len(spans) != 0 {
+		t.Errorf("spans of the next day = %+v; want none", spans)
+	}
+}
