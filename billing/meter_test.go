@@ -16,9 +16,10 @@ func TestMeterConcurrentCounts(t *testing.T) {
 	for range goroutines {
 		wg.Go(func() {
 			a := m.App("app") // looked up once, as a connection does
+			shard := a.Shard()
 			for range each {
-				a.Delivered(1, 10)
-				a.Presence(1)
+				shard.Delivered(1, 10)
+				shard.Presence(1)
 				a.APIRequest()
 				a.HistoryReads(2)
 			}
@@ -64,6 +65,40 @@ func TestMeterOff(t *testing.T) {
 	a.Closed()
 	if a != nil {
 		t.Fatal("a nil Meter returned an AppMeter")
+	}
+	s := a.Shard()
+	s.Delivered(1, 1)
+	s.Presence(1)
+	s.App().Opened()
+	if s != nil {
+		t.Fatal("a nil AppMeter returned a shard")
+	}
+}
+
+// Connections take the shards in turn, so that a fan-out's writers add to
+// different cache lines; each shard counts for its app, and Unflushed
+// sums them all.
+func TestMeterShardsSpreadAndSum(t *testing.T) {
+	a := NewMeter(nil).App("app")
+	seen := map[*MeterShard]bool{}
+	for i := range meterShards {
+		s := a.Shard()
+		if s.App() != a {
+			t.Fatalf("shard %d belongs to another app", i)
+		}
+		seen[s] = true
+		s.Delivered(int64(i+1), 1)
+	}
+	if len(seen) != meterShards {
+		t.Fatalf("%d connections got %d shards; want one each", meterShards, len(seen))
+	}
+	want := int64(meterShards * (meterShards + 1) / 2)
+	if got := a.Unflushed(); got != want {
+		t.Fatalf("Unflushed = %d; want %d", got, want)
+	}
+	c, _ := a.take()
+	if c.MessagesDelivered != want || c.BytesOut != meterShards || a.Unflushed() != 0 {
+		t.Fatalf("take = %+v, then %d unflushed", c, a.Unflushed())
 	}
 }
 

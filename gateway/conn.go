@@ -26,9 +26,10 @@ type conn struct {
 	socketID string
 	appID    string
 	key      string
-	// meter counts what the connection is sent (docs/billing.md); nil
-	// when metering is off. Set before the connection can receive.
-	meter *billing.AppMeter
+	// meter is the connection's shard of its app's meter: it counts what
+	// the connection is sent (docs/billing.md); nil when metering is off.
+	// Set before the connection can receive.
+	meter *billing.MeterShard
 	// token is set on connections opened with a token: its capabilities
 	// replace per-channel signatures. herald:refresh swaps it while the
 	// keepalive scanner, app changes and subscribes read it.

@@ -157,7 +157,7 @@ func (g *Gateway) register(c *conn) {
 	}
 	m[c] = struct{}{}
 	s.mu.Unlock()
-	c.meter.Opened()
+	c.meter.App().Opened()
 }
 
 // unregister removes c from the connection table, once: a connection
@@ -175,7 +175,7 @@ func (g *Gateway) unregister(c *conn) {
 	}
 	s.mu.Unlock()
 	if found {
-		c.meter.Closed()
+		c.meter.App().Closed()
 	}
 }
 

@@ -73,7 +73,7 @@ func (g *Gateway) serveWS(w http.ResponseWriter, r *http.Request) {
 	}
 	// The key is cloned so that it does not pin the request line in memory
 	// for the connection's lifetime.
-	c := &conn{gw: g, sink: wsSink{}, socketID: g.newSocketID(), appID: app.ID, key: strings.Clone(key), meter: g.cfg.Meter.App(app.ID)}
+	c := &conn{gw: g, sink: wsSink{}, socketID: g.newSocketID(), appID: app.ID, key: strings.Clone(key), meter: g.cfg.Meter.App(app.ID).Shard()}
 	if claims != nil {
 		c.token.Store(&connToken{claims: claims})
 	}

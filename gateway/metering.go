@@ -28,7 +28,7 @@ func (m *meterCounts) add(h *heldFrame) {
 
 // count tells the meter what a write put on the wire: one atomic add per
 // counter per batch, none for a batch of protocol frames.
-func (m meterCounts) count(a *billing.AppMeter) {
+func (m meterCounts) count(a *billing.MeterShard) {
 	if m.events != 0 {
 		a.Delivered(int64(m.events), m.eventBytes)
 	}

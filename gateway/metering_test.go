@@ -79,7 +79,7 @@ func TestMeterSkipsDroppedFrames(t *testing.T) {
 	g.cfg.SendQueueBytes = 2*len(frame) - 1
 	// The writer is marked running, so nothing is written: the second
 	// frame overflows the queue and the backlog is dropped.
-	c := &conn{gw: g, sink: wsSink{}, socketID: g.newSocketID(), appID: benchApp, writing: true, meter: g.cfg.Meter.App(benchApp)}
+	c := &conn{gw: g, sink: wsSink{}, socketID: g.newSocketID(), appID: benchApp, writing: true, meter: g.cfg.Meter.App(benchApp).Shard()}
 	c.enqueueFor(nil, heldFrame{serial: 1, frame: frame})
 	if c.metered.events != 1 {
 		t.Fatalf("queued events %d; want 1", c.metered.events)

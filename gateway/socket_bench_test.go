@@ -107,7 +107,7 @@ func benchConns(tb testing.TB, g *Gateway, n int) ([]*conn, *drainer) {
 		if err != nil {
 			tb.Fatal(err)
 		}
-		c := &conn{gw: g, sink: wsSink{}, socketID: g.newSocketID(), appID: benchApp, key: "bench-key", meter: g.cfg.Meter.App(benchApp)}
+		c := &conn{gw: g, sink: wsSink{}, socketID: g.newSocketID(), appID: benchApp, key: "bench-key", meter: g.cfg.Meter.App(benchApp).Shard()}
 		c.setWS(wc)
 		conns[i] = c
 	}

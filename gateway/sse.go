@@ -69,7 +69,7 @@ func (g *Gateway) ServeSSE(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	st := sse.NewStream(sseQueueFrames)
-	c := &conn{gw: g, sink: sseSink{stream: st}, socketID: g.newSocketID(), appID: req.app.ID, key: strings.Clone(req.key), meter: g.cfg.Meter.App(req.app.ID)}
+	c := &conn{gw: g, sink: sseSink{stream: st}, socketID: g.newSocketID(), appID: req.app.ID, key: strings.Clone(req.key), meter: g.cfg.Meter.App(req.app.ID).Shard()}
 	if req.claims != nil {
 		c.token.Store(&connToken{claims: req.claims})
 	}

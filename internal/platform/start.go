@@ -218,7 +218,7 @@ func (p *Platform) startControlPlane(ctx context.Context, dbURL string) error {
 		Occupancy: occ,
 		History:   api.HistoryConfig{Reader: p.parts.history.reader, MasterKey: p.parts.history.masterKey},
 		Meter:     p.parts.meter.meter, DefaultPlanID: defaultPlan,
-		Quotas:    p.parts.quota.enforcer,
+		Quotas: p.parts.quota.enforcer,
 	})
 	if err != nil {
 		return err
