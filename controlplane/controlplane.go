@@ -135,6 +135,7 @@ type Store interface {
 
 	SigningKeyStore
 	UsageStore
+	WebhookStore
 
 	RecordAudit(ctx context.Context, e AuditEntry) error
 	ListAudit(ctx context.Context, p Page) (items []AuditEntry, next string, err error)
