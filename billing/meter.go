@@ -29,6 +29,7 @@ type AppMeter struct {
 	bytesOut     padded
 	apiRequests  padded
 	historyReads padded
+	webhookCalls padded
 
 	// open and connNs integrate open connections over time, exactly:
 	// connNs is minus the open time of every connection opened since the
@@ -78,6 +79,16 @@ func (a *AppMeter) APIRequest() {
 		return
 	}
 	a.apiRequests.Add(1)
+	a.mark()
+}
+
+// WebhookCall counts one webhook delivery that reached its endpoint
+// (retries count once).
+func (a *AppMeter) WebhookCall() {
+	if a == nil {
+		return
+	}
+	a.webhookCalls.Add(1)
 	a.mark()
 }
 
@@ -144,6 +155,7 @@ func (a *AppMeter) take() (c Counters, open int64) {
 	c.BytesOut = a.bytesOut.Swap(0)
 	c.APIRequests = a.apiRequests.Swap(0)
 	c.HistoryReads = a.historyReads.Swap(0)
+	c.WebhookCalls = a.webhookCalls.Swap(0)
 	a.connMu.Lock()
 	// Read under the lock: no open or close falls between the clock and
 	// the sum.
@@ -166,6 +178,7 @@ func (a *AppMeter) giveBack(c Counters) {
 	a.bytesOut.Add(c.BytesOut)
 	a.apiRequests.Add(c.APIRequests)
 	a.historyReads.Add(c.HistoryReads)
+	a.webhookCalls.Add(c.WebhookCalls)
 	a.connMu.Lock()
 	a.carryNs += c.ConnectionSeconds * int64(time.Second)
 	a.connMu.Unlock()

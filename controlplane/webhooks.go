@@ -143,7 +143,8 @@ type WebhookNext struct {
 	EndpointID, Owner string
 	// Lease is how long the owner keeps the endpoint from now.
 	Lease time.Duration
-	// MaxEvents is how many queued events one new delivery takes.
+	// MaxEvents is how many queued events one new delivery of a batch
+	// endpoint takes; other endpoints' deliveries carry one.
 	MaxEvents int
 	// MinGap is the least time between two requests to the endpoint
 	// (batch endpoints).

@@ -100,8 +100,9 @@ func (s *Store) ReleaseWebhookEndpoint(ctx context.Context, endpointID, owner st
 
 // NextWebhookDelivery renews owner's lease and returns the endpoint's head
 // delivery: its oldest pending one (Due tells whether it may go now), or,
-// when none is pending, a new one cut from up to q.MaxEvents queued events
-// (for a batch endpoint, only q.MinGap after its last request). It
+// when none is pending, a new one cut from its oldest queued event (a
+// batch endpoint's up to q.MaxEvents, only q.MinGap after its last
+// request). It
 // reports false when there is nothing to send now, and
 // ErrWebhookLeaseLost when the lease passed to another owner.
 func (s *Store) NextWebhookDelivery(ctx context.Context, q controlplane.WebhookNext) (controlplane.WebhookSend, bool, error) {
@@ -146,7 +147,11 @@ func (s *Store) NextWebhookDelivery(ctx context.Context, q controlplane.WebhookN
 		if !gapOK {
 			return nil
 		}
-		ok, err = cutDelivery(ctx, tx, &send, q.MaxEvents, now)
+		n := 1
+		if send.Batch {
+			n = max(q.MaxEvents, 1)
+		}
+		ok, err = cutDelivery(ctx, tx, &send, n, now)
 		return err
 	})
 	if err != nil && !errors.Is(err, controlplane.ErrWebhookLeaseLost) {

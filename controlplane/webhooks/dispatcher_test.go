@@ -1,0 +1,285 @@
+package webhooks_test
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/heraldhq/herald/channels"
+	"github.com/heraldhq/herald/controlplane"
+	"github.com/heraldhq/herald/internal/testinfra"
+)
+
+// Every kind of event published to the stream reaches the endpoint in
+// Pusher's format, and pusher-http-go accepts every request.
+func TestDeliversPusherWebhooks(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	r := newReceiver(t, nil)
+	w := e.endpoint(t, r.srv.URL, false)
+	filtered := e.endpoint(t, r.srv.URL+"/filtered", false, channels.WebhookChannelOccupied)
+	_, _ = e.store.UpdateWebhookEndpoint(context.Background(), appID, filtered.ID, controlplane.WebhookEndpointPatch{
+		ChannelFilter: ptr("private-*")})
+	e.start(t, e.fastConfig())
+
+	count := int64(3)
+	want := []channels.WebhookEvent{
+		occupied("presence-room"),
+		{Name: channels.WebhookMemberAdded, Channel: "presence-room", UserID: "u1"},
+		{Name: channels.WebhookClientEvent, Channel: "presence-room", Event: "client-typing", Data: `{"x":1}`, SocketID: "1.2", UserID: "u1"},
+		{Name: channels.WebhookMemberRemoved, Channel: "presence-room", UserID: "u1"},
+		vacated("presence-room"),
+		{Name: channels.WebhookCacheMiss, Channel: "cache-news"},
+		{Name: channels.WebhookSubscriptionCount, Channel: "news", SubscriptionCount: &count},
+		occupied("private-x"),
+	}
+	e.publish(t, want...)
+	// want plus the filtered endpoint's private-x occupied.
+	got := r.waitEvents(len(want) + 1)
+	r.check()
+	for _, q := range r.requests() {
+		if len(q.events) != 1 {
+			t.Fatalf("an unbatched request carries %d events", len(q.events))
+		}
+	}
+	checkOrder(t, got, append(append([]channels.WebhookEvent(nil), want...), occupied("private-x")))
+	byName := map[string]int{}
+	for _, ev := range got {
+		byName[ev.Name]++
+		switch ev.Name {
+		case "client_event":
+			if ev.Event != "client-typing" || ev.Data != `{"x":1}` || ev.SocketID != "1.2" || ev.UserID != "u1" {
+				t.Errorf("client_event %+v", ev)
+			}
+		case "member_added":
+			if ev.UserID != "u1" {
+				t.Errorf("member_added %+v", ev)
+			}
+		}
+	}
+	if byName["channel_occupied"] != 3 {
+		t.Errorf("occupied events %d, want 3 (2 + the filtered endpoint's private one)", byName["channel_occupied"])
+	}
+	for _, q := range r.requests() {
+		if strings.Contains(q.body, "subscription_count") && !strings.Contains(q.body, `"subscription_count":3`) {
+			t.Errorf("subscription_count body %s", q.body)
+		}
+	}
+	testinfra.WaitUntil(t, "every delivery delivered", func() bool {
+		ds := e.deliveries(t, w.ID)
+		for _, d := range ds {
+			if d.Status != controlplane.WebhookDelivered || d.Attempts != 1 || d.DeliveredAt == nil {
+				return false
+			}
+		}
+		return len(ds) == len(want)
+	})
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// A batch endpoint gets up to 100 events per request, at most one request
+// per batch gap, in order.
+func TestBatching(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	r := newReceiver(t, nil)
+	e.endpoint(t, r.srv.URL, true)
+	cfg := e.fastConfig()
+	e.start(t, cfg)
+	var chans []string
+	for i := range 125 {
+		chans = append(chans, fmt.Sprintf("c%d", i))
+	}
+	want := sequence(chans, 2)
+	e.publish(t, want...)
+	got := r.waitEvents(len(want))
+	r.check()
+	checkOrder(t, got, want)
+	reqs := r.requests()
+	if len(reqs) < 3 {
+		t.Fatalf("%d requests for %d events", len(reqs), len(want))
+	}
+	for i, q := range reqs {
+		if len(q.events) > controlplane.MaxWebhookBatch {
+			t.Errorf("request %d carries %d events", i, len(q.events))
+		}
+		if i > 0 && q.at.Sub(reqs[i-1].at) < cfg.BatchGap-10*time.Millisecond {
+			t.Errorf("requests %d and %d %s apart, under the batch gap %s", i-1, i, q.at.Sub(reqs[i-1].at), cfg.BatchGap)
+		}
+	}
+}
+
+// An endpoint answering 500 three times, one that hangs past the timeout
+// twice and one that refuses connections for several backoff steps all get
+// every event, in order per channel, with the attempts in the delivery
+// log; a healthy endpoint of the same app is not held back by them.
+func TestFaultsRetriedInOrder(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	cfg := e.fastConfig()
+	flaky := newReceiver(t, func(n int, w http.ResponseWriter) bool {
+		if n <= 3 {
+			w.WriteHeader(http.StatusInternalServerError)
+			return false
+		}
+		return true
+	})
+	hang := newReceiver(t, func(n int, w http.ResponseWriter) bool {
+		if n <= 2 {
+			time.Sleep(cfg.Timeout + 300*time.Millisecond)
+		}
+		return true
+	})
+	healthy := newReceiver(t, nil)
+
+	// The down endpoint: an address nothing listens on yet.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	downAddr := ln.Addr().String()
+	_ = ln.Close()
+
+	wf := e.endpoint(t, flaky.srv.URL, false)
+	wh := e.endpoint(t, hang.srv.URL, false)
+	wd := e.endpoint(t, "http://"+downAddr+"/hook", false)
+	e.endpoint(t, healthy.srv.URL, false)
+	e.start(t, cfg)
+
+	want := sequence([]string{"a", "b", "c"}, 4)
+	e.publish(t, want...)
+	checkOrder(t, healthy.waitEvents(len(want)), want)
+
+	// The down endpoint comes up after several refused attempts.
+	testinfra.WaitUntil(t, "several refused attempts", func() bool {
+		ds := e.deliveries(t, wd.ID)
+		return len(ds) > 0 && ds[len(ds)-1].Attempts >= 4
+	})
+	down := &receiver{t: t}
+	l2, err := net.Listen("tcp", downAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	down.srv = httptest.NewUnstartedServer(http.HandlerFunc(down.serve))
+	down.srv.Listener = l2
+	down.srv.Start()
+	t.Cleanup(down.srv.Close)
+
+	for name, r := range map[string]*receiver{"flaky": flaky, "hang": hang, "down": down} {
+		t.Logf("waiting for %s", name)
+		checkOrder(t, r.waitEvents(len(want)), want)
+		r.check()
+	}
+	first := func(id string) controlplane.WebhookDelivery {
+		ds := e.deliveries(t, id)
+		return ds[len(ds)-1] // oldest
+	}
+	if d := first(wf.ID); d.Attempts != 4 || d.Status != controlplane.WebhookDelivered || *d.LastStatusCode != 200 {
+		t.Errorf("flaky endpoint's first delivery %+v", d)
+	}
+	if d := first(wh.ID); d.Attempts != 3 || d.Status != controlplane.WebhookDelivered {
+		t.Errorf("hanging endpoint's first delivery %+v", d)
+	}
+	if d := first(wd.ID); d.Attempts < 5 || d.Status != controlplane.WebhookDelivered {
+		t.Errorf("down endpoint's first delivery %+v", d)
+	}
+	var timeouts, refused int
+	_ = e.pool(t).QueryRow(context.Background(),
+		"select count(*) filter (where error like 'timeout%'), count(*) filter (where error = 'connection refused') from webhook_attempts").
+		Scan(&timeouts, &refused)
+	if timeouts < 2 || refused < 4 {
+		t.Errorf("attempt log: %d timeouts, %d refused", timeouts, refused)
+	}
+}
+
+// Without --webhook-allow-private, a request to a loopback address (an
+// endpoint whose name now resolves there: DNS rebinding) is refused at
+// dial time and never reaches it.
+func TestPrivateAddressRefusedAtDial(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	r := newReceiver(t, nil)
+	w := e.endpoint(t, strings.Replace(r.srv.URL, "127.0.0.1", "localhost", 1), false)
+	cfg := e.fastConfig()
+	cfg.AllowPrivate = false
+	cfg.RetryWindow = 300 * time.Millisecond
+	e.start(t, cfg)
+	e.publish(t, occupied("a"))
+	testinfra.WaitUntil(t, "the delivery failed", func() bool {
+		ds := e.deliveries(t, w.ID)
+		return len(ds) == 1 && ds[0].Status == controlplane.WebhookFailed
+	})
+	d := e.deliveries(t, w.ID)[0]
+	if d.LastError == nil || !strings.Contains(*d.LastError, "address refused") || d.LastStatusCode != nil {
+		t.Errorf("delivery %+v, error %v", d, *d.LastError)
+	}
+	if n := len(r.requests()); n != 0 {
+		t.Errorf("the loopback endpoint got %d requests", n)
+	}
+}
+
+// Redelivery sends the same body under the same X-Herald-Delivery; the
+// test request is signed and answers the endpoint's status.
+func TestRedeliverAndTest(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	r := newReceiver(t, nil)
+	w := e.endpoint(t, r.srv.URL, false)
+	d := e.start(t, e.fastConfig())
+	e.publish(t, occupied("a"))
+	r.waitEvents(1)
+	ds := e.deliveries(t, w.ID)
+	testinfra.WaitUntil(t, "delivered", func() bool { return e.deliveries(t, w.ID)[0].Status == controlplane.WebhookDelivered })
+	if err := e.store.RedeliverWebhook(context.Background(), appID, w.ID, ds[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	testinfra.WaitUntil(t, "redelivered", func() bool { return len(r.requests()) == 2 })
+	q := r.requests()
+	if q[0].delivery != ds[0].ID || q[1].delivery != q[0].delivery || q[1].body != q[0].body {
+		t.Errorf("redelivery differs: %q %q / %s %s", q[0].delivery, q[1].delivery, q[0].body, q[1].body)
+	}
+	res, err := d.Test(context.Background(), appID, w.ID)
+	if err != nil || !res.OK || res.StatusCode != 200 {
+		t.Fatalf("test = %+v, %v", res, err)
+	}
+	q = r.requests()
+	if len(q) != 3 || len(q[2].events) != 1 || q[2].events[0].Name != "webhook_test" {
+		t.Fatalf("test request %+v", q[len(q)-1])
+	}
+	r.check()
+}
+
+// An endpoint that fails every delivery for the auto-disable period is
+// disabled, with an audit entry.
+func TestAutoDisable(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	failing := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.WriteHeader(http.StatusBadGateway)
+	}))
+	t.Cleanup(failing.Close)
+	w := e.endpoint(t, failing.URL, false)
+	cfg := e.fastConfig()
+	cfg.DisableAfter = 500 * time.Millisecond
+	e.start(t, cfg)
+	e.publish(t, occupied("a"), vacated("a"))
+	testinfra.WaitUntil(t, "the endpoint disabled", func() bool {
+		got, err := e.store.GetWebhookEndpoint(context.Background(), appID, w.ID)
+		return err == nil && !got.Enabled && got.DisabledAt != nil
+	})
+	entries, _, err := e.store.ListAudit(context.Background(), controlplane.Page{})
+	if err != nil || len(entries) == 0 || entries[0].Action != "webhook.disable" || entries[0].Target != w.ID {
+		t.Fatalf("audit = %+v, %v", entries, err)
+	}
+	for _, d := range e.deliveries(t, w.ID) {
+		if d.Status != controlplane.WebhookFailed {
+			t.Errorf("delivery %+v still %s", d.ID, d.Status)
+		}
+	}
+}

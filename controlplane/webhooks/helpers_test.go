@@ -1,0 +1,272 @@
+package webhooks_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/nats-io/nats.go/jetstream"
+	pusher "github.com/pusher/pusher-http-go/v5"
+
+	"github.com/heraldhq/herald/bus/webhookevents"
+	"github.com/heraldhq/herald/channels"
+	"github.com/heraldhq/herald/controlplane"
+	"github.com/heraldhq/herald/controlplane/postgres"
+	"github.com/heraldhq/herald/controlplane/webhooks"
+	"github.com/heraldhq/herald/internal/testenv"
+	"github.com/heraldhq/herald/internal/testinfra"
+)
+
+func TestMain(m *testing.M) { testinfra.Main(m) }
+
+const (
+	appID     = "hookapp"
+	appKey    = "hookkey"
+	appSecret = "hook-secret-value"
+)
+
+// env is a database with one app and key, a NATS server with the webhook
+// stream, and a way to start dispatchers.
+type env struct {
+	store *postgres.Store
+	js    jetstream.JetStream
+	pgx   *pgxpool.Pool
+}
+
+func (e *env) pool(*testing.T) *pgxpool.Pool { return e.pgx }
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	url := testenv.MigratedPostgres(t)
+	store, pool := testenv.OpenStore(t, url)
+	ctx := context.Background()
+	acc, err := store.CreateAccount(ctx, "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.CreateApp(ctx, controlplane.NewApp{ID: appID, AccountID: acc.ID, Name: "hooks"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.CreateKey(ctx, appID, appKey, appSecret); err != nil {
+		t.Fatal(err)
+	}
+	testinfra.Sensitive(appSecret)
+	nc := testinfra.NATSConn(t, testinfra.NATS(t))
+	js := testinfra.JetStream(t, nc)
+	if err := webhookevents.EnsureStream(ctx, js, webhookevents.StreamConfig{}); err != nil {
+		t.Fatal(err)
+	}
+	return &env{store: store, js: js, pgx: pool}
+}
+
+// fastConfig is second-scale (or less) retry timing.
+func (e *env) fastConfig() webhooks.Config {
+	return webhooks.Config{
+		JS: e.js, Store: e.store, AllowPrivate: true, Version: "test",
+		Timeout: 500 * time.Millisecond, FirstRetry: 100 * time.Millisecond, MaxRetry: 400 * time.Millisecond,
+		RetryWindow: 30 * time.Second, PollInterval: 20 * time.Millisecond, BatchGap: 200 * time.Millisecond,
+	}
+}
+
+// start runs a dispatcher until the test ends.
+func (e *env) start(t *testing.T, cfg webhooks.Config) *webhooks.Dispatcher {
+	t.Helper()
+	cfg.Logger = testinfra.Logger(t)
+	d, err := webhooks.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = d.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return d
+}
+
+func (e *env) endpoint(t *testing.T, url string, batch bool, events ...channels.WebhookEventName) controlplane.WebhookEndpoint {
+	t.Helper()
+	if events == nil {
+		events = channels.WebhookEventNames()
+	}
+	w, err := e.store.CreateWebhookEndpoint(context.Background(), appID, controlplane.NewWebhookEndpoint{
+		URL: url, Events: events, Batch: batch, Enabled: true,
+		Headers: map[string]string{"X-Receiver-Auth": "static"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+func (e *env) publish(t *testing.T, evs ...channels.WebhookEvent) {
+	t.Helper()
+	for _, ev := range evs {
+		env := channels.WebhookEnvelope{AppID: appID, TimeMS: time.Now().UnixMilli(), Event: ev}
+		if err := webhookevents.Publish(context.Background(), e.js, env, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func (e *env) deliveries(t *testing.T, endpointID string) []controlplane.WebhookDelivery {
+	t.Helper()
+	items, _, err := e.store.ListWebhookDeliveries(context.Background(), controlplane.WebhookDeliveryQuery{
+		AppID: appID, EndpointID: endpointID, Page: controlplane.Page{Limit: controlplane.MaxPageLimit}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return items
+}
+
+// request is one request a receiver got, validated.
+type request struct {
+	at       time.Time
+	delivery string
+	body     string
+	events   []pusher.WebhookEvent
+}
+
+// receiver is a webhook endpoint that checks every request with
+// pusher-http-go's validation and Herald's format, and answers what
+// answer says for the n-th request (from 1).
+type receiver struct {
+	t      *testing.T
+	srv    *httptest.Server
+	answer func(n int, w http.ResponseWriter) bool
+	mu     sync.Mutex
+	n      int
+	got    []request
+	errs   []string
+}
+
+func newReceiver(t *testing.T, answer func(n int, w http.ResponseWriter) bool) *receiver {
+	r := &receiver{t: t, answer: answer}
+	r.srv = httptest.NewServer(http.HandlerFunc(r.serve))
+	t.Cleanup(r.srv.Close)
+	return r
+}
+
+var pusherClient = pusher.Client{AppID: appID, Key: appKey, Secret: appSecret}
+
+func (r *receiver) serve(w http.ResponseWriter, req *http.Request) {
+	body, _ := io.ReadAll(req.Body)
+	r.mu.Lock()
+	r.n++
+	n := r.n
+	r.mu.Unlock()
+	if r.answer != nil && !r.answer(n, w) {
+		return
+	}
+	var problems []string
+	hook, err := pusherClient.Webhook(req.Header, body)
+	if err != nil {
+		problems = append(problems, "pusher-http-go refused the webhook: "+err.Error())
+	}
+	if ct := req.Header.Get("Content-Type"); ct != "application/json" {
+		problems = append(problems, "Content-Type "+ct)
+	}
+	if ua := req.Header.Get("User-Agent"); ua != "Herald-Webhooks/test" {
+		problems = append(problems, "User-Agent "+ua)
+	}
+	if req.Header.Get("X-Receiver-Auth") != "static" {
+		problems = append(problems, "extra header missing")
+	}
+	var shape struct {
+		TimeMS *int64            `json:"time_ms"`
+		Events []json.RawMessage `json:"events"`
+	}
+	if json.Unmarshal(body, &shape) != nil || shape.TimeMS == nil || len(shape.Events) == 0 {
+		problems = append(problems, "body "+string(body))
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.errs = append(r.errs, problems...)
+	if hook != nil {
+		r.got = append(r.got, request{at: time.Now(), delivery: req.Header.Get("X-Herald-Delivery"), body: string(body), events: hook.Events})
+	}
+	w.WriteHeader(http.StatusOK)
+}
+
+func (r *receiver) requests() []request {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]request(nil), r.got...)
+}
+
+// events lists the events received, in order, without duplicates of a
+// delivery received twice.
+func (r *receiver) events() []pusher.WebhookEvent {
+	seen := map[string]bool{}
+	var out []pusher.WebhookEvent
+	for _, q := range r.requests() {
+		if seen[q.delivery] {
+			continue
+		}
+		seen[q.delivery] = true
+		out = append(out, q.events...)
+	}
+	return out
+}
+
+func (r *receiver) check() {
+	r.t.Helper()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, p := range r.errs {
+		r.t.Error(p)
+	}
+}
+
+// waitEvents waits until the receiver has n events.
+func (r *receiver) waitEvents(n int) []pusher.WebhookEvent {
+	r.t.Helper()
+	testinfra.WaitUntil(r.t, fmt.Sprintf("%d webhook events", n), func() bool { return len(r.events()) >= n })
+	return r.events()
+}
+
+func occupied(ch string) channels.WebhookEvent {
+	return channels.WebhookEvent{Name: channels.WebhookChannelOccupied, Channel: ch}
+}
+
+func vacated(ch string) channels.WebhookEvent {
+	return channels.WebhookEvent{Name: channels.WebhookChannelVacated, Channel: ch}
+}
+
+// sequence is, for each of the channels, occupied then vacated n times.
+func sequence(chans []string, n int) []channels.WebhookEvent {
+	var out []channels.WebhookEvent
+	for i := range n {
+		for _, c := range chans {
+			if i%2 == 0 {
+				out = append(out, occupied(c))
+			} else {
+				out = append(out, vacated(c))
+			}
+		}
+	}
+	return out
+}
+
+// checkOrder fails unless got holds, per channel, exactly the names of
+// want in want's order.
+func checkOrder(t *testing.T, got []pusher.WebhookEvent, want []channels.WebhookEvent) {
+	t.Helper()
+	per := func(names map[string][]string, ch, name string) { names[ch] = append(names[ch], name) }
+	g, w := map[string][]string{}, map[string][]string{}
+	for _, e := range got {
+		per(g, e.Channel, e.Name)
+	}
+	for _, e := range want {
+		per(w, e.Channel, string(e.Name))
+	}
+	if fmt.Sprint(g) != fmt.Sprint(w) {
+		t.Fatalf("events per channel\n got %v\nwant %v", g, w)
+	}
+}

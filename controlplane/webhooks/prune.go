@@ -1,0 +1,33 @@
+package webhooks
+
+import (
+	"context"
+	"time"
+)
+
+// prune deletes finished deliveries older than the log retention, in
+// bounded statements, every DefaultPruneInterval.
+func (d *Dispatcher) prune(ctx context.Context) error {
+	tick := time.NewTicker(DefaultPruneInterval)
+	defer tick.Stop()
+	for {
+		before := time.Now().Add(-d.cfg.LogRetention)
+		for ctx.Err() == nil {
+			n, err := d.store.PruneWebhookDeliveries(ctx, before, DefaultPruneBatch)
+			if err != nil {
+				if ctx.Err() == nil {
+					d.log.Warn("webhook log pruning failed", "err", err)
+				}
+				break
+			}
+			if n < DefaultPruneBatch {
+				break
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-tick.C:
+		}
+	}
+}
