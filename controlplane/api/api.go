@@ -109,6 +109,8 @@ type Config struct {
 	// Meter counts each app's authenticated tenant requests and the
 	// history messages they read (docs/billing.md); nil counts nothing.
 	Meter *billing.Meter
+	// Webhooks configures the webhook endpoint routes.
+	Webhooks WebhooksConfig
 }
 
 // PublicKeySource finds live public token signing keys by kid.
@@ -169,6 +171,7 @@ type API struct {
 	history   *historyService
 	pubKeys   PublicKeySource
 	meter     *billing.Meter
+	webhooks  WebhooksConfig
 	now       func() time.Time
 }
 
@@ -186,6 +189,7 @@ func New(cfg Config) (*API, error) {
 		keyPublisher: cfg.KeyPublisher,
 		pubKeys:      cfg.SigningKeys,
 		meter:        cfg.Meter,
+		webhooks:     cfg.Webhooks,
 		logger:       cfg.Logger,
 		maxBody:      orDefault(cfg.MaxBodyBytes, DefaultMaxBodyBytes),
 		syncTimeout:  orDefault(cfg.SyncTimeout, DefaultSyncTimeout),
