@@ -16,7 +16,9 @@ import (
 // fixedTester answers every test request with one result.
 type fixedTester struct{ res webhooks.TestResult }
 
-func (f fixedTester) Test(context.Context, string, string) (webhooks.TestResult, error) { return f.res, nil }
+func (f fixedTester) Test(context.Context, string, string) (webhooks.TestResult, error) {
+	return f.res, nil
+}
 
 func TestWebhookEndpointsLifecycle(t *testing.T) {
 	t.Parallel()

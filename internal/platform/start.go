@@ -25,6 +25,7 @@ import (
 	"github.com/heraldhq/herald/controlplane/api"
 	"github.com/heraldhq/herald/controlplane/appsync"
 	"github.com/heraldhq/herald/controlplane/postgres"
+	"github.com/heraldhq/herald/controlplane/webhooks"
 	"github.com/heraldhq/herald/gateway"
 	"github.com/heraldhq/herald/gateway/presence"
 	"github.com/heraldhq/herald/internal/natsembed"
@@ -53,8 +54,9 @@ type parts struct {
 	connCount   *conncount.Counter
 	gateway     *gateway.Gateway
 
-	history historyParts
-	meter   meterParts
+	history  historyParts
+	meter    meterParts
+	webhooks *webhooks.Dispatcher
 }
 
 // start brings up every part in dependency order. Postgres and NATS start
@@ -202,6 +204,9 @@ func (p *Platform) startControlPlane(ctx context.Context, dbURL string) error {
 	if err := p.startAggregators(store); err != nil {
 		return err
 	}
+	if err := p.startWebhooks(store); err != nil {
+		return err
+	}
 	a, err := api.New(api.Config{
 		Store: store, Publisher: syncer, KeyPublisher: syncer, SigningKeys: p.parts.signingKeys,
 		AdminToken: p.adminToken, Logger: p.cfg.Logger, Streams: stream.NewCounter(p.parts.js),
@@ -209,6 +214,7 @@ func (p *Platform) startControlPlane(ctx context.Context, dbURL string) error {
 		Occupancy: occ,
 		History:   api.HistoryConfig{Reader: p.parts.history.reader, MasterKey: p.parts.history.masterKey},
 		Meter:     p.parts.meter.meter,
+		Webhooks:  api.WebhooksConfig{Tester: p.parts.webhooks, AllowPrivate: p.cfg.Webhooks.AllowPrivate},
 	})
 	if err != nil {
 		return err
@@ -230,6 +236,7 @@ func (p *Platform) runBackground(ctx context.Context, g *errgroup.Group) {
 	}
 	p.runHistory(ctx, g)
 	p.runMeter(ctx, g)
+	p.runWebhooks(ctx, g)
 	p.runEdge(ctx, g)
 }
 
