@@ -12,6 +12,7 @@ import (
 
 	"github.com/heraldhq/herald/channels"
 	"github.com/heraldhq/herald/controlplane"
+	"github.com/heraldhq/herald/internal/testenv"
 	"github.com/heraldhq/herald/internal/testinfra"
 )
 
@@ -21,8 +22,8 @@ func TestDeliversPusherWebhooks(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	r := newReceiver(t, nil)
-	w := e.endpoint(t, r.srv.URL, false)
-	filtered := e.endpoint(t, r.srv.URL+"/filtered", false, channels.WebhookChannelOccupied)
+	w := e.endpoint(t, r.URL, false)
+	filtered := e.endpoint(t, r.URL+"/filtered", false, channels.WebhookChannelOccupied)
 	_, _ = e.store.UpdateWebhookEndpoint(context.Background(), appID, filtered.ID, controlplane.WebhookEndpointPatch{
 		ChannelFilter: ptr("private-*")})
 	e.start(t, e.fastConfig())
@@ -40,11 +41,11 @@ func TestDeliversPusherWebhooks(t *testing.T) {
 	}
 	e.publish(t, want...)
 	// want plus the filtered endpoint's private-x occupied.
-	got := r.waitEvents(len(want) + 1)
-	r.check()
-	for _, q := range r.requests() {
-		if len(q.events) != 1 {
-			t.Fatalf("an unbatched request carries %d events", len(q.events))
+	got := r.WaitEvents(len(want) + 1)
+	r.Check()
+	for _, q := range r.Requests() {
+		if len(q.Events) != 1 {
+			t.Fatalf("an unbatched request carries %d events", len(q.Events))
 		}
 	}
 	checkOrder(t, got, append(append([]channels.WebhookEvent(nil), want...), occupied("private-x")))
@@ -65,9 +66,9 @@ func TestDeliversPusherWebhooks(t *testing.T) {
 	if byName["channel_occupied"] != 3 {
 		t.Errorf("occupied events %d, want 3 (2 + the filtered endpoint's private one)", byName["channel_occupied"])
 	}
-	for _, q := range r.requests() {
-		if strings.Contains(q.body, "subscription_count") && !strings.Contains(q.body, `"subscription_count":3`) {
-			t.Errorf("subscription_count body %s", q.body)
+	for _, q := range r.Requests() {
+		if strings.Contains(q.Body, "subscription_count") && !strings.Contains(q.Body, `"subscription_count":3`) {
+			t.Errorf("subscription_count body %s", q.Body)
 		}
 	}
 	testinfra.WaitUntil(t, "every delivery delivered", func() bool {
@@ -89,7 +90,7 @@ func TestBatching(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	r := newReceiver(t, nil)
-	e.endpoint(t, r.srv.URL, true)
+	e.endpoint(t, r.URL, true)
 	cfg := e.fastConfig()
 	e.start(t, cfg)
 	var chans []string
@@ -98,19 +99,19 @@ func TestBatching(t *testing.T) {
 	}
 	want := sequence(chans, 2)
 	e.publish(t, want...)
-	got := r.waitEvents(len(want))
-	r.check()
+	got := r.WaitEvents(len(want))
+	r.Check()
 	checkOrder(t, got, want)
-	reqs := r.requests()
+	reqs := r.Requests()
 	if len(reqs) < 3 {
 		t.Fatalf("%d requests for %d events", len(reqs), len(want))
 	}
 	for i, q := range reqs {
-		if len(q.events) > controlplane.MaxWebhookBatch {
-			t.Errorf("request %d carries %d events", i, len(q.events))
+		if len(q.Events) > controlplane.MaxWebhookBatch {
+			t.Errorf("request %d carries %d events", i, len(q.Events))
 		}
-		if i > 0 && q.at.Sub(reqs[i-1].at) < cfg.BatchGap-10*time.Millisecond {
-			t.Errorf("requests %d and %d %s apart, under the batch gap %s", i-1, i, q.at.Sub(reqs[i-1].at), cfg.BatchGap)
+		if i > 0 && q.At.Sub(reqs[i-1].At) < cfg.BatchGap-10*time.Millisecond {
+			t.Errorf("requests %d and %d %s apart, under the batch gap %s", i-1, i, q.At.Sub(reqs[i-1].At), cfg.BatchGap)
 		}
 	}
 }
@@ -146,35 +147,31 @@ func TestFaultsRetriedInOrder(t *testing.T) {
 	downAddr := ln.Addr().String()
 	_ = ln.Close()
 
-	wf := e.endpoint(t, flaky.srv.URL, false)
-	wh := e.endpoint(t, hang.srv.URL, false)
+	wf := e.endpoint(t, flaky.URL, false)
+	wh := e.endpoint(t, hang.URL, false)
 	wd := e.endpoint(t, "http://"+downAddr+"/hook", false)
-	e.endpoint(t, healthy.srv.URL, false)
+	e.endpoint(t, healthy.URL, false)
 	e.start(t, cfg)
 
 	want := sequence([]string{"a", "b", "c"}, 4)
 	e.publish(t, want...)
-	checkOrder(t, healthy.waitEvents(len(want)), want)
+	checkOrder(t, healthy.WaitEvents(len(want)), want)
 
 	// The down endpoint comes up after several refused attempts.
 	testinfra.WaitUntil(t, "several refused attempts", func() bool {
 		ds := e.deliveries(t, wd.ID)
 		return len(ds) > 0 && ds[len(ds)-1].Attempts >= 4
 	})
-	down := &receiver{t: t}
 	l2, err := net.Listen("tcp", downAddr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	down.srv = httptest.NewUnstartedServer(http.HandlerFunc(down.serve))
-	down.srv.Listener = l2
-	down.srv.Start()
-	t.Cleanup(down.srv.Close)
+	down := testenv.NewWebhookReceiverOn(t, l2, appID, appKey, appSecret, nil)
 
-	for name, r := range map[string]*receiver{"flaky": flaky, "hang": hang, "down": down} {
+	for name, r := range map[string]*testenv.WebhookReceiver{"flaky": flaky, "hang": hang, "down": down} {
 		t.Logf("waiting for %s", name)
-		checkOrder(t, r.waitEvents(len(want)), want)
-		r.check()
+		checkOrder(t, r.WaitEvents(len(want)), want)
+		r.Check()
 	}
 	first := func(id string) controlplane.WebhookDelivery {
 		ds := e.deliveries(t, id)
@@ -205,7 +202,7 @@ func TestPrivateAddressRefusedAtDial(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	r := newReceiver(t, nil)
-	w := e.endpoint(t, strings.Replace(r.srv.URL, "127.0.0.1", "localhost", 1), false)
+	w := e.endpoint(t, strings.Replace(r.URL, "127.0.0.1", "localhost", 1), false)
 	cfg := e.fastConfig()
 	cfg.AllowPrivate = false
 	cfg.RetryWindow = 300 * time.Millisecond
@@ -219,7 +216,7 @@ func TestPrivateAddressRefusedAtDial(t *testing.T) {
 	if d.LastError == nil || !strings.Contains(*d.LastError, "address refused") || d.LastStatusCode != nil {
 		t.Errorf("delivery %+v, error %v", d, *d.LastError)
 	}
-	if n := len(r.requests()); n != 0 {
+	if n := len(r.Requests()); n != 0 {
 		t.Errorf("the loopback endpoint got %d requests", n)
 	}
 }
@@ -230,29 +227,29 @@ func TestRedeliverAndTest(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	r := newReceiver(t, nil)
-	w := e.endpoint(t, r.srv.URL, false)
+	w := e.endpoint(t, r.URL, false)
 	d := e.start(t, e.fastConfig())
 	e.publish(t, occupied("a"))
-	r.waitEvents(1)
+	r.WaitEvents(1)
 	ds := e.deliveries(t, w.ID)
 	testinfra.WaitUntil(t, "delivered", func() bool { return e.deliveries(t, w.ID)[0].Status == controlplane.WebhookDelivered })
 	if err := e.store.RedeliverWebhook(context.Background(), appID, w.ID, ds[0].ID); err != nil {
 		t.Fatal(err)
 	}
-	testinfra.WaitUntil(t, "redelivered", func() bool { return len(r.requests()) == 2 })
-	q := r.requests()
-	if q[0].delivery != ds[0].ID || q[1].delivery != q[0].delivery || q[1].body != q[0].body {
-		t.Errorf("redelivery differs: %q %q / %s %s", q[0].delivery, q[1].delivery, q[0].body, q[1].body)
+	testinfra.WaitUntil(t, "redelivered", func() bool { return len(r.Requests()) == 2 })
+	q := r.Requests()
+	if q[0].Delivery != ds[0].ID || q[1].Delivery != q[0].Delivery || q[1].Body != q[0].Body {
+		t.Errorf("redelivery differs: %q %q / %s %s", q[0].Delivery, q[1].Delivery, q[0].Body, q[1].Body)
 	}
 	res, err := d.Test(context.Background(), appID, w.ID)
 	if err != nil || !res.OK || res.StatusCode != 200 {
 		t.Fatalf("test = %+v, %v", res, err)
 	}
-	q = r.requests()
-	if len(q) != 3 || len(q[2].events) != 1 || q[2].events[0].Name != "webhook_test" {
+	q = r.Requests()
+	if len(q) != 3 || len(q[2].Events) != 1 || q[2].Events[0].Name != "webhook_test" {
 		t.Fatalf("test request %+v", q[len(q)-1])
 	}
-	r.check()
+	r.Check()
 }
 
 // An endpoint that fails every delivery for the auto-disable period is

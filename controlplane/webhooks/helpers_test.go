@@ -2,12 +2,8 @@ package webhooks_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
-	"net/http/httptest"
-	"sync"
 	"testing"
 	"time"
 
@@ -125,110 +121,10 @@ func (e *env) deliveries(t *testing.T, endpointID string) []controlplane.Webhook
 	return items
 }
 
-// request is one request a receiver got, validated.
-type request struct {
-	at       time.Time
-	delivery string
-	body     string
-	events   []pusher.WebhookEvent
-}
-
-// receiver is a webhook endpoint that checks every request with
-// pusher-http-go's validation and Herald's format, and answers what
-// answer says for the n-th request (from 1).
-type receiver struct {
-	t      *testing.T
-	srv    *httptest.Server
-	answer func(n int, w http.ResponseWriter) bool
-	mu     sync.Mutex
-	n      int
-	got    []request
-	errs   []string
-}
-
-func newReceiver(t *testing.T, answer func(n int, w http.ResponseWriter) bool) *receiver {
-	r := &receiver{t: t, answer: answer}
-	r.srv = httptest.NewServer(http.HandlerFunc(r.serve))
-	t.Cleanup(r.srv.Close)
-	return r
-}
-
-var pusherClient = pusher.Client{AppID: appID, Key: appKey, Secret: appSecret}
-
-func (r *receiver) serve(w http.ResponseWriter, req *http.Request) {
-	body, _ := io.ReadAll(req.Body)
-	r.mu.Lock()
-	r.n++
-	n := r.n
-	r.mu.Unlock()
-	if r.answer != nil && !r.answer(n, w) {
-		return
-	}
-	var problems []string
-	hook, err := pusherClient.Webhook(req.Header, body)
-	if err != nil {
-		problems = append(problems, "pusher-http-go refused the webhook: "+err.Error())
-	}
-	if ct := req.Header.Get("Content-Type"); ct != "application/json" {
-		problems = append(problems, "Content-Type "+ct)
-	}
-	if ua := req.Header.Get("User-Agent"); ua != "Herald-Webhooks/test" {
-		problems = append(problems, "User-Agent "+ua)
-	}
-	if req.Header.Get("X-Receiver-Auth") != "static" {
-		problems = append(problems, "extra header missing")
-	}
-	var shape struct {
-		TimeMS *int64            `json:"time_ms"`
-		Events []json.RawMessage `json:"events"`
-	}
-	if json.Unmarshal(body, &shape) != nil || shape.TimeMS == nil || len(shape.Events) == 0 {
-		problems = append(problems, "body "+string(body))
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.errs = append(r.errs, problems...)
-	if hook != nil {
-		r.got = append(r.got, request{at: time.Now(), delivery: req.Header.Get("X-Herald-Delivery"), body: string(body), events: hook.Events})
-	}
-	w.WriteHeader(http.StatusOK)
-}
-
-func (r *receiver) requests() []request {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]request(nil), r.got...)
-}
-
-// events lists the events received, in order, without duplicates of a
-// delivery received twice.
-func (r *receiver) events() []pusher.WebhookEvent {
-	seen := map[string]bool{}
-	var out []pusher.WebhookEvent
-	for _, q := range r.requests() {
-		if seen[q.delivery] {
-			continue
-		}
-		seen[q.delivery] = true
-		out = append(out, q.events...)
-	}
-	return out
-}
-
-func (r *receiver) check() {
-	r.t.Helper()
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for _, p := range r.errs {
-		r.t.Error(p)
-	}
-}
-
-// waitEvents waits until the receiver has n events.
-func (r *receiver) waitEvents(n int) []pusher.WebhookEvent {
-	r.t.Helper()
-	testinfra.WaitUntil(r.t, fmt.Sprintf("%d webhook events", n), func() bool { return len(r.events()) >= n })
-	return r.events()
+// newReceiver is a checking endpoint of the test app.
+func newReceiver(t *testing.T, answer func(n int, w http.ResponseWriter) bool) *testenv.WebhookReceiver {
+	t.Helper()
+	return testenv.NewWebhookReceiver(t, appID, appKey, appSecret, answer)
 }
 
 func occupied(ch string) channels.WebhookEvent {
@@ -258,13 +154,9 @@ func sequence(chans []string, n int) []channels.WebhookEvent {
 // want in want's order.
 func checkOrder(t *testing.T, got []pusher.WebhookEvent, want []channels.WebhookEvent) {
 	t.Helper()
-	per := func(names map[string][]string, ch, name string) { names[ch] = append(names[ch], name) }
-	g, w := map[string][]string{}, map[string][]string{}
-	for _, e := range got {
-		per(g, e.Channel, e.Name)
-	}
+	g, w := testenv.WebhookEventsByChannel(got), map[string][]string{}
 	for _, e := range want {
-		per(w, e.Channel, string(e.Name))
+		w[e.Channel] = append(w[e.Channel], string(e.Name))
 	}
 	if fmt.Sprint(g) != fmt.Sprint(w) {
 		t.Fatalf("events per channel\n got %v\nwant %v", g, w)
