@@ -40,6 +40,12 @@ const adminUsage = `Usage: herald admin [flags] <resource> <action> [arguments] 
   tokens   list | create --name N | revoke ID
   signing-keys  list | rotate | retire KID
   audit    list
+  webhooks list APP | get APP ID | delete APP ID | test APP ID
+  webhooks create APP URL [--events a,b] [--batch true|false] [--enabled true|false]
+           [--channel-filter P] [--header Name=value ...]
+  webhooks update APP ID [--endpoint URL] [the options of create]
+  webhooks deliveries APP ID [--status pending|delivered|failed]
+  webhooks redeliver APP ID DELIVERY
   usage    --app ID | --account ID [--granularity G] [--from T] [--to T] [--csv]
   usage    reconcile --app ID [--granularity G] [--from T] [--to T]
 
@@ -77,6 +83,7 @@ type adminOpts struct {
 	enabled                   optionalBool
 	set                       settingsFlag
 	usage                     usageOpts
+	webhook                   webhookOpts
 }
 
 // adminCall is one action being run.
@@ -144,6 +151,15 @@ func adminCommands() map[string]adminCommand {
 		"signing-keys list":   {flags: pageFlags, run: adminListSigningKeys},
 		"signing-keys rotate": {run: adminRotateSigningKey},
 		"signing-keys retire": {args: []string{"KID"}, run: adminRetireSigningKey},
+
+		"webhooks list":       {args: []string{"APP"}, flags: pageFlags, run: adminListWebhooks},
+		"webhooks create":     {args: []string{"APP", "URL"}, flags: webhookFlags, run: adminCreateWebhook},
+		"webhooks get":        {args: []string{"APP", "ID"}, run: adminGetWebhook},
+		"webhooks update":     {args: []string{"APP", "ID"}, flags: webhookFlags, run: adminUpdateWebhook},
+		"webhooks delete":     {args: []string{"APP", "ID"}, run: adminDeleteWebhook},
+		"webhooks deliveries": {args: []string{"APP", "ID"}, flags: webhookDeliveryFlags, run: adminListWebhookDeliveries},
+		"webhooks redeliver":  {args: []string{"APP", "ID", "DELIVERY"}, run: adminRedeliverWebhook},
+		"webhooks test":       {args: []string{"APP", "ID"}, run: adminTestWebhook},
 
 		"usage":           {flags: usageFlags, run: adminUsageReport},
 		"usage reconcile": {flags: usageFlags, run: adminUsageReconcile},
