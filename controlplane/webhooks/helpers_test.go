@@ -38,7 +38,9 @@ type env struct {
 
 func (e *env) pool(*testing.T) *pgxpool.Pool { return e.pgx }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t *testing.T) *env { return newBenchEnv(t) }
+
+func newBenchEnv(t testing.TB) *env {
 	t.Helper()
 	url := testenv.MigratedPostgres(t)
 	store, pool := testenv.OpenStore(t, url)
@@ -72,7 +74,9 @@ func (e *env) fastConfig() webhooks.Config {
 }
 
 // start runs a dispatcher until the test ends.
-func (e *env) start(t *testing.T, cfg webhooks.Config) *webhooks.Dispatcher {
+func (e *env) start(t *testing.T, cfg webhooks.Config) *webhooks.Dispatcher { return e.startB(t, cfg) }
+
+func (e *env) startB(t testing.TB, cfg webhooks.Config) *webhooks.Dispatcher {
 	t.Helper()
 	cfg.Logger = testinfra.Logger(t)
 	d, err := webhooks.New(cfg)
@@ -84,6 +88,14 @@ func (e *env) start(t *testing.T, cfg webhooks.Config) *webhooks.Dispatcher {
 	go func() { defer close(done); _ = d.Run(ctx) }()
 	t.Cleanup(func() { cancel(); <-done })
 	return d
+}
+
+func (e *env) benchEndpoint(b testing.TB, url string) {
+	b.Helper()
+	if _, err := e.store.CreateWebhookEndpoint(context.Background(), appID, controlplane.NewWebhookEndpoint{
+		URL: url, Events: channels.WebhookEventNames(), Batch: true, Enabled: true}); err != nil {
+		b.Fatal(err)
+	}
 }
 
 func (e *env) endpoint(t *testing.T, url string, batch bool, events ...channels.WebhookEventName) controlplane.WebhookEndpoint {

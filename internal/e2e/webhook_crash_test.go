@@ -80,7 +80,9 @@ func TestWebhooksSurviveControlPlaneKill(t *testing.T) {
 
 	// Mid-retry: the head delivery has failed twice.
 	deliveries := func(p *testenv.Proc) []controlplane.WebhookDelivery {
-		var l struct{ Items []controlplane.WebhookDelivery }
+		var l struct {
+			Items []controlplane.WebhookDelivery
+		}
 		p.Admin(t, "GET", "/admin/v1/apps/"+app+"/webhooks/"+w.ID+"/deliveries?limit=500", nil, &l)
 		return l.Items
 	}
