@@ -33,18 +33,21 @@ create table webhook_endpoints (
 
 create index webhook_endpoints_app_idx on webhook_endpoints (app_id, id);
 
--- Events matched to an endpoint and not yet cut into a delivery. Written
--- before the stream message is acknowledged; stream_seq makes a message
--- delivered again by the stream insert nothing.
+-- Events matched to an endpoint, written before the stream message is
+-- acknowledged, waiting (cut_at null) to be cut into a delivery. Rows
+-- stay a while after they are cut, so that a message the stream delivers
+-- again (its acknowledgement lost) finds its stream_seq and adds nothing.
 create table webhook_queue (
     seq          bigserial primary key,
     endpoint_id  text collate "C" not null references webhook_endpoints (id) on delete cascade,
     stream_seq   bigint not null,
     event        bytea not null,
+    cut_at       timestamptz,
     unique (endpoint_id, stream_seq)
 );
 
-create index webhook_queue_endpoint_idx on webhook_queue (endpoint_id, seq);
+create index webhook_queue_waiting_idx on webhook_queue (endpoint_id, seq) where cut_at is null;
+create index webhook_queue_cut_idx on webhook_queue (cut_at) where cut_at is not null;
 
 create table webhook_deliveries (
     id               text collate "C" primary key,

@@ -71,7 +71,7 @@ func (s *Store) ClaimWebhookEndpoints(ctx context.Context, owner string, lease t
 		     and ((select d.next_attempt_at <= now() from webhook_deliveries d
 		           where d.endpoint_id = e.id and d.status = 'pending' order by d.seq limit 1)
 		       or (not exists (select 1 from webhook_deliveries d where d.endpoint_id = e.id and d.status = 'pending')
-		           and exists (select 1 from webhook_queue q where q.endpoint_id = e.id)
+		           and exists (select 1 from webhook_queue q where q.endpoint_id = e.id and q.cut_at is null)
 		           and (not e.batch or e.last_request_at is null
 		                or e.last_request_at <= now() - $3::bigint * interval '1 microsecond')))
 		   order by e.last_request_at nulls first, e.id
@@ -168,8 +168,9 @@ func cutDelivery(ctx context.Context, tx pgx.Tx, send *controlplane.WebhookSend,
 		event []byte
 	}
 	rows, _ := tx.Query(ctx,
-		`with cut as (select seq from webhook_queue where endpoint_id = $1 order by seq limit $2 for update skip locked)
-		 delete from webhook_queue q using cut where q.seq = cut.seq returning q.seq, q.event`,
+		`with cut as (select seq from webhook_queue where endpoint_id = $1 and cut_at is null
+		              order by seq limit $2 for update skip locked)
+		 update webhook_queue q set cut_at = now() from cut where q.seq = cut.seq returning q.seq, q.event`,
 		send.EndpointID, maxEvents)
 	evs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (queued, error) {
 		var e queued
@@ -282,6 +283,17 @@ func (s *Store) PruneWebhookDeliveries(ctx context.Context, before time.Time, li
 		before, limit)
 	if err != nil {
 		return 0, fmt.Errorf("prune webhook deliveries: %w", err)
+	}
+	return tag.RowsAffected(), nil
+}
+
+// PruneWebhookQueue deletes queued events cut into deliveries before
+// before: a stream message delivered again later than that would queue its
+// event again.
+func (s *Store) PruneWebhookQueue(ctx context.Context, before time.Time) (int64, error) {
+	tag, err := s.pool.Exec(ctx, "delete from webhook_queue where cut_at < $1", before)
+	if err != nil {
+		return 0, fmt.Errorf("prune webhook queue: %w", err)
 	}
 	return tag.RowsAffected(), nil
 }

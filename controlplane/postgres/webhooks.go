@@ -149,14 +149,15 @@ func (s *Store) DeleteWebhookEndpoint(ctx context.Context, appID, id string) err
 }
 
 // dropPending fails an endpoint's pending deliveries and drops its queued
-// events, when it stops sending.
+// events (marked cut, so that they still deduplicate), when it stops
+// sending.
 func dropPending(ctx context.Context, tx pgx.Tx, endpointID, reason string) error {
 	if _, err := tx.Exec(ctx,
 		`update webhook_deliveries set status = 'failed', last_error = $2, next_attempt_at = null
 		 where endpoint_id = $1 and status = 'pending'`, endpointID, reason); err != nil {
 		return err
 	}
-	_, err := tx.Exec(ctx, "delete from webhook_queue where endpoint_id = $1", endpointID)
+	_, err := tx.Exec(ctx, "update webhook_queue set cut_at = now() where endpoint_id = $1 and cut_at is null", endpointID)
 	return err
 }
 

@@ -54,6 +54,11 @@ const (
 	// retention are deleted, DefaultPruneBatch how many per statement.
 	DefaultPruneInterval = time.Minute
 	DefaultPruneBatch    = 5000
+	// queueKeep is how long queued events stay after they were cut into a
+	// delivery, to deduplicate a stream message delivered again (after
+	// AckWait, when its acknowledgement was lost): far longer than
+	// AckWait.
+	queueKeep = time.Hour
 	// leaseFactor: an endpoint's lease is this many request timeouts, so
 	// that it outlives one request and the writes around it.
 	leaseFactor = 3
@@ -75,6 +80,7 @@ type Store interface {
 	RecordWebhookAttempt(ctx context.Context, a controlplane.WebhookAttempt) (controlplane.WebhookAttemptResult, error)
 	WebhookSigner(ctx context.Context, appID string) (key, secret string, err error)
 	PruneWebhookDeliveries(ctx context.Context, before time.Time, limit int) (int64, error)
+	PruneWebhookQueue(ctx context.Context, before time.Time) (int64, error)
 	GetWebhookEndpoint(ctx context.Context, appID, id string) (controlplane.WebhookEndpoint, error)
 	RecordAudit(ctx context.Context, e controlplane.AuditEntry) error
 }
