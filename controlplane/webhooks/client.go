@@ -52,8 +52,12 @@ type sender struct {
 	timeout   time.Duration
 }
 
-// idleConnsPerHost keeps a few connections per endpoint warm.
-const idleConnsPerHost = 4
+// Connection reuse: a few idle connections per endpoint stay warm for a
+// while.
+const (
+	idleConnsPerHost = 4
+	idleConnTimeout  = 90 * time.Second
+)
 
 func newSender(timeout time.Duration, allowPrivate bool, version string) *sender {
 	dialer := &net.Dialer{Timeout: timeout}
@@ -67,7 +71,7 @@ func newSender(timeout time.Duration, allowPrivate bool, version string) *sender
 		DialContext:           dialer.DialContext,
 		ForceAttemptHTTP2:     true,
 		MaxIdleConnsPerHost:   idleConnsPerHost,
-		IdleConnTimeout:       90 * time.Second,
+		IdleConnTimeout:       idleConnTimeout,
 		TLSHandshakeTimeout:   timeout,
 		ResponseHeaderTimeout: timeout,
 	}

@@ -59,6 +59,8 @@ const (
 	// AckWait, when its acknowledgement was lost): far longer than
 	// AckWait.
 	queueKeep = time.Hour
+	// DefaultVersion is the User-Agent version of a build without one.
+	DefaultVersion = "dev"
 	// leaseFactor: an endpoint's lease is this many request timeouts, so
 	// that it outlives one request and the writes around it.
 	leaseFactor = 3
@@ -154,7 +156,7 @@ func New(cfg Config) (*Dispatcher, error) {
 		cfg.Consumer = DefaultConsumer
 	}
 	if cfg.Version == "" {
-		cfg.Version = "dev"
+		cfg.Version = DefaultVersion
 	}
 	if cfg.Owner == "" {
 		b := make([]byte, 8)

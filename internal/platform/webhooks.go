@@ -59,7 +59,7 @@ func (p *Platform) runWebhooks(ctx context.Context, g *errgroup.Group) {
 func buildVersion() string {
 	bi, ok := debug.ReadBuildInfo()
 	if !ok || bi.Main.Version == "" || strings.HasPrefix(bi.Main.Version, "(") {
-		return "dev"
+		return webhooks.DefaultVersion
 	}
 	return bi.Main.Version
 }
