@@ -94,11 +94,24 @@ func TestWebhooksThroughDev(t *testing.T) {
 		t.Fatalf("delivery log %+v", page)
 	}
 
-	// The three deliveries count; the test request does not.
+	// Redelivery: the same body under the same X-Herald-Delivery.
+	first := r.Requests()[0]
+	if code := h.Admin(t, "POST", base+"/"+w.ID+"/deliveries/"+first.Delivery+"/redeliver", nil, nil); code != http.StatusAccepted {
+		t.Fatalf("redeliver = %d", code)
+	}
+	testinfra.WaitUntil(t, "the redelivery", func() bool {
+		q := r.Requests()
+		last := q[len(q)-1]
+		return last.Delivery == first.Delivery && last.Body == first.Body
+	})
+	r.Check()
+
+	// The three deliveries and the redelivery count; the test request
+	// does not.
 	q := url.Values{"granularity": {"hour"}, "from": {started.Add(-time.Hour).UTC().Format(time.RFC3339)}}
-	testinfra.WaitUntil(t, "webhook_calls 3", func() bool {
+	testinfra.WaitUntil(t, "webhook_calls 4", func() bool {
 		var u controlplane.UsageReport
 		h.Admin(t, "GET", "/admin/v1/apps/"+testenv.AppID+"/usage?"+q.Encode(), nil, &u)
-		return u.Totals.WebhookCalls == 3
+		return u.Totals.WebhookCalls == 4 && u.Totals.Messages >= 4
 	})
 }
