@@ -136,6 +136,9 @@ type WebhookSend struct {
 	// Due: the delivery may be attempted now; otherwise it waits for its
 	// next attempt and holds back the endpoint's later deliveries.
 	Due bool
+	// WaitFor, when there is no delivery, is how long queued events of a
+	// batch endpoint still wait for the gap after its last request.
+	WaitFor time.Duration
 }
 
 // WebhookNext asks for an endpoint's next delivery.

@@ -103,7 +103,8 @@ func (s *Store) ReleaseWebhookEndpoint(ctx context.Context, endpointID, owner st
 // when none is pending, a new one cut from its oldest queued event (a
 // batch endpoint's up to q.MaxEvents, only q.MinGap after its last
 // request). It
-// reports false when there is nothing to send now, and
+// reports false when there is nothing to send now (with WaitFor set when
+// queued events wait for a batch endpoint's gap), and
 // ErrWebhookLeaseLost when the lease passed to another owner.
 func (s *Store) NextWebhookDelivery(ctx context.Context, q controlplane.WebhookNext) (controlplane.WebhookSend, bool, error) {
 	var (
@@ -112,17 +113,21 @@ func (s *Store) NextWebhookDelivery(ctx context.Context, q controlplane.WebhookN
 	)
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		var (
-			enabled, gapOK bool
-			headers        []byte
-			now            time.Time
+			enabled bool
+			headers []byte
+			now     time.Time
+			// gapLeft is how long a batch endpoint must still wait
+			// after its last request, in microseconds.
+			gapLeft int64
 		)
 		err := tx.QueryRow(ctx,
 			`update webhook_endpoints set lease_until = now() + $3::bigint * interval '1 microsecond'
 			 where id = $1 and lease_owner = $2
 			 returning app_id, url, headers, batch, enabled, now(),
-			   not batch or last_request_at is null or last_request_at <= now() - $4::bigint * interval '1 microsecond'`,
+			   case when not batch or last_request_at is null then 0
+			     else greatest(0, (extract(epoch from last_request_at - now()) * 1e6)::bigint + $4::bigint) end`,
 			q.EndpointID, q.Owner, micros(q.Lease), micros(q.MinGap)).
-			Scan(&send.AppID, &send.URL, &headers, &send.Batch, &enabled, &now, &gapOK)
+			Scan(&send.AppID, &send.URL, &headers, &send.Batch, &enabled, &now, &gapLeft)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return controlplane.ErrWebhookLeaseLost
 		}
@@ -144,8 +149,15 @@ func (s *Store) NextWebhookDelivery(ctx context.Context, q controlplane.WebhookN
 		if !errors.Is(err, pgx.ErrNoRows) {
 			return err
 		}
-		if !gapOK {
-			return nil
+		if gapLeft > 0 {
+			var waiting bool
+			err := tx.QueryRow(ctx,
+				"select exists (select 1 from webhook_queue where endpoint_id = $1 and cut_at is null)",
+				q.EndpointID).Scan(&waiting)
+			if waiting {
+				send.WaitFor = time.Duration(gapLeft) * time.Microsecond
+			}
+			return err
 		}
 		n := 1
 		if send.Batch {

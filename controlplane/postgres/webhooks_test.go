@@ -296,8 +296,8 @@ func TestWebhookBatchCut(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Within a second of the last request: no next batch yet.
-	if _, ok := f.next(t, w.ID, "cp1", controlplane.MaxWebhookBatch); ok {
-		t.Fatal("second batch within the minimum gap")
+	if s, ok := f.next(t, w.ID, "cp1", controlplane.MaxWebhookBatch); ok || s.WaitFor <= 0 || s.WaitFor > time.Second {
+		t.Fatalf("within the minimum gap: delivery %v, wait %s", ok, s.WaitFor)
 	}
 	_, _ = f.pool.Exec(ctx, "update webhook_endpoints set last_request_at = now() - interval '2 seconds'")
 	d, ok = f.next(t, w.ID, "cp1", controlplane.MaxWebhookBatch)

@@ -69,6 +69,14 @@ func (d *Dispatcher) serve(ctx context.Context, endpointID string) {
 			}
 			return
 		}
+		if !ok && s.WaitFor > 0 && s.WaitFor < d.cfg.Lease/2 {
+			// A batch endpoint with events waiting for its gap: keep
+			// it rather than wait for the next claim.
+			if !backoff.Sleep(ctx, s.WaitFor) {
+				return
+			}
+			continue
+		}
 		if !ok || !s.Due {
 			return
 		}
