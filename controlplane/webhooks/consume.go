@@ -15,7 +15,10 @@ import (
 
 // consumerConfig is the durable consumer every control plane shares:
 // each event goes to one of them, and one that dies before acknowledging
-// leaves its events to the others after AckWait.
+// leaves its events to the others after AckWait. MaxAckPending is one
+// fetch, so that one batch is in flight cluster-wide: batches are queued
+// in stream order, which keeps each channel's events in order for an
+// endpoint when several control planes consume.
 func (d *Dispatcher) consumerConfig() jetstream.ConsumerConfig {
 	return jetstream.ConsumerConfig{
 		Durable:       d.cfg.Consumer,
@@ -24,7 +27,7 @@ func (d *Dispatcher) consumerConfig() jetstream.ConsumerConfig {
 		AckPolicy:     jetstream.AckExplicitPolicy,
 		AckWait:       d.cfg.AckWait,
 		MaxDeliver:    -1,
-		MaxAckPending: DefaultFetchBatch * 4,
+		MaxAckPending: DefaultFetchBatch,
 		Replicas:      d.cfg.Replicas,
 	}
 }

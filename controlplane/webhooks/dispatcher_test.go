@@ -291,3 +291,27 @@ func TestAutoDisable(t *testing.T) {
 		}
 	}
 }
+
+// Two dispatchers (two control planes) share the consumer and split the
+// endpoints: every endpoint gets each event once, in order per channel.
+func TestTwoDispatchersShareTheWork(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	var rs []*testenv.WebhookReceiver
+	for range 4 {
+		r := newReceiver(t, nil)
+		e.endpoint(t, r.URL, false)
+		rs = append(rs, r)
+	}
+	e.start(t, e.fastConfig())
+	e.start(t, e.fastConfig())
+	want := sequence([]string{"a", "b", "c", "d"}, 6)
+	e.publish(t, want...)
+	for _, r := range rs {
+		checkOrder(t, r.WaitEvents(len(want)), want)
+		r.Check()
+		if n := len(r.Requests()); n != len(want) {
+			t.Errorf("%d requests for %d events", n, len(want))
+		}
+	}
+}
