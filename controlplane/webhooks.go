@@ -152,6 +152,11 @@ type WebhookNext struct {
 	// MinGap is the least time between two requests to the endpoint
 	// (batch endpoints).
 	MinGap time.Duration
+	// Floor is the webhook consumer's ack floor: every event at or below
+	// this stream sequence is queued (or needed no endpoint), so queued
+	// events up to it can be cut in stream order; above it an earlier
+	// event may still be in flight.
+	Floor uint64
 }
 
 // WebhookAttempt is the outcome of one request, and what it decides.

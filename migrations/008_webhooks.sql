@@ -34,7 +34,9 @@ create table webhook_endpoints (
 create index webhook_endpoints_app_idx on webhook_endpoints (app_id, id);
 
 -- Events matched to an endpoint, written before the stream message is
--- acknowledged, waiting (cut_at null) to be cut into a delivery. Rows
+-- acknowledged, waiting (cut_at null) to be cut into a delivery, in
+-- stream_seq order and only at or below the consumer's ack floor (so that
+-- an earlier event still in flight cannot arrive after a later one). Rows
 -- stay a while after they are cut, so that a message the stream delivers
 -- again (its acknowledgement lost) finds its stream_seq and adds nothing.
 create table webhook_queue (
@@ -46,7 +48,7 @@ create table webhook_queue (
     unique (endpoint_id, stream_seq)
 );
 
-create index webhook_queue_waiting_idx on webhook_queue (endpoint_id, seq) where cut_at is null;
+create index webhook_queue_waiting_idx on webhook_queue (endpoint_id, stream_seq) where cut_at is null;
 create index webhook_queue_cut_idx on webhook_queue (cut_at) where cut_at is not null;
 
 create table webhook_deliveries (

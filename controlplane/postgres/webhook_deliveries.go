@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -61,9 +62,10 @@ func (s *Store) EnqueueWebhookEvents(ctx context.Context, evs []controlplane.Web
 
 // ClaimWebhookEndpoints leases to owner up to limit enabled endpoints that
 // nobody holds and that have work due: a pending head delivery due now,
-// or queued events and no pending delivery (for batch endpoints, minGap
-// after their last request). Endpoints that waited longest go first.
-func (s *Store) ClaimWebhookEndpoints(ctx context.Context, owner string, lease time.Duration, limit int, minGap time.Duration) ([]string, error) {
+// or queued events at or below floor (the consumer's ack floor) and no
+// pending delivery (for batch endpoints, minGap after their last
+// request). Endpoints that waited longest go first.
+func (s *Store) ClaimWebhookEndpoints(ctx context.Context, owner string, lease time.Duration, limit int, minGap time.Duration, floor uint64) ([]string, error) {
 	rows, _ := s.pool.Query(ctx,
 		`with due as (
 		   select e.id from webhook_endpoints e
@@ -71,7 +73,8 @@ func (s *Store) ClaimWebhookEndpoints(ctx context.Context, owner string, lease t
 		     and ((select d.next_attempt_at <= now() from webhook_deliveries d
 		           where d.endpoint_id = e.id and d.status = 'pending' order by d.seq limit 1)
 		       or (not exists (select 1 from webhook_deliveries d where d.endpoint_id = e.id and d.status = 'pending')
-		           and exists (select 1 from webhook_queue q where q.endpoint_id = e.id and q.cut_at is null)
+		           and exists (select 1 from webhook_queue q where q.endpoint_id = e.id and q.cut_at is null
+		                       and q.stream_seq <= $5)
 		           and (not e.batch or e.last_request_at is null
 		                or e.last_request_at <= now() - $3::bigint * interval '1 microsecond')))
 		   order by e.last_request_at nulls first, e.id
@@ -79,7 +82,7 @@ func (s *Store) ClaimWebhookEndpoints(ctx context.Context, owner string, lease t
 		   for update skip locked)
 		 update webhook_endpoints e set lease_owner = $1, lease_until = now() + $2::bigint * interval '1 microsecond'
 		 from due where e.id = due.id
-		 returning e.id`, owner, micros(lease), micros(minGap), limit)
+		 returning e.id`, owner, micros(lease), micros(minGap), limit, int64(floor))
 	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	if err != nil {
 		return nil, fmt.Errorf("claim webhook endpoints: %w", err)
@@ -100,9 +103,9 @@ func (s *Store) ReleaseWebhookEndpoint(ctx context.Context, endpointID, owner st
 
 // NextWebhookDelivery renews owner's lease and returns the endpoint's head
 // delivery: its oldest pending one (Due tells whether it may go now), or,
-// when none is pending, a new one cut from its oldest queued event (a
-// batch endpoint's up to q.MaxEvents, only q.MinGap after its last
-// request). It
+// when none is pending, a new one cut from its oldest queued event at or
+// below q.Floor (a batch endpoint's up to q.MaxEvents, only q.MinGap
+// after its last request). It
 // reports false when there is nothing to send now (with WaitFor set when
 // queued events wait for a batch endpoint's gap), and
 // ErrWebhookLeaseLost when the lease passed to another owner.
@@ -152,8 +155,8 @@ func (s *Store) NextWebhookDelivery(ctx context.Context, q controlplane.WebhookN
 		if gapLeft > 0 {
 			var waiting bool
 			err := tx.QueryRow(ctx,
-				"select exists (select 1 from webhook_queue where endpoint_id = $1 and cut_at is null)",
-				q.EndpointID).Scan(&waiting)
+				"select exists (select 1 from webhook_queue where endpoint_id = $1 and cut_at is null and stream_seq <= $2)",
+				q.EndpointID, int64(q.Floor)).Scan(&waiting)
 			if waiting {
 				send.WaitFor = time.Duration(gapLeft) * time.Microsecond
 			}
@@ -163,7 +166,7 @@ func (s *Store) NextWebhookDelivery(ctx context.Context, q controlplane.WebhookN
 		if send.Batch {
 			n = max(q.MaxEvents, 1)
 		}
-		ok, err = cutDelivery(ctx, tx, &send, n, now)
+		ok, err = cutDelivery(ctx, tx, &send, n, q.Floor, now)
 		return err
 	})
 	if err != nil && !errors.Is(err, controlplane.ErrWebhookLeaseLost) {
@@ -172,18 +175,19 @@ func (s *Store) NextWebhookDelivery(ctx context.Context, q controlplane.WebhookN
 	return send, ok && err == nil, err
 }
 
-// cutDelivery turns up to maxEvents queued events of send.EndpointID into
-// a pending delivery, due now, created at now.
-func cutDelivery(ctx context.Context, tx pgx.Tx, send *controlplane.WebhookSend, maxEvents int, now time.Time) (bool, error) {
+// cutDelivery turns up to maxEvents queued events of send.EndpointID at or
+// below floor, oldest in the stream first, into a pending delivery, due
+// now, created at now.
+func cutDelivery(ctx context.Context, tx pgx.Tx, send *controlplane.WebhookSend, maxEvents int, floor uint64, now time.Time) (bool, error) {
 	type queued struct {
 		seq   int64
 		event []byte
 	}
 	rows, _ := tx.Query(ctx,
-		`with cut as (select seq from webhook_queue where endpoint_id = $1 and cut_at is null
-		              order by seq limit $2 for update skip locked)
-		 update webhook_queue q set cut_at = now() from cut where q.seq = cut.seq returning q.seq, q.event`,
-		send.EndpointID, maxEvents)
+		`with cut as (select seq from webhook_queue where endpoint_id = $1 and cut_at is null and stream_seq <= $3
+		              order by stream_seq limit $2 for update skip locked)
+		 update webhook_queue q set cut_at = now() from cut where q.seq = cut.seq returning q.stream_seq, q.event`,
+		send.EndpointID, maxEvents, int64(floor))
 	evs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (queued, error) {
 		var e queued
 		err := r.Scan(&e.seq, &e.event)
@@ -192,7 +196,7 @@ func cutDelivery(ctx context.Context, tx pgx.Tx, send *controlplane.WebhookSend,
 	if err != nil || len(evs) == 0 {
 		return false, err
 	}
-	slices.SortFunc(evs, func(a, b queued) int { return int(a.seq - b.seq) })
+	slices.SortFunc(evs, func(a, b queued) int { return cmp.Compare(a.seq, b.seq) })
 	raw := make([][]byte, len(evs))
 	for i, e := range evs {
 		raw[i] = e.event

@@ -119,11 +119,14 @@ func event(name, channel string) json.RawMessage {
 	return b
 }
 
+// anyFloor lets every queued event be cut.
+const anyFloor = 1 << 62
+
 // next asks for the endpoint's next delivery as owner.
 func (f *fixture) next(tb testing.TB, id, owner string, maxEvents int) (controlplane.WebhookSend, bool) {
 	tb.Helper()
 	s, ok, err := f.store.NextWebhookDelivery(context.Background(), controlplane.WebhookNext{
-		EndpointID: id, Owner: owner, Lease: time.Minute, MaxEvents: maxEvents, MinGap: time.Second,
+		EndpointID: id, Owner: owner, Lease: time.Minute, MaxEvents: maxEvents, MinGap: time.Second, Floor: anyFloor,
 	})
 	if err != nil {
 		tb.Fatalf("next delivery: %v", err)
@@ -146,7 +149,7 @@ func TestWebhookDeliveryLifecycle(t *testing.T) {
 	}
 
 	// Nothing queued: nothing to claim.
-	if ids, err := f.store.ClaimWebhookEndpoints(ctx, "cp1", time.Minute, 10, time.Second); err != nil || len(ids) != 0 {
+	if ids, err := f.store.ClaimWebhookEndpoints(ctx, "cp1", time.Minute, 10, time.Second, anyFloor); err != nil || len(ids) != 0 {
 		t.Fatalf("claim with nothing queued = %v, %v", ids, err)
 	}
 	evs := []controlplane.WebhookQueued{
@@ -158,11 +161,11 @@ func TestWebhookDeliveryLifecycle(t *testing.T) {
 	if err := f.store.EnqueueWebhookEvents(ctx, evs); err != nil {
 		t.Fatal(err)
 	}
-	ids, err := f.store.ClaimWebhookEndpoints(ctx, "cp1", time.Minute, 10, time.Second)
+	ids, err := f.store.ClaimWebhookEndpoints(ctx, "cp1", time.Minute, 10, time.Second, anyFloor)
 	if err != nil || !slices.Equal(ids, []string{w.ID}) {
 		t.Fatalf("claim = %v, %v", ids, err)
 	}
-	if again, _ := f.store.ClaimWebhookEndpoints(ctx, "cp2", time.Minute, 10, time.Second); len(again) != 0 {
+	if again, _ := f.store.ClaimWebhookEndpoints(ctx, "cp2", time.Minute, 10, time.Second, anyFloor); len(again) != 0 {
 		t.Fatalf("a held endpoint claimed again: %v", again)
 	}
 	if _, _, err := f.store.NextWebhookDelivery(ctx, controlplane.WebhookNext{EndpointID: w.ID, Owner: "cp2",
@@ -253,7 +256,7 @@ func TestWebhookDeliveryLifecycle(t *testing.T) {
 	if err := f.store.RedeliverWebhook(ctx, "a1", w.ID, "whd_nope"); err == nil {
 		t.Fatal("redeliver of an unknown delivery: no error")
 	}
-	if ids, _ := f.store.ClaimWebhookEndpoints(ctx, "cp2", time.Minute, 10, 0); len(ids) != 1 {
+	if ids, _ := f.store.ClaimWebhookEndpoints(ctx, "cp2", time.Minute, 10, 0, anyFloor); len(ids) != 1 {
 		t.Fatalf("redelivery not claimable: %v", ids)
 	}
 	if re, ok := f.next(t, w.ID, "cp2", 1); !ok || re.ID != d1.ID || string(re.Body) != string(d1.Body) || !re.Due {
@@ -281,7 +284,7 @@ func TestWebhookBatchCut(t *testing.T) {
 	if err := f.store.EnqueueWebhookEvents(ctx, evs); err != nil {
 		t.Fatal(err)
 	}
-	if ids, _ := f.store.ClaimWebhookEndpoints(ctx, "cp1", time.Minute, 10, time.Second); len(ids) != 1 {
+	if ids, _ := f.store.ClaimWebhookEndpoints(ctx, "cp1", time.Minute, 10, time.Second, anyFloor); len(ids) != 1 {
 		t.Fatal("not claimed")
 	}
 	d, ok := f.next(t, w.ID, "cp1", controlplane.MaxWebhookBatch)
@@ -316,7 +319,7 @@ func TestWebhookAutoDisable(t *testing.T) {
 		{EndpointID: w.ID, StreamSeq: 1, Event: event("channel_occupied", "a")},
 		{EndpointID: w.ID, StreamSeq: 2, Event: event("channel_vacated", "a")},
 	})
-	_, _ = f.store.ClaimWebhookEndpoints(ctx, "cp1", time.Minute, 10, 0)
+	_, _ = f.store.ClaimWebhookEndpoints(ctx, "cp1", time.Minute, 10, 0, anyFloor)
 	d, _ := f.next(t, w.ID, "cp1", 1)
 	fail := controlplane.WebhookAttempt{DeliveryID: d.ID, EndpointID: w.ID, StatusCode: 503,
 		Status: controlplane.WebhookPending, DisableAfter: time.Hour}
@@ -343,5 +346,41 @@ func TestWebhookAutoDisable(t *testing.T) {
 	got, err = f.store.UpdateWebhookEndpoint(ctx, "a1", w.ID, controlplane.WebhookEndpointPatch{Enabled: &on})
 	if err != nil || !got.Enabled || got.DisabledAt != nil || got.FailingSince != nil {
 		t.Fatalf("re-enabled: %+v, %v", got, err)
+	}
+}
+
+// Queued events are cut in stream order and only up to the floor: an
+// event queued late (a control plane that died before queuing it, its
+// message delivered again) still goes out before later ones.
+func TestWebhookCutFollowsTheStreamUpToTheFloor(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := newFixture(t)
+	f.apps(t, "a1")
+	w := f.webhook(t, "a1", controlplane.NewWebhookEndpoint{Enabled: true, Batch: true})
+	q := func(seq uint64) controlplane.WebhookQueued {
+		return controlplane.WebhookQueued{EndpointID: w.ID, StreamSeq: seq, Event: event("channel_occupied", fmt.Sprintf("c%d", seq))}
+	}
+	// 3 and 4 are queued first; 2 is still in flight.
+	if err := f.store.EnqueueWebhookEvents(ctx, []controlplane.WebhookQueued{q(3), q(4)}); err != nil {
+		t.Fatal(err)
+	}
+	if ids, _ := f.store.ClaimWebhookEndpoints(ctx, "cp1", time.Minute, 10, 0, 1); len(ids) != 0 {
+		t.Fatalf("claimed with nothing at or below the floor: %v", ids)
+	}
+	if err := f.store.EnqueueWebhookEvents(ctx, []controlplane.WebhookQueued{q(2)}); err != nil {
+		t.Fatal(err)
+	}
+	if ids, _ := f.store.ClaimWebhookEndpoints(ctx, "cp1", time.Minute, 10, 0, 3); len(ids) != 1 {
+		t.Fatal("not claimed")
+	}
+	s, ok, err := f.store.NextWebhookDelivery(ctx, controlplane.WebhookNext{EndpointID: w.ID, Owner: "cp1",
+		Lease: time.Minute, MaxEvents: controlplane.MaxWebhookBatch, Floor: 3})
+	var body struct {
+		Events []channels.WebhookEvent `json:"events"`
+	}
+	if err != nil || !ok || json.Unmarshal(s.Body, &body) != nil || len(body.Events) != 2 ||
+		body.Events[0].Channel != "c2" || body.Events[1].Channel != "c3" {
+		t.Fatalf("cut up to floor 3: %s, %v, %v", s.Body, ok, err)
 	}
 }

@@ -13,12 +13,15 @@ import (
 	"github.com/heraldhq/herald/internal/backoff"
 )
 
+// maxAckPending bounds the events fetched and not yet queued across every
+// control plane.
+const maxAckPending = 4 * DefaultFetchBatch
+
 // consumerConfig is the durable consumer every control plane shares:
 // each event goes to one of them, and one that dies before acknowledging
-// leaves its events to the others after AckWait. MaxAckPending is one
-// fetch, so that one batch is in flight cluster-wide: batches are queued
-// in stream order, which keeps each channel's events in order for an
-// endpoint when several control planes consume.
+// leaves its events to the others after AckWait. Events are queued in
+// whatever order control planes commit their batches; the sender restores
+// the stream's order by cutting only up to the ack floor (readFloor).
 func (d *Dispatcher) consumerConfig() jetstream.ConsumerConfig {
 	return jetstream.ConsumerConfig{
 		Durable:       d.cfg.Consumer,
@@ -27,7 +30,7 @@ func (d *Dispatcher) consumerConfig() jetstream.ConsumerConfig {
 		AckPolicy:     jetstream.AckExplicitPolicy,
 		AckWait:       d.cfg.AckWait,
 		MaxDeliver:    -1,
-		MaxAckPending: DefaultFetchBatch,
+		MaxAckPending: maxAckPending,
 		Replicas:      d.cfg.Replicas,
 	}
 }
@@ -75,8 +78,28 @@ func (d *Dispatcher) pull(ctx context.Context, cons jetstream.Consumer) error {
 		if err := batch.Error(); err != nil {
 			return fmt.Errorf("fetch: %w", err)
 		}
+		if err := d.readFloor(ctx, cons); err != nil {
+			return err
+		}
 	}
 	return ctx.Err()
+}
+
+// readFloor reads the consumer's ack floor. Events are acknowledged only
+// once queued, so every event at or below it is queued (or needed no
+// endpoint); above it, one that a control plane fetched and has not
+// queued yet (or that died with it, to be delivered again after AckWait)
+// may precede queued ones in its channel.
+func (d *Dispatcher) readFloor(ctx context.Context, cons jetstream.Consumer) error {
+	info, err := cons.Info(ctx)
+	if err != nil {
+		return fmt.Errorf("consumer info: %w", err)
+	}
+	if f := info.AckFloor.Stream; f > d.floor.Load() {
+		d.floor.Store(f)
+		d.notify()
+	}
+	return nil
 }
 
 // queue matches a batch of events with their apps' enabled endpoints,

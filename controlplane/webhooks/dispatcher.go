@@ -13,6 +13,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -76,7 +77,7 @@ const (
 type Store interface {
 	WebhookTargets(ctx context.Context, appIDs []string) ([]controlplane.WebhookEndpoint, error)
 	EnqueueWebhookEvents(ctx context.Context, evs []controlplane.WebhookQueued) error
-	ClaimWebhookEndpoints(ctx context.Context, owner string, lease time.Duration, limit int, minGap time.Duration) ([]string, error)
+	ClaimWebhookEndpoints(ctx context.Context, owner string, lease time.Duration, limit int, minGap time.Duration, floor uint64) ([]string, error)
 	ReleaseWebhookEndpoint(ctx context.Context, endpointID, owner string) error
 	NextWebhookDelivery(ctx context.Context, q controlplane.WebhookNext) (controlplane.WebhookSend, bool, error)
 	RecordWebhookAttempt(ctx context.Context, a controlplane.WebhookAttempt) (controlplane.WebhookAttemptResult, error)
@@ -133,6 +134,9 @@ type Dispatcher struct {
 	log    *slog.Logger
 	// wake tells the sender that events were queued.
 	wake chan struct{}
+	// floor is the consumer's ack floor, read after every fetch: the
+	// sender cuts queued events only up to it (controlplane.WebhookNext).
+	floor atomic.Uint64
 }
 
 // New validates cfg and returns a Dispatcher ready to Run.

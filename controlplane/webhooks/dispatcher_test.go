@@ -11,8 +11,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/heraldhq/herald/bus/webhookevents"
 	"github.com/heraldhq/herald/channels"
 	"github.com/heraldhq/herald/controlplane"
+	"github.com/heraldhq/herald/controlplane/webhooks"
 	"github.com/heraldhq/herald/internal/testenv"
 	"github.com/heraldhq/herald/internal/testinfra"
 )
@@ -314,4 +318,43 @@ func TestTwoDispatchersShareTheWork(t *testing.T) {
 			t.Errorf("%d requests for %d events", n, len(want))
 		}
 	}
+}
+
+// A control plane that fetched events and died before queuing them holds
+// them until the ack wait passes, while another control plane queues the
+// later events of the same channel: the later ones wait, and the endpoint
+// still gets the channel's events in the order they happened.
+func TestEventsHeldByADeadConsumerKeepTheirPlace(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	r := newReceiver(t, nil)
+	e.endpoint(t, r.URL, false)
+	cfg := e.fastConfig()
+	cfg.AckWait = time.Second
+	ctx := context.Background()
+	cons, err := e.js.CreateOrUpdateConsumer(ctx, webhookevents.Stream, jetstream.ConsumerConfig{
+		Durable: webhooks.DefaultConsumer, AckPolicy: jetstream.AckExplicitPolicy, AckWait: cfg.AckWait, MaxDeliver: -1,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := []channels.WebhookEvent{occupied("a"), {Name: channels.WebhookMemberAdded, Channel: "a", UserID: "u"}}
+	e.publish(t, first...)
+	// The dead control plane: it fetched the first two and never acks.
+	held, err := cons.Fetch(len(first), jetstream.FetchMaxWait(5*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for range held.Messages() {
+		n++
+	}
+	if n != len(first) {
+		t.Fatalf("held %d events", n)
+	}
+	later := []channels.WebhookEvent{{Name: channels.WebhookMemberRemoved, Channel: "a", UserID: "u"}, vacated("a")}
+	e.publish(t, later...)
+	e.start(t, cfg)
+	checkOrder(t, r.WaitEvents(4), append(first, later...))
+	r.Check()
 }

@@ -147,16 +147,18 @@ func vacated(ch string) channels.WebhookEvent {
 	return channels.WebhookEvent{Name: channels.WebhookChannelVacated, Channel: ch}
 }
 
-// sequence is, for each of the channels, occupied then vacated n times.
+// sequence is, for each of the channels, n events that all differ:
+// member_added and member_removed in turn, each with a user of its own,
+// so that any reordering shows.
 func sequence(chans []string, n int) []channels.WebhookEvent {
 	var out []channels.WebhookEvent
 	for i := range n {
 		for _, c := range chans {
-			if i%2 == 0 {
-				out = append(out, occupied(c))
-			} else {
-				out = append(out, vacated(c))
+			ev := channels.WebhookEvent{Name: channels.WebhookMemberAdded, Channel: c, UserID: fmt.Sprintf("u%d", i)}
+			if i%2 == 1 {
+				ev.Name = channels.WebhookMemberRemoved
 			}
+			out = append(out, ev)
 		}
 	}
 	return out
@@ -168,7 +170,7 @@ func checkOrder(t *testing.T, got []pusher.WebhookEvent, want []channels.Webhook
 	t.Helper()
 	g, w := testenv.WebhookEventsByChannel(got), map[string][]string{}
 	for _, e := range want {
-		w[e.Channel] = append(w[e.Channel], string(e.Name))
+		w[e.Channel] = append(w[e.Channel], testenv.WebhookEventKey(string(e.Name), e.UserID))
 	}
 	if fmt.Sprint(g) != fmt.Sprint(w) {
 		t.Fatalf("events per channel\n got %v\nwant %v", g, w)

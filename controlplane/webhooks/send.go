@@ -22,7 +22,7 @@ func (d *Dispatcher) send(ctx context.Context) error {
 	defer tick.Stop()
 	for {
 		if free := cap(slots) - len(slots); free > 0 {
-			ids, err := d.store.ClaimWebhookEndpoints(ctx, d.cfg.Owner, d.cfg.Lease, free, d.cfg.BatchGap)
+			ids, err := d.store.ClaimWebhookEndpoints(ctx, d.cfg.Owner, d.cfg.Lease, free, d.cfg.BatchGap, d.floor.Load())
 			if err != nil && ctx.Err() == nil {
 				d.log.Warn("webhook claim failed; retrying", "err", err)
 				backoff.Sleep(ctx, backoff.Jitter(retryWait))
@@ -61,7 +61,7 @@ func (d *Dispatcher) serve(ctx context.Context, endpointID string) {
 	for ctx.Err() == nil {
 		s, ok, err := d.store.NextWebhookDelivery(ctx, controlplane.WebhookNext{
 			EndpointID: endpointID, Owner: d.cfg.Owner, Lease: d.cfg.Lease,
-			MaxEvents: controlplane.MaxWebhookBatch, MinGap: d.cfg.BatchGap,
+			MaxEvents: controlplane.MaxWebhookBatch, MinGap: d.cfg.BatchGap, Floor: d.floor.Load(),
 		})
 		if err != nil {
 			if !errors.Is(err, controlplane.ErrWebhookLeaseLost) && ctx.Err() == nil {

@@ -64,9 +64,10 @@ func TestWebhooksSurviveControlPlaneKill(t *testing.T) {
 	publish := func(from, to int) {
 		for i := from; i < to; i++ {
 			for _, ch := range []string{"a", "b"} {
-				ev := channels.WebhookEvent{Name: channels.WebhookChannelOccupied, Channel: ch}
+				// Every event differs, so that any reordering shows.
+				ev := channels.WebhookEvent{Name: channels.WebhookMemberAdded, Channel: ch, UserID: fmt.Sprintf("u%d", i)}
 				if i%2 == 1 {
-					ev.Name = channels.WebhookChannelVacated
+					ev.Name = channels.WebhookMemberRemoved
 				}
 				env := channels.WebhookEnvelope{AppID: app, TimeMS: time.Now().UnixMilli(), Event: ev}
 				if err := webhookevents.Publish(context.Background(), js, env, ""); err != nil {
@@ -101,7 +102,7 @@ func TestWebhooksSurviveControlPlaneKill(t *testing.T) {
 	r.Check()
 	wantBy := map[string][]string{}
 	for _, e := range want {
-		wantBy[e.Channel] = append(wantBy[e.Channel], string(e.Name))
+		wantBy[e.Channel] = append(wantBy[e.Channel], testenv.WebhookEventKey(string(e.Name), e.UserID))
 	}
 	if g := testenv.WebhookEventsByChannel(got); fmt.Sprint(g) != fmt.Sprint(wantBy) {
 		t.Fatalf("events per channel\n got %v\nwant %v", g, wantBy)

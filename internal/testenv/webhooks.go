@@ -161,11 +161,20 @@ func (r *WebhookReceiver) Check() {
 	}
 }
 
-// WebhookEventsByChannel groups event names by channel, in order.
+// WebhookEventsByChannel groups events by channel, in order, each as its
+// name, and ":user_id" when it has one.
 func WebhookEventsByChannel(evs []pusher.WebhookEvent) map[string][]string {
 	out := map[string][]string{}
 	for _, e := range evs {
-		out[e.Channel] = append(out[e.Channel], e.Name)
+		out[e.Channel] = append(out[e.Channel], WebhookEventKey(e.Name, e.UserID))
 	}
 	return out
+}
+
+// WebhookEventKey is how WebhookEventsByChannel shows an event.
+func WebhookEventKey(name, userID string) string {
+	if userID == "" {
+		return name
+	}
+	return name + ":" + userID
 }
