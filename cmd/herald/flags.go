@@ -71,6 +71,7 @@ func bindWebhookFlags(fs *flag.FlagSet, cfg *platform.Config, mode platform.Mode
 	fs.DurationVar(&cfg.Webhooks.Timeout, "webhook-timeout", webhooks.DefaultTimeout, "how long a webhook request may take before it counts as failed and is retried")
 	fs.DurationVar(&cfg.Webhooks.RetryWindow, "webhook-retry-window", webhooks.DefaultRetryWindow, "how long a failing webhook delivery is retried before it is marked failed")
 	fs.DurationVar(&cfg.Webhooks.DisableAfter, "webhook-disable-after", webhooks.DefaultDisableAfter, "an endpoint that failed every delivery for this long is disabled")
+	fs.DurationVar(&cfg.Webhooks.AckWait, "webhook-ack-wait", webhooks.DefaultAckWait, "how long webhook events fetched by a control plane that died wait before another control plane takes them; a channel's later events wait with them")
 	fs.DurationVar(&cfg.Webhooks.LogRetention, "webhook-log-retention", webhooks.DefaultLogRetention, "how long finished webhook deliveries stay in the delivery log")
 }
 

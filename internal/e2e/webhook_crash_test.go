@@ -35,7 +35,7 @@ func TestWebhooksSurviveControlPlaneKill(t *testing.T) {
 	args := []string{"controlplane", "--addr", "127.0.0.1:0", "--nats-url", ns.ClientURL(),
 		"--master-key", masterKey, "--database-url", dbURL, "--admin-token", webhookCrashAdminToken,
 		"--shutdown-timeout", "5s", "--webhook-allow-private", "--webhook-timeout", "1s",
-		"--webhook-retry-window", "2m"}
+		"--webhook-retry-window", "2m", "--webhook-ack-wait", "2s"}
 	start := func(name string) *testenv.Proc {
 		p := testenv.StartProc(t, name, bin, args...)
 		p.Token = webhookCrashAdminToken

@@ -22,6 +22,9 @@ type WebhooksConfig struct {
 	RetryWindow  time.Duration
 	DisableAfter time.Duration
 	LogRetention time.Duration
+	// AckWait is how long events held by a control plane that died wait
+	// before another takes them (--webhook-ack-wait).
+	AckWait time.Duration
 	// FirstRetry, MaxRetry, BatchGap and PollInterval are for tests.
 	FirstRetry   time.Duration
 	MaxRetry     time.Duration
@@ -37,6 +40,7 @@ func (p *Platform) startWebhooks(store *postgres.Store) error {
 		JS: p.parts.js, Store: store, Publisher: p.parts.syncer, Meter: p.parts.meter.meter,
 		Replicas: p.cfg.NATSReplicas, Version: buildVersion(), AllowPrivate: c.AllowPrivate,
 		Timeout: c.Timeout, RetryWindow: c.RetryWindow, DisableAfter: c.DisableAfter, LogRetention: c.LogRetention,
+		AckWait:    c.AckWait,
 		FirstRetry: c.FirstRetry, MaxRetry: c.MaxRetry, BatchGap: c.BatchGap, PollInterval: c.PollInterval,
 		Logger: p.cfg.Logger,
 	})
