@@ -52,6 +52,7 @@ type AppMeter struct {
 	nextShard    atomic.Uint32
 	apiRequests  padded
 	historyReads padded
+	webhookCalls padded
 
 	// open and connNs integrate open connections over time, exactly:
 	// connNs is minus the open time of every connection opened since the
@@ -152,6 +153,16 @@ func (a *AppMeter) APIRequest() {
 	a.mark()
 }
 
+// WebhookCall counts one webhook delivery that reached its endpoint
+// (retries count once).
+func (a *AppMeter) WebhookCall() {
+	if a == nil {
+		return
+	}
+	a.webhookCalls.Add(1)
+	a.mark()
+}
+
 // HistoryReads counts n messages returned by the history API.
 func (a *AppMeter) HistoryReads(n int64) {
 	if a == nil {
@@ -222,6 +233,7 @@ func (a *AppMeter) take() (c Counters, open int64) {
 	}
 	c.APIRequests = a.apiRequests.Swap(0)
 	c.HistoryReads = a.historyReads.Swap(0)
+	c.WebhookCalls = a.webhookCalls.Swap(0)
 	a.connMu.Lock()
 	// Read under the lock: no open or close falls between the clock and
 	// the sum.
@@ -245,6 +257,7 @@ func (a *AppMeter) giveBack(c Counters) {
 	s.bytesOut.Add(c.BytesOut)
 	a.apiRequests.Add(c.APIRequests)
 	a.historyReads.Add(c.HistoryReads)
+	a.webhookCalls.Add(c.WebhookCalls)
 	a.connMu.Lock()
 	a.carryNs += c.ConnectionSeconds * int64(time.Second)
 	a.connMu.Unlock()

@@ -22,6 +22,7 @@ func TestMeterConcurrentCounts(t *testing.T) {
 				shard.Presence(1)
 				a.APIRequest()
 				a.HistoryReads(2)
+				a.WebhookCall()
 			}
 		})
 	}
@@ -47,7 +48,7 @@ func TestMeterConcurrentCounts(t *testing.T) {
 		total.Add(u.Counters)
 	}
 	n := int64(goroutines * each)
-	want := Counters{MessagesDelivered: n, BytesOut: 10 * n, PresenceEvents: n, APIRequests: n, HistoryReads: 2 * n}
+	want := Counters{MessagesDelivered: n, BytesOut: 10 * n, PresenceEvents: n, APIRequests: n, HistoryReads: 2 * n, WebhookCalls: n}
 	if total != want {
 		t.Fatalf("counted %+v; want %+v", total, want)
 	}
@@ -61,6 +62,7 @@ func TestMeterOff(t *testing.T) {
 	a.Presence(1)
 	a.APIRequest()
 	a.HistoryReads(1)
+	a.WebhookCall()
 	a.Opened()
 	a.Closed()
 	if a != nil {

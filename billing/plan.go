@@ -87,6 +87,7 @@ func (l Limits) Quota(planID string, e channels.Enforcement) channels.Quota {
 		MaxMessagesPerDay:   l.MaxMessagesPerDay,
 		MaxMessagesPerMonth: l.MaxMessagesPerMonth,
 		PublishRate:         l.PublishRate,
+		MaxWebhookEndpoints: l.MaxWebhookEndpoints,
 	}
 }
 

@@ -93,10 +93,10 @@ func checkField(t *testing.T, err error, field string) {
 func TestLimitsQuota(t *testing.T) {
 	t.Parallel()
 	l := billing.Limits{MaxConnections: 10, MaxMessagesPerDay: 100, MaxMessagesPerMonth: 1000,
-		PublishRate: 5, MaxMessageBytes: 64, ClientEventRate: 3}
+		PublishRate: 5, MaxMessageBytes: 64, ClientEventRate: 3, MaxWebhookEndpoints: 2}
 	got := l.Quota("pro", channels.EnforceHard)
 	want := channels.Quota{Plan: "pro", Enforcement: channels.EnforceHard, MaxConnections: 10,
-		MaxMessagesPerDay: 100, MaxMessagesPerMonth: 1000, PublishRate: 5}
+		MaxMessagesPerDay: 100, MaxMessagesPerMonth: 1000, PublishRate: 5, MaxWebhookEndpoints: 2}
 	if got != want {
 		t.Errorf("quota = %+v, want %+v", got, want)
 	}

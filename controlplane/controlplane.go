@@ -139,6 +139,7 @@ type Store interface {
 	SigningKeyStore
 	UsageStore
 	PlanStore
+	WebhookStore
 
 	RecordAudit(ctx context.Context, e AuditEntry) error
 	ListAudit(ctx context.Context, p Page) (items []AuditEntry, next string, err error)

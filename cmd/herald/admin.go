@@ -44,6 +44,12 @@ const adminUsage = `Usage: herald admin [flags] <resource> <action> [arguments] 
   tokens   list | create --name N | revoke ID
   signing-keys  list | rotate | retire KID
   audit    list
+  webhooks list APP | get APP ID | delete APP ID | test APP ID
+  webhooks create APP URL [--events a,b] [--batch true|false] [--enabled true|false]
+           [--channel-filter P] [--header Name=value ...]
+  webhooks update APP ID [--endpoint URL] [the options of create]
+  webhooks deliveries APP ID [--status pending|delivered|failed]
+  webhooks redeliver APP ID DELIVERY
   usage    --app ID | --account ID [--granularity G] [--from T] [--to T] [--csv]
   usage    reconcile --app ID [--granularity G] [--from T] [--to T]
 
@@ -84,6 +90,7 @@ type adminOpts struct {
 	set                       settingsFlag
 	usage                     usageOpts
 	plan                      planOpts
+	webhook                   webhookOpts
 }
 
 // adminCall is one action being run.
@@ -157,6 +164,15 @@ func adminCommands() map[string]adminCommand {
 		"signing-keys list":   {flags: pageFlags, run: adminListSigningKeys},
 		"signing-keys rotate": {run: adminRotateSigningKey},
 		"signing-keys retire": {args: []string{"KID"}, run: adminRetireSigningKey},
+
+		"webhooks list":       {args: []string{"APP"}, flags: pageFlags, run: adminListWebhooks},
+		"webhooks create":     {args: []string{"APP", "URL"}, flags: webhookFlags, run: adminCreateWebhook},
+		"webhooks get":        {args: []string{"APP", "ID"}, run: adminGetWebhook},
+		"webhooks update":     {args: []string{"APP", "ID"}, flags: webhookFlags, run: adminUpdateWebhook},
+		"webhooks delete":     {args: []string{"APP", "ID"}, run: adminDeleteWebhook},
+		"webhooks deliveries": {args: []string{"APP", "ID"}, flags: webhookDeliveryFlags, run: adminListWebhookDeliveries},
+		"webhooks redeliver":  {args: []string{"APP", "ID", "DELIVERY"}, run: adminRedeliverWebhook},
+		"webhooks test":       {args: []string{"APP", "ID"}, run: adminTestWebhook},
 
 		"usage":           {flags: usageFlags, run: adminUsageReport},
 		"usage reconcile": {flags: usageFlags, run: adminUsageReconcile},
@@ -295,35 +311,6 @@ func required(flagName, value string) error {
 		return usagef("--%s is required", flagName)
 	}
 	return nil
-}
-
-// optionalBool is a flag that records whether it was given.
-type optionalBool struct {
-	set, value bool
-}
-
-func (b *optionalBool) String() string {
-	if b == nil || !b.set {
-		return ""
-	}
-	return strconv.FormatBool(b.value)
-}
-
-func (b *optionalBool) Set(s string) error {
-	v, err := strconv.ParseBool(s)
-	if err != nil {
-		return fmt.Errorf("want true or false, got %q", s)
-	}
-	b.set, b.value = true, v
-	return nil
-}
-
-func (b *optionalBool) ptr() *bool {
-	if !b.set {
-		return nil
-	}
-	v := b.value
-	return &v
 }
 
 // settingsFlag collects --set key=value into a channels.SettingsPatch,

@@ -25,27 +25,6 @@ type planOpts struct {
 	limits      map[string]int64
 }
 
-// optionalString is a string flag that records whether it was given.
-type optionalString struct {
-	set   bool
-	value string
-}
-
-func (s *optionalString) String() string { return s.value }
-
-func (s *optionalString) Set(v string) error {
-	s.set, s.value = true, v
-	return nil
-}
-
-func (s *optionalString) ptr() *string {
-	if !s.set {
-		return nil
-	}
-	v := s.value
-	return &v
-}
-
 // limitNames are the JSON names of billing.Limits, read from the type so
 // that a new limit gets its flag without a change here.
 func limitNames() []string {

@@ -7,6 +7,7 @@ import (
 	"github.com/heraldhq/herald/billing"
 	"github.com/heraldhq/herald/bus/conncount"
 	"github.com/heraldhq/herald/controlplane/history"
+	"github.com/heraldhq/herald/controlplane/webhooks"
 	"github.com/heraldhq/herald/gateway"
 	"github.com/heraldhq/herald/gateway/protocol"
 	"github.com/heraldhq/herald/internal/platform"
@@ -38,6 +39,7 @@ func bindServerFlags(fs *flag.FlagSet, cfg *platform.Config, mode platform.Mode)
 		fs.DurationVar(&cfg.ConfigSyncInterval, "config-sync-interval", platform.DefaultConfigSyncInterval, "period of the full app config reconcile from Postgres to NATS")
 		fs.StringVar(&cfg.DefaultPlan, "default-plan", devOnly(mode, platform.DevPlanID), "id or name of the plan new accounts get (empty: none"+devOnly(mode, "; dev seeds the unlimited plan dev")+")")
 		bindHistoryFlags(fs, cfg)
+		bindWebhookFlags(fs, cfg, mode)
 	}
 	if mode != platform.ModeControlPlane {
 		bindGatewayFlags(fs, cfg)
@@ -63,6 +65,15 @@ func bindHistoryFlags(fs *flag.FlagSet, cfg *platform.Config) {
 	fs.DurationVar(&cfg.History.AckWait, "history-ack-wait", history.DefaultAckWait, "how long the batch of a history writer that died waits to be delivered again (live writers renew theirs)")
 	fs.DurationVar(&cfg.History.BatchWait, "history-batch-wait", history.DefaultMaxWait, "how long the history writer waits to fill a batch; at most half of --history-ack-wait")
 	fs.IntVar(&cfg.History.MaxStreamScan, "history-max-stream-scan", history.DefaultMaxStreamScan, "most messages one history read takes from the stream above what the writer stored; past it the read is answered 503")
+}
+
+func bindWebhookFlags(fs *flag.FlagSet, cfg *platform.Config, mode platform.Mode) {
+	fs.BoolVar(&cfg.Webhooks.AllowPrivate, "webhook-allow-private", mode == platform.ModeDev, "let webhook endpoints reach loopback, private, link-local and metadata addresses (on in dev)")
+	fs.DurationVar(&cfg.Webhooks.Timeout, "webhook-timeout", webhooks.DefaultTimeout, "how long a webhook request may take before it counts as failed and is retried")
+	fs.DurationVar(&cfg.Webhooks.RetryWindow, "webhook-retry-window", webhooks.DefaultRetryWindow, "how long a failing webhook delivery is retried before it is marked failed")
+	fs.DurationVar(&cfg.Webhooks.DisableAfter, "webhook-disable-after", webhooks.DefaultDisableAfter, "an endpoint that failed every delivery for this long is disabled")
+	fs.DurationVar(&cfg.Webhooks.AckWait, "webhook-ack-wait", webhooks.DefaultAckWait, "how long webhook events fetched by a control plane that died wait before another control plane takes them; a channel's later events wait with them")
+	fs.DurationVar(&cfg.Webhooks.LogRetention, "webhook-log-retention", webhooks.DefaultLogRetention, "how long finished webhook deliveries stay in the delivery log")
 }
 
 func bindGatewayFlags(fs *flag.FlagSet, cfg *platform.Config) {

@@ -32,6 +32,10 @@ func TestAdminBodyStringsAreChecked(t *testing.T) {
 	acct := s.account(t, "a")
 	app := s.app(t, acct.ID, "web", nil)
 	appPath := "/admin/v1/apps/" + app.ID
+	var hook controlplane.WebhookEndpoint
+	s.do(t, http.MethodPost, appPath+"/webhooks", `{"url":"https://93.184.215.14/"}`).want(t, http.StatusCreated, &hook)
+	hookPath := appPath + "/webhooks/" + hook.ID
+	const hookURL = `"url":"https://93.184.215.14/"`
 	// body is a JSON template: %s is the content of the literal under
 	// test. valid is a content the field takes.
 	tests := []struct {
@@ -57,6 +61,12 @@ func TestAdminBodyStringsAreChecked(t *testing.T) {
 		{http.MethodPatch, "/admin/v1/plans/imported-plan", `{"name":"%s"}`, "name", "renamed plan", http.StatusOK},
 		{http.MethodPatch, "/admin/v1/plans/imported-plan", `{"enforcement":"%s"}`, "enforcement", "hard", http.StatusOK},
 		{http.MethodPatch, "/admin/v1/accounts/" + acct.ID, `{"plan_id":"%s"}`, "plan_id", "imported-plan", http.StatusOK},
+		{http.MethodPost, appPath + "/webhooks", `{"url":"%s"}`, "url", "https://93.184.215.14/h", http.StatusCreated},
+		{http.MethodPost, appPath + "/webhooks", `{` + hookURL + `,"events":["channel_occupied","%s"]}`, "events[1]", "channel_vacated", http.StatusCreated},
+		{http.MethodPost, appPath + "/webhooks", `{` + hookURL + `,"channel_filter":"%s"}`, "channel_filter", "private-*", http.StatusCreated},
+		{http.MethodPatch, hookPath, `{"url":"%s"}`, "url", "https://93.184.215.14/p", http.StatusOK},
+		{http.MethodPatch, hookPath, `{"events":["%s"]}`, "events[0]", "member_added", http.StatusOK},
+		{http.MethodPatch, hookPath, `{"channel_filter":"%s"}`, "channel_filter", "presence-*", http.StatusOK},
 	}
 	for _, tt := range tests {
 		name := tt.method + " " + strings.ReplaceAll(tt.path, app.ID, "{id}") + " " + tt.field
@@ -143,9 +153,10 @@ func TestAdminBodyStringFieldsAreAllTested(t *testing.T) {
 		"CreateKeyRequest.key", "CreateKeyRequest.secret",
 		"CreatePlanRequest.enforcement", "CreatePlanRequest.id", "CreatePlanRequest.name",
 		"CreateTokenRequest.name",
-		"UpdateAccountRequest.plan_id",
-		"UpdateAppRequest.name", "UpdateAppRequest.settings.allowed_origins[]",
-		"UpdatePlanRequest.enforcement", "UpdatePlanRequest.name",
+		"CreateWebhookRequest.channel_filter", "CreateWebhookRequest.events[]", "CreateWebhookRequest.url",
+		"UpdateAccountRequest.plan_id", "UpdateAppRequest.name", "UpdateAppRequest.settings.allowed_origins[]",
+		"UpdatePlanRequest.enforcement", "UpdatePlanRequest.name", "UpdateWebhookRequest.channel_filter",
+		"UpdateWebhookRequest.events[]", "UpdateWebhookRequest.url",
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("string fields of the admin request bodies = %v;\nTestAdminBodyStringsAreChecked covers %v: add the new ones there and here", got, want)

@@ -14,7 +14,7 @@ const adminPrefix = "/admin/v1"
 var adminDocInfo = docInfo{
 	title:       "Herald admin API",
 	version:     "v1",
-	description: "Accounts, plans, apps, app keys, admin tokens, token signing keys, usage and the audit log. Every route but this document needs Authorization: Bearer <admin token>.",
+	description: "Accounts, plans, apps, app keys, admin tokens, token signing keys, usage, webhook endpoints and the audit log. Every route but this document needs Authorization: Bearer <admin token>.",
 }
 
 // adminRoutes is the admin API's route table.
@@ -30,7 +30,7 @@ func (a *API) adminRoutes() []route {
 		tUsage    = "usage"
 		tPlans    = "plans"
 	)
-	return []route{
+	routes := []route{
 		{method: http.MethodGet, path: adminPrefix + "/openapi.json", id: "getOpenAPI", tag: tMeta,
 			summary: "This OpenAPI 3.0 document.", public: true, status: http.StatusOK,
 			freeForm: true, handler: a.serveOpenAPI},
@@ -137,4 +137,5 @@ func (a *API) adminRoutes() []route {
 			summary: "List the audit log, newest first.", status: http.StatusOK, query: pageParams(),
 			response: typeOf[controlplane.AuditEntry](), list: true, handler: a.listAudit},
 	}
+	return append(routes, a.webhookRoutes()...)
 }

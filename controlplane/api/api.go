@@ -115,6 +115,8 @@ type Config struct {
 	// Quotas enforces the account plans' message quotas and publish_rate
 	// on REST publishes (docs/billing.md); nil enforces none.
 	Quotas *billing.Enforcer
+	// Webhooks configures the webhook endpoint routes.
+	Webhooks WebhooksConfig
 }
 
 // PublicKeySource finds live public token signing keys by kid.
@@ -176,6 +178,7 @@ type API struct {
 	pubKeys   PublicKeySource
 	meter     *billing.Meter
 	quotas    *billing.Enforcer
+	webhooks  WebhooksConfig
 	now       func() time.Time
 
 	defaultPlan string
@@ -196,6 +199,7 @@ func New(cfg Config) (*API, error) {
 		pubKeys:      cfg.SigningKeys,
 		meter:        cfg.Meter,
 		quotas:       cfg.Quotas,
+		webhooks:     cfg.Webhooks,
 		logger:       cfg.Logger,
 		maxBody:      orDefault(cfg.MaxBodyBytes, DefaultMaxBodyBytes),
 		syncTimeout:  orDefault(cfg.SyncTimeout, DefaultSyncTimeout),

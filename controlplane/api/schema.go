@@ -75,6 +75,15 @@ func (s *schemaSet) schemaOf(t reflect.Type) (map[string]any, error) {
 			return nil, err
 		}
 		return map[string]any{"type": "array", "items": items}, nil
+	case reflect.Map:
+		if t.Key().Kind() != reflect.String {
+			break
+		}
+		values, err := s.schemaOf(t.Elem())
+		if err != nil {
+			return nil, err
+		}
+		return map[string]any{"type": "object", "additionalProperties": values}, nil
 	case reflect.Struct:
 		return s.component(t)
 	}

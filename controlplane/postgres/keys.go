@@ -144,6 +144,9 @@ func (s *Store) AppConfig(ctx context.Context, appID string) (channels.AppConfig
 		c.Settings = plan.Limits.Apply(c.Settings)
 	}
 	c.UpdatedAt = utc(c.UpdatedAt)
+	if c.WebhookEvents, err = s.wantedWebhookEvents(ctx, appID); err != nil {
+		return channels.AppConfig{}, err
+	}
 	c.Keys = make([]channels.AppKey, len(keys))
 	for i := range keys {
 		c.Keys[i] = channels.AppKey{Key: keys[i], SealedSecret: sealed[i]}

@@ -246,7 +246,7 @@ func TestAppConfigWithPlan(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantQuota := channels.Quota{Plan: "tiny", Enforcement: channels.EnforceHard, MaxConnections: 3,
-		MaxMessagesPerDay: 100, MaxMessagesPerMonth: 1000, PublishRate: 7}
+		MaxMessagesPerDay: 100, MaxMessagesPerMonth: 1000, PublishRate: 7, MaxWebhookEndpoints: 1}
 	if c.Quota != wantQuota {
 		t.Errorf("quota = %+v, want %+v", c.Quota, wantQuota)
 	}

@@ -240,3 +240,21 @@ func TestPlanChangeRacingABurst(t *testing.T) {
 	})
 	t.Logf("%d of %d publishes accepted around the plan change", accepted, publishes)
 }
+
+// TestPlanCapsWebhookEndpoints: a plan's max_webhook_endpoints caps each
+// app's endpoints; one more is a 400 naming the limit.
+func TestPlanCapsWebhookEndpoints(t *testing.T) {
+	h := testenv.Herald(t)
+	plan := newPlan(t, h, "one-hook", channels.EnforceHard, map[string]any{"max_webhook_endpoints": 1})
+	appOnPlan(t, h, "hooks-capped", plan, nil)
+	// A public address: endpoint creation checks it, nothing dials it.
+	hook := map[string]any{"url": "https://93.184.215.14/hook"}
+	if code := h.Admin(t, "POST", "/admin/v1/apps/hooks-capped/webhooks", hook, nil); code != http.StatusCreated {
+		t.Fatalf("first endpoint = %d", code)
+	}
+	var e channels.ErrorBody
+	if code := h.Admin(t, "POST", "/admin/v1/apps/hooks-capped/webhooks", hook, &e); code != http.StatusBadRequest ||
+		!strings.Contains(e.Error.Message, "max_webhook_endpoints") {
+		t.Fatalf("second endpoint = %d %+v, want 400 naming max_webhook_endpoints", code, e.Error)
+	}
+}

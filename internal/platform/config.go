@@ -112,6 +112,8 @@ type Config struct {
 	History HistoryConfig
 	// Metering tunes usage metering (docs/billing.md).
 	Metering MeteringConfig
+	// Webhooks tunes the webhook dispatcher (docs/webhooks.md).
+	Webhooks WebhooksConfig
 	// Limits are the listener's abuse limits (listener.go).
 	Limits LimitsConfig
 	// TLS serves the listener over HTTPS/WSS when set.

@@ -26,6 +26,7 @@ import (
 	"github.com/heraldhq/herald/controlplane/api"
 	"github.com/heraldhq/herald/controlplane/appsync"
 	"github.com/heraldhq/herald/controlplane/postgres"
+	"github.com/heraldhq/herald/controlplane/webhooks"
 	"github.com/heraldhq/herald/gateway"
 	"github.com/heraldhq/herald/gateway/presence"
 	"github.com/heraldhq/herald/internal/natsembed"
@@ -54,9 +55,10 @@ type parts struct {
 	connCount   *conncount.Counter
 	gateway     *gateway.Gateway
 
-	history historyParts
-	meter   meterParts
-	quota   quotaParts
+	history  historyParts
+	meter    meterParts
+	quota    quotaParts
+	webhooks *webhooks.Dispatcher
 }
 
 // start brings up every part in dependency order. Postgres and NATS start
@@ -211,6 +213,9 @@ func (p *Platform) startControlPlane(ctx context.Context, dbURL string) error {
 	if err := p.startAggregators(store); err != nil {
 		return err
 	}
+	if err := p.startWebhooks(store); err != nil {
+		return err
+	}
 	a, err := api.New(api.Config{
 		Store: store, Publisher: syncer, KeyPublisher: syncer, SigningKeys: p.parts.signingKeys,
 		AdminToken: p.adminToken, Logger: p.cfg.Logger, Streams: stream.NewCounter(p.parts.js),
@@ -218,7 +223,8 @@ func (p *Platform) startControlPlane(ctx context.Context, dbURL string) error {
 		Occupancy: occ,
 		History:   api.HistoryConfig{Reader: p.parts.history.reader, MasterKey: p.parts.history.masterKey},
 		Meter:     p.parts.meter.meter, DefaultPlanID: defaultPlan,
-		Quotas: p.parts.quota.enforcer,
+		Quotas:   p.parts.quota.enforcer,
+		Webhooks: api.WebhooksConfig{Tester: p.parts.webhooks, AllowPrivate: p.cfg.Webhooks.AllowPrivate},
 	})
 	if err != nil {
 		return err
@@ -240,6 +246,7 @@ func (p *Platform) runBackground(ctx context.Context, g *errgroup.Group) {
 	}
 	p.runHistory(ctx, g)
 	p.runMeter(ctx, g)
+	p.runWebhooks(ctx, g)
 	p.runEdge(ctx, g)
 }
 
