@@ -16,6 +16,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/heraldhq/herald/bus/kvwatch"
 	"github.com/heraldhq/herald/channels"
 )
 
@@ -29,20 +30,7 @@ var ErrMalformed = errors.New("malformed app config")
 // latest value of each key is kept: the history of an app's config lives
 // in Postgres. replicas < 1 means 1.
 func EnsureBucket(ctx context.Context, js jetstream.JetStream, replicas int) (jetstream.KeyValue, error) {
-	if replicas < 1 {
-		replicas = 1
-	}
-	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket:      Bucket,
-		Description: "Herald app configs, written by the control plane, watched by gateways",
-		History:     1,
-		Storage:     jetstream.FileStorage,
-		Replicas:    replicas,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("ensure bucket %s: %w", Bucket, err)
-	}
-	return kv, nil
+	return kvwatch.EnsureLatestBucket(ctx, js, Bucket, "Herald app configs, written by the control plane, watched by gateways", replicas)
 }
 
 // Encode is the one encoding of an AppConfig in the bucket.

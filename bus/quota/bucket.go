@@ -16,6 +16,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/heraldhq/herald/bus/kvwatch"
 	"github.com/heraldhq/herald/channels"
 )
 
@@ -47,17 +48,7 @@ type Entry struct {
 // NATS would otherwise let every account start from zero until its next
 // fold. replicas < 1 means 1.
 func EnsureBucket(ctx context.Context, js jetstream.JetStream, replicas int) (jetstream.KeyValue, error) {
-	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket:      Bucket,
-		Description: "Herald account message totals of the current day and month, written by the usage aggregator, watched by every enforcer",
-		History:     1,
-		Storage:     jetstream.FileStorage,
-		Replicas:    max(replicas, 1),
-	})
-	if err != nil {
-		return nil, fmt.Errorf("ensure bucket %s: %w", Bucket, err)
-	}
-	return kv, nil
+	return kvwatch.EnsureLatestBucket(ctx, js, Bucket, "Herald account message totals of the current day and month, written by the usage aggregator, watched by every enforcer", replicas)
 }
 
 // Encode is the one encoding of an Entry in the bucket.

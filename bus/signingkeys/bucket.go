@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"regexp"
 
+	"github.com/heraldhq/herald/bus/kvwatch"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -40,17 +41,7 @@ type Key struct {
 // EnsureBucket creates the bucket or updates its configuration.
 // replicas < 1 means 1.
 func EnsureBucket(ctx context.Context, js jetstream.JetStream, replicas int) (jetstream.KeyValue, error) {
-	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket:      Bucket,
-		Description: "Herald token signing public keys, written by the control plane, watched by gateways",
-		History:     1,
-		Storage:     jetstream.FileStorage,
-		Replicas:    max(replicas, 1),
-	})
-	if err != nil {
-		return nil, fmt.Errorf("ensure bucket %s: %w", Bucket, err)
-	}
-	return kv, nil
+	return kvwatch.EnsureLatestBucket(ctx, js, Bucket, "Herald token signing public keys, written by the control plane, watched by gateways", replicas)
 }
 
 // Encode is the one encoding of a Key in the bucket.
