@@ -40,7 +40,9 @@ class MockSocket implements WebSocketLike {
     private readonly server: MockHerald,
   ) {}
   send(data: string): void {
-    if (this.open) this.server.receive(this, JSON.parse(data) as SentFrame);
+    // A server answers later, never inside the client's own call.
+    const f = JSON.parse(data) as SentFrame;
+    if (this.open) queueMicrotask(() => this.server.receive(this, f));
   }
   close(): void {
     this.open = false;
@@ -62,6 +64,8 @@ export class MockHerald {
   readonly pendingPublishes: SentPublish[] = [];
   private socket: MockSocket | undefined;
   private socketCounter = 0;
+  /** Between disconnect() and connect(): the server is unreachable. */
+  private down = false;
   private serial = 0;
   private readonly subscribed = new Set<string>();
   private readonly rosters = new Map<string, Map<string, unknown>>();
@@ -86,7 +90,7 @@ export class MockHerald {
         constructor(url: string) {
           super(url, server);
           server.socket = this;
-          if (opts.autoConnect !== false) queueMicrotask(() => server.establish());
+          if (opts.autoConnect !== false && !server.down) queueMicrotask(() => server.establish());
         }
       },
       environment: opts.environment ?? { isOnline: () => true, watch: () => () => {} },
@@ -99,18 +103,28 @@ export class MockHerald {
     return [...this.subscribed];
   }
 
-  /** Answers the pending WebSocket with `connection_established`. */
+  /**
+   * Makes the server reachable again and connects the client now (its
+   * pending attempt, or a new one without waiting for its backoff).
+   */
   async connect(): Promise<void> {
+    this.down = false;
     if (this.client.connection.state !== 'connected') {
-      if (!this.socket?.open) this.client.connect();
+      if (this.socket?.open) this.establish();
+      else if (this.client.connection.state === 'initialized' || this.client.connection.state === 'disconnected' || this.client.connection.state === 'failed') this.client.connect();
+      else this.client.connection.check();
       await this.settle();
       this.establish();
     }
     await this.settle();
   }
 
-  /** Cuts the connection with a close code (default 1006: the network). */
+  /**
+   * Cuts the connection with a close code (default 1006: the network); the
+   * server stays unreachable (attempts are not answered) until connect().
+   */
   async disconnect(code = 1006, reason = 'mock disconnect'): Promise<void> {
+    this.down = true;
     const s = this.socket;
     this.socket = undefined;
     this.subscribed.clear();
