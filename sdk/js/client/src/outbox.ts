@@ -90,8 +90,13 @@ export const DEFAULT_DEADLINE_MS = 60_000;
  */
 export const MAX_DEADLINE_MS = 110_000;
 export const DEFAULT_OUTBOX_SIZE = 100;
-/** The wait before resending a publish nacked with 4500 (not stored). */
-const NOT_STORED_RETRY_MS = 1_000;
+/**
+ * The wait before resending a publish nacked as retriable: 4500 (not
+ * stored) or 4301 (over the app's per-second client message rate, which
+ * a flush after a reconnection easily is).
+ */
+const RETRY_AFTER_NACK_MS = 1_000;
+const RETRIABLE_NACKS: readonly number[] = [NackCode.NotStored, NackCode.RateLimited];
 
 interface Pending {
   entry: OutboxEntry;
@@ -100,6 +105,8 @@ interface Pending {
   reject(e: Error): void;
   sent: boolean;
   timer: ReturnType<typeof setTimeout>;
+  /** The last retriable nack: what the deadline rejects with. */
+  lastNack?: PublishRejectedError;
 }
 
 export interface OutboxHooks {
@@ -187,11 +194,14 @@ export class Outbox {
   nack(id: string, code: number, message: string): void {
     const p = this.pending.get(id);
     if (!p) return;
-    if (code === NackCode.NotStored) {
+    if (RETRIABLE_NACKS.includes(code)) {
       // Safe to resend with the same id; the deadline still applies.
       p.sent = false;
-      clearTimeout(this.retryTimer);
-      this.retryTimer = setTimeout(() => this.flush(), NOT_STORED_RETRY_MS);
+      p.lastNack = new PublishRejectedError(id, code, message);
+      this.retryTimer ??= setTimeout(() => {
+        this.retryTimer = undefined;
+        this.flush();
+      }, RETRY_AFTER_NACK_MS);
       return;
     }
     this.settle(id, new PublishRejectedError(id, code, message));
@@ -200,6 +210,7 @@ export class Outbox {
   /** Rejects everything (the client is closing) and forgets it. */
   close(): void {
     clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
     for (const id of [...this.pending.keys()]) this.settle(id, new ClosedError('the client'));
   }
 
@@ -211,7 +222,7 @@ export class Outbox {
       reject = rej;
     });
     const delay = Math.max(0, entry.deadline - Date.now());
-    const timer = setTimeout(() => this.settle(entry.id, new PublishTimeoutError(entry.id)), delay);
+    const timer = setTimeout(() => this.settle(entry.id, p.lastNack ?? new PublishTimeoutError(entry.id)), delay);
     const p: Pending = { entry, promise, resolve, reject, sent: false, timer };
     this.pending.set(entry.id, p);
     return p;

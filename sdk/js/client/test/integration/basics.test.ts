@@ -77,8 +77,8 @@ describe('against herald dev', () => {
     room.onMember('member_removed', (m) => events.push(`-${m.id}`));
     const bob = as('bob');
     const bobRoom = bob.subscribePresence(name as `presence-${string}`);
-    await until('bob seen', () => room.count === 2);
-    expect(bobRoom.state).toBe('subscribed');
+    await until('bob in and seen', () => bobRoom.state === 'subscribed' && room.count === 2);
+    expect(bobRoom.count).toBe(2);
     bob.close();
     await until('bob gone', () => room.count === 1);
     expect(events).toEqual(['+bob', '-bob']);

@@ -47,6 +47,20 @@ describe('publish and the outbox', () => {
     expect(err).toMatchObject({ id: 'bad', code: 4009 });
   });
 
+  it('retries a rate-limited publish until its deadline, then rejects with the nack', async () => {
+    await subscribed({ outbox: { deadlineMs: 2_500 } });
+    const p = mock.client.publish('private-c', 'msg', 1, { id: 'busy' });
+    const caught = p.catch((e: unknown) => e);
+    for (let i = 0; i < 3; i++) {
+      await mock.settle();
+      await mock.nack('busy', 4301, 'more than 10 client messages per second');
+      await vi.advanceTimersByTimeAsync(1_000);
+    }
+    const err = await caught;
+    expect(err).toBeInstanceOf(PublishRejectedError);
+    expect(err).toMatchObject({ code: 4301 });
+  });
+
   it('resends a publish nacked as not stored, with the same id', async () => {
     await subscribed();
     const p = mock.client.publish('private-c', 'msg', 1, { id: 'retry' });
