@@ -13,6 +13,6 @@ export default defineConfig({
     },
   },
   test: {
-    include: ['client/test/unit/**/*.test.ts', 'testing/test/**/*.test.ts'],
+    include: ['client/test/unit/**/*.test.ts', 'testing/test/**/*.test.ts', 'test/**/*.test.ts'],
   },
 });
