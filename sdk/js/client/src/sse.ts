@@ -140,12 +140,13 @@ export class HeraldStream extends Emitter<StreamEvents> {
       this.emit('error', { ...(e.code !== undefined ? { code: e.code } : {}), message: e.message ?? 'stream ended' });
       return;
     }
-    const f: Frame | undefined = parseFrame(data);
-    if (!f) return;
-    if (f.event === 'herald_internal:resume_result') {
-      this.emit('resumed', { recovered: dataObject<{ recovered: boolean }>(f.data).recovered === true });
+    if (event === 'herald_internal:resume_result') {
+      // Not a channel message: its data is the result itself.
+      this.emit('resumed', { recovered: dataObject<{ recovered: boolean }>(data).recovered === true });
       return;
     }
+    const f: Frame | undefined = parseFrame(data);
+    if (!f) return;
     const meta: MessageMeta = { channel: f.channel ?? '', event: f.event };
     if (typeof f.serial === 'number') meta.serial = f.serial;
     if (f.user_id !== undefined) meta.userId = f.user_id;
