@@ -88,7 +88,7 @@ const MIN_OVER_CAPACITY_WAIT_MS = 1_000;
 const CLIENT_GAVE_UP = 4999;
 const NORMAL_CLOSURE = 1000;
 
-interface ConnectionEvents {
+export interface ConnectionEvents {
   change: StateChange;
   /** Every frame that is not the connection's own business. */
   message: Frame;

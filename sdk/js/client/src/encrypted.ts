@@ -1,6 +1,10 @@
-// The private-encrypted channel plug-in: import it only where such
-// channels are used, so that tweetnacl (an optional peer dependency) stays
-// out of other bundles.
+/**
+ * The private-encrypted channel plug-in: import it only where such
+ * channels are used, so that tweetnacl (an optional peer dependency) stays
+ * out of other bundles.
+ *
+ * @module @herald/client/encrypted
+ */
 import nacl from 'tweetnacl';
 
 import { HeraldError } from './errors.js';

@@ -62,7 +62,7 @@ export interface PublishOptions {
   deadlineMs?: number;
 }
 
-interface HeraldEvents {
+export interface HeraldEvents {
   /** Every acked publish, restored ones included. */
   published: { id: string; channel: string; serial: number };
   /** Every publish that failed (nack, deadline, close). */

@@ -9,7 +9,7 @@ export interface OptimisticItem<T> {
   serial?: number;
 }
 
-interface OptimisticEvents<T> {
+export interface OptimisticEvents<T> {
   change: ReadonlyArray<OptimisticItem<T>>;
   rolled_back: { item: OptimisticItem<T>; error: unknown };
 }

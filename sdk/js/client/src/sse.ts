@@ -18,7 +18,7 @@ export interface HeraldStreamOptions {
 
 export type StreamState = 'connecting' | 'open' | 'reconnecting' | 'closed' | 'failed';
 
-interface StreamEvents {
+export interface StreamEvents {
   state: StreamState;
   /** After a reconnection, whether the server replayed everything missed. */
   resumed: { recovered: boolean };

@@ -8,7 +8,7 @@ export interface WatchlistEvent {
   user_ids: string[];
 }
 
-interface UserEvents {
+export interface UserEvents {
   signed_in: { id: string; userData: unknown };
   error: { message: string };
   watchlist: WatchlistEvent;

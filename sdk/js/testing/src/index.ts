@@ -1,3 +1,9 @@
+/**
+ * MockHerald: a real Herald client on an in-memory server that unit tests
+ * drive.
+ *
+ * @module @herald/testing
+ */
 import { type ChannelAuth, Herald, type HeraldOptions, MemoryOutboxStore, type WebSocketLike } from '@herald/client';
 
 /** A frame the client sent, parsed. */
