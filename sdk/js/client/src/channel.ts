@@ -70,6 +70,8 @@ export class Channel<E extends EventMap = EventMap> extends Emitter<ChannelEvent
   private readonly globals = new Set<GlobalHandler>();
   private ownSerials: number[] = [];
   private buffered: Frame[] | undefined;
+  /** Bumped when the connection drops: a gap fill of an older resume ends quietly. */
+  private fillGeneration = 0;
   /** The last serial delivered. @internal */
   lastSerial: number | undefined;
   /** When the connection was lost, for rewind on resume. @internal */
@@ -162,6 +164,10 @@ export class Channel<E extends EventMap = EventMap> extends Emitter<ChannelEvent
   /** @internal The connection went away. */
   suspend(): void {
     if (this._state === 'unsubscribed') return;
+    // The next resume starts from the last serial delivered, which covers
+    // whatever a gap fill in progress or its held frames would have added.
+    this.fillGeneration++;
+    this.buffered = undefined;
     this.lostAt ??= Date.now();
     if (this._state === 'subscribed') this.setState('subscribing');
   }
@@ -233,7 +239,13 @@ export class Channel<E extends EventMap = EventMap> extends Emitter<ChannelEvent
       this.lastSerial = serial;
       if (this.ownSerials.includes(serial)) return;
     }
-    const data = this.sharedSecret !== undefined ? this.host.decrypt(this, f.data) : parseData(f.data);
+    let data: unknown;
+    try {
+      data = this.sharedSecret !== undefined ? this.host.decrypt(this, f.data) : parseData(f.data);
+    } catch (err) {
+      this.emit('error', { type: 'DecryptError', error: (err as Error).message });
+      return;
+    }
     const meta: MessageMeta = { channel: this.name, event: f.event };
     if (serial !== undefined) meta.serial = serial;
     if (f.user_id !== undefined) meta.userId = f.user_id;
@@ -260,13 +272,15 @@ export class Channel<E extends EventMap = EventMap> extends Emitter<ChannelEvent
     }
     // Live messages wait until history has filled the gap before them.
     this.buffered = [];
+    const gen = this.fillGeneration;
     this.host.fillGap(this).then(
-      (filled) => this.endFill(filled),
-      () => this.endFill(false),
+      (filled) => this.endFill(gen, filled),
+      () => this.endFill(gen, false),
     );
   }
 
-  private endFill(filled: boolean): void {
+  private endFill(gen: number, filled: boolean): void {
+    if (gen !== this.fillGeneration) return;
     const held = this.buffered ?? [];
     this.buffered = undefined;
     for (const f of held) this.deliver(f);

@@ -8,6 +8,7 @@ import {
 import { Emitter, type Unsubscribe } from './emitter.js';
 import { type Environment, globalEnvironment } from './environment.js';
 import { type Frame, dataObject, parseFrame } from './frames.js';
+import { decodeToken } from './token.js';
 
 /** The states of a connection (see the package README for the diagram). */
 export type ConnectionState =
@@ -84,6 +85,8 @@ const DEFAULTS = {
 
 /** The least wait after a 4100–4199 close (docs/protocol.md). */
 const MIN_OVER_CAPACITY_WAIT_MS = 1_000;
+/** A cached token this close to its exp is replaced before connecting. */
+const TOKEN_REUSE_MARGIN_MS = 30_000;
 /** The close code the client uses for a socket it gave up on. */
 const CLIENT_GAVE_UP = 4999;
 const NORMAL_CLOSURE = 1000;
@@ -234,6 +237,7 @@ export class Connection extends Emitter<ConnectionEvents> {
       this.setState(this.everConnected ? 'reconnecting' : 'connecting');
     }
     let token = this.token;
+    if (token !== undefined && !this.fresh(token)) token = undefined;
     if (this.opts.getToken && token === undefined) {
       try {
         token = await this.opts.getToken();
@@ -306,6 +310,12 @@ export class Connection extends Emitter<ConnectionEvents> {
         return;
     }
     this.emit('message', f);
+  }
+
+  /** Whether a token is not about to expire (one without exp is). */
+  private fresh(token: string): boolean {
+    const exp = decodeToken(token)?.exp;
+    return exp === undefined || exp * 1000 - Date.now() > TOKEN_REUSE_MARGIN_MS;
   }
 
   private async refreshToken(): Promise<void> {

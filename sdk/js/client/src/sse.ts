@@ -52,7 +52,10 @@ export class HeraldStream extends Emitter<StreamEvents> {
     let set = this.handlers.get(k);
     if (!set) this.handlers.set(k, (set = new Set()));
     set.add(fn);
-    return () => set.delete(fn);
+    return () => {
+      set.delete(fn);
+      if (set.size === 0) this.handlers.delete(k);
+    };
   }
 
   close(): void {
@@ -101,8 +104,22 @@ export class HeraldStream extends Emitter<StreamEvents> {
         maxMs: DEFAULT_BACKOFF_MAX_MS,
         random: this.opts.random ?? Math.random,
       });
-      await new Promise((r) => setTimeout(r, delay));
+      await this.sleep(delay);
     }
+  }
+
+  /** Waits ms, or less when the stream is closed meanwhile. */
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const signal = this.abort.signal;
+      const done = () => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      signal.addEventListener('abort', done);
+    });
   }
 
   private async read(body: ReadableStream<Uint8Array>): Promise<void> {

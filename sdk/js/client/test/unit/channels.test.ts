@@ -152,3 +152,72 @@ describe('presence', () => {
     expect(removed).not.toHaveBeenCalled();
   });
 });
+
+describe('gap fill from history', () => {
+  const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+  const token = `${b64({ alg: 'HS256' })}.${b64({ app: 'app-1', sub: 'u', exp: 4102444800, capabilities: { 'private-*': ['subscribe', 'history'] } })}.sig`;
+
+  it('holds live messages until history filled the gap, then delivers each serial once in order', async () => {
+    const requests: string[] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const pages: Record<string, unknown> = {
+      first: { items: [3, 4].map((s) => ({ serial: s, event: 'm', data: `${s}`, published_at_ms: 0 })), next: 'c2' },
+      c2: { items: [5, 6].map((s) => ({ serial: s, event: 'm', data: `${s}`, published_at_ms: 0 })), next: null },
+    };
+    const fetchStub = (async (url: string, init?: RequestInit) => {
+      requests.push(`${url} ${(init?.headers as Record<string, string>).authorization}`);
+      await gate;
+      const cursor = new URL(url).searchParams.get('cursor') ?? 'first';
+      return new Response(JSON.stringify(pages[cursor]), { status: 200 });
+    }) as typeof fetch;
+    mock = new MockHerald({ tokenProvider: async () => token, fetch: fetchStub });
+    await mock.connect();
+    const ch = mock.client.subscribe('private-g');
+    await mock.settle();
+    const got: number[] = [];
+    ch.bind('m', (_d, m) => got.push(m.serial ?? -1));
+    await mock.emit('private-g', 'm', 1, { serial: 2 });
+    await mock.disconnect();
+    await mock.connect();
+    const resumed = vi.fn();
+    ch.on('resumed', resumed);
+    await mock.emit('private-g', 'herald_internal:resume_result', { recovered: false });
+    // Live messages while history is read wait; 6 is in both.
+    await mock.emit('private-g', 'm', 6, { serial: 6 });
+    await mock.emit('private-g', 'm', 7, { serial: 7 });
+    expect(got).toEqual([2]);
+    release();
+    await until(() => resumed.mock.calls.length === 1);
+    expect(got).toEqual([2, 3, 4, 5, 6, 7]);
+    expect(resumed).toHaveBeenCalledWith({ recovered: false, filled: true });
+    expect(requests[0]).toBe(`http://mock.invalid/apps/app-1/channels/private-g/messages?limit=1000&direction=forwards&from_serial=2 Bearer ${token}`);
+    expect(requests[1]).toContain('cursor=c2');
+    expect(requests[1]).toContain('from_serial=2');
+  });
+});
+
+describe('encrypted channels', () => {
+  it('a message that cannot be decrypted is an error event, not a crash', async () => {
+    mock = new MockHerald({
+      authorizer: async () => ({ auth: 'x', shared_secret: 'AAAA' }),
+      decryptor: () => {
+        throw new Error('bad box');
+      },
+    });
+    await mock.connect();
+    const ch = mock.client.subscribe('private-encrypted-x');
+    await mock.settle();
+    const errors = vi.fn();
+    ch.on('error', errors);
+    const got = vi.fn();
+    ch.bind('e', got);
+    await mock.emit('private-encrypted-x', 'e', { nonce: 'n', ciphertext: 'c' });
+    expect(got).not.toHaveBeenCalled();
+    expect(errors).toHaveBeenCalledWith({ type: 'DecryptError', error: 'bad box' });
+  });
+});
+
+async function until(check: () => boolean): Promise<void> {
+  for (let i = 0; i < 100 && !check(); i++) await new Promise((r) => setTimeout(r, 5));
+}

@@ -284,6 +284,27 @@ describe('Connection', () => {
       expect(getToken).toHaveBeenCalledTimes(2);
     });
 
+    it('replaces a cached token close to its exp before reconnecting', async () => {
+      const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+      const jwt = (n: number, expInS: number) =>
+        `${b64({ alg: 'HS256' })}.${b64({ n, exp: Math.floor(Date.now() / 1000) + expInS })}.sig`;
+      let n = 0;
+      const getToken = vi.fn(async () => jwt(++n, n === 1 ? 20 : 600));
+      const { conn } = connection({ getToken, random: () => 0 });
+      conn.connect();
+      await flush();
+      FakeSocket.last.establish();
+      FakeSocket.last.serverClose(1006);
+      await vi.advanceTimersByTimeAsync(0);
+      expect(getToken).toHaveBeenCalledTimes(2);
+      expect(FakeSocket.last.url).toContain(encodeURIComponent(jwt(2, 600)).slice(0, 20));
+      FakeSocket.last.establish();
+      FakeSocket.last.serverClose(1006);
+      await vi.advanceTimersByTimeAsync(0);
+      // A fresh token is reused.
+      expect(getToken).toHaveBeenCalledTimes(2);
+    });
+
     it('fails at once on 4009 without a token provider', async () => {
       const { conn } = connection();
       conn.connect();
