@@ -221,3 +221,42 @@ describe('encrypted channels', () => {
 async function until(check: () => boolean): Promise<void> {
   for (let i = 0; i < 100 && !check(); i++) await new Promise((r) => setTimeout(r, 5));
 }
+
+describe('Herald', () => {
+  it('close() ends the connection, channels, waiting publishes and every timer', async () => {
+    vi.useFakeTimers();
+    try {
+      mock = new MockHerald();
+      await mock.connect();
+      const ch = mock.client.subscribe('private-c');
+      await mock.settle();
+      ch.bind('e', () => {});
+      const waiting = mock.client.publish('private-c', 'e', 1).catch((e: Error) => e.name);
+      mock.client.close();
+      expect(await waiting).toBe('ClosedError');
+      expect(mock.client.connection.state).toBe('disconnected');
+      expect(ch.state).toBe('unsubscribed');
+      expect(ch.handlerCount()).toBe(0);
+      expect(vi.getTimerCount()).toBe(0);
+      await expect(mock.client.publish('private-c', 'e', 1)).rejects.toThrow(/closed/);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('reports subscription_count and cache_miss', async () => {
+    mock = new MockHerald();
+    await mock.connect();
+    const ch = mock.client.subscribe('cache-x');
+    await mock.settle();
+    const counts = vi.fn();
+    const misses = vi.fn();
+    ch.on('subscription_count', counts);
+    ch.on('cache_miss', misses);
+    await mock.emit('cache-x', 'pusher_internal:subscription_count', { subscription_count: 3 });
+    await mock.emit('cache-x', 'pusher:cache_miss', {});
+    expect(counts).toHaveBeenCalledWith(3);
+    expect(ch.subscriptionCount).toBe(3);
+    expect(misses).toHaveBeenCalledOnce();
+  });
+});
