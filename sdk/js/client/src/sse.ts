@@ -77,9 +77,12 @@ export class HeraldStream extends Emitter<StreamEvents> {
         const q = new URLSearchParams({ key: this.opts.key });
         for (const c of this.opts.channels) q.append('channel', c);
         if (this.opts.tokenProvider) q.set('token', await this.opts.tokenProvider());
-        const headers: Record<string, string> = { accept: 'text/event-stream' };
-        if (this.lastEventId !== undefined) headers['last-event-id'] = this.lastEventId;
-        const res = await fetchFn(`${this.opts.url.replace(/\/+$/, '')}/sse?${q}`, { headers, signal: this.abort.signal });
+        // The query form of Last-Event-ID keeps the request simple: no CORS preflight.
+        if (this.lastEventId !== undefined) q.set('last_event_id', this.lastEventId);
+        const res = await fetchFn(`${this.opts.url.replace(/\/+$/, '')}/sse?${q}`, {
+          headers: { accept: 'text/event-stream' },
+          signal: this.abort.signal,
+        });
         if (!res.ok || !res.body) {
           const msg = `/sse answered ${res.status}`;
           // 4xx other than 429 will not get better by retrying.
