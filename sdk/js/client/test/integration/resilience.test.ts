@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
 import { afterEach, describe, expect, it } from 'vitest';
@@ -57,7 +58,7 @@ describe('resilience', () => {
     }
   });
 
-  it('the server stopped and restarted on the same data folder: every serial exactly once and in order', async () => {
+  it('the server killed and restarted on the same data folder: every serial exactly once and in order', async () => {
     const dataDir = path.join(inject('tmpDir'), 'restart-data');
     const start = () => startHerald({ bin: inject('heraldBin'), dataDir, logPath: path.join(inject('tmpDir'), 'restart.log') });
     let server = await start();
@@ -73,7 +74,10 @@ describe('resilience', () => {
       for (let i = 0; i < 20; i++) sent.push(await restPublish(DEMO_APP, feed, 'tick', { i }, server.url));
       await until('the first messages', () => got.length === sent.length);
 
-      await server.stop();
+      // SIGKILL, as a crash: herald dev writes its pid into the data
+      // folder's lock file; the restart reuses its orphaned PostgreSQL.
+      process.kill(Number(readFileSync(path.join(dataDir, 'herald.lock'), 'utf8').trim()), 'SIGKILL');
+      expect((await server.done).signal).toBe('SIGKILL');
       await until('the client to notice', () => h.connection.state !== 'connected');
       // Publishes while the server is down wait in the outbox.
       const acks = [0, 1, 2].map((i) => h.publish(chat, 'say', { i }, { id: `down-${i}` }));
