@@ -180,8 +180,10 @@ export class Connection extends Emitter<ConnectionEvents> {
     this.userClosed = true;
     this.unwatch?.();
     this.unwatch = undefined;
+    const hadSocket = this.ws !== undefined;
     this.dropSocket(NORMAL_CLOSURE, 'closed');
     this.clearRetry();
+    if (hadSocket) this.emit('lost', { code: NORMAL_CLOSURE, reason: 'closed' });
     this.setState('disconnected', 'closed');
   }
 
