@@ -302,7 +302,7 @@ export class Herald extends Emitter<HeraldEvents> {
       if (a.channel_data !== undefined) {
         data.channel_data = a.channel_data;
         if (ch instanceof PresenceChannel) {
-          const id = (JSON.parse(a.channel_data) as { user_id?: unknown }).user_id;
+          const id = dataObject<{ user_id: unknown }>(a.channel_data).user_id;
           if (id !== undefined) ch.myId = String(id);
         }
       }
