@@ -19,7 +19,7 @@ FUZZ_SHORT_TIME ?= 10000x
 PORTABLE_WS_TAG ?= herald_portable_ws
 PORTABLE_E2E    ?= ^Test(OversizedFrameThenMoreFramesGets1009|MessageCapFollowsAppSettings|UnfinishedFrameAttack|ServerPingsIdleClientsAndDropsSilentOnes|BinaryFrameRefused|SlowConsumerIsCutOff|ShutdownClosesWith4200|Connect(Refusals|Established)|PublicChannelDelivery|PrivateChannelAuth|PresenceMembers|ClientEvents|BadInputKeepsConnection|TLSListener|RevokedKeyAndDisabledAppCloseConnections|AckedPublish)$$
 
-.PHONY: test checks fmt tidy lint vet staticcheck suite gotest gotest-portable jstest fuzz-short fuzz-run build fuzz clean
+.PHONY: test checks fmt tidy lint vet staticcheck suite gotest gotest-portable jstest sdktest fuzz-short fuzz-run build fuzz clean
 
 ## test: every check CI runs: formatting, go.mod tidiness, lint (vet and
 ## staticcheck), all Go tests with -race (fuzz seed corpora included), the
@@ -30,7 +30,7 @@ test: checks suite fuzz-short
 ## suite: the Go and JavaScript tests, which fail as well when they leave
 ## a managed PostgreSQL cluster (/var/tmp/herald-pg-*) behind.
 suite:
-	@.ci/no-litter $(MAKE) --no-print-directory gotest gotest-portable jstest
+	@.ci/no-litter $(MAKE) --no-print-directory gotest gotest-portable jstest sdktest
 
 ## checks: the fast ones, before any test runs.
 checks: fmt tidy lint
@@ -73,6 +73,14 @@ gotest-portable:
 jstest:
 	cd internal/e2e/js && if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
 	cd internal/e2e/js && GO="$(GO)" npm test
+
+## sdktest: the TypeScript SDK (sdk/js: @herald/client, @herald/testing):
+## build (with the size of @herald/client), unit tests, then integration
+## tests against a freshly built `herald dev` (needs Node >= 20.19 and npm).
+sdktest:
+	cd sdk/js && npm ci --no-audit --no-fund
+	cd sdk/js && npm run build
+	cd sdk/js && GO="$(GO)" npm test
 
 ## build: the herald binary in ./bin. -buildvcs=auto stamps the commit
 ## that `herald version` prints even where GOFLAGS turns stamping off, and
