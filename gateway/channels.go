@@ -32,6 +32,7 @@ func (g *Gateway) joinChannel(c *conn, appID string, ch channels.Channel, sub *s
 		g.leaveChannel(c, sub)
 		return nil, cs.setupErr
 	}
+	g.webhookChannelChanged(appID, ch)
 	return cs, nil
 }
 
@@ -81,6 +82,7 @@ func (g *Gateway) leaveChannel(c *conn, sub *subscription) {
 	}
 	cs := g.hub.get(k)
 	roster, last := g.hub.leave(k, c)
+	g.webhookChannelChanged(k.app, sub.ch)
 	if !last {
 		return
 	}

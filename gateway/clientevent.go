@@ -43,14 +43,16 @@ func (c *conn) handleClientEvent(app *channels.AppConfig, f *protocol.Frame) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), c.gw.cfg.PublishTimeout)
 	defer cancel()
-	_, _, err = c.gw.cfg.Publisher.Publish(ctx, stream.Message{
+	serial, _, err := c.gw.cfg.Publisher.Publish(ctx, stream.Message{
 		AppID: app.ID, Channel: sub.ch.Name, Event: f.Event, Data: []byte(data),
 		ExcludeSocket: c.socketID, UserID: sub.userID, Source: stream.SourceClient,
 	})
 	if err != nil {
 		c.gw.cfg.Logger.Warn("client event publish failed", "app", app.ID, "err", err)
 		c.send(protocol.Error(channels.PusherGeneric, "client event could not be delivered; retry"))
+		return
 	}
+	c.gw.webhookClientEvent(app, c, sub, f.Event, data, serial)
 }
 
 // mayPublish says why the connection may not publish on sub's channel

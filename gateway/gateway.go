@@ -42,6 +42,12 @@ type Gateway struct {
 	conns    [connShards]connShard
 	watches  watches
 
+	// webhookApps holds the apps whose channels were reported to the
+	// webhook state bucket at some point (webhooks.go); webhookSeq
+	// numbers the cache_miss events this gateway publishes.
+	webhookApps sync.Map
+	webhookSeq  atomic.Uint64
+
 	shuttingDown atomic.Bool
 }
 
@@ -323,4 +329,5 @@ func (g *Gateway) AppChanged(appID string) {
 			}
 		}
 	}
+	g.webhookAppChanged(appID)
 }

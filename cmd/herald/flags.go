@@ -6,6 +6,7 @@ import (
 
 	"github.com/heraldhq/herald/billing"
 	"github.com/heraldhq/herald/bus/conncount"
+	"github.com/heraldhq/herald/bus/webhookstate"
 	"github.com/heraldhq/herald/controlplane/history"
 	"github.com/heraldhq/herald/gateway"
 	"github.com/heraldhq/herald/gateway/protocol"
@@ -37,6 +38,7 @@ func bindServerFlags(fs *flag.FlagSet, cfg *platform.Config, mode platform.Mode)
 	if mode != platform.ModeGateway {
 		fs.DurationVar(&cfg.ConfigSyncInterval, "config-sync-interval", platform.DefaultConfigSyncInterval, "period of the full app config reconcile from Postgres to NATS")
 		bindHistoryFlags(fs, cfg)
+		bindWebhookSourceFlags(fs, cfg)
 	}
 	if mode != platform.ModeControlPlane {
 		bindGatewayFlags(fs, cfg)
@@ -62,6 +64,11 @@ func bindHistoryFlags(fs *flag.FlagSet, cfg *platform.Config) {
 	fs.DurationVar(&cfg.History.AckWait, "history-ack-wait", history.DefaultAckWait, "how long the batch of a history writer that died waits to be delivered again (live writers renew theirs)")
 	fs.DurationVar(&cfg.History.BatchWait, "history-batch-wait", history.DefaultMaxWait, "how long the history writer waits to fill a batch; at most half of --history-ack-wait")
 	fs.IntVar(&cfg.History.MaxStreamScan, "history-max-stream-scan", history.DefaultMaxStreamScan, "most messages one history read takes from the stream above what the writer stored; past it the read is answered 503")
+}
+
+func bindWebhookSourceFlags(fs *flag.FlagSet, cfg *platform.Config) {
+	fs.DurationVar(&cfg.WebhookSources.LeaveDelay, "webhook-leave-delay", webhookstate.DefaultLeaveDelay, "how long channel_vacated and member_removed webhooks wait; a return within it cancels the pair")
+	fs.DurationVar(&cfg.WebhookSources.CountInterval, "webhook-count-interval", webhookstate.DefaultCountInterval, "shortest time between two subscription_count webhooks of one channel")
 }
 
 func bindGatewayFlags(fs *flag.FlagSet, cfg *platform.Config) {

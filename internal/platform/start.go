@@ -53,8 +53,9 @@ type parts struct {
 	connCount   *conncount.Counter
 	gateway     *gateway.Gateway
 
-	history historyParts
-	meter   meterParts
+	history  historyParts
+	meter    meterParts
+	webhooks webhookParts
 }
 
 // start brings up every part in dependency order. Postgres and NATS start
@@ -116,6 +117,9 @@ func (p *Platform) start(ctx context.Context) error {
 		return err
 	}
 	if err := p.startMeter(ctx); err != nil {
+		return err
+	}
+	if err := p.startWebhookSources(ctx); err != nil {
 		return err
 	}
 	if p.cfg.Mode != ModeGateway {
@@ -202,6 +206,9 @@ func (p *Platform) startControlPlane(ctx context.Context, dbURL string) error {
 	if err := p.startAggregators(store); err != nil {
 		return err
 	}
+	if err := p.newWebhookDecider(); err != nil {
+		return err
+	}
 	a, err := api.New(api.Config{
 		Store: store, Publisher: syncer, KeyPublisher: syncer, SigningKeys: p.parts.signingKeys,
 		AdminToken: p.adminToken, Logger: p.cfg.Logger, Streams: stream.NewCounter(p.parts.js),
@@ -230,6 +237,7 @@ func (p *Platform) runBackground(ctx context.Context, g *errgroup.Group) {
 	}
 	p.runHistory(ctx, g)
 	p.runMeter(ctx, g)
+	p.runWebhookSources(ctx, g)
 	p.runEdge(ctx, g)
 }
 

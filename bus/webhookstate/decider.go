@@ -1,0 +1,320 @@
+package webhookstate
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/heraldhq/herald/bus/gateways"
+	"github.com/heraldhq/herald/bus/kvttl"
+	"github.com/heraldhq/herald/bus/kvwatch"
+	"github.com/heraldhq/herald/channels"
+	"github.com/heraldhq/herald/internal/defaults"
+	"github.com/heraldhq/herald/internal/tick"
+)
+
+// Defaults of DeciderConfig.
+const (
+	// DefaultSettle is how long after a delayed event is due the Decider
+	// still waits for updates stamped before that time which are on
+	// their way (latency, and skew between this host's clock and the
+	// servers'), so that a return just inside the leave delay cancels.
+	DefaultSettle = 500 * time.Millisecond
+	// DefaultSweepInterval is how often the Decider checks the registry
+	// for gateways that hold keys but are gone, besides hearing of each
+	// death from its registry watch.
+	DefaultSweepInterval = 30 * time.Second
+	// advanceInterval is how often delayed events are checked.
+	advanceInterval = 100 * time.Millisecond
+	// minPurgeAge spares the keys of a gateway missing from the registry
+	// that were written this recently: a gateway that just registered
+	// may not be visible yet on the replica that answered the registry
+	// read. A dead gateway's keys are older than this by the time its
+	// registry entry expires; younger ones wait for the next sweep.
+	minPurgeAge = 2 * time.Second
+)
+
+// DeciderConfig configures a Decider. JS, Emitter and Wants are required.
+type DeciderConfig struct {
+	// JS watches the bucket and the gateway registry and purges a dead
+	// gateway's keys.
+	JS      jetstream.JetStream
+	Emitter *Emitter
+	// Wants reports whether an app wants events of a kind (its
+	// channels.AppConfig.WebhookEvents); others are not published.
+	Wants         func(appID string, kind channels.WebhookEventName) bool
+	LeaveDelay    time.Duration
+	CountInterval time.Duration
+	Settle        time.Duration
+	SweepInterval time.Duration
+	// MarkerTTL is the TTL of the markers of purged keys.
+	MarkerTTL time.Duration
+	Logger    *slog.Logger
+	// Now is the clock that fires delayed events between updates; nil
+	// means time.Now.
+	Now func() time.Time
+}
+
+// Decider turns the bucket's updates into webhook events (Transitions)
+// and publishes them (Emitter), and purges the keys of gateways that died
+// (their registry entry expired) so that their channels and members leave
+// like any other. Several control planes may each run one: they make the
+// same events with the same ids, which the stream stores once.
+//
+// Its first load of the bucket is a baseline: channels already occupied
+// then make no event, as whoever ran before reported them.
+type Decider struct {
+	cfg      DeciderConfig
+	log      *slog.Logger
+	state    *kvwatch.Watcher
+	registry *kvwatch.Watcher
+	reader   *gateways.Reader
+	sweepNow chan struct{}
+
+	mu     sync.Mutex
+	tr     *Transitions
+	loaded bool
+	maxSeq uint64
+}
+
+// NewDecider returns a Decider; Run runs it.
+func NewDecider(cfg DeciderConfig) (*Decider, error) {
+	if cfg.JS == nil || cfg.Emitter == nil || cfg.Wants == nil {
+		return nil, errors.New("webhook decider: JS, Emitter and Wants are required")
+	}
+	cfg.Settle = defaults.Positive(cfg.Settle, DefaultSettle)
+	cfg.SweepInterval = defaults.Positive(cfg.SweepInterval, DefaultSweepInterval)
+	if cfg.MarkerTTL < kvttl.MinTTL {
+		cfg.MarkerTTL = DefaultMarkerTTL
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	d := &Decider{
+		cfg: cfg, log: cfg.Logger,
+		tr:       NewTransitions(TransitionsConfig{LeaveDelay: cfg.LeaveDelay, CountInterval: cfg.CountInterval}),
+		reader:   gateways.NewReader(cfg.JS.Conn()),
+		sweepNow: make(chan struct{}, 1),
+	}
+	d.state = kvwatch.New(kvwatch.Config{JS: cfg.JS, Bucket: Bucket, Logger: cfg.Logger, Load: d.load, Apply: d.apply})
+	d.registry = kvwatch.New(kvwatch.Config{
+		JS: cfg.JS, Bucket: gateways.Bucket, Logger: cfg.Logger,
+		Load: func([]jetstream.KeyValueEntry) {}, Apply: d.registryChanged,
+	})
+	return d, nil
+}
+
+// Ready is closed once the bucket is loaded.
+func (d *Decider) Ready() <-chan struct{} { return d.state.Ready() }
+
+// Run decides until ctx is done. The Emitter runs separately.
+func (d *Decider) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	errs := make(chan error, 2)
+	wg.Go(func() { errs <- d.state.Run(ctx) })
+	wg.Go(func() { errs <- d.registry.Run(ctx) })
+	wg.Go(func() { tick.Every(ctx, advanceInterval, nil, d.advance) })
+	wg.Go(func() {
+		select {
+		case <-d.state.Ready():
+		case <-ctx.Done():
+			return
+		}
+		signal(d.sweepNow)
+		tick.Every(ctx, d.cfg.SweepInterval, d.sweepNow, func() { d.sweep(ctx) })
+	})
+	wg.Wait()
+	close(errs)
+	var first error
+	for err := range errs {
+		if err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+// update reads one watch entry.
+func update(e jetstream.KeyValueEntry) (Update, error) {
+	k, err := ParseKey(e.Key())
+	if err != nil {
+		return Update{}, err
+	}
+	u := Update{Key: k, Seq: e.Revision(), At: e.Created(), Deleted: e.Operation() != jetstream.KeyValuePut}
+	if !u.Deleted {
+		if u.Value, err = DecodeValue(e.Value()); err != nil {
+			return Update{}, err
+		}
+	}
+	return u, nil
+}
+
+// load takes the bucket's live keys: a baseline the first time, and after
+// a watch failed, the difference from what was known (keys gone meanwhile
+// leave now).
+func (d *Decider) load(entries []jetstream.KeyValueEntry) {
+	us := make([]Update, 0, len(entries))
+	for _, e := range entries {
+		if u, err := update(e); err == nil {
+			us = append(us, u)
+		} else {
+			d.log.Warn("ignoring webhook state entry", slog.String("key", e.Key()), slog.Any("error", err))
+		}
+	}
+	d.mu.Lock()
+	for _, u := range us {
+		d.maxSeq = max(d.maxSeq, u.Seq)
+	}
+	if !d.loaded {
+		d.loaded = true
+		d.tr.Baseline(us)
+		d.mu.Unlock()
+		return
+	}
+	present := make(map[Key]struct{}, len(us))
+	var out []Event
+	for _, u := range us {
+		present[u.Key] = struct{}{}
+		out = append(out, d.tr.Apply(u)...)
+	}
+	now := d.cfg.Now()
+	for k := range d.tr.Shares() {
+		if _, ok := present[k]; !ok {
+			out = append(out, d.tr.Apply(Update{Key: k, Seq: d.maxSeq, At: now, Deleted: true})...)
+		}
+	}
+	d.mu.Unlock()
+	d.emit(out)
+}
+
+// apply folds in updates after the load.
+func (d *Decider) apply(batch []jetstream.KeyValueEntry) {
+	var out []Event
+	d.mu.Lock()
+	for _, e := range batch {
+		u, err := update(e)
+		if err != nil {
+			d.log.Warn("ignoring webhook state entry", slog.String("key", e.Key()), slog.Any("error", err))
+			continue
+		}
+		d.maxSeq = max(d.maxSeq, u.Seq)
+		out = append(out, d.tr.Apply(u)...)
+	}
+	d.mu.Unlock()
+	d.emit(out)
+}
+
+// advance fires the delayed events due Settle ago.
+func (d *Decider) advance() {
+	d.mu.Lock()
+	if !d.loaded {
+		d.mu.Unlock()
+		return
+	}
+	out := d.tr.Advance(d.cfg.Now().Add(-d.cfg.Settle))
+	d.mu.Unlock()
+	d.emit(out)
+}
+
+// emit publishes the events their apps want.
+func (d *Decider) emit(evs []Event) {
+	n := 0
+	for _, ev := range evs {
+		if d.cfg.Wants(ev.Env.AppID, ev.Env.Event.Name) {
+			evs[n] = ev
+			n++
+		}
+	}
+	d.cfg.Emitter.Emit(evs[:n]...)
+}
+
+// registryChanged hears of gateways leaving the registry: a clean stop
+// (the gateway purged its keys already) or a death (its keys are left).
+func (d *Decider) registryChanged(batch []jetstream.KeyValueEntry) {
+	for _, e := range batch {
+		if e.Operation() != jetstream.KeyValuePut && !strings.Contains(e.Key(), ".") {
+			// Not a janitor lock: a gateway left.
+			signal(d.sweepNow)
+			return
+		}
+	}
+}
+
+// sweep purges the keys of gateways that are not in the registry: those
+// the watch saw go, and any other (a death while no control plane ran).
+func (d *Decider) sweep(ctx context.Context) {
+	live, err := d.reader.GatewayIDs(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			d.log.Warn("webhook state sweep: registry read failed", slog.Any("error", err))
+		}
+		return
+	}
+	isLive := make(map[string]bool, len(live))
+	for _, id := range live {
+		isLive[id] = true
+	}
+	d.mu.Lock()
+	shares := d.tr.Shares()
+	d.mu.Unlock()
+	var stale []Key
+	young := false
+	cutoff := d.cfg.Now().Add(-minPurgeAge)
+	for k, s := range shares {
+		switch {
+		case isLive[k.GatewayID]:
+		case s.At.After(cutoff):
+			young = true
+		default:
+			stale = append(stale, k)
+		}
+	}
+	if young {
+		time.AfterFunc(minPurgeAge, func() { signal(d.sweepNow) })
+	}
+	if len(stale) > 0 {
+		d.purge(ctx, stale, shares)
+	}
+}
+
+// purge removes dead gateways' keys, each as a compare-and-set on the
+// revision known, so that a gateway that was only cut off and has written
+// its keys again keeps them.
+func (d *Decider) purge(ctx context.Context, keys []Key, shares map[Key]Share) {
+	ctx, cancel := context.WithTimeout(ctx, DefaultRequestTimeout)
+	defer cancel()
+	acks := make([]jetstream.PubAckFuture, 0, len(keys))
+	for _, k := range keys {
+		m := kvttl.ExpectRev(kvttl.Purge(k.subject(), d.cfg.MarkerTTL), shares[k].Seq)
+		if ack, err := d.cfg.JS.PublishMsgAsync(m); err == nil {
+			acks = append(acks, ack)
+		}
+	}
+	failed := 0
+	for _, ack := range acks {
+		select {
+		case <-ack.Ok():
+		case err := <-ack.Err():
+			if !kvttl.IsWrongRev(err) {
+				failed++
+			}
+		case <-ctx.Done():
+			failed++
+		}
+	}
+	gws := map[string]struct{}{}
+	for _, k := range keys {
+		gws[k.GatewayID] = struct{}{}
+	}
+	// Failures are tried again by the next sweep.
+	d.log.Info("purged the webhook state of dead gateways", slog.Int("gateways", len(gws)),
+		slog.Int("keys", len(keys)), slog.Int("failed", failed))
+}

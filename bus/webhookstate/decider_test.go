@@ -1,0 +1,261 @@
+package webhookstate_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/heraldhq/herald/bus/gateways"
+	"github.com/heraldhq/herald/bus/webhookevents"
+	"github.com/heraldhq/herald/bus/webhookstate"
+	"github.com/heraldhq/herald/channels"
+	"github.com/heraldhq/herald/internal/natsembed"
+	"github.com/heraldhq/herald/internal/testinfra"
+)
+
+func TestMain(m *testing.M) { testinfra.Main(m) }
+
+// Timings of the integration tests: second-scale, as the TTLs allow.
+const (
+	leaveDelay = 700 * time.Millisecond
+	settle     = 100 * time.Millisecond
+	// quiet is how long the tests wait to be sure nothing more comes: a
+	// leave delay and its settling, with room to spare.
+	quiet       = 2 * time.Second
+	testTimeout = 20 * time.Second
+)
+
+// fakeGateway is a gateway's share of channels, reported by a Reporter,
+// with its registry entry, on a connection of its own.
+type fakeGateway struct {
+	mu     sync.Mutex
+	shares map[webhookstate.ChannelRef]webhookstate.Value
+	r      *webhookstate.Reporter
+	// kill ends the gateway as a crash would: nothing it would clean up
+	// reaches NATS, and its registry entry expires.
+	kill func()
+}
+
+func (g *fakeGateway) snapshot(ref webhookstate.ChannelRef) (webhookstate.Value, bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	v, ok := g.shares[ref]
+	return v, ok
+}
+
+// set changes the gateway's share of a channel (subs 0 removes it).
+func (g *fakeGateway) set(ch string, subs int64, users ...string) {
+	ref := webhookstate.ChannelRef{AppID: "app", Channel: ch}
+	g.mu.Lock()
+	if subs == 0 {
+		delete(g.shares, ref)
+	} else {
+		g.shares[ref] = webhookstate.Value{Subscriptions: subs, Users: users}
+	}
+	g.mu.Unlock()
+	g.r.Mark(ref)
+}
+
+// env is a NATS server with the bucket, the stream and the registry.
+type env struct {
+	srv *natsembed.Server
+	js  jetstream.JetStream
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	srv := testinfra.NATS(t)
+	js := testinfra.JetStream(t, testinfra.NATSConn(t, srv))
+	ctx := t.Context()
+	if err := webhookstate.EnsureBucket(ctx, js, 1, time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if err := webhookevents.EnsureStream(ctx, js, webhookevents.StreamConfig{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := gateways.EnsureBucket(ctx, js, 1, time.Second); err != nil {
+		t.Fatal(err)
+	}
+	return &env{srv: srv, js: js}
+}
+
+// gateway registers a gateway and runs its reporter until the test ends.
+func (e *env) gateway(t *testing.T, id string) *fakeGateway {
+	t.Helper()
+	nc := testinfra.NATSConn(t, e.srv)
+	js := testinfra.JetStream(t, nc)
+	reg, err := gateways.Register(t.Context(), gateways.Config{JS: js, ID: id, TTL: time.Second, HeartbeatInterval: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := &fakeGateway{shares: map[webhookstate.ChannelRef]webhookstate.Value{}}
+	g.r, err = webhookstate.NewReporter(webhookstate.ReporterConfig{JS: js, GatewayID: id, Snapshot: g.snapshot, MarkerTTL: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stopReg := background(t, func(ctx context.Context) { reg.Run(ctx) })
+	stopReporter := background(t, g.r.Run)
+	g.kill = func() { nc.Close(); stopReg(); stopReporter() }
+	return g
+}
+
+// decider runs a decider and its emitter until the test ends.
+func (e *env) decider(t *testing.T) *webhookstate.Decider {
+	t.Helper()
+	em, err := webhookstate.NewEmitter(webhookstate.EmitterConfig{JS: e.js})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := webhookstate.NewDecider(webhookstate.DeciderConfig{
+		JS: e.js, Emitter: em, Wants: func(string, channels.WebhookEventName) bool { return true },
+		LeaveDelay: leaveDelay, CountInterval: time.Hour, Settle: settle, SweepInterval: time.Second, MarkerTTL: time.Second,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	background(t, em.Run)
+	background(t, func(ctx context.Context) {
+		if err := d.Run(ctx); err != nil {
+			t.Errorf("decider: %v", err)
+		}
+	})
+	select {
+	case <-d.Ready():
+	case <-time.After(testTimeout):
+		t.Fatal("decider not ready")
+	}
+	return d
+}
+
+// background runs f until the returned stop is called or the test ends.
+func background(t *testing.T, f func(ctx context.Context)) (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); f(ctx) }()
+	stop = func() { cancel(); <-done }
+	t.Cleanup(stop)
+	return stop
+}
+
+// events reads every event the stream holds, as "<kind> <channel>
+// [user|count]", in stream order.
+func (e *env) events(t *testing.T) []string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), testTimeout)
+	defer cancel()
+	s, err := e.js.Stream(ctx, webhookevents.Stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for seq := uint64(1); ; seq++ {
+		m, err := s.GetMsg(ctx, seq)
+		if errors.Is(err, jetstream.ErrMsgNotFound) {
+			return out
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		env, err := webhookevents.Decode(m.Data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, eventString(env.Event))
+	}
+}
+
+func eventString(e channels.WebhookEvent) string {
+	s := string(e.Name) + " " + e.Channel
+	if e.UserID != "" {
+		s += " " + e.UserID
+	}
+	if e.SubscriptionCount != nil {
+		s += fmt.Sprintf(" %d", *e.SubscriptionCount)
+	}
+	return s
+}
+
+// expect waits until the stream holds exactly want, and still does after
+// a quiet period. Different channels' events may interleave; each
+// channel's must be in order.
+func (e *env) expect(t *testing.T, what string, want ...string) {
+	t.Helper()
+	var got []string
+	testinfra.WaitUntilWithin(t, what, testTimeout, func() bool {
+		got = e.events(t)
+		return len(got) >= len(want)
+	})
+	time.Sleep(quiet)
+	if got = e.events(t); !slices.Equal(perChannel(got), perChannel(want)) {
+		t.Fatalf("%s: events\n  %s\nwant\n  %s", what, strings.Join(got, "\n  "), strings.Join(want, "\n  "))
+	}
+}
+
+// Two deciders (two control planes) and two gateways: occupancy and
+// membership are cluster-wide, a quick return through the other gateway
+// cancels the pair, every transition is stored once, and a gateway that
+// dies has its channels vacated once its registry entry expires.
+func TestDecider(t *testing.T) {
+	e := newEnv(t)
+	e.decider(t)
+	e.decider(t)
+	g1, g2 := e.gateway(t, "gw-1"), e.gateway(t, "gw-2")
+
+	g1.set("chat", 1)
+	g2.set("chat", 1)
+	g1.set("presence-room", 1, "ann")
+	g2.set("presence-room", 1, "ann", "ben")
+	want := []string{
+		"channel_occupied chat", "subscription_count chat 1",
+		"channel_occupied presence-room", "member_added presence-room ann", "member_added presence-room ben",
+	}
+	e.expect(t, "occupied on both gateways", want...)
+
+	g1.set("chat", 0)                 // chat stays on gw-2
+	g2.set("presence-room", 1, "ben") // ann stays on gw-1
+	e.expect(t, "one of two leaves", want...)
+
+	// chat leaves gw-2 and returns through gw-1 within the delay.
+	g2.set("chat", 0)
+	time.Sleep(leaveDelay / 4)
+	g1.set("chat", 1)
+	e.expect(t, "a quick return", want...)
+
+	g1.set("presence-room", 0)
+	want = append(want, "member_removed presence-room ann")
+	e.expect(t, "ann's last connection leaves", want...)
+
+	// gw-2 dies holding both channels: no clean stop reaches NATS.
+	g2.set("dead-end", 1)
+	want = append(want, "channel_occupied dead-end", "subscription_count dead-end 1")
+	e.expect(t, "a channel on the gateway about to die", want...)
+	g2.kill()
+	want = append(want, "channel_vacated dead-end", "member_removed presence-room ben", "channel_vacated presence-room")
+	e.expect(t, "the dead gateway's channels vacated", want...)
+}
+
+// perChannel groups events by channel, keeping each channel's order.
+func perChannel(evs []string) []string {
+	by := map[string][]string{}
+	var chans []string
+	for _, ev := range evs {
+		ch := strings.Fields(ev)[1]
+		if by[ch] == nil {
+			chans = append(chans, ch)
+		}
+		by[ch] = append(by[ch], ev)
+	}
+	slices.Sort(chans)
+	var out []string
+	for _, ch := range chans {
+		out = append(out, by[ch]...)
+	}
+	return out
+}

@@ -1,0 +1,204 @@
+package webhookstate
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/heraldhq/herald/bus/webhookevents"
+	"github.com/heraldhq/herald/internal/backoff"
+	"github.com/heraldhq/herald/internal/defaults"
+)
+
+// Defaults of EmitterConfig.
+const (
+	// DefaultMaxQueue bounds the events waiting to be published; past it
+	// new events are dropped (and counted in the log), so that a
+	// JetStream outage cannot exhaust memory.
+	DefaultMaxQueue = 1 << 20
+	// DefaultConcurrency is how many publishes are in flight at once
+	// (each of a different channel).
+	DefaultConcurrency = 64
+	// DefaultPublishTimeout bounds one publish attempt.
+	DefaultPublishTimeout = 5 * time.Second
+	// FlushTimeout bounds publishing what is queued when Run stops.
+	FlushTimeout = 5 * time.Second
+	// minRetry and maxRetry bound the pause before publishing a failed
+	// round again.
+	minRetry = 100 * time.Millisecond
+	maxRetry = 5 * time.Second
+)
+
+// EmitterConfig configures an Emitter. JS is required.
+type EmitterConfig struct {
+	// JS publishes to the HERALD_WEBHOOK_EVENTS stream, which
+	// webhookevents.EnsureStream must have created.
+	JS             jetstream.JetStream
+	MaxQueue       int
+	Concurrency    int
+	PublishTimeout time.Duration
+	Logger         *slog.Logger
+}
+
+// Emitter publishes webhook events to HERALD_WEBHOOK_EVENTS in the
+// order they were queued per channel: a channel's next event is published
+// only once the previous one is stored, while different channels' events
+// are published concurrently. A failed publish is retried with the same
+// Nats-Msg-Id until it succeeds or Run stops. Emit is safe for
+// concurrent use and never blocks.
+type Emitter struct {
+	cfg  EmitterConfig
+	log  *slog.Logger
+	wake chan struct{}
+
+	mu      sync.Mutex
+	queue   []Event
+	dropped int
+}
+
+// NewEmitter returns an Emitter; Run publishes.
+func NewEmitter(cfg EmitterConfig) (*Emitter, error) {
+	if cfg.JS == nil {
+		return nil, errors.New("webhook emitter: JS is required")
+	}
+	cfg.MaxQueue = defaults.Positive(cfg.MaxQueue, DefaultMaxQueue)
+	cfg.Concurrency = defaults.Positive(cfg.Concurrency, DefaultConcurrency)
+	cfg.PublishTimeout = defaults.Positive(cfg.PublishTimeout, DefaultPublishTimeout)
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Emitter{cfg: cfg, log: cfg.Logger, wake: make(chan struct{}, 1)}, nil
+}
+
+// Emit queues events for publishing.
+func (e *Emitter) Emit(evs ...Event) {
+	if len(evs) == 0 {
+		return
+	}
+	e.mu.Lock()
+	room := e.cfg.MaxQueue - len(e.queue)
+	if room < len(evs) {
+		e.dropped += len(evs) - max(room, 0)
+		evs = evs[:max(room, 0)]
+	}
+	e.queue = append(e.queue, evs...)
+	e.mu.Unlock()
+	select {
+	case e.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Pending is the number of events queued and not yet published.
+func (e *Emitter) Pending() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return len(e.queue)
+}
+
+// Run publishes queued events until ctx is done, then publishes what is
+// still queued for up to FlushTimeout.
+func (e *Emitter) Run(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			fctx, cancel := context.WithTimeout(context.Background(), FlushTimeout)
+			e.drain(fctx)
+			cancel()
+			if n := e.Pending(); n > 0 {
+				e.log.Warn("webhook events not published at stop", slog.Int("events", n))
+			}
+			return
+		case <-e.wake:
+		}
+		e.drain(ctx)
+	}
+}
+
+// drain publishes everything queued, round by round, until the queue is
+// empty or ctx is done.
+func (e *Emitter) drain(ctx context.Context) {
+	for ctx.Err() == nil {
+		e.mu.Lock()
+		batch := e.queue
+		e.queue = nil
+		dropped := e.dropped
+		e.dropped = 0
+		e.mu.Unlock()
+		if dropped > 0 {
+			e.log.Warn("webhook event queue full; events dropped", slog.Int("dropped", dropped))
+		}
+		if len(batch) == 0 {
+			return
+		}
+		for len(batch) > 0 {
+			round, rest := firstPerChannel(batch)
+			if left := e.publishRound(ctx, round); len(left) > 0 {
+				// Stopped: put the unpublished events back in front.
+				e.mu.Lock()
+				e.queue = append(append(left, rest...), e.queue...)
+				e.mu.Unlock()
+				return
+			}
+			batch = rest
+		}
+	}
+}
+
+// firstPerChannel splits batch into the first event of each channel and
+// the rest, both in queue order.
+func firstPerChannel(batch []Event) (round, rest []Event) {
+	seen := make(map[ChannelRef]struct{}, len(batch))
+	for _, ev := range batch {
+		ref := ChannelRef{AppID: ev.Env.AppID, Channel: ev.Env.Event.Channel}
+		if _, dup := seen[ref]; dup {
+			rest = append(rest, ev)
+			continue
+		}
+		seen[ref] = struct{}{}
+		round = append(round, ev)
+	}
+	return round, rest
+}
+
+// publishRound publishes events of distinct channels concurrently,
+// retrying the failed ones, and returns those not stored when ctx ended.
+func (e *Emitter) publishRound(ctx context.Context, round []Event) []Event {
+	delay := minRetry
+	for {
+		failed := make([]bool, len(round))
+		var g errgroup.Group
+		g.SetLimit(e.cfg.Concurrency)
+		for i, ev := range round {
+			g.Go(func() error {
+				pctx, cancel := context.WithTimeout(ctx, e.cfg.PublishTimeout)
+				defer cancel()
+				if err := webhookevents.Publish(pctx, e.cfg.JS, ev.Env, ev.MsgID); err != nil {
+					failed[i] = true
+				}
+				return nil
+			})
+		}
+		_ = g.Wait()
+		var again []Event
+		for i, f := range failed {
+			if f {
+				again = append(again, round[i])
+			}
+		}
+		if len(again) == 0 || ctx.Err() != nil {
+			return again
+		}
+		e.log.Warn("webhook events not published; retrying", slog.Int("events", len(again)))
+		if !backoff.Sleep(ctx, backoff.Jitter(delay)) {
+			return again
+		}
+		delay = min(2*delay, maxRetry)
+		round = again
+	}
+}
