@@ -1,0 +1,260 @@
+package e2e_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/heraldhq/herald/bus/appconfig"
+	"github.com/heraldhq/herald/bus/webhookevents"
+	"github.com/heraldhq/herald/channels"
+	"github.com/heraldhq/herald/internal/platform"
+	"github.com/heraldhq/herald/internal/testenv"
+	"github.com/heraldhq/herald/internal/testinfra"
+)
+
+// Webhook timings of these tests: the leave delay shortened from 3 s.
+const (
+	webhookLeaveDelay = time.Second
+	webhookSettle     = 200 * time.Millisecond
+	// webhookQuiet is how long a test waits to be sure no further event
+	// comes: a leave delay and its settling, with room to spare.
+	webhookQuiet = 3 * time.Second
+	// webhookDeadline bounds waiting for an event, a dead gateway's
+	// included (registry TTL, sweep, leave delay).
+	webhookDeadline = 30 * time.Second
+)
+
+// withWebhookTimings shortens the leave delay and keeps the control
+// plane's periodic app config reconcile from overwriting the
+// WebhookEvents the tests write into HERALD_APPS (the admin API that sets
+// them belongs to the webhook dispatcher).
+func withWebhookTimings(c *platform.Config) {
+	c.ConfigSyncInterval = time.Hour
+	c.WebhookSources = platform.WebhookSourcesConfig{LeaveDelay: webhookLeaveDelay, Settle: webhookSettle, CountInterval: time.Second}
+}
+
+// setWebhookEvents writes the kinds an app's endpoints want into its
+// HERALD_APPS entry, as the control plane's config sync will once
+// endpoints exist.
+func setWebhookEvents(t *testing.T, js jetstream.JetStream, appID string, kinds ...channels.WebhookEventName) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), webhookDeadline)
+	defer cancel()
+	kv, err := js.KeyValue(ctx, appconfig.Bucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := kv.Get(ctx, appID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := appconfig.Decode(e.Value())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.WebhookEvents = kinds
+	if err := appconfig.Put(ctx, kv, cfg); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// webhookLog reads an app's events from HERALD_WEBHOOK_EVENTS, as
+// "<kind> <channel> [user] [event data]" in stream order, leaving out
+// probe channels.
+func webhookLog(t *testing.T, js jetstream.JetStream, appID string) []string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), webhookDeadline)
+	defer cancel()
+	s, err := js.Stream(ctx, webhookevents.Stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for seq := uint64(1); ; seq++ {
+		m, err := s.GetMsg(ctx, seq)
+		if errors.Is(err, jetstream.ErrMsgNotFound) {
+			return out
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		env, err := webhookevents.Decode(m.Data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if env.AppID != appID || strings.HasPrefix(env.Event.Channel, "probe-") {
+			continue
+		}
+		out = append(out, webhookString(env.Event))
+	}
+}
+
+func webhookString(e channels.WebhookEvent) string {
+	s := string(e.Name) + " " + e.Channel
+	if e.UserID != "" {
+		s += " " + e.UserID
+	}
+	if e.Event != "" {
+		s += " " + e.Event + " " + e.Data
+	}
+	if e.SubscriptionCount != nil {
+		s += fmt.Sprintf(" %d", *e.SubscriptionCount)
+	}
+	return s
+}
+
+// byChannel groups events by channel, each channel's in order: events of
+// different channels may interleave.
+func byChannel(evs []string) []string {
+	by := map[string][]string{}
+	var chans []string
+	for _, ev := range evs {
+		ch := strings.Fields(ev)[1]
+		if by[ch] == nil {
+			chans = append(chans, ch)
+		}
+		by[ch] = append(by[ch], ev)
+	}
+	slices.Sort(chans)
+	var out []string
+	for _, ch := range chans {
+		out = append(out, by[ch]...)
+	}
+	return out
+}
+
+// expectWebhooks waits until the app's events are want (per channel, in
+// order), then checks nothing more comes.
+func expectWebhooks(t *testing.T, js jetstream.JetStream, appID, what string, want []string) {
+	t.Helper()
+	var got []string
+	testinfra.WaitUntilWithin(t, what, webhookDeadline, func() bool {
+		got = webhookLog(t, js, appID)
+		return len(got) >= len(want)
+	})
+	time.Sleep(webhookQuiet)
+	got = webhookLog(t, js, appID)
+	if !slices.Equal(byChannel(got), byChannel(want)) {
+		t.Fatalf("%s: events\n  %s\nwant (per channel, in order)\n  %s", what, strings.Join(got, "\n  "), strings.Join(want, "\n  "))
+	}
+}
+
+// probeWebhooks waits until a channel joined through each gateway makes
+// channel_occupied: the control plane and that gateway both know the
+// app's WebhookEvents.
+func probeWebhooks(t *testing.T, js jetstream.JetStream, appID, key string, gws ...testenv.Node) {
+	t.Helper()
+	for i, g := range gws {
+		ch := fmt.Sprintf("probe-%d", i)
+		testinfra.WaitUntilWithin(t, "webhook events of "+ch, webhookDeadline, func() bool {
+			p := testenv.MustDialPusher(t, g.URL(), key)
+			defer p.WS().Close()
+			p.Subscribe(ch, key, "", "")
+			deadline := time.Now().Add(2 * time.Second)
+			for time.Now().Before(deadline) {
+				if occupied(t, js, appID, ch) {
+					return true
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
+			return false
+		})
+	}
+}
+
+func occupied(t *testing.T, js jetstream.JetStream, appID, ch string) bool {
+	ctx, cancel := context.WithTimeout(t.Context(), webhookDeadline)
+	defer cancel()
+	s, err := js.Stream(ctx, webhookevents.Stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := s.GetLastMsgForSubject(ctx, webhookevents.Subject(appID, ch))
+	return err == nil && m != nil
+}
+
+// unsubscribe leaves a channel and waits until the gateway has handled it.
+func unsubscribe(t *testing.T, p *testenv.PusherClient, ch string) {
+	t.Helper()
+	p.Send("pusher:unsubscribe", "", map[string]any{"channel": ch})
+	p.Send("pusher:ping", "", map[string]any{})
+	p.Expect("pusher:pong", "")
+}
+
+// A scripted sequence of clients joining and leaving on two gateways of a
+// 3-node NATS cluster yields exactly the expected webhook events: each
+// real cluster-wide transition once, none for a gateway's own comings and
+// goings while another holds the channel or the user, none for a leave
+// and quick return through the other gateway, and the channels of a
+// killed gateway vacated by the control plane.
+func TestWebhookEventsAcrossGateways(t *testing.T) {
+	cl := newClusterEnv(t, withWebhookTimings)
+	g1, g2 := cl.gateway(t, "gw-one"), cl.gateway(t, "gw-two")
+	const app = "hooks"
+	key, secret := newAppOn(t, cl.cp, []testenv.Node{g1, g2}, app)
+	js := testinfra.JetStream(t, cl.nats.Connect(t))
+	setWebhookEvents(t, js, app, channels.WebhookChannelOccupied, channels.WebhookChannelVacated,
+		channels.WebhookMemberAdded, channels.WebhookMemberRemoved, channels.WebhookClientEvent)
+	probeWebhooks(t, js, app, key, g1, g2)
+
+	const lobby, news, solo = "presence-lobby", "news", "private-solo"
+	a := testenv.MustDialPusher(t, g1.URL(), key)
+	b := testenv.MustDialPusher(t, g2.URL(), key)
+	c := testenv.MustDialPusher(t, g2.URL(), key)
+	x := testenv.MustDialPusher(t, g1.URL(), key)
+	y := testenv.MustDialPusher(t, g2.URL(), key)
+
+	a.Subscribe(lobby, key, secret, `{"user_id":"ann"}`)
+	b.Subscribe(lobby, key, secret, `{"user_id":"ben"}`)
+	c.Subscribe(lobby, key, secret, `{"user_id":"ann"}`) // ann's second connection, on the other gateway
+	x.Subscribe(news, key, secret, "")
+	y.Subscribe(news, key, secret, "")
+	want := []string{
+		"channel_occupied " + lobby, "member_added " + lobby + " ann", "member_added " + lobby + " ben",
+		"channel_occupied " + news,
+	}
+	expectWebhooks(t, js, app, "channels and members joined on both gateways", want)
+
+	// Leaves while another gateway still holds the channel or the user.
+	unsubscribe(t, a, lobby) // ann stays through c on gw-two
+	unsubscribe(t, x, news)  // news stays through y on gw-two
+	expectWebhooks(t, js, app, "partial leaves", want)
+
+	// The last subscriber of news leaves gw-two and the channel comes
+	// back through gw-one within the leave delay: nothing is sent.
+	unsubscribe(t, y, news)
+	x.Subscribe(news, key, secret, "")
+	expectWebhooks(t, js, app, "a quick return through the other gateway", want)
+
+	// ann's last connection leaves; then a client event on the presence
+	// channel carries its sender. (A delayed event is published when its
+	// delay ends, after what happened meanwhile; its time_ms says when it
+	// happened.)
+	unsubscribe(t, c, lobby)
+	want = append(want, "member_removed "+lobby+" ann")
+	expectWebhooks(t, js, app, "ann's last connection left", want)
+	b.Send("client-wave", lobby, map[string]any{"hi": 1})
+	want = append(want, "client_event "+lobby+` ben client-wave {"hi":1}`)
+	expectWebhooks(t, js, app, "a client event", want)
+
+	// gw-two dies holding lobby (ben) and private-solo: the control plane
+	// vacates them once its registry entry expires; news stays on gw-one.
+	y.Subscribe(solo, key, secret, "")
+	want = append(want, "channel_occupied "+solo)
+	expectWebhooks(t, js, app, "a channel on the gateway about to die", want)
+	g2.Kill()
+	want = append(want, "member_removed "+lobby+" ben", "channel_vacated "+lobby, "channel_vacated "+solo)
+	expectWebhooks(t, js, app, "the dead gateway's channels vacated", want)
+
+	// The survivor's channel leaves for good.
+	unsubscribe(t, x, news)
+	want = append(want, "channel_vacated "+news)
+	expectWebhooks(t, js, app, "the last channel vacated", want)
+}
