@@ -9,10 +9,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/heraldhq/herald/bus/appconfig"
 	"github.com/heraldhq/herald/bus/webhookevents"
+	"github.com/heraldhq/herald/bus/webhookstate"
 	"github.com/heraldhq/herald/channels"
 	"github.com/heraldhq/herald/internal/platform"
 	"github.com/heraldhq/herald/internal/testenv"
@@ -257,4 +259,101 @@ func TestWebhookEventsAcrossGateways(t *testing.T) {
 	unsubscribe(t, x, news)
 	want = append(want, "channel_vacated "+news)
 	expectWebhooks(t, js, app, "the last channel vacated", want)
+}
+
+// On one node: cache_miss, client_event on a private channel (with its
+// sender's socket id, without user_id), subscription_count (at most
+// every interval, never on presence channels), and an app whose endpoints
+// want nothing writes no webhook state and makes no event.
+func TestWebhookEventsOfOneGateway(t *testing.T) {
+	h := testenv.Herald(t, withWebhookTimings)
+	nc, err := nats.Connect(h.NATSURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js := testinfra.JetStream(t, nc)
+	app, key, secret := testenv.AppID, testenv.AppKey, testenv.AppSecret
+	quietKey, quietSecret := newApp(t, h, "quiet", map[string]any{"client_events": true})
+	setWebhookEvents(t, js, app, channels.WebhookEventNames()...)
+	probeWebhooks(t, js, app, key, h)
+
+	p1 := testenv.MustDialPusher(t, h.URL(), key)
+	p2 := testenv.MustDialPusher(t, h.URL(), key)
+	p1.Subscribe("cache-scores", key, "", "")
+	p1.Expect("pusher:cache_miss", "cache-scores")
+	p1.Subscribe("private-chat", key, secret, "")
+	p2.Subscribe("private-chat", key, secret, "")
+	p2.Subscribe("presence-room", key, secret, `{"user_id":"ann"}`)
+	p1.Send("client-typing", "private-chat", map[string]any{"who": 1})
+	want := []string{
+		"cache_miss cache-scores", "channel_occupied cache-scores", "subscription_count cache-scores 1",
+		"channel_occupied private-chat", "subscription_count private-chat 1",
+		`client_event private-chat client-typing {"who":1}`, "subscription_count private-chat 2",
+		"channel_occupied presence-room", "member_added presence-room ann",
+	}
+	expectWebhookSet(t, js, app, "one gateway's events", want)
+	ctx, cancel := context.WithTimeout(t.Context(), webhookDeadline)
+	defer cancel()
+	s, err := js.Stream(ctx, webhookevents.Stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The client event names its sender's socket, and no user on a
+	// private channel.
+	var sender channels.WebhookEvent
+	for seq := uint64(1); sender.Name == ""; seq++ {
+		m, err := s.GetMsg(ctx, seq)
+		if err != nil {
+			t.Fatalf("no client_event: %v", err)
+		}
+		if env, err := webhookevents.Decode(m.Data); err == nil && env.AppID == app && env.Event.Name == channels.WebhookClientEvent {
+			sender = env.Event
+		}
+	}
+	if sender.SocketID != p1.SocketID || sender.UserID != "" {
+		t.Fatalf("client_event = %+v, want socket %s and no user", sender, p1.SocketID)
+	}
+
+	// The app without webhook events: channels come and go, and neither
+	// the state bucket nor the event stream hears of it.
+	q := testenv.MustDialPusher(t, h.URL(), quietKey)
+	q.Subscribe("private-quiet", quietKey, quietSecret, "")
+	q.Subscribe("presence-quiet", quietKey, quietSecret, `{"user_id":"q"}`)
+	q.Send("client-x", "private-quiet", map[string]any{})
+	unsubscribe(t, q, "private-quiet")
+	time.Sleep(webhookQuiet)
+	if got := webhookLog(t, js, "quiet"); len(got) != 0 {
+		t.Fatalf("an app without webhook events made %v", got)
+	}
+	kv, err := js.KeyValue(ctx, webhookstate.Bucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := kv.ListKeys(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k := range keys.Keys() {
+		if strings.HasPrefix(k, "quiet.") {
+			t.Fatalf("webhook state written for an app without webhook events: %s", k)
+		}
+	}
+}
+
+// expectWebhookSet is expectWebhooks where the order does not matter:
+// events that one gateway publishes itself (client_event, cache_miss) and
+// those the control plane decides are not ordered with each other.
+func expectWebhookSet(t *testing.T, js jetstream.JetStream, appID, what string, want []string) {
+	t.Helper()
+	var got []string
+	testinfra.WaitUntilWithin(t, what, webhookDeadline, func() bool {
+		got = webhookLog(t, js, appID)
+		return len(got) >= len(want)
+	})
+	time.Sleep(webhookQuiet)
+	got = webhookLog(t, js, appID)
+	if !slices.Equal(slices.Sorted(slices.Values(got)), slices.Sorted(slices.Values(want))) {
+		t.Fatalf("%s: events\n  %s\nwant (any order)\n  %s", what, strings.Join(got, "\n  "), strings.Join(want, "\n  "))
+	}
 }
