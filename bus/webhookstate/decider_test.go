@@ -69,7 +69,7 @@ type env struct {
 	js  jetstream.JetStream
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	srv := testinfra.NATS(t)
 	js := testinfra.JetStream(t, testinfra.NATSConn(t, srv))
@@ -87,7 +87,7 @@ func newEnv(t *testing.T) *env {
 }
 
 // gateway registers a gateway and runs its reporter until the test ends.
-func (e *env) gateway(t *testing.T, id string) *fakeGateway {
+func (e *env) gateway(t testing.TB, id string) *fakeGateway {
 	t.Helper()
 	nc := testinfra.NATSConn(t, e.srv)
 	js := testinfra.JetStream(t, nc)
@@ -107,7 +107,11 @@ func (e *env) gateway(t *testing.T, id string) *fakeGateway {
 }
 
 // decider runs a decider and its emitter until the test ends.
-func (e *env) decider(t *testing.T) *webhookstate.Decider {
+func (e *env) decider(t testing.TB) *webhookstate.Decider {
+	return e.deciderWith(t, leaveDelay)
+}
+
+func (e *env) deciderWith(t testing.TB, leave time.Duration) *webhookstate.Decider {
 	t.Helper()
 	em, err := webhookstate.NewEmitter(webhookstate.EmitterConfig{JS: e.js})
 	if err != nil {
@@ -115,7 +119,7 @@ func (e *env) decider(t *testing.T) *webhookstate.Decider {
 	}
 	d, err := webhookstate.NewDecider(webhookstate.DeciderConfig{
 		JS: e.js, Emitter: em, Wants: func(string, channels.WebhookEventName) bool { return true },
-		LeaveDelay: leaveDelay, CountInterval: time.Hour, Settle: settle, SweepInterval: time.Second, MarkerTTL: time.Second,
+		LeaveDelay: leave, CountInterval: time.Hour, Settle: settle, SweepInterval: time.Second, MarkerTTL: time.Second,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -135,7 +139,7 @@ func (e *env) decider(t *testing.T) *webhookstate.Decider {
 }
 
 // background runs f until the returned stop is called or the test ends.
-func background(t *testing.T, f func(ctx context.Context)) (stop func()) {
+func background(t testing.TB, f func(ctx context.Context)) (stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); f(ctx) }()

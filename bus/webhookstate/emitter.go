@@ -5,10 +5,10 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/heraldhq/herald/bus/webhookevents"
 	"github.com/heraldhq/herald/internal/backoff"
@@ -23,7 +23,7 @@ const (
 	DefaultMaxQueue = 1 << 20
 	// DefaultConcurrency is how many publishes are in flight at once
 	// (each of a different channel).
-	DefaultConcurrency = 64
+	DefaultConcurrency = 256
 	// DefaultPublishTimeout bounds one publish attempt.
 	DefaultPublishTimeout = 5 * time.Second
 	// FlushTimeout bounds publishing what is queued when Run stops.
@@ -171,20 +171,22 @@ func firstPerChannel(batch []Event) (round, rest []Event) {
 func (e *Emitter) publishRound(ctx context.Context, round []Event) []Event {
 	delay := minRetry
 	for {
+		// A few workers take the round's events in turn: a goroutine per
+		// event would grow a fresh stack through the client's deep call
+		// path for each.
 		failed := make([]bool, len(round))
-		var g errgroup.Group
-		g.SetLimit(e.cfg.Concurrency)
-		for i, ev := range round {
-			g.Go(func() error {
-				pctx, cancel := context.WithTimeout(ctx, e.cfg.PublishTimeout)
-				defer cancel()
-				if err := webhookevents.Publish(pctx, e.cfg.JS, ev.Env, ev.MsgID); err != nil {
-					failed[i] = true
+		var next atomic.Int64
+		var wg sync.WaitGroup
+		for range min(e.cfg.Concurrency, len(round)) {
+			wg.Go(func() {
+				for i := int(next.Add(1) - 1); i < len(round); i = int(next.Add(1) - 1) {
+					pctx, cancel := context.WithTimeout(ctx, e.cfg.PublishTimeout)
+					failed[i] = webhookevents.Publish(pctx, e.cfg.JS, round[i].Env, round[i].MsgID) != nil
+					cancel()
 				}
-				return nil
 			})
 		}
-		_ = g.Wait()
+		wg.Wait()
 		var again []Event
 		for i, f := range failed {
 			if f {
