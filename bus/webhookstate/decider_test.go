@@ -41,6 +41,8 @@ type fakeGateway struct {
 	// kill ends the gateway as a crash would: nothing it would clean up
 	// reaches NATS, and its registry entry expires.
 	kill func()
+	// stop stops its reporter cleanly.
+	stop func()
 }
 
 func (g *fakeGateway) snapshot(ref webhookstate.ChannelRef) (webhookstate.Value, bool) {
@@ -103,6 +105,7 @@ func (e *env) gateway(t testing.TB, id string) *fakeGateway {
 	stopReg := background(t, func(ctx context.Context) { reg.Run(ctx) })
 	stopReporter := background(t, g.r.Run)
 	g.kill = func() { nc.Close(); stopReg(); stopReporter() }
+	g.stop = stopReporter
 	return g
 }
 

@@ -1,0 +1,50 @@
+package webhookstate_test
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+
+	"github.com/heraldhq/herald/bus/webhookstate"
+	"github.com/heraldhq/herald/channels"
+	"github.com/heraldhq/herald/internal/testinfra"
+)
+
+// The emitter stores each channel's events in the order they were
+// emitted, however many channels are in flight, and an event emitted
+// again under its id is stored once.
+func TestEmitterOrderAndDedupe(t *testing.T) {
+	e := newEnv(t)
+	em, err := webhookstate.NewEmitter(webhookstate.EmitterConfig{JS: e.js, Concurrency: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	background(t, em.Run)
+	kinds := []channels.WebhookEventName{channels.WebhookChannelOccupied, channels.WebhookMemberAdded, channels.WebhookChannelVacated}
+	var evs []webhookstate.Event
+	for _, k := range kinds {
+		for c := range 50 {
+			ch := fmt.Sprintf("c%02d", c)
+			evs = append(evs, webhookstate.Event{
+				Env:   channels.WebhookEnvelope{AppID: "app", Event: channels.WebhookEvent{Name: k, Channel: ch}},
+				MsgID: ch + "/" + string(k),
+			})
+		}
+	}
+	em.Emit(evs...)
+	em.Emit(evs[:10]...) // published again: stored once
+	testinfra.WaitUntil(t, "every event stored", func() bool { return em.Pending() == 0 && len(e.events(t)) >= len(evs) })
+	got := e.events(t)
+	if len(got) != len(evs) {
+		t.Fatalf("stored %d events, want %d", len(got), len(evs))
+	}
+	var want []string
+	for c := range 50 {
+		for _, k := range kinds {
+			want = append(want, fmt.Sprintf("%s c%02d", k, c))
+		}
+	}
+	if !slices.Equal(perChannel(got), want) {
+		t.Fatalf("per-channel order broken: %v", perChannel(got))
+	}
+}
