@@ -32,7 +32,6 @@ func (g *Gateway) joinChannel(c *conn, appID string, ch channels.Channel, sub *s
 		g.leaveChannel(c, sub)
 		return nil, cs.setupErr
 	}
-	g.webhookChannelChanged(appID, ch)
 	return cs, nil
 }
 

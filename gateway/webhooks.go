@@ -97,14 +97,22 @@ func (g *Gateway) WebhookSnapshot(ref webhookstate.ChannelRef) (webhookstate.Val
 	count := slices.Contains(app.WebhookEvents, channels.WebhookSubscriptionCount)
 	members := slices.Contains(app.WebhookEvents, channels.WebhookMemberAdded) ||
 		slices.Contains(app.WebhookEvents, channels.WebhookMemberRemoved)
+	// Only completed subscriptions count, as in occupancy queries: a
+	// presence subscribe refused after joining (a full channel) must not
+	// make its user a member for a moment.
 	var v webhookstate.Value
+	n := 0
 	cs.mu.RLock()
-	n := len(cs.subs)
-	if members && cs.ch.Kind == channels.KindPresence {
-		for _, sub := range cs.subs {
-			if sub.presence {
-				v.Users = append(v.Users, sub.userID)
-			}
+	for c, sub := range cs.subs {
+		c.mu.Lock()
+		done := c.subs[cs.key.name] == sub
+		c.mu.Unlock()
+		if !done {
+			continue
+		}
+		n++
+		if members && sub.presence {
+			v.Users = append(v.Users, sub.userID)
 		}
 	}
 	cs.mu.RUnlock()
