@@ -14,6 +14,7 @@ import (
 	"github.com/heraldhq/herald/bus/kvttl"
 	"github.com/heraldhq/herald/bus/kvwatch"
 	"github.com/heraldhq/herald/channels"
+	"github.com/heraldhq/herald/internal/backoff"
 	"github.com/heraldhq/herald/internal/defaults"
 	"github.com/heraldhq/herald/internal/tick"
 )
@@ -39,12 +40,11 @@ const (
 	minPurgeAge = 2 * time.Second
 )
 
-// DeciderConfig configures a Decider. JS, Emitter and Wants are required.
+// DeciderConfig configures a Decider. JS and Wants are required.
 type DeciderConfig struct {
-	// JS watches the bucket and the gateway registry and purges a dead
-	// gateway's keys.
-	JS      jetstream.JetStream
-	Emitter *Emitter
+	// JS watches the bucket and the gateway registry, purges a dead
+	// gateway's keys, publishes events and keeps the reported view.
+	JS jetstream.JetStream
 	// Wants reports whether an app wants events of a kind (its
 	// channels.AppConfig.WebhookEvents); others are not published.
 	Wants         func(appID string, kind channels.WebhookEventName) bool
@@ -61,31 +61,36 @@ type DeciderConfig struct {
 }
 
 // Decider turns the bucket's updates into webhook events (Transitions)
-// and publishes them (Emitter), and purges the keys of gateways that died
-// (their registry entry expired) so that their channels and members leave
-// like any other. Several control planes may each run one: they make the
-// same events with the same ids, which the stream stores once.
+// and publishes them (its Emitter), and purges the keys of gateways that
+// died (their registry entry expired) so that their channels and members
+// leave like any other. Several control planes may each run one: they
+// make the same events with the same ids, which the stream stores once.
 //
-// Its first load of the bucket is a baseline: channels already occupied
-// then make no event, as whoever ran before reported them.
+// It keeps what it reported in ReportedBucket (the view: channels
+// occupied, their members), updated once each event is stored, so that a
+// decider that starts reports what changed while none ran: its first
+// load of the state is compared with the view (Transitions.Resume).
 type Decider struct {
-	cfg      DeciderConfig
-	log      *slog.Logger
-	state    *kvwatch.Watcher
-	registry *kvwatch.Watcher
-	reader   *gateways.Reader
-	sweepNow chan struct{}
+	cfg        DeciderConfig
+	log        *slog.Logger
+	state      *kvwatch.Watcher
+	registry   *kvwatch.Watcher
+	reader     *gateways.Reader
+	emitter    *Emitter
+	viewWriter *keyWriter
+	sweepNow   chan struct{}
 
 	mu     sync.Mutex
 	tr     *Transitions
+	view   view
 	loaded bool
 	maxSeq uint64
 }
 
 // NewDecider returns a Decider; Run runs it.
 func NewDecider(cfg DeciderConfig) (*Decider, error) {
-	if cfg.JS == nil || cfg.Emitter == nil || cfg.Wants == nil {
-		return nil, errors.New("webhook decider: JS, Emitter and Wants are required")
+	if cfg.JS == nil || cfg.Wants == nil {
+		return nil, errors.New("webhook decider: JS and Wants are required")
 	}
 	cfg.Settle = defaults.Positive(cfg.Settle, DefaultSettle)
 	cfg.SweepInterval = defaults.Positive(cfg.SweepInterval, DefaultSweepInterval)
@@ -104,6 +109,19 @@ func NewDecider(cfg DeciderConfig) (*Decider, error) {
 		reader:   gateways.NewReader(cfg.JS.Conn()),
 		sweepNow: make(chan struct{}, 1),
 	}
+	var err error
+	d.emitter, err = NewEmitter(EmitterConfig{JS: cfg.JS, OnStored: d.stored, Logger: cfg.Logger})
+	if err != nil {
+		return nil, err
+	}
+	d.viewWriter = newKeyWriter(keyWriterConfig{
+		JS: cfg.JS, Subject: reportedSubject, MarkerTTL: cfg.MarkerTTL, Logger: cfg.Logger,
+		Snapshot: func(ref ChannelRef) ([]byte, bool) {
+			d.mu.Lock()
+			defer d.mu.Unlock()
+			return d.view.encode(ref)
+		},
+	})
 	d.state = kvwatch.New(kvwatch.Config{JS: cfg.JS, Bucket: Bucket, Logger: cfg.Logger, Load: d.load, Apply: d.apply})
 	d.registry = kvwatch.New(kvwatch.Config{
 		JS: cfg.JS, Bucket: gateways.Bucket, Logger: cfg.Logger,
@@ -115,8 +133,25 @@ func NewDecider(cfg DeciderConfig) (*Decider, error) {
 // Ready is closed once the bucket is loaded.
 func (d *Decider) Ready() <-chan struct{} { return d.state.Ready() }
 
-// Run decides until ctx is done. The Emitter runs separately.
+// Run decides until ctx is done. It first reads the reported view,
+// retrying until it can.
 func (d *Decider) Run(ctx context.Context) error {
+	if !d.loadView(ctx) {
+		return nil
+	}
+	// The emitter and the view outlive the watchers: on stop, what was
+	// decided is published, then the view records it.
+	ectx, stopEmitter := context.WithCancel(context.WithoutCancel(ctx))
+	vctx, stopView := context.WithCancel(context.WithoutCancel(ctx))
+	var sinks sync.WaitGroup
+	sinks.Go(func() { d.emitter.Run(ectx) })
+	sinks.Go(func() { d.viewWriter.run(vctx) })
+	defer func() {
+		stopEmitter()
+		stopView()
+		sinks.Wait()
+		d.viewWriter.flush()
+	}()
 	var wg sync.WaitGroup
 	errs := make(chan error, 2)
 	wg.Go(func() { errs <- d.state.Run(ctx) })
@@ -140,6 +175,44 @@ func (d *Decider) Run(ctx context.Context) error {
 		}
 	}
 	return first
+}
+
+// loadView reads the reported view, retrying with back-off, and reports
+// whether it did before ctx ended.
+func (d *Decider) loadView(ctx context.Context) bool {
+	delay := minRetry
+	for {
+		lctx, cancel := context.WithTimeout(ctx, DefaultRequestTimeout)
+		v, raw, err := loadView(lctx, d.cfg.JS)
+		cancel()
+		if err == nil {
+			d.mu.Lock()
+			d.view = v
+			d.mu.Unlock()
+			for ref, b := range raw {
+				d.viewWriter.Known(ref, b)
+			}
+			return true
+		}
+		if ctx.Err() != nil {
+			return false
+		}
+		d.log.Warn("webhook decider: reading the reported view failed; retrying", slog.Any("error", err))
+		if !backoff.Sleep(ctx, backoff.Jitter(delay)) {
+			return false
+		}
+		delay = min(2*delay, maxRetry)
+	}
+}
+
+// stored records events the emitter stored in the view.
+func (d *Decider) stored(evs []Event) {
+	d.mu.Lock()
+	changed := d.view.apply(evs)
+	d.mu.Unlock()
+	for _, ref := range changed {
+		d.viewWriter.Mark(ref)
+	}
 }
 
 // update reads one watch entry.
@@ -173,14 +246,15 @@ func (d *Decider) load(entries []jetstream.KeyValueEntry) {
 	for _, u := range us {
 		d.maxSeq = max(d.maxSeq, u.Seq)
 	}
+	var out []Event
 	if !d.loaded {
 		d.loaded = true
-		d.tr.Baseline(us)
+		out = d.tr.Resume(us, d.view.members(), d.cfg.Now(), d.maxSeq)
 		d.mu.Unlock()
+		d.emit(out)
 		return
 	}
 	present := make(map[Key]struct{}, len(us))
-	var out []Event
 	for _, u := range us {
 		present[u.Key] = struct{}{}
 		out = append(out, d.tr.Apply(u)...)
@@ -224,16 +298,13 @@ func (d *Decider) advance() {
 	d.emit(out)
 }
 
-// emit publishes the events their apps want.
+// emit publishes the events their apps want; the others go through the
+// emitter unpublished, to reach the view in order.
 func (d *Decider) emit(evs []Event) {
-	n := 0
-	for _, ev := range evs {
-		if d.cfg.Wants(ev.Env.AppID, ev.Env.Event.Name) {
-			evs[n] = ev
-			n++
-		}
+	for i, ev := range evs {
+		evs[i].NoPublish = !d.cfg.Wants(ev.Env.AppID, ev.Env.Event.Name)
 	}
-	d.cfg.Emitter.Emit(evs[:n]...)
+	d.emitter.Emit(evs...)
 }
 
 // registryChanged hears of gateways leaving the registry: a clean stop

@@ -115,20 +115,26 @@ func (e *env) decider(t testing.TB) *webhookstate.Decider {
 }
 
 func (e *env) deciderWith(t testing.TB, leave time.Duration) *webhookstate.Decider {
+	d, _ := e.startDecider(t, leave)
+	return d
+}
+
+// runDecider runs a decider until the returned stop is called.
+func (e *env) runDecider(t testing.TB, leave time.Duration) (stop func()) {
+	_, stop = e.startDecider(t, leave)
+	return stop
+}
+
+func (e *env) startDecider(t testing.TB, leave time.Duration) (*webhookstate.Decider, func()) {
 	t.Helper()
-	em, err := webhookstate.NewEmitter(webhookstate.EmitterConfig{JS: e.js})
-	if err != nil {
-		t.Fatal(err)
-	}
 	d, err := webhookstate.NewDecider(webhookstate.DeciderConfig{
-		JS: e.js, Emitter: em, Wants: func(string, channels.WebhookEventName) bool { return true },
+		JS: e.js, Wants: func(string, channels.WebhookEventName) bool { return true },
 		LeaveDelay: leave, CountInterval: time.Hour, Settle: settle, SweepInterval: time.Second, MarkerTTL: time.Second,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	background(t, em.Run)
-	background(t, func(ctx context.Context) {
+	stop := background(t, func(ctx context.Context) {
 		if err := d.Run(ctx); err != nil {
 			t.Errorf("decider: %v", err)
 		}
@@ -138,7 +144,7 @@ func (e *env) deciderWith(t testing.TB, leave time.Duration) *webhookstate.Decid
 	case <-time.After(testTimeout):
 		t.Fatal("decider not ready")
 	}
-	return d
+	return d, stop
 }
 
 // background runs f until the returned stop is called or the test ends.
@@ -246,6 +252,44 @@ func TestDecider(t *testing.T) {
 	g2.kill()
 	want = append(want, "channel_vacated dead-end", "member_removed presence-room ben", "channel_vacated presence-room")
 	e.expect(t, "the dead gateway's channels vacated", want...)
+}
+
+// A decider that starts after none ran reports what changed meanwhile,
+// from what its predecessor reported (the view) and the state now; what
+// did not change is not reported again.
+func TestDeciderResumes(t *testing.T) {
+	e := newEnv(t)
+	g := e.gateway(t, "gw-1")
+	stop := e.runDecider(t, leaveDelay)
+	g.set("stays", 1)
+	g.set("goes", 1)
+	g.set("presence-p", 1, "ann", "ben")
+	want := []string{
+		"channel_occupied stays", "subscription_count stays 1", "channel_occupied goes", "subscription_count goes 1",
+		"channel_occupied presence-p", "member_added presence-p ann", "member_added presence-p ben",
+	}
+	e.expect(t, "before the stop", want...)
+	stop()
+
+	// While no decider runs.
+	g.set("goes", 0)
+	g.set("comes", 1)
+	g.set("presence-p", 1, "ben", "cid")
+	kv, err := e.js.KeyValue(t.Context(), webhookstate.Bucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	testinfra.WaitUntil(t, "the gateway's writes", func() bool {
+		_, gone := kv.Get(t.Context(), keyOf("gw-1", "goes"))
+		_, come := kv.Get(t.Context(), keyOf("gw-1", "comes"))
+		return errors.Is(gone, jetstream.ErrKeyNotFound) && come == nil
+	})
+	time.Sleep(settle) // the presence write is in the same round
+
+	e.decider(t)
+	want = append(want, "channel_occupied comes", "member_added presence-p cid",
+		"member_removed presence-p ann", "channel_vacated goes")
+	e.expect(t, "after the restart", want...)
 }
 
 // perChannel groups events by channel, keeping each channel's order.

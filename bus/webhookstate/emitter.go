@@ -42,7 +42,11 @@ type EmitterConfig struct {
 	MaxQueue       int
 	Concurrency    int
 	PublishTimeout time.Duration
-	Logger         *slog.Logger
+	// OnStored, when set, receives each round's events once they are
+	// stored (or skipped, NoPublish), in queue order per channel. It
+	// runs on Run's goroutine and must not block.
+	OnStored func([]Event)
+	Logger   *slog.Logger
 }
 
 // Emitter publishes webhook events to HERALD_WEBHOOK_EVENTS in the
@@ -138,7 +142,11 @@ func (e *Emitter) drain(ctx context.Context) {
 		}
 		for len(batch) > 0 {
 			round, rest := firstPerChannel(batch)
-			if left := e.publishRound(ctx, round); len(left) > 0 {
+			left := e.publishRound(ctx, round)
+			if e.cfg.OnStored != nil && len(left) < len(round) {
+				e.cfg.OnStored(stored(round, left))
+			}
+			if len(left) > 0 {
 				// Stopped: put the unpublished events back in front.
 				e.mu.Lock()
 				e.queue = append(append(left, rest...), e.queue...)
@@ -148,6 +156,19 @@ func (e *Emitter) drain(ctx context.Context) {
 			batch = rest
 		}
 	}
+}
+
+// stored is round without the events of left (a subsequence of round).
+func stored(round, left []Event) []Event {
+	out := make([]Event, 0, len(round)-len(left))
+	for _, ev := range round {
+		if len(left) > 0 && left[0].MsgID == ev.MsgID && left[0].Env == ev.Env {
+			left = left[1:]
+			continue
+		}
+		out = append(out, ev)
+	}
+	return out
 }
 
 // firstPerChannel splits batch into the first event of each channel and
@@ -180,6 +201,9 @@ func (e *Emitter) publishRound(ctx context.Context, round []Event) []Event {
 		for range min(e.cfg.Concurrency, len(round)) {
 			wg.Go(func() {
 				for i := int(next.Add(1) - 1); i < len(round); i = int(next.Add(1) - 1) {
+					if round[i].NoPublish {
+						continue
+					}
 					pctx, cancel := context.WithTimeout(ctx, e.cfg.PublishTimeout)
 					failed[i] = webhookevents.Publish(pctx, e.cfg.JS, round[i].Env, round[i].MsgID) != nil
 					cancel()

@@ -52,13 +52,7 @@ type ReporterConfig struct {
 // differs from what it last wrote. Writes of one key never overlap, so
 // the bucket holds them in the order they were made.
 type Reporter struct {
-	cfg  ReporterConfig
-	log  *slog.Logger
-	wake chan struct{}
-
-	mu      sync.Mutex
-	dirty   map[ChannelRef]struct{}
-	written map[ChannelRef][]byte // what the bucket holds of this gateway
+	w *keyWriter
 }
 
 // NewReporter returns a Reporter; Run writes.
@@ -69,6 +63,68 @@ func NewReporter(cfg ReporterConfig) (*Reporter, error) {
 	if err := gateways.ValidateGatewayID(cfg.GatewayID); err != nil {
 		return nil, fmt.Errorf("webhook state reporter: %w", err)
 	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Reporter{w: newKeyWriter(keyWriterConfig{
+		JS: cfg.JS, MarkerTTL: cfg.MarkerTTL, RequestTimeout: cfg.RequestTimeout,
+		Logger:  cfg.Logger.With(slog.String("gateway_id", cfg.GatewayID)),
+		Subject: func(ref ChannelRef) string { return Key{ChannelRef: ref, GatewayID: cfg.GatewayID}.subject() },
+		Snapshot: func(ref ChannelRef) ([]byte, bool) {
+			v, keep := cfg.Snapshot(ref)
+			if !keep {
+				return nil, false
+			}
+			return v.Encode(), true
+		},
+	})}, nil
+}
+
+// Mark says this gateway's share of a channel may have changed. It never
+// blocks.
+func (r *Reporter) Mark(ref ChannelRef) { r.w.Mark(ref) }
+
+// Resync writes every key again: the cluster took this gateway for dead
+// and may have purged them.
+func (r *Reporter) Resync() { r.w.Resync() }
+
+// Run writes marked channels until ctx is done, then purges every key
+// this gateway wrote, so that the cluster sees its channels left at once.
+func (r *Reporter) Run(ctx context.Context) {
+	r.w.run(ctx)
+	if !r.w.purgeAll() {
+		r.w.log.Warn("webhook state not purged at stop; the control plane purges it once this gateway's registry entry expires")
+	}
+}
+
+// keyWriterConfig configures a keyWriter; JS, Subject and Snapshot are
+// required.
+type keyWriterConfig struct {
+	JS jetstream.JetStream
+	// Subject is the KV subject of a channel's key.
+	Subject func(ChannelRef) string
+	// Snapshot is the value a channel's key must hold now, or false when
+	// it must not exist.
+	Snapshot       func(ChannelRef) ([]byte, bool)
+	MarkerTTL      time.Duration
+	RequestTimeout time.Duration
+	Logger         *slog.Logger
+}
+
+// keyWriter keeps one KV key per channel equal to what Snapshot says, for
+// the channels marked: the Reporter's keys and the Decider's reported
+// view.
+type keyWriter struct {
+	cfg  keyWriterConfig
+	log  *slog.Logger
+	wake chan struct{}
+
+	mu      sync.Mutex
+	dirty   map[ChannelRef]struct{}
+	written map[ChannelRef][]byte // what the bucket holds
+}
+
+func newKeyWriter(cfg keyWriterConfig) *keyWriter {
 	if cfg.MarkerTTL < kvttl.MinTTL {
 		cfg.MarkerTTL = DefaultMarkerTTL
 	}
@@ -76,46 +132,49 @@ func NewReporter(cfg ReporterConfig) (*Reporter, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Reporter{
-		cfg: cfg, log: cfg.Logger.With(slog.String("gateway_id", cfg.GatewayID)),
-		wake:  make(chan struct{}, 1),
+	return &keyWriter{
+		cfg: cfg, log: cfg.Logger, wake: make(chan struct{}, 1),
 		dirty: map[ChannelRef]struct{}{}, written: map[ChannelRef][]byte{},
-	}, nil
-}
-
-// Mark says this gateway's share of a channel may have changed. It never
-// blocks.
-func (r *Reporter) Mark(ref ChannelRef) {
-	r.mu.Lock()
-	r.dirty[ref] = struct{}{}
-	r.mu.Unlock()
-	signal(r.wake)
-}
-
-// Resync writes every key again: the cluster took this gateway for dead
-// and may have purged them.
-func (r *Reporter) Resync() {
-	r.mu.Lock()
-	for ref := range r.written {
-		r.dirty[ref] = struct{}{}
-		r.written[ref] = nil
 	}
-	r.mu.Unlock()
-	signal(r.wake)
 }
 
-// Run writes marked channels until ctx is done, then purges every key
-// this gateway wrote, so that the cluster sees its channels left at once.
-func (r *Reporter) Run(ctx context.Context) {
+// Mark says a channel's key may have to change. It never blocks.
+func (w *keyWriter) Mark(ref ChannelRef) {
+	w.mu.Lock()
+	w.dirty[ref] = struct{}{}
+	w.mu.Unlock()
+	signal(w.wake)
+}
+
+// Resync writes every key written so far again.
+func (w *keyWriter) Resync() {
+	w.mu.Lock()
+	for ref := range w.written {
+		w.dirty[ref] = struct{}{}
+		w.written[ref] = nil
+	}
+	w.mu.Unlock()
+	signal(w.wake)
+}
+
+// Known records what the bucket holds of a channel already (a value
+// loaded at start), so that an equal snapshot is not written again.
+func (w *keyWriter) Known(ref ChannelRef, value []byte) {
+	w.mu.Lock()
+	w.written[ref] = value
+	w.mu.Unlock()
+}
+
+// run writes marked channels until ctx is done.
+func (w *keyWriter) run(ctx context.Context) {
 	delay := minRetry
 	for {
 		select {
 		case <-ctx.Done():
-			r.cleanup()
 			return
-		case <-r.wake:
+		case <-w.wake:
 		}
-		for ctx.Err() == nil && !r.round(ctx) {
+		for ctx.Err() == nil && !w.round(ctx) {
 			if !backoff.Sleep(ctx, backoff.Jitter(delay)) {
 				break
 			}
@@ -134,101 +193,108 @@ type pendingWrite struct {
 
 // round writes the channels marked so far and reports whether every write
 // succeeded; the failed ones are marked again.
-func (r *Reporter) round(ctx context.Context) bool {
-	r.mu.Lock()
-	dirty := r.dirty
-	r.dirty = map[ChannelRef]struct{}{}
-	r.mu.Unlock()
+func (w *keyWriter) round(ctx context.Context) bool {
+	w.mu.Lock()
+	dirty := w.dirty
+	w.dirty = map[ChannelRef]struct{}{}
+	w.mu.Unlock()
 	if len(dirty) == 0 {
 		return true
 	}
 	writes := make([]pendingWrite, 0, len(dirty))
 	for ref := range dirty {
-		v, keep := r.cfg.Snapshot(ref)
-		var enc []byte
-		if keep {
-			enc = v.Encode()
-		}
-		r.mu.Lock()
-		prev, had := r.written[ref]
-		r.mu.Unlock()
+		enc, keep := w.cfg.Snapshot(ref)
+		w.mu.Lock()
+		prev, had := w.written[ref]
+		w.mu.Unlock()
 		if (keep && had && bytes.Equal(prev, enc)) || (!keep && !had) {
 			continue
 		}
+		if !keep {
+			enc = nil
+		}
 		writes = append(writes, pendingWrite{ref: ref, value: enc})
 	}
-	return r.write(ctx, writes)
+	return w.write(ctx, writes)
 }
 
 // write publishes writes asynchronously and waits for their
 // acknowledgements.
-func (r *Reporter) write(ctx context.Context, writes []pendingWrite) bool {
-	js := r.cfg.JS
+func (w *keyWriter) write(ctx context.Context, writes []pendingWrite) bool {
+	js := w.cfg.JS
 	ok := true
 	for i := range writes {
-		w := &writes[i]
-		subject := Key{ChannelRef: w.ref, GatewayID: r.cfg.GatewayID}.subject()
+		pw := &writes[i]
+		subject := w.cfg.Subject(pw.ref)
 		var m *nats.Msg
-		if w.value == nil {
-			m = kvttl.Purge(subject, r.cfg.MarkerTTL)
+		if pw.value == nil {
+			m = kvttl.Purge(subject, w.cfg.MarkerTTL)
 		} else {
-			m = &nats.Msg{Subject: subject, Data: w.value}
+			m = &nats.Msg{Subject: subject, Data: pw.value}
 		}
 		ack, err := js.PublishMsgAsync(m)
 		if err != nil {
 			ok = false
-			r.Mark(w.ref)
+			w.Mark(pw.ref)
 			continue
 		}
-		w.ack = ack
+		pw.ack = ack
 	}
-	wctx, cancel := context.WithTimeout(ctx, r.cfg.RequestTimeout)
+	wctx, cancel := context.WithTimeout(ctx, w.cfg.RequestTimeout)
 	defer cancel()
 	failed := 0
-	for _, w := range writes {
-		if w.ack == nil {
+	for _, pw := range writes {
+		if pw.ack == nil {
 			continue
 		}
 		var err error
 		select {
-		case <-w.ack.Ok():
-		case err = <-w.ack.Err():
+		case <-pw.ack.Ok():
+		case err = <-pw.ack.Err():
 		case <-wctx.Done():
 			err = wctx.Err()
 		}
 		if err != nil {
 			failed++
-			r.Mark(w.ref)
+			w.Mark(pw.ref)
 			continue
 		}
-		r.mu.Lock()
-		if w.value == nil {
-			delete(r.written, w.ref)
+		w.mu.Lock()
+		if pw.value == nil {
+			delete(w.written, pw.ref)
 		} else {
-			r.written[w.ref] = w.value
+			w.written[pw.ref] = pw.value
 		}
-		r.mu.Unlock()
+		w.mu.Unlock()
 	}
 	if failed > 0 && ctx.Err() == nil {
-		r.log.Warn("webhook state writes failed; retrying", slog.Int("failed", failed), slog.Int("writes", len(writes)))
+		w.log.Warn("webhook state writes failed; retrying", slog.Int("failed", failed), slog.Int("writes", len(writes)))
 	}
 	return ok && failed == 0
 }
 
-// cleanup purges every key this gateway wrote.
-func (r *Reporter) cleanup() {
+// flush writes what is marked, within CleanupTimeout.
+func (w *keyWriter) flush() {
 	ctx, cancel := context.WithTimeout(context.Background(), CleanupTimeout)
 	defer cancel()
-	r.mu.Lock()
-	writes := make([]pendingWrite, 0, len(r.written))
-	for ref := range r.written {
+	if !w.round(ctx) {
+		w.log.Warn("webhook state not all written at stop")
+	}
+}
+
+// purgeAll purges every key written, within CleanupTimeout, and reports
+// whether it succeeded.
+func (w *keyWriter) purgeAll() bool {
+	ctx, cancel := context.WithTimeout(context.Background(), CleanupTimeout)
+	defer cancel()
+	w.mu.Lock()
+	writes := make([]pendingWrite, 0, len(w.written))
+	for ref := range w.written {
 		writes = append(writes, pendingWrite{ref: ref})
 	}
-	r.dirty = map[ChannelRef]struct{}{}
-	r.mu.Unlock()
-	if len(writes) > 0 && !r.write(ctx, writes) {
-		r.log.Warn("webhook state not purged at stop; the control plane purges it once this gateway's registry entry expires")
-	}
+	w.dirty = map[ChannelRef]struct{}{}
+	w.mu.Unlock()
+	return len(writes) == 0 || w.write(ctx, writes)
 }
 
 // signal does a non-blocking send on a 1-buffered wake-up channel.

@@ -1,10 +1,13 @@
 package webhookstate
 
 import (
+	"cmp"
 	"container/heap"
 	"crypto/sha256"
 	"encoding/hex"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/heraldhq/herald/channels"
@@ -34,6 +37,10 @@ type Update struct {
 type Event struct {
 	Env   channels.WebhookEnvelope
 	MsgID string
+	// NoPublish marks a decided event that no endpoint of the app wants:
+	// the Emitter keeps it in its channel's order for OnStored without
+	// publishing it.
+	NoPublish bool
 }
 
 // TransitionsConfig configures Transitions; zero durations take the
@@ -130,6 +137,63 @@ func (t *Transitions) Baseline(us []Update) {
 		cs.countSent = cs.total()
 	}
 	// A load holds no deletes: nothing can be pending.
+}
+
+// Resume is Baseline for a process that knows what was reported before
+// it (view: the channels reported occupied and not vacated, with the
+// members reported), and returns the events that bring the reports up to
+// the state: whatever changed while nobody decided, as of at (no leave
+// delay: those leaves are older than that; no subscription_count: the
+// counts are a baseline). seq names the events (the latest revision
+// loaded).
+func (t *Transitions) Resume(truth []Update, view map[ChannelRef][]string, at time.Time, seq uint64) []Event {
+	t.Baseline(truth)
+	refs := make([]ChannelRef, 0, len(t.chans)+len(view))
+	for ref := range t.chans {
+		refs = append(refs, ref)
+	}
+	for ref := range view {
+		if t.chans[ref] == nil {
+			refs = append(refs, ref)
+		}
+	}
+	slices.SortFunc(refs, func(a, b ChannelRef) int {
+		return cmp.Or(strings.Compare(a.AppID, b.AppID), strings.Compare(a.Channel, b.Channel))
+	})
+	u := Update{Seq: seq, At: at}
+	var out []Event
+	for _, ref := range refs {
+		cs := t.chans[ref]
+		users, reported := view[ref]
+		if cs != nil && !reported {
+			out = append(out, t.event(ref, u, channels.WebhookChannelOccupied, ""))
+		}
+		if cs != nil {
+			for _, user := range sortedKeys(cs.users) {
+				if !slices.Contains(users, user) {
+					out = append(out, t.event(ref, u, channels.WebhookMemberAdded, user))
+				}
+			}
+		}
+		for _, user := range users {
+			if cs == nil || cs.users[user] == 0 {
+				out = append(out, t.event(ref, u, channels.WebhookMemberRemoved, user))
+			}
+		}
+		if cs == nil && reported {
+			out = append(out, t.event(ref, u, channels.WebhookChannelVacated, ""))
+		}
+	}
+	return out
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
 }
 
 // Apply folds in one update after advancing to its time stamp, and

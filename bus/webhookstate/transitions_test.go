@@ -215,3 +215,29 @@ func TestKeyRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// Resume reports what changed between the view a previous decider
+// reported and the state now, and nothing else.
+func TestTransitionsResume(t *testing.T) {
+	tr := webhookstate.NewTransitions(webhookstate.TransitionsConfig{})
+	share := func(ch string, users ...string) webhookstate.Update {
+		return webhookstate.Update{
+			Key: webhookstate.Key{ChannelRef: webhookstate.ChannelRef{AppID: "app", Channel: ch}, GatewayID: "g1"},
+			Seq: 1, At: epoch, Value: webhookstate.Value{Subscriptions: 1, Users: users},
+		}
+	}
+	ref := func(ch string) webhookstate.ChannelRef { return webhookstate.ChannelRef{AppID: "app", Channel: ch} }
+	evs := tr.Resume(
+		[]webhookstate.Update{share("same"), share("new"), share("presence-p", "ben", "cid")},
+		map[webhookstate.ChannelRef][]string{ref("same"): nil, ref("gone"): nil, ref("presence-p"): {"ann", "ben"}},
+		epoch.Add(time.Second), 7)
+	var got []string
+	for _, ev := range evs {
+		got = append(got, describe(ev))
+	}
+	want := []string{"1000 channel_vacated gone", "1000 channel_occupied new",
+		"1000 member_added presence-p cid", "1000 member_removed presence-p ann"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("Resume = %v, want %v", got, want)
+	}
+}

@@ -52,7 +52,8 @@ const DefaultMarkerTTL = 30 * time.Second
 // ErrMalformed marks a key or value that does not decode.
 var ErrMalformed = errors.New("malformed webhook state")
 
-// EnsureBucket creates the bucket or updates its configuration.
+// EnsureBucket creates the bucket and ReportedBucket or updates their
+// configuration.
 // replicas < 1 means 1; markerTTL < kvttl.MinTTL means DefaultMarkerTTL.
 func EnsureBucket(ctx context.Context, js jetstream.JetStream, replicas int, markerTTL time.Duration) error {
 	if markerTTL < kvttl.MinTTL {
@@ -70,6 +71,17 @@ func EnsureBucket(ctx context.Context, js jetstream.JetStream, replicas int, mar
 	})
 	if err != nil {
 		return fmt.Errorf("ensure bucket %s: %w", Bucket, err)
+	}
+	_, err = js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket:         ReportedBucket,
+		Description:    "Herald webhook deciders' view: channels reported occupied and their reported members",
+		History:        1,
+		Storage:        jetstream.FileStorage,
+		Replicas:       max(replicas, 1),
+		LimitMarkerTTL: kvttl.Round(markerTTL),
+	})
+	if err != nil {
+		return fmt.Errorf("ensure bucket %s: %w", ReportedBucket, err)
 	}
 	return nil
 }

@@ -13,9 +13,9 @@ import (
 )
 
 // webhookParts are where the process's webhook events come from
-// (docs/architecture.md, "Webhook events"): every process has an
-// emitter; a gateway reports its channels, a control plane decides the
-// cluster-wide transitions.
+// (docs/architecture.md, "Webhook events"): a gateway reports its
+// channels and publishes client_event and cache_miss through its
+// emitter; a control plane decides the cluster-wide transitions.
 type webhookParts struct {
 	emitter  *webhookstate.Emitter
 	reporter *webhookstate.Reporter
@@ -23,8 +23,8 @@ type webhookParts struct {
 }
 
 // startWebhookSources ensures the webhook event stream and the webhook
-// state bucket and builds the emitter; the reporter and the decider are
-// built by startGateway and startControlPlane.
+// state buckets and builds a gateway's emitter; the reporter and the
+// decider are built by startGateway and startControlPlane.
 func (p *Platform) startWebhookSources(ctx context.Context) error {
 	if err := retryStartup(ctx, p.cfg.Logger, "webhook event stream", func(ctx context.Context) error {
 		return webhookevents.EnsureStream(ctx, p.parts.js, webhookevents.StreamConfig{Replicas: p.cfg.NATSReplicas})
@@ -33,6 +33,9 @@ func (p *Platform) startWebhookSources(ctx context.Context) error {
 	}
 	if err := webhookstate.EnsureBucket(ctx, p.parts.js, p.cfg.NATSReplicas, 0); err != nil {
 		return fmt.Errorf("webhook state bucket: %w", err)
+	}
+	if p.cfg.Mode == ModeControlPlane {
+		return nil // the decider publishes through an emitter of its own
 	}
 	em, err := webhookstate.NewEmitter(webhookstate.EmitterConfig{JS: p.parts.js, Logger: p.cfg.Logger})
 	if err != nil {
@@ -66,7 +69,7 @@ func (p *Platform) newWebhookReporter(gatewayID string) error {
 // app config cache.
 func (p *Platform) newWebhookDecider() error {
 	d, err := webhookstate.NewDecider(webhookstate.DeciderConfig{
-		JS: p.parts.js, Emitter: p.parts.webhooks.emitter,
+		JS: p.parts.js,
 		Wants: func(appID string, kind channels.WebhookEventName) bool {
 			app, ok := p.parts.apps.App(appID)
 			return ok && slices.Contains(app.WebhookEvents, kind)
