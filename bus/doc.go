@@ -78,7 +78,8 @@
 //
 // Every KV watch (bus/kvwatch for HERALD_APPS, HERALD_SIGNING_KEYS,
 // HERALD_CONN_COUNTS, and HERALD_WEBHOOK_STATE and HERALD_GATEWAYS in the
-// webhook decider; bus/gateways for HERALD_GATEWAYS) is an ephemeral
+// webhook decider; bus/gateways for HERALD_GATEWAYS; the decider's one
+// read of HERALD_WEBHOOK_REPORTED at start) is an ephemeral
 // ordered consumer made by nats.go, one per watching process; Herald keeps
 // no other consumer. Direct Get (bus/directget) reads without consumers.
 //
@@ -142,6 +143,15 @@
 //   - Read by control planes (webhookstate.Decider, a kvwatch), which
 //     turn its ordered changes into cluster-wide channel and member
 //     webhook events on HERALD_WEBHOOK_EVENTS.
+//
+// HERALD_WEBHOOK_REPORTED (bus/webhookstate): one key <app>.<chan> per
+// channel the webhook deciders reported occupied and not vacated since,
+// {members}: the members reported added and not removed since. File
+// storage, no TTL; purges leave markers that live 30s.
+//   - Written by control planes (webhookstate.Decider), once the events
+//     are stored in HERALD_WEBHOOK_EVENTS.
+//   - Read by a control plane that starts (one WatchAll read), to report
+//     what changed while no decider ran.
 //
 // HERALD_CONN_COUNTS (bus/conncount): one key <app>.<gateway id> per app
 // with a max_connections limit (every app with connections when metering

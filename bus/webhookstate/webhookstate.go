@@ -19,7 +19,9 @@
 //
 // A gateway that dies leaves its keys behind; once its registry entry
 // (bus/gateways) is gone, the Decider purges them, and the transitions
-// follow as for any leave.
+// follow as for any leave. What the deciders reported is kept in
+// ReportedBucket, so that a decider that starts reports what changed
+// while none ran.
 package webhookstate
 
 import (
