@@ -191,13 +191,16 @@ func unsubscribe(t *testing.T, p *testenv.PusherClient, ch string) {
 }
 
 // A scripted sequence of clients joining and leaving on two gateways of a
-// 3-node NATS cluster yields exactly the expected webhook events: each
-// real cluster-wide transition once, none for a gateway's own comings and
-// goings while another holds the channel or the user, none for a leave
-// and quick return through the other gateway, and the channels of a
-// killed gateway vacated by the control plane.
+// 3-node NATS cluster, with two control planes, yields exactly the
+// expected webhook events: each real cluster-wide transition once (both
+// control planes decide it), none for a gateway's own comings and goings
+// while another holds the channel or the user, none for a leave and quick
+// return through the other gateway, the channels of a killed gateway
+// vacated by the control planes, and a transition after one control plane
+// was killed reported by the other.
 func TestWebhookEventsAcrossGateways(t *testing.T) {
 	cl := newClusterEnv(t, withWebhookTimings)
+	testenv.StartHerald(t, cl.cp.Config) // a second control plane: both decide every transition
 	g1, g2 := cl.gateway(t, "gw-one"), cl.gateway(t, "gw-two")
 	const app = "hooks"
 	key, secret := newAppOn(t, cl.cp, []testenv.Node{g1, g2}, app)
@@ -258,7 +261,9 @@ func TestWebhookEventsAcrossGateways(t *testing.T) {
 	want = append(want, "member_removed "+lobby+" ben", "channel_vacated "+lobby, "channel_vacated "+solo)
 	expectWebhooks(t, js, app, "the dead gateway's channels vacated", want)
 
-	// The survivor's channel leaves for good.
+	// One control plane dies; the other reports the survivor's channel
+	// leaving for good.
+	cl.cp.Kill()
 	unsubscribe(t, x, news)
 	want = append(want, "channel_vacated "+news)
 	expectWebhooks(t, js, app, "the last channel vacated", want)
