@@ -262,7 +262,8 @@ func (d *Decider) load(entries []jetstream.KeyValueEntry) {
 	now := d.cfg.Now()
 	for k := range d.tr.Shares() {
 		if _, ok := present[k]; !ok {
-			out = append(out, d.tr.Apply(Update{Key: k, Seq: d.maxSeq, At: now, Deleted: true})...)
+			// Newer than anything loaded, so that it is not taken for stale.
+			out = append(out, d.tr.Apply(Update{Key: k, Seq: d.maxSeq + 1, At: now, Deleted: true})...)
 		}
 	}
 	d.mu.Unlock()
