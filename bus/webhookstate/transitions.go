@@ -221,7 +221,9 @@ func (t *Transitions) apply(u Update, track bool, out []Event) []Event {
 		ch, _ := channels.ParseChannel(ref.Channel)
 		cs = &chanState{
 			presence: ch.Kind == channels.KindPresence,
-			gws:      map[string]gwShare{}, users: map[string]int{}, removals: map[string]*timer{},
+			// users and removals are made on demand: most channels
+			// have no members, and a decider holds every channel.
+			gws: make(map[string]gwShare, 1),
 		}
 		t.chans[ref] = cs
 	}
@@ -244,6 +246,9 @@ func (t *Transitions) apply(u Update, track bool, out []Event) []Event {
 	}
 	added, removed := diffUsers(old.value.Users, u.Value.Users, u.Deleted)
 	for _, user := range added {
+		if cs.users == nil {
+			cs.users = map[string]int{}
+		}
 		if cs.users[user]++; cs.users[user] > 1 {
 			continue
 		}
@@ -260,6 +265,9 @@ func (t *Transitions) apply(u Update, track bool, out []Event) []Event {
 		}
 		delete(cs.users, user)
 		if track {
+			if cs.removals == nil {
+				cs.removals = map[string]*timer{}
+			}
 			cs.removals[user] = t.schedule(ref, u, channels.WebhookMemberRemoved, user, u.At.Add(t.cfg.LeaveDelay))
 		}
 	}
