@@ -3,12 +3,14 @@ package webhookstate
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/heraldhq/herald/bus/gateways"
 	"github.com/heraldhq/herald/bus/kvttl"
@@ -54,7 +56,9 @@ type DeciderConfig struct {
 	SweepInterval time.Duration
 	// MarkerTTL is the TTL of the markers of purged keys.
 	MarkerTTL time.Duration
-	Logger    *slog.Logger
+	// Registerer receives the decider's metrics; nil registers nothing.
+	Registerer prometheus.Registerer
+	Logger     *slog.Logger
 	// Now is the clock that fires delayed events between updates; nil
 	// means time.Now.
 	Now func() time.Time
@@ -110,9 +114,24 @@ func NewDecider(cfg DeciderConfig) (*Decider, error) {
 		sweepNow: make(chan struct{}, 1),
 	}
 	var err error
-	d.emitter, err = NewEmitter(EmitterConfig{JS: cfg.JS, OnStored: d.stored, Logger: cfg.Logger})
+	d.emitter, err = NewEmitter(EmitterConfig{
+		JS: cfg.JS, OnStored: d.stored, Source: "decider", Registerer: cfg.Registerer, Logger: cfg.Logger,
+	})
 	if err != nil {
 		return nil, err
+	}
+	if cfg.Registerer != nil {
+		err := cfg.Registerer.Register(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Namespace: "herald", Subsystem: "webhook_decider", Name: "channels",
+			Help: "Channels the webhook decider follows: occupied, or vacated less than the leave delay ago.",
+		}, func() float64 {
+			d.mu.Lock()
+			defer d.mu.Unlock()
+			return float64(d.tr.Channels())
+		}))
+		if err != nil {
+			return nil, fmt.Errorf("webhook decider: %w", err)
+		}
 	}
 	d.viewWriter = newKeyWriter(keyWriterConfig{
 		JS: cfg.JS, Subject: reportedSubject, MarkerTTL: cfg.MarkerTTL, Logger: cfg.Logger,

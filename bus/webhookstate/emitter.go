@@ -3,12 +3,14 @@ package webhookstate
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/heraldhq/herald/bus/webhookevents"
 	"github.com/heraldhq/herald/internal/backoff"
@@ -46,7 +48,12 @@ type EmitterConfig struct {
 	// stored (or skipped, NoPublish), in queue order per channel. It
 	// runs on Run's goroutine and must not block.
 	OnStored func([]Event)
-	Logger   *slog.Logger
+	// Source names the emitter in its metrics' "source" label
+	// ("gateway", "decider").
+	Source string
+	// Registerer receives the emitter's metrics; nil registers nothing.
+	Registerer prometheus.Registerer
+	Logger     *slog.Logger
 }
 
 // Emitter publishes webhook events to HERALD_WEBHOOK_EVENTS in the
@@ -56,9 +63,11 @@ type EmitterConfig struct {
 // Nats-Msg-Id until it succeeds or Run stops. Emit is safe for
 // concurrent use and never blocks.
 type Emitter struct {
-	cfg  EmitterConfig
-	log  *slog.Logger
-	wake chan struct{}
+	cfg          EmitterConfig
+	log          *slog.Logger
+	wake         chan struct{}
+	published    prometheus.Counter
+	droppedCount prometheus.Counter
 
 	mu      sync.Mutex
 	queue   []Event
@@ -76,7 +85,32 @@ func NewEmitter(cfg EmitterConfig) (*Emitter, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Emitter{cfg: cfg, log: cfg.Logger, wake: make(chan struct{}, 1)}, nil
+	e := &Emitter{cfg: cfg, log: cfg.Logger, wake: make(chan struct{}, 1)}
+	if err := e.registerMetrics(); err != nil {
+		return nil, fmt.Errorf("webhook emitter: %w", err)
+	}
+	return e, nil
+}
+
+// registerMetrics makes the emitter's metrics and registers them.
+func (e *Emitter) registerMetrics() error {
+	const ns, sub = "herald", "webhook_events"
+	labels := prometheus.Labels{"source": e.cfg.Source}
+	e.published = prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Subsystem: sub, Name: "published_total",
+		Help: "Webhook events stored in HERALD_WEBHOOK_EVENTS (a retry counts once).", ConstLabels: labels})
+	e.droppedCount = prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Subsystem: sub, Name: "dropped_total",
+		Help: "Webhook events dropped because the emitter's queue was full.", ConstLabels: labels})
+	pending := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: ns, Subsystem: sub, Name: "pending",
+		Help: "Webhook events waiting to be stored.", ConstLabels: labels}, func() float64 { return float64(e.Pending()) })
+	if e.cfg.Registerer == nil {
+		return nil
+	}
+	for _, c := range []prometheus.Collector{e.published, e.droppedCount, pending} {
+		if err := e.cfg.Registerer.Register(c); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Emit queues events for publishing.
@@ -88,6 +122,7 @@ func (e *Emitter) Emit(evs ...Event) {
 	room := e.cfg.MaxQueue - len(e.queue)
 	if room < len(evs) {
 		e.dropped += len(evs) - max(room, 0)
+		e.droppedCount.Add(float64(len(evs) - max(room, 0)))
 		evs = evs[:max(room, 0)]
 	}
 	e.queue = append(e.queue, evs...)
@@ -143,6 +178,7 @@ func (e *Emitter) drain(ctx context.Context) {
 		for len(batch) > 0 {
 			round, rest := firstPerChannel(batch)
 			left := e.publishRound(ctx, round)
+			e.published.Add(float64(published(round) - published(left)))
 			if e.cfg.OnStored != nil && len(left) < len(round) {
 				e.cfg.OnStored(stored(round, left))
 			}
@@ -156,6 +192,17 @@ func (e *Emitter) drain(ctx context.Context) {
 			batch = rest
 		}
 	}
+}
+
+// published counts the events of evs that are published (not NoPublish).
+func published(evs []Event) int {
+	n := 0
+	for _, ev := range evs {
+		if !ev.NoPublish {
+			n++
+		}
+	}
+	return n
 }
 
 // stored is round without the events of left (a subsequence of round).

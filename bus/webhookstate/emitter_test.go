@@ -5,6 +5,8 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/heraldhq/herald/bus/webhookstate"
 	"github.com/heraldhq/herald/channels"
 	"github.com/heraldhq/herald/internal/testinfra"
@@ -15,7 +17,8 @@ import (
 // again under its id is stored once.
 func TestEmitterOrderAndDedupe(t *testing.T) {
 	e := newEnv(t)
-	em, err := webhookstate.NewEmitter(webhookstate.EmitterConfig{JS: e.js, Concurrency: 8})
+	reg := prometheus.NewRegistry()
+	em, err := webhookstate.NewEmitter(webhookstate.EmitterConfig{JS: e.js, Concurrency: 8, Source: "test", Registerer: reg})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,4 +50,24 @@ func TestEmitterOrderAndDedupe(t *testing.T) {
 	if !slices.Equal(perChannel(got), want) {
 		t.Fatalf("per-channel order broken: %v", perChannel(got))
 	}
+	// Every publish counts, the ten repeated included: the stream, not
+	// the emitter, knows they were duplicates.
+	testinfra.WaitUntil(t, "the published metric", func() bool {
+		return publishedTotal(t, reg) == float64(len(evs)+10)
+	})
+}
+
+// publishedTotal reads herald_webhook_events_published_total.
+func publishedTotal(t *testing.T, reg *prometheus.Registry) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() == "herald_webhook_events_published_total" {
+			return mf.GetMetric()[0].GetCounter().GetValue()
+		}
+	}
+	return 0
 }

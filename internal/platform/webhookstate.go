@@ -37,7 +37,9 @@ func (p *Platform) startWebhookSources(ctx context.Context) error {
 	if p.cfg.Mode == ModeControlPlane {
 		return nil // the decider publishes through an emitter of its own
 	}
-	em, err := webhookstate.NewEmitter(webhookstate.EmitterConfig{JS: p.parts.js, Logger: p.cfg.Logger})
+	em, err := webhookstate.NewEmitter(webhookstate.EmitterConfig{
+		JS: p.parts.js, Source: "gateway", Registerer: p.ops.Registry(), Logger: p.cfg.Logger,
+	})
 	if err != nil {
 		return err
 	}
@@ -75,7 +77,7 @@ func (p *Platform) newWebhookDecider() error {
 			return ok && slices.Contains(app.WebhookEvents, kind)
 		},
 		LeaveDelay: p.cfg.WebhookSources.LeaveDelay, CountInterval: p.cfg.WebhookSources.CountInterval,
-		Settle: p.cfg.WebhookSources.Settle, Logger: p.cfg.Logger,
+		Settle: p.cfg.WebhookSources.Settle, Registerer: p.ops.Registry(), Logger: p.cfg.Logger,
 	})
 	if err != nil {
 		return err
