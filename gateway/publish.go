@@ -75,6 +75,9 @@ func (c *conn) handlePublish(app *channels.AppConfig, f *protocol.Frame) {
 		c.nack(id, channels.NackNotStored, "the message could not be stored; retry with the same id")
 		return
 	}
+	// A client event with an ack: the same webhook (a resend has the same
+	// serial, so its webhook is stored once too).
+	c.gw.webhookClientEvent(app, c, sub, req.Event, data, serial)
 	ack := append([]byte(`{"id":`), protocol.AppendString(nil, id)...)
 	ack = append(ack, `,"serial":`...)
 	ack = strconv.AppendUint(ack, serial, 10)

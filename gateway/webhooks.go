@@ -129,7 +129,8 @@ func (g *Gateway) WebhookSnapshot(ref webhookstate.ChannelRef) (webhookstate.Val
 }
 
 // webhookClientEvent publishes the client_event webhook of a client event
-// stored with serial on a private or presence channel.
+// (or herald:publish) stored with serial on a private or presence
+// channel.
 func (g *Gateway) webhookClientEvent(app *channels.AppConfig, c *conn, sub *subscription, event, data string, serial uint64) {
 	if g.cfg.WebhookEvents == nil || !sub.ch.AllowsClientEvents() ||
 		!slices.Contains(app.WebhookEvents, channels.WebhookClientEvent) {

@@ -270,7 +270,8 @@ func TestWebhookEventsAcrossGateways(t *testing.T) {
 }
 
 // On one node: cache_miss, client_event on a private channel (with its
-// sender's socket id, without user_id), subscription_count (at most
+// sender's socket id, without user_id; also for herald:publish, once per
+// id), subscription_count (at most
 // every interval, never on presence channels), and an app whose endpoints
 // want nothing writes no webhook state and makes no event.
 func TestWebhookEventsOfOneGateway(t *testing.T) {
@@ -294,10 +295,16 @@ func TestWebhookEventsOfOneGateway(t *testing.T) {
 	p2.Subscribe("private-chat", key, secret, "")
 	p2.Subscribe("presence-room", key, secret, `{"user_id":"ann"}`)
 	p1.Send("client-typing", "private-chat", map[string]any{"who": 1})
+	// An acked client event, sent twice with one id: one webhook.
+	for range 2 {
+		p2.Send("herald:publish", "", map[string]any{"channel": "private-chat", "event": "client-acked", "data": "x", "id": "once"})
+		p2.Expect("herald_internal:ack", "")
+	}
 	want := []string{
 		"cache_miss cache-scores", "channel_occupied cache-scores", "subscription_count cache-scores 1",
 		"channel_occupied private-chat", "subscription_count private-chat 1",
 		`client_event private-chat client-typing {"who":1}`, "subscription_count private-chat 2",
+		"client_event private-chat client-acked x",
 		"channel_occupied presence-room", "member_added presence-room ann",
 	}
 	expectWebhookSet(t, js, app, "one gateway's events", want)
@@ -315,7 +322,7 @@ func TestWebhookEventsOfOneGateway(t *testing.T) {
 		if err != nil {
 			t.Fatalf("no client_event: %v", err)
 		}
-		if env, err := webhookevents.Decode(m.Data); err == nil && env.AppID == app && env.Event.Name == channels.WebhookClientEvent {
+		if env, err := webhookevents.Decode(m.Data); err == nil && env.AppID == app && env.Event.Event == "client-typing" {
 			sender = env.Event
 		}
 	}
