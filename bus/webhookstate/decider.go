@@ -269,8 +269,8 @@ func (d *Decider) load(entries []jetstream.KeyValueEntry) {
 	if !d.loaded {
 		d.loaded = true
 		out = d.tr.Resume(us, d.view.members(), d.cfg.Now(), d.maxSeq)
-		d.mu.Unlock()
 		d.emit(out)
+		d.mu.Unlock()
 		return
 	}
 	present := make(map[Key]struct{}, len(us))
@@ -285,8 +285,8 @@ func (d *Decider) load(entries []jetstream.KeyValueEntry) {
 			out = append(out, d.tr.Apply(Update{Key: k, Seq: d.maxSeq + 1, At: now, Deleted: true})...)
 		}
 	}
-	d.mu.Unlock()
 	d.emit(out)
+	d.mu.Unlock()
 }
 
 // apply folds in updates after the load.
@@ -302,8 +302,8 @@ func (d *Decider) apply(batch []jetstream.KeyValueEntry) {
 		d.maxSeq = max(d.maxSeq, u.Seq)
 		out = append(out, d.tr.Apply(u)...)
 	}
-	d.mu.Unlock()
 	d.emit(out)
+	d.mu.Unlock()
 }
 
 // advance fires the delayed events due Settle ago.
@@ -314,12 +314,14 @@ func (d *Decider) advance() {
 		return
 	}
 	out := d.tr.Advance(d.cfg.Now().Add(-d.cfg.Settle))
-	d.mu.Unlock()
 	d.emit(out)
+	d.mu.Unlock()
 }
 
 // emit publishes the events their apps want; the others go through the
-// emitter unpublished, to reach the view in order.
+// emitter unpublished, to reach the view in order. Called with d.mu held,
+// so that events decided by updates and by the clock are queued in the
+// order they were decided.
 func (d *Decider) emit(evs []Event) {
 	for i, ev := range evs {
 		evs[i].NoPublish = !d.cfg.Wants(ev.Env.AppID, ev.Env.Event.Name)
