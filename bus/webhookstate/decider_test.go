@@ -292,6 +292,22 @@ func TestDeciderResumes(t *testing.T) {
 	e.expect(t, "after the restart", want...)
 }
 
+// A NATS restart makes the decider watch again and reload the bucket:
+// what did not change makes no event, and what changes afterwards does.
+func TestDeciderAfterNATSRestart(t *testing.T) {
+	e := newEnv(t)
+	g := e.gateway(t, "gw-1")
+	e.decider(t)
+	g.set("presence-p", 1, "ann")
+	want := []string{"channel_occupied presence-p", "member_added presence-p ann"}
+	e.expect(t, "before the restart", want...)
+
+	e.srv = testinfra.RestartNATS(t, e.srv)
+	g.set("presence-p", 1, "ann", "ben")
+	want = append(want, "member_added presence-p ben")
+	e.expect(t, "after the restart", want...)
+}
+
 // perChannel groups events by channel, keeping each channel's order.
 func perChannel(evs []string) []string {
 	by := map[string][]string{}
