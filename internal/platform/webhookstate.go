@@ -22,6 +22,12 @@ type webhookParts struct {
 	decider  *webhookstate.Decider
 }
 
+// gatewayWebhookQueue bounds the client_event and cache_miss webhooks a
+// gateway holds while JetStream does not take them: client events carry
+// up to max_message_bytes each, so the decider's larger default would
+// allow gigabytes.
+const gatewayWebhookQueue = 100_000
+
 // startWebhookSources ensures the webhook event stream and the webhook
 // state buckets and builds a gateway's emitter; the reporter and the
 // decider are built by startGateway and startControlPlane.
@@ -38,7 +44,8 @@ func (p *Platform) startWebhookSources(ctx context.Context) error {
 		return nil // the decider publishes through an emitter of its own
 	}
 	em, err := webhookstate.NewEmitter(webhookstate.EmitterConfig{
-		JS: p.parts.js, Source: "gateway", Registerer: p.ops.Registry(), Logger: p.cfg.Logger,
+		JS: p.parts.js, MaxQueue: gatewayWebhookQueue, Source: "gateway", Registerer: p.ops.Registry(),
+		Logger: p.cfg.Logger,
 	})
 	if err != nil {
 		return err
