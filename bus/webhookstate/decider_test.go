@@ -69,6 +69,9 @@ func (g *fakeGateway) set(ch string, subs int64, users ...string) {
 type env struct {
 	srv *natsembed.Server
 	js  jetstream.JetStream
+	// countInterval is the deciders' subscription_count interval: long
+	// enough by default that only a channel's first count is sent.
+	countInterval time.Duration
 }
 
 func newEnv(t testing.TB) *env {
@@ -85,7 +88,7 @@ func newEnv(t testing.TB) *env {
 	if err := gateways.EnsureBucket(ctx, js, 1, time.Second); err != nil {
 		t.Fatal(err)
 	}
-	return &env{srv: srv, js: js}
+	return &env{srv: srv, js: js, countInterval: time.Hour}
 }
 
 // gateway registers a gateway and runs its reporter until the test ends.
@@ -129,7 +132,7 @@ func (e *env) startDecider(t testing.TB, leave time.Duration) (*webhookstate.Dec
 	t.Helper()
 	d, err := webhookstate.NewDecider(webhookstate.DeciderConfig{
 		JS: e.js, Wants: func(string, channels.WebhookEventName) bool { return true },
-		LeaveDelay: leave, CountInterval: time.Hour, Settle: settle, SweepInterval: time.Second, MarkerTTL: time.Second,
+		LeaveDelay: leave, CountInterval: e.countInterval, Settle: settle, SweepInterval: time.Second, MarkerTTL: time.Second,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -290,6 +293,30 @@ func TestDeciderResumes(t *testing.T) {
 	want = append(want, "channel_occupied comes", "member_added presence-p cid",
 		"member_removed presence-p ann", "channel_vacated goes")
 	e.expect(t, "after the restart", want...)
+}
+
+// subscription_count is the sum of every gateway's count, sent at once
+// when the channel's last count is an interval old, never for presence
+// channels and never 0.
+func TestDeciderCounts(t *testing.T) {
+	e := newEnv(t)
+	e.countInterval = 300 * time.Millisecond
+	g1, g2 := e.gateway(t, "gw-1"), e.gateway(t, "gw-2")
+	e.decider(t)
+	var want []string
+	step := func(what string, f func(), events ...string) {
+		t.Helper()
+		time.Sleep(e.countInterval) // the last count is an interval old
+		f()
+		want = append(want, events...)
+		e.expect(t, what, want...)
+	}
+	step("first subscribers", func() { g1.set("c", 2); g1.set("presence-p", 2, "ann") },
+		"channel_occupied c", "subscription_count c 2", "channel_occupied presence-p", "member_added presence-p ann")
+	step("more on the other gateway", func() { g2.set("c", 3); g2.set("presence-p", 4, "ann") },
+		"subscription_count c 5")
+	step("one gateway leaves", func() { g1.set("c", 0) }, "subscription_count c 3")
+	step("the last leaves", func() { g2.set("c", 0) }, "channel_vacated c")
 }
 
 // A NATS restart makes the decider watch again and reload the bucket:
