@@ -46,6 +46,11 @@
 // their order; file storage, limits retention, MaxAge 24h, Nats-Msg-Id
 // deduplication window 2m (an event published twice under one id is
 // stored once).
+//   - Written by gateways (client_event, cache_miss) and control planes
+//     (channel and member transitions decided from HERALD_WEBHOOK_STATE),
+//     through bus/webhookstate.Emitter: one event per channel in flight,
+//     so a publisher's events of a channel are stored in order.
+//   - Read by the webhook dispatcher in the control plane.
 //
 // HERALD_METER and HERALD_WEBHOOK_EVENTS are both ensured through
 // bus/logstream, which owns their shared shape and defaults.
@@ -71,8 +76,10 @@
 // that one batch is in flight cluster-wide and batches fold in stream
 // order against the stream's mark in usage_stream_marks.
 //
-// Every KV watch (bus/kvwatch for HERALD_APPS, HERALD_SIGNING_KEYS and
-// HERALD_CONN_COUNTS; bus/gateways for HERALD_GATEWAYS) is an ephemeral
+// Every KV watch (bus/kvwatch for HERALD_APPS, HERALD_SIGNING_KEYS,
+// HERALD_CONN_COUNTS, and HERALD_WEBHOOK_STATE and HERALD_GATEWAYS in the
+// webhook decider; bus/gateways for HERALD_GATEWAYS; the decider's one
+// read of HERALD_WEBHOOK_REPORTED at start) is an ephemeral
 // ordered consumer made by nats.go, one per watching process; Herald keeps
 // no other consumer. Direct Get (bus/directget) reads without consumers.
 //
@@ -122,6 +129,29 @@
 //     died) and by the control plane (gateways.Reader, one Direct Get
 //     multi_last, lists the gateways that must answer an occupancy
 //     query).
+//
+// HERALD_WEBHOOK_STATE (bus/webhookstate): one key <app>.<chan>.<gateway
+// id> per channel a gateway holds of an app whose endpoints want a
+// channel webhook kind, {subscriptions, users}: the gateway's local
+// subscription count (1 unless the app wants subscription_count) and the
+// presence user ids of its local subscribers (when the app wants member
+// events). File storage, no TTL; purges leave markers that live 30s.
+//   - Written by gateways (webhookstate.Reporter: on change, coalesced;
+//     purged on the last local leave and on a clean stop) and purged by
+//     control planes for gateways that left the registry (compare-and-set
+//     on the revision).
+//   - Read by control planes (webhookstate.Decider, a kvwatch), which
+//     turn its ordered changes into cluster-wide channel and member
+//     webhook events on HERALD_WEBHOOK_EVENTS.
+//
+// HERALD_WEBHOOK_REPORTED (bus/webhookstate): one key <app>.<chan> per
+// channel the webhook deciders reported occupied and not vacated since,
+// {members}: the members reported added and not removed since. File
+// storage, no TTL; purges leave markers that live 30s.
+//   - Written by control planes (webhookstate.Decider), once the events
+//     are stored in HERALD_WEBHOOK_EVENTS.
+//   - Read by a control plane that starts (one WatchAll read), to report
+//     what changed while no decider ran.
 //
 // HERALD_CONN_COUNTS (bus/conncount): one key <app>.<gateway id> per app
 // with a max_connections limit (every app with connections when metering

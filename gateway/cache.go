@@ -17,6 +17,9 @@ func (g *Gateway) cachedFrame(appID, channel string) (heldFrame, bool) {
 		g.cfg.Logger.Warn("cache channel read failed", "app", appID, "err", err)
 	}
 	if !ok {
+		if err == nil {
+			g.webhookCacheMiss(appID, channel)
+		}
 		return heldFrame{frame: encodeFrame(&protocol.Message{Event: protocol.EventCacheMiss, Channel: channel, NoData: true}), event: protocol.EventCacheMiss}, false
 	}
 	return heldFrame{

@@ -81,6 +81,7 @@ func (g *Gateway) leaveChannel(c *conn, sub *subscription) {
 	}
 	cs := g.hub.get(k)
 	roster, last := g.hub.leave(k, c)
+	g.webhookChannelChanged(k.app, sub.ch)
 	if !last {
 		return
 	}

@@ -58,7 +58,9 @@ func (c *conn) handleClientEvent(app *channels.AppConfig, f *protocol.Frame) {
 		res.Release()
 		c.gw.cfg.Logger.Warn("client event publish failed", "app", app.ID, "err", err)
 		c.send(protocol.Error(channels.PusherGeneric, "client event could not be delivered; retry"))
+		return
 	}
+	c.gw.webhookClientEvent(app, c, sub, f.Event, data, serial)
 }
 
 // mayPublish says why the connection may not publish on sub's channel

@@ -111,6 +111,14 @@ type Config struct {
 	// every gateway; nil counts this gateway's only.
 	ClusterConns ClusterConns
 
+	// WebhookState receives this gateway's changes of channels whose app
+	// wants channel webhooks (bus/webhookstate.Reporter, which reads them
+	// back with Gateway.WebhookSnapshot); nil reports nothing.
+	WebhookState WebhookReporter
+	// WebhookEvents publishes the client_event and cache_miss webhooks
+	// (bus/webhookstate.Emitter); nil publishes none.
+	WebhookEvents WebhookEmitter
+
 	// PathPrefix mounts the WebSocket endpoint under a prefix ("/ws" makes
 	// it /ws/app/{key}).
 	PathPrefix     string

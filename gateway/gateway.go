@@ -45,6 +45,12 @@ type Gateway struct {
 	accountLocks [connShards]sync.Mutex
 	watches      watches
 
+	// webhookApps holds the apps whose channels were reported to the
+	// webhook state bucket at some point (webhooks.go); webhookSeq
+	// numbers the cache_miss events this gateway publishes.
+	webhookApps sync.Map
+	webhookSeq  atomic.Uint64
+
 	shuttingDown atomic.Bool
 }
 
@@ -326,4 +332,5 @@ func (g *Gateway) AppChanged(appID string) {
 			}
 		}
 	}
+	g.webhookAppChanged(appID)
 }

@@ -268,4 +268,5 @@ func (c *conn) addSubscription(sub *subscription) {
 	c.subs[sub.ch.Name] = sub
 	c.mu.Unlock()
 	c.gw.metrics.subscriptions.Inc()
+	c.gw.webhookChannelChanged(c.appID, sub.ch)
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/heraldhq/herald/billing"
 	"github.com/heraldhq/herald/bus/conncount"
+	"github.com/heraldhq/herald/bus/webhookstate"
 	"github.com/heraldhq/herald/controlplane/history"
 	"github.com/heraldhq/herald/controlplane/webhooks"
 	"github.com/heraldhq/herald/gateway"
@@ -40,6 +41,7 @@ func bindServerFlags(fs *flag.FlagSet, cfg *platform.Config, mode platform.Mode)
 		fs.StringVar(&cfg.DefaultPlan, "default-plan", devOnly(mode, platform.DevPlanID), "id or name of the plan new accounts get (empty: none"+devOnly(mode, "; dev seeds the unlimited plan dev")+")")
 		bindHistoryFlags(fs, cfg)
 		bindWebhookFlags(fs, cfg, mode)
+		bindWebhookSourceFlags(fs, cfg)
 	}
 	if mode != platform.ModeControlPlane {
 		bindGatewayFlags(fs, cfg)
@@ -74,6 +76,11 @@ func bindWebhookFlags(fs *flag.FlagSet, cfg *platform.Config, mode platform.Mode
 	fs.DurationVar(&cfg.Webhooks.DisableAfter, "webhook-disable-after", webhooks.DefaultDisableAfter, "an endpoint that failed every delivery for this long is disabled")
 	fs.DurationVar(&cfg.Webhooks.AckWait, "webhook-ack-wait", webhooks.DefaultAckWait, "how long webhook events fetched by a control plane that died wait before another control plane takes them; a channel's later events wait with them")
 	fs.DurationVar(&cfg.Webhooks.LogRetention, "webhook-log-retention", webhooks.DefaultLogRetention, "how long finished webhook deliveries stay in the delivery log")
+}
+
+func bindWebhookSourceFlags(fs *flag.FlagSet, cfg *platform.Config) {
+	fs.DurationVar(&cfg.WebhookSources.LeaveDelay, "webhook-leave-delay", webhookstate.DefaultLeaveDelay, "how long channel_vacated and member_removed webhooks wait; a return within it cancels the pair")
+	fs.DurationVar(&cfg.WebhookSources.CountInterval, "webhook-count-interval", webhookstate.DefaultCountInterval, "shortest time between two subscription_count webhooks of one channel")
 }
 
 func bindGatewayFlags(fs *flag.FlagSet, cfg *platform.Config) {

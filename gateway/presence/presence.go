@@ -112,6 +112,11 @@ type Config struct {
 	MaxUserInfoBytes int
 	// SnapshotBatch is the batch size of snapshot Direct Gets.
 	SnapshotBatch int
+	// OnLost is called after this gateway found its registry entry gone
+	// and registered again: the cluster took it for dead and may have
+	// removed what it wrote elsewhere too (webhook state). Nil does
+	// nothing; it must not block.
+	OnLost func()
 	// Logger defaults to discarding.
 	Logger *slog.Logger
 }
@@ -189,7 +194,12 @@ func New(ctx context.Context, cfg Config) (*Presence, error) {
 		JS: cfg.JS, ID: cfg.GatewayID, Addr: cfg.Addr,
 		TTL: cfg.GatewayTTL, HeartbeatInterval: cfg.HeartbeatInterval, MarkerTTL: cfg.MarkerTTL,
 		// Lost: its members may be gone too; rewrite every lease at once.
-		OnLost: func() { signal(p.renewNow) },
+		OnLost: func() {
+			signal(p.renewNow)
+			if cfg.OnLost != nil {
+				cfg.OnLost()
+			}
+		},
 		OnGone: p.janitor.add,
 		Logger: cfg.Logger,
 	})

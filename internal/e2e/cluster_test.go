@@ -36,7 +36,9 @@ type clusterEnv struct {
 	cp   *testenv.HeraldEnv
 }
 
-func newClusterEnv(t *testing.T) *clusterEnv {
+// newClusterEnv starts the NATS cluster and the control plane; modify, if
+// given, adjusts the config every process of the cluster starts with.
+func newClusterEnv(t *testing.T, modify ...func(*platform.Config)) *clusterEnv {
 	t.Helper()
 	nats := testinfra.NATSCluster(t, 3)
 	base := platform.Config{
@@ -47,6 +49,9 @@ func newClusterEnv(t *testing.T) *clusterEnv {
 			MemberTTL: 20 * time.Second, GatewayTTL: 3 * time.Second, HeartbeatInterval: time.Second,
 			ConnCountInterval: 100 * time.Millisecond,
 		},
+	}
+	for _, m := range modify {
+		m(&base)
 	}
 	c := base
 	c.Mode, c.DatabaseURL, c.AdminToken = platform.ModeControlPlane, testinfra.Postgres(t), "cluster-admin-token"

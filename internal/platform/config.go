@@ -114,6 +114,9 @@ type Config struct {
 	Metering MeteringConfig
 	// Webhooks tunes the webhook dispatcher (docs/webhooks.md).
 	Webhooks WebhooksConfig
+	// WebhookSources tunes where channel webhook events come from
+	// (docs/architecture.md, "Webhook events").
+	WebhookSources WebhookSourcesConfig
 	// Limits are the listener's abuse limits (listener.go).
 	Limits LimitsConfig
 	// TLS serves the listener over HTTPS/WSS when set.
@@ -174,6 +177,20 @@ type MeteringConfig struct {
 	// billing.DefaultFoldAckWait): after a control plane crash, usage
 	// may lag by this much.
 	AckWait time.Duration
+}
+
+// WebhookSourcesConfig tunes the control plane's decider of channel
+// webhook events (bus/webhookstate); zero fields take its defaults.
+type WebhookSourcesConfig struct {
+	// LeaveDelay is how long channel_vacated and member_removed wait
+	// (--webhook-leave-delay); a return within it cancels the pair.
+	LeaveDelay time.Duration
+	// CountInterval is the shortest time between two subscription_count
+	// events of a channel (--webhook-count-interval).
+	CountInterval time.Duration
+	// Settle is how long the decider waits past a delayed event's time
+	// for updates still on their way; tests shorten it.
+	Settle time.Duration
 }
 
 // HistoryConfig holds the history tunables that tests shorten.

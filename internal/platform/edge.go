@@ -117,9 +117,19 @@ func (p *Platform) startGateway(ctx context.Context) error {
 		MaxUserInfoBytes: channels.MaxUserInfoBytesUB, Addr: p.cfg.Addr,
 		MemberTTL: p.cfg.Gateway.MemberTTL, GatewayTTL: p.cfg.Gateway.GatewayTTL,
 		HeartbeatInterval: p.cfg.Gateway.HeartbeatInterval, Logger: p.cfg.Logger,
+		OnLost: func() {
+			// Taken for dead: the control plane may have purged this
+			// gateway's webhook state. Set before presence runs.
+			if r := p.parts.webhookSources.reporter; r != nil {
+				r.Resync()
+			}
+		},
 	})
 	if err != nil {
 		return fmt.Errorf("presence: %w", err)
+	}
+	if err := p.newWebhookReporter(id); err != nil {
+		return err
 	}
 	p.parts.presence = pres
 	counter, err := p.newConnCounter(ctx, pres)
@@ -132,6 +142,8 @@ func (p *Platform) startGateway(ctx context.Context) error {
 		LiveNC: p.parts.liveNC, Reader: p.parts.reader, Presence: pres, Cache: p.parts.cache,
 		SigningKeys:           p.parts.signingKeys,
 		ClusterConns:          counter,
+		WebhookState:          p.parts.webhookSources.reporter,
+		WebhookEvents:         p.parts.webhookSources.emitter,
 		PathPrefix:            p.cfg.WSPathPrefix,
 		SendQueueBytes:        p.cfg.Gateway.SendQueueBytes,
 		PongTimeout:           p.cfg.Gateway.PongTimeout,

@@ -55,10 +55,11 @@ type parts struct {
 	connCount   *conncount.Counter
 	gateway     *gateway.Gateway
 
-	history  historyParts
-	meter    meterParts
-	quota    quotaParts
-	webhooks *webhooks.Dispatcher
+	history        historyParts
+	meter          meterParts
+	quota          quotaParts
+	webhooks       *webhooks.Dispatcher
+	webhookSources webhookSourceParts
 }
 
 // start brings up every part in dependency order. Postgres and NATS start
@@ -123,6 +124,9 @@ func (p *Platform) start(ctx context.Context) error {
 		return err
 	}
 	if err := p.startQuotas(ctx); err != nil {
+		return err
+	}
+	if err := p.startWebhookSources(ctx); err != nil {
 		return err
 	}
 	if p.cfg.Mode != ModeGateway {
@@ -216,6 +220,9 @@ func (p *Platform) startControlPlane(ctx context.Context, dbURL string) error {
 	if err := p.startWebhooks(store); err != nil {
 		return err
 	}
+	if err := p.newWebhookDecider(); err != nil {
+		return err
+	}
 	a, err := api.New(api.Config{
 		Store: store, Publisher: syncer, KeyPublisher: syncer, SigningKeys: p.parts.signingKeys,
 		AdminToken: p.adminToken, Logger: p.cfg.Logger, Streams: stream.NewCounter(p.parts.js),
@@ -247,6 +254,7 @@ func (p *Platform) runBackground(ctx context.Context, g *errgroup.Group) {
 	p.runHistory(ctx, g)
 	p.runMeter(ctx, g)
 	p.runWebhooks(ctx, g)
+	p.runWebhookSources(ctx, g)
 	p.runEdge(ctx, g)
 }
 
