@@ -1,6 +1,8 @@
 package e2e_test
 
 import (
+	"encoding/json"
+
 	"context"
 	"errors"
 	"fmt"
@@ -9,10 +11,11 @@ import (
 	"testing"
 	"time"
 
+	pusher "github.com/pusher/pusher-http-go/v5"
+
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/heraldhq/herald/bus/appconfig"
 	"github.com/heraldhq/herald/bus/webhookevents"
 	"github.com/heraldhq/herald/bus/webhookstate"
 	"github.com/heraldhq/herald/channels"
@@ -33,44 +36,62 @@ const (
 	webhookDeadline = 30 * time.Second
 )
 
-// withWebhookTimings shortens the leave delay and keeps the control
-// plane's periodic app config reconcile from overwriting the
-// WebhookEvents the tests write into HERALD_APPS (the admin API that sets
-// them belongs to the webhook dispatcher).
+// withWebhookTimings shortens the leave delay and lets the dispatcher
+// reach the tests' loopback receivers.
 func withWebhookTimings(c *platform.Config) {
-	c.ConfigSyncInterval = time.Hour
 	c.WebhookSources = platform.WebhookSourcesConfig{LeaveDelay: webhookLeaveDelay, Settle: webhookSettle, CountInterval: time.Second}
+	c.Webhooks = platform.WebhooksConfig{AllowPrivate: true, PollInterval: 20 * time.Millisecond}
 }
 
-// setWebhookEvents writes the kinds an app's endpoints want into its
-// HERALD_APPS entry, as the control plane's config sync will once
-// endpoints exist.
-func setWebhookEvents(t *testing.T, js jetstream.JetStream, appID string, kinds ...channels.WebhookEventName) {
+// webhookEndpoint registers an endpoint for app through the admin API,
+// as a tenant's operator does, wanting kinds, and returns the receiver
+// behind it: every request it gets is checked with pusher-http-go's
+// webhook validation for the app's key and secret. The control plane
+// republishes the app's config with the kinds, which is what tells the
+// gateways to publish them.
+func webhookEndpoint(t *testing.T, cp testenv.Node, app, key, secret string, kinds ...channels.WebhookEventName) *testenv.WebhookReceiver {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), webhookDeadline)
-	defer cancel()
-	kv, err := js.KeyValue(ctx, appconfig.Bucket)
-	if err != nil {
-		t.Fatal(err)
+	r := testenv.NewWebhookReceiver(t, app, key, secret, nil)
+	t.Cleanup(r.Check)
+	if code := cp.Admin(t, "POST", "/admin/v1/apps/"+app+"/webhooks", map[string]any{"url": r.URL, "events": kinds}, nil); code != 201 {
+		t.Fatalf("create webhook endpoint = %d", code)
 	}
-	e, err := kv.Get(ctx, appID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := appconfig.Decode(e.Value())
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.WebhookEvents = kinds
-	if err := appconfig.Put(ctx, kv, cfg); err != nil {
-		t.Fatal(err)
-	}
+	return r
 }
 
-// webhookLog reads an app's events from HERALD_WEBHOOK_EVENTS, as
+// receivedLog is what the receiver got, as webhookString shows each
+// event, in the order it arrived, each delivery once, probe channels
+// left out. It decodes the bodies itself: pusher-http-go's event type
+// has no subscription_count.
+func receivedLog(t *testing.T, r *testenv.WebhookReceiver) []string {
+	t.Helper()
+	seen := map[string]bool{}
+	var out []string
+	for _, q := range r.Requests() {
+		if seen[q.Delivery] {
+			continue
+		}
+		seen[q.Delivery] = true
+		var body struct {
+			Events []channels.WebhookEvent `json:"events"`
+		}
+		if err := json.Unmarshal([]byte(q.Body), &body); err != nil {
+			t.Fatalf("webhook body %q: %v", q.Body, err)
+		}
+		for _, e := range body.Events {
+			if !strings.HasPrefix(e.Channel, "probe-") {
+				out = append(out, webhookString(e))
+			}
+		}
+	}
+	return out
+}
+
+// streamLog reads an app's events from HERALD_WEBHOOK_EVENTS, as
 // "<kind> <channel> [user] [event data]" in stream order, leaving out
-// probe channels.
-func webhookLog(t *testing.T, js jetstream.JetStream, appID string) []string {
+// probe channels: what gateways and control planes published, whether
+// or not an endpoint wants it.
+func streamLog(t *testing.T, js jetstream.JetStream, appID string) []string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), webhookDeadline)
 	defer cancel()
@@ -132,26 +153,26 @@ func byChannel(evs []string) []string {
 	return out
 }
 
-// expectWebhooks waits until the app's events are want (per channel, in
+// expectWebhooks waits until the endpoint received want (per channel, in
 // order), then checks nothing more comes.
-func expectWebhooks(t *testing.T, js jetstream.JetStream, appID, what string, want []string) {
+func expectWebhooks(t *testing.T, r *testenv.WebhookReceiver, what string, want []string) {
 	t.Helper()
 	var got []string
 	testinfra.WaitUntilWithin(t, what, webhookDeadline, func() bool {
-		got = webhookLog(t, js, appID)
+		got = receivedLog(t, r)
 		return len(got) >= len(want)
 	})
 	time.Sleep(webhookQuiet)
-	got = webhookLog(t, js, appID)
+	got = receivedLog(t, r)
 	if !slices.Equal(byChannel(got), byChannel(want)) {
 		t.Fatalf("%s: events\n  %s\nwant (per channel, in order)\n  %s", what, strings.Join(got, "\n  "), strings.Join(want, "\n  "))
 	}
 }
 
 // probeWebhooks waits until a channel joined through each gateway makes
-// channel_occupied: the control plane and that gateway both know the
-// app's WebhookEvents.
-func probeWebhooks(t *testing.T, js jetstream.JetStream, appID, key string, gws ...testenv.Node) {
+// a channel_occupied that reaches the endpoint: the control plane and
+// that gateway both know the app's WebhookEvents.
+func probeWebhooks(t *testing.T, r *testenv.WebhookReceiver, key string, gws ...testenv.Node) {
 	t.Helper()
 	for i, g := range gws {
 		ch := fmt.Sprintf("probe-%d", i)
@@ -161,7 +182,7 @@ func probeWebhooks(t *testing.T, js jetstream.JetStream, appID, key string, gws 
 			p.Subscribe(ch, key, "", "")
 			deadline := time.Now().Add(2 * time.Second)
 			for time.Now().Before(deadline) {
-				if occupied(t, js, appID, ch) {
+				if occupied(r, ch) {
 					return true
 				}
 				time.Sleep(100 * time.Millisecond)
@@ -171,15 +192,14 @@ func probeWebhooks(t *testing.T, js jetstream.JetStream, appID, key string, gws 
 	}
 }
 
-func occupied(t *testing.T, js jetstream.JetStream, appID, ch string) bool {
-	ctx, cancel := context.WithTimeout(t.Context(), webhookDeadline)
-	defer cancel()
-	s, err := js.Stream(ctx, webhookevents.Stream)
-	if err != nil {
-		t.Fatal(err)
+// occupied reports whether the endpoint received channel_occupied for ch.
+func occupied(r *testenv.WebhookReceiver, ch string) bool {
+	for _, e := range r.Events() {
+		if e.Name == string(channels.WebhookChannelOccupied) && e.Channel == ch {
+			return true
+		}
 	}
-	m, err := s.GetLastMsgForSubject(ctx, webhookevents.Subject(appID, ch))
-	return err == nil && m != nil
+	return false
 }
 
 // unsubscribe leaves a channel and waits until the gateway has handled it.
@@ -191,8 +211,9 @@ func unsubscribe(t *testing.T, p *testenv.PusherClient, ch string) {
 }
 
 // A scripted sequence of clients joining and leaving on two gateways of a
-// 3-node NATS cluster, with two control planes, yields exactly the
-// expected webhook events: each real cluster-wide transition once (both
+// 3-node NATS cluster, with two control planes, delivers exactly the
+// expected webhook events to an endpoint registered through the admin API
+// (every request checked with pusher-http-go's webhook validation): each real cluster-wide transition once (both
 // control planes decide it), none for a gateway's own comings and goings
 // while another holds the channel or the user, none for a leave and quick
 // return through the other gateway, the channels of a killed gateway
@@ -204,10 +225,9 @@ func TestWebhookEventsAcrossGateways(t *testing.T) {
 	g1, g2 := cl.gateway(t, "gw-one"), cl.gateway(t, "gw-two")
 	const app = "hooks"
 	key, secret := newAppOn(t, cl.cp, []testenv.Node{g1, g2}, app)
-	js := testinfra.JetStream(t, cl.nats.Connect(t))
-	setWebhookEvents(t, js, app, channels.WebhookChannelOccupied, channels.WebhookChannelVacated,
+	r := webhookEndpoint(t, cl.cp, app, key, secret, channels.WebhookChannelOccupied, channels.WebhookChannelVacated,
 		channels.WebhookMemberAdded, channels.WebhookMemberRemoved, channels.WebhookClientEvent)
-	probeWebhooks(t, js, app, key, g1, g2)
+	probeWebhooks(t, r, key, g1, g2)
 
 	const lobby, news, solo = "presence-lobby", "news", "private-solo"
 	a := testenv.MustDialPusher(t, g1.URL(), key)
@@ -225,12 +245,12 @@ func TestWebhookEventsAcrossGateways(t *testing.T) {
 		"channel_occupied " + lobby, "member_added " + lobby + " ann", "member_added " + lobby + " ben",
 		"channel_occupied " + news,
 	}
-	expectWebhooks(t, js, app, "channels and members joined on both gateways", want)
+	expectWebhooks(t, r, "channels and members joined on both gateways", want)
 
 	// Leaves while another gateway still holds the channel or the user.
 	unsubscribe(t, a, lobby) // ann stays through c on gw-two
 	unsubscribe(t, x, news)  // news stays through y on gw-two
-	expectWebhooks(t, js, app, "partial leaves", want)
+	expectWebhooks(t, r, "partial leaves", want)
 
 	// The last subscriber of news leaves gw-two and the channel comes
 	// back through gw-one within the leave delay; so does ann's last
@@ -239,7 +259,7 @@ func TestWebhookEventsAcrossGateways(t *testing.T) {
 	x.Subscribe(news, key, secret, "")
 	unsubscribe(t, c, lobby)
 	a.Subscribe(lobby, key, secret, `{"user_id":"ann"}`)
-	expectWebhooks(t, js, app, "quick returns through the other gateway", want)
+	expectWebhooks(t, r, "quick returns through the other gateway", want)
 
 	// ann's last connection leaves; then a client event on the presence
 	// channel carries its sender. (A delayed event is published when its
@@ -247,26 +267,26 @@ func TestWebhookEventsAcrossGateways(t *testing.T) {
 	// happened.)
 	unsubscribe(t, a, lobby)
 	want = append(want, "member_removed "+lobby+" ann")
-	expectWebhooks(t, js, app, "ann's last connection left", want)
+	expectWebhooks(t, r, "ann's last connection left", want)
 	b.Send("client-wave", lobby, map[string]any{"hi": 1})
 	want = append(want, "client_event "+lobby+` ben client-wave {"hi":1}`)
-	expectWebhooks(t, js, app, "a client event", want)
+	expectWebhooks(t, r, "a client event", want)
 
 	// gw-two dies holding lobby (ben) and private-solo: the control plane
 	// vacates them once its registry entry expires; news stays on gw-one.
 	y.Subscribe(solo, key, secret, "")
 	want = append(want, "channel_occupied "+solo)
-	expectWebhooks(t, js, app, "a channel on the gateway about to die", want)
+	expectWebhooks(t, r, "a channel on the gateway about to die", want)
 	g2.Kill()
 	want = append(want, "member_removed "+lobby+" ben", "channel_vacated "+lobby, "channel_vacated "+solo)
-	expectWebhooks(t, js, app, "the dead gateway's channels vacated", want)
+	expectWebhooks(t, r, "the dead gateway's channels vacated", want)
 
 	// One control plane dies; the other reports the survivor's channel
 	// leaving for good.
 	cl.cp.Kill()
 	unsubscribe(t, x, news)
 	want = append(want, "channel_vacated "+news)
-	expectWebhooks(t, js, app, "the last channel vacated", want)
+	expectWebhooks(t, r, "the last channel vacated", want)
 }
 
 // On one node: cache_miss, client_event on a private channel (with its
@@ -284,8 +304,8 @@ func TestWebhookEventsOfOneGateway(t *testing.T) {
 	js := testinfra.JetStream(t, nc)
 	app, key, secret := testenv.AppID, testenv.AppKey, testenv.AppSecret
 	quietKey, quietSecret := newApp(t, h, "quiet", map[string]any{"client_events": true})
-	setWebhookEvents(t, js, app, channels.WebhookEventNames()...)
-	probeWebhooks(t, js, app, key, h)
+	r := webhookEndpoint(t, h, app, key, secret, channels.WebhookEventNames()...)
+	probeWebhooks(t, r, key, h)
 
 	p1 := testenv.MustDialPusher(t, h.URL(), key)
 	p2 := testenv.MustDialPusher(t, h.URL(), key)
@@ -307,23 +327,15 @@ func TestWebhookEventsOfOneGateway(t *testing.T) {
 		"client_event private-chat client-acked x",
 		"channel_occupied presence-room", "member_added presence-room ann",
 	}
-	expectWebhookSet(t, js, app, "one gateway's events", want)
+	expectWebhookSet(t, r, "one gateway's events", want)
 	ctx, cancel := context.WithTimeout(t.Context(), webhookDeadline)
 	defer cancel()
-	s, err := js.Stream(ctx, webhookevents.Stream)
-	if err != nil {
-		t.Fatal(err)
-	}
 	// The client event names its sender's socket, and no user on a
 	// private channel.
-	var sender channels.WebhookEvent
-	for seq := uint64(1); sender.Name == ""; seq++ {
-		m, err := s.GetMsg(ctx, seq)
-		if err != nil {
-			t.Fatalf("no client_event: %v", err)
-		}
-		if env, err := webhookevents.Decode(m.Data); err == nil && env.AppID == app && env.Event.Event == "client-typing" {
-			sender = env.Event
+	var sender pusher.WebhookEvent
+	for _, e := range r.Events() {
+		if e.Event == "client-typing" {
+			sender = e
 		}
 	}
 	if sender.SocketID != p1.SocketID || sender.UserID != "" {
@@ -338,7 +350,7 @@ func TestWebhookEventsOfOneGateway(t *testing.T) {
 	q.Send("client-x", "private-quiet", map[string]any{})
 	unsubscribe(t, q, "private-quiet")
 	time.Sleep(webhookQuiet)
-	if got := webhookLog(t, js, "quiet"); len(got) != 0 {
+	if got := streamLog(t, js, "quiet"); len(got) != 0 {
 		t.Fatalf("an app without webhook events made %v", got)
 	}
 	kv, err := js.KeyValue(ctx, webhookstate.Bucket)
@@ -359,15 +371,15 @@ func TestWebhookEventsOfOneGateway(t *testing.T) {
 // expectWebhookSet is expectWebhooks where the order does not matter:
 // events that one gateway publishes itself (client_event, cache_miss) and
 // those the control plane decides are not ordered with each other.
-func expectWebhookSet(t *testing.T, js jetstream.JetStream, appID, what string, want []string) {
+func expectWebhookSet(t *testing.T, r *testenv.WebhookReceiver, what string, want []string) {
 	t.Helper()
 	var got []string
 	testinfra.WaitUntilWithin(t, what, webhookDeadline, func() bool {
-		got = webhookLog(t, js, appID)
+		got = receivedLog(t, r)
 		return len(got) >= len(want)
 	})
 	time.Sleep(webhookQuiet)
-	got = webhookLog(t, js, appID)
+	got = receivedLog(t, r)
 	if !slices.Equal(slices.Sorted(slices.Values(got)), slices.Sorted(slices.Values(want))) {
 		t.Fatalf("%s: events\n  %s\nwant (any order)\n  %s", what, strings.Join(got, "\n  "), strings.Join(want, "\n  "))
 	}
