@@ -46,7 +46,13 @@ type QuotaReporterConfig struct {
 	// limits (bus/appconfig.Cache.App).
 	Apps func(appID string) (*channels.AppConfig, bool)
 	// Publish, when set, announces each new QuotaEvent (core NATS).
-	Publish    func(ctx context.Context, subject string, data []byte) error
+	Publish func(ctx context.Context, subject string, data []byte) error
+	// Webhook, when set, stores each new QuotaEvent as an operator
+	// webhook event in HERALD_WEBHOOK_EVENTS
+	// (bus/webhookevents.PublishOperator), for operator endpoints: under
+	// msgID, which names the quota_events row, so that a retry is stored
+	// once.
+	Webhook    func(ctx context.Context, accountID string, timeMS int64, ev channels.WebhookEvent, msgID string) error
 	Now        func() time.Time
 	Registerer prometheus.Registerer
 	Logger     *slog.Logger
@@ -190,6 +196,7 @@ func (r *QuotaReporter) record(ctx context.Context, e QuotaEvent, kind QuotaKind
 	r.crossed.WithLabelValues(e.Quota, strconv.Itoa(e.Threshold)).Inc()
 	r.cfg.Logger.Info("account crossed a quota threshold", "account", e.AccountID, "quota", e.Quota,
 		"threshold", e.Threshold, "used", e.Used, "limit", e.Limit)
+	r.webhook(ctx, e)
 	if r.cfg.Publish == nil {
 		return
 	}
@@ -201,6 +208,42 @@ func (r *QuotaReporter) record(ctx context.Context, e QuotaEvent, kind QuotaKind
 		// Recorded and audited: only the announcement is lost.
 		r.cfg.Logger.Warn("quota event not announced", "account", e.AccountID, "quota", e.Quota, "err", err)
 	}
+}
+
+// webhookRetries bounds the attempts to store a crossing's operator
+// webhook event; the stream's deduplication makes a repeated one harmless.
+const webhookRetries = 3
+
+// webhook stores e for operator webhook endpoints, retrying a failed
+// publish a few times within the fold's deadline.
+func (r *QuotaReporter) webhook(ctx context.Context, e QuotaEvent) {
+	if r.cfg.Webhook == nil {
+		return
+	}
+	ev, msgID := QuotaWebhookEvent(e)
+	var err error
+	for range webhookRetries {
+		if err = r.cfg.Webhook(ctx, e.AccountID, e.At.UnixMilli(), ev, msgID); err == nil || ctx.Err() != nil {
+			break
+		}
+	}
+	if err != nil {
+		r.cfg.Logger.Warn("quota event not stored for operator webhooks", "account", e.AccountID, "quota", e.Quota, "err", err)
+	}
+}
+
+// QuotaWebhookEvent is e as an operator webhook event (quota_warning
+// below 100%, quota_exceeded at 100%), with the Nats-Msg-Id that names
+// its quota_events row: account, quota, threshold and period.
+func QuotaWebhookEvent(e QuotaEvent) (channels.WebhookEvent, string) {
+	name := channels.WebhookQuotaWarning
+	if e.Threshold >= 100 {
+		name = channels.WebhookQuotaExceeded
+	}
+	period := e.Period.UTC().Format(time.RFC3339)
+	ev := channels.WebhookEvent{Name: name, AccountID: e.AccountID, Plan: e.Plan, Quota: e.Quota,
+		Threshold: e.Threshold, Enforcement: string(e.Enforcement), Period: period, Limit: e.Limit, Used: e.Used}
+	return ev, "quota:" + e.AccountID + ":" + e.Quota + ":" + strconv.Itoa(e.Threshold) + ":" + period
 }
 
 // appsOf lists the distinct non-empty app ids add yields; hint sizes it.
