@@ -15,7 +15,24 @@ alter table webhook_endpoints add constraint webhook_endpoints_owner_check
 create unique index webhook_endpoints_signing_key_idx on webhook_endpoints (signing_key) where signing_key is not null;
 create index webhook_endpoints_operator_idx on webhook_endpoints (id) where app_id is null;
 
+-- The outbox of operator quota webhooks: a crossing is recorded first and
+-- stored in HERALD_WEBHOOK_EVENTS after, by any control plane, until one
+-- sets webhook_published_at (a publish repeated meanwhile carries the
+-- row's Nats-Msg-Id, so the stream keeps one). plan and enforcement
+-- complete the event. Crossings recorded before this migration count as
+-- published: no webhook for the past.
+alter table quota_events add column plan text not null default '';
+alter table quota_events add column enforcement text not null default '';
+alter table quota_events add column webhook_published_at timestamptz;
+update quota_events set webhook_published_at = crossed_at;
+create index quota_events_webhook_pending_idx on quota_events (crossed_at) where webhook_published_at is null;
+
 ---- create above / drop below ----
+
+drop index quota_events_webhook_pending_idx;
+alter table quota_events drop column webhook_published_at;
+alter table quota_events drop column enforcement;
+alter table quota_events drop column plan;
 
 delete from webhook_endpoints where app_id is null;
 drop index webhook_endpoints_operator_idx;
