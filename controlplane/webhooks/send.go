@@ -168,8 +168,13 @@ const systemActor = "system:webhooks"
 func (d *Dispatcher) disabled(ctx context.Context, appID, endpointID string) {
 	d.log.Warn("webhook endpoint disabled: it failed every delivery", "app", appID, "endpoint", endpointID,
 		"after", d.cfg.DisableAfter)
-	details, _ := json.Marshal(map[string]any{"app_id": appID, "reason": "failed every delivery",
-		"failing_for_s": int64(d.cfg.DisableAfter / time.Second)})
+	fields := map[string]any{"reason": "failed every delivery", "failing_for_s": int64(d.cfg.DisableAfter / time.Second)}
+	if appID == "" {
+		fields["operator"] = true
+	} else {
+		fields["app_id"] = appID
+	}
+	details, _ := json.Marshal(fields)
 	if err := d.store.RecordAudit(ctx, controlplane.AuditEntry{Actor: systemActor, Action: "webhook.disable",
 		Target: endpointID, Details: details}); err != nil {
 		d.log.Error("record audit entry", "action", "webhook.disable", "err", err)
