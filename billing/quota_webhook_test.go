@@ -1,11 +1,17 @@
 package billing_test
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/heraldhq/herald/billing"
+	"github.com/heraldhq/herald/bus/quota"
+	"github.com/heraldhq/herald/channels"
 )
 
 func TestQuotaWebhookEvent(t *testing.T) {
@@ -39,5 +45,57 @@ func TestQuotaWebhookEvent(t *testing.T) {
 	e.Threshold, e.Used = 80, 801
 	if _, id := billing.QuotaWebhookEvent(e); id != cases[0].msgID {
 		t.Errorf("msg id %q depends on the use", id)
+	}
+}
+
+// TestQuotaWebhookOutboxResends: a crossing recorded by a control plane
+// that died before sending it, then a failed send, still reaches the
+// stream, under the row's id, once a send succeeds; nothing is sent
+// again after that.
+func TestQuotaWebhookOutboxResends(t *testing.T) {
+	t.Parallel()
+	e := newFoldEnv(t)
+	ctx := context.Background()
+	day := time.Date(2026, 12, 6, 0, 0, 0, 0, time.UTC)
+	ev := billing.QuotaEvent{AccountID: "acc_dead", Plan: "p", Quota: "max_messages_per_day", Threshold: 100,
+		Enforcement: "soft", Period: day, Limit: 10, Used: 10, At: day.Add(time.Hour)}
+	if ok, err := e.store.RecordQuotaEvent(ctx, ev); err != nil || !ok {
+		t.Fatalf("record = %v, %v", ok, err)
+	}
+	type sent struct {
+		account, msgID string
+		ev             channels.WebhookEvent
+	}
+	var got []sent
+	fail := true
+	r, err := billing.NewQuotaReporter(billing.QuotaReporterConfig{
+		Store: e.store,
+		Put:   func(context.Context, string, quota.Entry) error { return nil },
+		Apps:  func(string) (*channels.AppConfig, bool) { return nil, false },
+		Webhook: func(_ context.Context, account string, _ int64, ev channels.WebhookEvent, msgID string) error {
+			if fail {
+				fail = false
+				return errors.New("stream unavailable")
+			}
+			got = append(got, sent{account, msgID, ev})
+			return nil
+		},
+		Registerer: prometheus.NewRegistry(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Report(ctx, nil) // the send fails
+	if len(got) != 0 {
+		t.Fatalf("sent %+v through a failing stream", got)
+	}
+	r.Report(ctx, nil)
+	want, wantID := billing.QuotaWebhookEvent(ev)
+	if len(got) != 1 || got[0].account != ev.AccountID || got[0].msgID != wantID || got[0].ev != want {
+		t.Fatalf("sent %+v; want %+v under %q", got, want, wantID)
+	}
+	r.Report(ctx, nil)
+	if pending, err := e.store.PendingQuotaWebhooks(ctx, 10); err != nil || len(pending) != 0 || len(got) != 1 {
+		t.Fatalf("after the send: pending %+v (%v), sent %d times", pending, err, len(got))
 	}
 }
