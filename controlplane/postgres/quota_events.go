@@ -92,7 +92,8 @@ func (s *Store) OverQuota(ctx context.Context, accountID string, from, to time.T
 func (s *Store) PendingQuotaWebhooks(ctx context.Context, limit int) ([]billing.QuotaEvent, error) {
 	rows, _ := s.pool.Query(ctx,
 		`select account_id, plan, quota, threshold, enforcement, period_start, quota_limit, used, crossed_at
-		 from quota_events where webhook_published_at is null order by crossed_at limit $1`, limit)
+		 from quota_events where webhook_published_at is null
+		 order by crossed_at, account_id, quota, threshold limit $1`, limit)
 	evs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (billing.QuotaEvent, error) {
 		var e billing.QuotaEvent
 		var enforcement string
