@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -46,7 +47,15 @@ type QuotaReporterConfig struct {
 	// limits (bus/appconfig.Cache.App).
 	Apps func(appID string) (*channels.AppConfig, bool)
 	// Publish, when set, announces each new QuotaEvent (core NATS).
-	Publish    func(ctx context.Context, subject string, data []byte) error
+	Publish func(ctx context.Context, subject string, data []byte) error
+	// Webhook, when set, stores each recorded QuotaEvent as an operator
+	// webhook event in HERALD_WEBHOOK_EVENTS
+	// (bus/webhookevents.PublishOperator), for operator endpoints: under
+	// msgID, which names the quota_events row, so that a retry is stored
+	// once. Every Report sends what the store still holds unsent
+	// (Store.PendingQuotaWebhooks), whichever control plane recorded it:
+	// at least once, even across a crash.
+	Webhook    func(ctx context.Context, accountID string, timeMS int64, ev channels.WebhookEvent, msgID string) error
 	Now        func() time.Time
 	Registerer prometheus.Registerer
 	Logger     *slog.Logger
@@ -64,6 +73,15 @@ type QuotaReporter struct {
 	seen map[quotaEventKey]bool
 	// seenMonth is the month seen is of; it is emptied when it ends.
 	seenMonth time.Time
+	// webhooksPending: quota events may wait to be sent to operator
+	// webhooks (a failure, a crash before sending, more than one batch).
+	// It starts true, so that a restarted control plane sends what a
+	// dead one left.
+	webhooksPending atomic.Bool
+	// webhooksSwept is when sendWebhooks last ran (Unix nanoseconds):
+	// what a control plane that died left unsent is sent by the others
+	// within webhookSweepInterval.
+	webhooksSwept atomic.Int64
 }
 
 type quotaEventKey struct {
@@ -85,6 +103,7 @@ func NewQuotaReporter(cfg QuotaReporterConfig) (*QuotaReporter, error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	r := &QuotaReporter{cfg: cfg, seen: map[quotaEventKey]bool{}}
+	r.webhooksPending.Store(true)
 	r.crossed = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "herald", Subsystem: "quota",
 		Name: "threshold_crossed_total", Help: "Accounts that crossed a threshold (percent) of a quota of their plan, once per period."},
 		[]string{"quota", "threshold"})
@@ -101,6 +120,17 @@ func (r *QuotaReporter) Report(ctx context.Context, appIDs []string) {
 	if r == nil {
 		return
 	}
+	ctx, cancel := context.WithTimeout(ctx, DefaultFoldTimeout)
+	defer cancel()
+	recorded := r.report(ctx, appIDs)
+	if recorded || r.webhooksPending.Load() || time.Since(time.Unix(0, r.webhooksSwept.Load())) >= webhookSweepInterval {
+		r.sendWebhooks(ctx)
+	}
+}
+
+// report is Report but the operator webhooks; it reports whether it
+// recorded a quota event.
+func (r *QuotaReporter) report(ctx context.Context, appIDs []string) bool {
 	limited := map[string]channels.Quota{}
 	var ids []string
 	for _, id := range appIDs {
@@ -114,16 +144,15 @@ func (r *QuotaReporter) Report(ctx context.Context, appIDs []string) {
 		ids = append(ids, id)
 	}
 	if len(ids) == 0 {
-		return
+		return false
 	}
-	ctx, cancel := context.WithTimeout(ctx, DefaultFoldTimeout)
-	defer cancel()
 	now := r.cfg.Now()
 	totals, err := r.cfg.Store.AccountTotals(ctx, ids, now)
 	if err != nil {
 		r.cfg.Logger.Warn("quota totals unavailable", "err", err)
-		return
+		return false
 	}
+	recorded := false
 	for _, t := range totals {
 		q, ok := limited[t.AccountID]
 		if !ok {
@@ -132,12 +161,15 @@ func (r *QuotaReporter) Report(ctx context.Context, appIDs []string) {
 		if err := r.cfg.Put(ctx, t.AccountID, t.Entry); err != nil {
 			r.cfg.Logger.Warn("quota totals not published", "account", t.AccountID, "err", err)
 		}
-		r.thresholds(ctx, q, t, now)
+		recorded = r.thresholds(ctx, q, t, now) || recorded
 	}
+	return recorded
 }
 
-// thresholds records the thresholds t crossed.
-func (r *QuotaReporter) thresholds(ctx context.Context, q channels.Quota, t AccountTotals, now time.Time) {
+// thresholds records the thresholds t crossed and reports whether it
+// recorded any.
+func (r *QuotaReporter) thresholds(ctx context.Context, q channels.Quota, t AccountTotals, now time.Time) bool {
+	recorded := false
 	checks := []struct {
 		kind   QuotaKind
 		limit  int64
@@ -156,15 +188,16 @@ func (r *QuotaReporter) thresholds(ctx context.Context, q channels.Quota, t Acco
 			if c.used*100 < c.limit*int64(th) {
 				break
 			}
-			r.record(ctx, QuotaEvent{AccountID: t.AccountID, Plan: q.Plan, Quota: c.kind.String(), Threshold: th,
-				Enforcement: q.Enforcement, Period: c.period, Limit: c.limit, Used: c.used, At: now.UTC()}, c.kind)
+			recorded = r.record(ctx, QuotaEvent{AccountID: t.AccountID, Plan: q.Plan, Quota: c.kind.String(), Threshold: th,
+				Enforcement: q.Enforcement, Period: c.period, Limit: c.limit, Used: c.used, At: now.UTC()}, c.kind) || recorded
 		}
 	}
+	return recorded
 }
 
 // record stores e once cluster-wide and, when it is new, counts and
-// announces it.
-func (r *QuotaReporter) record(ctx context.Context, e QuotaEvent, kind QuotaKind) {
+// announces it and reports true.
+func (r *QuotaReporter) record(ctx context.Context, e QuotaEvent, kind QuotaKind) bool {
 	key := quotaEventKey{e.AccountID, kind, e.Threshold, e.Period}
 	r.mu.Lock()
 	if m := Month.Start(e.At); !m.Equal(r.seenMonth) {
@@ -174,24 +207,24 @@ func (r *QuotaReporter) record(ctx context.Context, e QuotaEvent, kind QuotaKind
 	known := r.seen[key]
 	r.mu.Unlock()
 	if known {
-		return
+		return false
 	}
 	recorded, err := r.cfg.Store.RecordQuotaEvent(ctx, e)
 	if err != nil {
 		r.cfg.Logger.Warn("quota event not recorded; retrying at the next fold", "account", e.AccountID, "quota", e.Quota, "err", err)
-		return
+		return false
 	}
 	r.mu.Lock()
 	r.seen[key] = true
 	r.mu.Unlock()
 	if !recorded {
-		return
+		return false
 	}
 	r.crossed.WithLabelValues(e.Quota, strconv.Itoa(e.Threshold)).Inc()
 	r.cfg.Logger.Info("account crossed a quota threshold", "account", e.AccountID, "quota", e.Quota,
 		"threshold", e.Threshold, "used", e.Used, "limit", e.Limit)
 	if r.cfg.Publish == nil {
-		return
+		return true
 	}
 	b, err := json.Marshal(e)
 	if err == nil {
@@ -201,6 +234,61 @@ func (r *QuotaReporter) record(ctx context.Context, e QuotaEvent, kind QuotaKind
 		// Recorded and audited: only the announcement is lost.
 		r.cfg.Logger.Warn("quota event not announced", "account", e.AccountID, "quota", e.Quota, "err", err)
 	}
+	return true
+}
+
+// webhookBatch bounds the unsent operator webhook events one Report
+// sends; the rest wait for the next.
+const webhookBatch = 100
+
+// webhookSweepInterval is how often a control plane looks for quota
+// events another one recorded and did not send (it died in between).
+const webhookSweepInterval = time.Minute
+
+// sendWebhooks stores the recorded quota events not yet sent in
+// HERALD_WEBHOOK_EVENTS and marks them sent. A failure leaves them for
+// the next Report (webhooksPending), here or on another control plane:
+// the row's Nats-Msg-Id makes a repeat harmless.
+func (r *QuotaReporter) sendWebhooks(ctx context.Context) {
+	if r.cfg.Webhook == nil {
+		return
+	}
+	r.webhooksSwept.Store(time.Now().UnixNano())
+	evs, err := r.cfg.Store.PendingQuotaWebhooks(ctx, webhookBatch)
+	if err != nil {
+		r.webhooksPending.Store(true)
+		r.cfg.Logger.Warn("pending quota webhooks unavailable; retrying at the next fold", "err", err)
+		return
+	}
+	pending := len(evs) == webhookBatch
+	for _, e := range evs {
+		ev, msgID := QuotaWebhookEvent(e)
+		err := r.cfg.Webhook(ctx, e.AccountID, e.At.UnixMilli(), ev, msgID)
+		if err == nil {
+			err = r.cfg.Store.QuotaWebhookPublished(ctx, e)
+		}
+		if err != nil {
+			pending = true
+			r.cfg.Logger.Warn("quota event not stored for operator webhooks; retrying at the next fold",
+				"account", e.AccountID, "quota", e.Quota, "err", err)
+			break
+		}
+	}
+	r.webhooksPending.Store(pending)
+}
+
+// QuotaWebhookEvent is e as an operator webhook event (quota_warning
+// below 100%, quota_exceeded at 100%), with the Nats-Msg-Id that names
+// its quota_events row: account, quota, threshold and period.
+func QuotaWebhookEvent(e QuotaEvent) (channels.WebhookEvent, string) {
+	name := channels.WebhookQuotaWarning
+	if e.Threshold >= 100 {
+		name = channels.WebhookQuotaExceeded
+	}
+	period := e.Period.UTC().Format(time.RFC3339)
+	ev := channels.WebhookEvent{Name: name, AccountID: e.AccountID, Plan: e.Plan, Quota: e.Quota,
+		Threshold: e.Threshold, Enforcement: string(e.Enforcement), Period: period, Limit: e.Limit, Used: e.Used}
+	return ev, "quota:" + e.AccountID + ":" + e.Quota + ":" + strconv.Itoa(e.Threshold) + ":" + period
 }
 
 // appsOf lists the distinct non-empty app ids add yields; hint sizes it.

@@ -36,6 +36,12 @@ type Store interface {
 	// quota in a period, with its audit entry, unless it was recorded
 	// before (by any control plane): recorded says whether it is new.
 	RecordQuotaEvent(ctx context.Context, e QuotaEvent) (recorded bool, err error)
+	// PendingQuotaWebhooks returns up to limit recorded quota events not
+	// yet stored for operator webhooks, oldest first (the outbox of
+	// docs/webhooks.md, "Operator webhooks").
+	PendingQuotaWebhooks(ctx context.Context, limit int) ([]QuotaEvent, error)
+	// QuotaWebhookPublished marks e stored for operator webhooks.
+	QuotaWebhookPublished(ctx context.Context, e QuotaEvent) error
 }
 
 // AccountTotals are one account's running totals, as the enforcers read

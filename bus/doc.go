@@ -50,6 +50,12 @@
 //     (channel and member transitions decided from HERALD_WEBHOOK_STATE),
 //     through bus/webhookstate.Emitter: one event per channel in flight,
 //     so a publisher's events of a channel are stored in order.
+//   - Written also by control planes (billing.QuotaReporter) for operator
+//     webhooks: quota_warning / quota_exceeded under the reserved app id
+//     ~operator (no app can have it), subjects
+//     herald.webhook.~operator.<account>, Nats-Msg-Id
+//     quota:<account>:<quota>:<threshold>:<period> (the quota_events row,
+//     the outbox: published after it is recorded, marked once stored).
 //   - Read by the webhook dispatcher in the control plane.
 //
 // HERALD_METER and HERALD_WEBHOOK_EVENTS are both ensured through

@@ -43,11 +43,31 @@ func (n WebhookEventName) Valid() bool {
 	return slices.Contains(WebhookEventNames(), n)
 }
 
+// The operator event kinds (docs/webhooks.md, "Operator webhooks"): an
+// account crossed 80% (warning) or 100% (exceeded) of a quota of its
+// plan. Only operator endpoints receive them, and receive nothing else.
+const (
+	WebhookQuotaWarning  WebhookEventName = "quota_warning"
+	WebhookQuotaExceeded WebhookEventName = "quota_exceeded"
+)
+
+// OperatorWebhookEventNames lists every kind an operator endpoint
+// receives.
+func OperatorWebhookEventNames() []WebhookEventName {
+	return []WebhookEventName{WebhookQuotaWarning, WebhookQuotaExceeded}
+}
+
+// Operator reports whether n is an operator event kind.
+func (n WebhookEventName) Operator() bool {
+	return slices.Contains(OperatorWebhookEventNames(), n)
+}
+
 // WebhookEvent is one event of a webhook body's "events", in Pusher's
 // fields: which are set depends on Name (docs/webhooks.md, "Event kinds").
 type WebhookEvent struct {
-	Name    WebhookEventName `json:"name"`
-	Channel string           `json:"channel"`
+	Name WebhookEventName `json:"name"`
+	// Channel: every app event (operator events have none).
+	Channel string `json:"channel,omitempty"`
 	// UserID: member_added, member_removed, and client_event on a
 	// presence channel.
 	UserID string `json:"user_id,omitempty"`
@@ -58,6 +78,18 @@ type WebhookEvent struct {
 	SocketID string `json:"socket_id,omitempty"`
 	// SubscriptionCount: subscription_count (a pointer: 0 is a count).
 	SubscriptionCount *int64 `json:"subscription_count,omitempty"`
+	// The fields of quota_warning and quota_exceeded: the account, the
+	// plan limit crossed (max_messages_per_day, …), the threshold
+	// (percent), the start (UTC, RFC 3339) of the day or month the quota
+	// is of, the limit and the use that crossed it.
+	AccountID   string `json:"account_id,omitempty"`
+	Plan        string `json:"plan,omitempty"`
+	Quota       string `json:"quota,omitempty"`
+	Threshold   int    `json:"threshold,omitempty"`
+	Enforcement string `json:"enforcement,omitempty"`
+	Period      string `json:"period,omitempty"`
+	Limit       int64  `json:"limit,omitempty"`
+	Used        int64  `json:"used,omitempty"`
 }
 
 // WebhookEnvelope is a webhook event on its way from where it happened

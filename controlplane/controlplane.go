@@ -140,6 +140,7 @@ type Store interface {
 	UsageStore
 	PlanStore
 	WebhookStore
+	OperatorWebhookStore
 
 	RecordAudit(ctx context.Context, e AuditEntry) error
 	ListAudit(ctx context.Context, p Page) (items []AuditEntry, next string, err error)

@@ -10,10 +10,15 @@ import (
 	"github.com/heraldhq/herald/channels"
 )
 
-// WebhookEndpoint is one of an app's webhook endpoints (docs/webhooks.md).
+// WebhookEndpoint is one of an app's webhook endpoints, or an operator
+// endpoint (docs/webhooks.md).
 type WebhookEndpoint struct {
-	ID     string                      `json:"id"`
-	AppID  string                      `json:"app_id"`
+	ID string `json:"id"`
+	// AppID is empty for an operator endpoint.
+	AppID string `json:"app_id,omitempty"`
+	// Key is an operator endpoint's signing key (X-Pusher-Key); app
+	// endpoints sign with their app's oldest live key.
+	Key    string                      `json:"key,omitempty"`
 	URL    string                      `json:"url"`
 	Events []channels.WebhookEventName `json:"events"`
 	// Batch sends up to MaxWebhookBatch events per request, at most one

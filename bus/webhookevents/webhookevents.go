@@ -25,6 +25,12 @@ const (
 	// SubjectPrefix starts every event subject:
 	// herald.webhook.<app>.<channel token>.
 	SubjectPrefix = "herald.webhook"
+	// OperatorApp is the app id of operator events (quota_warning,
+	// quota_exceeded; docs/webhooks.md, "Operator webhooks"): no app can
+	// have it (channels.ValidateAppID refuses '~'), so their subjects,
+	// herald.webhook.~operator.<account>, are apart from every app's,
+	// and the dispatcher matches them with operator endpoints.
+	OperatorApp = "~operator"
 )
 
 // StreamConfig configures the stream; zero fields take the logstream
@@ -48,15 +54,32 @@ func EnsureStream(ctx context.Context, js jetstream.JetStream, cfg StreamConfig)
 	return logstream.Ensure(ctx, js, Stream, "Herald webhook events", []string{SubjectPrefix + ".>"}, cfg)
 }
 
+// OperatorSubject is where the operator events about an account go: one
+// subject per account keeps its events in order.
+func OperatorSubject(accountID string) string {
+	return SubjectPrefix + "." + OperatorApp + "." + channels.SubjectToken(accountID)
+}
+
+// PublishOperator stores one operator event about accountID, under
+// msgID (see Publish).
+func PublishOperator(ctx context.Context, js jetstream.JetStream, accountID string, timeMS int64, ev channels.WebhookEvent, msgID string) error {
+	env := channels.WebhookEnvelope{AppID: OperatorApp, TimeMS: timeMS, Event: ev}
+	return publish(ctx, js, OperatorSubject(accountID), env, msgID)
+}
+
 // Publish stores one event and waits for the stream's acknowledgement.
 // msgID, when not empty, names the event so that the same event
 // published again within the duplicate window is stored once.
 func Publish(ctx context.Context, js jetstream.JetStream, env channels.WebhookEnvelope, msgID string) error {
+	return publish(ctx, js, Subject(env.AppID, env.Event.Channel), env, msgID)
+}
+
+func publish(ctx context.Context, js jetstream.JetStream, subject string, env channels.WebhookEnvelope, msgID string) error {
 	payload, err := json.Marshal(env)
 	if err != nil {
 		return fmt.Errorf("encode webhook event: %w", err)
 	}
-	msg := &nats.Msg{Subject: Subject(env.AppID, env.Event.Channel), Data: payload, Header: nats.Header{}}
+	msg := &nats.Msg{Subject: subject, Data: payload, Header: nats.Header{}}
 	if msgID != "" {
 		msg.Header.Set(jetstream.MsgIDHeader, msgID)
 	}

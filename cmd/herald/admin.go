@@ -50,6 +50,11 @@ const adminUsage = `Usage: herald admin [flags] <resource> <action> [arguments] 
   webhooks update APP ID [--endpoint URL] [the options of create]
   webhooks deliveries APP ID [--status pending|delivered|failed]
   webhooks redeliver APP ID DELIVERY
+  webhooks operator list | get ID | remove ID | test ID
+  webhooks operator add URL [--events quota_warning,quota_exceeded] [--enabled true|false]
+           [--header Name=value ...]   (prints the signing secret, once)
+  webhooks operator update ID [--endpoint URL] [the options of add]
+  webhooks operator deliveries ID [--status S] | redeliver ID DELIVERY
   usage    --app ID | --account ID [--granularity G] [--from T] [--to T] [--csv]
   usage    reconcile --app ID [--granularity G] [--from T] [--to T]
 
@@ -174,6 +179,15 @@ func adminCommands() map[string]adminCommand {
 		"webhooks redeliver":  {args: []string{"APP", "ID", "DELIVERY"}, run: adminRedeliverWebhook},
 		"webhooks test":       {args: []string{"APP", "ID"}, run: adminTestWebhook},
 
+		"webhooks operator list":       {flags: pageFlags, run: adminListOperatorWebhooks},
+		"webhooks operator add":        {args: []string{"URL"}, flags: operatorWebhookFlags, run: adminAddOperatorWebhook},
+		"webhooks operator get":        {args: []string{"ID"}, run: adminGetOperatorWebhook},
+		"webhooks operator update":     {args: []string{"ID"}, flags: operatorWebhookFlags, run: adminUpdateOperatorWebhook},
+		"webhooks operator remove":     {args: []string{"ID"}, run: adminRemoveOperatorWebhook},
+		"webhooks operator deliveries": {args: []string{"ID"}, flags: webhookDeliveryFlags, run: adminListOperatorWebhookDeliveries},
+		"webhooks operator redeliver":  {args: []string{"ID", "DELIVERY"}, run: adminRedeliverOperatorWebhook},
+		"webhooks operator test":       {args: []string{"ID"}, run: adminTestOperatorWebhook},
+
 		"usage":           {flags: usageFlags, run: adminUsageReport},
 		"usage reconcile": {flags: usageFlags, run: adminUsageReconcile},
 	}
@@ -241,6 +255,12 @@ func parseAdminAction(args []string, g *adminGlobals) (*adminCall, adminCommand,
 	}
 	name, rest := args[0], args[1:]
 	cmd, ok := adminCommands()[name]
+	// A resource of a resource (webhooks operator) takes its action third.
+	if len(args) >= 3 {
+		if c, found := adminCommands()[strings.Join(args[:3], " ")]; found {
+			return parseAdminArgs(strings.Join(args[:3], " "), args[3:], c, g)
+		}
+	}
 	// A resource that is a command by itself (usage) takes an action
 	// only when one of its own follows.
 	if len(args) >= 2 {
@@ -253,6 +273,11 @@ func parseAdminAction(args []string, g *adminGlobals) (*adminCall, adminCommand,
 	if !ok {
 		return nil, adminCommand{}, usagef("unknown command %q", name)
 	}
+	return parseAdminArgs(name, rest, cmd, g)
+}
+
+// parseAdminArgs parses the arguments and options of the command name.
+func parseAdminArgs(name string, rest []string, cmd adminCommand, g *adminGlobals) (*adminCall, adminCommand, error) {
 	call := &adminCall{}
 	fs := flag.NewFlagSet("herald admin "+name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)

@@ -10,6 +10,7 @@ import (
 	"github.com/heraldhq/herald/channels"
 	"github.com/heraldhq/herald/cmd/herald/internal/adminclient"
 	"github.com/heraldhq/herald/controlplane"
+	"github.com/heraldhq/herald/controlplane/webhooks"
 )
 
 // webhookOpts are the options of `herald admin webhooks …`.
@@ -74,12 +75,17 @@ func (c *adminCall) webhookBody() adminclient.Webhook {
 var webhookHeader = []string{"ID", "URL", "EVENTS", "BATCH", "ENABLED", "FILTER"}
 
 func webhookRow(w controlplane.WebhookEndpoint) []string {
-	evs := make([]string, len(w.Events))
-	for i, e := range w.Events {
+	return []string{w.ID, w.URL, eventList(w.Events), strconv.FormatBool(w.Batch), strconv.FormatBool(w.Enabled),
+		orDash(w.ChannelFilter)}
+}
+
+// eventList is an endpoint's event kinds, comma-separated.
+func eventList(events []channels.WebhookEventName) string {
+	evs := make([]string, len(events))
+	for i, e := range events {
 		evs[i] = string(e)
 	}
-	return []string{w.ID, w.URL, strings.Join(evs, ","), strconv.FormatBool(w.Batch), strconv.FormatBool(w.Enabled),
-		orDash(w.ChannelFilter)}
+	return strings.Join(evs, ",")
 }
 
 func orDash(s string) string {
@@ -141,6 +147,11 @@ func adminListWebhookDeliveries(ctx context.Context, c *adminCall) error {
 	if err != nil {
 		return err
 	}
+	return c.outputDeliveries(page)
+}
+
+// outputDeliveries prints a page of a delivery log.
+func (c *adminCall) outputDeliveries(page adminclient.Page[controlplane.WebhookDelivery]) error {
 	rows := make([][]string, 0, len(page.Items))
 	for _, d := range page.Items {
 		code, msg := "-", "-"
@@ -168,6 +179,11 @@ func adminTestWebhook(ctx context.Context, c *adminCall) error {
 	if err != nil {
 		return err
 	}
+	return c.outputTest(res)
+}
+
+// outputTest prints an endpoint's answer to a test request.
+func (c *adminCall) outputTest(res webhooks.TestResult) error {
 	code := "-"
 	if res.StatusCode != 0 {
 		code = strconv.Itoa(res.StatusCode)

@@ -36,6 +36,9 @@ func TestAdminBodyStringsAreChecked(t *testing.T) {
 	s.do(t, http.MethodPost, appPath+"/webhooks", `{"url":"https://93.184.215.14/"}`).want(t, http.StatusCreated, &hook)
 	hookPath := appPath + "/webhooks/" + hook.ID
 	const hookURL = `"url":"https://93.184.215.14/"`
+	var opHook controlplane.WebhookEndpoint
+	s.do(t, http.MethodPost, "/admin/v1/operator/webhooks", `{`+hookURL+`}`).want(t, http.StatusCreated, &opHook)
+	opHookPath := "/admin/v1/operator/webhooks/" + opHook.ID
 	// body is a JSON template: %s is the content of the literal under
 	// test. valid is a content the field takes.
 	tests := []struct {
@@ -67,6 +70,10 @@ func TestAdminBodyStringsAreChecked(t *testing.T) {
 		{http.MethodPatch, hookPath, `{"url":"%s"}`, "url", "https://93.184.215.14/p", http.StatusOK},
 		{http.MethodPatch, hookPath, `{"events":["%s"]}`, "events[0]", "member_added", http.StatusOK},
 		{http.MethodPatch, hookPath, `{"channel_filter":"%s"}`, "channel_filter", "presence-*", http.StatusOK},
+		{http.MethodPost, "/admin/v1/operator/webhooks", `{"url":"%s"}`, "url", "https://93.184.215.14/o", http.StatusCreated},
+		{http.MethodPost, "/admin/v1/operator/webhooks", `{` + hookURL + `,"events":["quota_warning","%s"]}`, "events[1]", "quota_exceeded", http.StatusCreated},
+		{http.MethodPatch, opHookPath, `{"url":"%s"}`, "url", "https://93.184.215.14/op", http.StatusOK},
+		{http.MethodPatch, opHookPath, `{"events":["%s"]}`, "events[0]", "quota_warning", http.StatusOK},
 	}
 	for _, tt := range tests {
 		name := tt.method + " " + strings.ReplaceAll(tt.path, app.ID, "{id}") + " " + tt.field
@@ -151,10 +158,12 @@ func TestAdminBodyStringFieldsAreAllTested(t *testing.T) {
 		"CreateAppRequest.account_id", "CreateAppRequest.id", "CreateAppRequest.name",
 		"CreateAppRequest.settings.allowed_origins[]",
 		"CreateKeyRequest.key", "CreateKeyRequest.secret",
+		"CreateOperatorWebhookRequest.events[]", "CreateOperatorWebhookRequest.url",
 		"CreatePlanRequest.enforcement", "CreatePlanRequest.id", "CreatePlanRequest.name",
 		"CreateTokenRequest.name",
 		"CreateWebhookRequest.channel_filter", "CreateWebhookRequest.events[]", "CreateWebhookRequest.url",
 		"UpdateAccountRequest.plan_id", "UpdateAppRequest.name", "UpdateAppRequest.settings.allowed_origins[]",
+		"UpdateOperatorWebhookRequest.events[]", "UpdateOperatorWebhookRequest.url",
 		"UpdatePlanRequest.enforcement", "UpdatePlanRequest.name", "UpdateWebhookRequest.channel_filter",
 		"UpdateWebhookRequest.events[]", "UpdateWebhookRequest.url",
 	}

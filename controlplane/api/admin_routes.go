@@ -137,5 +137,6 @@ func (a *API) adminRoutes() []route {
 			summary: "List the audit log, newest first.", status: http.StatusOK, query: pageParams(),
 			response: typeOf[controlplane.AuditEntry](), list: true, handler: a.listAudit},
 	}
-	return append(routes, a.webhookRoutes()...)
+	routes = append(routes, a.webhookRoutes()...)
+	return append(routes, a.operatorWebhookRoutes()...)
 }

@@ -30,6 +30,7 @@ type WebhooksConfig struct {
 // (controlplane/webhooks.Dispatcher).
 type WebhookTester interface {
 	Test(ctx context.Context, appID, endpointID string) (webhooks.TestResult, error)
+	TestOperator(ctx context.Context, endpointID string) (webhooks.TestResult, error)
 }
 
 // Limits on an endpoint's fields.
@@ -262,10 +263,18 @@ func (a *API) redeliverWebhook(c echo.Context) error {
 }
 
 func (a *API) testWebhook(c echo.Context) error {
+	return a.runWebhookTest(c, func(ctx context.Context, t WebhookTester) (webhooks.TestResult, error) {
+		return t.Test(ctx, c.Param("id"), c.Param("webhook_id"))
+	})
+}
+
+// runWebhookTest answers a test route with what test got from the
+// dispatcher, 503 without one.
+func (a *API) runWebhookTest(c echo.Context, test func(context.Context, WebhookTester) (webhooks.TestResult, error)) error {
 	if a.webhooks.Tester == nil {
 		return &channels.Error{Code: channels.CodeUnavailable, Message: "webhook tests need the webhook dispatcher"}
 	}
-	res, err := a.webhooks.Tester.Test(c.Request().Context(), c.Param("id"), c.Param("webhook_id"))
+	res, err := test(c.Request().Context(), a.webhooks.Tester)
 	if err != nil {
 		return err
 	}

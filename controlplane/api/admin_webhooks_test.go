@@ -20,6 +20,10 @@ func (f fixedTester) Test(context.Context, string, string) (webhooks.TestResult,
 	return f.res, nil
 }
 
+func (f fixedTester) TestOperator(context.Context, string) (webhooks.TestResult, error) {
+	return f.res, nil
+}
+
 func TestWebhookEndpointsLifecycle(t *testing.T) {
 	t.Parallel()
 	s := newServer(t, func(c *api.Config) {

@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/heraldhq/herald/billing"
+	"github.com/heraldhq/herald/channels"
 	"github.com/heraldhq/herald/controlplane"
 )
 
@@ -28,9 +29,9 @@ func (s *Store) RecordQuotaEvent(ctx context.Context, e billing.QuotaEvent) (boo
 	recorded := false
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `insert into quota_events
-			(account_id, quota, threshold, period_start, crossed_at, quota_limit, used)
-			values ($1, $2, $3, $4, $5, $6, $7) on conflict do nothing`,
-			e.AccountID, e.Quota, e.Threshold, e.Period, e.At, e.Limit, e.Used)
+			(account_id, quota, threshold, period_start, crossed_at, quota_limit, used, plan, enforcement)
+			values ($1, $2, $3, $4, $5, $6, $7, $8, $9) on conflict do nothing`,
+			e.AccountID, e.Quota, e.Threshold, e.Period, e.At, e.Limit, e.Used, e.Plan, string(e.Enforcement))
 		if err != nil {
 			return err
 		}
@@ -84,4 +85,37 @@ func (s *Store) OverQuota(ctx context.Context, accountID string, from, to time.T
 		return nil, fmt.Errorf("read quota events of %s: %w", accountID, err)
 	}
 	return out, nil
+}
+
+// PendingQuotaWebhooks implements billing.Store: the recorded crossings
+// not yet stored in HERALD_WEBHOOK_EVENTS, oldest first.
+func (s *Store) PendingQuotaWebhooks(ctx context.Context, limit int) ([]billing.QuotaEvent, error) {
+	rows, _ := s.pool.Query(ctx,
+		`select account_id, plan, quota, threshold, enforcement, period_start, quota_limit, used, crossed_at
+		 from quota_events where webhook_published_at is null
+		 order by crossed_at, account_id, quota, threshold limit $1`, limit)
+	evs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (billing.QuotaEvent, error) {
+		var e billing.QuotaEvent
+		var enforcement string
+		err := r.Scan(&e.AccountID, &e.Plan, &e.Quota, &e.Threshold, &enforcement, &e.Period, &e.Limit, &e.Used, &e.At)
+		e.Enforcement = channels.Enforcement(enforcement)
+		e.Period, e.At = utc(e.Period), utc(e.At)
+		return e, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("pending quota webhooks: %w", err)
+	}
+	return evs, nil
+}
+
+// QuotaWebhookPublished implements billing.Store.
+func (s *Store) QuotaWebhookPublished(ctx context.Context, e billing.QuotaEvent) error {
+	_, err := s.pool.Exec(ctx,
+		`update quota_events set webhook_published_at = now()
+		 where account_id = $1 and quota = $2 and threshold = $3 and period_start = $4 and webhook_published_at is null`,
+		e.AccountID, e.Quota, e.Threshold, e.Period)
+	if err != nil {
+		return fmt.Errorf("mark quota webhook of %s published: %w", e.AccountID, err)
+	}
+	return nil
 }

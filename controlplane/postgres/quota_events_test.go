@@ -59,3 +59,36 @@ func TestRecordQuotaEventOnce(t *testing.T) {
 		t.Errorf("spans of the next day = %+v; want none", spans)
 	}
 }
+
+// TestQuotaWebhookOutbox: a recorded crossing waits, with its plan and
+// enforcement, until it is marked stored for operator webhooks; crossings
+// recorded once are pending once.
+func TestQuotaWebhookOutbox(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := context.Background()
+	acct := f.account(t, "Acme")
+	day := time.Date(2026, 3, 15, 0, 0, 0, 0, time.UTC)
+	ev := billing.QuotaEvent{AccountID: acct.ID, Plan: "starter", Quota: billing.QuotaMessagesPerDay.String(), Threshold: 80,
+		Enforcement: "soft", Period: day, Limit: 10, Used: 8, At: day.Add(time.Hour)}
+	ev100 := ev
+	ev100.Threshold, ev100.Used, ev100.At = 100, 10, day.Add(2*time.Hour)
+	for _, e := range []billing.QuotaEvent{ev, ev100, ev} {
+		if _, err := f.store.RecordQuotaEvent(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pending, err := f.store.PendingQuotaWebhooks(ctx, 10)
+	if err != nil || len(pending) != 2 || pending[0] != ev || pending[1] != ev100 {
+		t.Fatalf("pending = %+v, %v; want the 80%% then the 100%% event", pending, err)
+	}
+	if one, _ := f.store.PendingQuotaWebhooks(ctx, 1); len(one) != 1 || one[0] != ev {
+		t.Fatalf("pending, limit 1 = %+v", one)
+	}
+	if err := f.store.QuotaWebhookPublished(ctx, ev); err != nil {
+		t.Fatal(err)
+	}
+	if pending, _ := f.store.PendingQuotaWebhooks(ctx, 10); len(pending) != 1 || pending[0] != ev100 {
+		t.Fatalf("pending after marking the 80%% event = %+v", pending)
+	}
+}

@@ -126,7 +126,7 @@ func (s *Store) NextWebhookDelivery(ctx context.Context, q controlplane.WebhookN
 		err := tx.QueryRow(ctx,
 			`update webhook_endpoints set lease_until = now() + $3::bigint * interval '1 microsecond'
 			 where id = $1 and lease_owner = $2
-			 returning app_id, url, headers, batch, enabled, now(),
+			 returning coalesce(app_id, ''), url, headers, batch, enabled, now(),
 			   case when not batch or last_request_at is null then 0
 			     else greatest(0, (extract(epoch from last_request_at - now()) * 1e6)::bigint + $4::bigint) end`,
 			q.EndpointID, q.Owner, micros(q.Lease), micros(q.MinGap)).
@@ -247,7 +247,7 @@ func (s *Store) RecordWebhookAttempt(ctx context.Context, a controlplane.Webhook
 			`update webhook_endpoints set last_request_at = now(),
 			   failing_since = case when $2 then null else coalesce(failing_since, now()) end
 			 where id = $1
-			 returning app_id, enabled and not $2 and $3::bigint > 0
+			 returning coalesce(app_id, ''), enabled and not $2 and $3::bigint > 0
 			   and failing_since <= now() - $3::bigint * interval '1 microsecond'`,
 			a.EndpointID, ok, micros(a.DisableAfter)).Scan(&res.AppID, &disable)
 		if errors.Is(err, pgx.ErrNoRows) {
@@ -316,6 +316,12 @@ func (s *Store) PruneWebhookQueue(ctx context.Context, before time.Time) (int64,
 
 // ListWebhookDeliveries reads an endpoint's delivery log, newest first.
 func (s *Store) ListWebhookDeliveries(ctx context.Context, q controlplane.WebhookDeliveryQuery) ([]controlplane.WebhookDelivery, string, error) {
+	return s.listWebhookDeliveries(ctx, &q.AppID, q)
+}
+
+// listWebhookDeliveries reads the log of an endpoint of owner (an app id,
+// or nil for an operator endpoint); q.AppID is not read.
+func (s *Store) listWebhookDeliveries(ctx context.Context, owner *string, q controlplane.WebhookDeliveryQuery) ([]controlplane.WebhookDelivery, string, error) {
 	pa, err := parsePage(q.Page)
 	if err != nil {
 		return nil, "", err
@@ -326,7 +332,7 @@ func (s *Store) ListWebhookDeliveries(ctx context.Context, q controlplane.Webhoo
 			return nil, "", badCursor()
 		}
 	}
-	if _, err := s.GetWebhookEndpoint(ctx, q.AppID, q.EndpointID); err != nil {
+	if _, err := s.getWebhookEndpoint(ctx, owner, q.EndpointID); err != nil {
 		return nil, "", err
 	}
 	type row struct {
@@ -362,12 +368,16 @@ func (s *Store) ListWebhookDeliveries(ctx context.Context, q controlplane.Webhoo
 // RedeliverWebhook makes a delivery pending again, due now, with a new
 // retry window; its id and body stay, so receivers can deduplicate.
 func (s *Store) RedeliverWebhook(ctx context.Context, appID, endpointID, deliveryID string) error {
+	return s.redeliverWebhook(ctx, &appID, endpointID, deliveryID)
+}
+
+func (s *Store) redeliverWebhook(ctx context.Context, owner *string, endpointID, deliveryID string) error {
 	tag, err := s.pool.Exec(ctx,
 		`update webhook_deliveries d set status = 'pending', next_attempt_at = now(), window_start = now(),
 		   delivered_at = null
 		 from webhook_endpoints e
-		 where d.id = $3 and d.endpoint_id = $2 and e.id = d.endpoint_id and e.app_id = $1`,
-		appID, endpointID, deliveryID)
+		 where d.id = $3 and d.endpoint_id = $2 and e.id = d.endpoint_id and e.app_id is not distinct from $1`,
+		owner, endpointID, deliveryID)
 	if err != nil {
 		return fmt.Errorf("redeliver webhook %s: %w", deliveryID, err)
 	}

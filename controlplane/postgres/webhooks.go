@@ -24,8 +24,9 @@ const (
 func newWebhookID() string  { return webhookIDPrefix + randomString(alphanumeric, webhookIDLen) }
 func newDeliveryID() string { return deliveryIDPrefix + randomString(alphanumeric, deliveryIDLen) }
 
-const webhookColumns = `id, app_id, url, events, batch, enabled, channel_filter, headers,
-	created_at, updated_at, disabled_at, failing_since`
+// webhookColumns reads an operator endpoint's null app_id as "".
+const webhookColumns = `id, coalesce(app_id, ''), coalesce(signing_key, ''), url, events, batch, enabled,
+	channel_filter, headers, created_at, updated_at, disabled_at, failing_since`
 
 // CreateWebhookEndpoint stores a new endpoint of appID. The app's row is
 // locked while its endpoints are counted, so concurrent creations cannot
@@ -66,8 +67,16 @@ func (s *Store) CreateWebhookEndpoint(ctx context.Context, appID string, in cont
 
 // GetWebhookEndpoint returns one endpoint of appID, or NotFound.
 func (s *Store) GetWebhookEndpoint(ctx context.Context, appID, id string) (controlplane.WebhookEndpoint, error) {
+	return s.getWebhookEndpoint(ctx, &appID, id)
+}
+
+// ownerMatch is the condition that an endpoint belongs to the owner in
+// the first parameter: an app id, or nil for an operator endpoint.
+const ownerMatch = "app_id is not distinct from $1"
+
+func (s *Store) getWebhookEndpoint(ctx context.Context, owner *string, id string) (controlplane.WebhookEndpoint, error) {
 	w, err := scanWebhook(s.pool.QueryRow(ctx,
-		"select "+webhookColumns+" from webhook_endpoints where app_id = $1 and id = $2", appID, id))
+		"select "+webhookColumns+" from webhook_endpoints where "+ownerMatch+" and id = $2", owner, id))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return w, webhookNotFound(id)
 	}
@@ -100,10 +109,14 @@ func (s *Store) ListWebhookEndpoints(ctx context.Context, appID string) ([]contr
 // pending deliveries and drops its queued events; enabling it clears the
 // auto-disable marks.
 func (s *Store) UpdateWebhookEndpoint(ctx context.Context, appID, id string, patch controlplane.WebhookEndpointPatch) (controlplane.WebhookEndpoint, error) {
+	return s.updateWebhookEndpoint(ctx, &appID, id, patch)
+}
+
+func (s *Store) updateWebhookEndpoint(ctx context.Context, owner *string, id string, patch controlplane.WebhookEndpointPatch) (controlplane.WebhookEndpoint, error) {
 	var w controlplane.WebhookEndpoint
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		cur, err := scanWebhook(tx.QueryRow(ctx,
-			"select "+webhookColumns+" from webhook_endpoints where app_id = $1 and id = $2 for update", appID, id))
+			"select "+webhookColumns+" from webhook_endpoints where "+ownerMatch+" and id = $2 for update", owner, id))
 		if errors.Is(err, pgx.ErrNoRows) {
 			return webhookNotFound(id)
 		}
@@ -120,8 +133,8 @@ func (s *Store) UpdateWebhookEndpoint(ctx context.Context, appID, id string, pat
 			   channel_filter = $7, headers = $8, updated_at = now(),
 			   disabled_at = case when $6 then null else disabled_at end,
 			   failing_since = case when $6 and not enabled then null else failing_since end
-			 where app_id = $1 and id = $2 returning `+webhookColumns,
-			appID, id, next.URL, eventStrings(next.Events), next.Batch, next.Enabled, next.ChannelFilter, headers))
+			 where `+ownerMatch+` and id = $2 returning `+webhookColumns,
+			owner, id, next.URL, eventStrings(next.Events), next.Batch, next.Enabled, next.ChannelFilter, headers))
 		if err != nil {
 			return err
 		}
@@ -138,7 +151,11 @@ func (s *Store) UpdateWebhookEndpoint(ctx context.Context, appID, id string, pat
 
 // DeleteWebhookEndpoint removes an endpoint, its queue and its log.
 func (s *Store) DeleteWebhookEndpoint(ctx context.Context, appID, id string) error {
-	tag, err := s.pool.Exec(ctx, "delete from webhook_endpoints where app_id = $1 and id = $2", appID, id)
+	return s.deleteWebhookEndpoint(ctx, &appID, id)
+}
+
+func (s *Store) deleteWebhookEndpoint(ctx context.Context, owner *string, id string) error {
+	tag, err := s.pool.Exec(ctx, "delete from webhook_endpoints where "+ownerMatch+" and id = $2", owner, id)
 	if err != nil {
 		return fmt.Errorf("delete webhook endpoint %s: %w", id, err)
 	}
@@ -221,7 +238,7 @@ func scanWebhook(r pgx.Row) (controlplane.WebhookEndpoint, error) {
 		events  []string
 		headers []byte
 	)
-	if err := r.Scan(&w.ID, &w.AppID, &w.URL, &events, &w.Batch, &w.Enabled, &w.ChannelFilter, &headers,
+	if err := r.Scan(&w.ID, &w.AppID, &w.Key, &w.URL, &events, &w.Batch, &w.Enabled, &w.ChannelFilter, &headers,
 		&w.CreatedAt, &w.UpdatedAt, &w.DisabledAt, &w.FailingSince); err != nil {
 		return controlplane.WebhookEndpoint{}, err
 	}

@@ -117,7 +117,7 @@ func (d *Dispatcher) queue(ctx context.Context, msgs []jetstream.Msg) error {
 	for i, m := range msgs {
 		env, err := webhookevents.Decode(m.Data())
 		meta, merr := m.Metadata()
-		if err != nil || merr != nil || env.AppID == "" || !env.Event.Name.Valid() {
+		if err != nil || merr != nil || !wellFormed(env) {
 			bad[i] = true
 			d.log.Warn("webhook dispatcher skips a malformed event", "subject", m.Subject())
 			continue
@@ -131,17 +131,17 @@ func (d *Dispatcher) queue(ctx context.Context, msgs []jetstream.Msg) error {
 		apps[env.AppID] = struct{}{}
 	}
 	if len(evs) > 0 {
-		ids := make([]string, 0, len(apps))
-		for id := range apps {
-			ids = append(ids, id)
-		}
-		targets, err := d.store.WebhookTargets(ctx, ids)
+		targets, err := d.targets(ctx, apps)
 		if err != nil {
 			return err
 		}
 		byApp := map[string][]controlplane.WebhookEndpoint{}
 		for _, t := range targets {
-			byApp[t.AppID] = append(byApp[t.AppID], t)
+			app := t.AppID
+			if app == "" {
+				app = webhookevents.OperatorApp
+			}
+			byApp[app] = append(byApp[app], t)
 		}
 		var q []controlplane.WebhookQueued
 		for _, e := range evs {
@@ -170,4 +170,43 @@ func (d *Dispatcher) queue(ctx context.Context, msgs []jetstream.Msg) error {
 		}
 	}
 	return nil
+}
+
+// wellFormed reports whether env is an app's event of an app kind or an
+// operator event of an operator kind.
+func wellFormed(env channels.WebhookEnvelope) bool {
+	if env.AppID == webhookevents.OperatorApp {
+		return env.Event.Name.Operator()
+	}
+	return env.AppID != "" && env.Event.Name.Valid()
+}
+
+// targets returns the enabled endpoints of the apps named; the operator
+// app names the operator endpoints.
+func (d *Dispatcher) targets(ctx context.Context, apps map[string]struct{}) ([]controlplane.WebhookEndpoint, error) {
+	ids := make([]string, 0, len(apps))
+	operator := false
+	for id := range apps {
+		if id == webhookevents.OperatorApp {
+			operator = true
+			continue
+		}
+		ids = append(ids, id)
+	}
+	var out []controlplane.WebhookEndpoint
+	if len(ids) > 0 {
+		t, err := d.store.WebhookTargets(ctx, ids)
+		if err != nil {
+			return nil, err
+		}
+		out = t
+	}
+	if operator {
+		t, err := d.store.OperatorWebhookTargets(ctx)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, t...)
+	}
+	return out, nil
 }

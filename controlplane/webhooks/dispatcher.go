@@ -1,6 +1,7 @@
 // Package webhooks is the webhook dispatcher (docs/webhooks.md): a
 // durable consumer of HERALD_WEBHOOK_EVENTS that matches each event with
-// its app's endpoints and queues it in PostgreSQL before acknowledging
+// its app's endpoints (an operator event with the operator endpoints)
+// and queues it in PostgreSQL before acknowledging
 // it, and a sender that claims endpoints with leases, cuts their queued
 // events into deliveries and sends each endpoint's deliveries in order,
 // with retries, recording every attempt. Every control plane runs one;
@@ -76,15 +77,18 @@ const (
 // Store is what the dispatcher keeps in PostgreSQL (controlplane/postgres).
 type Store interface {
 	WebhookTargets(ctx context.Context, appIDs []string) ([]controlplane.WebhookEndpoint, error)
+	OperatorWebhookTargets(ctx context.Context) ([]controlplane.WebhookEndpoint, error)
 	EnqueueWebhookEvents(ctx context.Context, evs []controlplane.WebhookQueued) error
 	ClaimWebhookEndpoints(ctx context.Context, owner string, lease time.Duration, limit int, minGap time.Duration, floor uint64) ([]string, error)
 	ReleaseWebhookEndpoint(ctx context.Context, endpointID, owner string) error
 	NextWebhookDelivery(ctx context.Context, q controlplane.WebhookNext) (controlplane.WebhookSend, bool, error)
 	RecordWebhookAttempt(ctx context.Context, a controlplane.WebhookAttempt) (controlplane.WebhookAttemptResult, error)
 	WebhookSigner(ctx context.Context, appID string) (key, secret string, err error)
+	OperatorWebhookSigner(ctx context.Context, endpointID string) (key, secret string, err error)
 	PruneWebhookDeliveries(ctx context.Context, before time.Time, limit int) (int64, error)
 	PruneWebhookQueue(ctx context.Context, before time.Time) (int64, error)
 	GetWebhookEndpoint(ctx context.Context, appID, id string) (controlplane.WebhookEndpoint, error)
+	GetOperatorWebhookEndpoint(ctx context.Context, id string) (controlplane.WebhookEndpoint, error)
 	RecordAudit(ctx context.Context, e controlplane.AuditEntry) error
 }
 

@@ -113,9 +113,10 @@ func (d *Dispatcher) attempt(ctx context.Context, s controlplane.WebhookSend) bo
 		d.log.Warn("webhook attempt not recorded", "delivery", s.ID, "err", err)
 		return false
 	}
-	if o.ok() {
+	if o.ok() && s.AppID != "" {
+		// Operator endpoints belong to no app: nothing to count.
 		d.cfg.Meter.App(s.AppID).WebhookCall()
-	} else {
+	} else if !o.ok() {
 		d.log.Debug("webhook attempt failed", "delivery", s.ID, "endpoint", s.EndpointID,
 			"attempt", s.Attempts+1, "status", a.Status, "err", o.err)
 	}
@@ -142,11 +143,18 @@ func (d *Dispatcher) nextAfterFailure(s controlplane.WebhookSend) (controlplane.
 	return controlplane.WebhookPending, delay
 }
 
-// request signs s with the app's oldest live key and sends it.
+// request signs s with the app's oldest live key, or an operator
+// endpoint's own key, and sends it.
 func (d *Dispatcher) request(ctx context.Context, s controlplane.WebhookSend) outcome {
-	key, secret, err := d.store.WebhookSigner(ctx, s.AppID)
+	var key, secret string
+	var err error
+	if s.AppID == "" {
+		key, secret, err = d.store.OperatorWebhookSigner(ctx, s.EndpointID)
+	} else {
+		key, secret, err = d.store.WebhookSigner(ctx, s.AppID)
+	}
 	if err != nil {
-		return outcome{err: "no live app key to sign with"}
+		return outcome{err: "no live key to sign with"}
 	}
 	return d.sender.send(ctx, message{url: s.URL, deliveryID: s.ID, key: key, secret: secret,
 		headers: s.Headers, body: s.Body})
@@ -160,13 +168,18 @@ const systemActor = "system:webhooks"
 func (d *Dispatcher) disabled(ctx context.Context, appID, endpointID string) {
 	d.log.Warn("webhook endpoint disabled: it failed every delivery", "app", appID, "endpoint", endpointID,
 		"after", d.cfg.DisableAfter)
-	details, _ := json.Marshal(map[string]any{"app_id": appID, "reason": "failed every delivery",
-		"failing_for_s": int64(d.cfg.DisableAfter / time.Second)})
+	fields := map[string]any{"reason": "failed every delivery", "failing_for_s": int64(d.cfg.DisableAfter / time.Second)}
+	if appID == "" {
+		fields["operator"] = true
+	} else {
+		fields["app_id"] = appID
+	}
+	details, _ := json.Marshal(fields)
 	if err := d.store.RecordAudit(ctx, controlplane.AuditEntry{Actor: systemActor, Action: "webhook.disable",
 		Target: endpointID, Details: details}); err != nil {
 		d.log.Error("record audit entry", "action", "webhook.disable", "err", err)
 	}
-	if d.cfg.Publisher != nil {
+	if d.cfg.Publisher != nil && appID != "" {
 		if err := d.cfg.Publisher.SyncApp(ctx, appID); err != nil {
 			d.log.Warn("app config sync failed; the periodic reconcile will publish it", "app", appID, "err", err)
 		}

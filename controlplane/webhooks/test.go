@@ -31,11 +31,25 @@ func (d *Dispatcher) Test(ctx context.Context, appID, endpointID string) (TestRe
 	if err != nil {
 		return TestResult{}, err
 	}
+	return d.test(ctx, w), nil
+}
+
+// TestOperator sends an operator endpoint a signed
+// {"name":"webhook_test"} event now, as Test.
+func (d *Dispatcher) TestOperator(ctx context.Context, endpointID string) (TestResult, error) {
+	w, err := d.store.GetOperatorWebhookEndpoint(ctx, endpointID)
+	if err != nil {
+		return TestResult{}, err
+	}
+	return d.test(ctx, w), nil
+}
+
+func (d *Dispatcher) test(ctx context.Context, w controlplane.WebhookEndpoint) TestResult {
 	ev, _ := json.Marshal(map[string]string{"name": TestEventName})
 	s := controlplane.WebhookSend{
-		ID: testDeliveryPrefix + time.Now().UTC().Format("20060102T150405.000000000"), AppID: appID, URL: w.URL,
+		ID: testDeliveryPrefix + time.Now().UTC().Format("20060102T150405.000000000"), EndpointID: w.ID, AppID: w.AppID, URL: w.URL,
 		Headers: w.Headers, Body: controlplane.WebhookBody(time.Now().UnixMilli(), []json.RawMessage{ev}),
 	}
 	o := d.request(ctx, s)
-	return TestResult{StatusCode: o.statusCode, OK: o.ok(), Error: o.err, DurationMS: o.duration.Milliseconds()}, nil
+	return TestResult{StatusCode: o.statusCode, OK: o.ok(), Error: o.err, DurationMS: o.duration.Milliseconds()}
 }

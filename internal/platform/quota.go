@@ -8,6 +8,8 @@ import (
 
 	"github.com/heraldhq/herald/billing"
 	"github.com/heraldhq/herald/bus/quota"
+	"github.com/heraldhq/herald/bus/webhookevents"
+	"github.com/heraldhq/herald/channels"
 	"github.com/heraldhq/herald/controlplane/postgres"
 )
 
@@ -53,6 +55,9 @@ func (p *Platform) newQuotaReporter(store *postgres.Store) (*billing.QuotaReport
 		Apps: p.parts.apps.App,
 		Publish: func(_ context.Context, subject string, data []byte) error {
 			return p.parts.nc.Publish(subject, data)
+		},
+		Webhook: func(ctx context.Context, accountID string, timeMS int64, ev channels.WebhookEvent, msgID string) error {
+			return webhookevents.PublishOperator(ctx, p.parts.js, accountID, timeMS, ev, msgID)
 		},
 		Now: p.cfg.Metering.QuotaClock, Registerer: p.ops.Registry(), Logger: p.cfg.Logger,
 	})

@@ -61,24 +61,37 @@ func (c *Client) DeleteWebhook(ctx context.Context, appID, id string) error {
 // ListWebhookDeliveries returns one page of an endpoint's delivery log,
 // newest first, only in status when it is not empty.
 func (c *Client) ListWebhookDeliveries(ctx context.Context, appID, id, status string, limit int, cursor string) (Page[controlplane.WebhookDelivery], error) {
+	return c.listDeliveriesAt(ctx, webhookPath(appID, id), status, limit, cursor)
+}
+
+// listDeliveriesAt reads the delivery log of the endpoint at path.
+func (c *Client) listDeliveriesAt(ctx context.Context, path, status string, limit int, cursor string) (Page[controlplane.WebhookDelivery], error) {
 	var extra url.Values
 	if status != "" {
 		extra = url.Values{"status": {status}}
 	}
 	var out Page[controlplane.WebhookDelivery]
-	err := c.do(ctx, http.MethodGet, webhookPath(appID, id)+"/deliveries"+pageQuery(limit, cursor, extra), nil, &out)
+	err := c.do(ctx, http.MethodGet, path+"/deliveries"+pageQuery(limit, cursor, extra), nil, &out)
 	return out, err
 }
 
 // RedeliverWebhook sends a delivery again.
 func (c *Client) RedeliverWebhook(ctx context.Context, appID, id, deliveryID string) error {
-	return c.do(ctx, http.MethodPost, webhookPath(appID, id)+"/deliveries/"+esc(deliveryID)+"/redeliver", nil, nil)
+	return c.redeliverAt(ctx, webhookPath(appID, id), deliveryID)
+}
+
+func (c *Client) redeliverAt(ctx context.Context, path, deliveryID string) error {
+	return c.do(ctx, http.MethodPost, path+"/deliveries/"+esc(deliveryID)+"/redeliver", nil, nil)
 }
 
 // TestWebhook sends the endpoint a signed test event and returns its
 // answer.
 func (c *Client) TestWebhook(ctx context.Context, appID, id string) (webhooks.TestResult, error) {
+	return c.testAt(ctx, webhookPath(appID, id))
+}
+
+func (c *Client) testAt(ctx context.Context, path string) (webhooks.TestResult, error) {
 	var out webhooks.TestResult
-	err := c.do(ctx, http.MethodPost, webhookPath(appID, id)+"/test", nil, &out)
+	err := c.do(ctx, http.MethodPost, path+"/test", nil, &out)
 	return out, err
 }
