@@ -2,9 +2,11 @@ import { fileURLToPath } from 'node:url';
 
 import { defineConfig } from 'vitest/config';
 
-// Unit tests run against the sources: @herald/testing's import of
-// @herald/client resolves to client/src as well, so both share one copy
-// and no build is needed first.
+// Unit tests run against the sources: @herald/testing's and
+// @herald/react's imports of @herald/client resolve to client/src as
+// well, so all share one copy and no build is needed first. The React
+// hooks' tests run here on React 19 and again on React 18
+// (vitest.react18.config.ts).
 export default defineConfig({
   resolve: {
     alias: {
@@ -13,6 +15,6 @@ export default defineConfig({
     },
   },
   test: {
-    include: ['client/test/unit/**/*.test.ts', 'testing/test/**/*.test.ts', 'test/**/*.test.ts'],
+    include: ['client/test/unit/**/*.test.ts', 'testing/test/**/*.test.ts', 'react/test/**/*.test.{ts,tsx}', 'test/**/*.test.ts'],
   },
 });

@@ -24,7 +24,7 @@ await build({
   platform: 'neutral',
   target: TARGET,
   sourcemap: true,
-  external: ['tweetnacl', '@herald/client'],
+  external: ['tweetnacl', '@herald/client', 'react', 'react-dom', '@tanstack/react-query'],
   logLevel: 'warning',
 });
 const tsc = spawnSync(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], {
