@@ -16,23 +16,28 @@ const params = new URLSearchParams(location.search);
 const user = params.get('user') ?? `guest-${Math.random().toString(36).slice(2, 7)}`;
 const config = (await (await fetch('/config.json')).json()) as Config;
 
+async function token(): Promise<string> {
+  const res = await fetch('/realtime/token', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ user }),
+  });
+  if (!res.ok) throw new Error(`token: ${res.status}`);
+  return ((await res.json()) as { token: string }).token;
+}
+
 // One client for the page, made outside React: StrictMode's double render
-// would otherwise make two.
+// would otherwise make two. By default the backend signs a token for this
+// user, whose capabilities let them join, talk in and read the history of
+// the chat rooms; with ?auth=signature it signs each channel instead, the
+// Pusher way (no history then: that needs a token).
 const herald = new Herald({
   key: config.key,
   url: config.url,
   appId: config.appId,
-  // The backend signs a token for this user; its capabilities let them join,
-  // talk in and read the history of the chat rooms.
-  tokenProvider: async () => {
-    const res = await fetch('/realtime/token', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ user }),
-    });
-    if (!res.ok) throw new Error(`token: ${res.status}`);
-    return ((await res.json()) as { token: string }).token;
-  },
+  ...(params.get('auth') === 'signature'
+    ? { authEndpoint: '/realtime/auth', headers: () => ({ 'x-chat-user': user }) }
+    : { tokenProvider: token }),
 });
 
 // Live events keep the caches fresh: no refetching on focus or reconnect,

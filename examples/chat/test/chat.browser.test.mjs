@@ -2,7 +2,9 @@
 // (no browser download) against `herald dev` and the built app with its
 // backend. Two users talk, type, see each other come and go; one goes
 // offline, writes meanwhile, and comes back: what it wrote is delivered
-// once and in order, and what it missed arrives through resume.
+// once and in order, and what it missed arrives through resume. A third
+// user reads the conversation from history; a fourth joins with channels
+// signed by the backend instead of a token.
 // Screenshots go to test-results/.
 
 import assert from 'node:assert/strict';
@@ -39,12 +41,12 @@ after(async () => {
   await stack?.stop();
 });
 
-async function open(user) {
+async function open(user, query = '') {
   const context = await browser.newContext({ viewport: { width: 900, height: 600 } });
   const page = await context.newPage();
   page.setDefaultTimeout(WAIT_MS);
   page.on('pageerror', (err) => console.error(`[${user}] page error:`, err.message));
-  await page.goto(`${stack.url}/?user=${user}&room=general`);
+  await page.goto(`${stack.url}/?user=${user}&room=general${query}`);
   await status(page, 'connected');
   return { context, page };
 }
@@ -131,6 +133,14 @@ test('two users chat, type, come and go, and one survives going offline', { time
   assert.deepEqual(await texts(cy.page), annSees);
   await members(ann.page, ['ann', 'bo', 'cy']);
   await cy.context.close();
+
+  // A user whose channels the backend signs (no token) joins and talks too.
+  const dee = await open('dee', '&auth=signature');
+  await members(ann.page, ['ann', 'bo', 'dee']);
+  await say(dee.page, 'signed by the backend');
+  await shows(ann.page, 'signed by the backend');
+  await dee.page.locator('[data-testid="message"][data-status="sent"]', { hasText: 'signed by the backend' }).waitFor();
+  await dee.context.close();
 
   // Bo leaves: ann sees only herself.
   await bo.context.close();
