@@ -12,7 +12,8 @@ export default defineConfig({
   resolve: {
     alias: [
       { find: '@herald/client', replacement: fileURLToPath(new URL('./client/src/index.ts', import.meta.url)) },
-      { find: '@herald/testing', replacement: fileURLToPath(new URL('./testing/src/index.ts', import.meta.url)) },
+      { find: '@herald/testing/msw', replacement: fileURLToPath(new URL('./testing/src/msw.ts', import.meta.url)) },
+      { find: /^@herald\/testing$/, replacement: fileURLToPath(new URL('./testing/src/index.ts', import.meta.url)) },
       { find: /^react-dom(\/.*)?$/, replacement: `${react18('react-dom')}$1` },
       { find: /^react(\/.*)?$/, replacement: `${react18('react')}$1` },
       { find: /^@testing-library\/react$/, replacement: react18('@testing-library/react') },

@@ -11,6 +11,7 @@ export default defineConfig({
   resolve: {
     alias: {
       '@herald/client': fileURLToPath(new URL('./client/src/index.ts', import.meta.url)),
+      '@herald/testing/msw': fileURLToPath(new URL('./testing/src/msw.ts', import.meta.url)),
       '@herald/testing': fileURLToPath(new URL('./testing/src/index.ts', import.meta.url)),
     },
   },

@@ -13,7 +13,7 @@ import { build } from 'esbuild';
 const TARGET = ['es2022'];
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const entries = ['src/index.ts', 'src/encrypted.ts'].filter((f) => existsSync(f));
+const entries = ['src/index.ts', 'src/encrypted.ts', 'src/msw.ts'].filter((f) => existsSync(f));
 
 rmSync('dist', { recursive: true, force: true });
 await build({
@@ -24,7 +24,7 @@ await build({
   platform: 'neutral',
   target: TARGET,
   sourcemap: true,
-  external: ['tweetnacl', '@herald/client', 'react', 'react-dom', '@tanstack/react-query'],
+  external: ['tweetnacl', '@herald/client', 'react', 'react-dom', '@tanstack/react-query', 'msw'],
   logLevel: 'warning',
 });
 const tsc = spawnSync(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], {

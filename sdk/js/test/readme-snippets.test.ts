@@ -34,6 +34,7 @@ function typeErrors(files: Map<string, string>): string[] {
       '@herald/client': [path.join(root, 'client/src/index.ts')],
       '@herald/client/encrypted': [path.join(root, 'client/src/encrypted.ts')],
       '@herald/testing': [path.join(root, 'testing/src/index.ts')],
+      '@herald/testing/msw': [path.join(root, 'testing/src/msw.ts')],
       '@herald/react': [path.join(root, 'react/src/index.ts')],
     },
   };
