@@ -4,7 +4,9 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 
 import { useLatest } from './channel.js';
 import { useHerald } from './context.js';
-import { type Optimistic, type OptimisticStatus, optimisticList } from './optimistic.js';
+import { newId } from './ids.js';
+import { type Optimistic, type OptimisticStatus } from './optimistic.js';
+import { cachedList } from './query.js';
 import { acquireChannel, releaseChannel } from './registry.js';
 
 /** How long a mutation waits for its realtime echo by default. */
@@ -52,11 +54,6 @@ export type RealtimeMutationResult<V, R> = Omit<UseMutationResult<R, Error, { va
   retry: (id: string) => Promise<MutationEntry<V>>;
 };
 
-function randomId(): string {
-  const c = globalThis.crypto;
-  return c?.randomUUID ? c.randomUUID() : `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
-}
-
 function defaultGetId(data: unknown): string | undefined {
   const id = (data as { id?: unknown } | null)?.id;
   return typeof id === 'string' ? id : undefined;
@@ -97,16 +94,7 @@ export function useRealtimeMutation<V, R = unknown, T extends Optimistic = Optim
     };
   }, [client, channel, matchEvent, opts]);
 
-  const cache = useMemo(
-    () =>
-      keyHash === undefined
-        ? undefined
-        : optimisticList<T>({
-            get: () => queryClient.getQueryData<T[]>(JSON.parse(keyHash) as QueryKey) ?? [],
-            set: (next) => queryClient.setQueryData<T[]>(JSON.parse(keyHash) as QueryKey, next),
-          }),
-    [queryClient, keyHash],
-  );
+  const cache = useMemo(() => (keyHash === undefined ? undefined : cachedList<T>(queryClient, keyHash)), [queryClient, keyHash]);
 
   const put = useCallback((entry: MutationEntry<V>) => {
     list.current = list.current.some((e) => e.id === entry.id)
@@ -158,7 +146,7 @@ export function useRealtimeMutation<V, R = unknown, T extends Optimistic = Optim
   const mutate = useCallback(
     (variables: V) => {
       const own = (variables as { id?: unknown } | null)?.id;
-      const id = opts.current.newId?.(variables) ?? (typeof own === 'string' ? own : randomId());
+      const id = opts.current.newId?.(variables) ?? (typeof own === 'string' ? own : newId());
       return run(variables, id);
     },
     [run, opts],

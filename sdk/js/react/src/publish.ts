@@ -2,6 +2,7 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 
 import { useSubscription } from './channel.js';
 import { useHerald } from './context.js';
+import { newId } from './ids.js';
 
 /** Where one message of usePublish stands. */
 export type PublishStatus = 'pending' | 'sent' | 'failed';
@@ -26,11 +27,6 @@ export interface PublishState<T> {
   retry: (id: string) => Promise<PublishEntry<T>>;
   /** Forgets a message (e.g. a failed one the user gave up on). */
   dismiss: (id: string) => void;
-}
-
-function newId(): string {
-  const c = globalThis.crypto;
-  return c?.randomUUID ? c.randomUUID() : `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
 }
 
 /**

@@ -1,11 +1,24 @@
 import type { MessageMeta } from '@herald/client';
-import { type QueryKey, useQueryClient } from '@tanstack/react-query';
+import { type QueryClient, type QueryKey, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useMemo } from 'react';
 
 import { useLatest } from './channel.js';
 import { useHerald } from './context.js';
-import { type Optimistic, optimisticList } from './optimistic.js';
+import { type Optimistic, type OptimisticListOps, optimisticList } from './optimistic.js';
 import { acquireChannel, releaseChannel } from './registry.js';
+
+/**
+ * optimisticList over the React Query list (`T[]`) under a query key
+ * (given as its JSON, so that hooks can depend on it).
+ * @internal
+ */
+export function cachedList<T extends Optimistic>(queryClient: QueryClient, keyJson: string): OptimisticListOps<T> {
+  const key = JSON.parse(keyJson) as QueryKey;
+  return optimisticList<T>({
+    get: () => queryClient.getQueryData<T[]>(key) ?? [],
+    set: (next) => queryClient.setQueryData<T[]>(key, next),
+  });
+}
 
 /** One rule of useRealtimeInvalidation: this event invalidates these queries. */
 export interface InvalidationRule<T = unknown> {
@@ -68,14 +81,7 @@ export function useRealtimeCache<T extends Optimistic>(queryKey: QueryKey, chann
   const queryClient = useQueryClient();
   const keyHash = JSON.stringify(queryKey);
   const latestEvents = useLatest(events);
-  const ops = useMemo(
-    () =>
-      optimisticList<T>({
-        get: () => queryClient.getQueryData<T[]>(JSON.parse(keyHash) as QueryKey) ?? [],
-        set: (next) => queryClient.setQueryData<T[]>(JSON.parse(keyHash) as QueryKey, next),
-      }),
-    [queryClient, keyHash],
-  );
+  const ops = useMemo(() => cachedList<T>(queryClient, keyHash), [queryClient, keyHash]);
   const { onAdd, onUpdate, onDelete } = events;
   useEffect(() => {
     const ch = acquireChannel(client, channel);
