@@ -1,6 +1,6 @@
-import { useHerald, useConnectionState, usePresence, useRealtimeCache, useRealtimeMutation, useTyping } from '@herald/react';
+import { useConnectionState, useHerald, usePresence, useRealtimeCache, useRealtimeMutation, useSubscription, useTyping } from '@herald/react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { type FormEvent, useState } from 'react';
+import { type FormEvent, useEffect, useState } from 'react';
 
 /** The rooms of this demo; each is the presence channel `presence-chat-<room>`. */
 const ROOMS = ['general', 'random'];
@@ -74,6 +74,19 @@ function Room({ room, user }: { room: string; user: string }) {
     { channel, matchEvent: 'message', queryKey: key, toItem: (v, id) => ({ id, text: v.text, from: user }) },
   );
   const [draft, setDraft] = useState('');
+  // After a reconnection the channel resumes from its last message: the
+  // server replays what was missed. When it cannot (away longer than the
+  // app's resume window), read the room again.
+  const subscription = useSubscription(channel);
+  const [resume, setResume] = useState<'recovered' | 'filled' | 'refetched'>();
+  useEffect(
+    () =>
+      subscription?.on('resumed', ({ recovered, filled }) => {
+        setResume(recovered ? 'recovered' : filled ? 'filled' : 'refetched');
+        if (!recovered && !filled) void queryClient.invalidateQueries({ queryKey: ['messages', room] });
+      }),
+    [subscription, queryClient, room],
+  );
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
@@ -97,7 +110,7 @@ function Room({ room, user }: { room: string; user: string }) {
         </ul>
       </aside>
       <section>
-        <ol data-testid="messages">
+        <ol data-testid="messages" data-resume={resume}>
           {messages.isError && <li className="error">history unavailable</li>}
           {(messages.data ?? []).map((m) => (
             <li key={m.id} data-testid="message" data-status={m.status ?? 'stored'} className={m.status}>

@@ -112,6 +112,7 @@ test('two users chat, type, come and go, and one survives going offline', { time
   await bo.context.setOffline(false);
   await status(bo.page, 'connected');
   await shows(bo.page, 'while you were away');
+  await bo.page.locator('[data-testid="messages"][data-resume="recovered"]').waitFor();
   await shows(ann.page, 'offline two');
   await bo.page.locator('[data-testid="message"][data-status="sent"]', { hasText: 'offline two' }).waitFor();
   await members(ann.page, ['ann', 'bo']);
