@@ -1,5 +1,5 @@
 // Builds the workspace in the current directory: its src/ entry points
-// bundled by esbuild into dist/*.js (ESM, one file each, peer and
+// bundled by esbuild into dist/*.js (ESM, one file each plus shared chunks, peer and
 // workspace packages left as imports), then tsc writes the .d.ts files.
 
 import { spawnSync } from 'node:child_process';
@@ -21,6 +21,10 @@ await build({
   outdir: 'dist',
   bundle: true,
   format: 'esm',
+  // Entry points of one package share their common code through chunks,
+  // so that a class (HeraldScript) is one class whichever entry loads it.
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]',
   platform: 'neutral',
   target: TARGET,
   sourcemap: true,
