@@ -1,9 +1,9 @@
 // @vitest-environment jsdom
-import { act, screen } from '@testing-library/react';
-import { useState } from 'react';
-import { describe, expect, it } from 'vitest';
+import { act, render, screen } from '@testing-library/react';
+import { StrictMode, useState } from 'react';
+import { describe, expect, it, vi } from 'vitest';
 
-import { channelHolders, useChannel, useConnectionState } from '../src/index.js';
+import { channelHolders, useChannel, useConnectionState, useHerald } from '../src/index.js';
 import { REACT_MAJOR, framesFor, mockHerald, renderWith, settle } from './render.js';
 
 function Status() {
@@ -93,5 +93,26 @@ describe(`useChannel (React ${REACT_MAJOR}, StrictMode)`, () => {
     await act(() => mock.emit('two', 'message', { text: 'x' }));
     expect(screen.getByTestId('seen-a').textContent).toBe('a:x');
     expect(mock.client.channelCount).toBe(1);
+  });
+});
+
+describe(`HeraldProvider (React ${REACT_MAJOR})`, () => {
+  it('is required: a hook outside it says so', () => {
+    function Orphan() {
+      useHerald();
+      return null;
+    }
+    const quiet = vi.spyOn(console, 'error').mockImplementation(() => {});
+    try {
+      expect(() =>
+        render(
+          <StrictMode>
+            <Orphan />
+          </StrictMode>,
+        ),
+      ).toThrow(/HeraldProvider/);
+    } finally {
+      quiet.mockRestore();
+    }
   });
 });
