@@ -19,18 +19,19 @@ FUZZ_SHORT_TIME ?= 10000x
 PORTABLE_WS_TAG ?= herald_portable_ws
 PORTABLE_E2E    ?= ^Test(OversizedFrameThenMoreFramesGets1009|MessageCapFollowsAppSettings|UnfinishedFrameAttack|ServerPingsIdleClientsAndDropsSilentOnes|BinaryFrameRefused|SlowConsumerIsCutOff|ShutdownClosesWith4200|Connect(Refusals|Established)|PublicChannelDelivery|PrivateChannelAuth|PresenceMembers|ClientEvents|BadInputKeepsConnection|TLSListener|RevokedKeyAndDisabledAppCloseConnections|AckedPublish)$$
 
-.PHONY: test checks fmt tidy lint vet staticcheck suite gotest gotest-portable jstest sdktest fuzz-short fuzz-run build fuzz clean
+.PHONY: test checks fmt tidy lint vet staticcheck suite gotest gotest-portable jstest sdktest chat-build browsertest chat fuzz-short fuzz-run build fuzz clean
 
 ## test: every check CI runs: formatting, go.mod tidiness, lint (vet and
 ## staticcheck), all Go tests with -race (fuzz seed corpora included), the
 ## WebSocket tests again on the portable transport, the JavaScript
-## end-to-end suite, then a few seconds of each fuzz target.
+## end-to-end suite, the SDK's tests, the chat example in Chromium, then a
+## few seconds of each fuzz target.
 test: checks suite fuzz-short
 
 ## suite: the Go and JavaScript tests, which fail as well when they leave
 ## a managed PostgreSQL cluster (/var/tmp/herald-pg-*) behind.
 suite:
-	@.ci/no-litter $(MAKE) --no-print-directory gotest gotest-portable jstest sdktest
+	@.ci/no-litter $(MAKE) --no-print-directory gotest gotest-portable jstest sdktest browsertest
 
 ## checks: the fast ones, before any test runs.
 checks: fmt tidy lint
@@ -74,13 +75,35 @@ jstest:
 	cd internal/e2e/js && if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
 	cd internal/e2e/js && GO="$(GO)" npm test
 
-## sdktest: the TypeScript SDK (sdk/js: @herald/client, @herald/testing):
-## build (with the size of @herald/client), unit tests, then integration
-## tests against a freshly built `herald dev` (needs Node >= 20.19 and npm).
+## sdktest: the TypeScript SDK (sdk/js: @herald/client, @herald/testing,
+## @herald/react): build (with the size of @herald/client), unit tests (the
+## React hooks on React 19, then on React 18 from sdk/js/react/test/react18),
+## then integration tests against a freshly built `herald dev` (needs Node
+## >= 20.19 and npm).
 sdktest:
 	cd sdk/js && npm ci --no-audit --no-fund
 	cd sdk/js && npm run build
 	cd sdk/js && GO="$(GO)" npm test
+
+## chat-build: the SDK's packages (installed once) and the chat example
+## (examples/chat) built on them.
+chat-build:
+	cd sdk/js && if [ ! -d node_modules ]; then npm ci --no-audit --no-fund; fi
+	cd sdk/js && npm run build
+	cd examples/chat && npm ci --no-audit --no-fund
+	cd examples/chat && npm run build
+
+## browsertest: the chat example in Debian's Chromium (/usr/bin/chromium, or
+## CHROMIUM), driven by playwright-core, against a freshly built `herald
+## dev`: two users chat, type, join and leave, one goes offline and back.
+## Screenshots in examples/chat/test-results.
+browsertest: chat-build
+	cd examples/chat && GO="$(GO)" npm test
+
+## chat: the chat example against a freshly built `herald dev`; open
+## http://127.0.0.1:5180/?user=ann and ?user=bo (CHAT_PORT changes the port).
+chat: chat-build
+	cd examples/chat && GO="$(GO)" npm start
 
 ## build: the herald binary in ./bin. -buildvcs=auto stamps the commit
 ## that `herald version` prints even where GOFLAGS turns stamping off, and

@@ -1,5 +1,5 @@
 // Builds the workspace in the current directory: its src/ entry points
-// bundled by esbuild into dist/*.js (ESM, one file each, peer and
+// bundled by esbuild into dist/*.js (ESM, one file each plus shared chunks, peer and
 // workspace packages left as imports), then tsc writes the .d.ts files.
 
 import { spawnSync } from 'node:child_process';
@@ -13,7 +13,7 @@ import { build } from 'esbuild';
 const TARGET = ['es2022'];
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const entries = ['src/index.ts', 'src/encrypted.ts'].filter((f) => existsSync(f));
+const entries = ['src/index.ts', 'src/encrypted.ts', 'src/msw.ts'].filter((f) => existsSync(f));
 
 rmSync('dist', { recursive: true, force: true });
 await build({
@@ -21,10 +21,14 @@ await build({
   outdir: 'dist',
   bundle: true,
   format: 'esm',
+  // Entry points of one package share their common code through chunks,
+  // so that a class (HeraldScript) is one class whichever entry loads it.
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]',
   platform: 'neutral',
   target: TARGET,
   sourcemap: true,
-  external: ['tweetnacl', '@herald/client'],
+  external: ['tweetnacl', '@herald/client', 'react', 'react-dom', '@tanstack/react-query', 'msw'],
   logLevel: 'warning',
 });
 const tsc = spawnSync(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], {

@@ -10,11 +10,11 @@ import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
-const READMES = ['client/README.md', 'testing/README.md'];
+const READMES = ['client/README.md', 'testing/README.md', 'react/README.md'];
 
 function snippets(readme: string): string[] {
   const text = readFileSync(path.join(root, readme), 'utf8');
-  return [...text.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1] ?? '');
+  return [...text.matchAll(/```tsx?\n([\s\S]*?)```/g)].map((m) => m[1] ?? '');
 }
 
 function typeErrors(files: Map<string, string>): string[] {
@@ -27,11 +27,15 @@ function typeErrors(files: Map<string, string>): string[] {
     noEmit: true,
     skipLibCheck: true,
     types: ['node'],
-    baseUrl: root,
+    jsx: ts.JsxEmit.ReactJSX,
+    // Paths without baseUrl: with it, `react` would resolve to the react/
+    // folder of this repository instead of the React package.
     paths: {
-      '@herald/client': ['client/src/index.ts'],
-      '@herald/client/encrypted': ['client/src/encrypted.ts'],
-      '@herald/testing': ['testing/src/index.ts'],
+      '@herald/client': [path.join(root, 'client/src/index.ts')],
+      '@herald/client/encrypted': [path.join(root, 'client/src/encrypted.ts')],
+      '@herald/testing': [path.join(root, 'testing/src/index.ts')],
+      '@herald/testing/msw': [path.join(root, 'testing/src/msw.ts')],
+      '@herald/react': [path.join(root, 'react/src/index.ts')],
     },
   };
   const host = ts.createCompilerHost(options);
@@ -56,7 +60,7 @@ describe('README snippets', () => {
   it.each(READMES)('%s type-checks', (readme) => {
     const blocks = snippets(readme);
     expect(blocks.length).toBeGreaterThan(0);
-    const files = new Map(blocks.map((code, i) => [path.join(root, path.dirname(readme), `__snippet_${i}.ts`), `${code}\nexport {};\n`]));
+    const files = new Map(blocks.map((code, i) => [path.join(root, path.dirname(readme), `__snippet_${i}.tsx`), `${code}\nexport {};\n`]));
     expect(typeErrors(files)).toEqual([]);
   }, 60_000);
 });
