@@ -90,19 +90,7 @@ func checkOperatorWebhookFields(events []channels.WebhookEventName, headers map[
 }
 
 func (a *API) listOperatorWebhooks(c echo.Context) error {
-	p, err := parsePage(c)
-	if err != nil {
-		return err
-	}
-	items, err := a.store.ListOperatorWebhookEndpoints(c.Request().Context())
-	if err != nil {
-		return err
-	}
-	page, next, err := pageOf(items, func(w controlplane.WebhookEndpoint) string { return w.ID }, p)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, newList(page, next))
+	return endpointList(c, a.store.ListOperatorWebhookEndpoints)
 }
 
 func (a *API) getOperatorWebhook(c echo.Context) error {
@@ -124,17 +112,9 @@ func (a *API) updateOperatorWebhook(c echo.Context) error {
 		return err
 	}
 	patch := controlplane.WebhookEndpointPatch{URL: in.URL, Enabled: in.Enabled, Headers: in.Headers}
-	if in.URL != nil {
-		if err := webhooks.CheckURL(ctx, *in.URL, a.webhooks.AllowPrivate); err != nil {
-			return err
-		}
-	}
-	events, headers := cur.Events, cur.Headers
-	if in.Events != nil {
-		events = *in.Events
-	}
-	if in.Headers != nil {
-		headers = *in.Headers
+	events, headers, err := a.patchedWebhook(ctx, cur, in.URL, in.Events, in.Headers)
+	if err != nil {
+		return err
 	}
 	if events, err = checkOperatorWebhookFields(events, headers); err != nil {
 		return err
@@ -160,16 +140,11 @@ func (a *API) deleteOperatorWebhook(c echo.Context) error {
 }
 
 func (a *API) listOperatorWebhookDeliveries(c echo.Context) error {
-	p, err := parsePage(c)
+	q, err := deliveryQuery(c)
 	if err != nil {
 		return err
 	}
-	status := controlplane.WebhookDeliveryStatus(c.QueryParam("status"))
-	if status != "" && !status.Valid() {
-		return channels.BadRequest("status", "status must be pending, delivered or failed")
-	}
-	items, next, err := a.store.ListOperatorWebhookDeliveries(c.Request().Context(), controlplane.WebhookDeliveryQuery{
-		EndpointID: c.Param("webhook_id"), Status: status, Page: p})
+	items, next, err := a.store.ListOperatorWebhookDeliveries(c.Request().Context(), q)
 	if err != nil {
 		return err
 	}

@@ -159,19 +159,9 @@ func checkWebhookHeaders(h map[string]string) error {
 }
 
 func (a *API) listWebhooks(c echo.Context) error {
-	p, err := parsePage(c)
-	if err != nil {
-		return err
-	}
-	items, err := a.store.ListWebhookEndpoints(c.Request().Context(), c.Param("id"))
-	if err != nil {
-		return err
-	}
-	page, next, err := pageOf(items, func(w controlplane.WebhookEndpoint) string { return w.ID }, p)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, newList(page, next))
+	return endpointList(c, func(ctx context.Context) ([]controlplane.WebhookEndpoint, error) {
+		return a.store.ListWebhookEndpoints(ctx, c.Param("id"))
+	})
 }
 
 func (a *API) getWebhook(c echo.Context) error {
@@ -194,22 +184,13 @@ func (a *API) updateWebhook(c echo.Context) error {
 	}
 	patch := controlplane.WebhookEndpointPatch{URL: in.URL, Events: in.Events, Batch: in.Batch,
 		Enabled: in.Enabled, ChannelFilter: in.ChannelFilter, Headers: in.Headers}
-	// Check the endpoint as it would be, only the given fields changed;
-	// an unchanged URL was checked when it was set.
-	if in.URL != nil {
-		if err := webhooks.CheckURL(ctx, *in.URL, a.webhooks.AllowPrivate); err != nil {
-			return err
-		}
+	events, headers, err := a.patchedWebhook(ctx, cur, in.URL, in.Events, in.Headers)
+	if err != nil {
+		return err
 	}
-	events, filter, headers := cur.Events, cur.ChannelFilter, cur.Headers
-	if in.Events != nil {
-		events = *in.Events
-	}
+	filter := cur.ChannelFilter
 	if in.ChannelFilter != nil {
 		filter = *in.ChannelFilter
-	}
-	if in.Headers != nil {
-		headers = *in.Headers
 	}
 	if events, err = checkWebhookFields(events, filter, headers); err != nil {
 		return err
@@ -237,20 +218,67 @@ func (a *API) deleteWebhook(c echo.Context) error {
 }
 
 func (a *API) listWebhookDeliveries(c echo.Context) error {
-	p, err := parsePage(c)
+	q, err := deliveryQuery(c)
 	if err != nil {
 		return err
 	}
-	status := controlplane.WebhookDeliveryStatus(c.QueryParam("status"))
-	if status != "" && !status.Valid() {
-		return channels.BadRequest("status", "status must be pending, delivered or failed")
-	}
-	items, next, err := a.store.ListWebhookDeliveries(c.Request().Context(), controlplane.WebhookDeliveryQuery{
-		AppID: c.Param("id"), EndpointID: c.Param("webhook_id"), Status: status, Page: p})
+	q.AppID = c.Param("id")
+	items, next, err := a.store.ListWebhookDeliveries(c.Request().Context(), q)
 	if err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, newList(items, next))
+}
+
+// deliveryQuery reads a delivery log listing's endpoint, status filter
+// and page.
+func deliveryQuery(c echo.Context) (controlplane.WebhookDeliveryQuery, error) {
+	p, err := parsePage(c)
+	if err != nil {
+		return controlplane.WebhookDeliveryQuery{}, err
+	}
+	status := controlplane.WebhookDeliveryStatus(c.QueryParam("status"))
+	if status != "" && !status.Valid() {
+		return controlplane.WebhookDeliveryQuery{}, channels.BadRequest("status", "status must be pending, delivered or failed")
+	}
+	return controlplane.WebhookDeliveryQuery{EndpointID: c.Param("webhook_id"), Status: status, Page: p}, nil
+}
+
+// patchedWebhook checks a PATCH's new URL (an unchanged one was checked
+// when it was set) and returns the endpoint's events and headers as they
+// would be, only the given fields changed, for the caller to check.
+func (a *API) patchedWebhook(ctx context.Context, cur controlplane.WebhookEndpoint, url *string,
+	events *[]channels.WebhookEventName, headers *map[string]string) ([]channels.WebhookEventName, map[string]string, error) {
+	if url != nil {
+		if err := webhooks.CheckURL(ctx, *url, a.webhooks.AllowPrivate); err != nil {
+			return nil, nil, err
+		}
+	}
+	ev, hd := cur.Events, cur.Headers
+	if events != nil {
+		ev = *events
+	}
+	if headers != nil {
+		hd = *headers
+	}
+	return ev, hd, nil
+}
+
+// endpointList answers a listing of endpoints, paged.
+func endpointList(c echo.Context, list func(context.Context) ([]controlplane.WebhookEndpoint, error)) error {
+	p, err := parsePage(c)
+	if err != nil {
+		return err
+	}
+	items, err := list(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	page, next, err := pageOf(items, func(w controlplane.WebhookEndpoint) string { return w.ID }, p)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, newList(page, next))
 }
 
 func (a *API) redeliverWebhook(c echo.Context) error {
