@@ -2,7 +2,6 @@ package gateways
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -24,16 +23,8 @@ func EnsureBucket(ctx context.Context, js jetstream.JetStream, replicas int, mar
 	if markerTTL < kvttl.MinTTL {
 		markerTTL = DefaultMarkerTTL
 	}
-	_, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket:         Bucket,
-		Description:    "Herald gateway registry: one key per running gateway, heartbeated",
-		History:        1,
-		Storage:        jetstream.FileStorage,
-		Replicas:       max(replicas, 1),
-		LimitMarkerTTL: kvttl.Round(markerTTL),
-	})
-	if err != nil {
-		return fmt.Errorf("ensure bucket %s: %w", Bucket, err)
-	}
-	return nil
+	return kvttl.EnsureBucket(ctx, js, jetstream.KeyValueConfig{
+		Bucket:      Bucket,
+		Description: "Herald gateway registry: one key per running gateway, heartbeated",
+	}, replicas, markerTTL)
 }

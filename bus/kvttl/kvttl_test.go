@@ -1,6 +1,7 @@
 package kvttl_test
 
 import (
+	"context"
 	"errors"
 	"testing"
 	"time"
@@ -60,5 +61,30 @@ func TestLease(t *testing.T) {
 	}
 	if _, err := kv.Get(ctx, "k"); !errors.Is(err, jetstream.ErrKeyNotFound) {
 		t.Fatalf("after purge: %v", err)
+	}
+}
+
+// A lease bucket keeps the latest value on disk, with markers rounded up
+// to whole seconds; ensuring it again with another TTL updates it.
+func TestEnsureBucket(t *testing.T) {
+	js := testinfra.JetStream(t, testinfra.NATSConn(t, testinfra.NATS(t)))
+	ctx := context.Background()
+	for _, ttl := range []time.Duration{1500 * time.Millisecond, 3 * time.Second} {
+		if err := kvttl.EnsureBucket(ctx, js, jetstream.KeyValueConfig{Bucket: "LEASES", Description: "test"}, 0, ttl); err != nil {
+			t.Fatal(err)
+		}
+		kv, err := js.KeyValue(ctx, "LEASES")
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, err := kv.Status(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		info := st.(*jetstream.KeyValueBucketStatus).StreamInfo()
+		c := info.Config
+		if c.MaxMsgsPerSubject != 1 || c.Storage != jetstream.FileStorage || c.Replicas != 1 || c.SubjectDeleteMarkerTTL != kvttl.Round(ttl) {
+			t.Fatalf("ttl %v: history %d, storage %v, replicas %d, marker TTL %v", ttl, c.MaxMsgsPerSubject, c.Storage, c.Replicas, c.SubjectDeleteMarkerTTL)
+		}
 	}
 }

@@ -209,7 +209,7 @@ func (e *env) expect(t *testing.T, what string, want ...string) {
 		return len(got) >= len(want)
 	})
 	time.Sleep(quiet)
-	if got = e.events(t); !slices.Equal(perChannel(got), perChannel(want)) {
+	if got = e.events(t); !slices.Equal(testinfra.PerChannel(got), testinfra.PerChannel(want)) {
 		t.Fatalf("%s: events\n  %s\nwant\n  %s", what, strings.Join(got, "\n  "), strings.Join(want, "\n  "))
 	}
 }
@@ -333,23 +333,4 @@ func TestDeciderAfterNATSRestart(t *testing.T) {
 	g.set("presence-p", 1, "ann", "ben")
 	want = append(want, "member_added presence-p ben")
 	e.expect(t, "after the restart", want...)
-}
-
-// perChannel groups events by channel, keeping each channel's order.
-func perChannel(evs []string) []string {
-	by := map[string][]string{}
-	var chans []string
-	for _, ev := range evs {
-		ch := strings.Fields(ev)[1]
-		if by[ch] == nil {
-			chans = append(chans, ch)
-		}
-		by[ch] = append(by[ch], ev)
-	}
-	slices.Sort(chans)
-	var out []string
-	for _, ch := range chans {
-		out = append(out, by[ch]...)
-	}
-	return out
 }

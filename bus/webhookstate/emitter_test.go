@@ -47,8 +47,8 @@ func TestEmitterOrderAndDedupe(t *testing.T) {
 			want = append(want, fmt.Sprintf("%s c%02d", k, c))
 		}
 	}
-	if !slices.Equal(perChannel(got), want) {
-		t.Fatalf("per-channel order broken: %v", perChannel(got))
+	if !slices.Equal(testinfra.PerChannel(got), want) {
+		t.Fatalf("per-channel order broken: %v", testinfra.PerChannel(got))
 	}
 	// Every publish counts, the ten repeated included: the stream, not
 	// the emitter, knows they were duplicates.

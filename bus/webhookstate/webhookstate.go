@@ -61,31 +61,19 @@ func EnsureBucket(ctx context.Context, js jetstream.JetStream, replicas int, mar
 	if markerTTL < kvttl.MinTTL {
 		markerTTL = DefaultMarkerTTL
 	}
-	_, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+	// File storage: a NATS restart must not make every channel look
+	// vacated and then occupied again.
+	err := kvttl.EnsureBucket(ctx, js, jetstream.KeyValueConfig{
 		Bucket:      Bucket,
 		Description: "Herald webhook state: each gateway's subscriptions and presence users per channel of apps with webhooks",
-		History:     1,
-		// File storage: a NATS restart must not make every channel look
-		// vacated and then occupied again.
-		Storage:        jetstream.FileStorage,
-		Replicas:       max(replicas, 1),
-		LimitMarkerTTL: kvttl.Round(markerTTL),
-	})
+	}, replicas, markerTTL)
 	if err != nil {
-		return fmt.Errorf("ensure bucket %s: %w", Bucket, err)
+		return err
 	}
-	_, err = js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket:         ReportedBucket,
-		Description:    "Herald webhook deciders' view: channels reported occupied and their reported members",
-		History:        1,
-		Storage:        jetstream.FileStorage,
-		Replicas:       max(replicas, 1),
-		LimitMarkerTTL: kvttl.Round(markerTTL),
-	})
-	if err != nil {
-		return fmt.Errorf("ensure bucket %s: %w", ReportedBucket, err)
-	}
-	return nil
+	return kvttl.EnsureBucket(ctx, js, jetstream.KeyValueConfig{
+		Bucket:      ReportedBucket,
+		Description: "Herald webhook deciders' view: channels reported occupied and their reported members",
+	}, replicas, markerTTL)
 }
 
 // ChannelRef names a channel of an app.

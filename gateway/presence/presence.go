@@ -218,21 +218,16 @@ func EnsureBuckets(ctx context.Context, js jetstream.JetStream, replicas int, ma
 	if markerTTL < kvttl.MinTTL {
 		markerTTL = DefaultMarkerTTL
 	}
-	replicas = max(replicas, 1)
-	_, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+	err := kvttl.EnsureBucket(ctx, js, jetstream.KeyValueConfig{
 		Bucket:      MemberBucket,
 		Description: "Herald presence: one key per connection on a presence channel, renewed by its gateway",
 		RePublish: &jetstream.RePublish{
 			Source:      memberSubjectPrefix + ">",
 			Destination: EventSubjectPrefix + ".>",
 		},
-		History:        1,
-		Storage:        jetstream.FileStorage,
-		Replicas:       replicas,
-		LimitMarkerTTL: kvttl.Round(markerTTL),
-	})
+	}, replicas, markerTTL)
 	if err != nil {
-		return fmt.Errorf("ensure bucket %s: %w", MemberBucket, err)
+		return err
 	}
 	return gateways.EnsureBucket(ctx, js, replicas, markerTTL)
 }

@@ -133,31 +133,11 @@ func webhookString(e channels.WebhookEvent) string {
 	return s
 }
 
-// byChannel groups events by channel, each channel's in order: events of
-// different channels may interleave.
-func byChannel(evs []string) []string {
-	by := map[string][]string{}
-	var chans []string
-	for _, ev := range evs {
-		ch := strings.Fields(ev)[1]
-		if by[ch] == nil {
-			chans = append(chans, ch)
-		}
-		by[ch] = append(by[ch], ev)
-	}
-	slices.Sort(chans)
-	var out []string
-	for _, ch := range chans {
-		out = append(out, by[ch]...)
-	}
-	return out
-}
-
 // expectWebhooks waits until the endpoint received want (per channel, in
 // order), then checks nothing more comes.
 func expectWebhooks(t *testing.T, r *testenv.WebhookReceiver, what string, want []string) {
 	t.Helper()
-	expectReceived(t, r, what, want, "per channel, in order", byChannel)
+	expectReceived(t, r, what, want, "per channel, in order", testinfra.PerChannel)
 }
 
 // expectWebhookSet is expectWebhooks where the order does not matter:
