@@ -83,7 +83,7 @@ type DebugEvent struct {
 	Code    int    `json:"code,omitempty"`
 	Message string `json:"message,omitempty"`
 	// Count of DebugDropped.
-	Count   int64         `json:"count,omitempty"`
+	Count   int64          `json:"count,omitempty"`
 	Webhook *DebugDelivery `json:"webhook,omitempty"`
 }
 
