@@ -1,0 +1,152 @@
+import { useState } from 'preact/hooks';
+
+import { del, patch, seg } from '../api';
+import { navigate } from '../router';
+import type { App, Settings } from '../types';
+import { ConfirmButton } from '../ui/ConfirmButton';
+import { ErrorBox } from '../ui/ErrorBox';
+import { Field, fieldError, formError } from '../ui/Field';
+import { settingDefs } from './settings';
+import type { AppTabProps } from './tabs';
+
+/** The form's text of each setting. */
+type Draft = Record<string, string | boolean>;
+
+function draftOf(app: App): Draft {
+  const d: Draft = { name: app.name };
+  for (const s of settingDefs) {
+    const v = app.settings[s.name];
+    if (s.kind === 'bool') d[s.name] = Boolean(v);
+    else if (s.kind === 'list') d[s.name] = Array.isArray(v) ? v.join('\n') : '';
+    else d[s.name] = v === undefined || v === null ? '' : String(v);
+  }
+  return d;
+}
+
+/**
+ * The settings the form sends: every one, as typed. A number that does
+ * not parse is sent as the text, so that the API's own message names it.
+ */
+function settingsOf(d: Draft): Settings {
+  const out: Settings = {};
+  for (const s of settingDefs) {
+    const v = d[s.name];
+    if (s.kind === 'bool') out[s.name] = Boolean(v);
+    else if (s.kind === 'list') out[s.name] = String(v).split('\n').map((x) => x.trim()).filter(Boolean);
+    else {
+      const t = String(v).trim();
+      out[s.name] = /^-?\d+$/.test(t) ? Number(t) : t;
+    }
+  }
+  return out;
+}
+
+const shownFields = ['name', ...settingDefs.map((s) => `settings.${s.name}`)];
+
+/** Edit an app's name and every setting; enable, disable, delete. */
+export function SettingsTab({ app, onAppChange }: AppTabProps) {
+  const [draft, setDraft] = useState<Draft>(() => draftOf(app));
+  const [error, setError] = useState<unknown>(undefined);
+  const [saved, setSaved] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const set = (k: string, v: string | boolean) => {
+    setDraft({ ...draft, [k]: v });
+    setSaved(false);
+  };
+  const save = async (e: Event) => {
+    e.preventDefault();
+    setBusy(true);
+    setError(undefined);
+    setSaved(false);
+    try {
+      const a = await patch<App>(`/apps/${seg(app.id)}`, { name: String(draft.name), settings: settingsOf(draft) });
+      onAppChange(a);
+      setDraft(draftOf(a));
+      setSaved(true);
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const setEnabled = async (enabled: boolean) => {
+    setError(undefined);
+    try {
+      onAppChange(await patch<App>(`/apps/${seg(app.id)}`, { enabled }));
+    } catch (err) {
+      setError(err);
+    }
+  };
+  const remove = async () => {
+    try {
+      await del(`/apps/${seg(app.id)}`);
+      navigate('apps');
+    } catch (err) {
+      setError(err);
+    }
+  };
+  return (
+    <div class="stack">
+      <form class="card form" onSubmit={save} data-testid="settings-form" noValidate>
+        <h2>Settings</h2>
+        <ErrorBox error={formError(error, shownFields)} />
+        <Field label="Name" name="name" error={fieldError(error, 'name')}>
+          {(f) => <input id={f.id} aria-describedby={f.describedBy} aria-invalid={f.invalid} value={String(draft.name)} onInput={(e) => set('name', e.currentTarget.value)} />}
+        </Field>
+        <div class="grid2">
+          {settingDefs.map((s) => (
+            <Field key={s.name} label={s.label} name={`settings.${s.name}`} hint={s.hint} error={fieldError(error, `settings.${s.name}`)}>
+              {(f) =>
+                s.kind === 'bool' ? (
+                  <select id={f.id} aria-describedby={f.describedBy} aria-invalid={f.invalid} value={draft[s.name] ? 'on' : 'off'} onChange={(e) => set(s.name, e.currentTarget.value === 'on')} data-setting={s.name}>
+                    <option value="off">Off</option>
+                    <option value="on">On</option>
+                  </select>
+                ) : s.kind === 'list' ? (
+                  <textarea id={f.id} aria-describedby={f.describedBy} aria-invalid={f.invalid} rows={3} value={String(draft[s.name])} onInput={(e) => set(s.name, e.currentTarget.value)} data-setting={s.name} />
+                ) : (
+                  <input id={f.id} aria-describedby={f.describedBy} aria-invalid={f.invalid} inputMode="numeric" value={String(draft[s.name])} onInput={(e) => set(s.name, e.currentTarget.value)} data-setting={s.name} />
+                )
+              }
+            </Field>
+          ))}
+        </div>
+        <div class="form-actions">
+          <button type="submit" class="btn primary" disabled={busy} data-testid="save-settings">
+            {busy ? 'Saving…' : 'Save settings'}
+          </button>
+          <button type="button" class="btn" onClick={() => { setDraft(draftOf(app)); setError(undefined); setSaved(false); }}>
+            Reset
+          </button>
+          {saved && (
+            <span class="ok-text" role="status" data-testid="saved">
+              Saved.
+            </span>
+          )}
+        </div>
+      </form>
+      <section class="card">
+        <h2>State</h2>
+        <p class="muted">A disabled app refuses new connections and API calls; its connections are closed.</p>
+        <div class="form-actions">
+          {app.enabled ? (
+            <ConfirmButton question={`Disable ${app.name}?`} confirmLabel="Disable" onConfirm={() => setEnabled(false)} testId="disable-app">
+              Disable app
+            </ConfirmButton>
+          ) : (
+            <button type="button" class="btn primary" onClick={() => setEnabled(true)} data-testid="enable-app">
+              Enable app
+            </button>
+          )}
+        </div>
+      </section>
+      <section class="card danger-zone">
+        <h2>Delete</h2>
+        <p class="muted">Deleting an app removes its keys and settings for good.</p>
+        <ConfirmButton question={`Delete ${app.name} for good?`} confirmLabel="Delete" onConfirm={remove} testId="delete-app">
+          Delete app
+        </ConfirmButton>
+      </section>
+    </div>
+  );
+}

@@ -1,0 +1,9 @@
+import { Page } from '../ui/Page';
+
+export function AccountsPage() {
+  return (
+    <Page title="Accounts">
+      <p class="muted">Coming in the next commit.</p>
+    </Page>
+  );
+}
