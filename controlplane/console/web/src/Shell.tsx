@@ -30,7 +30,7 @@ function routePage(route: string[]): ComponentChildren {
     case 'apps':
       return id ? <AppPage id={id} tab={tab} key={id} /> : <AppsPage />;
     case 'usage':
-      return <UsagePage />;
+      return <UsagePage kind={id} id={tab} key={`${id}/${tab}`} />;
     case 'audit':
       return <AuditPage />;
     default:

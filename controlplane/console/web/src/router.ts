@@ -32,6 +32,8 @@ export function useRoute(): Route {
   useEffect(() => {
     const on = () => setRoute(parseHash(location.hash));
     addEventListener('hashchange', on);
+    // The hash may have changed between the first render and now.
+    on();
     return () => removeEventListener('hashchange', on);
   }, []);
   return route;

@@ -20,6 +20,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { chromium } from 'playwright-core';
+import PusherServer from 'pusher';
+import Pusher from 'pusher-js';
 
 import { buildGo, removeClusterDir, startHerald } from '../../../../internal/e2e/js/harness/herald.mjs';
 
@@ -59,6 +61,9 @@ export const DEMO_APP = { appId: 'app-id', key: 'app-key', secret: 'app-secret' 
  * @property {(route?: string, opts?: {viewport?: {width: number, height: number}}) => Promise<import('playwright-core').Page>} signedInPage a new page signed in, on #/<route> (default apps)
  * @property {(method: string, path: string, body?: unknown) => Promise<any>} admin calls the admin API (path below /admin/v1) with the admin token; throws on an error answer
  * @property {(page: import('playwright-core').Page, name: string) => Promise<string>} screenshot saves test-results/<name>.png; returns the path
+ * @property {(page: import('playwright-core').Page) => Promise<void>} assertNoCSPViolations fails when the page broke its Content-Security-Policy
+ * @property {(app?: {appId: string, key: string, secret: string}) => PusherServer} rest a `pusher` server SDK client for app (default the demo app)
+ * @property {(app?: {appId: string, key: string, secret: string}) => Pusher} client a new pusher-js client for app, connecting (disconnect it when done)
  * @property {() => Promise<void>} stop closes the browser, stops herald, removes the data folder
  */
 
@@ -94,6 +99,14 @@ export async function startConsole({ extraArgs = [] } = {}) {
     const page = async ({ viewport = VIEWPORT } = {}) => {
       const context = await browser.newContext({ viewport });
       contexts.add(context);
+      // Record what the Content-Security-Policy blocks: the console must
+      // need nothing it forbids.
+      await context.addInitScript(() => {
+        window.__cspViolations = [];
+        document.addEventListener('securitypolicyviolation', (e) => {
+          window.__cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`);
+        });
+      });
       const p = await context.newPage();
       p.setDefaultTimeout(WAIT_MS);
       p.on('pageerror', (err) => console.error('page error:', err.message));
@@ -137,7 +150,18 @@ export async function startConsole({ extraArgs = [] } = {}) {
       return file;
     };
 
-    return { url: herald.url, consoleURL, adminToken, browser, page, signedInPage, admin, screenshot, stop };
+    const assertNoCSPViolations = async (p) => {
+      assert.deepEqual(await p.evaluate(() => window.__cspViolations), [], 'the page broke its Content-Security-Policy');
+    };
+
+    const { hostname, port } = new URL(herald.url);
+    const rest = (app = DEMO_APP) =>
+      new PusherServer({ appId: app.appId, key: app.key, secret: app.secret, host: hostname, port, useTLS: false });
+    // pusher-js in Node insists on a cluster even when wsHost is given.
+    const client = (app = DEMO_APP) =>
+      new Pusher(app.key, { cluster: 'herald', wsHost: hostname, wsPort: Number(port), forceTLS: false, enabledTransports: ['ws'], disableStats: true });
+
+    return { url: herald.url, consoleURL, adminToken, browser, page, signedInPage, admin, screenshot, assertNoCSPViolations, rest, client, stop };
   } catch (err) {
     await stop();
     throw err;
@@ -167,4 +191,67 @@ export async function waitUntil(fn, { timeout = WAIT_MS, interval = 100, what = 
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${last instanceof Error ? last.message : JSON.stringify(last)}`);
     await new Promise((r) => setTimeout(r, interval));
   }
+}
+
+/**
+ * Sends count events through the REST API (the `pusher` SDK) to a channel
+ * a pusher-js client subscribes to, and waits until it got them all: real
+ * traffic for the usage meters (published, delivered, a connection, bytes).
+ * @param {ConsoleHarness} h
+ * @param {{ app?: {appId: string, key: string, secret: string}, channel?: string, count?: number }} [opts]
+ */
+export async function sendTraffic(h, { app = DEMO_APP, channel = 'console-traffic', count = 5 } = {}) {
+  const sub = h.client(app);
+  try {
+    const ch = sub.subscribe(channel);
+    await new Promise((resolve, reject) => {
+      ch.bind('pusher:subscription_succeeded', resolve);
+      ch.bind('pusher:subscription_error', reject);
+    });
+    let got = 0;
+    const all = new Promise((resolve) => {
+      ch.bind('tick', () => {
+        if (++got === count) resolve();
+      });
+    });
+    const rest = h.rest(app);
+    for (let i = 0; i < count; i++) await rest.trigger(channel, 'tick', { i, text: 'usage traffic' });
+    await withTimeout(all, WAIT_MS, `${count} events on ${channel}`);
+  } finally {
+    sub.disconnect();
+  }
+}
+
+function withTimeout(p, ms, what) {
+  let timer;
+  return Promise.race([
+    p.finally(() => clearTimeout(timer)),
+    new Promise((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
+    }),
+  ]);
+}
+
+/**
+ * Presses Tab (Shift+Tab with back) until the focused element matches
+ * selector; fails after max presses. Reads the focus, never clicks.
+ * @param {import('playwright-core').Page} page
+ * @param {string} selector
+ * @param {{ max?: number, back?: boolean }} [opts]
+ */
+export async function tabTo(page, selector, { max = 60, back = false } = {}) {
+  for (let i = 0; i < max; i++) {
+    if (await page.evaluate((sel) => document.activeElement?.matches(sel) ?? false, selector)) return;
+    await page.keyboard.press(back ? 'Shift+Tab' : 'Tab');
+  }
+  const at = await page.evaluate(() => document.activeElement?.outerHTML.slice(0, 120));
+  throw new Error(`${max} presses of Tab did not reach ${selector}; focus is on ${at}`);
+}
+
+/** The id the hash route names after prefix, e.g. routeId(page, 'apps'). */
+export async function routeId(page, prefix) {
+  const hash = await page.evaluate(() => location.hash);
+  const m = new RegExp(`^#/${prefix}/([^/]+)`).exec(hash);
+  assert.ok(m, `the route ${hash} is not under ${prefix}`);
+  return decodeURIComponent(m[1]);
 }

@@ -10,6 +10,7 @@ import { DebugTab } from './DebugTab';
 import { HistoryTab } from './HistoryTab';
 import { KeysTab } from './KeysTab';
 import { SettingsTab } from './SettingsTab';
+import { UsageTab } from './UsageTab';
 import { WebhooksTab } from './WebhooksTab';
 
 export interface AppTabProps {
@@ -33,4 +34,5 @@ export const appTabs: AppTab[] = [
   { id: 'channels', label: 'Channels', component: ChannelsTab },
   { id: 'history', label: 'History', component: HistoryTab },
   { id: 'webhooks', label: 'Webhooks', component: WebhooksTab },
+  { id: 'usage', label: 'Usage', component: UsageTab },
 ];
