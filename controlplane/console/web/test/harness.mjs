@@ -197,10 +197,15 @@ export async function waitUntil(fn, { timeout = WAIT_MS, interval = 100, what = 
  * Sends count events through the REST API (the `pusher` SDK) to a channel
  * a pusher-js client subscribes to, and waits until it got them all: real
  * traffic for the usage meters (published, delivered, a connection, bytes).
+ * The subscriber stays connected until holdUntil() resolves truthy (its
+ * value is returned): the peak of connections is sampled at each meter
+ * flush, so a test waits there for the usage API to count it.
+ * @template T
  * @param {ConsoleHarness} h
- * @param {{ app?: {appId: string, key: string, secret: string}, channel?: string, count?: number }} [opts]
+ * @param {{ app?: {appId: string, key: string, secret: string}, channel?: string, count?: number, holdUntil?: () => Promise<T> }} [opts]
+ * @returns {Promise<T | undefined>}
  */
-export async function sendTraffic(h, { app = DEMO_APP, channel = 'console-traffic', count = 5 } = {}) {
+export async function sendTraffic(h, { app = DEMO_APP, channel = 'console-traffic', count = 5, holdUntil } = {}) {
   const sub = h.client(app);
   try {
     const ch = sub.subscribe(channel);
@@ -217,6 +222,7 @@ export async function sendTraffic(h, { app = DEMO_APP, channel = 'console-traffi
     const rest = h.rest(app);
     for (let i = 0; i < count; i++) await rest.trigger(channel, 'tick', { i, text: 'usage traffic' });
     await withTimeout(all, WAIT_MS, `${count} events on ${channel}`);
+    return holdUntil ? await waitUntil(holdUntil, { what: 'the traffic to be counted' }) : undefined;
   } finally {
     sub.disconnect();
   }

@@ -44,6 +44,8 @@ export function Chart({ x, series, format = (n) => String(n), height = DEFAULT_H
       width: Math.max(el.clientWidth, 200),
       height,
       scales: { x: { time: true } },
+      // The usage API's periods are UTC ones: label them so.
+      tzDate: (ts) => uPlot.tzDate(new Date(ts * 1e3), 'Etc/UTC'),
       series: [
         {},
         ...series.map((s, i) => {

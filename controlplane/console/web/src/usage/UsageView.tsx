@@ -25,10 +25,14 @@ export function UsageView({ scope }: { scope: UsageScope }) {
   // "now" moves only on refresh, so that a re-render does not refetch.
   const [now, setNow] = useState(() => Date.now());
   const q = useMemo(() => queryOf(rangeId, granularity, now), [rangeId, granularity, now]);
-  const report = useLoad((signal) => getUsage(scope, q, signal), [scope.kind, scope.id, q]);
+  // The report with the query it answers: until a new one arrives, the
+  // page shows the last one whole, never its periods on another range.
+  const loaded = useLoad(async (signal) => ({ q, report: await getUsage(scope, q, signal) }), [scope.kind, scope.id, q]);
+  const report = { data: loaded.data?.report, error: loaded.error };
+  const shown = loaded.data?.q;
   const [csvError, setCsvError] = useState<unknown>(undefined);
 
-  const filled = useMemo(() => (report.data ? fillPeriods(report.data, q) : []), [report.data, q]);
+  const filled = useMemo(() => (loaded.data ? fillPeriods(loaded.data.report, loaded.data.q) : []), [loaded.data]);
   const x = useMemo(() => filled.map((p) => p.start), [filled]);
   const col = (k: 'messages_published' | 'messages_delivered' | 'peak_connections' | 'bytes_in' | 'bytes_out') => filled.map((p) => p.item?.[k] ?? 0);
   const messages = useMemo(() => [
@@ -60,7 +64,7 @@ export function UsageView({ scope }: { scope: UsageScope }) {
 
   const totals = report.data?.totals;
   return (
-    <div class="usage" data-testid="usage-view">
+    <div class="usage" data-testid="usage-view" aria-busy={loaded.loading ? 'true' : 'false'} data-granularity={shown?.granularity}>
       <div class="toolbar">
         <div class="field">
           <label for="usage-range">Range</label>
@@ -138,10 +142,10 @@ export function UsageView({ scope }: { scope: UsageScope }) {
               rowKey={(i) => i.start}
               empty="No usage in this range."
               columns={[
-                { label: granularity === 'hour' ? 'Hour (UTC)' : 'Day (UTC)', render: (i) => (granularity === 'hour' ? fmtTime(i.start).replace(':00:00 UTC', ':00') : i.start.slice(0, 10)) },
+                { label: shown?.granularity === 'hour' ? 'Hour (UTC)' : 'Day (UTC)', render: (i) => (shown?.granularity === 'hour' ? fmtTime(i.start).replace(':00:00 UTC', ':00') : i.start.slice(0, 10)) },
                 { label: 'Published', numeric: true, render: (i) => fmtNumber(i.messages_published) },
                 { label: 'Delivered', numeric: true, render: (i) => fmtNumber(i.messages_delivered) },
-                { label: 'Peak conn.', numeric: true, render: (i) => fmtNumber(i.peak_connections) },
+                { label: 'Peak', numeric: true, render: (i) => fmtNumber(i.peak_connections) },
                 { label: 'Bytes out', numeric: true, render: (i) => fmtBytes(i.bytes_out) },
               ]}
             />
