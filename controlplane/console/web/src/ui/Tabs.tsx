@@ -1,4 +1,4 @@
-import { useRef } from 'preact/hooks';
+import { useEffect, useRef } from 'preact/hooks';
 
 import { navigate } from '../router';
 
@@ -22,6 +22,14 @@ interface Props {
  */
 export function Tabs({ tabs, current, route, label }: Props) {
   const listRef = useRef<HTMLDivElement>(null);
+  // Set by an arrow key: the focus follows once the new tab is rendered
+  // as the selected one (the route changes asynchronously).
+  const moved = useRef(false);
+  useEffect(() => {
+    if (!moved.current) return;
+    moved.current = false;
+    listRef.current?.querySelector<HTMLElement>('[aria-selected="true"]')?.focus();
+  }, [current]);
   const onKeyDown = (e: KeyboardEvent) => {
     const i = tabs.findIndex((t) => t.id === current);
     let next = -1;
@@ -31,9 +39,9 @@ export function Tabs({ tabs, current, route, label }: Props) {
     else if (e.key === 'End') next = tabs.length - 1;
     if (next < 0) return;
     e.preventDefault();
+    if (next === i) return;
+    moved.current = true;
     navigate(...route(tabs[next].id));
-    // Focus follows once the new tab is rendered as selected.
-    requestAnimationFrame(() => listRef.current?.querySelector<HTMLElement>('[aria-selected="true"]')?.focus());
   };
   return (
     <div class="tabs" role="tablist" aria-label={label} ref={listRef} onKeyDown={onKeyDown}>
