@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/heraldhq/herald/channels"
+	"github.com/heraldhq/herald/internal/httperr"
 )
 
 // Path is where the console is mounted; Path without its trailing slash
@@ -51,12 +52,12 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
-		writeError(w, r, http.StatusMethodNotAllowed, channels.CodeMethodNotAllowed, "method not allowed: use GET, HEAD")
+		httperr.Write(w, r, http.StatusMethodNotAllowed, channels.CodeMethodNotAllowed, "method not allowed: use GET, HEAD")
 		return
 	}
 	name, ok := strings.CutPrefix(r.URL.Path, Path)
 	if !ok {
-		writeError(w, r, http.StatusNotFound, channels.CodeNotFound, "no such route")
+		httperr.Write(w, r, http.StatusNotFound, channels.CodeNotFound, "no such route")
 		return
 	}
 	a := h.assets[name]
@@ -64,7 +65,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if path.Ext(name) != "" {
 			// A missing script or image: index.html in its place would
 			// hide the broken link behind a confusing parse error.
-			writeError(w, r, http.StatusNotFound, channels.CodeNotFound, "no such file")
+			httperr.Write(w, r, http.StatusNotFound, channels.CodeNotFound, "no such file")
 			return
 		}
 		a = h.assets[indexFile]

@@ -51,3 +51,30 @@ export function useTitle(title: string): void {
     document.title = title ? `${title} · Herald console` : 'Herald console';
   }, [title]);
 }
+
+/** A user action in flight: busy while it runs, its error once it failed. */
+export interface Action {
+  busy: boolean;
+  error: unknown;
+  /** Runs fn; resolves to its result, or undefined once it failed (error is set). */
+  run: <T>(fn: () => Promise<T>) => Promise<T | undefined>;
+  clear: () => void;
+}
+
+export function useAction(): Action {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(undefined);
+  const run = async <T>(fn: () => Promise<T>): Promise<T | undefined> => {
+    setBusy(true);
+    setError(undefined);
+    try {
+      return await fn();
+    } catch (err) {
+      setError(err);
+      return undefined;
+    } finally {
+      setBusy(false);
+    }
+  };
+  return { busy, error, run, clear: () => setError(undefined) };
+}

@@ -8,13 +8,16 @@ export type Route = string[];
 
 export function parseHash(hash: string): Route {
   const p = hash.replace(/^#\/?/, '').split('?')[0];
-  return p.split('/').filter(Boolean).map((s) => {
-    try {
-      return decodeURIComponent(s);
-    } catch {
-      return s;
-    }
-  });
+  return p
+    .split('/')
+    .filter(Boolean)
+    .map((s) => {
+      try {
+        return decodeURIComponent(s);
+      } catch {
+        return s;
+      }
+    });
 }
 
 /** The href of a route, each part encoded. */

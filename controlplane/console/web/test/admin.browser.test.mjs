@@ -56,7 +56,10 @@ test('create an account, an app and a key: the secret is shown once', async () =
   assert.ok(secret.length >= 16, `secret ${secret}`);
   await page.getByTestId('copy-secret').waitFor();
   const keys = await h.admin('GET', `/apps/${made.appId}/keys`);
-  assert.ok(keys.items.some((k) => k.key === key), 'the key is listed by the API');
+  assert.ok(
+    keys.items.some((k) => k.key === key),
+    'the key is listed by the API',
+  );
   assert.ok(!JSON.stringify(keys).includes(secret), 'the API lists the secret');
   await h.screenshot(page, 'app-keys-new-secret');
 

@@ -155,8 +155,7 @@ export async function startConsole({ extraArgs = [] } = {}) {
     };
 
     const { hostname, port } = new URL(herald.url);
-    const rest = (app = DEMO_APP) =>
-      new PusherServer({ appId: app.appId, key: app.key, secret: app.secret, host: hostname, port, useTLS: false });
+    const rest = (app = DEMO_APP) => new PusherServer({ appId: app.appId, key: app.key, secret: app.secret, host: hostname, port, useTLS: false });
     // pusher-js in Node insists on a cluster even when wsHost is given.
     const client = (app = DEMO_APP) =>
       new Pusher(app.key, { cluster: 'herald', wsHost: hostname, wsPort: Number(port), forceTLS: false, enabledTransports: ['ws'], disableStats: true });

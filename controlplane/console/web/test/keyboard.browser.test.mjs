@@ -95,7 +95,10 @@ test('every action is reachable by keyboard', async () => {
   await kb.press('Enter');
   await page.getByTestId('keys').getByText('Revoked').waitFor();
   const keys = await h.admin('GET', `/apps/${appId}/keys`);
-  assert.ok(keys.items.every((k) => k.revoked_at), 'the key was not revoked');
+  assert.ok(
+    keys.items.every((k) => k.revoked_at),
+    'the key was not revoked',
+  );
 
   await tabTo(page, '[data-testid="sign-out"]', { back: true });
   await kb.press('Enter');

@@ -90,7 +90,10 @@ test('the usage page charts traffic with non-zero data and a table of the number
   assert.equal(header[0], 'start');
   const published = header.indexOf('messages_published');
   assert.ok(published > 0, `CSV header ${csv[0]}`);
-  assert.ok(csv.slice(1).some((line) => Number(line.split(',')[published]) >= EVENTS), csv.join('\n'));
+  assert.ok(
+    csv.slice(1).some((line) => Number(line.split(',')[published]) >= EVENTS),
+    csv.join('\n'),
+  );
   await h.assertNoCSPViolations(page);
 
   // The README's picture: the hourly view, once everything above held.

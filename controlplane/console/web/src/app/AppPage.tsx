@@ -27,7 +27,11 @@ export function AppPage({ id, tab }: { id: string; tab?: string }) {
           id <code>{a.id}</code> · account <a href={href('accounts', a.account_id)}>{a.account_id}</a>
         </>
       }
-      actions={<a class="btn" href={href('apps')}>All apps</a>}
+      actions={
+        <a class="btn" href={href('apps')}>
+          All apps
+        </a>
+      }
     >
       <Tabs label="App sections" tabs={appTabs} current={current.id} route={(t) => ['apps', a.id, t]} />
       <div class="tabpanel" id="tabpanel" role="tabpanel" aria-labelledby={`tab-${current.id}`}>

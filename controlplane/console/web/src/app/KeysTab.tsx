@@ -2,11 +2,12 @@ import { useState } from 'preact/hooks';
 
 import { del, get, type ListPage, post, seg } from '../api';
 import { fmtTime } from '../format';
-import { useLoad } from '../hooks';
+import { useAction, useLoad } from '../hooks';
 import type { AppKey } from '../types';
 import { ConfirmButton } from '../ui/ConfirmButton';
 import { CopyButton } from '../ui/CopyButton';
 import { ErrorBox } from '../ui/ErrorBox';
+import { LoadedView } from '../ui/LoadedView';
 import { Pager, useCursor } from '../ui/Pager';
 import { Table } from '../ui/Table';
 import type { AppTabProps } from './tabs';
@@ -20,29 +21,18 @@ export function KeysTab({ app }: AppTabProps) {
   const pager = useCursor();
   const keys = useLoad((signal) => get<ListPage<AppKey>>(`/apps/${seg(app.id)}/keys`, { cursor: pager.cursor }, signal), [app.id, pager.cursor]);
   const [created, setCreated] = useState<AppKey | undefined>(undefined);
-  const [error, setError] = useState<unknown>(undefined);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, run } = useAction();
   const create = async () => {
-    setBusy(true);
-    setError(undefined);
-    try {
-      setCreated(await post<AppKey>(`/apps/${seg(app.id)}/keys`));
+    const k = await run(() => post<AppKey>(`/apps/${seg(app.id)}/keys`));
+    if (k) {
+      setCreated(k);
       keys.reload();
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
     }
   };
   const revoke = async (key: string) => {
-    setError(undefined);
-    try {
-      await del(`/apps/${seg(app.id)}/keys/${seg(key)}`);
-      if (created?.key === key) setCreated(undefined);
-      keys.reload();
-    } catch (err) {
-      setError(err);
-    }
+    if (!(await run(async () => (await del(`/apps/${seg(app.id)}/keys/${seg(key)}`), true)))) return;
+    if (created?.key === key) setCreated(undefined);
+    keys.reload();
   };
   return (
     <div class="stack">
@@ -56,9 +46,7 @@ export function KeysTab({ app }: AppTabProps) {
       {created?.secret && (
         <div class="card secret" role="status" data-testid="new-secret">
           <h3>New key created</h3>
-          <p>
-            Copy the secret now: it is not shown again, not even after a reload.
-          </p>
+          <p>Copy the secret now: it is not shown again, not even after a reload.</p>
           <dl class="kv">
             <dt>Key</dt>
             <dd>
@@ -74,33 +62,42 @@ export function KeysTab({ app }: AppTabProps) {
           </button>
         </div>
       )}
-      <ErrorBox error={keys.error} />
-      {keys.data && (
-        <>
-          <Table
-            testId="keys"
-            caption="Keys"
-            rows={keys.data.items}
-            rowKey={(k) => k.key}
-            empty="No keys: clients cannot connect."
-            columns={[
-              { label: 'Key', render: (k) => <code>{k.key}</code> },
-              { label: 'Created', render: (k) => fmtTime(k.created_at) },
-              { label: 'State', render: (k) => (k.revoked_at ? <span class="badge off">Revoked {fmtTime(k.revoked_at)}</span> : <span class="badge ok">Active</span>) },
-              {
-                label: 'Actions',
-                render: (k) =>
-                  !k.revoked_at && (
-                    <ConfirmButton question={`Revoke ${k.key}? Its connections close.`} confirmLabel="Revoke" onConfirm={() => revoke(k.key)} testId={`revoke-${k.key}`}>
-                      Revoke
-                    </ConfirmButton>
-                  ),
-              },
-            ]}
-          />
-          <Pager pager={pager} nextCursor={keys.data.next_cursor} />
-        </>
-      )}
+      <LoadedView value={keys}>
+        {(data) => (
+          <>
+            <Table
+              testId="keys"
+              caption="Keys"
+              rows={data.items}
+              rowKey={(k) => k.key}
+              empty="No keys: clients cannot connect."
+              columns={[
+                { label: 'Key', render: (k) => <code>{k.key}</code> },
+                { label: 'Created', render: (k) => fmtTime(k.created_at) },
+                {
+                  label: 'State',
+                  render: (k) => (k.revoked_at ? <span class="badge off">Revoked {fmtTime(k.revoked_at)}</span> : <span class="badge ok">Active</span>),
+                },
+                {
+                  label: 'Actions',
+                  render: (k) =>
+                    !k.revoked_at && (
+                      <ConfirmButton
+                        question={`Revoke ${k.key}? Its connections close.`}
+                        confirmLabel="Revoke"
+                        onConfirm={() => revoke(k.key)}
+                        testId={`revoke-${k.key}`}
+                      >
+                        Revoke
+                      </ConfirmButton>
+                    ),
+                },
+              ]}
+            />
+            <Pager pager={pager} nextCursor={data.next_cursor} />
+          </>
+        )}
+      </LoadedView>
     </div>
   );
 }

@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
 
 import { del, patch, seg } from '../api';
+import { useAction } from '../hooks';
 import { navigate } from '../router';
 import type { App, Settings } from '../types';
 import { ConfirmButton } from '../ui/ConfirmButton';
@@ -32,7 +33,11 @@ function settingsOf(d: Draft): Settings {
   for (const s of settingDefs) {
     const v = d[s.name];
     if (s.kind === 'bool') out[s.name] = Boolean(v);
-    else if (s.kind === 'list') out[s.name] = String(v).split('\n').map((x) => x.trim()).filter(Boolean);
+    else if (s.kind === 'list')
+      out[s.name] = String(v)
+        .split('\n')
+        .map((x) => x.trim())
+        .filter(Boolean);
     else {
       const t = String(v).trim();
       out[s.name] = /^-?\d+$/.test(t) ? Number(t) : t;
@@ -46,44 +51,28 @@ const shownFields = ['name', ...settingDefs.map((s) => `settings.${s.name}`)];
 /** Edit an app's name and every setting; enable, disable, delete. */
 export function SettingsTab({ app, onAppChange }: AppTabProps) {
   const [draft, setDraft] = useState<Draft>(() => draftOf(app));
-  const [error, setError] = useState<unknown>(undefined);
   const [saved, setSaved] = useState(false);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, run, clear } = useAction();
   const set = (k: string, v: string | boolean) => {
     setDraft({ ...draft, [k]: v });
     setSaved(false);
   };
   const save = async (e: Event) => {
     e.preventDefault();
-    setBusy(true);
-    setError(undefined);
     setSaved(false);
-    try {
-      const a = await patch<App>(`/apps/${seg(app.id)}`, { name: String(draft.name), settings: settingsOf(draft) });
+    const a = await run(() => patch<App>(`/apps/${seg(app.id)}`, { name: String(draft.name), settings: settingsOf(draft) }));
+    if (a) {
       onAppChange(a);
       setDraft(draftOf(a));
       setSaved(true);
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
     }
   };
   const setEnabled = async (enabled: boolean) => {
-    setError(undefined);
-    try {
-      onAppChange(await patch<App>(`/apps/${seg(app.id)}`, { enabled }));
-    } catch (err) {
-      setError(err);
-    }
+    const a = await run(() => patch<App>(`/apps/${seg(app.id)}`, { enabled }));
+    if (a) onAppChange(a);
   };
   const remove = async () => {
-    try {
-      await del(`/apps/${seg(app.id)}`);
-      navigate('apps');
-    } catch (err) {
-      setError(err);
-    }
+    if (await run(async () => (await del(`/apps/${seg(app.id)}`), true))) navigate('apps');
   };
   return (
     <div class="stack">
@@ -91,21 +80,52 @@ export function SettingsTab({ app, onAppChange }: AppTabProps) {
         <h2>Settings</h2>
         <ErrorBox error={formError(error, shownFields)} />
         <Field label="Name" name="name" error={fieldError(error, 'name')}>
-          {(f) => <input id={f.id} aria-describedby={f.describedBy} aria-invalid={f.invalid} value={String(draft.name)} onInput={(e) => set('name', e.currentTarget.value)} />}
+          {(f) => (
+            <input
+              id={f.id}
+              aria-describedby={f.describedBy}
+              aria-invalid={f.invalid}
+              value={String(draft.name)}
+              onInput={(e) => set('name', e.currentTarget.value)}
+            />
+          )}
         </Field>
         <div class="grid2">
           {settingDefs.map((s) => (
             <Field key={s.name} label={s.label} name={`settings.${s.name}`} hint={s.hint} error={fieldError(error, `settings.${s.name}`)}>
               {(f) =>
                 s.kind === 'bool' ? (
-                  <select id={f.id} aria-describedby={f.describedBy} aria-invalid={f.invalid} value={draft[s.name] ? 'on' : 'off'} onChange={(e) => set(s.name, e.currentTarget.value === 'on')} data-setting={s.name}>
+                  <select
+                    id={f.id}
+                    aria-describedby={f.describedBy}
+                    aria-invalid={f.invalid}
+                    value={draft[s.name] ? 'on' : 'off'}
+                    onChange={(e) => set(s.name, e.currentTarget.value === 'on')}
+                    data-setting={s.name}
+                  >
                     <option value="off">Off</option>
                     <option value="on">On</option>
                   </select>
                 ) : s.kind === 'list' ? (
-                  <textarea id={f.id} aria-describedby={f.describedBy} aria-invalid={f.invalid} rows={3} value={String(draft[s.name])} onInput={(e) => set(s.name, e.currentTarget.value)} data-setting={s.name} />
+                  <textarea
+                    id={f.id}
+                    aria-describedby={f.describedBy}
+                    aria-invalid={f.invalid}
+                    rows={3}
+                    value={String(draft[s.name])}
+                    onInput={(e) => set(s.name, e.currentTarget.value)}
+                    data-setting={s.name}
+                  />
                 ) : (
-                  <input id={f.id} aria-describedby={f.describedBy} aria-invalid={f.invalid} inputMode="numeric" value={String(draft[s.name])} onInput={(e) => set(s.name, e.currentTarget.value)} data-setting={s.name} />
+                  <input
+                    id={f.id}
+                    aria-describedby={f.describedBy}
+                    aria-invalid={f.invalid}
+                    inputMode="numeric"
+                    value={String(draft[s.name])}
+                    onInput={(e) => set(s.name, e.currentTarget.value)}
+                    data-setting={s.name}
+                  />
                 )
               }
             </Field>
@@ -115,7 +135,15 @@ export function SettingsTab({ app, onAppChange }: AppTabProps) {
           <button type="submit" class="btn primary" disabled={busy} data-testid="save-settings">
             {busy ? 'Saving…' : 'Save settings'}
           </button>
-          <button type="button" class="btn" onClick={() => { setDraft(draftOf(app)); setError(undefined); setSaved(false); }}>
+          <button
+            type="button"
+            class="btn"
+            onClick={() => {
+              setDraft(draftOf(app));
+              clear();
+              setSaved(false);
+            }}
+          >
             Reset
           </button>
           {saved && (

@@ -21,7 +21,12 @@ export const settingDefs: SettingDef[] = [
   { name: 'max_presence_user_info_bytes', label: 'Max presence user info bytes', kind: 'int', hint: "Size of a member's user_info (1 to 65536)." },
   { name: 'client_event_rate', label: 'Client event rate', kind: 'int', hint: 'Client events per second per connection (1 to 10000).' },
   { name: 'activity_timeout_s', label: 'Activity timeout (s)', kind: 'int', hint: 'Seconds of silence before the server pings a client (1 to 3600).' },
-  { name: 'resume_window_s', label: 'Resume window (s)', kind: 'int', hint: 'How long a dropped connection may resume and get what it missed; 0 turns resume off.' },
+  {
+    name: 'resume_window_s',
+    label: 'Resume window (s)',
+    kind: 'int',
+    hint: 'How long a dropped connection may resume and get what it missed; 0 turns resume off.',
+  },
   { name: 'history_retention_s', label: 'History retention (s)', kind: 'int', hint: 'How long channel history is kept; 0 keeps none.' },
   { name: 'cache_ttl_s', label: 'Cache TTL (s)', kind: 'int', hint: 'How long the last message of a cache-* channel is kept (1 to 604800).' },
   { name: 'allowed_origins', label: 'Allowed origins', kind: 'list', hint: 'One per line; browsers from other origins are refused. Empty allows all.' },

@@ -2,12 +2,13 @@ import { useState } from 'preact/hooks';
 
 import { del, get, type ListPage, patch, seg } from '../api';
 import { fmtBytes, fmtNumber, fmtTime } from '../format';
-import { useLoad } from '../hooks';
+import { useAction, useLoad } from '../hooks';
 import { href, navigate } from '../router';
 import type { Account, App } from '../types';
 import { ConfirmButton } from '../ui/ConfirmButton';
 import { ErrorBox } from '../ui/ErrorBox';
 import { Field, fieldError, formError } from '../ui/Field';
+import { LoadedView } from '../ui/LoadedView';
 import { Loading, Page } from '../ui/Page';
 import { Pager, useCursor } from '../ui/Pager';
 import { Table } from '../ui/Table';
@@ -21,19 +22,13 @@ const DAY_MS = 24 * 3600_000;
 /** One account: its plan, its usage totals, its apps; delete it. */
 export function AccountPage({ id }: { id: string }) {
   const account = useLoad((signal) => get<Account>(`/accounts/${seg(id)}`, undefined, signal), [id]);
-  const [error, setError] = useState<unknown>(undefined);
+  const { error, run } = useAction();
   if (!account.data) {
     return <Page title={id}>{account.error ? <ErrorBox error={account.error} /> : <Loading />}</Page>;
   }
   const a = account.data;
   const remove = async () => {
-    setError(undefined);
-    try {
-      await del(`/accounts/${seg(a.id)}`);
-      navigate('accounts');
-    } catch (err) {
-      setError(err);
-    }
+    if (await run(async () => (await del(`/accounts/${seg(a.id)}`), true))) navigate('accounts');
   };
   return (
     <Page
@@ -57,7 +52,7 @@ export function AccountPage({ id }: { id: string }) {
       <div class="stack">
         <ErrorBox error={error} />
         <AccountPlan account={a} onChange={account.set} />
-        <AccountTotals id={a.id} key={a.plan_id ?? ""} />
+        <AccountTotals id={a.id} key={a.plan_id ?? ''} />
         <AccountApps id={a.id} />
       </div>
     </Page>
@@ -67,28 +62,32 @@ export function AccountPage({ id }: { id: string }) {
 function AccountPlan({ account, onChange }: { account: Account; onChange: (a: Account) => void }) {
   const plans = usePlans();
   const [planId, setPlanId] = useState(account.plan_id ?? '');
-  const [error, setError] = useState<unknown>(undefined);
   const [saved, setSaved] = useState(false);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, run } = useAction();
   const submit = async (e: Event) => {
     e.preventDefault();
-    setBusy(true);
-    setError(undefined);
     setSaved(false);
-    try {
-      onChange(await patch<Account>(`/accounts/${seg(account.id)}`, { plan_id: planId || null }));
+    const a = await run(() => patch<Account>(`/accounts/${seg(account.id)}`, { plan_id: planId || null }));
+    if (a) {
+      onChange(a);
       setSaved(true);
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
     }
   };
   return (
     <form class="card inline-form" onSubmit={submit} data-testid="account-plan-form">
       <Field label="Plan" name="plan_id" error={fieldError(error, 'plan_id')}>
         {(f) => (
-          <select id={f.id} aria-describedby={f.describedBy} aria-invalid={f.invalid} value={planId} onChange={(e) => { setPlanId(e.currentTarget.value); setSaved(false); }} data-testid="account-plan">
+          <select
+            id={f.id}
+            aria-describedby={f.describedBy}
+            aria-invalid={f.invalid}
+            value={planId}
+            onChange={(e) => {
+              setPlanId(e.currentTarget.value);
+              setSaved(false);
+            }}
+            data-testid="account-plan"
+          >
             <option value="">No plan (unlimited)</option>
             {plans.data?.items.map((p) => (
               <option key={p.id} value={p.id}>
@@ -119,56 +118,53 @@ function AccountTotals({ id }: { id: string }) {
     (signal) => getUsage({ kind: 'accounts', id }, { from: new Date(now - TOTALS_DAYS * DAY_MS), to: new Date(now), granularity: 'day' }, signal),
     [id, now],
   );
-  const t = report.data?.totals;
-  const r = report.data?.remaining;
   return (
     <section class="card" data-testid="account-totals">
       <h2>Usage, last {TOTALS_DAYS} days</h2>
-      <ErrorBox error={report.error} />
-      {!t ? (
-        !report.error && <Loading />
-      ) : (
-        <dl class="kv totals">
-          <dt>Messages</dt>
-          <dd>{fmtNumber(t.messages)}</dd>
-          <dt>Published / delivered</dt>
-          <dd>
-            {fmtNumber(t.messages_published)} / {fmtNumber(t.messages_delivered)}
-          </dd>
-          <dt>Peak connections</dt>
-          <dd>{fmtNumber(t.peak_connections)}</dd>
-          <dt>Connection time</dt>
-          <dd>{fmtNumber(Math.round(t.connection_seconds / 60))} minutes</dd>
-          <dt>Bytes in / out</dt>
-          <dd>
-            {fmtBytes(t.bytes_in)} / {fmtBytes(t.bytes_out)}
-          </dd>
-          <dt>API requests</dt>
-          <dd>{fmtNumber(t.api_requests)}</dd>
-          <dt>Webhook calls</dt>
-          <dd>{fmtNumber(t.webhook_calls)}</dd>
-          {r?.messages_today !== null && r?.messages_today !== undefined && (
-            <>
-              <dt>Messages left today</dt>
-              <dd>{fmtNumber(r.messages_today)}</dd>
-            </>
-          )}
-          {r?.messages_this_month !== null && r?.messages_this_month !== undefined && (
-            <>
-              <dt>Messages left this month</dt>
-              <dd>{fmtNumber(r.messages_this_month)}</dd>
-            </>
-          )}
-          {t.over_quota && (
-            <>
-              <dt>Quota</dt>
-              <dd>
-                <span class="badge warn">Over quota in this range</span>
-              </dd>
-            </>
-          )}
-        </dl>
-      )}
+      <LoadedView value={report}>
+        {({ totals: t, remaining: r }) => (
+          <dl class="kv totals">
+            <dt>Messages</dt>
+            <dd>{fmtNumber(t.messages)}</dd>
+            <dt>Published / delivered</dt>
+            <dd>
+              {fmtNumber(t.messages_published)} / {fmtNumber(t.messages_delivered)}
+            </dd>
+            <dt>Peak connections</dt>
+            <dd>{fmtNumber(t.peak_connections)}</dd>
+            <dt>Connection time</dt>
+            <dd>{fmtNumber(Math.round(t.connection_seconds / 60))} minutes</dd>
+            <dt>Bytes in / out</dt>
+            <dd>
+              {fmtBytes(t.bytes_in)} / {fmtBytes(t.bytes_out)}
+            </dd>
+            <dt>API requests</dt>
+            <dd>{fmtNumber(t.api_requests)}</dd>
+            <dt>Webhook calls</dt>
+            <dd>{fmtNumber(t.webhook_calls)}</dd>
+            {r.messages_today !== null && (
+              <>
+                <dt>Messages left today</dt>
+                <dd>{fmtNumber(r.messages_today)}</dd>
+              </>
+            )}
+            {r.messages_this_month !== null && (
+              <>
+                <dt>Messages left this month</dt>
+                <dd>{fmtNumber(r.messages_this_month)}</dd>
+              </>
+            )}
+            {t.over_quota && (
+              <>
+                <dt>Quota</dt>
+                <dd>
+                  <span class="badge warn">Over quota in this range</span>
+                </dd>
+              </>
+            )}
+          </dl>
+        )}
+      </LoadedView>
     </section>
   );
 }
@@ -185,23 +181,24 @@ function AccountApps({ id }: { id: string }) {
           Create an app
         </a>
       </div>
-      <ErrorBox error={apps.error} />
-      {apps.data && (
-        <>
-          <Table
-            caption="Apps of the account"
-            rows={apps.data.items}
-            rowKey={(x) => x.id}
-            empty="This account has no apps."
-            columns={[
-              { label: 'Name', render: (x) => <a href={href('apps', x.id)}>{x.name}</a> },
-              { label: 'ID', render: (x) => <code>{x.id}</code> },
-              { label: 'State', render: (x) => (x.enabled ? <span class="badge ok">Enabled</span> : <span class="badge off">Disabled</span>) },
-            ]}
-          />
-          <Pager pager={pager} nextCursor={apps.data.next_cursor} />
-        </>
-      )}
+      <LoadedView value={apps}>
+        {(data) => (
+          <>
+            <Table
+              caption="Apps of the account"
+              rows={data.items}
+              rowKey={(x) => x.id}
+              empty="This account has no apps."
+              columns={[
+                { label: 'Name', render: (x) => <a href={href('apps', x.id)}>{x.name}</a> },
+                { label: 'ID', render: (x) => <code>{x.id}</code> },
+                { label: 'State', render: (x) => (x.enabled ? <span class="badge ok">Enabled</span> : <span class="badge off">Disabled</span>) },
+              ]}
+            />
+            <Pager pager={pager} nextCursor={data.next_cursor} />
+          </>
+        )}
+      </LoadedView>
     </section>
   );
 }

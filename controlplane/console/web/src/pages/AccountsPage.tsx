@@ -2,12 +2,13 @@ import { useState } from 'preact/hooks';
 
 import { get, type ListPage, post } from '../api';
 import { fmtTime } from '../format';
-import { useLoad } from '../hooks';
+import { useAction, useLoad } from '../hooks';
 import { href, navigate } from '../router';
 import type { Account } from '../types';
 import { ErrorBox } from '../ui/ErrorBox';
 import { Field, fieldError, formError } from '../ui/Field';
-import { Loading, Page } from '../ui/Page';
+import { LoadedView } from '../ui/LoadedView';
+import { Page } from '../ui/Page';
 import { Pager, useCursor } from '../ui/Pager';
 import { Table } from '../ui/Table';
 import { usePlanNames } from './plans';
@@ -20,51 +21,51 @@ export function AccountsPage() {
   return (
     <Page title="Accounts" sub="An account owns apps and is on a plan that sets its limits.">
       <CreateAccount />
-      <ErrorBox error={accounts.error} />
-      {!accounts.data ? (
-        !accounts.error && <Loading />
-      ) : (
-        <>
-          <Table
-            testId="accounts"
-            caption="Accounts"
-            rows={accounts.data.items}
-            rowKey={(a) => a.id}
-            empty="No accounts yet."
-            columns={[
-              { label: 'Name', render: (a) => <a href={href('accounts', a.id)}>{a.name}</a> },
-              { label: 'ID', render: (a) => <code>{a.id}</code> },
-              { label: 'Plan', render: (a) => planName(a.plan_id) },
-              { label: 'Created', render: (a) => fmtTime(a.created_at) },
-            ]}
-          />
-          <Pager pager={pager} nextCursor={accounts.data.next_cursor} />
-        </>
-      )}
+      <LoadedView value={accounts}>
+        {(data) => (
+          <>
+            <Table
+              testId="accounts"
+              caption="Accounts"
+              rows={data.items}
+              rowKey={(a) => a.id}
+              empty="No accounts yet."
+              columns={[
+                { label: 'Name', render: (a) => <a href={href('accounts', a.id)}>{a.name}</a> },
+                { label: 'ID', render: (a) => <code>{a.id}</code> },
+                { label: 'Plan', render: (a) => planName(a.plan_id) },
+                { label: 'Created', render: (a) => fmtTime(a.created_at) },
+              ]}
+            />
+            <Pager pager={pager} nextCursor={data.next_cursor} />
+          </>
+        )}
+      </LoadedView>
     </Page>
   );
 }
 
 function CreateAccount() {
   const [name, setName] = useState('');
-  const [error, setError] = useState<unknown>(undefined);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, run } = useAction();
   const submit = async (e: Event) => {
     e.preventDefault();
-    setBusy(true);
-    setError(undefined);
-    try {
-      const a = await post<Account>('/accounts', { name });
-      navigate('accounts', a.id);
-    } catch (err) {
-      setError(err);
-      setBusy(false);
-    }
+    const a = await run(() => post<Account>('/accounts', { name }));
+    if (a) navigate('accounts', a.id);
   };
   return (
     <form class="card inline-form create" onSubmit={submit} data-testid="create-account-form" noValidate>
       <Field label="New account name" name="name" error={fieldError(error, 'name')}>
-        {(f) => <input id={f.id} aria-describedby={f.describedBy} aria-invalid={f.invalid} value={name} onInput={(e) => setName(e.currentTarget.value)} data-testid="account-name" />}
+        {(f) => (
+          <input
+            id={f.id}
+            aria-describedby={f.describedBy}
+            aria-invalid={f.invalid}
+            value={name}
+            onInput={(e) => setName(e.currentTarget.value)}
+            data-testid="account-name"
+          />
+        )}
       </Field>
       <button type="submit" class="btn primary" disabled={busy} data-testid="create-account">
         Create account

@@ -2,12 +2,13 @@ import { useState } from 'preact/hooks';
 
 import { get, type ListPage, post } from '../api';
 import { fmtTime } from '../format';
-import { useLoad } from '../hooks';
+import { useAction, useLoad } from '../hooks';
 import { href, navigate } from '../router';
 import type { Account, App } from '../types';
 import { ErrorBox } from '../ui/ErrorBox';
 import { Field, fieldError, formError } from '../ui/Field';
-import { Loading, Page } from '../ui/Page';
+import { LoadedView } from '../ui/LoadedView';
+import { Page } from '../ui/Page';
 import { Pager, useCursor } from '../ui/Pager';
 import { Table } from '../ui/Table';
 
@@ -65,31 +66,38 @@ export function AppsPage() {
         </div>
         <div class="field">
           <label for="apps-name">Name</label>
-          <input id="apps-name" type="search" placeholder="Filter this page by name or id" value={nameFilter} onInput={(e) => setNameFilter(e.currentTarget.value)} data-testid="apps-name-filter" />
+          <input
+            id="apps-name"
+            type="search"
+            placeholder="Filter this page by name or id"
+            value={nameFilter}
+            onInput={(e) => setNameFilter(e.currentTarget.value)}
+            data-testid="apps-name-filter"
+          />
         </div>
       </div>
-      <ErrorBox error={apps.error ?? accounts.error} />
-      {!apps.data ? (
-        !apps.error && <Loading />
-      ) : (
-        <>
-          <Table
-            testId="apps"
-            caption="Apps"
-            rows={rows}
-            rowKey={(a) => a.id}
-            empty={needle ? 'No app on this page matches.' : 'No apps yet.'}
-            columns={[
-              { label: 'Name', render: (a) => <a href={href('apps', a.id)}>{a.name}</a> },
-              { label: 'ID', render: (a) => <code>{a.id}</code> },
-              { label: 'Account', render: (a) => <a href={href('accounts', a.account_id)}>{accountName(a.account_id)}</a> },
-              { label: 'State', render: (a) => (a.enabled ? <span class="badge ok">Enabled</span> : <span class="badge off">Disabled</span>) },
-              { label: 'Updated', render: (a) => fmtTime(a.updated_at) },
-            ]}
-          />
-          <Pager pager={pager} nextCursor={apps.data.next_cursor} />
-        </>
-      )}
+      <ErrorBox error={accounts.error} />
+      <LoadedView value={apps}>
+        {(data) => (
+          <>
+            <Table
+              testId="apps"
+              caption="Apps"
+              rows={rows}
+              rowKey={(a) => a.id}
+              empty={needle ? 'No app on this page matches.' : 'No apps yet.'}
+              columns={[
+                { label: 'Name', render: (a) => <a href={href('apps', a.id)}>{a.name}</a> },
+                { label: 'ID', render: (a) => <code>{a.id}</code> },
+                { label: 'Account', render: (a) => <a href={href('accounts', a.account_id)}>{accountName(a.account_id)}</a> },
+                { label: 'State', render: (a) => (a.enabled ? <span class="badge ok">Enabled</span> : <span class="badge off">Disabled</span>) },
+                { label: 'Updated', render: (a) => fmtTime(a.updated_at) },
+              ]}
+            />
+            <Pager pager={pager} nextCursor={data.next_cursor} />
+          </>
+        )}
+      </LoadedView>
     </Page>
   );
 }
@@ -98,19 +106,11 @@ function CreateApp({ accounts, defaultAccount, onCancel }: { accounts: Account[]
   const [accountId, setAccountId] = useState(defaultAccount || accounts[0]?.id || '');
   const [name, setName] = useState('');
   const [id, setId] = useState('');
-  const [error, setError] = useState<unknown>(undefined);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, run } = useAction();
   const submit = async (e: Event) => {
     e.preventDefault();
-    setBusy(true);
-    setError(undefined);
-    try {
-      const a = await post<App>('/apps', { account_id: accountId, name, ...(id.trim() ? { id: id.trim() } : {}) });
-      navigate('apps', a.id, 'keys');
-    } catch (err) {
-      setError(err);
-      setBusy(false);
-    }
+    const a = await run(() => post<App>('/apps', { account_id: accountId, name, ...(id.trim() ? { id: id.trim() } : {}) }));
+    if (a) navigate('apps', a.id, 'keys');
   };
   return (
     <form class="card form create" onSubmit={submit} data-testid="create-app-form" noValidate>
@@ -119,7 +119,14 @@ function CreateApp({ accounts, defaultAccount, onCancel }: { accounts: Account[]
       <div class="grid2">
         <Field label="Account" name="account_id" error={fieldError(error, 'account_id')}>
           {(f) => (
-            <select id={f.id} aria-describedby={f.describedBy} aria-invalid={f.invalid} value={accountId} onChange={(e) => setAccountId(e.currentTarget.value)} data-testid="app-account">
+            <select
+              id={f.id}
+              aria-describedby={f.describedBy}
+              aria-invalid={f.invalid}
+              value={accountId}
+              onChange={(e) => setAccountId(e.currentTarget.value)}
+              data-testid="app-account"
+            >
               {accounts.length === 0 && <option value="">Create an account first</option>}
               {accounts.map((a) => (
                 <option key={a.id} value={a.id}>
@@ -130,10 +137,33 @@ function CreateApp({ accounts, defaultAccount, onCancel }: { accounts: Account[]
           )}
         </Field>
         <Field label="Name" name="name" error={fieldError(error, 'name')}>
-          {(f) => <input id={f.id} aria-describedby={f.describedBy} aria-invalid={f.invalid} value={name} onInput={(e) => setName(e.currentTarget.value)} data-testid="app-name" />}
+          {(f) => (
+            <input
+              id={f.id}
+              aria-describedby={f.describedBy}
+              aria-invalid={f.invalid}
+              value={name}
+              onInput={(e) => setName(e.currentTarget.value)}
+              data-testid="app-name"
+            />
+          )}
         </Field>
-        <Field label="ID (optional)" name="id" error={fieldError(error, 'id')} hint="Letters, digits, - and _; generated when empty. Use Pusher's app id when migrating.">
-          {(f) => <input id={f.id} aria-describedby={f.describedBy} aria-invalid={f.invalid} value={id} onInput={(e) => setId(e.currentTarget.value)} data-testid="app-id" />}
+        <Field
+          label="ID (optional)"
+          name="id"
+          error={fieldError(error, 'id')}
+          hint="Letters, digits, - and _; generated when empty. Use Pusher's app id when migrating."
+        >
+          {(f) => (
+            <input
+              id={f.id}
+              aria-describedby={f.describedBy}
+              aria-invalid={f.invalid}
+              value={id}
+              onInput={(e) => setId(e.currentTarget.value)}
+              data-testid="app-id"
+            />
+          )}
         </Field>
       </div>
       <div class="form-actions">

@@ -2,8 +2,8 @@ import { get, type ListPage } from '../api';
 import { fmtTime } from '../format';
 import { useLoad } from '../hooks';
 import type { AuditEntry } from '../types';
-import { ErrorBox } from '../ui/ErrorBox';
-import { Loading, Page } from '../ui/Page';
+import { LoadedView } from '../ui/LoadedView';
+import { Page } from '../ui/Page';
 import { Pager, useCursor } from '../ui/Pager';
 import { Table } from '../ui/Table';
 
@@ -21,28 +21,30 @@ export function AuditPage() {
         </button>
       }
     >
-      <ErrorBox error={audit.error} />
-      {!audit.data ? (
-        !audit.error && <Loading />
-      ) : (
-        <>
-          <Table
-            testId="audit"
-            caption="Audit log"
-            rows={audit.data.items}
-            rowKey={(e) => e.id}
-            empty="Nothing recorded yet."
-            columns={[
-              { label: 'When', render: (e) => <span class="nowrap">{fmtTime(e.at)}</span> },
-              { label: 'Actor', render: (e) => <code>{e.actor}</code> },
-              { label: 'Action', render: (e) => <strong>{e.action}</strong> },
-              { label: 'Target', render: (e) => <code>{e.target}</code> },
-              { label: 'Details', render: (e) => (e.details === undefined || e.details === null ? '' : <code class="details">{JSON.stringify(e.details)}</code>) },
-            ]}
-          />
-          <Pager pager={pager} nextCursor={audit.data.next_cursor} />
-        </>
-      )}
+      <LoadedView value={audit}>
+        {(data) => (
+          <>
+            <Table
+              testId="audit"
+              caption="Audit log"
+              rows={data.items}
+              rowKey={(e) => e.id}
+              empty="Nothing recorded yet."
+              columns={[
+                { label: 'When', render: (e) => <span class="nowrap">{fmtTime(e.at)}</span> },
+                { label: 'Actor', render: (e) => <code>{e.actor}</code> },
+                { label: 'Action', render: (e) => <strong>{e.action}</strong> },
+                { label: 'Target', render: (e) => <code>{e.target}</code> },
+                {
+                  label: 'Details',
+                  render: (e) => (e.details === undefined || e.details === null ? '' : <code class="details">{JSON.stringify(e.details)}</code>),
+                },
+              ]}
+            />
+            <Pager pager={pager} nextCursor={data.next_cursor} />
+          </>
+        )}
+      </LoadedView>
     </Page>
   );
 }

@@ -2,10 +2,12 @@ import { useState } from 'preact/hooks';
 
 import { patch, post, seg } from '../api';
 import { fmtNumber } from '../format';
+import { useAction } from '../hooks';
 import type { Plan } from '../types';
 import { ErrorBox } from '../ui/ErrorBox';
 import { Field, fieldError, formError } from '../ui/Field';
-import { Loading, Page } from '../ui/Page';
+import { LoadedView } from '../ui/LoadedView';
+import { Page } from '../ui/Page';
 import { Table } from '../ui/Table';
 import { usePlans } from './plans';
 
@@ -52,35 +54,34 @@ export function PlansPage() {
             }}
           />
         )}
-        <ErrorBox error={plans.error} />
-        {!plans.data ? (
-          !plans.error && <Loading />
-        ) : (
-          <Table
-            testId="plans"
-            caption="Plans"
-            rows={plans.data.items}
-            rowKey={(p) => p.id}
-            empty="No plans: every account is unlimited."
-            columns={[
-              { label: 'Name', render: (p) => <strong>{p.name}</strong> },
-              { label: 'ID', render: (p) => <code>{p.id}</code> },
-              { label: 'Enforcement', render: (p) => <span class={p.enforcement === 'hard' ? 'badge warn' : 'badge'}>{p.enforcement}</span> },
-              { label: 'Connections', numeric: true, render: (p) => limitText(p.limits.max_connections) },
-              { label: 'Msgs/day', numeric: true, render: (p) => limitText(p.limits.max_messages_per_day) },
-              { label: 'Msgs/month', numeric: true, render: (p) => limitText(p.limits.max_messages_per_month) },
-              { label: 'Publish rate', numeric: true, render: (p) => limitText(p.limits.publish_rate) },
-              {
-                label: 'Actions',
-                render: (p) => (
-                  <button type="button" class="btn small" onClick={() => setEditing(p)} data-testid={`edit-plan-${p.id}`}>
-                    Edit
-                  </button>
-                ),
-              },
-            ]}
-          />
-        )}
+        <LoadedView value={plans}>
+          {(data) => (
+            <Table
+              testId="plans"
+              caption="Plans"
+              rows={data.items}
+              rowKey={(p) => p.id}
+              empty="No plans: every account is unlimited."
+              columns={[
+                { label: 'Name', render: (p) => <strong>{p.name}</strong> },
+                { label: 'ID', render: (p) => <code>{p.id}</code> },
+                { label: 'Enforcement', render: (p) => <span class={p.enforcement === 'hard' ? 'badge warn' : 'badge'}>{p.enforcement}</span> },
+                { label: 'Connections', numeric: true, render: (p) => limitText(p.limits.max_connections) },
+                { label: 'Msgs/day', numeric: true, render: (p) => limitText(p.limits.max_messages_per_day) },
+                { label: 'Msgs/month', numeric: true, render: (p) => limitText(p.limits.max_messages_per_month) },
+                { label: 'Publish rate', numeric: true, render: (p) => limitText(p.limits.publish_rate) },
+                {
+                  label: 'Actions',
+                  render: (p) => (
+                    <button type="button" class="btn small" onClick={() => setEditing(p)} data-testid={`edit-plan-${p.id}`}>
+                      Edit
+                    </button>
+                  ),
+                },
+              ]}
+            />
+          )}
+        </LoadedView>
       </div>
     </Page>
   );
@@ -89,28 +90,20 @@ export function PlansPage() {
 function PlanForm({ plan, onDone }: { plan?: Plan; onDone: (changed: boolean) => void }) {
   const [name, setName] = useState(plan?.name ?? '');
   const [enforcement, setEnforcement] = useState(plan?.enforcement ?? 'hard');
-  const [limits, setLimits] = useState<Record<string, string>>(() =>
-    Object.fromEntries(limitDefs.map((l) => [l.name, String(plan?.limits[l.name] ?? 0)])),
-  );
-  const [error, setError] = useState<unknown>(undefined);
-  const [busy, setBusy] = useState(false);
+  const [limits, setLimits] = useState<Record<string, string>>(() => Object.fromEntries(limitDefs.map((l) => [l.name, String(plan?.limits[l.name] ?? 0)])));
+  const { busy, error, run } = useAction();
   const submit = async (e: Event) => {
     e.preventDefault();
-    setBusy(true);
-    setError(undefined);
     // A number that does not parse goes as typed, for the API to name it.
-    const lim = Object.fromEntries(limitDefs.map((l) => {
-      const t = limits[l.name].trim();
-      return [l.name, /^-?\d+(\.\d+)?$/.test(t) ? Number(t) : t];
-    }));
-    try {
-      if (plan) await patch<Plan>(`/plans/${seg(plan.id)}`, { name, enforcement, limits: lim });
-      else await post<Plan>('/plans', { name, enforcement, limits: lim });
-      onDone(true);
-    } catch (err) {
-      setError(err);
-      setBusy(false);
-    }
+    const lim = Object.fromEntries(
+      limitDefs.map((l) => {
+        const t = limits[l.name].trim();
+        return [l.name, /^-?\d+(\.\d+)?$/.test(t) ? Number(t) : t];
+      }),
+    );
+    const body = { name, enforcement, limits: lim };
+    const saved = await run(() => (plan ? patch<Plan>(`/plans/${seg(plan.id)}`, body) : post<Plan>('/plans', body)));
+    if (saved) onDone(true);
   };
   return (
     <form class="card form" onSubmit={submit} data-testid="plan-form" noValidate>
@@ -118,11 +111,26 @@ function PlanForm({ plan, onDone }: { plan?: Plan; onDone: (changed: boolean) =>
       <ErrorBox error={formError(error, shownFields)} />
       <div class="grid2">
         <Field label="Name" name="name" error={fieldError(error, 'name')}>
-          {(f) => <input id={f.id} aria-describedby={f.describedBy} aria-invalid={f.invalid} value={name} onInput={(e) => setName(e.currentTarget.value)} data-testid="plan-name" />}
+          {(f) => (
+            <input
+              id={f.id}
+              aria-describedby={f.describedBy}
+              aria-invalid={f.invalid}
+              value={name}
+              onInput={(e) => setName(e.currentTarget.value)}
+              data-testid="plan-name"
+            />
+          )}
         </Field>
         <Field label="Enforcement" name="enforcement" error={fieldError(error, 'enforcement')}>
           {(f) => (
-            <select id={f.id} aria-describedby={f.describedBy} aria-invalid={f.invalid} value={enforcement} onChange={(e) => setEnforcement(e.currentTarget.value)}>
+            <select
+              id={f.id}
+              aria-describedby={f.describedBy}
+              aria-invalid={f.invalid}
+              value={enforcement}
+              onChange={(e) => setEnforcement(e.currentTarget.value)}
+            >
               <option value="hard">Hard: refuse what is over a quota</option>
               <option value="soft">Soft: record it only</option>
             </select>

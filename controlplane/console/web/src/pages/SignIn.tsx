@@ -41,7 +41,17 @@ export function SignIn({ onSignedIn, notice }: { onSignedIn: (token: string) => 
         </p>
         {notice && !error && <p class="alert info">{notice}</p>}
         <label for="token">Admin token</label>
-        <input id="token" name="token" type="password" autoComplete="off" spellcheck={false} required value={token} onInput={(e) => setTok(e.currentTarget.value)} data-testid="token" />
+        <input
+          id="token"
+          name="token"
+          type="password"
+          autoComplete="off"
+          spellcheck={false}
+          required
+          value={token}
+          onInput={(e) => setTok(e.currentTarget.value)}
+          data-testid="token"
+        />
         <ErrorBox error={error} />
         <button type="submit" class="btn primary wide" disabled={busy} data-testid="sign-in">
           {busy ? 'Signing in…' : 'Sign in'}

@@ -32,7 +32,13 @@ export function UsagePage({ kind = 'apps', id }: { kind?: string; id?: string })
         </div>
         <div class="field grow">
           <label for="usage-target">{k === 'apps' ? 'App' : 'Account'}</label>
-          <select id="usage-target" value={current ?? ''} onChange={(e) => navigate('usage', k, e.currentTarget.value)} data-testid="usage-target" disabled={items.length === 0}>
+          <select
+            id="usage-target"
+            value={current ?? ''}
+            onChange={(e) => navigate('usage', k, e.currentTarget.value)}
+            data-testid="usage-target"
+            disabled={items.length === 0}
+          >
             {id && !items.some((i) => i.id === id) && <option value={id}>{id}</option>}
             {items.map((i) => (
               <option key={i.id} value={i.id}>

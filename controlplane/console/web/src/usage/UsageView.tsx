@@ -35,15 +35,21 @@ export function UsageView({ scope }: { scope: UsageScope }) {
   const filled = useMemo(() => (loaded.data ? fillPeriods(loaded.data.report, loaded.data.q) : []), [loaded.data]);
   const x = useMemo(() => filled.map((p) => p.start), [filled]);
   const col = (k: 'messages_published' | 'messages_delivered' | 'peak_connections' | 'bytes_in' | 'bytes_out') => filled.map((p) => p.item?.[k] ?? 0);
-  const messages = useMemo(() => [
-    { label: 'Published', values: col('messages_published') },
-    { label: 'Delivered', values: col('messages_delivered') },
-  ], [filled]);
+  const messages = useMemo(
+    () => [
+      { label: 'Published', values: col('messages_published') },
+      { label: 'Delivered', values: col('messages_delivered') },
+    ],
+    [filled],
+  );
   const connections = useMemo(() => [{ label: 'Peak connections', values: col('peak_connections') }], [filled]);
-  const bytes = useMemo(() => [
-    { label: 'Bytes in', values: col('bytes_in') },
-    { label: 'Bytes out', values: col('bytes_out') },
-  ], [filled]);
+  const bytes = useMemo(
+    () => [
+      { label: 'Bytes in', values: col('bytes_in') },
+      { label: 'Bytes out', values: col('bytes_out') },
+    ],
+    [filled],
+  );
 
   const download = async () => {
     setCsvError(undefined);
@@ -92,14 +98,27 @@ export function UsageView({ scope }: { scope: UsageScope }) {
           </span>
           <div class="segmented" role="group" aria-labelledby="gran-label">
             {(['hour', 'day'] as Granularity[]).map((g) => (
-              <button type="button" key={g} aria-pressed={granularity === g ? 'true' : 'false'} onClick={() => setGranularity(g)} data-testid={`granularity-${g}`}>
+              <button
+                type="button"
+                key={g}
+                aria-pressed={granularity === g ? 'true' : 'false'}
+                onClick={() => setGranularity(g)}
+                data-testid={`granularity-${g}`}
+              >
                 {g === 'hour' ? 'Hourly' : 'Daily'}
               </button>
             ))}
           </div>
         </div>
         <span class="spacer" />
-        <button type="button" class="btn" onClick={() => { setNow(Date.now()); }} data-testid="usage-refresh">
+        <button
+          type="button"
+          class="btn"
+          onClick={() => {
+            setNow(Date.now());
+          }}
+          data-testid="usage-refresh"
+        >
           Refresh
         </button>
         <button type="button" class="btn" onClick={download} data-testid="usage-csv">
@@ -142,7 +161,10 @@ export function UsageView({ scope }: { scope: UsageScope }) {
               rowKey={(i) => i.start}
               empty="No usage in this range."
               columns={[
-                { label: shown?.granularity === 'hour' ? 'Hour (UTC)' : 'Day (UTC)', render: (i) => (shown?.granularity === 'hour' ? fmtTime(i.start).replace(':00:00 UTC', ':00') : i.start.slice(0, 10)) },
+                {
+                  label: shown?.granularity === 'hour' ? 'Hour (UTC)' : 'Day (UTC)',
+                  render: (i) => (shown?.granularity === 'hour' ? fmtTime(i.start).replace(':00:00 UTC', ':00') : i.start.slice(0, 10)),
+                },
                 { label: 'Published', numeric: true, render: (i) => fmtNumber(i.messages_published) },
                 { label: 'Delivered', numeric: true, render: (i) => fmtNumber(i.messages_delivered) },
                 { label: 'Peak', numeric: true, render: (i) => fmtNumber(i.peak_connections) },
