@@ -13,30 +13,31 @@ import (
 func TestWrite(t *testing.T) {
 	for _, method := range []string{http.MethodGet, http.MethodHead} {
 		t.Run(method, func(t *testing.T) {
-			w := httptest.NewRecorder()
-			w.Header().Set("Allow", "GET")
-			httperr.Write(w, httptest.NewRequest(method, "/x", nil), http.StatusMethodNotAllowed, channels.CodeMethodNotAllowed, "use GET")
-			res := w.Result()
-			if res.StatusCode != http.StatusMethodNotAllowed {
-				t.Errorf("status %d", res.StatusCode)
+			rec := httptest.NewRecorder()
+			rec.Header().Set("Retry-After", "3") // set by the caller, kept
+			httperr.Write(rec, httptest.NewRequest(method, "/sse", nil),
+				http.StatusTooManyRequests, channels.CodeRateLimited, `too "many"`)
+			if rec.Code != http.StatusTooManyRequests || rec.Header().Get("Retry-After") != "3" {
+				t.Fatalf("status %d, headers %v", rec.Code, rec.Header())
 			}
-			for k, want := range map[string]string{"Content-Type": "application/json", "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff", "Allow": "GET"} {
-				if got := res.Header.Get(k); got != want {
+			for k, want := range map[string]string{"Content-Type": "application/json", "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"} {
+				if got := rec.Header().Get(k); got != want {
 					t.Errorf("%s = %q, want %q", k, got, want)
 				}
 			}
 			if method == http.MethodHead {
-				if w.Body.Len() != 0 {
-					t.Errorf("HEAD answered a body: %s", w.Body)
+				if rec.Body.Len() != 0 {
+					t.Errorf("HEAD answered with a body: %s", rec.Body)
 				}
 				return
 			}
-			var eb channels.ErrorBody
-			if err := json.Unmarshal(w.Body.Bytes(), &eb); err != nil {
-				t.Fatal(err)
+			var body channels.ErrorBody
+			if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil {
+				t.Fatalf("body %s: %v", rec.Body, err)
 			}
-			if eb.Error.Code != channels.CodeMethodNotAllowed || eb.Error.Message != "use GET" {
-				t.Errorf("body %+v", eb)
+			want := channels.ErrorDetail{Code: channels.CodeRateLimited, Message: `too "many"`}
+			if body.Error != want {
+				t.Errorf("body = %+v, want %+v", body.Error, want)
 			}
 		})
 	}

@@ -137,19 +137,19 @@ test('plans: create one with limits, reject a bad limit, edit it, put an account
   const page = await h.signedInPage('plans');
   await page.getByTestId('new-plan').click();
   await page.getByTestId('plan-name').fill('Startup');
-  await page.locator('[data-limit="max_connections"]').fill('-5');
+  await page.locator('[data-field="limits.max_connections"] input').fill('-5');
   await page.getByTestId('save-plan').click();
   const bad = page.locator('[data-field="limits.max_connections"] [data-testid="field-error"]');
   await bad.waitFor();
-  await page.locator('[data-limit="max_connections"]').fill('500');
-  await page.locator('[data-limit="max_messages_per_day"]').fill('100000');
+  await page.locator('[data-field="limits.max_connections"] input').fill('500');
+  await page.locator('[data-field="limits.max_messages_per_day"] input').fill('100000');
   await page.getByTestId('save-plan').click();
   await page.getByTestId('plans').getByText('Startup').waitFor();
   const plan = (await h.admin('GET', '/plans')).items.find((p) => p.name === 'Startup');
   assert.equal(plan.limits.max_connections, 500);
 
   await page.getByTestId(`edit-plan-${plan.id}`).click();
-  await page.locator('[data-limit="publish_rate"]').fill('50');
+  await page.locator('[data-field="limits.publish_rate"] input').fill('50');
   await page.getByTestId('save-plan').click();
   await page.getByTestId('plans').locator('td', { hasText: /^50$/ }).waitFor();
   assert.equal((await h.admin('GET', `/plans/${plan.id}`)).limits.publish_rate, 50);

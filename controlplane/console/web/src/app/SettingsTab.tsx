@@ -6,7 +6,7 @@ import { navigate } from '../router';
 import type { App, Settings } from '../types';
 import { ConfirmButton } from '../ui/ConfirmButton';
 import { ErrorBox } from '../ui/ErrorBox';
-import { Field, fieldError, formError } from '../ui/Field';
+import { Field, fieldError, formError, TextField } from '../ui/Field';
 import { settingDefs } from './settings';
 import type { AppTabProps } from './tabs';
 
@@ -79,57 +79,38 @@ export function SettingsTab({ app, onAppChange }: AppTabProps) {
       <form class="card form" onSubmit={save} data-testid="settings-form" noValidate>
         <h2>Settings</h2>
         <ErrorBox error={formError(error, shownFields)} />
-        <Field label="Name" name="name" error={fieldError(error, 'name')}>
-          {(f) => (
-            <input
-              id={f.id}
-              aria-describedby={f.describedBy}
-              aria-invalid={f.invalid}
-              value={String(draft.name)}
-              onInput={(e) => set('name', e.currentTarget.value)}
-            />
-          )}
-        </Field>
+        <TextField label="Name" name="name" value={String(draft.name)} onValue={(v) => set('name', v)} error={error} />
         <div class="grid2">
-          {settingDefs.map((s) => (
-            <Field key={s.name} label={s.label} name={`settings.${s.name}`} hint={s.hint} error={fieldError(error, `settings.${s.name}`)}>
-              {(f) =>
-                s.kind === 'bool' ? (
+          {settingDefs.map((s) =>
+            s.kind === 'bool' ? (
+              <Field key={s.name} label={s.label} name={`settings.${s.name}`} hint={s.hint} error={fieldError(error, `settings.${s.name}`)}>
+                {(f) => (
                   <select
                     id={f.id}
                     aria-describedby={f.describedBy}
                     aria-invalid={f.invalid}
                     value={draft[s.name] ? 'on' : 'off'}
                     onChange={(e) => set(s.name, e.currentTarget.value === 'on')}
-                    data-setting={s.name}
                   >
                     <option value="off">Off</option>
                     <option value="on">On</option>
                   </select>
-                ) : s.kind === 'list' ? (
-                  <textarea
-                    id={f.id}
-                    aria-describedby={f.describedBy}
-                    aria-invalid={f.invalid}
-                    rows={3}
-                    value={String(draft[s.name])}
-                    onInput={(e) => set(s.name, e.currentTarget.value)}
-                    data-setting={s.name}
-                  />
-                ) : (
-                  <input
-                    id={f.id}
-                    aria-describedby={f.describedBy}
-                    aria-invalid={f.invalid}
-                    inputMode="numeric"
-                    value={String(draft[s.name])}
-                    onInput={(e) => set(s.name, e.currentTarget.value)}
-                    data-setting={s.name}
-                  />
-                )
-              }
-            </Field>
-          ))}
+                )}
+              </Field>
+            ) : (
+              <TextField
+                key={s.name}
+                label={s.label}
+                name={`settings.${s.name}`}
+                hint={s.hint}
+                numeric={s.kind === 'int'}
+                multiline={s.kind === 'list'}
+                value={String(draft[s.name])}
+                onValue={(v) => set(s.name, v)}
+                error={error}
+              />
+            ),
+          )}
         </div>
         <div class="form-actions">
           <button type="submit" class="btn primary" disabled={busy} data-testid="save-settings">

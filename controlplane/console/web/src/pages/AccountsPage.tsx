@@ -6,7 +6,7 @@ import { useAction, useLoad } from '../hooks';
 import { href, navigate } from '../router';
 import type { Account } from '../types';
 import { ErrorBox } from '../ui/ErrorBox';
-import { Field, fieldError, formError } from '../ui/Field';
+import { formError, TextField } from '../ui/Field';
 import { LoadedView } from '../ui/LoadedView';
 import { Page } from '../ui/Page';
 import { Pager, useCursor } from '../ui/Pager';
@@ -55,18 +55,7 @@ function CreateAccount() {
   };
   return (
     <form class="card inline-form create" onSubmit={submit} data-testid="create-account-form" noValidate>
-      <Field label="New account name" name="name" error={fieldError(error, 'name')}>
-        {(f) => (
-          <input
-            id={f.id}
-            aria-describedby={f.describedBy}
-            aria-invalid={f.invalid}
-            value={name}
-            onInput={(e) => setName(e.currentTarget.value)}
-            data-testid="account-name"
-          />
-        )}
-      </Field>
+      <TextField label="New account name" name="name" value={name} onValue={setName} error={error} testId="account-name" />
       <button type="submit" class="btn primary" disabled={busy} data-testid="create-account">
         Create account
       </button>

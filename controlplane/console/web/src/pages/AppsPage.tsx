@@ -6,7 +6,7 @@ import { useAction, useLoad } from '../hooks';
 import { href, navigate } from '../router';
 import type { Account, App } from '../types';
 import { ErrorBox } from '../ui/ErrorBox';
-import { Field, fieldError, formError } from '../ui/Field';
+import { Field, fieldError, formError, TextField } from '../ui/Field';
 import { LoadedView } from '../ui/LoadedView';
 import { Page } from '../ui/Page';
 import { Pager, useCursor } from '../ui/Pager';
@@ -136,35 +136,16 @@ function CreateApp({ accounts, defaultAccount, onCancel }: { accounts: Account[]
             </select>
           )}
         </Field>
-        <Field label="Name" name="name" error={fieldError(error, 'name')}>
-          {(f) => (
-            <input
-              id={f.id}
-              aria-describedby={f.describedBy}
-              aria-invalid={f.invalid}
-              value={name}
-              onInput={(e) => setName(e.currentTarget.value)}
-              data-testid="app-name"
-            />
-          )}
-        </Field>
-        <Field
+        <TextField label="Name" name="name" value={name} onValue={setName} error={error} testId="app-name" />
+        <TextField
           label="ID (optional)"
           name="id"
-          error={fieldError(error, 'id')}
+          value={id}
+          onValue={setId}
+          error={error}
           hint="Letters, digits, - and _; generated when empty. Use Pusher's app id when migrating."
-        >
-          {(f) => (
-            <input
-              id={f.id}
-              aria-describedby={f.describedBy}
-              aria-invalid={f.invalid}
-              value={id}
-              onInput={(e) => setId(e.currentTarget.value)}
-              data-testid="app-id"
-            />
-          )}
-        </Field>
+          testId="app-id"
+        />
       </div>
       <div class="form-actions">
         <button type="submit" class="btn primary" disabled={busy} data-testid="create-app">

@@ -5,7 +5,7 @@ import { fmtNumber } from '../format';
 import { useAction } from '../hooks';
 import type { Plan } from '../types';
 import { ErrorBox } from '../ui/ErrorBox';
-import { Field, fieldError, formError } from '../ui/Field';
+import { Field, fieldError, formError, TextField } from '../ui/Field';
 import { LoadedView } from '../ui/LoadedView';
 import { Page } from '../ui/Page';
 import { Table } from '../ui/Table';
@@ -110,18 +110,7 @@ function PlanForm({ plan, onDone }: { plan?: Plan; onDone: (changed: boolean) =>
       <h2>{plan ? `Edit ${plan.name}` : 'New plan'}</h2>
       <ErrorBox error={formError(error, shownFields)} />
       <div class="grid2">
-        <Field label="Name" name="name" error={fieldError(error, 'name')}>
-          {(f) => (
-            <input
-              id={f.id}
-              aria-describedby={f.describedBy}
-              aria-invalid={f.invalid}
-              value={name}
-              onInput={(e) => setName(e.currentTarget.value)}
-              data-testid="plan-name"
-            />
-          )}
-        </Field>
+        <TextField label="Name" name="name" value={name} onValue={setName} error={error} testId="plan-name" />
         <Field label="Enforcement" name="enforcement" error={fieldError(error, 'enforcement')}>
           {(f) => (
             <select
@@ -137,19 +126,16 @@ function PlanForm({ plan, onDone }: { plan?: Plan; onDone: (changed: boolean) =>
           )}
         </Field>
         {limitDefs.map((l) => (
-          <Field key={l.name} label={l.label} name={`limits.${l.name}`} hint={l.hint} error={fieldError(error, `limits.${l.name}`)}>
-            {(f) => (
-              <input
-                id={f.id}
-                aria-describedby={f.describedBy}
-                aria-invalid={f.invalid}
-                inputMode="numeric"
-                value={limits[l.name]}
-                onInput={(e) => setLimits({ ...limits, [l.name]: e.currentTarget.value })}
-                data-limit={l.name}
-              />
-            )}
-          </Field>
+          <TextField
+            key={l.name}
+            label={l.label}
+            name={`limits.${l.name}`}
+            hint={l.hint}
+            numeric
+            value={limits[l.name]}
+            onValue={(v) => setLimits({ ...limits, [l.name]: v })}
+            error={error}
+          />
         ))}
       </div>
       <div class="form-actions">

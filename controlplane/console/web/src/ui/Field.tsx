@@ -49,3 +49,34 @@ export function formError(err: unknown, shownFields: string[]): Error | undefine
   if (err instanceof ApiError && err.field && shownFields.includes(err.field)) return undefined;
   return err;
 }
+
+interface TextFieldProps {
+  label: string;
+  /** The API's name of the input; its message shows when the API names it. */
+  name: string;
+  value: string;
+  onValue: (v: string) => void;
+  /** The last error of the form's action. */
+  error: unknown;
+  hint?: ComponentChildren;
+  /** Numeric keyboards on phones. */
+  numeric?: boolean;
+  multiline?: boolean;
+  testId?: string;
+}
+
+/** A labelled text input (or textarea) showing the API's message for its name. */
+export function TextField({ label, name, value, onValue, error, hint, numeric, multiline, testId }: TextFieldProps) {
+  return (
+    <Field label={label} name={name} hint={hint} error={fieldError(error, name)}>
+      {(f) => {
+        const common = { id: f.id, 'aria-describedby': f.describedBy, 'aria-invalid': f.invalid, value, 'data-testid': testId };
+        return multiline ? (
+          <textarea {...common} rows={3} onInput={(e) => onValue(e.currentTarget.value)} />
+        ) : (
+          <input {...common} inputMode={numeric ? 'numeric' : undefined} onInput={(e) => onValue(e.currentTarget.value)} />
+        );
+      }}
+    </Field>
+  );
+}
