@@ -193,6 +193,26 @@ test('the audit log lists what the console did; accounts page lists accounts', a
   await h.assertNoCSPViolations(page);
 });
 
+test("the accounts list pages with the API's cursor", async () => {
+  // More than a page (the API's default limit is 50).
+  const { items } = await h.admin('GET', '/accounts?limit=500');
+  for (let i = items.length; i <= 50; i++) await h.admin('POST', '/accounts', { name: `Filler ${String(i).padStart(2, '0')}` });
+  const page = await h.signedInPage('accounts');
+  const rows = page.getByTestId('accounts').locator('tbody tr');
+  await page.getByTestId('next-page').waitFor();
+  assert.equal(await rows.count(), 50);
+  assert.equal(await page.getByTestId('prev-page').isDisabled(), true);
+  const first = await rows.first().textContent();
+  await page.getByTestId('next-page').click();
+  await page.getByText('Page 2').waitFor();
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="accounts"] tbody tr').length < 50);
+  assert.equal(await page.getByTestId('next-page').isDisabled(), true);
+  await page.getByTestId('prev-page').click();
+  await page.getByText('Page 1').waitFor();
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="accounts"] tbody tr').length === 50);
+  assert.equal(await rows.first().textContent(), first);
+});
+
 test('delete an app and an account, each after a confirmation', async () => {
   const page = await h.signedInPage(`apps/${made.appId}/settings`);
   await page.getByTestId('delete-app').click();

@@ -56,6 +56,7 @@ export const DEMO_APP = { appId: 'app-id', key: 'app-key', secret: 'app-secret' 
  * @property {string} url herald's base URL
  * @property {string} consoleURL the console's URL (url + /console/)
  * @property {string} adminToken the dev admin token
+ * @property {string} banner what `herald dev` printed before its listening line
  * @property {import('playwright-core').Browser} browser
  * @property {(opts?: {viewport?: {width: number, height: number}}) => Promise<import('playwright-core').Page>} page a new page (own context) on the sign-in screen
  * @property {(route?: string, opts?: {viewport?: {width: number, height: number}}) => Promise<import('playwright-core').Page>} signedInPage a new page signed in, on #/<route> (default apps)
@@ -160,7 +161,7 @@ export async function startConsole({ extraArgs = [] } = {}) {
     const client = (app = DEMO_APP) =>
       new Pusher(app.key, { cluster: 'herald', wsHost: hostname, wsPort: Number(port), forceTLS: false, enabledTransports: ['ws'], disableStats: true });
 
-    return { url: herald.url, consoleURL, adminToken, browser, page, signedInPage, admin, screenshot, assertNoCSPViolations, rest, client, stop };
+    return { url: herald.url, consoleURL, adminToken, banner: herald.banner, browser, page, signedInPage, admin, screenshot, assertNoCSPViolations, rest, client, stop };
   } catch (err) {
     await stop();
     throw err;

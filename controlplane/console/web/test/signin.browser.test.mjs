@@ -17,6 +17,19 @@ after(async () => {
   await h?.stop();
 });
 
+test("herald dev's banner and root page lead to the console", async () => {
+  assert.match(h.banner, new RegExp(`^  Console +${h.consoleURL.replace(/[.]/g, '\\.')} `, 'm'));
+  const page = await h.page();
+  await page.goto(h.url + '/');
+  await page.getByRole('link', { name: 'Open the web console' }).click();
+  await page.getByTestId('token').waitFor();
+  assert.equal(page.url(), h.consoleURL);
+  // Without its slash, the console's path redirects.
+  await page.goto(h.consoleURL.replace(/\/$/, ''));
+  await page.getByTestId('token').waitFor();
+  assert.equal(page.url(), h.consoleURL);
+});
+
 test('a wrong token shows the API error', async () => {
   const page = await h.page();
   await h.screenshot(page, 'signin');

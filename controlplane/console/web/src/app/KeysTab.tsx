@@ -72,8 +72,8 @@ export function KeysTab({ app }: AppTabProps) {
               rowKey={(k) => k.key}
               empty="No keys: clients cannot connect."
               columns={[
-                { label: 'Key', render: (k) => <code>{k.key}</code> },
-                { label: 'Created', render: (k) => fmtTime(k.created_at) },
+                { label: 'Key', nowrap: true, render: (k) => <code>{k.key}</code> },
+                { label: 'Created', nowrap: true, render: (k) => fmtTime(k.created_at) },
                 {
                   label: 'State',
                   render: (k) => (k.revoked_at ? <span class="badge off">Revoked {fmtTime(k.revoked_at)}</span> : <span class="badge ok">Active</span>),

@@ -191,7 +191,7 @@ function AccountApps({ id }: { id: string }) {
               empty="This account has no apps."
               columns={[
                 { label: 'Name', render: (x) => <a href={href('apps', x.id)}>{x.name}</a> },
-                { label: 'ID', render: (x) => <code>{x.id}</code> },
+                { label: 'ID', nowrap: true, render: (x) => <code>{x.id}</code> },
                 { label: 'State', render: (x) => (x.enabled ? <span class="badge ok">Enabled</span> : <span class="badge off">Disabled</span>) },
               ]}
             />

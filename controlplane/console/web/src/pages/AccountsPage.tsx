@@ -32,9 +32,9 @@ export function AccountsPage() {
               empty="No accounts yet."
               columns={[
                 { label: 'Name', render: (a) => <a href={href('accounts', a.id)}>{a.name}</a> },
-                { label: 'ID', render: (a) => <code>{a.id}</code> },
+                { label: 'ID', nowrap: true, render: (a) => <code>{a.id}</code> },
                 { label: 'Plan', render: (a) => planName(a.plan_id) },
-                { label: 'Created', render: (a) => fmtTime(a.created_at) },
+                { label: 'Created', nowrap: true, render: (a) => fmtTime(a.created_at) },
               ]}
             />
             <Pager pager={pager} nextCursor={data.next_cursor} />

@@ -88,10 +88,10 @@ export function AppsPage() {
               empty={needle ? 'No app on this page matches.' : 'No apps yet.'}
               columns={[
                 { label: 'Name', render: (a) => <a href={href('apps', a.id)}>{a.name}</a> },
-                { label: 'ID', render: (a) => <code>{a.id}</code> },
+                { label: 'ID', nowrap: true, render: (a) => <code>{a.id}</code> },
                 { label: 'Account', render: (a) => <a href={href('accounts', a.account_id)}>{accountName(a.account_id)}</a> },
                 { label: 'State', render: (a) => (a.enabled ? <span class="badge ok">Enabled</span> : <span class="badge off">Disabled</span>) },
-                { label: 'Updated', render: (a) => fmtTime(a.updated_at) },
+                { label: 'Updated', nowrap: true, render: (a) => fmtTime(a.updated_at) },
               ]}
             />
             <Pager pager={pager} nextCursor={data.next_cursor} />

@@ -31,10 +31,10 @@ export function AuditPage() {
               rowKey={(e) => e.id}
               empty="Nothing recorded yet."
               columns={[
-                { label: 'When', render: (e) => <span class="nowrap">{fmtTime(e.at)}</span> },
-                { label: 'Actor', render: (e) => <code>{e.actor}</code> },
-                { label: 'Action', render: (e) => <strong>{e.action}</strong> },
-                { label: 'Target', render: (e) => <code>{e.target}</code> },
+                { label: 'When', nowrap: true, render: (e) => fmtTime(e.at) },
+                { label: 'Actor', nowrap: true, render: (e) => <code>{e.actor}</code> },
+                { label: 'Action', nowrap: true, render: (e) => <strong>{e.action}</strong> },
+                { label: 'Target', nowrap: true, render: (e) => <code>{e.target}</code> },
                 {
                   label: 'Details',
                   render: (e) => (e.details === undefined || e.details === null ? '' : <code class="details">{JSON.stringify(e.details)}</code>),

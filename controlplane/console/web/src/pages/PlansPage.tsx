@@ -64,7 +64,7 @@ export function PlansPage() {
               empty="No plans: every account is unlimited."
               columns={[
                 { label: 'Name', render: (p) => <strong>{p.name}</strong> },
-                { label: 'ID', render: (p) => <code>{p.id}</code> },
+                { label: 'ID', nowrap: true, render: (p) => <code>{p.id}</code> },
                 { label: 'Enforcement', render: (p) => <span class={p.enforcement === 'hard' ? 'badge warn' : 'badge'}>{p.enforcement}</span> },
                 { label: 'Connections', numeric: true, render: (p) => limitText(p.limits.max_connections) },
                 { label: 'Msgs/day', numeric: true, render: (p) => limitText(p.limits.max_messages_per_day) },

@@ -6,6 +6,8 @@ export interface Column<T> {
   render: (row: T) => ComponentChildren;
   /** Right-aligns the column (numbers). */
   numeric?: boolean;
+  /** Keeps the cells on one line (ids, times). */
+  nowrap?: boolean;
 }
 
 interface Props<T> {
@@ -18,6 +20,10 @@ interface Props<T> {
   testId?: string;
 }
 
+function cellClass<T>(c: Column<T>): string | undefined {
+  return [c.numeric ? 'num' : '', c.nowrap ? 'nowrap' : ''].filter(Boolean).join(' ') || undefined;
+}
+
 /** A data table; cells are text or elements, never raw HTML. */
 export function Table<T>({ columns, rows, rowKey, empty = 'Nothing yet.', caption, testId }: Props<T>) {
   return (
@@ -27,7 +33,7 @@ export function Table<T>({ columns, rows, rowKey, empty = 'Nothing yet.', captio
         <thead>
           <tr>
             {columns.map((c) => (
-              <th scope="col" class={c.numeric ? 'num' : undefined} key={c.label}>
+              <th scope="col" class={cellClass(c)} key={c.label}>
                 {c.label}
               </th>
             ))}
@@ -44,7 +50,7 @@ export function Table<T>({ columns, rows, rowKey, empty = 'Nothing yet.', captio
             rows.map((r) => (
               <tr key={rowKey(r)}>
                 {columns.map((c) => (
-                  <td class={c.numeric ? 'num' : undefined} key={c.label}>
+                  <td class={cellClass(c)} key={c.label}>
                     {c.render(r)}
                   </td>
                 ))}
