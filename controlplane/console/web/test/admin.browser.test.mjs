@@ -164,6 +164,24 @@ test('plans: create one with limits, reject a bad limit, edit it, put an account
   assert.equal((await h.admin('GET', `/accounts/${made.accountId}`)).plan_id, plan.id);
   await page.getByTestId('account-totals').getByText('Messages left today').waitFor();
   await h.screenshot(page, 'account-plan');
+
+  // A plan in use cannot be deleted: the API's answer says why.
+  await page.getByTestId('nav-plans').click();
+  await page.getByTestId(`edit-plan-${plan.id}`).click();
+  await page.getByTestId('delete-plan').click();
+  await page.getByTestId('delete-plan-confirm').click();
+  await page.getByTestId('plan-form').getByTestId('error').waitFor();
+  assert.match(await page.getByTestId('plan-form').getByTestId('error').textContent(), /account/i);
+
+  // One no account uses can.
+  const spare = await h.admin('POST', '/plans', { name: 'Spare', enforcement: 'soft' });
+  await page.reload();
+  await page.getByTestId(`edit-plan-${spare.id}`).click();
+  await page.getByTestId('delete-plan').click();
+  await page.getByTestId('delete-plan-confirm').click();
+  await page.getByTestId('plan-form').waitFor({ state: 'detached' });
+  assert.equal(await page.getByTestId(`edit-plan-${spare.id}`).count(), 0);
+  await assert.rejects(h.admin('GET', `/plans/${spare.id}`), /404/);
   await h.assertNoCSPViolations(page);
 });
 

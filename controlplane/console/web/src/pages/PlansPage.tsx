@@ -1,9 +1,10 @@
 import { useState } from 'preact/hooks';
 
-import { patch, post, seg } from '../api';
+import { del, patch, post, seg } from '../api';
 import { fmtNumber } from '../format';
 import { useAction } from '../hooks';
 import type { Plan } from '../types';
+import { ConfirmButton } from '../ui/ConfirmButton';
 import { ErrorBox } from '../ui/ErrorBox';
 import { Field, fieldError, formError, TextField } from '../ui/Field';
 import { LoadedView } from '../ui/LoadedView';
@@ -105,6 +106,10 @@ function PlanForm({ plan, onDone }: { plan?: Plan; onDone: (changed: boolean) =>
     const saved = await run(() => (plan ? patch<Plan>(`/plans/${seg(plan.id)}`, body) : post<Plan>('/plans', body)));
     if (saved) onDone(true);
   };
+  // The API refuses (409) while accounts use the plan, saying how many.
+  const remove = async () => {
+    if (plan && (await run(async () => (await del(`/plans/${seg(plan.id)}`), true)))) onDone(true);
+  };
   return (
     <form class="card form" onSubmit={submit} data-testid="plan-form" noValidate>
       <h2>{plan ? `Edit ${plan.name}` : 'New plan'}</h2>
@@ -145,6 +150,14 @@ function PlanForm({ plan, onDone }: { plan?: Plan; onDone: (changed: boolean) =>
         <button type="button" class="btn" onClick={() => onDone(false)}>
           Cancel
         </button>
+        {plan && (
+          <>
+            <span class="spacer" />
+            <ConfirmButton question={`Delete ${plan.name}?`} confirmLabel="Delete" onConfirm={remove} testId="delete-plan">
+              Delete plan
+            </ConfirmButton>
+          </>
+        )}
       </div>
     </form>
   );
