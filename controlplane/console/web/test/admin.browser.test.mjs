@@ -180,7 +180,7 @@ test('plans: create one with limits, reject a bad limit, edit it, put an account
   await page.getByTestId('delete-plan').click();
   await page.getByTestId('delete-plan-confirm').click();
   await page.getByTestId('plan-form').waitFor({ state: 'detached' });
-  assert.equal(await page.getByTestId(`edit-plan-${spare.id}`).count(), 0);
+  await page.getByTestId(`edit-plan-${spare.id}`).waitFor({ state: 'detached' });
   await assert.rejects(h.admin('GET', `/plans/${spare.id}`), /404/);
   await h.assertNoCSPViolations(page);
 });
