@@ -19,19 +19,19 @@ FUZZ_SHORT_TIME ?= 10000x
 PORTABLE_WS_TAG ?= herald_portable_ws
 PORTABLE_E2E    ?= ^Test(OversizedFrameThenMoreFramesGets1009|MessageCapFollowsAppSettings|UnfinishedFrameAttack|ServerPingsIdleClientsAndDropsSilentOnes|BinaryFrameRefused|SlowConsumerIsCutOff|ShutdownClosesWith4200|Connect(Refusals|Established)|PublicChannelDelivery|PrivateChannelAuth|PresenceMembers|ClientEvents|BadInputKeepsConnection|TLSListener|RevokedKeyAndDisabledAppCloseConnections|AckedPublish)$$
 
-.PHONY: test checks fmt tidy lint vet staticcheck suite gotest gotest-portable jstest sdktest chat-build browsertest chat fuzz-short fuzz-run build fuzz clean
+.PHONY: test checks fmt tidy lint vet staticcheck suite gotest gotest-portable jstest sdktest chat-build browsertest consoletest chat fuzz-short fuzz-run build fuzz clean
 
 ## test: every check CI runs: formatting, go.mod tidiness, lint (vet and
 ## staticcheck), all Go tests with -race (fuzz seed corpora included), the
 ## WebSocket tests again on the portable transport, the JavaScript
-## end-to-end suite, the SDK's tests, the chat example in Chromium, then a
-## few seconds of each fuzz target.
+## end-to-end suite, the SDK's tests, the chat example and the web console
+## in Chromium, then a few seconds of each fuzz target.
 test: checks suite fuzz-short
 
 ## suite: the Go and JavaScript tests, which fail as well when they leave
 ## a managed PostgreSQL cluster (/var/tmp/herald-pg-*) behind.
 suite:
-	@.ci/no-litter $(MAKE) --no-print-directory gotest gotest-portable jstest sdktest browsertest
+	@.ci/no-litter $(MAKE) --no-print-directory gotest gotest-portable jstest sdktest browsertest consoletest
 
 ## checks: the fast ones, before any test runs.
 checks: fmt tidy lint
@@ -99,6 +99,18 @@ chat-build:
 ## Screenshots in examples/chat/test-results.
 browsertest: chat-build
 	cd examples/chat && GO="$(GO)" npm test
+
+## consoletest: the web console (controlplane/console/web): npm ci, then
+## `npm run check` (type-check; fails, naming the files, when the committed
+## controlplane/console/dist differs from a fresh build, and when the first
+## load is over 150 KB gzipped, which it prints), then its browser tests in
+## Debian's Chromium (/usr/bin/chromium, or CHROMIUM) against a freshly
+## built `herald dev`. Screenshots in controlplane/console/web/test-results;
+## the usage page's is docs/console.png.
+consoletest:
+	cd controlplane/console/web && npm ci --no-audit --no-fund
+	cd controlplane/console/web && npm run check
+	cd controlplane/console/web && GO="$(GO)" npm test
 
 ## chat: the chat example against a freshly built `herald dev`; open
 ## http://127.0.0.1:5180/?user=ann and ?user=bo (CHAT_PORT changes the port).

@@ -1,11 +1,10 @@
 package gateway
 
 import (
-	"encoding/json"
 	"net/http"
-	"strconv"
 
 	"github.com/heraldhq/herald/channels"
+	"github.com/heraldhq/herald/internal/httperr"
 )
 
 // WriteError answers an HTTP request the gateway refuses with status and
@@ -14,21 +13,7 @@ import (
 // headers only. Headers set before the call (Retry-After, Allow, CORS) are
 // kept.
 func WriteError(w http.ResponseWriter, r *http.Request, status int, code channels.Code, msg string) {
-	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("X-Content-Type-Options", "nosniff")
-	// The answer to one request: a cache must not serve it to another.
-	h.Set("Cache-Control", "no-store")
-	if r.Method == http.MethodHead {
-		w.WriteHeader(status)
-		return
-	}
-	// Marshal cannot fail: the body holds only strings.
-	body, _ := json.Marshal(channels.ErrorBody{Error: channels.ErrorDetail{Code: code, Message: msg}})
-	body = append(body, '\n')
-	h.Set("Content-Length", strconv.Itoa(len(body)))
-	w.WriteHeader(status)
-	_, _ = w.Write(body)
+	httperr.Write(w, r, status, code, msg)
 }
 
 // httpError answers with the generic code of status.

@@ -9,6 +9,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/heraldhq/herald/controlplane/console"
 )
 
 // printBanner tells a newcomer what is running and how to reach it. It goes
@@ -26,6 +28,7 @@ func (p *Platform) printBanner() {
 	fmt.Fprintf(&b, "  WebSocket     %s\n", ws)
 	fmt.Fprintf(&b, "  Publish       POST %s/apps/%s/events  (Pusher-signed, or Basic key:secret)\n", u, p.cfg.DevAppID)
 	fmt.Fprintf(&b, "  Admin API     %s/admin/v1  (OpenAPI: %s/admin/v1/openapi.json)\n", u, u)
+	fmt.Fprintf(&b, "  Console       %s%s  (sign in with the admin token)\n", u, console.Path)
 	fmt.Fprintf(&b, "  Admin token   %s\n", p.adminToken)
 	fmt.Fprintf(&b, "  Health        %s/healthz  %s/readyz  %s/metrics\n", u, u, u)
 	fmt.Fprintf(&b, "\n  Demo app      id %s   key %s   secret %s\n", p.cfg.DevAppID, p.cfg.DevAppKey, p.cfg.DevAppSecret)

@@ -155,8 +155,8 @@ func TestTryLine(t *testing.T) {
 }
 
 // TestBannerLines checks what the banner says around the snippets: the
-// admin token on its own line and nowhere else, the snippets with the
-// bound address, and a Try line for this data folder.
+// admin token on its own line and nowhere else, the console's URL, the
+// snippets with the bound address, and a Try line for this data folder.
 func TestBannerLines(t *testing.T) {
 	var out strings.Builder
 	p := &Platform{
@@ -171,6 +171,7 @@ func TestBannerLines(t *testing.T) {
 	banner := out.String()
 	for _, want := range []string{
 		"  Admin token   hat_example\n",
+		"  Console       http://127.0.0.1:7002/console/  (sign in with the admin token)\n",
 		`wsHost: "127.0.0.1", wsPort: 7002,`,
 		"admin --data-dir /srv/herald-data apps list\n",
 	} {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/heraldhq/herald/channels"
 	"github.com/heraldhq/herald/controlplane/api"
+	"github.com/heraldhq/herald/controlplane/console"
 	"github.com/heraldhq/herald/gateway"
 )
 
@@ -31,6 +32,9 @@ var rootPageTemplate = template.Must(template.New("root").Parse(`<!doctype html>
 <p>A realtime messaging server that speaks the Pusher Channels protocol. The demo app's key is
 <code>{{.AppKey}}</code>; its secret and the admin token are printed in the terminal that runs
 <code>herald dev</code>.</p>
+<h2>Console</h2>
+<p><a href="{{.Console}}">Open the web console</a>: accounts, plans, apps and their keys, usage charts, the audit log.
+Sign in with the admin token from the terminal.</p>
 <h2>Documentation</h2>
 <ul>
 <li><a href="{{.Docs}}#readme">README</a>: quick start, flags, the client, tenant and admin APIs</li>
@@ -56,12 +60,12 @@ var rootPageTemplate = template.Must(template.New("root").Parse(`<!doctype html>
 
 // rootPageData fills rootPageTemplate.
 type rootPageData struct {
-	AppKey, WSPath, SSE, JWKS, Docs string
+	AppKey, WSPath, SSE, JWKS, Docs, Console string
 }
 
 // rootPage answers GET and HEAD / with the page.
 func (p *Platform) rootPage() http.Handler {
-	d := rootPageData{AppKey: p.cfg.DevAppKey, JWKS: api.JWKSPath, Docs: docsURL}
+	d := rootPageData{AppKey: p.cfg.DevAppKey, JWKS: api.JWKSPath, Docs: docsURL, Console: console.Path}
 	if gw := p.parts.gateway; gw != nil {
 		d.WSPath = gw.Path()
 		d.SSE = gw.SSEPath() + "?key=" + url.QueryEscape(p.cfg.DevAppKey) + "&channel=demo"

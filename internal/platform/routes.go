@@ -2,12 +2,15 @@ package platform
 
 import (
 	"net/http"
+	"strings"
 
+	"github.com/heraldhq/herald/controlplane/console"
 	"github.com/heraldhq/herald/gateway"
 )
 
 // handler routes one address: operational endpoints first, then the
-// gateway's WebSocket and SSE endpoints, then the control-plane APIs.
+// gateway's WebSocket and SSE endpoints, then the control-plane APIs and
+// the web console.
 // Every error answer, unknown paths included, is the one JSON error shape;
 // in dev mode GET / is a page of links (rootpage.go).
 func (p *Platform) handler() http.Handler {
@@ -23,6 +26,13 @@ func (p *Platform) handler() http.Handler {
 	}
 	if p.cfg.Mode == ModeDev {
 		mux.Handle("GET /{$}", p.rootPage())
+	}
+	if p.parts.api != nil {
+		// The web console: files only, embedded; it calls the admin API
+		// on this same address with the token its user types in.
+		c := console.Handler()
+		mux.Handle(console.Path, c)
+		mux.Handle(strings.TrimSuffix(console.Path, "/"), c)
 	}
 	switch {
 	case p.parts.api != nil:
