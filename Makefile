@@ -19,7 +19,7 @@ FUZZ_SHORT_TIME ?= 10000x
 PORTABLE_WS_TAG ?= herald_portable_ws
 PORTABLE_E2E    ?= ^Test(OversizedFrameThenMoreFramesGets1009|MessageCapFollowsAppSettings|UnfinishedFrameAttack|ServerPingsIdleClientsAndDropsSilentOnes|BinaryFrameRefused|SlowConsumerIsCutOff|ShutdownClosesWith4200|Connect(Refusals|Established)|PublicChannelDelivery|PrivateChannelAuth|PresenceMembers|ClientEvents|BadInputKeepsConnection|TLSListener|RevokedKeyAndDisabledAppCloseConnections|AckedPublish)$$
 
-.PHONY: test checks fmt tidy lint vet staticcheck suite gotest gotest-portable jstest sdktest chat-build browsertest consoletest chat fuzz-short fuzz-run build fuzz clean
+.PHONY: test checks fmt tidy lint vet staticcheck suite gotest gotest-portable jstest sdktest chat-build browsertest consoletest console-screenshot chat fuzz-short fuzz-run build fuzz clean
 
 ## test: every check CI runs: formatting, go.mod tidiness, lint (vet and
 ## staticcheck), all Go tests with -race (fuzz seed corpora included), the
@@ -111,6 +111,12 @@ consoletest:
 	cd controlplane/console/web && npm ci --no-audit --no-fund
 	cd controlplane/console/web && npm run check
 	cd controlplane/console/web && GO="$(GO)" npm test
+
+## console-screenshot: the console's browser tests, then the usage page's
+## screenshot copied to docs/console.png (the README's picture).
+console-screenshot:
+	cd controlplane/console/web && npm ci --no-audit --no-fund
+	cd controlplane/console/web && GO="$(GO)" UPDATE_DOCS_SCREENSHOT=1 npm test
 
 ## chat: the chat example against a freshly built `herald dev`; open
 ## http://127.0.0.1:5180/?user=ann and ?user=bo (CHAT_PORT changes the port).
