@@ -137,6 +137,7 @@ func (a *API) adminRoutes() []route {
 			summary: "List the audit log, newest first.", status: http.StatusOK, query: pageParams(),
 			response: typeOf[controlplane.AuditEntry](), list: true, handler: a.listAudit},
 	}
+	routes = append(routes, a.appOpsRoutes()...)
 	routes = append(routes, a.webhookRoutes()...)
 	return append(routes, a.operatorWebhookRoutes()...)
 }
