@@ -81,8 +81,8 @@ class LogEntry extends Component<EntryProps> {
             <span class={`badge kind-${toneOf(ev.type)}`}>{labelOf(ev.type)}</span>
           </td>
           <td class="mono nowrap">{ev.socket_id ?? ''}</td>
-          <td class="mono" data-testid="row-channel">{ev.channel ?? ''}</td>
-          <td class="mono" data-testid="row-event">{ev.event ?? ''}</td>
+          <td class="mono wrap" data-testid="row-channel">{ev.channel ?? ''}</td>
+          <td class="mono wrap" data-testid="row-event">{ev.event ?? ''}</td>
           <td class="num mono" data-testid="row-serial">{ev.serial ?? ''}</td>
           <td class="num nowrap">{ev.size !== undefined ? fmtBytes(ev.size) : ''}</td>
           <td class="details" data-testid="row-details">

@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 
-import { get, type ListPage, post, seg } from '../api';
+import { get, type ListPage, seg, send } from '../api';
 import { fmtTime } from '../format';
 import { useLoad } from '../hooks';
 import { ErrorBox } from '../ui/ErrorBox';
@@ -40,7 +40,8 @@ export function DeliveryLog({ appId, endpointId }: Props) {
     setResult(undefined);
     setError(undefined);
     try {
-      await post(`/apps/${seg(appId)}/webhooks/${seg(endpointId)}/deliveries/${seg(id)}/redeliver`);
+      // 202 with no body: the delivery is pending again.
+      await send('POST', `/apps/${seg(appId)}/webhooks/${seg(endpointId)}/deliveries/${seg(id)}/redeliver`);
       setResult(`Delivery ${id} is pending again and is being sent now.`);
       setBump((b) => b + 1);
     } catch (err) {
@@ -90,7 +91,7 @@ function DeliverySection({ appId, endpointId, status, title, empty, refresh, onR
         <Loading />
       ) : (
         <div class="table-wrap">
-          <table>
+          <table class="delivery-table">
             <caption class="visually-hidden">{title} deliveries</caption>
             <thead>
               <tr>

@@ -12,8 +12,8 @@ interface TriggerAnswer {
 /** The API's names of the creator's inputs, for its error messages. */
 const FIELDS = ['channels', 'channel', 'name', 'data'];
 
-/** Channel names as typed: separated by commas, spaces or new lines. */
-export const splitChannels = (s: string) => s.split(/[\s,]+/).filter(Boolean);
+/** Channel names as typed: separated by spaces or new lines (a comma is a character of names). */
+export const splitChannels = (s: string) => s.split(/\s+/).filter(Boolean);
 
 /**
  * The event creator: publishes an event to one or more channels through
@@ -47,7 +47,7 @@ export function EventCreator({ appId }: { appId: string }) {
       <h2>Event creator</h2>
       <ErrorBox error={formError(error, FIELDS)} />
       <div class="creator-grid">
-        <Field label="Channels" name="channels" hint="One or more, separated by commas or spaces" error={chanErr}>
+        <Field label="Channels" name="channels" hint="One or more, separated by spaces" error={chanErr}>
           {(f) => <input id={f.id} aria-describedby={f.describedBy} aria-invalid={f.invalid} value={chans} onInput={(e) => setChans(e.currentTarget.value)} placeholder="my-channel" data-testid="creator-channels" autoComplete="off" />}
         </Field>
         <Field label="Event" name="name" error={fieldError(error, 'name')}>
