@@ -223,6 +223,33 @@ test('the history tab shows the published messages with their serials', async ()
   assert.deepEqual(serials, [...serials].sort((a, b) => b - a));
   assert.match(await page.locator(`[data-testid="history-row"][data-serial="${published[1].serial}"]`).getByTestId('history-data').textContent(), /"from": "console"/);
   await shot('history');
+
+  // Paged: two a page, oldest first.
+  await page.getByTestId('history-direction').selectOption('forwards');
+  await page.getByTestId('history-limit').fill('2');
+  await page.getByTestId('history-load').click();
+  const pageSerials = () => page.getByTestId('history-row').evaluateAll((els) => els.map((e) => Number(e.dataset.serial)));
+  const want = published.map((p) => p.serial).sort((a, b) => a - b);
+  await page.locator(`[data-testid="history-row"][data-serial="${want[0]}"]`).waitFor();
+  assert.deepEqual(await pageSerials(), want.slice(0, 2));
+  await page.getByTestId('next-page').click();
+  await page.locator(`[data-testid="history-row"][data-serial="${want[2]}"]`).waitFor();
+  assert.deepEqual(await pageSerials(), want.slice(2, 4));
+  await page.getByTestId('prev-page').click();
+  await page.locator(`[data-testid="history-row"][data-serial="${want[0]}"]`).waitFor();
+  // A bad page size shows the API's message.
+  await page.getByTestId('history-limit').fill('0');
+  await page.getByTestId('history-load').click();
+  assert.match(await page.getByTestId('error').textContent(), /limit/);
+});
+
+test('the history tab says when the app keeps no history', async () => {
+  const account = await h.admin('POST', '/accounts', { name: 'no-history' });
+  const off = await h.admin('POST', '/apps', { account_id: account.id, name: 'no-history', settings: { history_retention_s: 0 } });
+  const p = await h.signedInPage(`apps/${off.id}/history`);
+  await p.getByTestId('history-off').waitFor();
+  assert.match(await p.getByTestId('history-off').textContent(), /history_retention_s/);
+  await p.close();
 });
 
 test('the channels tab shows a channel with its subscription count and a presence member', async () => {

@@ -11,8 +11,10 @@ import { Loading } from '../ui/Page';
 import { Pager, useCursor } from '../ui/Pager';
 import type { AppTabProps } from './tabs';
 
-/** Messages per page. */
+/** Messages per page unless the form says otherwise. */
 export const HISTORY_PAGE_SIZE = 50;
+/** The API's largest page (controlplane.MaxHistoryLimit). */
+const MAX_PAGE_SIZE = 1000;
 
 interface HistoryItem {
   serial: number;
@@ -33,19 +35,25 @@ type Direction = 'backwards' | 'forwards';
 interface Query {
   channel: string;
   direction: Direction;
+  /** As typed: the API names what is wrong with it. */
+  limit: string;
 }
 
 /** A channel's message history, paged, newest or oldest first. */
 export function HistoryTab({ app }: AppTabProps) {
   const [channel, setChannel] = useState('');
   const [direction, setDirection] = useState<Direction>('backwards');
+  const [limit, setLimit] = useState(String(HISTORY_PAGE_SIZE));
   const [query, setQuery] = useState<Query | undefined>(undefined);
+  /** Each submit shows new results, never the last query's while loading. */
+  const [runs, setRuns] = useState(0);
   const pager = useCursor();
   const off = app.settings.history_retention_s === 0;
   const submit = (e: Event) => {
     e.preventDefault();
     pager.reset();
-    setQuery({ channel: channel.trim(), direction });
+    setQuery({ channel: channel.trim(), direction, limit: limit.trim() });
+    setRuns((n) => n + 1);
   };
   return (
     <div class="stack" data-testid="history-tab" data-app={app.id}>
@@ -54,7 +62,7 @@ export function HistoryTab({ app }: AppTabProps) {
           History is off for this app (its <code>history_retention_s</code> setting is 0): no message is kept, so every channel's history is empty. Set a retention in the Settings tab to keep messages.
         </div>
       )}
-      <form class="inline-form card" onSubmit={submit} aria-label="Channel history">
+      <form class="inline-form card" onSubmit={submit} aria-label="Channel history" noValidate>
         <label class="field grow-field">
           Channel
           <input value={channel} onInput={(e) => setChannel(e.currentTarget.value)} placeholder="my-channel" required data-testid="history-channel" autoComplete="off" />
@@ -66,11 +74,15 @@ export function HistoryTab({ app }: AppTabProps) {
             <option value="forwards">Oldest first</option>
           </select>
         </label>
+        <label class="field">
+          Per page
+          <input type="number" min={1} max={MAX_PAGE_SIZE} value={limit} onInput={(e) => setLimit(e.currentTarget.value)} data-testid="history-limit" class="narrow" />
+        </label>
         <button type="submit" class="btn primary" disabled={!channel.trim()} data-testid="history-load">
           Show history
         </button>
       </form>
-      {query && <HistoryResults appId={app.id} query={query} pager={pager} />}
+      {query && <HistoryResults key={runs} appId={app.id} query={query} pager={pager} />}
     </div>
   );
 }
@@ -78,7 +90,7 @@ export function HistoryTab({ app }: AppTabProps) {
 function HistoryResults({ appId, query, pager }: { appId: string; query: Query; pager: ReturnType<typeof useCursor> }) {
   const page = useLoad(
     (signal) =>
-      get<HistoryPage>(`/apps/${seg(appId)}/channels/${seg(query.channel)}/messages`, { limit: HISTORY_PAGE_SIZE, direction: query.direction, cursor: pager.cursor }, signal),
+      get<HistoryPage>(`/apps/${seg(appId)}/channels/${seg(query.channel)}/messages`, { limit: query.limit, direction: query.direction, cursor: pager.cursor }, signal),
     [appId, query, pager.cursor],
   );
   if (page.error) return <ErrorBox error={page.error} />;
