@@ -16,6 +16,12 @@ const LIVE_WITHIN_MS = 1000;
 const CHANNEL = 'live-room';
 const PRESENCE = 'presence-lobby';
 const XSS = '<img src=x onerror=window.__xss=1>';
+/**
+ * The debug stream's cap, low enough that a burst of BURST publishes goes
+ * over it (the tests' other traffic stays far below).
+ */
+const CAP_PER_SECOND = 100;
+const BURST = 300;
 
 let h;
 let app;
@@ -24,7 +30,7 @@ const clients = [];
 const published = []; // {event, serial}
 
 before(async () => {
-  h = await startConsole();
+  h = await startConsole({ extraArgs: ['--debug-events-per-second', String(CAP_PER_SECOND)] });
   app = await createApp(h, 'live-test');
   page = await h.signedInPage(`apps/${app.appId}/debug`);
   await page.locator('[data-testid="stream-status"][data-state="live"]').waitFor();
@@ -270,4 +276,49 @@ test('the channels tab shows a channel with its subscription count and a presenc
   await page.getByTestId('channels-prefix').fill('presence-');
   await room.waitFor({ state: 'detached' });
   await lobby.waitFor();
+});
+
+test('over the cap, what the log shows plus the dropped count is what happened', async () => {
+  await page.getByTestId('tab-debug').click();
+  await page.locator('[data-testid="stream-status"][data-state="live"]').waitFor();
+  const rest = restClient(h, app);
+  const batch = Array.from({ length: 10 }, () => ({ channel: 'burst', name: 'burst-event', data: '{}' }));
+  await Promise.all(Array.from({ length: BURST / batch.length }, () => rest.triggerBatch(batch)));
+  const shown = rows({ type: 'api_message', channel: 'burst' });
+  const dropped = async () => Number((await page.getByTestId('dropped-count').textContent()).replace(/\D/g, ''));
+  await page.waitForFunction(
+    (want) => {
+      const n = document.querySelectorAll('[data-testid="debug-row"][data-type="api_message"][data-channel="burst"]').length;
+      const d = Number(document.querySelector('[data-testid="dropped-count"]').textContent.replace(/\D/g, ''));
+      return n + d === want;
+    },
+    BURST,
+  );
+  const n = await shown.count();
+  console.log(`# burst of ${BURST}: ${n} shown, ${await dropped()} dropped (cap ${CAP_PER_SECOND}/s)`);
+  assert.ok((await dropped()) > 0);
+  assert.ok(n > 0);
+  await rows({ type: 'dropped' }).first().waitFor();
+});
+
+test('the debug console shows reconnecting while the stream fails, then live again', async () => {
+  const p = await h.signedInPage('');
+  let refused = 0;
+  const pattern = `**/admin/v1/apps/${app.appId}/debug/events`;
+  await p.route(pattern, (route) => {
+    refused++;
+    return route.abort('connectionrefused');
+  });
+  await p.evaluate((id) => {
+    location.hash = `#/apps/${id}/debug`;
+  }, app.appId);
+  await p.locator('[data-testid="stream-status"][data-state="reconnecting"]').waitFor();
+  assert.match(await p.getByTestId('stream-status').textContent(), /Reconnecting/);
+  await p.unroute(pattern);
+  await p.locator('[data-testid="stream-status"][data-state="live"]').waitFor();
+  assert.ok(refused >= 1);
+  // The stream works again: a publish shows.
+  const body = await (await restClient(h, app).trigger(CHANNEL, 'after-reconnect', {})).json();
+  await p.locator(`[data-testid="debug-row"][data-serial="${body.serials[CHANNEL]}"]`).waitFor();
+  await p.close();
 });
