@@ -215,6 +215,53 @@ test('markup in a channel name, an event name and a payload is shown as text', a
   await row.click(); // close it again
 });
 
+test('the debug console works from the keyboard alone, with a visible focus', async () => {
+  const active = () => page.evaluate(() => document.activeElement?.dataset.testid ?? document.activeElement?.tagName);
+  const focusVisible = () =>
+    page.evaluate(() => {
+      const st = getComputedStyle(document.activeElement);
+      return st.boxShadow !== 'none' || (st.outlineStyle !== 'none' && st.outlineWidth !== '0px');
+    });
+  /** Presses Tab until the focused element's test id is want (bounded). */
+  const tabTo = async (want) => {
+    for (let i = 0; i < 60; i++) {
+      if ((await active()) === want) return;
+      await page.keyboard.press('Tab');
+    }
+    assert.fail(`Tab never reached ${want}`);
+  };
+  const got = waitFor(clients[0].channel(CHANNEL), 'keyboard-event');
+  await page.getByTestId('creator-channels').focus();
+  await page.keyboard.press('Control+A');
+  await page.keyboard.type(CHANNEL);
+  await page.keyboard.press('Tab');
+  await page.keyboard.press('Control+A');
+  await page.keyboard.type('keyboard-event');
+  await page.keyboard.press('Tab');
+  await page.keyboard.press('Control+A');
+  await page.keyboard.type('{"via":"keyboard"}');
+  await tabTo('creator-send');
+  assert.ok(await focusVisible(), 'the focused button shows it');
+  await page.keyboard.press('Enter');
+  assert.deepEqual(await got, { via: 'keyboard' });
+  const result = page.getByTestId('creator-result').filter({ hasText: CHANNEL });
+  published.push({ event: 'keyboard-event', serial: Number(await result.getByTestId('creator-serial').textContent()) });
+
+  await tabTo('type-api_message');
+  assert.ok(await focusVisible(), 'the focused chip shows it');
+  await page.keyboard.press('Space');
+  assert.equal(await page.getByTestId('type-api_message').getAttribute('aria-pressed'), 'false');
+  await page.keyboard.press('Space');
+  assert.equal(await page.getByTestId('type-api_message').getAttribute('aria-pressed'), 'true');
+
+  await tabTo('debug-row');
+  assert.ok(await focusVisible(), 'the focused row shows it');
+  await page.keyboard.press('Enter');
+  await page.getByTestId('row-expanded').waitFor();
+  await page.keyboard.press('Enter');
+  await page.getByTestId('row-expanded').waitFor({ state: 'detached' });
+});
+
 test('the history tab shows the published messages with their serials', async () => {
   await page.getByTestId('tab-history').click();
   await page.getByTestId('history-channel').fill(CHANNEL);
