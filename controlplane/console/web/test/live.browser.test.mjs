@@ -21,7 +21,7 @@ const XSS = '<img src=x onerror=window.__xss=1>';
  * over it (the tests' other traffic stays far below).
  */
 const CAP_PER_SECOND = 100;
-const BURST = 300;
+const BURST = 500;
 
 let h;
 let app;

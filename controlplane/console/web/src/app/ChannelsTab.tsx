@@ -5,6 +5,7 @@ import { useState } from 'preact/hooks';
 import { get, seg } from '../api';
 import { fmtNumber } from '../format';
 import { useLoad } from '../hooks';
+import { LiveTable } from '../live/LiveTable';
 import { usePoll } from '../live/usePoll';
 import { ErrorBox } from '../ui/ErrorBox';
 import { Loading } from '../ui/Page';
@@ -80,32 +81,17 @@ export function ChannelsTab({ app }: AppTabProps) {
       {!chans.data && !chans.error ? (
         <Loading />
       ) : (
-        <div class="table-wrap">
-          <table data-testid="channels">
-            <caption class="visually-hidden">Occupied channels</caption>
-            <thead>
-              <tr>
-                <th scope="col">Channel</th>
-                <th scope="col">Kind</th>
-                <th scope="col" class="num">Subscriptions</th>
-                <th scope="col" class="num">Users</th>
-                <th scope="col">Members</th>
-              </tr>
-            </thead>
-            <tbody>
-              {rows.length === 0 && (
-                <tr>
-                  <td class="empty" colSpan={5}>
-                    {prefix ? 'No occupied channel starts with this prefix.' : 'No occupied channels.'}
-                  </td>
-                </tr>
-              )}
-              {rows.map((r) => (
-                <ChannelEntry key={r.name} appId={app.id} row={r} open={open.has(r.name)} onToggle={() => toggle(r.name)} tick={tick} />
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <LiveTable
+          testId="channels"
+          caption="Occupied channels"
+          head={[{ label: 'Channel' }, { label: 'Kind' }, { label: 'Subscriptions', numeric: true }, { label: 'Users', numeric: true }, { label: 'Members' }]}
+          isEmpty={rows.length === 0}
+          empty={prefix ? 'No occupied channel starts with this prefix.' : 'No occupied channels.'}
+        >
+          {rows.map((r) => (
+            <ChannelEntry key={r.name} appId={app.id} row={r} open={open.has(r.name)} onToggle={() => toggle(r.name)} tick={tick} />
+          ))}
+        </LiveTable>
       )}
       <p class="muted small" aria-live="polite" data-testid="channels-total">
         {fmtNumber(rows.length)} occupied channel{rows.length === 1 ? '' : 's'}

@@ -6,6 +6,7 @@ import { get, seg } from '../api';
 import { fmtNumber } from '../format';
 import { useLoad } from '../hooks';
 import { fmtClock, prettyData } from '../live/debugEvents';
+import { LiveTable } from '../live/LiveTable';
 import { ErrorBox } from '../ui/ErrorBox';
 import { Loading } from '../ui/Page';
 import { Pager, useCursor } from '../ui/Pager';
@@ -106,42 +107,27 @@ function HistoryResults({ appId, query, pager }: { appId: string; query: Query; 
           Refresh
         </button>
       </div>
-      <div class="table-wrap">
-        <table data-testid="history">
-          <caption class="visually-hidden">Messages</caption>
-          <thead>
-            <tr>
-              <th scope="col" class="num">Serial</th>
-              <th scope="col">Time (UTC)</th>
-              <th scope="col">Event</th>
-              <th scope="col">Data</th>
-              <th scope="col">User</th>
-            </tr>
-          </thead>
-          <tbody>
-            {items.length === 0 && (
-              <tr>
-                <td class="empty" colSpan={5}>
-                  No messages.
-                </td>
-              </tr>
-            )}
-            {items.map((m) => (
-              <tr key={m.serial} data-testid="history-row" data-serial={m.serial}>
-                <td class="num mono">{m.serial}</td>
-                <td class="mono nowrap" title={new Date(m.published_at_ms).toISOString()}>
-                  {new Date(m.published_at_ms).toISOString().slice(0, 10)} {fmtClock(m.published_at_ms)}
-                </td>
-                <td class="mono" data-testid="history-event">{m.event}</td>
-                <td>
-                  <pre class="payload" data-testid="history-data">{prettyData(m.data)}</pre>
-                </td>
-                <td class="mono">{m.user_id ?? ''}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <LiveTable
+        testId="history"
+        caption="Messages"
+        head={[{ label: 'Serial', numeric: true }, { label: 'Time (UTC)' }, { label: 'Event' }, { label: 'Data' }, { label: 'User' }]}
+        isEmpty={items.length === 0}
+        empty="No messages."
+      >
+        {items.map((m) => (
+          <tr key={m.serial} data-testid="history-row" data-serial={m.serial}>
+            <td class="num mono">{m.serial}</td>
+            <td class="mono nowrap" title={new Date(m.published_at_ms).toISOString()}>
+              {new Date(m.published_at_ms).toISOString().slice(0, 10)} {fmtClock(m.published_at_ms)}
+            </td>
+            <td class="mono" data-testid="history-event">{m.event}</td>
+            <td>
+              <pre class="payload" data-testid="history-data">{prettyData(m.data)}</pre>
+            </td>
+            <td class="mono">{m.user_id ?? ''}</td>
+          </tr>
+        ))}
+      </LiveTable>
       <Pager pager={pager} nextCursor={page.data.next} />
     </section>
   );

@@ -6,6 +6,7 @@ import { del, get, type ListPage, post, seg } from '../api';
 import { useLoad } from '../hooks';
 import { DeliveryLog } from '../live/DeliveryLog';
 import { EndpointForm } from '../live/EndpointForm';
+import { LiveTable } from '../live/LiveTable';
 import type { WebhookEndpoint, WebhookTestResult } from '../live/webhookTypes';
 import { ConfirmButton } from '../ui/ConfirmButton';
 import { ErrorBox } from '../ui/ErrorBox';
@@ -75,67 +76,52 @@ export function WebhooksTab({ app }: AppTabProps) {
       <ErrorBox error={error ?? list.error} />
       {!list.data && !list.error && <Loading />}
       {list.data && (
-        <div class="table-wrap">
-          <table data-testid="endpoints">
-            <caption class="visually-hidden">Webhook endpoints</caption>
-            <thead>
-              <tr>
-                <th scope="col">URL</th>
-                <th scope="col">Events</th>
-                <th scope="col">State</th>
-                <th scope="col">Test</th>
-                <th scope="col">Actions</th>
-              </tr>
-            </thead>
-            <tbody>
-              {endpoints.length === 0 && (
-                <tr>
-                  <td class="empty" colSpan={5}>
-                    No endpoints: this app sends no webhooks.
-                  </td>
-                </tr>
-              )}
-              {endpoints.map((w) => (
-                <tr key={w.id} class={w.id === shownLog ? 'selected' : undefined} data-testid="endpoint" data-endpoint={w.id}>
-                  <td>
-                    <div class="endpoint-url">{w.url}</div>
-                    <div class="muted small">
-                      {w.id}
-                      {w.channel_filter && <> · channels {w.channel_filter}</>}
-                      {w.batch && ' · batched'}
-                    </div>
-                  </td>
-                  <td class="small">{w.events.join(', ')}</td>
-                  <td>
-                    <span class={w.enabled ? 'badge ok' : 'badge off'}>{w.enabled ? 'Enabled' : w.disabled_at ? 'Disabled (failing)' : 'Disabled'}</span>
-                    {w.failing_since && (
-                      <div class="small muted">failing since {new Date(w.failing_since).toISOString().slice(0, 19).replace('T', ' ')}</div>
-                    )}
-                  </td>
-                  <td data-testid="test-result" aria-live="polite">
-                    <TestResult r={tests[w.id]} />
-                  </td>
-                  <td>
-                    <div class="actions">
-                      <button type="button" class="btn small" aria-pressed={w.id === shownLog ? 'true' : 'false'} onClick={() => setSelected(w.id === shownLog ? undefined : w.id)} data-testid="show-deliveries">
-                        Deliveries
-                      </button>
-                      <button type="button" class="btn small" onClick={() => test(w.id)} disabled={tests[w.id] === 'running'} data-testid="test-endpoint">
-                        Test
-                      </button>
-                      <button type="button" class="btn small" onClick={() => setEditing({ kind: 'edit', endpoint: w })} data-testid="edit-endpoint">
-                        Edit
-                      </button>
-                      <ConfirmButton question="Delete this endpoint and its delivery log?" confirmLabel="Delete" onConfirm={() => remove(w.id)} testId="delete-endpoint">
-                        Delete
-                      </ConfirmButton>
-                    </div>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <LiveTable
+          testId="endpoints"
+          caption="Webhook endpoints"
+          head={[{ label: 'URL' }, { label: 'Events' }, { label: 'State' }, { label: 'Test' }, { label: 'Actions' }]}
+          isEmpty={endpoints.length === 0}
+          empty="No endpoints: this app sends no webhooks."
+        >
+          {endpoints.map((w) => (
+            <tr key={w.id} class={w.id === shownLog ? 'selected' : undefined} data-testid="endpoint" data-endpoint={w.id}>
+              <td>
+                <div class="endpoint-url">{w.url}</div>
+                <div class="muted small">
+                  {w.id}
+                  {w.channel_filter && <> · channels {w.channel_filter}</>}
+                  {w.batch && ' · batched'}
+                </div>
+              </td>
+              <td class="small">{w.events.join(', ')}</td>
+              <td>
+                <span class={w.enabled ? 'badge ok' : 'badge off'}>{w.enabled ? 'Enabled' : w.disabled_at ? 'Disabled (failing)' : 'Disabled'}</span>
+                {w.failing_since && (
+                  <div class="small muted">failing since {new Date(w.failing_since).toISOString().slice(0, 19).replace('T', ' ')}</div>
+                )}
+              </td>
+              <td data-testid="test-result" aria-live="polite">
+                <TestResult r={tests[w.id]} />
+              </td>
+              <td>
+                <div class="actions">
+                  <button type="button" class="btn small" aria-pressed={w.id === shownLog ? 'true' : 'false'} onClick={() => setSelected(w.id === shownLog ? undefined : w.id)} data-testid="show-deliveries">
+                    Deliveries
+                  </button>
+                  <button type="button" class="btn small" onClick={() => test(w.id)} disabled={tests[w.id] === 'running'} data-testid="test-endpoint">
+                    Test
+                  </button>
+                  <button type="button" class="btn small" onClick={() => setEditing({ kind: 'edit', endpoint: w })} data-testid="edit-endpoint">
+                    Edit
+                  </button>
+                  <ConfirmButton question="Delete this endpoint and its delivery log?" confirmLabel="Delete" onConfirm={() => remove(w.id)} testId="delete-endpoint">
+                    Delete
+                  </ConfirmButton>
+                </div>
+              </td>
+            </tr>
+          ))}
+        </LiveTable>
       )}
       <Pager pager={pager} nextCursor={list.data?.next_cursor} />
       {shownLog && <DeliveryLog key={shownLog} appId={app.id} endpointId={shownLog} />}

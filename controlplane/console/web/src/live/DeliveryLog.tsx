@@ -6,6 +6,7 @@ import { useLoad } from '../hooks';
 import { ErrorBox } from '../ui/ErrorBox';
 import { Loading } from '../ui/Page';
 import { Pager, useCursor } from '../ui/Pager';
+import { LiveTable } from './LiveTable';
 import { usePoll } from './usePoll';
 import type { DeliveryStatus, WebhookDelivery } from './webhookTypes';
 
@@ -90,60 +91,51 @@ function DeliverySection({ appId, endpointId, status, title, empty, refresh, onR
       {!page.data && !page.error ? (
         <Loading />
       ) : (
-        <div class="table-wrap">
-          <table class="delivery-table">
-            <caption class="visually-hidden">{title} deliveries</caption>
-            <thead>
-              <tr>
-                <th scope="col">Delivery</th>
-                <th scope="col">Created</th>
-                <th scope="col">Status</th>
-                <th scope="col" class="num">Events</th>
-                <th scope="col" class="num">Attempts</th>
-                <th scope="col" class="num">Last HTTP status</th>
-                <th scope="col">Last error</th>
-                <th scope="col">{status === 'pending' ? 'Next attempt' : status === 'delivered' ? 'Delivered' : ''}</th>
-                <th scope="col">Actions</th>
-              </tr>
-            </thead>
-            <tbody>
-              {items.length === 0 && (
-                <tr>
-                  <td class="empty" colSpan={9}>
-                    {empty}
-                  </td>
-                </tr>
-              )}
-              {items.map((d) => (
-                <tr key={d.id} data-testid="delivery" data-delivery={d.id} data-status={d.status}>
-                  <td class="mono">{d.id}</td>
-                  <td class="nowrap">{fmtTime(d.created_at)}</td>
-                  <td>
-                    <span class={`badge ${d.status}`} data-testid="delivery-status">
-                      {d.status}
-                    </span>
-                  </td>
-                  <td class="num">{d.event_count}</td>
-                  <td class="num" data-testid="delivery-attempts">
-                    {d.attempts}
-                  </td>
-                  <td class="num" data-testid="delivery-code">
-                    {d.last_status_code === null ? '—' : d.last_status_code === 0 ? 'no answer' : d.last_status_code}
-                  </td>
-                  <td data-testid="delivery-error">{d.last_error ?? ''}</td>
-                  <td class="nowrap">{status === 'pending' ? fmtTime(d.next_attempt_at) : status === 'delivered' ? fmtTime(d.delivered_at) : ''}</td>
-                  <td>
-                    {d.status !== 'pending' && (
-                      <button type="button" class="btn small" onClick={() => onRedeliver(d.id)} data-testid="redeliver">
-                        Redeliver
-                      </button>
-                    )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <LiveTable
+          class="delivery-table"
+          caption={`${title} deliveries`}
+          head={[
+            { label: 'Delivery' },
+            { label: 'Created' },
+            { label: 'Status' },
+            { label: 'Events', numeric: true },
+            { label: 'Attempts', numeric: true },
+            { label: 'Last HTTP status', numeric: true },
+            { label: 'Last error' },
+            { label: status === 'pending' ? 'Next attempt' : status === 'delivered' ? 'Delivered' : '' },
+            { label: 'Actions' },
+          ]}
+          isEmpty={items.length === 0}
+          empty={empty}
+        >
+          {items.map((d) => (
+            <tr key={d.id} data-testid="delivery" data-delivery={d.id} data-status={d.status}>
+              <td class="mono">{d.id}</td>
+              <td class="nowrap">{fmtTime(d.created_at)}</td>
+              <td>
+                <span class={`badge ${d.status}`} data-testid="delivery-status">
+                  {d.status}
+                </span>
+              </td>
+              <td class="num">{d.event_count}</td>
+              <td class="num" data-testid="delivery-attempts">
+                {d.attempts}
+              </td>
+              <td class="num" data-testid="delivery-code">
+                {d.last_status_code === null ? '—' : d.last_status_code === 0 ? 'no answer' : d.last_status_code}
+              </td>
+              <td data-testid="delivery-error">{d.last_error ?? ''}</td>
+              <td class="nowrap">{status === 'pending' ? fmtTime(d.next_attempt_at) : status === 'delivered' ? fmtTime(d.delivered_at) : ''}</td>
+              <td>
+                {d.status !== 'pending' && (
+                  <button type="button" class="btn small" onClick={() => onRedeliver(d.id)} data-testid="redeliver">
+                    Redeliver
+                  </button>
+                )}
+              </td>
+            </tr>
+          ))}
+        </LiveTable>
       )}
       <Pager pager={pager} nextCursor={page.data?.next_cursor} />
     </div>
