@@ -53,6 +53,9 @@ after(async () => {
 });
 
 test('a failed delivery shows first, redeliver delivers it; Test shows the status code', async (t) => {
+  // The debug console shows the attempts as they happen.
+  const debug = await h.signedInPage(`apps/${app.appId}/debug`);
+  await debug.locator('[data-testid="stream-status"][data-state="live"]').waitFor();
   const page = await h.signedInPage(`apps/${app.appId}/webhooks`);
   await page.getByTestId('add-endpoint').click();
   await page.getByTestId('endpoint-url').fill(receiverURL);
@@ -96,6 +99,9 @@ test('a failed delivery shows first, redeliver delivers it; Test shows the statu
   assert.deepEqual(order, ['deliveries-failed', 'deliveries-pending', 'deliveries-delivered']);
   await page.evaluate(() => scrollTo(0, 0));
   await h.screenshot(page, 'webhooks-failed');
+  const attempt = debug.locator('[data-testid="debug-row"][data-type="webhook"]').filter({ hasText: 'failed' }).first();
+  await attempt.waitFor();
+  assert.match(await attempt.getByTestId('row-details').textContent(), /HTTP 500.*attempts \d+.*channel_occupied/);
 
   answer = 200;
   await failed.getByTestId('redeliver').click();
@@ -110,6 +116,10 @@ test('a failed delivery shows first, redeliver delivers it; Test shows the statu
   await endpoint.locator('[data-testid="test-status"][data-code="200"]').waitFor();
   await page.evaluate(() => scrollTo(0, 0));
   await h.screenshot(page, 'webhooks');
+  await debug.locator('[data-testid="debug-row"][data-type="webhook"]').filter({ hasText: 'delivered' }).first().waitFor();
+  await debug.evaluate(() => scrollTo(0, 0));
+  await h.screenshot(debug, 'debug-webhooks');
+  await debug.close();
 });
 
 test('an endpoint is edited and deleted; a bad URL shows the API message beside it', async () => {

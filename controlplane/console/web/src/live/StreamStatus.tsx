@@ -1,3 +1,5 @@
+import { useEffect, useState } from 'preact/hooks';
+
 import type { StreamState } from './sse';
 
 const labels: Record<StreamState, string> = {
@@ -7,9 +9,19 @@ const labels: Record<StreamState, string> = {
   stopped: 'Stopped',
 };
 
-/** The debug stream's state as a pill, with the reason it is not live. */
+/** How often the wait before a reconnect is counted down. */
+const COUNTDOWN_MS = 1000;
+
+/** The debug stream's state as a pill, with the reason it is not live and the wait before the next try. */
 export function StreamStatus({ state, error, retryAt }: { state: StreamState; error?: Error; retryAt?: number }) {
-  const wait = retryAt ? Math.max(0, Math.ceil((retryAt - Date.now()) / 1000)) : 0;
+  const [now, setNow] = useState(Date.now);
+  useEffect(() => {
+    if (!retryAt) return undefined;
+    setNow(Date.now());
+    const t = setInterval(() => setNow(Date.now()), COUNTDOWN_MS);
+    return () => clearInterval(t);
+  }, [retryAt]);
+  const wait = retryAt ? Math.max(0, Math.ceil((retryAt - now) / 1000)) : 0;
   return (
     <span class="stream-status" role="status" data-testid="stream-status" data-state={state}>
       <span class={`dot ${state}`} aria-hidden="true" />
