@@ -40,6 +40,18 @@ interface Counters {
   received: number;
 }
 
+/**
+ * Appends row to a queue, discarding (and counting) its oldest beyond the
+ * cap: a hidden tab runs no animation frames, and a paused log waits.
+ */
+function keep(q: LogRow[], row: LogRow, c: Counters): void {
+  q.push(row);
+  if (q.length > MAX_LOG_ROWS) {
+    q.shift();
+    c.discarded++;
+  }
+}
+
 /** Reads the debug stream of appId while mounted. */
 export function useDebugLog(appId: string): DebugLog {
   const [stream, setStream] = useState<{ state: StreamState; error?: Error; retryAt?: number }>({ state: 'connecting' });
@@ -73,16 +85,6 @@ export function useDebugLog(appId: string): DebugLog {
     if (frame.current === 0) frame.current = requestAnimationFrame(flush);
   }, [flush]);
 
-  // keep appends to a queue, discarding (and counting) its oldest beyond
-  // the cap: a hidden tab runs no animation frames, and a paused log waits.
-  const keep = (q: LogRow[], row: LogRow) => {
-    q.push(row);
-    if (q.length > MAX_LOG_ROWS) {
-      q.shift();
-      counters.current.discarded++;
-    }
-  };
-
   useEffect(() => {
     const ac = new AbortController();
     rowsRef.current = [];
@@ -96,7 +98,7 @@ export function useDebugLog(appId: string): DebugLog {
       counters.current.received++;
       if (ev.type === 'dropped') counters.current.dropped += ev.count ?? 0;
       const row: LogRow = { id: nextId.current++, ev, text: searchText(ev) };
-      keep(pausedRef.current ? held.current : pending.current, row);
+      keep(pausedRef.current ? held.current : pending.current, row, counters.current);
       schedule();
     };
     void readStream(`/apps/${seg(appId)}/debug/events`, ac.signal, {
@@ -123,10 +125,9 @@ export function useDebugLog(appId: string): DebugLog {
   const resume = useCallback(() => {
     pausedRef.current = false;
     setPaused(false);
-    for (const r of held.current) keep(pending.current, r);
+    for (const r of held.current) keep(pending.current, r, counters.current);
     held.current = [];
     schedule();
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [schedule]);
   const clear = useCallback(() => {
     rowsRef.current = [];
