@@ -25,6 +25,9 @@ func (g *Gateway) joinChannel(c *conn, appID string, ch channels.Channel, sub *s
 	if first {
 		cs.setupErr = g.setupChannel(cs)
 		close(cs.ready)
+		if cs.setupErr == nil {
+			g.debugChannel(channels.DebugChannelOccupied, appID, ch.Name)
+		}
 	} else {
 		<-cs.ready
 	}
@@ -78,6 +81,7 @@ func (g *Gateway) leaveChannel(c *conn, sub *subscription) {
 			g.cfg.Logger.Warn("presence leave failed", "app", c.appID, "err", err)
 		}
 		cancel()
+		c.debugMember(channels.DebugMemberRemoved, sub.ch.Name, sub.userID)
 	}
 	cs := g.hub.get(k)
 	roster, last := g.hub.leave(k, c)
@@ -95,6 +99,7 @@ func (g *Gateway) leaveChannel(c *conn, sub *subscription) {
 	if roster != nil {
 		roster.Close()
 	}
+	g.debugChannel(channels.DebugChannelVacated, k.app, k.name)
 }
 
 // rosterRef returns the channel's presence roster.

@@ -17,33 +17,33 @@ import (
 // echoed.
 func (c *conn) handleClientEvent(app *channels.AppConfig, f *protocol.Frame) {
 	if err := channels.ValidateEventName(f.Event); err != nil {
-		c.send(protocol.Error(channels.PusherGeneric, err.Error()))
+		c.sendError(channels.PusherGeneric, err.Error())
 		return
 	}
 	c.mu.Lock()
 	sub := c.subs[f.Channel]
 	c.mu.Unlock()
 	if msg := c.mayPublish(app, sub); msg != "" {
-		c.send(protocol.Error(channels.PusherUnauthorized, msg))
+		c.sendError(channels.PusherUnauthorized, msg)
 		return
 	}
 	data, err := f.DataString()
 	if err != nil {
-		c.send(protocol.Error(channels.PusherGeneric, "invalid event data"))
+		c.sendError(channels.PusherGeneric, "invalid event data")
 		return
 	}
 	if len(data) > app.Settings.MaxMessageBytes {
-		c.send(protocol.Error(channels.PusherGeneric, fmt.Sprintf("event data is larger than %d bytes", app.Settings.MaxMessageBytes)))
+		c.sendError(channels.PusherGeneric, fmt.Sprintf("event data is larger than %d bytes", app.Settings.MaxMessageBytes))
 		return
 	}
 	if !c.takeToken(app.Settings.ClientEventRate) {
 		c.gw.metrics.clientEventsLimited.Inc()
-		c.send(protocol.Error(channels.PusherClientEventLimit, fmt.Sprintf("client event rejected: more than %d per second", app.Settings.ClientEventRate)))
+		c.sendError(channels.PusherClientEventLimit, fmt.Sprintf("client event rejected: more than %d per second", app.Settings.ClientEventRate))
 		return
 	}
 	v, res := c.gw.cfg.Quotas.CheckPublish(app, 1)
 	if v.Refused {
-		c.send(protocol.Error(channels.PusherClientEventLimit, "client event rejected: "+quotaMessage(v)))
+		c.sendError(channels.PusherClientEventLimit, "client event rejected: "+quotaMessage(v))
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), c.gw.cfg.PublishTimeout)
@@ -57,10 +57,11 @@ func (c *conn) handleClientEvent(app *channels.AppConfig, f *protocol.Frame) {
 	} else {
 		res.Release()
 		c.gw.cfg.Logger.Warn("client event publish failed", "app", app.ID, "err", err)
-		c.send(protocol.Error(channels.PusherGeneric, "client event could not be delivered; retry"))
+		c.sendError(channels.PusherGeneric, "client event could not be delivered; retry")
 		return
 	}
 	c.gw.webhookClientEvent(app, c, sub, f.Event, data, serial)
+	c.debugMessage(channels.DebugClientEvent, sub, f.Event, data, serial)
 }
 
 // mayPublish says why the connection may not publish on sub's channel

@@ -118,6 +118,9 @@ type Config struct {
 	// WebhookEvents publishes the client_event and cache_miss webhooks
 	// (bus/webhookstate.Emitter); nil publishes none.
 	WebhookEvents WebhookEmitter
+	// Debug publishes the debug events of apps a console watches
+	// (bus/debugstream.Publisher); nil publishes none.
+	Debug DebugEmitter
 
 	// PathPrefix mounts the WebSocket endpoint under a prefix ("/ws" makes
 	// it /ws/app/{key}).

@@ -334,5 +334,6 @@ func (c *conn) claims() *channels.TokenClaims {
 
 // fail sends pusher:error with a fatal Pusher code and closes with it.
 func (c *conn) fail(code channels.WireCode, message string) {
+	c.debugClientError(code, message)
 	c.closeAfter(protocol.Error(code, message), uint16(code), message)
 }

@@ -30,7 +30,7 @@ func (c *conn) OnMessage(w *ws.Conn, _ ws.Opcode, payload []byte) {
 	}
 	f, err := protocol.Decode(payload)
 	if err != nil {
-		c.send(protocol.Error(channels.PusherGeneric, "invalid message: "+err.Error()))
+		c.sendError(channels.PusherGeneric, "invalid message: "+err.Error())
 		return
 	}
 	switch f.Event {
@@ -53,9 +53,9 @@ func (c *conn) OnMessage(w *ws.Conn, _ ws.Opcode, payload []byte) {
 		case strings.HasPrefix(f.Event, protocol.ClientPrefix):
 			c.handleClientEvent(app, &f)
 		case strings.HasPrefix(f.Event, protocol.PusherPrefix):
-			c.send(protocol.Error(channels.PusherGeneric, "unsupported event "+truncate(f.Event, maxEchoedName)))
+			c.sendError(channels.PusherGeneric, "unsupported event "+truncate(f.Event, maxEchoedName))
 		default:
-			c.send(protocol.Error(channels.PusherGeneric, "client events must start with client-"))
+			c.sendError(channels.PusherGeneric, "client events must start with client-")
 		}
 	}
 }
@@ -80,6 +80,7 @@ func (c *conn) OnClose(w *ws.Conn, _ error) {
 	subs := c.subs
 	c.subs = nil
 	user := c.user
+	closing, code, reason := c.closing, c.closeCode, c.closeReason
 	c.mu.Unlock()
 	if user != nil {
 		c.gw.goOffline(c, user)
@@ -92,4 +93,5 @@ func (c *conn) OnClose(w *ws.Conn, _ error) {
 	c.gw.unregister(c)
 	c.gw.release(c.appID)
 	c.gw.metrics.connections.Dec()
+	c.gw.debugDisconnected(c, user, closing, code, reason)
 }

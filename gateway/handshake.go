@@ -88,6 +88,8 @@ func (g *Gateway) serveWS(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	_ = nc.SetWriteDeadline(time.Time{})
+	// Before the poller may report the close.
+	g.debugConnected(c, r)
 	wc, err := g.poller.AddLimited(nc, c, initial, clientMessageCap(app, g.cfg.MaxClientMessageBytes))
 	if err != nil {
 		g.release(app.ID)

@@ -85,6 +85,7 @@ func (c *conn) handlePublish(app *channels.AppConfig, f *protocol.Frame) {
 	// A client event with an ack: the same webhook (a resend has the same
 	// serial, so its webhook is stored once too).
 	c.gw.webhookClientEvent(app, c, sub, req.Event, data, serial)
+	c.debugMessage(channels.DebugAckedPublish, sub, req.Event, data, serial)
 	ack := append([]byte(`{"id":`), protocol.AppendString(nil, id)...)
 	ack = append(ack, `,"serial":`...)
 	ack = strconv.AppendUint(ack, serial, 10)

@@ -51,7 +51,7 @@ func (c *conn) handleRefresh(app *channels.AppConfig, f *protocol.Frame) {
 	if cur == nil {
 		// Upgrading a signature connection would mix two authorities over
 		// the channels it already joined: connect with a token instead.
-		c.send(protocol.Error(channels.PusherUnauthorized, protocol.EventRefresh+" needs a connection opened with a token"))
+		c.sendError(channels.PusherUnauthorized, protocol.EventRefresh+" needs a connection opened with a token")
 		return
 	}
 	now := c.gw.cfg.Now()
@@ -61,25 +61,25 @@ func (c *conn) handleRefresh(app *channels.AppConfig, f *protocol.Frame) {
 	}
 	if !c.takeToken(app.Settings.ClientEventRate) {
 		c.gw.metrics.clientEventsLimited.Inc()
-		c.send(protocol.Error(channels.PusherClientEventLimit, fmt.Sprintf("refresh rejected: more than %d client messages per second", app.Settings.ClientEventRate)))
+		c.sendError(channels.PusherClientEventLimit, fmt.Sprintf("refresh rejected: more than %d client messages per second", app.Settings.ClientEventRate))
 		return
 	}
 	var req refreshRequest
 	if err := f.DecodeData(&req); err != nil {
-		c.send(protocol.Error(channels.PusherGeneric, protocol.EventRefresh+" needs data with a token"))
+		c.sendError(channels.PusherGeneric, protocol.EventRefresh+" needs data with a token")
 		return
 	}
 	next, err := c.gw.verifyConnToken(app, req.Token)
 	switch {
 	case err != nil:
-		c.send(protocol.Error(channels.PusherUnauthorized, "refresh refused: "+err.Error()))
+		c.sendError(channels.PusherUnauthorized, "refresh refused: "+err.Error())
 		return
 	case !now.Before(next.ExpiresAt.Time):
-		c.send(protocol.Error(channels.PusherUnauthorized, "refresh refused: invalid token: expired"))
+		c.sendError(channels.PusherUnauthorized, "refresh refused: invalid token: expired")
 		return
 	case next.Subject != cur.claims.Subject:
 		// Presence memberships and the user channel belong to the sub.
-		c.send(protocol.Error(channels.PusherUnauthorized, "refresh refused: the token is for another user (sub)"))
+		c.sendError(channels.PusherUnauthorized, "refresh refused: the token is for another user (sub)")
 		return
 	}
 	// Only this connection's reader swaps the token, one frame at a time,

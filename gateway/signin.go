@@ -55,7 +55,7 @@ func (c *conn) handleSignin(app *channels.AppConfig, f *protocol.Frame) {
 	}
 	c.mu.Unlock()
 	if already {
-		c.send(protocol.Error(channels.PusherUnauthorized, "the connection is already signed in"))
+		c.sendError(channels.PusherUnauthorized, "the connection is already signed in")
 		return
 	}
 	c.joinUserChannel(app, id)
@@ -64,6 +64,9 @@ func (c *conn) handleSignin(app *channels.AppConfig, f *protocol.Frame) {
 	}{userData})
 	c.send(protocol.AppendMessage(nil, &protocol.Message{Event: protocol.EventSigninSuccess, Data: string(data)}))
 	c.gw.goOnline(c, user.id, user.watchlist)
+	if c.gw.debugOn(c.appID) {
+		c.gw.debug(c.appID, channels.DebugEvent{Type: channels.DebugSignedIn, SocketID: c.socketID, UserID: id})
+	}
 }
 
 // joinUserChannel subscribes a connection that is signing in to its user's

@@ -27,6 +27,8 @@ type sink interface {
 	// protocol's own events (pings, token notices), not only channel
 	// messages.
 	protocolEvents() bool
+	// transport names the transport in debug events.
+	transport() string
 }
 
 // wsSink is the WebSocket transport: the connection's send queue, written
@@ -47,6 +49,8 @@ func (wsSink) closeAfter(c *conn, payload []byte, code uint16, reason string) {
 }
 
 func (wsSink) protocolEvents() bool { return true }
+
+func (wsSink) transport() string { return transportWS }
 
 // sseSink is the transport of a Server-Sent Events connection: frames go
 // to the stream that the request's goroutine writes.
@@ -77,6 +81,8 @@ func (s sseSink) closeAfter(_ *conn, payload []byte, code uint16, reason string)
 }
 
 func (sseSink) protocolEvents() bool { return false }
+
+func (sseSink) transport() string { return transportSSE }
 
 // sseEvent is h as an SSE stream carries it: the payload of its frame,
 // found from the frame's header (nothing is decoded), and its name.

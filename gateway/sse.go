@@ -75,6 +75,7 @@ func (g *Gateway) ServeSSE(w http.ResponseWriter, r *http.Request) {
 	}
 	g.register(c)
 	g.metrics.connections.Inc()
+	g.debugConnected(c, r)
 	defer g.closeSSE(c)
 
 	subs, err := g.subscribeSSE(c, req)
@@ -240,6 +241,7 @@ func (g *Gateway) closeSSE(c *conn) {
 	c.closed = true
 	subs := c.subs
 	c.subs = nil
+	closing, code, reason := c.closing, c.closeCode, c.closeReason
 	c.mu.Unlock()
 	for _, s := range subs {
 		g.leaveChannel(c, s)
@@ -248,6 +250,7 @@ func (g *Gateway) closeSSE(c *conn) {
 	g.unregister(c)
 	g.release(c.appID)
 	g.metrics.connections.Dec()
+	g.debugDisconnected(c, nil, closing, code, reason)
 }
 
 // sseChannelRefusal says why an SSE stream may not carry channel ch

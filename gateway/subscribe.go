@@ -23,13 +23,14 @@ const (
 
 // subError answers a refused subscribe.
 func (c *conn) subError(channel, typ, message string, status int) {
+	c.debugSubError(channel, message, status)
 	c.send(protocol.SubscriptionError(channel, typ, message, status))
 }
 
 func (c *conn) handleSubscribe(app *channels.AppConfig, f *protocol.Frame) {
 	var req protocol.Subscribe
 	if err := f.DecodeData(&req); err != nil {
-		c.send(protocol.Error(channels.PusherGeneric, protocol.EventSubscribe+" needs data with a channel"))
+		c.sendError(channels.PusherGeneric, protocol.EventSubscribe+" needs data with a channel")
 		return
 	}
 	ch, err := channels.ParseChannel(req.Channel)
@@ -101,6 +102,7 @@ func (c *conn) handleSubscribe(app *channels.AppConfig, f *protocol.Frame) {
 			return
 		}
 		data = rosterJSON(roster.Members())
+		c.debugMember(channels.DebugMemberAdded, ch.Name, member.UserID)
 	}
 	c.addSubscription(sub)
 	c.send(protocol.SubscriptionSucceeded(ch.Name, data))
@@ -115,7 +117,7 @@ func (c *conn) handleSubscribe(app *channels.AppConfig, f *protocol.Frame) {
 func (c *conn) handleUnsubscribe(f *protocol.Frame) {
 	var req protocol.Unsubscribe
 	if err := f.DecodeData(&req); err != nil {
-		c.send(protocol.Error(channels.PusherGeneric, protocol.EventUnsubscribe+" needs data with a channel"))
+		c.sendError(channels.PusherGeneric, protocol.EventUnsubscribe+" needs data with a channel")
 		return
 	}
 	c.mu.Lock()
@@ -123,6 +125,7 @@ func (c *conn) handleUnsubscribe(f *protocol.Frame) {
 	delete(c.subs, req.Channel)
 	c.mu.Unlock()
 	if sub != nil {
+		c.debugSub(channels.DebugUnsubscribed, sub.ch.Name)
 		c.gw.leaveChannel(c, sub)
 		c.gw.metrics.subscriptions.Dec()
 	}
@@ -269,4 +272,5 @@ func (c *conn) addSubscription(sub *subscription) {
 	c.mu.Unlock()
 	c.gw.metrics.subscriptions.Inc()
 	c.gw.webhookChannelChanged(c.appID, sub.ch)
+	c.debugSub(channels.DebugSubscribed, sub.ch.Name)
 }

@@ -6,7 +6,9 @@ import (
 
 	"github.com/heraldhq/herald/billing"
 	"github.com/heraldhq/herald/bus/conncount"
+	"github.com/heraldhq/herald/bus/debugstream"
 	"github.com/heraldhq/herald/bus/webhookstate"
+	"github.com/heraldhq/herald/controlplane/api"
 	"github.com/heraldhq/herald/controlplane/history"
 	"github.com/heraldhq/herald/controlplane/webhooks"
 	"github.com/heraldhq/herald/gateway"
@@ -36,6 +38,7 @@ func bindServerFlags(fs *flag.FlagSet, cfg *platform.Config, mode platform.Mode)
 	fs.StringVar(&lo.level, "log-level", defaultLogLevel, "log level: debug, info, warn, error")
 	fs.StringVar(&lo.format, "log-format", defaultLogFormat, "log format: text or json")
 	bindMeterFlags(fs, cfg)
+	bindDebugFlags(fs, cfg, mode)
 	if mode != platform.ModeGateway {
 		fs.DurationVar(&cfg.ConfigSyncInterval, "config-sync-interval", platform.DefaultConfigSyncInterval, "period of the full app config reconcile from Postgres to NATS")
 		fs.StringVar(&cfg.DefaultPlan, "default-plan", devOnly(mode, platform.DevPlanID), "id or name of the plan new accounts get (empty: none"+devOnly(mode, "; dev seeds the unlimited plan dev")+")")
@@ -61,6 +64,14 @@ func bindMeterFlags(fs *flag.FlagSet, cfg *platform.Config) {
 	})
 	fs.DurationVar(&cfg.Metering.FlushInterval, "meter-flush-interval", billing.DefaultFlushInterval, "how often each process flushes its usage counts; usage is readable within twice this")
 	fs.DurationVar(&cfg.Metering.AckWait, "meter-ack-wait", billing.DefaultFoldAckWait, "how long a usage batch held by a control plane that died waits before another control plane folds it")
+}
+
+func bindDebugFlags(fs *flag.FlagSet, cfg *platform.Config, mode platform.Mode) {
+	fs.IntVar(&cfg.Debug.EventsPerSecond, "debug-events-per-second", debugstream.DefaultEventsPerSecond, "cap on an app's live debug events per second, per process and per console; beyond it they are counted as dropped")
+	fs.DurationVar(&cfg.Debug.InterestTTL, "debug-interest-ttl", debugstream.DefaultInterestTTL, "how long a console's interest in an app outlives its last renewal (renewed every third of it)")
+	if mode != platform.ModeGateway {
+		fs.DurationVar(&cfg.Debug.Heartbeat, "debug-heartbeat", api.DefaultDebugHeartbeat, "period of the comment lines that keep an idle debug stream open through proxies")
+	}
 }
 
 func bindHistoryFlags(fs *flag.FlagSet, cfg *platform.Config) {

@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/heraldhq/herald/billing"
+	"github.com/heraldhq/herald/channels"
 	"github.com/heraldhq/herald/controlplane"
 )
 
@@ -29,6 +30,7 @@ func (a *API) adminRoutes() []route {
 		tMeta     = "meta"
 		tUsage    = "usage"
 		tPlans    = "plans"
+		tDebug    = "debug"
 	)
 	routes := []route{
 		{method: http.MethodGet, path: adminPrefix + "/openapi.json", id: "getOpenAPI", tag: tMeta,
@@ -132,6 +134,10 @@ func (a *API) adminRoutes() []route {
 			summary: "Compare an app's metered messages_published per period with its messages in the message stream (where the stream still holds the whole period, else null) and in the history (where the retention keeps the whole period, else null), all up to the last serial the meter counted. Periods where nothing was counted are left out.",
 			status:  http.StatusOK, query: usageParams()[:3],
 			response: typeOf[controlplane.ReconcileReport](), handler: a.reconcileAppUsage},
+
+		{method: http.MethodGet, path: adminPrefix + "/apps/:id/debug/events", id: "streamAppDebugEvents", tag: tDebug,
+			summary: "The app's live debug stream (docs/console.md, \"Debug stream\"): Server-Sent Events, first {\"type\":\"ready\"}, then one JSON event per data line as it happens on any gateway, the tenant API or the webhook dispatcher (connections, subscriptions, errors sent to clients, channels occupied and vacated, presence members, messages with a payload preview of 256 bytes, webhook deliveries), and a comment line every heartbeat. Events are published only while a console watches the app, capped per app and second (500 by default); what the cap or a slow reader drops is counted in dropped events. A disabled app can be watched; an unknown one is a 404.",
+			status:  http.StatusOK, eventStream: true, response: typeOf[channels.DebugEvent](), handler: a.debugEvents},
 
 		{method: http.MethodGet, path: adminPrefix + "/audit", id: "listAudit", tag: tAudit,
 			summary: "List the audit log, newest first.", status: http.StatusOK, query: pageParams(),

@@ -13,6 +13,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -117,6 +118,8 @@ type Config struct {
 	Quotas *billing.Enforcer
 	// Webhooks configures the webhook endpoint routes.
 	Webhooks WebhooksConfig
+	// Debug configures the console's live debug stream.
+	Debug DebugConfig
 }
 
 // PublicKeySource finds live public token signing keys by kid.
@@ -181,6 +184,11 @@ type API struct {
 	webhooks  WebhooksConfig
 	now       func() time.Time
 
+	debug DebugConfig
+	// streamsDone is closed by StopStreams.
+	streamsDone chan struct{}
+	stopStreams sync.Once
+
 	defaultPlan string
 }
 
@@ -205,7 +213,10 @@ func New(cfg Config) (*API, error) {
 		syncTimeout:  orDefault(cfg.SyncTimeout, DefaultSyncTimeout),
 		streams:      cfg.Streams,
 		defaultPlan:  cfg.DefaultPlanID,
+		debug:        cfg.Debug,
+		streamsDone:  make(chan struct{}),
 	}
+	a.debug.Heartbeat = orDefault(a.debug.Heartbeat, DefaultDebugHeartbeat)
 	if a.logger == nil {
 		a.logger = slog.New(slog.DiscardHandler)
 	}

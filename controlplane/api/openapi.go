@@ -122,6 +122,17 @@ func operation(r route, schemas *schemaSet, errResponse map[string]any) (map[str
 			return nil, err
 		}
 		success["content"] = jsonContent(s)
+	case r.eventStream:
+		s, err := schemas.schemaOf(r.response)
+		if err != nil {
+			return nil, err
+		}
+		// OpenAPI 3.0 cannot type the items of a stream: the schema of a
+		// data line rides along as an extension.
+		success["content"] = map[string]any{mimeEventStream: map[string]any{
+			"schema":         map[string]any{"type": "string", "description": "Server-Sent Events: one `data: <JSON>` line per event (the x-event-schema object), comment lines as heartbeats."},
+			"x-event-schema": s,
+		}}
 	case r.response != nil:
 		s, err := schemas.schemaOf(r.response)
 		if err != nil {

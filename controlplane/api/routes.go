@@ -32,8 +32,11 @@ type route struct {
 	list     bool
 	freeForm bool
 	// csv says the route also answers text/csv when asked.
-	csv   bool
-	query []queryParam
+	csv bool
+	// eventStream says the route answers Server-Sent Events
+	// (text/event-stream), each data line a response as JSON.
+	eventStream bool
+	query       []queryParam
 	// tokenOp, on a tenant route, also accepts Authorization: Bearer
 	// with a token whose capabilities grant this operation on the
 	// route's channel.

@@ -30,6 +30,7 @@ func (a *API) publishChecked(c echo.Context, app *channels.AppConfig, msgs []str
 			res.Accepted(r.Serial, r.Duplicate)
 		}
 	}
+	a.debugPublished(app.ID, msgs, results)
 	return results, err
 }
 

@@ -125,7 +125,10 @@ type Config struct {
 	Consumer string
 	AckWait  time.Duration
 	// Owner names this dispatcher's leases; empty generates one.
-	Owner  string
+	Owner string
+	// Debug reports app endpoints' attempts to a watching console; nil
+	// reports none.
+	Debug  DebugEmitter
 	Logger *slog.Logger
 }
 

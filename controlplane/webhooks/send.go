@@ -113,6 +113,7 @@ func (d *Dispatcher) attempt(ctx context.Context, s controlplane.WebhookSend) bo
 		d.log.Warn("webhook attempt not recorded", "delivery", s.ID, "err", err)
 		return false
 	}
+	d.debugAttempt(s, a)
 	if o.ok() && s.AppID != "" {
 		// Operator endpoints belong to no app: nothing to count.
 		d.cfg.Meter.App(s.AppID).WebhookCall()

@@ -117,6 +117,8 @@ type Config struct {
 	// WebhookSources tunes where channel webhook events come from
 	// (docs/architecture.md, "Webhook events").
 	WebhookSources WebhookSourcesConfig
+	// Debug tunes the console's live debug stream.
+	Debug DebugConfig
 	// Limits are the listener's abuse limits (listener.go).
 	Limits LimitsConfig
 	// TLS serves the listener over HTTPS/WSS when set.

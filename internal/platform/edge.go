@@ -144,6 +144,7 @@ func (p *Platform) startGateway(ctx context.Context) error {
 		ClusterConns:          counter,
 		WebhookState:          p.parts.webhookSources.reporter,
 		WebhookEvents:         p.parts.webhookSources.emitter,
+		Debug:                 p.parts.debug.publisher,
 		PathPrefix:            p.cfg.WSPathPrefix,
 		SendQueueBytes:        p.cfg.Gateway.SendQueueBytes,
 		PongTimeout:           p.cfg.Gateway.PongTimeout,

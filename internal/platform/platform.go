@@ -155,6 +155,11 @@ func (p *Platform) Run(ctx context.Context) (err error) {
 		}
 	}
 	srv := p.newServer(p.handler())
+	if a := p.parts.api; a != nil {
+		// Open debug streams never go idle: Shutdown would wait for
+		// them until its timeout.
+		srv.RegisterOnShutdown(a.StopStreams)
+	}
 	p.addCloser("http server", srv.Shutdown)
 
 	// Background work runs on its own context so that, on stop, the HTTP

@@ -60,6 +60,7 @@ type parts struct {
 	quota          quotaParts
 	webhooks       *webhooks.Dispatcher
 	webhookSources webhookSourceParts
+	debug          debugParts
 }
 
 // start brings up every part in dependency order. Postgres and NATS start
@@ -127,6 +128,9 @@ func (p *Platform) start(ctx context.Context) error {
 		return err
 	}
 	if err := p.startWebhookSources(ctx); err != nil {
+		return err
+	}
+	if err := p.startDebug(ctx); err != nil {
 		return err
 	}
 	if p.cfg.Mode != ModeGateway {
@@ -232,6 +236,9 @@ func (p *Platform) startControlPlane(ctx context.Context, dbURL string) error {
 		Meter:     p.parts.meter.meter, DefaultPlanID: defaultPlan,
 		Quotas:   p.parts.quota.enforcer,
 		Webhooks: api.WebhooksConfig{Tester: p.parts.webhooks, AllowPrivate: p.cfg.Webhooks.AllowPrivate},
+		Debug: api.DebugConfig{
+			Watchers: p.parts.debug.watchers, Events: p.parts.debug.publisher, Heartbeat: p.cfg.Debug.Heartbeat,
+		},
 	})
 	if err != nil {
 		return err
@@ -255,6 +262,7 @@ func (p *Platform) runBackground(ctx context.Context, g *errgroup.Group) {
 	p.runMeter(ctx, g)
 	p.runWebhooks(ctx, g)
 	p.runWebhookSources(ctx, g)
+	p.runDebug(ctx, g)
 	p.runEdge(ctx, g)
 }
 
