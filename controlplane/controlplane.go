@@ -95,6 +95,23 @@ type Page struct {
 	Cursor string
 }
 
+// MaxAppSearchLen bounds AppFilter.Search, in characters after trimming:
+// as long as an app name (channels.MaxNameLen), so any name can be
+// searched for.
+const MaxAppSearchLen = channels.MaxNameLen
+
+// AppFilter selects the apps that ListApps lists. Empty fields select
+// every app.
+type AppFilter struct {
+	// AccountID keeps only the apps of this account.
+	AccountID string
+	// Search keeps only the apps whose name or id contains it, ignoring
+	// case and the spaces around it; wildcard characters match
+	// themselves. The store rejects one longer than MaxAppSearchLen
+	// (ErrBadRequest naming "q", the API's parameter).
+	Search string
+}
+
 // ConfigPublisher copies an app's effective config to the gateways (the
 // HERALD_APPS KV bucket). Callers invoke it after every change to an app or
 // its keys; SyncApp of a deleted app removes its entry.
@@ -114,7 +131,7 @@ type Store interface {
 
 	CreateApp(ctx context.Context, in NewApp) (App, error)
 	GetApp(ctx context.Context, id string) (App, error)
-	ListApps(ctx context.Context, accountID string, p Page) (items []App, next string, err error)
+	ListApps(ctx context.Context, f AppFilter, p Page) (items []App, next string, err error)
 	UpdateApp(ctx context.Context, id string, patch AppPatch) (App, error)
 	// DeleteApp removes the app and its keys.
 	DeleteApp(ctx context.Context, id string) error

@@ -37,7 +37,7 @@ const adminUsage = `Usage: herald admin [flags] <resource> <action> [arguments] 
   plans    list | get ID | delete ID
   plans    create --name N --enforcement hard|soft [--id ID] [--LIMIT N ...]
   plans    update ID [--name N] [--enforcement E] [--LIMIT N ...]
-  apps     list [--account ID] | get ID | delete ID
+  apps     list [--account ID] [--search TEXT] | get ID | delete ID
   apps     create --account ID --name N [--id ID] [--set key=value ...]
   apps     update ID [--name N] [--enabled true|false] [--set key=value ...]
   keys     list APP | create APP | revoke APP KEY
@@ -89,13 +89,13 @@ func bindAdminGlobals(fs *flag.FlagSet, g *adminGlobals) {
 // adminOpts are the options of the actions; each action declares the ones
 // it takes.
 type adminOpts struct {
-	name, account, id, cursor string
-	limit                     int
-	enabled                   optionalBool
-	set                       settingsFlag
-	usage                     usageOpts
-	plan                      planOpts
-	webhook                   webhookOpts
+	name, account, id, cursor, search string
+	limit                             int
+	enabled                           optionalBool
+	set                               settingsFlag
+	usage                             usageOpts
+	plan                              planOpts
+	webhook                           webhookOpts
 }
 
 // adminCall is one action being run.
@@ -125,6 +125,7 @@ func pageFlags(fs *flag.FlagSet, o *adminOpts) {
 func appListFlags(fs *flag.FlagSet, o *adminOpts) {
 	pageFlags(fs, o)
 	fs.StringVar(&o.account, "account", "", "only the apps of this account id")
+	fs.StringVar(&o.search, "search", "", "only the apps whose name or id contains this text, ignoring case")
 }
 
 func appCreateFlags(fs *flag.FlagSet, o *adminOpts) {

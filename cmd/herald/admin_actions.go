@@ -57,7 +57,8 @@ func appRow(a controlplane.App) []string {
 }
 
 func adminListApps(ctx context.Context, c *adminCall) error {
-	page, err := c.client.ListApps(ctx, c.opts.account, c.opts.limit, c.opts.cursor)
+	page, err := c.client.ListApps(ctx,
+		controlplane.AppFilter{AccountID: c.opts.account, Search: c.opts.search}, c.opts.limit, c.opts.cursor)
 	if err != nil {
 		return err
 	}

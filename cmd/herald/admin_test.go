@@ -115,6 +115,12 @@ func TestAdminCLIWorkflow(t *testing.T) {
 	if len(apps.Items) != 1 || apps.NextCursor != nil {
 		t.Errorf("apps list = %+v", apps)
 	}
+	for search, want := range map[string]int{"WEB": 1, "eb-": 1, "nothing": 0} {
+		c.okJSON(t, &apps, "apps", "list", "--account", acct.ID, "--search", search)
+		if len(apps.Items) != want {
+			t.Errorf("apps list --search %s = %+v, want %d apps", search, apps, want)
+		}
+	}
 
 	var k controlplane.NewKey
 	c.okJSON(t, &k, "keys", "create", "web-1")

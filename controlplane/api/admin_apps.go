@@ -49,7 +49,8 @@ func (a *API) listApps(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	items, next, err := a.store.ListApps(c.Request().Context(), c.QueryParam("account_id"), p)
+	f := controlplane.AppFilter{AccountID: c.QueryParam("account_id"), Search: c.QueryParam("q")}
+	items, next, err := a.store.ListApps(c.Request().Context(), f, p)
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"fmt"
 	"net/http"
 
 	"github.com/heraldhq/herald/billing"
@@ -77,8 +78,11 @@ func (a *API) adminRoutes() []route {
 			summary: "Create an app; settings is a partial object over the defaults.", status: http.StatusCreated,
 			request: typeOf[createAppRequest](), response: typeOf[controlplane.App](), handler: a.createApp},
 		{method: http.MethodGet, path: adminPrefix + "/apps", id: "listApps", tag: tApps,
-			summary: "List apps, optionally of one account.", status: http.StatusOK,
-			query:    append([]queryParam{{name: "account_id", description: "Only the apps of this account."}}, pageParams()...),
+			summary: "List apps, optionally of one account and matching a search.", status: http.StatusOK,
+			query: append([]queryParam{
+				{name: "account_id", description: "Only the apps of this account."},
+				{name: "q", description: fmt.Sprintf("Only the apps whose name or id contains this text, ignoring case and surrounding spaces; %% and _ match themselves. At most %d characters (400 naming q beyond). A cursor stays valid for the same q.", controlplane.MaxAppSearchLen)},
+			}, pageParams()...),
 			response: typeOf[controlplane.App](), list: true, handler: a.listApps},
 		{method: http.MethodGet, path: adminPrefix + "/apps/:id", id: "getApp", tag: tApps,
 			summary: "Get one app.", status: http.StatusOK,

@@ -113,7 +113,7 @@ func TestListPageArguments(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			_, _, err := f.store.ListAccounts(ctx, c.page)
 			wantError(t, err, channels.CodeBadRequest, c.field)
-			_, _, err = f.store.ListApps(ctx, "", c.page)
+			_, _, err = f.store.ListApps(ctx, controlplane.AppFilter{}, c.page)
 			wantError(t, err, channels.CodeBadRequest, c.field)
 			_, _, err = f.store.ListAudit(ctx, c.page)
 			wantError(t, err, channels.CodeBadRequest, c.field)

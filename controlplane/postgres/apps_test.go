@@ -208,44 +208,47 @@ func TestListAppsPagesAndFilter(t *testing.T) {
 	all := slices.Sorted(slices.Values(append(slices.Clone(idsA), idsB...)))
 	sortedA := slices.Sorted(slices.Values(idsA))
 
-	pages := func(accountID string, limit int) [][]string {
-		var out [][]string
-		cursor := ""
-		for range 20 {
-			items, next, err := f.store.ListApps(ctx, accountID, controlplane.Page{Limit: limit, Cursor: cursor})
-			if err != nil {
-				t.Fatalf("list apps: %v", err)
-			}
-			var ids []string
-			for _, a := range items {
-				if accountID != "" && a.AccountID != accountID {
-					t.Errorf("app %s of account %s listed for %s", a.ID, a.AccountID, accountID)
-				}
-				ids = append(ids, a.ID)
-			}
-			out = append(out, ids)
-			if next == "" {
-				return out
-			}
-			cursor = next
-		}
-		t.Fatal("pagination does not end")
-		return nil
-	}
-
-	if got, want := pages("", 4), [][]string{all[0:4], all[4:8], all[8:9]}; fmt.Sprint(got) != fmt.Sprint(want) {
+	if got, want := appPages(t, f, controlplane.AppFilter{}, 4), [][]string{all[0:4], all[4:8], all[8:9]}; fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("all apps by 4 = %v, want %v", got, want)
 	}
-	if got, want := pages(accA.ID, 2), [][]string{sortedA[0:2], sortedA[2:4], sortedA[4:6]}; fmt.Sprint(got) != fmt.Sprint(want) {
+	if got, want := appPages(t, f, controlplane.AppFilter{AccountID: accA.ID}, 2), [][]string{sortedA[0:2], sortedA[2:4], sortedA[4:6]}; fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("account a by 2 = %v, want %v", got, want)
 	}
-	if got := pages("acc_unknown", 0); len(got) != 1 || len(got[0]) != 0 {
+	if got := appPages(t, f, controlplane.AppFilter{AccountID: "acc_unknown"}, 0); len(got) != 1 || len(got[0]) != 0 {
 		t.Errorf("unknown account = %v, want one empty page", got)
 	}
 	ids, err := f.store.AppIDs(ctx)
 	if err != nil || !slices.Equal(ids, all) {
 		t.Errorf("app ids = %v (%v), want %v", ids, err, all)
 	}
+}
+
+// appPages lists the apps that filter selects, limit by limit, and returns
+// the ids of each page.
+func appPages(tb testing.TB, f *fixture, filter controlplane.AppFilter, limit int) [][]string {
+	tb.Helper()
+	var out [][]string
+	cursor := ""
+	for range 20 {
+		items, next, err := f.store.ListApps(context.Background(), filter, controlplane.Page{Limit: limit, Cursor: cursor})
+		if err != nil {
+			tb.Fatalf("list apps %+v: %v", filter, err)
+		}
+		ids := []string{}
+		for _, a := range items {
+			if filter.AccountID != "" && a.AccountID != filter.AccountID {
+				tb.Errorf("app %s of account %s listed for %s", a.ID, a.AccountID, filter.AccountID)
+			}
+			ids = append(ids, a.ID)
+		}
+		out = append(out, ids)
+		if next == "" {
+			return out
+		}
+		cursor = next
+	}
+	tb.Fatal("pagination does not end")
+	return nil
 }
 
 func TestDeleteAppRemovesKeys(t *testing.T) {

@@ -81,12 +81,14 @@ func (c *Client) CreateApp(ctx context.Context, in NewApp) (controlplane.App, er
 	return out, err
 }
 
-// ListApps returns one page of apps, only those of accountID unless it is
-// empty.
-func (c *Client) ListApps(ctx context.Context, accountID string, limit int, cursor string) (Page[controlplane.App], error) {
-	var extra url.Values
-	if accountID != "" {
-		extra = url.Values{"account_id": {accountID}}
+// ListApps returns one page of the apps that f selects.
+func (c *Client) ListApps(ctx context.Context, f controlplane.AppFilter, limit int, cursor string) (Page[controlplane.App], error) {
+	extra := url.Values{}
+	if f.AccountID != "" {
+		extra.Set("account_id", f.AccountID)
+	}
+	if f.Search != "" {
+		extra.Set("q", f.Search)
 	}
 	var out Page[controlplane.App]
 	err := c.do(ctx, http.MethodGet, prefix+"/apps"+pageQuery(limit, cursor, extra), nil, &out)

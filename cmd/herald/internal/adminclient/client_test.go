@@ -69,7 +69,7 @@ func TestClientCoversTheAPI(t *testing.T) {
 	if got, err := c.GetApp(ctx, app.ID); err != nil || got.Name != name {
 		t.Errorf("GetApp = %+v, %v", got, err)
 	}
-	apps, err := c.ListApps(ctx, acct.ID, 10, "")
+	apps, err := c.ListApps(ctx, controlplane.AppFilter{AccountID: acct.ID}, 10, "")
 	must(t, err)
 	if len(apps.Items) != 1 {
 		t.Errorf("ListApps = %+v", apps)

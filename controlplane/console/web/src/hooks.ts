@@ -45,6 +45,19 @@ export function useLoad<T>(load: (signal: AbortSignal) => Promise<T>, deps: unkn
   return { data, error, loading, reload, set: setData };
 }
 
+/**
+ * value once it has stayed the same for ms: what a search box asks the API
+ * for, so that typing a word costs one request, not one per key.
+ */
+export function useDebounced<T>(value: T, ms: number): T {
+  const [settled, setSettled] = useState(value);
+  useEffect(() => {
+    const t = setTimeout(() => setSettled(value), ms);
+    return () => clearTimeout(t);
+  }, [value, ms]);
+  return settled;
+}
+
 /** Sets the document title while a page is shown. */
 export function useTitle(title: string): void {
   useEffect(() => {

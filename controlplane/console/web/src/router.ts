@@ -29,6 +29,31 @@ export function navigate(...parts: string[]): void {
   location.hash = href(...parts);
 }
 
+/** The query part of a hash (#/apps?q=shop), after its route. */
+function hashQuery(hash: string): { path: string; params: URLSearchParams } {
+  const i = hash.indexOf('?');
+  return i < 0 ? { path: hash, params: new URLSearchParams() } : { path: hash.slice(0, i), params: new URLSearchParams(hash.slice(i + 1)) };
+}
+
+/** A parameter of the hash's query: page state that a reload or a shared link keeps. */
+export function hashParam(name: string): string {
+  return hashQuery(location.hash).params.get(name) ?? '';
+}
+
+/**
+ * Sets a parameter of the hash's query, or removes it when empty, in place:
+ * no history entry for each keystroke, and no hashchange (the route is the
+ * same).
+ */
+export function setHashParam(name: string, value: string): void {
+  const { path, params } = hashQuery(location.hash);
+  if ((params.get(name) ?? '') === value) return;
+  if (value) params.set(name, value);
+  else params.delete(name);
+  const qs = params.toString();
+  history.replaceState(history.state, '', (path || '#/') + (qs ? `?${qs}` : ''));
+}
+
 /** The current route; re-renders on every hash change. */
 export function useRoute(): Route {
   const [route, setRoute] = useState(() => parseHash(location.hash));

@@ -185,20 +185,6 @@ test('plans: create one with limits, reject a bad limit, edit it, put an account
   await h.assertNoCSPViolations(page);
 });
 
-test('the apps list filters by account and by name', async () => {
-  const page = await h.signedInPage('apps');
-  await page.getByTestId('apps').getByText('Shop').waitFor();
-  // The demo app is there too, in another account.
-  assert.ok((await page.getByTestId('apps').locator('tbody tr').count()) >= 2);
-  await page.getByTestId('apps-account-filter').selectOption(made.accountId);
-  await page.waitForFunction(() => document.querySelectorAll('[data-testid="apps"] tbody tr').length === 1);
-  await page.getByTestId('apps-account-filter').selectOption('');
-  await page.getByTestId('apps-name-filter').fill('shop');
-  await page.waitForFunction(() => document.querySelectorAll('[data-testid="apps"] tbody tr').length === 1);
-  await page.getByTestId('apps-name-filter').fill('no such app');
-  await page.getByTestId('apps').getByText('No app on this page matches.').waitFor();
-});
-
 test('the audit log lists what the console did; accounts page lists accounts', async () => {
   const page = await h.signedInPage('audit');
   await page.getByTestId('audit').getByText('app.create').waitFor();
@@ -208,6 +194,55 @@ test('the audit log lists what the console did; accounts page lists accounts', a
   await page.getByTestId('nav-accounts').click();
   await page.getByTestId('accounts').getByText(`Acme ${XSS}`).waitFor();
   await h.screenshot(page, 'accounts');
+  await h.assertNoCSPViolations(page);
+});
+
+// After the audit log's test: the apps this one makes would push the
+// earlier actions off the audit log's first page.
+test('the apps list filters by account and by name, over every page', async () => {
+  // More apps than a page (the API's default limit is 50), in an account of
+  // their own; the one sought sorts last by id, beyond the first page.
+  const fillers = await h.admin('POST', '/accounts', { name: 'Filler apps' });
+  const { items } = await h.admin('GET', '/apps?limit=500');
+  for (let i = items.length; i <= 50; i++) {
+    const n = String(i).padStart(2, '0');
+    await h.admin('POST', '/apps', { account_id: fillers.id, name: `Filler ${n}`, id: `filler-${n}` });
+  }
+  await h.admin('POST', '/apps', { account_id: fillers.id, name: 'Far Away Storefront', id: 'zzzz-far' });
+
+  const page = await h.signedInPage('apps');
+  const table = page.getByTestId('apps');
+  const rows = table.locator('tbody tr');
+  await page.getByTestId('next-page').waitFor();
+  assert.equal(await table.getByText('Far Away Storefront').count(), 0, 'the app sought is on the first page');
+
+  await page.getByTestId('apps-account-filter').selectOption(made.accountId);
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="apps"] tbody tr').length === 1);
+  await table.getByText(`Shop ${XSS}`).waitFor();
+  await page.getByTestId('apps-account-filter').selectOption('');
+
+  // The API searches every app, ignoring case.
+  await page.getByTestId('apps-name-filter').fill('STOREFRONT');
+  await table.getByText('Far Away Storefront').waitFor();
+  assert.equal(await rows.count(), 1);
+  assert.equal(await page.getByTestId('next-page').count(), 0);
+  // The hash keeps the search: a reload shows the same.
+  assert.match(await page.evaluate(() => location.hash), /^#\/apps\?q=STOREFRONT$/);
+  await page.reload();
+  await table.getByText('Far Away Storefront').waitFor();
+  assert.equal(await page.getByTestId('apps-name-filter').inputValue(), 'STOREFRONT');
+  assert.equal(await rows.count(), 1);
+
+  // With an account, and with a wildcard that matches only itself.
+  await page.getByTestId('apps-account-filter').selectOption(made.accountId);
+  await table.getByText('No app matches.').waitFor();
+  await page.getByTestId('apps-name-filter').fill('shop');
+  await table.getByText(`Shop ${XSS}`).waitFor();
+  assert.equal(await rows.count(), 1);
+  await page.getByTestId('apps-name-filter').fill('%');
+  await table.getByText('No app matches.').waitFor();
+  await page.getByTestId('apps-name-filter').fill('');
+  await page.waitForFunction(() => location.hash === '#/apps');
   await h.assertNoCSPViolations(page);
 });
 

@@ -1,9 +1,9 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 
 import { get, type ListPage, post } from '../api';
 import { fmtTime } from '../format';
-import { useAction, useLoad } from '../hooks';
-import { href, navigate } from '../router';
+import { useAction, useDebounced, useLoad } from '../hooks';
+import { hashParam, href, navigate, setHashParam } from '../router';
 import type { Account, App } from '../types';
 import { ErrorBox } from '../ui/ErrorBox';
 import { Field, fieldError, formError, TextField } from '../ui/Field';
@@ -14,25 +14,30 @@ import { Table } from '../ui/Table';
 
 /** The most accounts the pickers list (the API's largest page). */
 const ACCOUNT_PICKER_LIMIT = 500;
+/** How long the search box waits after the last key before asking the API. */
+const SEARCH_DEBOUNCE_MS = 250;
+/** The longest search the API takes (controlplane.MaxAppSearchLen). */
+const SEARCH_MAX_LENGTH = 200;
 
 function useAccounts() {
   return useLoad((signal) => get<ListPage<Account>>('/accounts', { limit: ACCOUNT_PICKER_LIMIT }, signal), []);
 }
 
 /**
- * Apps, a page at a time, optionally of one account (the API filters) and
- * by name (this page filters what it got); a form to create one.
+ * Apps, a page at a time, optionally of one account and matching a search
+ * of their names and ids (the API filters both, over every app; the search
+ * is kept in the URL's hash); a form to create one.
  */
 export function AppsPage() {
   const accounts = useAccounts();
   const [accountId, setAccountId] = useState('');
-  const [nameFilter, setNameFilter] = useState('');
+  const [search, setSearch] = useState(() => hashParam('q'));
+  const q = useDebounced(search.trim(), SEARCH_DEBOUNCE_MS);
   const [creating, setCreating] = useState(false);
   const pager = useCursor();
-  const apps = useLoad((signal) => get<ListPage<App>>('/apps', { account_id: accountId, cursor: pager.cursor }, signal), [accountId, pager.cursor]);
+  const apps = useLoad((signal) => get<ListPage<App>>('/apps', { account_id: accountId, q, cursor: pager.cursor }, signal), [accountId, q, pager.cursor]);
+  useEffect(() => setHashParam('q', q), [q]);
   const accountName = (id: string) => accounts.data?.items.find((a) => a.id === id)?.name ?? id;
-  const needle = nameFilter.trim().toLowerCase();
-  const rows = (apps.data?.items ?? []).filter((a) => !needle || a.name.toLowerCase().includes(needle) || a.id.toLowerCase().includes(needle));
   return (
     <Page
       title="Apps"
@@ -69,9 +74,14 @@ export function AppsPage() {
           <input
             id="apps-name"
             type="search"
-            placeholder="Filter this page by name or id"
-            value={nameFilter}
-            onInput={(e) => setNameFilter(e.currentTarget.value)}
+            placeholder="Search all apps by name or id"
+            maxLength={SEARCH_MAX_LENGTH}
+            value={search}
+            onInput={(e) => {
+              setSearch(e.currentTarget.value);
+              // A cursor belongs to the search that made it.
+              pager.reset();
+            }}
             data-testid="apps-name-filter"
           />
         </div>
@@ -83,9 +93,9 @@ export function AppsPage() {
             <Table
               testId="apps"
               caption="Apps"
-              rows={rows}
+              rows={data.items}
               rowKey={(a) => a.id}
-              empty={needle ? 'No app on this page matches.' : 'No apps yet.'}
+              empty={q ? 'No app matches.' : 'No apps yet.'}
               columns={[
                 { label: 'Name', render: (a) => <a href={href('apps', a.id)}>{a.name}</a> },
                 { label: 'ID', nowrap: true, render: (a) => <code>{a.id}</code> },
