@@ -358,3 +358,35 @@ func newEnvB(b *testing.B) (*env, struct{}) {
 	testinfra.WaitReady(b, "interest", i.Ready())
 	return &env{nc: nc, js: js, interest: i}, struct{}{}
 }
+
+// BenchmarkPublishWatched is what one event of a watched app costs the
+// process where it happens: within the cap (built, encoded, published
+// to NATS) and over it (counted as dropped). At the default cap of 500
+// events a second, the first bounds what a console adds to a busy
+// gateway.
+func BenchmarkPublishWatched(b *testing.B) {
+	e, _ := newEnvB(b)
+	if _, err := e.js.PublishMsg(b.Context(), kvttl.Put("$KV."+debugstream.Bucket+".app1.h", nil, time.Minute)); err != nil {
+		b.Fatal(err)
+	}
+	testinfra.WaitUntil(b, "the interest", func() bool { return e.interest.Watched("app1") })
+	payload := []byte(`{"symbol":"HRLD","price":"123.45","seq":77777777777777777777777777777777777777777777777777777777}`)
+	for _, tc := range []struct {
+		name      string
+		perSecond int
+	}{{"within-cap", 1 << 30}, {"over-cap", 1}} {
+		b.Run(tc.name, func(b *testing.B) {
+			p, err := debugstream.NewPublisher(debugstream.PublisherConfig{NC: e.nc, Interest: e.interest, EventsPerSecond: tc.perSecond})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				preview, cut := channels.DebugPreview(payload)
+				p.Publish("app1", channels.DebugEvent{Type: channels.DebugClientEvent, SocketID: "123.456",
+					Channel: "private-room", Event: "client-price", Serial: 12345, Size: len(payload),
+					Preview: preview, Truncated: cut, Gateway: "gw-0123456789ab"})
+			}
+		})
+	}
+}
