@@ -354,3 +354,27 @@ func TestDebugStreamShowsRefusedConnections(t *testing.T) {
 		return ok
 	})
 }
+
+// In a cluster, the control plane's stream shows what happens on every
+// gateway, each event naming its gateway, and the API's publishes.
+func TestDebugStreamAcrossGateways(t *testing.T) {
+	t.Parallel()
+	cl := newClusterEnv(t)
+	g1, g2 := cl.gateway(t, "gw-one"), cl.gateway(t, "gw-two")
+	key, secret := newAppOn(t, cl.cp, []testenv.Node{g1, g2}, "debug-cluster")
+	s := openDebugStream(t, cl.cp, "debug-cluster")
+	for _, g := range []*testenv.HeraldEnv{g1, g2} {
+		p := testenv.MustDialPusher(t, g.URL(), key)
+		if ev := s.expectKind(channels.DebugConnected, ""); ev.SocketID != p.SocketID || ev.Gateway != g.Config.GatewayID {
+			t.Fatalf("connected %+v, want socket %s on %s", ev, p.SocketID, g.Config.GatewayID)
+		}
+		p.Subscribe("shared", "", "", "")
+		if ev := s.expectKind(channels.DebugChannelOccupied, "shared"); ev.Gateway != g.Config.GatewayID {
+			t.Fatalf("channel_occupied %+v on %s", ev, g.Config.GatewayID)
+		}
+	}
+	serials := testenv.Trigger(t, cl.cp.URL(), "debug-cluster", key, secret, "e", "d", "shared")
+	if ev := s.expectKind(channels.DebugAPIMessage, "shared"); ev.Serial != serials["shared"] {
+		t.Fatalf("api_message %+v, serial %d", ev, serials["shared"])
+	}
+}
