@@ -378,3 +378,25 @@ func TestDebugStreamAcrossGateways(t *testing.T) {
 		t.Fatalf("api_message %+v, serial %d", ev, serials["shared"])
 	}
 }
+
+// An SSE client is a connection too: shown with its transport.
+func TestDebugStreamShowsSSEConnections(t *testing.T) {
+	t.Parallel()
+	h := testenv.Herald(t)
+	s := openDebugStream(t, h, testenv.AppID)
+	sse, code, _ := openSSE(t, h, "key="+testenv.AppKey+"&channel=feed", "")
+	if code != http.StatusOK {
+		t.Fatalf("open sse = %d", code)
+	}
+	ev := s.expectKind(channels.DebugConnected, "")
+	if ev.Transport != "sse" || ev.SocketID == "" || ev.RemoteAddr == "" {
+		t.Fatalf("connected %+v", ev)
+	}
+	if got := s.expectKind(channels.DebugSubscribed, "feed"); got.SocketID != ev.SocketID {
+		t.Fatalf("subscribed %+v", got)
+	}
+	sse.close()
+	if got := s.expectKind(channels.DebugDisconnected, ""); got.SocketID != ev.SocketID || got.Transport != "sse" {
+		t.Fatalf("disconnected %+v", got)
+	}
+}
