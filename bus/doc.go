@@ -172,6 +172,15 @@
 //     connection against the app's cluster-wide limit). The control plane
 //     neither writes nor reads it.
 //
+// HERALD_DEBUG_INTEREST (bus/debugstream): one key <app>.<holder> per app
+// a control plane's debug streams read, empty, per-key TTL
+// --debug-interest-ttl (10s), LimitMarkerTTL the same.
+//   - Written by control planes (debugstream.Watchers): put when the
+//     first stream of the app opens, renewed every third of the TTL,
+//     purged when the last one closes.
+//   - Read by every process (debugstream.Interest, a kvwatch): debug
+//     events are published only for the apps it holds.
+//
 // # Core subjects
 //
 //   - herald.live.<app>.<chan>: HERALD_MSG's republish, at most once.
@@ -184,6 +193,10 @@
 //     scatter-gather requests. Control planes publish (occupancy.Client,
 //     replies on a _INBOX subject); every gateway answers (no queue group,
 //     occupancy.Responder) from its own connections.
+//   - herald.debug.<app> (bus/debugstream): an app's debug events, JSON,
+//     at most once, published by every process only while the app is
+//     watched and capped per app and second; read by the control plane's
+//     debug streams (docs/console.md, "Debug stream").
 //
 // # JetStream API subjects used directly
 //

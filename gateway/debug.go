@@ -43,12 +43,27 @@ func (g *Gateway) debugConnected(c *conn, r *http.Request) {
 	if !g.debugOn(c.appID) {
 		return
 	}
-	addr := r.RemoteAddr
-	if ip, ok := g.limits.clientIP.IP(r); ok {
-		addr = ip.String()
-	}
 	g.debug(c.appID, channels.DebugEvent{Type: channels.DebugConnected, SocketID: c.socketID,
-		Transport: c.sink.transport(), RemoteAddr: addr})
+		Transport: c.sink.transport(), RemoteAddr: g.clientAddr(r)})
+}
+
+// debugRefused reports a WebSocket of a known app refused with
+// pusher:error before it became a connection (no socket id yet).
+func (g *Gateway) debugRefused(app *channels.AppConfig, r *http.Request, code channels.WireCode, message string) {
+	if app == nil || !g.debugOn(app.ID) {
+		return
+	}
+	g.debug(app.ID, channels.DebugEvent{Type: channels.DebugClientError, Transport: transportWS,
+		RemoteAddr: g.clientAddr(r), Code: int(code), Message: message})
+}
+
+// clientAddr is the client's address as the connection limits see it
+// (through trusted proxies).
+func (g *Gateway) clientAddr(r *http.Request) string {
+	if ip, ok := g.limits.clientIP.IP(r); ok {
+		return ip.String()
+	}
+	return r.RemoteAddr
 }
 
 // debugDisconnected reports a connection that ended: with the close's

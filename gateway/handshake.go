@@ -63,12 +63,14 @@ func (g *Gateway) serveWS(w http.ResponseWriter, r *http.Request) {
 	}
 	if code != 0 {
 		g.metrics.refused.WithLabelValues(strconv.Itoa(int(code))).Inc()
+		g.debugRefused(app, r, code, msg)
 		refuse(nc, code, msg)
 		return
 	}
-	if r := g.reserveConn(app); r != connAdmitted {
+	if refusal := g.reserveConn(app); refusal != connAdmitted {
 		g.metrics.refused.WithLabelValues(strconv.Itoa(int(channels.PusherOverQuota))).Inc()
-		refuse(nc, channels.PusherOverQuota, connRefusalMessage(r))
+		g.debugRefused(app, r, channels.PusherOverQuota, connRefusalMessage(refusal))
+		refuse(nc, channels.PusherOverQuota, connRefusalMessage(refusal))
 		return
 	}
 	// The key is cloned so that it does not pin the request line in memory
@@ -112,7 +114,8 @@ func (g *Gateway) serveWS(w http.ResponseWriter, r *http.Request) {
 }
 
 // admit checks a new connection against the protocol version, the app and
-// its settings. It returns a Pusher error code (0 when admitted).
+// its settings. It returns a Pusher error code (0 when admitted), and the
+// app once it is known, also when it refuses the connection.
 func (g *Gateway) admit(r *http.Request, key string) (*channels.AppConfig, channels.WireCode, string) {
 	q := r.URL.Query()
 	proto := q.Get("protocol")
@@ -131,10 +134,10 @@ func (g *Gateway) admit(r *http.Request, key string) (*channels.AppConfig, chann
 		return nil, channels.PusherAppNotFound, "application does not exist"
 	}
 	if !app.Enabled {
-		return nil, channels.PusherAppDisabled, "application disabled"
+		return app, channels.PusherAppDisabled, "application disabled"
 	}
 	if !app.Settings.AllowsOrigin(r.Header.Get("Origin")) {
-		return nil, channels.PusherUnauthorized, "origin not allowed"
+		return app, channels.PusherUnauthorized, "origin not allowed"
 	}
 	return app, 0, ""
 }

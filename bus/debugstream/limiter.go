@@ -25,10 +25,11 @@ func newLimiter(perSecond int, now func() time.Time) *limiter {
 	return &limiter{perSecond: perSecond, now: now, apps: map[string]*window{}}
 }
 
-// allow counts one event of the app and reports whether it is within the
-// cap; a refused one is counted as dropped.
-func (l *limiter) allow(appID string) bool {
-	sec := l.now().Unix()
+// allow counts one event of the app that happened at now and reports
+// whether it is within the cap of now's second; a refused one is counted
+// as dropped.
+func (l *limiter) allow(appID string, now time.Time) bool {
+	sec := now.Unix()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	w := l.apps[appID]

@@ -73,11 +73,17 @@ func (p *Publisher) Emit(appID string, build func() channels.DebugEvent) {
 // and within its cap (beyond it the event is counted as dropped). A zero
 // Time is set to now. It never blocks on the network.
 func (p *Publisher) Publish(appID string, ev channels.DebugEvent) {
-	if !p.Watched(appID) || !p.limiter.allow(appID) {
+	if !p.Watched(appID) {
 		return
 	}
+	// One reading of the clock, so that an event shown counts in the
+	// second of its time.
+	now := p.cfg.Now()
 	if ev.Time == 0 {
-		ev.Time = p.cfg.Now().UnixMilli()
+		ev.Time = now.UnixMilli()
+	}
+	if !p.limiter.allow(appID, time.UnixMilli(ev.Time)) {
+		return
 	}
 	p.publish(appID, &ev)
 }

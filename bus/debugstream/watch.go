@@ -103,6 +103,7 @@ func NewWatchers(cfg WatchersConfig) (*Watchers, error) {
 // Stream is one reader of an app's debug events.
 type Stream struct {
 	appID   string
+	now     func() time.Time
 	events  chan []byte
 	sub     *nats.Subscription
 	limiter *limiter
@@ -140,7 +141,7 @@ func (w *Watchers) Watch(ctx context.Context, appID string) (*Stream, error) {
 		return nil, err
 	}
 	s := &Stream{
-		appID: appID, events: make(chan []byte, w.cfg.Buffer),
+		appID: appID, now: w.cfg.Now, events: make(chan []byte, w.cfg.Buffer),
 		limiter: newLimiter(w.cfg.EventsPerSecond, w.cfg.Now), done: make(chan struct{}),
 		release: func() { w.release(appID) },
 	}
@@ -184,7 +185,7 @@ func (s *Stream) handle(m *nats.Msg) {
 		}
 		return
 	}
-	if !s.limiter.allow(s.appID) {
+	if !s.limiter.allow(s.appID, s.now()) {
 		return
 	}
 	select {

@@ -22,6 +22,11 @@ import (
 // which keep proxies from closing an idle stream.
 const DefaultDebugHeartbeat = 15 * time.Second
 
+// debugWriteTimeout bounds one write to a console: one that takes
+// nothing for this long is cut off, so that neither it nor a shutdown
+// waits on it (meanwhile its events are dropped and counted).
+const debugWriteTimeout = 10 * time.Second
+
 // mimeEventStream is the media type of Server-Sent Events.
 const mimeEventStream = "text/event-stream"
 
@@ -61,10 +66,7 @@ func (a *API) debugEvents(c echo.Context) error {
 		return &channels.Error{Code: channels.CodeUnavailable, Message: "the debug stream is not available on this process"}
 	}
 	res := c.Response()
-	flusher, ok := res.Writer.(http.Flusher)
-	if !ok {
-		return errors.New("debug stream: response cannot be flushed")
-	}
+	rc := http.NewResponseController(res)
 	st, err := a.debug.Watchers.Watch(ctx, c.Param("id"))
 	if err != nil {
 		return err
@@ -77,10 +79,9 @@ func (a *API) debugEvents(c echo.Context) error {
 	h.Set("X-Accel-Buffering", "no")
 	res.WriteHeader(http.StatusOK)
 	ready, _ := json.Marshal(channels.DebugEvent{Type: channels.DebugReady, Time: a.now().UnixMilli()})
-	if writeEvent(res, ready) != nil {
+	if writeEvent(rc, res, ready) != nil || flush(rc) != nil {
 		return nil
 	}
-	flusher.Flush()
 
 	beat := time.NewTicker(a.debug.Heartbeat)
 	defer beat.Stop()
@@ -92,23 +93,53 @@ func (a *API) debugEvents(c echo.Context) error {
 		case <-a.streamsDone:
 			return nil
 		case <-beat.C:
-			_, err = res.Write(sseHeartbeat)
+			err = writeDeadline(rc)
+			if err == nil {
+				_, err = res.Write(sseHeartbeat)
+			}
 		case ev := <-st.Events():
-			err = writeEvent(res, ev)
+			err = writeEvent(rc, res, ev)
 			// Write what else is waiting before one flush.
 			for n := len(st.Events()); n > 0 && err == nil; n-- {
-				err = writeEvent(res, <-st.Events())
+				err = writeEvent(rc, res, <-st.Events())
 			}
 		}
-		if err != nil {
-			return nil // the client left
+		if err == nil {
+			err = flush(rc)
 		}
-		flusher.Flush()
+		if err != nil {
+			return nil // the client left, or takes nothing
+		}
 	}
 }
 
+// writeDeadline bounds the writes until the next flush, where the server
+// can.
+func writeDeadline(rc *http.ResponseController) error {
+	return setDeadline(rc, time.Now().Add(debugWriteTimeout))
+}
+
+// flush sends what was written and lifts the deadline: an idle stream
+// between heartbeats must not be past one at its next write.
+func flush(rc *http.ResponseController) error {
+	if err := rc.Flush(); err != nil {
+		return err
+	}
+	return setDeadline(rc, time.Time{})
+}
+
+func setDeadline(rc *http.ResponseController, t time.Time) error {
+	if err := rc.SetWriteDeadline(t); err != nil && !errors.Is(err, http.ErrNotSupported) {
+		return err
+	}
+	return nil
+}
+
 // writeEvent writes one data line. ev is JSON, which holds no newline.
-func writeEvent(res *echo.Response, ev []byte) error {
+func writeEvent(rc *http.ResponseController, res *echo.Response, ev []byte) error {
+	if err := writeDeadline(rc); err != nil {
+		return err
+	}
 	if _, err := res.Write(sseData); err != nil {
 		return err
 	}

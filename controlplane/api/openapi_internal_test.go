@@ -179,3 +179,24 @@ func refsIn(tb testing.TB, raw []byte) []string {
 	}
 	return refs
 }
+
+// TestOpenAPIDebugStream checks that the debug stream is documented as
+// Server-Sent Events whose data lines are debug events.
+func TestOpenAPIDebugStream(t *testing.T) {
+	t.Parallel()
+	doc, _ := fetchDoc(t, newTestAPI(t))
+	op, ok := doc.Paths["/admin/v1/apps/{id}/debug/events"]["get"]
+	if !ok || op.OperationID != "streamAppDebugEvents" || op.Security != nil {
+		t.Fatalf("debug stream operation %+v", op)
+	}
+	ok200, _ := op.Responses["200"].(map[string]any)
+	content, _ := ok200["content"].(map[string]any)
+	sse, _ := content[mimeEventStream].(map[string]any)
+	event, _ := sse["x-event-schema"].(map[string]any)
+	if len(content) != 1 || sse == nil || event["$ref"] == nil {
+		t.Fatalf("200 content %v", content)
+	}
+	if _, ok := doc.Components.Schemas["DebugEvent"]; !ok {
+		t.Fatalf("no DebugEvent schema in %v", doc.Components.Schemas)
+	}
+}

@@ -1,4 +1,4 @@
-package e2e
+package e2e_test
 
 import (
 	"bufio"
@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -24,6 +25,8 @@ type debugStream struct {
 	t      *testing.T
 	events chan channels.DebugEvent
 	seen   []channels.DebugEvent
+	// comments counts the comment lines (heartbeats) read.
+	comments atomic.Int64
 }
 
 // openDebugStream opens GET /admin/v1/apps/{app}/debug/events with the
@@ -49,6 +52,9 @@ func openDebugStream(t *testing.T, h *testenv.HeraldEnv, appID string) *debugStr
 		defer res.Body.Close()
 		sc := bufio.NewScanner(res.Body)
 		for sc.Scan() {
+			if strings.HasPrefix(sc.Text(), ":") {
+				s.comments.Add(1)
+			}
 			line, ok := strings.CutPrefix(sc.Text(), "data: ")
 			if !ok {
 				continue
@@ -71,7 +77,17 @@ func openDebugStream(t *testing.T, h *testenv.HeraldEnv, appID string) *debugStr
 // expect returns the next event that match accepts, within debugWait.
 func (s *debugStream) expect(match func(channels.DebugEvent) bool) channels.DebugEvent {
 	s.t.Helper()
-	deadline := time.After(debugWait)
+	ev, ok := s.within(debugWait, match)
+	if !ok {
+		s.t.Fatalf("no matching debug event within %s; seen %+v", debugWait, s.seen)
+	}
+	return ev
+}
+
+// within returns the next event that match accepts, or false after d.
+func (s *debugStream) within(d time.Duration, match func(channels.DebugEvent) bool) (channels.DebugEvent, bool) {
+	s.t.Helper()
+	deadline := time.After(d)
 	for {
 		select {
 		case ev, ok := <-s.events:
@@ -80,10 +96,10 @@ func (s *debugStream) expect(match func(channels.DebugEvent) bool) channels.Debu
 			}
 			s.seen = append(s.seen, ev)
 			if match(ev) {
-				return ev
+				return ev, true
 			}
 		case <-deadline:
-			s.t.Fatalf("no matching debug event within %s; seen %+v", debugWait, s.seen)
+			return channels.DebugEvent{}, false
 		}
 	}
 }
@@ -264,14 +280,17 @@ func TestDebugStreamShowsWebhookAttempts(t *testing.T) {
 		t.Fatalf("create webhook = %d", code)
 	}
 	s := openDebugStream(t, h, testenv.AppID)
-	// The app config must want channel_occupied before the subscribe.
+	// Until the gateway has the config that wants channel_occupied, a
+	// subscribe makes no webhook: occupy channels until one does.
+	var first *channels.DebugDelivery
 	testinfra.WaitUntil(t, "a channel_occupied webhook attempt", func() bool {
 		p := testenv.MustDialPusher(t, h.URL(), testenv.AppKey)
 		p.Subscribe("hooked", "", "", "")
+		ev, ok := s.within(time.Second, func(ev channels.DebugEvent) bool { return ev.Type == channels.DebugWebhook })
 		p.WS().Close()
-		return len(r.Requests()) > 0
+		first = ev.Webhook
+		return ok
 	})
-	first := s.expectKind(channels.DebugWebhook, "").Webhook
 	if first == nil || first.EndpointID != w.ID || first.Status != "retrying" || first.StatusCode != http.StatusInternalServerError ||
 		first.Attempts != 1 || first.DeliveryID == "" || len(first.Events) == 0 || first.Events[0] != "channel_occupied" {
 		t.Fatalf("webhook %+v", first)
@@ -281,5 +300,103 @@ func TestDebugStreamShowsWebhookAttempts(t *testing.T) {
 	}).Webhook
 	if second.Status != "retrying" && second.Status != "failed" {
 		t.Fatalf("second attempt %+v", second)
+	}
+}
+
+// An idle stream gets heartbeats; a stopping server ends open streams at
+// once instead of waiting for consoles to leave.
+func TestDebugStreamHeartbeatAndShutdown(t *testing.T) {
+	t.Parallel()
+	const heartbeat = 100 * time.Millisecond
+	h := testenv.Herald(t, func(c *platform.Config) { c.Debug.Heartbeat = heartbeat })
+	s := openDebugStream(t, h, testenv.AppID)
+	testinfra.WaitUntilWithin(t, "heartbeats", debugWait, func() bool { return s.comments.Load() >= 3 })
+
+	started := time.Now()
+	if err := h.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// The shutdown timeout is 5 s: a stream that held the HTTP server's
+	// shutdown would take that long.
+	if took := time.Since(started); took > h.Config.ShutdownTimeout/2 {
+		t.Fatalf("shutdown with a debug stream open took %s", took)
+	}
+	select {
+	case _, open := <-s.events:
+		for open {
+			_, open = <-s.events
+		}
+	case <-time.After(debugWait):
+		t.Fatal("the debug stream did not end with the server")
+	}
+}
+
+// A refused connection of a watched app is shown with the pusher:error
+// it got.
+func TestDebugStreamShowsRefusedConnections(t *testing.T) {
+	t.Parallel()
+	h := testenv.Herald(t)
+	if code := h.Admin(t, "PATCH", "/admin/v1/apps/"+testenv.AppID, map[string]any{"settings": map[string]any{"allowed_origins": []string{"https://ok.example"}}}, nil); code != http.StatusOK {
+		t.Fatalf("patch app = %d", code)
+	}
+	s := openDebugStream(t, h, testenv.AppID)
+	testinfra.WaitUntil(t, "a refused connection shown", func() bool {
+		p, err := testenv.DialPusher(t, h.URL(), testenv.AppKey, "", http.Header{"Origin": {"https://evil.example"}})
+		if p != nil {
+			p.WS().Close()
+		}
+		if err == nil {
+			return false // the gateway does not have the new setting yet
+		}
+		_, ok := s.within(time.Second, func(ev channels.DebugEvent) bool {
+			return ev.Type == channels.DebugClientError && ev.Code == int(channels.PusherUnauthorized) && ev.Message == "origin not allowed"
+		})
+		return ok
+	})
+}
+
+// In a cluster, the control plane's stream shows what happens on every
+// gateway, each event naming its gateway, and the API's publishes.
+func TestDebugStreamAcrossGateways(t *testing.T) {
+	t.Parallel()
+	cl := newClusterEnv(t)
+	g1, g2 := cl.gateway(t, "gw-one"), cl.gateway(t, "gw-two")
+	key, secret := newAppOn(t, cl.cp, []testenv.Node{g1, g2}, "debug-cluster")
+	s := openDebugStream(t, cl.cp, "debug-cluster")
+	for _, g := range []*testenv.HeraldEnv{g1, g2} {
+		p := testenv.MustDialPusher(t, g.URL(), key)
+		if ev := s.expectKind(channels.DebugConnected, ""); ev.SocketID != p.SocketID || ev.Gateway != g.Config.GatewayID {
+			t.Fatalf("connected %+v, want socket %s on %s", ev, p.SocketID, g.Config.GatewayID)
+		}
+		p.Subscribe("shared", "", "", "")
+		if ev := s.expectKind(channels.DebugChannelOccupied, "shared"); ev.Gateway != g.Config.GatewayID {
+			t.Fatalf("channel_occupied %+v on %s", ev, g.Config.GatewayID)
+		}
+	}
+	serials := testenv.Trigger(t, cl.cp.URL(), "debug-cluster", key, secret, "e", "d", "shared")
+	if ev := s.expectKind(channels.DebugAPIMessage, "shared"); ev.Serial != serials["shared"] {
+		t.Fatalf("api_message %+v, serial %d", ev, serials["shared"])
+	}
+}
+
+// An SSE client is a connection too: shown with its transport.
+func TestDebugStreamShowsSSEConnections(t *testing.T) {
+	t.Parallel()
+	h := testenv.Herald(t)
+	s := openDebugStream(t, h, testenv.AppID)
+	sse, code, _ := openSSE(t, h, "key="+testenv.AppKey+"&channel=feed", "")
+	if code != http.StatusOK {
+		t.Fatalf("open sse = %d", code)
+	}
+	ev := s.expectKind(channels.DebugConnected, "")
+	if ev.Transport != "sse" || ev.SocketID == "" || ev.RemoteAddr == "" {
+		t.Fatalf("connected %+v", ev)
+	}
+	if got := s.expectKind(channels.DebugSubscribed, "feed"); got.SocketID != ev.SocketID {
+		t.Fatalf("subscribed %+v", got)
+	}
+	sse.close()
+	if got := s.expectKind(channels.DebugDisconnected, ""); got.SocketID != ev.SocketID || got.Transport != "sse" {
+		t.Fatalf("disconnected %+v", got)
 	}
 }
