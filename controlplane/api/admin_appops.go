@@ -9,7 +9,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/heraldhq/herald/channels"
 	"github.com/heraldhq/herald/controlplane"
 )
 
@@ -82,10 +81,10 @@ func (a *API) withAdminApp(next echo.HandlerFunc) echo.HandlerFunc {
 		appID := c.Param("id")
 		app, ok := a.apps.App(appID)
 		if !ok {
-			return &channels.Error{Code: channels.CodeAppNotFound, Message: "app " + appID + " not found"}
+			return errAppNotFound(appID)
 		}
 		if !app.Enabled {
-			return &channels.Error{Code: channels.CodeAppDisabled, Message: "app " + appID + " is disabled"}
+			return errAppDisabled(appID)
 		}
 		body, err := io.ReadAll(c.Request().Body)
 		if err != nil {

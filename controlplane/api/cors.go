@@ -41,7 +41,7 @@ func (a *API) appPreflight(methods ...string) echo.HandlerFunc {
 		appID := c.Param("app_id")
 		app, ok := a.apps.App(appID)
 		if !ok {
-			return &channels.Error{Code: channels.CodeAppNotFound, Message: "app " + appID + " not found"}
+			return errAppNotFound(appID)
 		}
 		return preflight(c, methods, app.Settings.AllowsOrigin)
 	}

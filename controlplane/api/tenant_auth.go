@@ -28,7 +28,7 @@ func (a *API) requireApp(next echo.HandlerFunc) echo.HandlerFunc {
 		appID := c.Param("app_id")
 		app, ok := a.apps.App(appID)
 		if !ok {
-			return &channels.Error{Code: channels.CodeAppNotFound, Message: "app " + appID + " not found"}
+			return errAppNotFound(appID)
 		}
 		body, err := io.ReadAll(c.Request().Body)
 		if err != nil {
@@ -39,7 +39,7 @@ func (a *API) requireApp(next echo.HandlerFunc) echo.HandlerFunc {
 			return err
 		}
 		if !app.Enabled {
-			return &channels.Error{Code: channels.CodeAppDisabled, Message: "app " + appID + " is disabled"}
+			return errAppDisabled(appID)
 		}
 		c.Set(ctxApp, app)
 		c.Set(ctxBody, body)
@@ -89,6 +89,16 @@ func (a *API) secretOf(app *channels.AppConfig, key string) (string, error) {
 		return "", err
 	}
 	return string(secret), nil
+}
+
+// errAppNotFound is the answer for an app id no config names.
+func errAppNotFound(appID string) error {
+	return &channels.Error{Code: channels.CodeAppNotFound, Message: "app " + appID + " not found"}
+}
+
+// errAppDisabled is the answer for an app that is turned off.
+func errAppDisabled(appID string) error {
+	return &channels.Error{Code: channels.CodeAppDisabled, Message: "app " + appID + " is disabled"}
 }
 
 func appOf(c echo.Context) *channels.AppConfig { return c.Get(ctxApp).(*channels.AppConfig) }

@@ -27,7 +27,7 @@ func (a *API) requireAppOrToken(op channels.Operation) echo.MiddlewareFunc {
 			appID := c.Param("app_id")
 			app, ok := a.apps.App(appID)
 			if !ok {
-				return &channels.Error{Code: channels.CodeAppNotFound, Message: "app " + appID + " not found"}
+				return errAppNotFound(appID)
 			}
 			if err := allowAppOrigin(c, app); err != nil {
 				return err
@@ -40,7 +40,7 @@ func (a *API) requireAppOrToken(op channels.Operation) echo.MiddlewareFunc {
 				return &channels.Error{Code: channels.CodeUnauthorized, Message: "invalid token: issued for another app"}
 			}
 			if !app.Enabled {
-				return &channels.Error{Code: channels.CodeAppDisabled, Message: "app " + appID + " is disabled"}
+				return errAppDisabled(appID)
 			}
 			ch, err := channelParam(c)
 			if err != nil {
