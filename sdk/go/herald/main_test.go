@@ -2,7 +2,9 @@ package herald_test
 
 import (
 	"context"
+	"encoding/json"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -70,3 +72,9 @@ func eventually(t *testing.T, what string, cond func() bool) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
+
+// isPusherError says err is a pusher:error event the server sent before
+// closing.
+func isPusherError(err error) bool { return strings.Contains(err.Error(), "pusher:error") }
