@@ -189,7 +189,9 @@ var ErrClosed = errors.New("heraldtest: connection closed")
 // CloseError is the close frame the server sent.
 type CloseError struct{ Code int }
 
-func (e *CloseError) Error() string { return fmt.Sprintf("heraldtest: connection closed with %d", e.Code) }
+func (e *CloseError) Error() string {
+	return fmt.Sprintf("heraldtest: connection closed with %d", e.Code)
+}
 
 // Unwrap makes a CloseError match ErrClosed.
 func (e *CloseError) Unwrap() error { return ErrClosed }
@@ -285,4 +287,3 @@ func (p *Pusher) writeFrame(op byte, payload []byte) error {
 	_, err := p.conn.Write(buf)
 	return err
 }
-
