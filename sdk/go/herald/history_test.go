@@ -2,6 +2,7 @@ package herald_test
 
 import (
 	"errors"
+	"slices"
 	"testing"
 
 	"github.com/heraldhq/herald/sdk/go/herald"
@@ -32,18 +33,20 @@ func TestHistoryPages(t *testing.T) {
 		}
 		return got
 	}
+	backwards := slices.Clone(serials)
+	slices.Reverse(backwards)
 	tests := []struct {
 		name string
 		opts herald.HistoryOptions
 		want []uint64
 	}{
 		{"forwards in pages of 10", herald.HistoryOptions{PageSize: 10, Direction: herald.Forwards}, serials},
-		{"backwards (the default)", herald.HistoryOptions{PageSize: 7}, reversed(serials)},
+		{"backwards (the default)", herald.HistoryOptions{PageSize: 7}, backwards},
 		{"from a serial", herald.HistoryOptions{PageSize: 4, Direction: herald.Forwards, FromSerial: serials[19]}, serials[20:]},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := read(tt.opts); !equal(got, tt.want) {
+			if got := read(tt.opts); !slices.Equal(got, tt.want) {
 				t.Fatalf("serials = %v, want %v", got, tt.want)
 			}
 		})
@@ -70,24 +73,4 @@ func TestHistoryPages(t *testing.T) {
 			t.Fatalf("page size 5000: %v", err)
 		}
 	}
-}
-
-func reversed(s []uint64) []uint64 {
-	out := make([]uint64, len(s))
-	for i, v := range s {
-		out[len(s)-1-i] = v
-	}
-	return out
-}
-
-func equal(a, b []uint64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

@@ -18,6 +18,9 @@ func TestMain(m *testing.M) { os.Exit(heraldtest.Main(m)) }
 // does asynchronously (a delivery, a webhook, a plan reaching the edge).
 const wait = 20 * time.Second
 
+// poll is how often eventually checks.
+const poll = 50 * time.Millisecond
+
 // testApp is an app of its own on the package's shared herald dev, with a
 // client for it.
 type testApp struct {
@@ -69,7 +72,7 @@ func eventually(t *testing.T, what string, cond func() bool) {
 		if time.Now().After(deadline) {
 			t.Fatalf("%s: not within %s", what, wait)
 		}
-		time.Sleep(50 * time.Millisecond)
+		time.Sleep(poll)
 	}
 }
 

@@ -70,6 +70,15 @@ func TestChannelQueries(t *testing.T) {
 		t.Fatalf("Channel(%q) = %+v, %v", odd, ch, err)
 	}
 
+	// A cache channel keeps its last event for late subscribers.
+	if _, err := a.client.Trigger(ctx(t), []string{"cache-prices"}, "price", `{"eur":1}`); err != nil {
+		t.Fatal(err)
+	}
+	cached, err := a.client.Channel(ctx(t), "cache-prices", herald.InfoCache)
+	if err != nil || cached.Cache == nil || cached.Cache.Event != "price" || cached.Cache.Data != `{"eur":1}` || cached.Cache.TTL <= 0 {
+		t.Fatalf("cache channel = %+v, %v", cached, err)
+	}
+
 	_, err = a.client.ChannelUsers(ctx(t), "news")
 	var he *herald.Error
 	if !errors.As(err, &he) || he.Status != 400 || he.Code != herald.CodeBadRequest || he.Field == "" || he.RequestID == "" {

@@ -27,6 +27,10 @@ func (r received) request(body []byte) *http.Request {
 	return req
 }
 
+// occupancyReported bounds the wait for one subscription's
+// channel_occupied webhook before the test tries a new channel.
+const occupancyReported = 2 * time.Second
+
 // TestVerifyWebhookFromHerald has Herald send a channel_occupied webhook
 // and a test event to a receiver that verifies them with VerifyWebhook,
 // then replays what Herald sent with a changed body, signature, key or
@@ -69,7 +73,7 @@ func TestVerifyWebhookFromHerald(t *testing.T) {
 		if err := p.Subscribe("hooked", nil, wait); err != nil {
 			t.Fatal(err)
 		}
-		deadline := time.Now().Add(2 * time.Second)
+		deadline := time.Now().Add(occupancyReported)
 		for time.Now().Before(deadline) {
 			mu.Lock()
 			for _, e := range events {
@@ -79,7 +83,7 @@ func TestVerifyWebhookFromHerald(t *testing.T) {
 				}
 			}
 			mu.Unlock()
-			time.Sleep(50 * time.Millisecond)
+			time.Sleep(poll)
 		}
 		p.Close()
 		return false
