@@ -75,7 +75,7 @@ func (c *Client) Usage(ctx context.Context, from, to time.Time, granularity stri
 		q.Set("granularity", granularity)
 	}
 	var u Usage
-	if _, err := c.do(ctx, request{method: http.MethodGet, segments: []string{"usage"}, query: q, idempotent: true}, &u); err != nil {
+	if err := c.do(ctx, request{method: http.MethodGet, segments: []string{"usage"}, query: q, idempotent: true}, &u); err != nil {
 		return nil, err
 	}
 	return &u, nil
