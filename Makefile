@@ -19,19 +19,20 @@ FUZZ_SHORT_TIME ?= 10000x
 PORTABLE_WS_TAG ?= herald_portable_ws
 PORTABLE_E2E    ?= ^Test(OversizedFrameThenMoreFramesGets1009|MessageCapFollowsAppSettings|UnfinishedFrameAttack|ServerPingsIdleClientsAndDropsSilentOnes|BinaryFrameRefused|SlowConsumerIsCutOff|ShutdownClosesWith4200|Connect(Refusals|Established)|PublicChannelDelivery|PrivateChannelAuth|PresenceMembers|ClientEvents|BadInputKeepsConnection|TLSListener|RevokedKeyAndDisabledAppCloseConnections|AckedPublish)$$
 
-.PHONY: test checks fmt tidy lint vet staticcheck suite gotest gotest-portable jstest sdktest chat-build browsertest consoletest console-screenshot chat fuzz-short fuzz-run build fuzz clean
+.PHONY: test checks fmt tidy lint vet staticcheck suite gotest gotest-portable gosdktest jstest sdktest chat-build browsertest consoletest console-screenshot chat fuzz-short fuzz-run build fuzz clean
 
 ## test: every check CI runs: formatting, go.mod tidiness, lint (vet and
 ## staticcheck), all Go tests with -race (fuzz seed corpora included), the
-## WebSocket tests again on the portable transport, the JavaScript
-## end-to-end suite, the SDK's tests, the chat example and the web console
-## in Chromium, then a few seconds of each fuzz target.
+## WebSocket tests again on the portable transport, the Go SDK's vet,
+## staticcheck and tests, the JavaScript end-to-end suite, the TypeScript
+## SDK's tests, the chat example and the web console in Chromium, then a
+## few seconds of each fuzz target.
 test: checks suite fuzz-short
 
 ## suite: the Go and JavaScript tests, which fail as well when they leave
 ## a managed PostgreSQL cluster (/var/tmp/herald-pg-*) behind.
 suite:
-	@.ci/no-litter $(MAKE) --no-print-directory gotest gotest-portable jstest sdktest browsertest consoletest
+	@.ci/no-litter $(MAKE) --no-print-directory gotest gotest-portable gosdktest jstest sdktest browsertest consoletest
 
 ## checks: the fast ones, before any test runs.
 checks: fmt tidy lint
@@ -43,9 +44,10 @@ fmt:
 	if [ -n "$$out" ]; then echo "not gofmt-formatted (run gofmt -w):"; echo "$$out"; exit 1; fi
 
 ## tidy: fails, showing the difference, when go.mod or go.sum is not what
-## `go mod tidy` would write.
+## `go mod tidy` would write, at the root or in the Go SDK's module (sdk/go).
 tidy:
 	@$(GO) mod tidy -diff || { echo "go.mod/go.sum drift: run go mod tidy"; exit 1; }
+	@cd sdk/go && $(GO) mod tidy -diff || { echo "sdk/go/go.mod/go.sum drift: run go mod tidy in sdk/go"; exit 1; }
 
 ## lint: go vet and staticcheck, also over the portable WebSocket transport
 ## (its files are not in the default Linux build).
@@ -67,6 +69,14 @@ gotest:
 gotest-portable:
 	$(GO) test -race -timeout $(TEST_TIMEOUT) -tags $(PORTABLE_WS_TAG) ./gateway/ws/...
 	$(GO) test -race -timeout $(TEST_TIMEOUT) -tags $(PORTABLE_WS_TAG) -run '$(PORTABLE_E2E)' ./internal/e2e/
+
+## gosdktest: the Go SDK, its own module (sdk/go): go vet, staticcheck and
+## the tests with -race, whose integration tests build ./cmd/herald and run
+## `herald dev` themselves (sdk/go/internal/heraldtest).
+gosdktest:
+	cd sdk/go && $(GO) vet ./...
+	cd sdk/go && $(GO) run $(STATICCHECK) ./...
+	cd sdk/go && $(GO) test -race -timeout $(TEST_TIMEOUT) ./...
 
 ## jstest: the end-to-end suite with real, unmodified pusher-js, Laravel Echo
 ## and the `pusher` server SDK against a freshly built `herald dev`
