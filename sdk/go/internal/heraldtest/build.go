@@ -27,10 +27,12 @@ var build struct {
 	err  error
 }
 
-// Main runs the tests of a package that starts Herald, then removes the
-// binary it built. It returns the exit code for os.Exit.
+// Main runs the tests of a package that starts Herald, then stops the
+// shared servers and removes the binary it built. It returns the exit
+// code for os.Exit.
 func Main(m *testing.M) int {
 	code := m.Run()
+	stopShared()
 	if build.dir != "" {
 		if err := os.RemoveAll(build.dir); err != nil {
 			fmt.Fprintf(os.Stderr, "heraldtest: remove build folder: %v\n", err)

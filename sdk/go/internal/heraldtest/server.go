@@ -63,7 +63,6 @@ type Server struct {
 	// AdminToken is the bootstrap admin token from the data folder.
 	AdminToken string
 
-	tb    testing.TB
 	bin   string
 	args  []string
 	mu    sync.Mutex
@@ -82,7 +81,8 @@ type process struct {
 // and removes its data folder and PostgreSQL cluster.
 func Start(tb testing.TB, extraArgs ...string) *Server {
 	tb.Helper()
-	s := &Server{tb: tb, bin: Binary(tb), args: extraArgs, DataDir: filepath.Join(tb.TempDir(), "data"), stder: &tailBuffer{}}
+	bin := Binary(tb)
+	s := &Server{bin: bin, args: extraArgs, DataDir: filepath.Join(tb.TempDir(), "data"), stder: &tailBuffer{}}
 	// Registered after TempDir's, so it runs first: herald stops before its
 	// folder goes.
 	tb.Cleanup(func() {
@@ -92,15 +92,77 @@ func Start(tb testing.TB, extraArgs ...string) *Server {
 			tb.Logf("herald stderr (last %d bytes):\n%s", logTail, s.stder.String())
 		}
 	})
-	if err := s.start("127.0.0.1:0"); err != nil {
+	if err := s.boot(); err != nil {
 		tb.Fatal(err)
+	}
+	return s
+}
+
+// shared are the servers Shared started, by their arguments; Main stops
+// them.
+var shared struct {
+	mu      sync.Mutex
+	servers map[string]*Server
+	dirs    []string
+}
+
+// Shared returns a server with extraArgs that every test of the package
+// shares (started by the first that asks), so that tests that need no
+// server of their own do not pay for a start each. Main stops it. Tests
+// using it create their own apps (NewApp) and never Restart it.
+func Shared(tb testing.TB, extraArgs ...string) *Server {
+	tb.Helper()
+	bin := Binary(tb)
+	shared.mu.Lock()
+	defer shared.mu.Unlock()
+	key := strings.Join(extraArgs, "\x00")
+	if s := shared.servers[key]; s != nil {
+		return s
+	}
+	dir, err := os.MkdirTemp("", "heraldtest-")
+	if err != nil {
+		tb.Fatalf("heraldtest: %v", err)
+	}
+	shared.dirs = append(shared.dirs, dir)
+	s := &Server{bin: bin, args: extraArgs, DataDir: filepath.Join(dir, "data"), stder: &tailBuffer{}}
+	if shared.servers == nil {
+		shared.servers = map[string]*Server{}
+	}
+	// Kept even when the start fails, so that Main stops what started.
+	shared.servers[key] = s
+	if err := s.boot(); err != nil {
+		tb.Fatal(err)
+	}
+	return s
+}
+
+// stopShared stops the shared servers and removes their folders.
+func stopShared() {
+	shared.mu.Lock()
+	defer shared.mu.Unlock()
+	for _, s := range shared.servers {
+		s.Stop()
+		removeSharedCluster(s.DataDir)
+	}
+	for _, d := range shared.dirs {
+		if err := os.RemoveAll(d); err != nil {
+			fmt.Fprintf(os.Stderr, "heraldtest: remove %s: %v\n", d, err)
+		}
+	}
+	shared.servers, shared.dirs = nil, nil
+}
+
+// boot starts herald on a free port and reads its admin token.
+func (s *Server) boot() error {
+	if err := s.start("127.0.0.1:0"); err != nil {
+		return err
 	}
 	token, err := os.ReadFile(filepath.Join(s.DataDir, adminTokenFile))
 	if err != nil {
-		tb.Fatalf("heraldtest: admin token: %v", err)
+		return fmt.Errorf("heraldtest: admin token: %w", err)
 	}
 	s.AdminToken = strings.TrimSpace(string(token))
-	return s
+	return nil
 }
 
 func (s *Server) start(addr string) error {
@@ -170,16 +232,13 @@ func (s *Server) Stop() {
 
 // Restart stops herald and starts it again on the same data folder and
 // the same address, so that clients reconnect to the URL they know.
-func (s *Server) Restart() {
-	s.tb.Helper()
+func (s *Server) Restart() error {
 	s.Stop()
 	u, err := url.Parse(s.URL)
 	if err != nil {
-		s.tb.Fatalf("heraldtest: %v", err)
+		return fmt.Errorf("heraldtest: %w", err)
 	}
-	if err := s.start(u.Host); err != nil {
-		s.tb.Fatal(err)
-	}
+	return s.start(u.Host)
 }
 
 // Stderr is the end of what herald wrote to stderr so far.

@@ -37,7 +37,9 @@ func TestServerLifecycle(t *testing.T) {
 		t.Fatalf("NewApp = %+v", app)
 	}
 	url := s.URL
-	s.Restart()
+	if err := s.Restart(); err != nil {
+		t.Fatal(err)
+	}
 	if s.URL != url {
 		t.Fatalf("restarted on %s, want %s", s.URL, url)
 	}
