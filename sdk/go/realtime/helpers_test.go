@@ -36,9 +36,9 @@ type env struct {
 	url string
 }
 
-func newEnv(t *testing.T) env {
+func newEnv(t *testing.T, herald ...string) env {
 	t.Helper()
-	srv := heraldtest.Start(t)
+	srv := heraldtest.Start(t, herald...)
 	app, err := srv.NewApp(map[string]any{"client_events": true})
 	if err != nil {
 		t.Fatal(err)
@@ -110,16 +110,17 @@ func (e env) trigger(channel, event, data string) (uint64, error) {
 	return out.Serials[channel], err
 }
 
-// token mints a platform token through the API.
-func (e env) token(user string, caps map[string][]string) string {
-	e.t.Helper()
+// token mints a platform token through the API (ttl 0: the default).
+func (e env) token(user string, caps map[string][]string, ttl time.Duration) (string, error) {
+	body := map[string]any{"user_id": user, "capabilities": caps}
+	if ttl > 0 {
+		body["ttl_s"] = int64(ttl / time.Second)
+	}
 	var out struct {
 		Token string `json:"token"`
 	}
-	if err := e.post("/apps/"+e.app.ID+"/tokens", map[string]any{"user_id": user, "capabilities": caps}, &out); err != nil {
-		e.t.Fatal(err)
-	}
-	return out.Token
+	err := e.post("/apps/"+e.app.ID+"/tokens", body, &out)
+	return out.Token, err
 }
 
 // encrypt seals data for a private-encrypted channel as a publisher does.

@@ -126,7 +126,10 @@ func TestRealtime(t *testing.T) {
 	})
 
 	t.Run("token", func(t *testing.T) {
-		tok := e.token("tok-user", map[string][]string{"private-tok-*": {"subscribe", "publish"}, "presence-tok": {"presence"}})
+		tok, err := e.token("tok-user", map[string][]string{"private-tok-*": {"subscribe", "publish"}, "presence-tok": {"presence"}}, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
 		cfg := e.config()
 		cfg.Authorizer = nil
 		calls := 0
@@ -379,5 +382,45 @@ func TestRestartMidStream(t *testing.T) {
 		if want := `{"n":` + string(rune('0'+i)) + `}`; string(m.Data) != want {
 			t.Fatalf("rewound %d: %s, want %s", i, m.Data, want)
 		}
+	}
+}
+
+// TestTokenRefresh keeps a token connection open past its first token's
+// exp: token_expiring is answered with herald:refresh.
+func TestTokenRefresh(t *testing.T) {
+	const ttl = 3 * time.Second
+	e := newEnv(t, "--token-expiry-notice", "2s")
+	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
+	defer cancel()
+	var calls atomic.Int32
+	cfg := e.config()
+	cfg.Authorizer = nil
+	cfg.TokenProvider = func(context.Context) (string, error) {
+		calls.Add(1)
+		return e.token("refresher", map[string][]string{"private-*": {"subscribe"}}, ttl)
+	}
+	c := e.dial(cfg)
+	s, err := c.Subscribe(ctx, "private-refresh", SubscribeOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	socket := c.SocketID()
+	time.Sleep(ttl + 2*time.Second)
+	for len(c.States()) > 0 {
+		if sc := <-c.States(); sc.Current != StateConnected {
+			t.Fatalf("state changed: %+v", sc)
+		}
+	}
+	if c.SocketID() != socket {
+		t.Fatalf("reconnected: socket %s, was %s", c.SocketID(), socket)
+	}
+	if n := calls.Load(); n < 3 {
+		t.Fatalf("token provider called %d times, want a refresh per token", n)
+	}
+	if _, err := e.trigger("private-refresh", "ev", "x"); err != nil {
+		t.Fatal(err)
+	}
+	if m := next(t, s); m.Event != "ev" {
+		t.Fatalf("got %+v", m)
 	}
 }
