@@ -244,7 +244,11 @@ func (c *Client) attach(l *link) {
 		c.goOwned(func() { c.subscribeOn(l, s) })
 	}
 	if u != nil && u.wanted() {
-		c.goOwned(func() { c.signinOn(l, u) })
+		c.goOwned(func() {
+			if err := c.signinOn(l, u); err != nil {
+				c.cfg.Logger.Warn("realtime: sign in again failed", "err", err)
+			}
+		})
 	}
 }
 

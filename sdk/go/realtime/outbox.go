@@ -101,3 +101,14 @@ func (o *outbox) failAll(err error) {
 	}
 	o.list = nil
 }
+
+// failChannel settles every entry of channel with err (it was left).
+func (o *outbox) failChannel(channel string, err error) {
+	o.list = slices.DeleteFunc(o.list, func(p *pending) bool {
+		if p.channel != channel {
+			return false
+		}
+		p.done <- pubResult{err: err}
+		return true
+	})
+}

@@ -114,6 +114,9 @@ func (s *Subscription) Err() error {
 
 // Recovered is the result of the latest resume: whether every message
 // missed while disconnected was replayed; ok is false before any resume.
+// A channel resumes from the serial of its last message; one that had
+// received none yet resumes by time (rewind_ms over the disconnection,
+// plus a second), for which the server reports no result.
 func (s *Subscription) Recovered() (recovered, ok bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -208,6 +211,7 @@ func (s *Subscription) Unsubscribe(ctx context.Context) error {
 	c.mu.Lock()
 	if c.subs[s.name] == s {
 		delete(c.subs, s.name)
+		c.out.failChannel(s.name, fmt.Errorf("realtime: %s: unsubscribed: %w", s.name, ErrClosed))
 	}
 	l := c.link
 	c.mu.Unlock()
@@ -364,6 +368,7 @@ func (c *Client) drop(s *Subscription, err error) {
 	c.mu.Lock()
 	if c.subs[s.name] == s {
 		delete(c.subs, s.name)
+		c.out.failChannel(s.name, err)
 	}
 	l := c.link
 	c.mu.Unlock()

@@ -174,3 +174,16 @@ func TestStateFeedDropsOldest(t *testing.T) {
 		t.Fatalf("got %v (dropped %d)", got, f.dropped)
 	}
 }
+
+func TestOutboxFailChannel(t *testing.T) {
+	o := outbox{max: 3}
+	a, b := &pending{id: "a", channel: "x"}, &pending{id: "b", channel: "y"}
+	_, _ = o.add(a), o.add(b)
+	o.failChannel("x", ErrClosed)
+	if r := <-a.done; !errors.Is(r.err, ErrClosed) {
+		t.Fatalf("a: %v", r.err)
+	}
+	if len(o.list) != 1 || o.list[0] != b {
+		t.Fatalf("left %v", o.list)
+	}
+}
