@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"runtime"
 	"testing"
@@ -99,6 +100,34 @@ func (e env) post(path string, body, out any) error {
 		return fmt.Errorf("POST %s: %d %s", path, resp.StatusCode, raw)
 	}
 	return json.Unmarshal(raw, out)
+}
+
+// history lists a channel's serials, oldest first.
+func (e env) history(channel string) ([]uint64, error) {
+	path := "/apps/" + e.app.ID + "/channels/" + channel + "/messages"
+	q := sign.Request(e.app.Key, e.app.Secret, http.MethodGet, path, url.Values{"direction": {"forwards"}}, nil, time.Now())
+	resp, err := http.Get(e.url + path + "?" + q.Encode())
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	var out struct {
+		Items []struct {
+			Serial uint64 `json:"serial"`
+		} `json:"items"`
+	}
+	if resp.StatusCode != http.StatusOK {
+		raw, _ := io.ReadAll(resp.Body)
+		return nil, fmt.Errorf("history: %d %s", resp.StatusCode, raw)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		return nil, err
+	}
+	serials := make([]uint64, len(out.Items))
+	for i, it := range out.Items {
+		serials[i] = it.Serial
+	}
+	return serials, nil
 }
 
 // trigger publishes through the REST API and returns the serial.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -50,19 +51,27 @@ func TestRealtime(t *testing.T) {
 		if m := next(t, sb); m.Event != "client-typing" || string(m.Data) != `{"on":true}` {
 			t.Fatalf("client event: %+v", m)
 		}
-		var last uint64
+		var acked []uint64
 		for i := range 3 {
 			serial, err := sa.Publish(ctx, "note", map[string]int{"n": i})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if serial <= last {
-				t.Fatalf("serial %d after %d", serial, last)
+			if len(acked) > 0 && serial <= acked[len(acked)-1] {
+				t.Fatalf("serial %d after %v", serial, acked)
 			}
-			last = serial
+			acked = append(acked, serial)
 			if m := next(t, sb); m.Serial != serial || m.Event != "note" {
 				t.Fatalf("publish %d: got %+v, want serial %d", i, m, serial)
 			}
+		}
+		stored, err := e.history("private-room")
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The client event before them is stored too.
+		if len(stored) != len(acked)+1 || !slices.Equal(stored[1:], acked) {
+			t.Fatalf("history has %v, acked %v", stored, acked)
 		}
 		if err := sa.Trigger(ctx, "typing", nil); err == nil {
 			t.Fatal("a client event without client- must be refused")
