@@ -79,7 +79,7 @@ func (c *Client) TriggerBatch(ctx context.Context, events []Event, opts ...Trigg
 	var res struct {
 		Batch []BatchResult `json:"batch"`
 	}
-	if _, err := c.do(ctx, r, &res); err != nil {
+	if err := c.do(ctx, r, &res); err != nil {
 		return nil, err
 	}
 	return res.Batch, nil

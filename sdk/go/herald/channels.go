@@ -44,7 +44,7 @@ func (c *Client) Channels(ctx context.Context, prefix string, info ...string) (m
 	var res struct {
 		Channels map[string]ChannelInfo `json:"channels"`
 	}
-	if _, err := c.do(ctx, request{method: http.MethodGet, segments: []string{"channels"}, query: q, idempotent: true}, &res); err != nil {
+	if err := c.do(ctx, request{method: http.MethodGet, segments: []string{"channels"}, query: q, idempotent: true}, &res); err != nil {
 		return nil, err
 	}
 	if res.Channels == nil {
@@ -62,7 +62,7 @@ func (c *Client) Channel(ctx context.Context, name string, info ...string) (*Cha
 		q.Set("info", strings.Join(info, ","))
 	}
 	var ch Channel
-	if _, err := c.do(ctx, request{method: http.MethodGet, segments: []string{"channels", name}, query: q, idempotent: true}, &ch); err != nil {
+	if err := c.do(ctx, request{method: http.MethodGet, segments: []string{"channels", name}, query: q, idempotent: true}, &ch); err != nil {
 		return nil, err
 	}
 	ch.Name = name
@@ -76,7 +76,7 @@ func (c *Client) ChannelUsers(ctx context.Context, name string) ([]string, error
 			ID string `json:"id"`
 		} `json:"users"`
 	}
-	if _, err := c.do(ctx, request{method: http.MethodGet, segments: []string{"channels", name, "users"}, idempotent: true}, &res); err != nil {
+	if err := c.do(ctx, request{method: http.MethodGet, segments: []string{"channels", name, "users"}, idempotent: true}, &res); err != nil {
 		return nil, err
 	}
 	ids := make([]string, len(res.Users))
@@ -92,7 +92,7 @@ func (c *Client) TerminateUserConnections(ctx context.Context, userID string) er
 	if userID == "" {
 		return errors.New("herald: TerminateUserConnections needs a user id")
 	}
-	_, err := c.do(ctx, request{method: http.MethodPost, segments: []string{"users", userID, "terminate_connections"},
+	err := c.do(ctx, request{method: http.MethodPost, segments: []string{"users", userID, "terminate_connections"},
 		body: struct{}{}, idempotent: true}, nil)
 	return err
 }

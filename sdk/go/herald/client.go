@@ -107,14 +107,14 @@ type request struct {
 }
 
 // do sends r, retrying as the policy says when r is idempotent, and
-// decodes a 2xx answer into out (if not nil). It returns the answer's
-// headers.
-func (c *Client) do(ctx context.Context, r request, out any) (http.Header, error) {
+// decodes a 2xx answer into out (if not nil). When the retries end, the
+// last attempt's error is returned.
+func (c *Client) do(ctx context.Context, r request, out any) error {
 	var body []byte
 	if r.body != nil {
 		var err error
 		if body, err = json.Marshal(r.body); err != nil {
-			return nil, fmt.Errorf("herald: encode request: %w", err)
+			return fmt.Errorf("herald: encode request: %w", err)
 		}
 	}
 	attempts := 1
@@ -122,22 +122,24 @@ func (c *Client) do(ctx context.Context, r request, out any) (http.Header, error
 		attempts = c.cfg.Retry.MaxAttempts
 	}
 	for n := 0; ; n++ {
-		h, err := c.once(ctx, r, body, out)
+		err := c.once(ctx, r, body, out)
 		if err == nil || n+1 >= attempts {
-			return h, err
+			return err
+		}
+		// A request the caller's context ended is not retried; one that
+		// the HTTP client's own timeout ended is.
+		if ctx.Err() != nil {
+			return err
 		}
 		wait, ok := c.cfg.Retry.delay(n, err)
-		if !ok {
-			return h, err
-		}
-		if serr := sleep(ctx, wait); serr != nil {
-			return h, err
+		if !ok || sleep(ctx, wait) != nil {
+			return err
 		}
 	}
 }
 
 // once sends one attempt, signed anew (the timestamp is part of it).
-func (c *Client) once(ctx context.Context, r request, body []byte, out any) (http.Header, error) {
+func (c *Client) once(ctx context.Context, r request, body []byte, out any) error {
 	signed := "/apps/" + c.cfg.AppID
 	escaped := "/apps/" + url.PathEscape(c.cfg.AppID)
 	for _, s := range r.segments {
@@ -159,7 +161,7 @@ func (c *Client) once(ctx context.Context, r request, body []byte, out any) (htt
 	}
 	req, err := http.NewRequestWithContext(ctx, r.method, u.String(), rd)
 	if err != nil {
-		return nil, fmt.Errorf("herald: %w", err)
+		return fmt.Errorf("herald: %w", err)
 	}
 	for k, vs := range r.header {
 		req.Header[k] = vs
@@ -171,25 +173,30 @@ func (c *Client) once(ctx context.Context, r request, body []byte, out any) (htt
 	req.Header.Set("User-Agent", userAgent)
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("herald: %s %s: %w", r.method, signed, err)
+		// The URL, with its signature, stays out of the message.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return fmt.Errorf("herald: %s %s: %w", r.method, signed, err)
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
 	if err != nil {
-		return resp.Header, fmt.Errorf("herald: %s %s: read answer: %w", r.method, signed, err)
+		return fmt.Errorf("herald: %s %s: read answer: %w", r.method, signed, err)
 	}
 	if len(raw) > maxResponseBytes {
-		return resp.Header, fmt.Errorf("herald: %s %s: answer over %d bytes", r.method, signed, maxResponseBytes)
+		return fmt.Errorf("herald: %s %s: answer over %d bytes", r.method, signed, maxResponseBytes)
 	}
 	if resp.StatusCode/100 != 2 {
-		return resp.Header, c.apiError(resp, raw)
+		return c.apiError(resp, raw)
 	}
 	if out != nil {
 		if err := json.Unmarshal(raw, out); err != nil {
-			return resp.Header, fmt.Errorf("herald: %s %s: decode answer: %w", r.method, signed, err)
+			return fmt.Errorf("herald: %s %s: decode answer: %w", r.method, signed, err)
 		}
 	}
-	return resp.Header, nil
+	return nil
 }
 
 // apiError turns an error answer into an *Error.

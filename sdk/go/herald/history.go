@@ -68,7 +68,7 @@ func (c *Client) History(ctx context.Context, channel string, opts HistoryOption
 		q := opts.query()
 		for {
 			var page historyPage
-			_, err := c.do(ctx, request{method: http.MethodGet, segments: []string{"channels", channel, "messages"},
+			err := c.do(ctx, request{method: http.MethodGet, segments: []string{"channels", channel, "messages"},
 				query: q, idempotent: true}, &page)
 			if err != nil {
 				yield(Message{}, err)

@@ -2,7 +2,9 @@ package herald_test
 
 import (
 	"context"
+	"encoding/json"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -15,6 +17,9 @@ func TestMain(m *testing.M) { os.Exit(heraldtest.Main(m)) }
 // wait bounds each wait of the integration tests for something the server
 // does asynchronously (a delivery, a webhook, a plan reaching the edge).
 const wait = 20 * time.Second
+
+// poll is how often eventually checks.
+const poll = 50 * time.Millisecond
 
 // testApp is an app of its own on the package's shared herald dev, with a
 // client for it.
@@ -67,6 +72,12 @@ func eventually(t *testing.T, what string, cond func() bool) {
 		if time.Now().After(deadline) {
 			t.Fatalf("%s: not within %s", what, wait)
 		}
-		time.Sleep(50 * time.Millisecond)
+		time.Sleep(poll)
 	}
 }
+
+func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
+
+// isPusherError says err is a pusher:error event the server sent before
+// closing.
+func isPusherError(err error) bool { return strings.Contains(err.Error(), "pusher:error") }

@@ -61,7 +61,8 @@ var retryableStatus = map[int]bool{
 }
 
 // delay returns how long to wait before attempt n+1 (n counts from 0)
-// after err, and false when err is not worth retrying.
+// after err, an *Error or a network error, and false when err is not
+// worth retrying.
 func (p RetryPolicy) delay(n int, err error) (time.Duration, bool) {
 	var he *Error
 	if errors.As(err, &he) {
@@ -71,8 +72,6 @@ func (p RetryPolicy) delay(n int, err error) (time.Duration, bool) {
 		if he.RetryAfter > 0 {
 			return he.RetryAfter, he.RetryAfter <= p.MaxDelay
 		}
-	} else if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return 0, false
 	}
 	bound := p.MaxDelay
 	if n < maxBackoffShift {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -166,5 +167,50 @@ func TestErrorOfANonJSONAnswer(t *testing.T) {
 	var he *herald.Error
 	if !errors.As(err, &he) || he.Status != 502 || he.Code != herald.CodeUnavailable || he.Message != "bad gateway" || !errors.Is(err, herald.ErrUnavailable) {
 		t.Fatalf("err = %#v", err)
+	}
+}
+
+func TestHTTPClientTimeoutIsRetried(t *testing.T) {
+	const clientTimeout = 100 * time.Millisecond
+	var mu sync.Mutex
+	n := 0
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		n++
+		first := n == 1
+		mu.Unlock()
+		if first {
+			<-release // answered after the client gave up
+		}
+		_, _ = w.Write([]byte(`{"channels":{}}`))
+	}))
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() { close(release) })
+	c, err := herald.New(herald.Config{AppID: "a", Key: "k", Secret: "s", BaseURL: srv.URL, Retry: fast,
+		HTTPClient: &http.Client{Timeout: clientTimeout}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Channels(context.Background(), ""); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if n != 2 {
+		t.Fatalf("%d requests, want 2", n)
+	}
+}
+
+func TestNetworkErrorLeavesTheSignatureOut(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	srv.Close() // nothing listens any more
+	c, err := herald.New(herald.Config{AppID: "a", Key: "k", Secret: "s", BaseURL: srv.URL, Retry: herald.RetryPolicy{MaxAttempts: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Channels(context.Background(), "")
+	if err == nil || strings.Contains(err.Error(), "auth_signature") {
+		t.Fatalf("err = %v", err)
 	}
 }

@@ -81,7 +81,7 @@ func (c *Client) IssueToken(ctx context.Context, req TokenRequest) (*Token, erro
 		body.TTLSeconds = int64((req.TTL + time.Second - 1) / time.Second)
 	}
 	var t Token
-	if _, err := c.do(ctx, request{method: http.MethodPost, segments: []string{"tokens"}, body: body, idempotent: true}, &t); err != nil {
+	if err := c.do(ctx, request{method: http.MethodPost, segments: []string{"tokens"}, body: body, idempotent: true}, &t); err != nil {
 		return nil, err
 	}
 	return &t, nil

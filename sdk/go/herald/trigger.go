@@ -111,7 +111,7 @@ func (c *Client) Trigger(ctx context.Context, channels []string, event string, d
 		r.idempotent = true
 	}
 	var res TriggerResult
-	if _, err := c.do(ctx, r, &res); err != nil {
+	if err := c.do(ctx, r, &res); err != nil {
 		return nil, err
 	}
 	return &res, nil

@@ -49,8 +49,9 @@ type Usage struct {
 	Items []UsagePeriod `json:"items"`
 	// Totals sum the items (PeakConnections: the greatest).
 	Totals UsageCounts `json:"totals"`
-	// Limits are the plan's limits as they apply to the app (0:
-	// unlimited); nil when the account has no plan.
+	// Limits are the limits that apply to the app, by name
+	// ("max_messages_per_day", "publish_rate", …): its account's plan's,
+	// each per-app one lowered to the app's own setting; 0 is unlimited.
 	Limits map[string]int64 `json:"limits"`
 	// Remaining is what the account has left of its message quotas now.
 	Remaining struct {
@@ -74,7 +75,7 @@ func (c *Client) Usage(ctx context.Context, from, to time.Time, granularity stri
 		q.Set("granularity", granularity)
 	}
 	var u Usage
-	if _, err := c.do(ctx, request{method: http.MethodGet, segments: []string{"usage"}, query: q, idempotent: true}, &u); err != nil {
+	if err := c.do(ctx, request{method: http.MethodGet, segments: []string{"usage"}, query: q, idempotent: true}, &u); err != nil {
 		return nil, err
 	}
 	return &u, nil

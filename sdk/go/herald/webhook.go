@@ -90,6 +90,9 @@ type WebhookEvent struct {
 // Config.WebhookKeys), in constant time, and returns its events. A refusal
 // matches ErrWebhook; answer it 401 and do not act on it.
 func (c *Client) VerifyWebhook(r *http.Request) ([]WebhookEvent, error) {
+	if r.Body == nil {
+		return nil, fmt.Errorf("%w: no body", ErrWebhook)
+	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, c.cfg.MaxWebhookBytes+1))
 	if err != nil {
 		return nil, fmt.Errorf("herald: read webhook: %w", err)

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"net/url"
@@ -30,6 +31,15 @@ const (
 	opClose        = 0x8
 	opPing         = 0x9
 	opPong         = 0xA
+	// Frame header bits and payload length markers.
+	finBit    = 0x80
+	maskBit   = 0x80
+	opMask    = 0x0F
+	lenMask   = 0x7F
+	len16     = 126
+	len64     = 127
+	maxLen7   = 125
+	maskBytes = 4
 	// maxFrame bounds a frame the client reads.
 	maxFrame = 16 << 20
 	// dialTimeout bounds the TCP connect and the handshake.
@@ -189,7 +199,9 @@ var ErrClosed = errors.New("heraldtest: connection closed")
 // CloseError is the close frame the server sent.
 type CloseError struct{ Code int }
 
-func (e *CloseError) Error() string { return fmt.Sprintf("heraldtest: connection closed with %d", e.Code) }
+func (e *CloseError) Error() string {
+	return fmt.Sprintf("heraldtest: connection closed with %d", e.Code)
+}
 
 // Unwrap makes a CloseError match ErrClosed.
 func (e *CloseError) Unwrap() error { return ErrClosed }
@@ -236,16 +248,16 @@ func (p *Pusher) readFrame() (fin bool, op byte, payload []byte, err error) {
 	if _, err = io.ReadFull(p.rd, h[:]); err != nil {
 		return
 	}
-	fin, op = h[0]&0x80 != 0, h[0]&0x0F
-	n := uint64(h[1] & 0x7F)
+	fin, op = h[0]&finBit != 0, h[0]&opMask
+	n := uint64(h[1] & lenMask)
 	switch n {
-	case 126:
+	case len16:
 		var ext [2]byte
 		if _, err = io.ReadFull(p.rd, ext[:]); err != nil {
 			return
 		}
 		n = uint64(binary.BigEndian.Uint16(ext[:]))
-	case 127:
+	case len64:
 		var ext [8]byte
 		if _, err = io.ReadFull(p.rd, ext[:]); err != nil {
 			return
@@ -264,25 +276,24 @@ func (p *Pusher) readFrame() (fin bool, op byte, payload []byte, err error) {
 func (p *Pusher) writeFrame(op byte, payload []byte) error {
 	p.writeMu.Lock()
 	defer p.writeMu.Unlock()
-	buf := []byte{0x80 | op}
+	buf := []byte{finBit | op}
 	switch n := len(payload); {
-	case n < 126:
-		buf = append(buf, 0x80|byte(n))
-	case n <= 0xFFFF:
-		buf = append(buf, 0x80|126)
+	case n <= maxLen7:
+		buf = append(buf, maskBit|byte(n))
+	case n <= math.MaxUint16:
+		buf = append(buf, maskBit|len16)
 		buf = binary.BigEndian.AppendUint16(buf, uint16(n))
 	default:
-		buf = append(buf, 0x80|127)
+		buf = append(buf, maskBit|len64)
 		buf = binary.BigEndian.AppendUint64(buf, uint64(n))
 	}
-	var mask [4]byte
+	var mask [maskBytes]byte
 	_, _ = rand.Read(mask[:])
 	buf = append(buf, mask[:]...)
 	for i, b := range payload {
-		buf = append(buf, b^mask[i%4])
+		buf = append(buf, b^mask[i%maskBytes])
 	}
 	_ = p.conn.SetWriteDeadline(time.Now().Add(dialTimeout))
 	_, err := p.conn.Write(buf)
 	return err
 }
-
