@@ -168,6 +168,7 @@ func fakeClient(t *testing.T, n *fakeNet, mod func(*Config)) *Client {
 }
 
 func TestHeartbeatDropsASilentConnection(t *testing.T) {
+	before := numGoroutines()
 	n := newFakeNet()
 	c := fakeClient(t, n, func(c *Config) {
 		c.Heartbeat = 30 * time.Millisecond
@@ -185,6 +186,13 @@ func TestHeartbeatDropsASilentConnection(t *testing.T) {
 	if c.State() == StateClosed {
 		t.Fatal("closed")
 	}
+	if err := c.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if sc := waitState(t, c, StateClosed); sc.Err != nil {
+		t.Fatalf("closed with %v", sc.Err)
+	}
+	settleGoroutines(t, before)
 }
 
 func TestCloseCodes(t *testing.T) {
