@@ -12,7 +12,8 @@ import (
 // gateway's WebSocket and SSE endpoints, then the control-plane APIs and
 // the web console.
 // Every error answer, unknown paths included, is the one JSON error shape;
-// in dev mode GET / is a page of links (rootpage.go).
+// in dev mode GET / is a page of links (rootpage.go). Until the process
+// has started, only the operational endpoints answer (startgate.go).
 func (p *Platform) handler() http.Handler {
 	mux := http.NewServeMux()
 	p.ops.Register(mux)
@@ -41,5 +42,5 @@ func (p *Platform) handler() http.Handler {
 	case gw != nil:
 		mux.HandleFunc("/", gateway.NotFound)
 	}
-	return mux
+	return p.startingGate(mux)
 }

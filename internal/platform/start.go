@@ -117,6 +117,7 @@ func (p *Platform) start(ctx context.Context) error {
 		return err
 	}
 	p.ops.AddCheck("nats", p.checkNATS)
+	p.ops.AddCheck("started", p.startedCheck)
 
 	if err := p.startMessaging(ctx); err != nil {
 		return err
