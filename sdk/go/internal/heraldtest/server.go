@@ -201,7 +201,14 @@ func (s *Server) start(addr string) error {
 	defer timer.Stop()
 	select {
 	case u := <-urls:
-		s.URL = u
+		// Set once, on the first start: a restart serves the same
+		// address, and other goroutines read URL meanwhile.
+		if s.URL == "" {
+			s.URL = u
+		} else if u != s.URL {
+			s.Stop()
+			return fmt.Errorf("heraldtest: restarted on %s, not %s", u, s.URL)
+		}
 		return nil
 	case <-p.exited:
 		return fmt.Errorf("heraldtest: herald exited before serving (%v):\n%s", p.err, s.stder.String())
