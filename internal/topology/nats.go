@@ -1,0 +1,64 @@
+package topology
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// natsClusterName names the JetStream cluster the nodes form.
+const natsClusterName = "herald"
+
+// natsNode is the ports and files of one nats-server.
+type natsNode struct {
+	client, cluster, monitor int
+	dir                      string
+}
+
+// natsConfig writes node i's configuration file and returns its path:
+// JetStream on, a store of its own, routes to every node.
+func (t *Topology) natsConfig(i int) (string, error) {
+	n := t.nats[i]
+	routes := make([]string, len(t.nats))
+	for j, m := range t.nats {
+		routes[j] = fmt.Sprintf("%q", "nats-route://"+net.JoinHostPort(t.opts.Host, strconv.Itoa(m.cluster)))
+	}
+	conf := fmt.Sprintf(`server_name: "n%d"
+listen: %q
+http: %q
+jetstream {
+  store_dir: %q
+}
+cluster {
+  name: %q
+  listen: %q
+  routes: [%s]
+}
+`, i, hostPort(t.opts.Host, n.client), hostPort(t.opts.Host, n.monitor), filepath.Join(n.dir, "jetstream"),
+		natsClusterName, hostPort(t.opts.Host, n.cluster), strings.Join(routes, ", "))
+	path := filepath.Join(n.dir, "nats.conf")
+	if err := os.MkdirAll(n.dir, dirPerm); err != nil {
+		return "", err
+	}
+	return path, os.WriteFile(path, []byte(conf), filePerm)
+}
+
+// NATSURL lists every node's client URL, as herald's --nats-url takes it.
+func (t *Topology) NATSURL() string {
+	urls := make([]string, len(t.nats))
+	for i, n := range t.nats {
+		urls[i] = "nats://" + hostPort(t.opts.Host, n.client)
+	}
+	return strings.Join(urls, ",")
+}
+
+// natsHealthURL is node i's JetStream health endpoint: 200 once the node
+// is current with the cluster.
+func (t *Topology) natsHealthURL(i int) string {
+	return "http://" + hostPort(t.opts.Host, t.nats[i].monitor) + "/healthz"
+}
+
+func hostPort(host string, port int) string { return net.JoinHostPort(host, strconv.Itoa(port)) }
