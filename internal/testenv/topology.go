@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/heraldhq/herald/internal/topology"
 	"github.com/heraldhq/herald/internal/testinfra"
+	"github.com/heraldhq/herald/internal/topology"
 )
 
 // Test timings of the topology: second-scale, so that a rolling restart

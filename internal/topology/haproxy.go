@@ -56,12 +56,12 @@ backend gateways
 	for i, port := range t.gatewayPorts {
 		fmt.Fprintf(&b, "  server gw%d %s check\n", i, hostPort(o.Host, port))
 	}
-	b.WriteString(`
+	fmt.Fprintf(&b, `
 backend controlplanes
   balance roundrobin
   option httpchk GET /readyz
   http-check expect rstring %s
-`)
+`, readyPattern)
 	for i, port := range t.controlPlanePorts {
 		fmt.Fprintf(&b, "  server cp%d %s check\n", i, hostPort(o.Host, port))
 	}
