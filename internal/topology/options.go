@@ -3,6 +3,7 @@ package topology
 import (
 	"errors"
 	"io"
+	"os/exec"
 	"time"
 
 	"github.com/heraldhq/herald/channels"
@@ -24,6 +25,9 @@ const (
 	DefaultBalancerRetries = 3
 )
 
+// debianHAProxy is where Debian's haproxy package installs it.
+const debianHAProxy = "/usr/sbin/haproxy"
+
 // Options describes a topology. Zero fields take the defaults above.
 type Options struct {
 	// Dir holds every process's files (NATS stores, configs, logs).
@@ -41,7 +45,8 @@ type Options struct {
 	// from this module (BuildBinaries).
 	HeraldBin string
 	NATSBin   string
-	// HAProxyBin is the balancer; empty means "haproxy" from PATH.
+	// HAProxyBin is the balancer; empty means "haproxy" from PATH, else
+	// Debian's /usr/sbin/haproxy (sbin is not on every user's PATH).
 	HAProxyBin string
 	// Host is the address every process listens on; empty means
 	// 127.0.0.1.
@@ -117,7 +122,10 @@ func (o *Options) setDefaults() error {
 		o.Host = "127.0.0.1"
 	}
 	if o.HAProxyBin == "" {
-		o.HAProxyBin = "haproxy"
+		o.HAProxyBin = debianHAProxy
+		if p, err := exec.LookPath("haproxy"); err == nil {
+			o.HAProxyBin = p
+		}
 	}
 	if o.TunnelTimeout <= channels.DefaultActivityTimeoutS*time.Second {
 		return errors.New("topology: TunnelTimeout must exceed the default activity timeout (120 s)")

@@ -47,6 +47,17 @@ func (s *Serials) Acked(channel string, serial uint64) {
 	s.acked[channel][serial] = true
 }
 
+// LastAcked is the highest serial acknowledged on channel.
+func (s *Serials) LastAcked(channel string) uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var last uint64
+	for n := range s.acked[channel] {
+		last = max(last, n)
+	}
+	return last
+}
+
 // Subscribed records that sub listens on channel and must receive every
 // serial above after (0: every serial).
 func (s *Serials) Subscribed(sub, channel string, after uint64) {

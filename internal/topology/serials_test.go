@@ -54,6 +54,9 @@ func TestSerialsMissingAndLast(t *testing.T) {
 	if got := s.Missing(); got != 3 {
 		t.Fatalf("Missing = %d, want 3", got)
 	}
+	if got := s.LastAcked("ch"); got != 8 {
+		t.Fatalf("LastAcked = %d, want 8", got)
+	}
 	if got := s.Last("a", "ch"); got != 5 {
 		t.Fatalf("Last = %d, want 5", got)
 	}
