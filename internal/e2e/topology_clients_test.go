@@ -55,6 +55,8 @@ type traffic struct {
 	mu         sync.Mutex
 	reconnects []time.Duration
 	closes     map[uint16]int
+	// errorKinds counts publish errors by message.
+	errorKinds map[string]int
 
 	published     atomic.Int64
 	publishErrors atomic.Int64
@@ -68,7 +70,7 @@ type traffic struct {
 // returns) and then starts the publishers.
 func startTraffic(t *testing.T, top *topology.Topology, app topology.App, o trafficOptions) *traffic {
 	t.Helper()
-	tr := &traffic{t: t, top: top, app: app, serials: topology.NewSerials(), closes: map[uint16]int{}}
+	tr := &traffic{t: t, top: top, app: app, serials: topology.NewSerials(), closes: map[uint16]int{}, errorKinds: map[string]int{}}
 	tr.subCtx, tr.stopSubs = context.WithCancel(context.Background())
 	tr.pubCtx, tr.stopPu = context.WithCancel(context.Background())
 	t.Cleanup(func() { tr.stopPu(); tr.stopSubs(); _ = tr.pubs.Wait(); _ = tr.subs.Wait() })
@@ -179,9 +181,10 @@ func (tr *traffic) dialAndSubscribe(ch string, after uint64) (*testenv.PusherCli
 func (tr *traffic) publish(client *pusher.Client, ch string, every time.Duration) {
 	for i := 0; tr.pubCtx.Err() == nil; i++ {
 		if err := client.Trigger(ch, topologyEvent, map[string]int{"n": i}); err != nil {
-			if tr.publishErrors.Add(1) == 1 {
-				tr.t.Logf("first publish error: %v", err)
-			}
+			tr.publishErrors.Add(1)
+			tr.mu.Lock()
+			tr.errorKinds[err.Error()]++
+			tr.mu.Unlock()
 		} else {
 			tr.published.Add(1)
 		}
@@ -259,6 +262,16 @@ func (tr *traffic) reconnectP99() (time.Duration, int) {
 	d := slices.Clone(tr.reconnects)
 	slices.Sort(d)
 	return d[(len(d)*99)/100], len(d)
+}
+
+// logErrors logs the publish errors so far by kind, and forgets them.
+func (tr *traffic) logErrors(phase string) {
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	for msg, n := range tr.errorKinds {
+		tr.t.Logf("%s: %d publish errors: %s", phase, n, msg)
+	}
+	clear(tr.errorKinds)
 }
 
 // closed is how many connections ended with code (0: without a close

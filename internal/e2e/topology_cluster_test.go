@@ -73,6 +73,7 @@ func TestTopologyCluster(t *testing.T) {
 	if tr.closed(4200) == 0 {
 		t.Fatal("the rolling restart closed nobody with 4200")
 	}
+	tr.logErrors("rolling restart")
 
 	// A NATS node dies (SIGKILL) and comes back.
 	errsBefore := tr.publishErrors.Load()
@@ -81,6 +82,7 @@ func TestTopologyCluster(t *testing.T) {
 	}
 	time.Sleep(electionWindow)
 	electionErrors := tr.publishErrors.Load() - errsBefore
+	tr.logErrors("NATS node killed")
 	began := time.Now()
 	if err := top.Start(ctx, topology.RoleNATS, 0); err != nil {
 		t.Fatal(err)
@@ -88,6 +90,7 @@ func TestTopologyCluster(t *testing.T) {
 	t.Logf("nats 0 back and current in %s; publish errors in the %s after the kill: %d",
 		time.Since(began).Round(time.Millisecond), electionWindow, electionErrors)
 	time.Sleep(trafficBefore)
+	tr.logErrors("NATS node back")
 
 	// PostgreSQL stops: publishes and deliveries continue, admin writes
 	// answer 503.
@@ -106,6 +109,7 @@ func TestTopologyCluster(t *testing.T) {
 	if outagePublished == 0 {
 		t.Error("no publish succeeded while PostgreSQL was down")
 	}
+	tr.logErrors("PostgreSQL down")
 	if err := top.Start(ctx, topology.RolePostgres, 0); err != nil {
 		t.Fatal(err)
 	}
@@ -117,6 +121,7 @@ func TestTopologyCluster(t *testing.T) {
 	time.Sleep(trafficBefore)
 
 	tr.stopPublishing()
+	tr.logErrors("PostgreSQL back")
 	tr.waitDelivered(clusterDelivered)
 
 	// History: every control plane's writer stored through the last

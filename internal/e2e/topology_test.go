@@ -45,6 +45,7 @@ func TestTopologyRollingRestart(t *testing.T) {
 	t.Logf("gateway 0 restarted in %s", time.Since(restarted).Round(time.Millisecond))
 	time.Sleep(trafficAfter)
 	tr.stopPublishing()
+	tr.logErrors("rolling restart")
 	tr.waitDelivered(deliveredWithin)
 
 	if tr.closed(4200) == 0 {

@@ -35,7 +35,7 @@ func (t *Topology) haproxyConfig() (string, error) {
   # WebSockets and SSE streams: longer than any activity timeout.
   timeout tunnel %s
   timeout client-fin %s
-  default-server inter %s fall 1 rise 2
+  default-server inter %s fall %d rise %d
 
 frontend herald
   bind %s
@@ -51,20 +51,16 @@ backend gateways
   option httpchk GET /readyz
   http-check expect rstring %s
 `, DefaultBalancerRetries, ms(o.ConnectTimeout), ms(o.RequestTimeout), ms(o.RequestTimeout), ms(o.RequestTimeout),
-		ms(o.TunnelTimeout), ms(o.ConnectTimeout), ms(o.HealthInterval),
+		ms(o.TunnelTimeout), ms(o.ConnectTimeout), ms(o.HealthInterval), healthFall, healthRise,
 		hostPort(o.Host, t.balancerPort), t.wsPrefix, t.wsPrefix, t.wsPrefix, readyPattern)
-	for i, port := range t.gatewayPorts {
-		fmt.Fprintf(&b, "  server gw%d %s check\n", i, hostPort(o.Host, port))
-	}
+	writeServers(&b, "gw", o.Host, t.gatewayPorts)
 	fmt.Fprintf(&b, `
 backend controlplanes
   balance roundrobin
   option httpchk GET /readyz
   http-check expect rstring %s
 `, readyPattern)
-	for i, port := range t.controlPlanePorts {
-		fmt.Fprintf(&b, "  server cp%d %s check\n", i, hostPort(o.Host, port))
-	}
+	writeServers(&b, "cp", o.Host, t.controlPlanePorts)
 	path := filepath.Join(o.Dir, "haproxy.cfg")
 	return path, os.WriteFile(path, []byte(b.String()), filePerm)
 }
@@ -74,6 +70,28 @@ backend controlplanes
 // shutting_down; "." stands for the quotes, which HAProxy would need
 // escaped.
 const readyPattern = `nats.:.ok.*status.:.(not_)?ready.`
+
+// Health check thresholds: two failed checks in a row take a server out
+// (one slow /readyz while a NATS node rejoins does not), two passed ones
+// put it back.
+const (
+	healthFall = 2
+	healthRise = 2
+)
+
+// writeServers lists a backend's servers, health-checked, and each once
+// more as an unchecked backup: when every server fails its check at once
+// (all of them briefly losing NATS while a node rejoins), the balancer
+// still tries them rather than answer 503 itself.
+func writeServers(b *strings.Builder, prefix, host string, ports []int) {
+	for i, port := range ports {
+		fmt.Fprintf(b, "  server %s%d %s check\n", prefix, i, hostPort(host, port))
+	}
+	for i, port := range ports {
+		fmt.Fprintf(b, "  server %s%d-fallback %s backup\n", prefix, i, hostPort(host, port))
+	}
+	b.WriteString("  option allbackups\n")
+}
 
 // ms writes d in HAProxy's millisecond form.
 func ms(d time.Duration) string { return fmt.Sprintf("%dms", d.Milliseconds()) }

@@ -1,7 +1,9 @@
 package topology
 
 import (
+	"encoding/json"
 	"fmt"
+	"net/http"
 	"net"
 	"os"
 	"path/filepath"
@@ -55,10 +57,25 @@ func (t *Topology) NATSURL() string {
 	return strings.Join(urls, ",")
 }
 
-// natsHealthURL is node i's JetStream health endpoint: 200 once the node
-// is current with the cluster.
-func (t *Topology) natsHealthURL(i int) string {
-	return "http://" + hostPort(t.opts.Host, t.nats[i].monitor) + "/healthz"
+// natsHealthy reports whether node i is current with the cluster
+// (/healthz) and knows the JetStream meta leader (/jsz): before there is
+// one, creating a replicated stream or bucket times out.
+func (t *Topology) natsHealthy(i int) bool {
+	base := "http://" + hostPort(t.opts.Host, t.nats[i].monitor)
+	if httpStatus(base+"/healthz") != http.StatusOK {
+		return false
+	}
+	res, err := probeClient.Get(base + "/jsz")
+	if err != nil {
+		return false
+	}
+	defer res.Body.Close()
+	var jsz struct {
+		Meta struct {
+			Leader string `json:"leader"`
+		} `json:"meta_cluster"`
+	}
+	return json.NewDecoder(res.Body).Decode(&jsz) == nil && jsz.Meta.Leader != ""
 }
 
 func hostPort(host string, port int) string { return net.JoinHostPort(host, strconv.Itoa(port)) }

@@ -424,8 +424,7 @@ func (t *Topology) startNATS(ctx context.Context, i int) error {
 	if err := p.start(ctx, t.opts.StartTimeout); err != nil {
 		return fmt.Errorf("topology: %w", err)
 	}
-	url := t.natsHealthURL(i)
-	return t.waitFor(ctx, p.name+" healthy", p, func() bool { return httpStatus(url) == http.StatusOK })
+	return t.waitFor(ctx, p.name+" healthy", p, func() bool { return t.natsHealthy(i) })
 }
 
 // migrate applies the schema, as an operator's one-shot job would.
