@@ -3,8 +3,8 @@ package topology
 import (
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
