@@ -34,6 +34,8 @@ const (
 	catchUpWithin = 60 * time.Second
 	// clusterDelivered bounds the wait for the last deliveries.
 	clusterDelivered = 30 * time.Second
+	// messageStream is the JetStream stream of every message.
+	messageStream = "HERALD_MSG"
 )
 
 // With subscribers and publishers running through the balancer: a
@@ -75,20 +77,25 @@ func TestTopologyCluster(t *testing.T) {
 	}
 	tr.logErrors("rolling restart")
 
-	// A NATS node dies (SIGKILL) and comes back.
+	// The node leading the message stream dies (SIGKILL): the others
+	// elect a new leader; then it comes back.
+	leader, err := top.StreamLeader(messageStream)
+	if err != nil {
+		t.Fatal(err)
+	}
 	errsBefore := tr.publishErrors.Load()
-	if err := top.Kill(ctx, topology.RoleNATS, 0); err != nil {
+	if err := top.Kill(ctx, topology.RoleNATS, leader); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(electionWindow)
 	electionErrors := tr.publishErrors.Load() - errsBefore
 	tr.logErrors("NATS node killed")
 	began := time.Now()
-	if err := top.Start(ctx, topology.RoleNATS, 0); err != nil {
+	if err := top.Start(ctx, topology.RoleNATS, leader); err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("nats 0 back and current in %s; publish errors in the %s after the kill: %d",
-		time.Since(began).Round(time.Millisecond), electionWindow, electionErrors)
+	t.Logf("nats %d (the %s leader) back and current in %s; publish errors in the %s after the kill: %d",
+		leader, messageStream, time.Since(began).Round(time.Millisecond), electionWindow, electionErrors)
 	time.Sleep(trafficBefore)
 	tr.logErrors("NATS node back")
 

@@ -28,7 +28,7 @@ func (t *Topology) natsConfig(i int) (string, error) {
 	for j, m := range t.nats {
 		routes[j] = fmt.Sprintf("%q", "nats-route://"+net.JoinHostPort(t.opts.Host, strconv.Itoa(m.cluster)))
 	}
-	conf := fmt.Sprintf(`server_name: "n%d"
+	conf := fmt.Sprintf(`server_name: %q
 listen: %q
 http: %q
 jetstream {
@@ -39,7 +39,7 @@ cluster {
   listen: %q
   routes: [%s]
 }
-`, i, hostPort(t.opts.Host, n.client), hostPort(t.opts.Host, n.monitor), filepath.Join(n.dir, "jetstream"),
+`, natsServerName(i), hostPort(t.opts.Host, n.client), hostPort(t.opts.Host, n.monitor), filepath.Join(n.dir, "jetstream"),
 		natsClusterName, hostPort(t.opts.Host, n.cluster), strings.Join(routes, ", "))
 	path := filepath.Join(n.dir, "nats.conf")
 	if err := os.MkdirAll(n.dir, dirPerm); err != nil {
@@ -79,3 +79,55 @@ func (t *Topology) natsHealthy(i int) bool {
 }
 
 func hostPort(host string, port int) string { return net.JoinHostPort(host, strconv.Itoa(port)) }
+
+// StreamLeader is the index of the NATS node that leads stream (Herald's
+// messages are HERALD_MSG), as the nodes' monitoring endpoints report it;
+// ErrNoProcess when no running node names a leader.
+func (t *Topology) StreamLeader(stream string) (int, error) {
+	for i := range t.nats {
+		leader, ok := t.streamLeaderSeenBy(i, stream)
+		if !ok {
+			continue
+		}
+		for j := range t.nats {
+			if leader == natsServerName(j) {
+				return j, nil
+			}
+		}
+	}
+	return 0, fmt.Errorf("leader of stream %s: %w", stream, ErrNoProcess)
+}
+
+// streamLeaderSeenBy is the server name node i reports as stream's
+// leader.
+func (t *Topology) streamLeaderSeenBy(i int, stream string) (string, bool) {
+	res, err := probeClient.Get("http://" + hostPort(t.opts.Host, t.nats[i].monitor) + "/jsz?streams=true")
+	if err != nil {
+		return "", false
+	}
+	defer res.Body.Close()
+	var jsz struct {
+		Accounts []struct {
+			Streams []struct {
+				Name    string `json:"name"`
+				Cluster struct {
+					Leader string `json:"leader"`
+				} `json:"cluster"`
+			} `json:"stream_detail"`
+		} `json:"account_details"`
+	}
+	if json.NewDecoder(res.Body).Decode(&jsz) != nil {
+		return "", false
+	}
+	for _, a := range jsz.Accounts {
+		for _, st := range a.Streams {
+			if st.Name == stream && st.Cluster.Leader != "" {
+				return st.Cluster.Leader, true
+			}
+		}
+	}
+	return "", false
+}
+
+// natsServerName is node i's server_name.
+func natsServerName(i int) string { return fmt.Sprintf("n%d", i) }
