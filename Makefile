@@ -19,7 +19,7 @@ FUZZ_SHORT_TIME ?= 10000x
 PORTABLE_WS_TAG ?= herald_portable_ws
 PORTABLE_E2E    ?= ^Test(OversizedFrameThenMoreFramesGets1009|MessageCapFollowsAppSettings|UnfinishedFrameAttack|ServerPingsIdleClientsAndDropsSilentOnes|BinaryFrameRefused|SlowConsumerIsCutOff|ShutdownClosesWith4200|Connect(Refusals|Established)|PublicChannelDelivery|PrivateChannelAuth|PresenceMembers|ClientEvents|BadInputKeepsConnection|TLSListener|RevokedKeyAndDisabledAppCloseConnections|AckedPublish)$$
 
-.PHONY: test checks fmt tidy lint vet staticcheck suite gotest gotest-portable gosdktest jstest sdktest chat-build browsertest consoletest console-screenshot chat fuzz-short fuzz-run build fuzz clean
+.PHONY: cluster-test local test checks fmt tidy lint vet staticcheck suite gotest gotest-portable gosdktest jstest sdktest chat-build browsertest consoletest console-screenshot chat fuzz-short fuzz-run build fuzz clean
 
 ## test: every check CI runs: formatting, go.mod tidiness, lint (vet and
 ## staticcheck), all Go tests with -race (fuzz seed corpora included), the
@@ -55,6 +55,7 @@ lint: vet staticcheck
 
 vet:
 	$(GO) vet ./...
+	$(GO) vet -tags herald_cluster ./internal/e2e/
 	$(GO) vet -tags $(PORTABLE_WS_TAG) ./gateway/ws/...
 
 staticcheck:
@@ -132,6 +133,23 @@ console-screenshot:
 ## http://127.0.0.1:5180/?user=ann and ?user=bo (CHAT_PORT changes the port).
 chat: chat-build
 	cd examples/chat && GO="$(GO)" npm start
+
+## cluster-test: the long run on the production topology on this machine
+## (internal/topology: 3 nats-server processes, PostgreSQL, 2 control
+## planes, 2 gateways, HAProxy; needs Debian's haproxy): with clients
+## publishing and subscribing through the balancer, a rolling restart of
+## both gateways, a NATS node killed and brought back, PostgreSQL stopped
+## for CLUSTER_PG_OUTAGE; zero acknowledged messages lost, serials
+## gap-free; prints its figures (lines with FIGURES). Not part of `make
+## test`, which runs the short rolling restart (TestTopologyRollingRestart).
+CLUSTER_PG_OUTAGE ?= 60s
+cluster-test:
+	HERALD_CLUSTER_PG_OUTAGE=$(CLUSTER_PG_OUTAGE) $(GO) test -race -count=1 -timeout 20m -tags herald_cluster -run '^TestTopology' -v ./internal/e2e/
+
+## local: the production topology as processes (deploy/local): prints the
+## one URL, the admin token and a demo app; Ctrl-C stops everything.
+local:
+	$(GO) run ./deploy/local
 
 ## build: the herald binary in ./bin. -buildvcs=auto stamps the commit
 ## that `herald version` prints even where GOFLAGS turns stamping off, and

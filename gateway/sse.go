@@ -60,6 +60,10 @@ func (g *Gateway) ServeSSE(w http.ResponseWriter, r *http.Request) {
 		methodNotAllowed(w, r, sseAllow)
 		return
 	}
+	if g.shuttingDown.Load() {
+		httpError(w, r, http.StatusServiceUnavailable, "gateway shutting down")
+		return
+	}
 	req, ok := g.admitSSE(w, r)
 	if !ok {
 		return

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -35,7 +36,18 @@ type Ops struct {
 
 	mu     sync.Mutex
 	checks map[string]Check
+
+	// shuttingDown turns /readyz to 503 for good, whatever the checks say.
+	shuttingDown atomic.Bool
 }
+
+// shutdownCheck names the readiness entry of a process that is stopping.
+const shutdownCheck = "shutdown"
+
+// ShuttingDown makes /readyz answer 503 from now on: the process is
+// stopping, so a load balancer must stop sending it new clients while it
+// drains the ones it has. It is never undone.
+func (o *Ops) ShuttingDown() { o.shuttingDown.Store(true) }
 
 // New returns an Ops with a fresh registry holding the Go runtime and
 // process collectors.
@@ -122,6 +134,10 @@ func (o *Ops) readyz(w http.ResponseWriter, r *http.Request) {
 	status, code := "ready", http.StatusOK
 	if len(failed) > 0 {
 		status, code = "not_ready", http.StatusServiceUnavailable
+	}
+	if o.shuttingDown.Load() {
+		checks[shutdownCheck] = "shutting down"
+		status, code = "shutting_down", http.StatusServiceUnavailable
 	}
 	writeJSON(w, code, map[string]any{"status": status, "checks": checks})
 }

@@ -59,6 +59,17 @@ func TestEndpoints(t *testing.T) {
 	if code, _ := get("/readyz"); code != 200 {
 		t.Fatalf("readyz after recovery = %d", code)
 	}
+	o.ShuttingDown()
+	code, body = get("/readyz")
+	if code != 503 || body["status"] != "shutting_down" {
+		t.Fatalf("readyz while shutting down = %d %v", code, body)
+	}
+	if got := body["checks"].(map[string]any)["shutdown"]; got != "shutting down" {
+		t.Fatalf("shutdown check = %v", got)
+	}
+	if code, _ := get("/healthz"); code != 200 {
+		t.Fatalf("healthz while shutting down = %d", code)
+	}
 	res, err := http.Get(srv.URL + "/metrics")
 	if err != nil {
 		t.Fatal(err)

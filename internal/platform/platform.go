@@ -187,10 +187,16 @@ func (p *Platform) Run(ctx context.Context) (err error) {
 	case <-ctx.Done():
 	case <-gctx.Done():
 	}
-	// Stop the HTTP server before waiting for the group: Serve returns only
-	// once Shutdown is called. Then drain client connections.
-	p.runCloser("http server")
+	// Readiness fails first, so that a load balancer stops sending new
+	// clients here. The gateway then drains its connections (4200, spread
+	// over --shutdown-spread) while the listener still answers: /readyz
+	// says 503 and new WebSockets and SSE streams are refused with 503, so
+	// the balancer sees a draining server, not a dead one. The HTTP server
+	// stops last, before waiting for the group: Serve returns only once
+	// Shutdown is called.
+	p.ops.ShuttingDown()
 	p.runCloser("gateway connections")
+	p.runCloser("http server")
 	p.finalMeterFlush()
 	bgCancel()
 	if err := g.Wait(); err != nil && !errors.Is(err, context.Canceled) {

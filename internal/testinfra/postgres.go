@@ -154,7 +154,8 @@ func NewPostgresCluster(tb testing.TB) *pgcluster.Cluster {
 // ClusterDir returns a new, empty folder for a Postgres cluster, owned by
 // this test binary: when tb ends, any server still running in it is
 // stopped and the folder removed, and if the binary dies first a later
-// run's sweep does the same. It is for tests of pgcluster itself; other
+// run's sweep does the same. It is for tests of pgcluster itself and for
+// harnesses that run the server themselves (testenv.Topology); other
 // tests want Postgres or NewPostgresCluster.
 func ClusterDir(tb testing.TB) string {
 	tb.Helper()
