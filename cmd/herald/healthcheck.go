@@ -103,7 +103,7 @@ func probeReady(ctx context.Context, target string) error {
 	}}
 	resp, err := client.Do(req)
 	if err != nil {
-		return fmt.Errorf("get %s: %w", target, err)
+		return err // names the method, the URL and the cause
 	}
 	defer resp.Body.Close()
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
