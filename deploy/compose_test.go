@@ -209,6 +209,29 @@ func TestComposeTopology(t *testing.T) {
 	checkComposeServers(t, c)
 }
 
+// natsServerModule finds the nats-server version Herald is built and
+// tested with.
+var natsServerModule = regexp.MustCompile(`(?m)^\s*github.com/nats-io/nats-server/v2 v(\d+\.\d+)\.`)
+
+// TestComposeNATSVersion: the compose file runs the NATS release Herald
+// embeds and tests against.
+func TestComposeNATSVersion(t *testing.T) {
+	gomod, err := os.ReadFile(filepath.Join("..", "go.mod"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := natsServerModule.FindSubmatch(gomod)
+	if m == nil {
+		t.Fatal("go.mod requires no github.com/nats-io/nats-server/v2")
+	}
+	c := loadCompose(t)
+	for _, name := range natsServices {
+		if img := c.Services[name].Image; !strings.HasPrefix(img, "nats:"+string(m[1])+"-") && img != "nats:"+string(m[1]) {
+			t.Errorf("%s runs %s; go.mod has nats-server %s", name, img, m[1])
+		}
+	}
+}
+
 func wantDependency(t *testing.T, s map[string]composeService, from, to, condition string) {
 	t.Helper()
 	if got := s[from].DependsOn[to].Condition; got != condition {
