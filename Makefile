@@ -66,8 +66,8 @@ gotest: helm
 
 ## helm: the pinned helm (deploy/helm_test.go's helmVersion) that
 ## go test ./deploy/ lints and renders the chart with, built from its Go
-## module into the user cache folder once per machine (about 3 minutes
-## cold on 2 cores; then a second).
+## module into the user cache folder once per machine (3 to 5 minutes cold
+## on 2 cores, downloads included; then a second).
 helm:
 	$(GO) test -count=1 -run '^TestHelmBuilt$$' ./deploy/
 
