@@ -19,7 +19,7 @@ FUZZ_SHORT_TIME ?= 10000x
 PORTABLE_WS_TAG ?= herald_portable_ws
 PORTABLE_E2E    ?= ^Test(OversizedFrameThenMoreFramesGets1009|MessageCapFollowsAppSettings|UnfinishedFrameAttack|ServerPingsIdleClientsAndDropsSilentOnes|BinaryFrameRefused|SlowConsumerIsCutOff|ShutdownClosesWith4200|Connect(Refusals|Established)|PublicChannelDelivery|PrivateChannelAuth|PresenceMembers|ClientEvents|BadInputKeepsConnection|TLSListener|RevokedKeyAndDisabledAppCloseConnections|AckedPublish)$$
 
-.PHONY: cluster-test local test checks fmt tidy lint vet staticcheck suite gotest gotest-portable gosdktest jstest sdktest chat-build browsertest consoletest console-screenshot chat fuzz-short fuzz-run build fuzz clean
+.PHONY: cluster-test local test checks fmt tidy lint vet staticcheck suite gotest gotest-portable gosdktest jstest sdktest chat-build browsertest consoletest console-screenshot chat helm fuzz-short fuzz-run build fuzz clean
 
 ## test: every check CI runs: formatting, go.mod tidiness, lint (vet and
 ## staticcheck), all Go tests with -race (fuzz seed corpora included), the
@@ -62,8 +62,15 @@ staticcheck:
 	$(GO) run $(STATICCHECK) ./...
 	$(GO) run $(STATICCHECK) -tags $(PORTABLE_WS_TAG) ./gateway/ws/...
 
-gotest:
+gotest: helm
 	$(GO) test -race -timeout $(TEST_TIMEOUT) ./...
+
+## helm: the pinned helm (deploy/helm_test.go's helmVersion) that
+## go test ./deploy/ lints and renders the chart with, built from its Go
+## module into the user cache folder once per machine (3 to 5 minutes cold
+## on 2 cores, downloads included; then a second).
+helm:
+	$(GO) test -count=1 -run '^TestHelmBuilt$$' ./deploy/
 
 ## gotest-portable: the WebSocket package and the WebSocket end-to-end tests
 ## with the portable transport.

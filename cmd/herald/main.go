@@ -28,6 +28,7 @@ Usage:
   herald migrate       up | down | status: manage the database schema
   herald admin         a command-line client of the admin API
   herald bench         a load test of a running Herald: subscribers, publish rates, latency
+  herald healthcheck   exit 0 when the local server's /readyz answers 200 (container probes)
   herald version       the version, commit and Go version of this binary (also --version)
   herald help          this text
 
@@ -61,6 +62,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runAdmin(ctx, args[1:], getenv, stdout, stderr)
 	case "bench":
 		return runBench(ctx, args[1:], getenv, stdout, stderr)
+	case "healthcheck":
+		return runHealthcheck(ctx, args[1:], getenv, stdout, stderr)
 	case "version", "--version", "-version":
 		return runVersion(stdout)
 	case "help", "-h", "--help":

@@ -20,7 +20,7 @@ func TestReadmeDocumentsEveryFlag(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, cmd := range []string{"dev", "controlplane", "gateway", "migrate", "admin", "bench"} {
+	for _, cmd := range []string{"dev", "controlplane", "gateway", "migrate", "admin", "bench", "healthcheck"} {
 		var stdout, stderr bytes.Buffer
 		run(context.Background(), []string{cmd, "-h"}, func(string) string { return "" }, &stdout, &stderr)
 		flags := flagLine.FindAllStringSubmatch(stderr.String()+stdout.String(), -1)
