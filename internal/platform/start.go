@@ -234,8 +234,9 @@ func (p *Platform) startControlPlane(ctx context.Context, dbURL string) error {
 		Occupancy: occ,
 		History:   api.HistoryConfig{Reader: p.parts.history.reader, MasterKey: p.parts.history.masterKey},
 		Meter:     p.parts.meter.meter, DefaultPlanID: defaultPlan,
-		Quotas:   p.parts.quota.enforcer,
-		Webhooks: api.WebhooksConfig{Tester: p.parts.webhooks, AllowPrivate: p.cfg.Webhooks.AllowPrivate},
+		Quotas:     p.parts.quota.enforcer,
+		Webhooks:   api.WebhooksConfig{Tester: p.parts.webhooks, AllowPrivate: p.cfg.Webhooks.AllowPrivate},
+		Registerer: p.ops.Registry(),
 		Debug: api.DebugConfig{
 			Watchers: p.parts.debug.watchers, Events: p.parts.debug.publisher, Heartbeat: p.cfg.Debug.Heartbeat,
 		},
@@ -323,6 +324,9 @@ func (p *Platform) startNATS(ctx context.Context) error {
 		return err
 	}
 	p.parts.liveNC = liveNC
+	if err := p.registerNATSMetrics(map[string]*nats.Conn{natsConnMain: nc, natsConnLive: liveNC}); err != nil {
+		return fmt.Errorf("nats metrics: %w", err)
+	}
 	p.addCloser("nats live connection", func(context.Context) error { return drain(liveNC) })
 	js, err := jetstream.New(nc)
 	if err != nil {
