@@ -101,7 +101,8 @@ func (g *Gateway) serveWS(w http.ResponseWriter, r *http.Request) {
 	// Registered only once its socket is known: app changes, keepalive and
 	// shutdown write to registered connections.
 	c.setWS(wc)
-	g.metrics.connections.Inc()
+	c.series = g.metrics.forApp(c.appID)
+	c.series.connections.Inc()
 	g.metrics.connectionsTotal.Inc()
 	g.register(c)
 	c.mu.Lock()

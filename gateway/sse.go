@@ -73,8 +73,9 @@ func (g *Gateway) ServeSSE(w http.ResponseWriter, r *http.Request) {
 	if req.claims != nil {
 		c.token.Store(&connToken{claims: req.claims})
 	}
+	c.series = g.metrics.forApp(c.appID)
 	g.register(c)
-	g.metrics.connections.Inc()
+	c.series.connections.Inc()
 	g.debugConnected(c, r)
 	defer g.closeSSE(c)
 
@@ -249,7 +250,7 @@ func (g *Gateway) closeSSE(c *conn) {
 	g.metrics.subscriptions.Sub(float64(len(subs)))
 	g.unregister(c)
 	g.release(c.appID)
-	g.metrics.connections.Dec()
+	c.appSeries().connections.Dec()
 	g.debugDisconnected(c, nil, closing, code, reason)
 }
 

@@ -66,6 +66,10 @@ type parts struct {
 // start brings up every part in dependency order. Postgres and NATS start
 // concurrently because each takes a noticeable share of start-up time.
 func (p *Platform) start(ctx context.Context) error {
+	if p.cfg.MetricsAppLabels {
+		p.cfg.Logger.Warn("--metrics-app-labels: the connections, deliveries, slow-consumer and quota series get one series per app; " +
+			"with many apps this multiplies what Prometheus stores (docs/operations.md, \"Per-app labels\")")
+	}
 	if p.cfg.Mode == ModeDev {
 		if err := p.openDataDir(ctx); err != nil {
 			return err
