@@ -15,7 +15,7 @@ const (
 
 // registerNATSMetrics exports each NATS connection's state and reconnect
 // count, read from the client at scrape time: an alert on a disconnected
-// or flapping broker needs no logs (docs/operations.md, "NATSDisconnected").
+// or flapping broker needs no logs (docs/operations.md, "HeraldNATSDisconnected").
 func (p *Platform) registerNATSMetrics(conns map[string]*nats.Conn) error {
 	const ns, sub = "herald", "nats"
 	for role, nc := range conns {
