@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -78,7 +79,7 @@ var labelName = regexp.MustCompile(`([a-zA-Z_][a-zA-Z0-9_]*)="`)
 
 // scrape reads /metrics: the families by their TYPE lines, with the
 // label names their samples carry.
-func scrape(t *testing.T, url string) map[string]*scrapedFamily {
+func scrape(t *testing.T, url string) (map[string]*scrapedFamily, string) {
 	t.Helper()
 	resp, err := http.Get(url + "/metrics")
 	if err != nil {
@@ -109,7 +110,21 @@ func scrape(t *testing.T, url string) map[string]*scrapedFamily {
 			families[current].labels[l[1]] = true
 		}
 	}
-	return families
+	return families, string(body)
+}
+
+// sampleValue is the value of the sample line that starts with series
+// (a name and its labels as exposed), or -1.
+func sampleValue(body, series string) float64 {
+	for line := range strings.SplitSeq(body, "\n") {
+		if v, ok := strings.CutPrefix(line, series+" "); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err == nil {
+				return f
+			}
+		}
+	}
+	return -1
 }
 
 func standard(name string) bool {
@@ -157,7 +172,20 @@ func TestMetricsCatalog(t *testing.T) {
 					t.Errorf("docs/operations.md's catalog lists %s, which Herald does not register", n)
 				}
 			}
-			for n, f := range scrape(t, h.URL()) {
+			families, body := scrape(t, h.URL())
+			// The series the alerts rely on say what happened.
+			for series, want := range map[string]float64{
+				"herald_ready": 1,
+				`herald_readiness_check{check="postgres"}`:       1,
+				`herald_nats_connected{conn="live"}`:             1,
+				"herald_api_publish_duration_seconds_count":      1,
+				`herald_webhook_attempts_total{status="failed"}`: 0,
+			} {
+				if got := sampleValue(body, series); got != want {
+					t.Errorf("%s = %v, want %v", series, got, want)
+				}
+			}
+			for n, f := range families {
 				if standard(n) {
 					continue
 				}
