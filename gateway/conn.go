@@ -26,8 +26,9 @@ type conn struct {
 	socketID string
 	appID    string
 	key      string
-	// series are the metrics its app counts in, set before the
-	// connection is registered; nil (tests) means the global ones.
+	// series are the metrics its app counts in, set when the connection
+	// is made (before the poller may close it); nil (tests) means the
+	// global ones.
 	series *appSeries
 	// meter is the connection's shard of its app's meter: it counts what
 	// the connection is sent (docs/billing.md); nil when metering is off.

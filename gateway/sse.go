@@ -69,11 +69,11 @@ func (g *Gateway) ServeSSE(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	st := sse.NewStream(sseQueueFrames)
-	c := &conn{gw: g, sink: sseSink{stream: st}, socketID: g.newSocketID(), appID: req.app.ID, key: strings.Clone(req.key), meter: g.cfg.Meter.App(req.app.ID).Shard()}
+	c := &conn{gw: g, sink: sseSink{stream: st}, socketID: g.newSocketID(), appID: req.app.ID, key: strings.Clone(req.key), meter: g.cfg.Meter.App(req.app.ID).Shard(),
+		series: g.metrics.forApp(req.app.ID)}
 	if req.claims != nil {
 		c.token.Store(&connToken{claims: req.claims})
 	}
-	c.series = g.metrics.forApp(c.appID)
 	g.register(c)
 	c.series.connections.Inc()
 	g.debugConnected(c, r)
