@@ -35,6 +35,10 @@ type EnforcerConfig struct {
 	// Now is the clock of periods and rates; nil means time.Now.
 	Now        func() time.Time
 	Registerer prometheus.Registerer
+	// AppLabels adds an app label to herald_quota_exceeded_total
+	// (--metrics-app-labels); each app's series are resolved once, when
+	// its state is made.
+	AppLabels bool
 }
 
 // Verdict is the outcome of a check.
@@ -61,9 +65,15 @@ type Enforcer struct {
 	cfg      EnforcerConfig
 	seed     maphash.Seed
 	shards   [enforcerShards]enforcerShard
-	exceeded [len(quotaNames)]prometheus.Counter
-	periods  periodCache
+	exceeded quotaCounters
+	// exceededVec gives each app its counters with AppLabels; nil
+	// without.
+	exceededVec *prometheus.CounterVec
+	periods     periodCache
 }
+
+// quotaCounters are herald_quota_exceeded_total's series by quota.
+type quotaCounters [len(quotaNames)]prometheus.Counter
 
 type enforcerShard struct {
 	mu       sync.RWMutex
@@ -81,11 +91,19 @@ func NewEnforcer(cfg EnforcerConfig) (*Enforcer, error) {
 		e.shards[i].apps = map[string]*appQuota{}
 		e.shards[i].accounts = map[string]*accountQuota{}
 	}
+	labels := []string{"quota"}
+	if cfg.AppLabels {
+		labels = append(labels, "app")
+	}
 	vec := prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "herald", Subsystem: "quota", Name: "exceeded_total",
 		Help: "Publishes (each message) and connections over a quota of their account's plan: refused with hard enforcement, let through with soft."},
-		[]string{"quota"})
-	for k := QuotaMessagesPerDay; int(k) < len(quotaNames); k++ {
-		e.exceeded[k] = vec.WithLabelValues(k.String())
+		labels)
+	if cfg.AppLabels {
+		e.exceededVec = vec
+	} else {
+		for k := QuotaMessagesPerDay; int(k) < len(quotaNames); k++ {
+			e.exceeded[k] = vec.WithLabelValues(k.String())
+		}
 	}
 	if err := register(cfg.Registerer, vec); err != nil {
 		return nil, err
@@ -133,7 +151,7 @@ func (e *Enforcer) CheckPublish(app *channels.AppConfig, n int) (Verdict, Reserv
 	}
 	acct.mu.Unlock()
 	if v.Exceeded != QuotaNone {
-		e.exceeded[v.Exceeded].Add(float64(n))
+		aq.exceeded[v.Exceeded].Add(float64(n))
 	}
 	if v.Refused {
 		return v, Reservation{}
@@ -180,7 +198,7 @@ func (e *Enforcer) CheckConnections(app *channels.AppConfig, conns int64) Verdic
 		return Verdict{}
 	}
 	if e != nil {
-		e.exceeded[QuotaConnections].Inc()
+		e.app(app).exceeded[QuotaConnections].Inc()
 	}
 	return Verdict{Exceeded: QuotaConnections, Refused: q.Hard(), Limit: q.MaxConnections}
 }
@@ -201,7 +219,7 @@ func (e *Enforcer) app(app *channels.AppConfig) *appQuota {
 	if aq, ok := s.apps[app.ID]; ok && aq.account == acct && aq.shard == app.Shard {
 		return aq
 	}
-	aq = &appQuota{id: app.ID, shard: app.Shard, stream: stream.StreamName(app.Shard), account: acct}
+	aq = &appQuota{id: app.ID, shard: app.Shard, stream: stream.StreamName(app.Shard), account: acct, exceeded: e.countersOf(app.ID)}
 	if e.cfg.Meter != nil {
 		aq.meter = e.cfg.Meter.App(app.ID)
 	}
@@ -228,4 +246,17 @@ func (e *Enforcer) account(id string) *accountQuota {
 	acct = &accountQuota{id: id}
 	s.accounts[id] = acct
 	return acct
+}
+
+// countersOf returns the exceeded counters appID counts in: its own with
+// AppLabels, else the shared ones.
+func (e *Enforcer) countersOf(appID string) *quotaCounters {
+	if e.exceededVec == nil {
+		return &e.exceeded
+	}
+	c := new(quotaCounters)
+	for k := QuotaMessagesPerDay; int(k) < len(quotaNames); k++ {
+		c[k] = e.exceededVec.WithLabelValues(k.String(), appID)
+	}
+	return c
 }

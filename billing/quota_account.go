@@ -23,6 +23,8 @@ type appQuota struct {
 	account *accountQuota
 	meter   *AppMeter
 	rate    rateBucket
+	// exceeded are the counters its overages count in.
+	exceeded *quotaCounters
 }
 
 // ownPublish is a message this process accepted, not yet known to be in

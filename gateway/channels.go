@@ -155,6 +155,10 @@ func (g *Gateway) deliver(d *stream.Delivery) {
 		UserID: d.UserID, Serial: d.Serial,
 	})
 	n := cs.broadcast(heldFrame{serial: d.Serial, prev: d.PrevSerial, frame: frame, event: d.Event}, d.ExcludeSocket)
+	if cs.deliveries != nil {
+		cs.deliveries.Add(float64(n))
+		return
+	}
 	g.metrics.deliveries.Add(float64(n))
 }
 

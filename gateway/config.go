@@ -165,7 +165,11 @@ type Config struct {
 	Meter *billing.Meter
 	// Registerer receives the gateway's metrics; nil registers nothing.
 	Registerer prometheus.Registerer
-	Logger     *slog.Logger
+	// MetricsAppLabels adds an app label to the connections, deliveries
+	// and slow-consumer series (--metrics-app-labels): one series per app
+	// each, so off by default.
+	MetricsAppLabels bool
+	Logger           *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }

@@ -26,6 +26,10 @@ type conn struct {
 	socketID string
 	appID    string
 	key      string
+	// series are the metrics its app counts in, set when the connection
+	// is made (before the poller may close it); nil (tests) means the
+	// global ones.
+	series *appSeries
 	// meter is the connection's shard of its app's meter: it counts what
 	// the connection is sent (docs/billing.md); nil when metering is off.
 	// Set before the connection can receive.
@@ -143,7 +147,7 @@ func (c *conn) enqueueHeld(h heldFrame) bool {
 // afterQueue does what queueLocked asked for once c.mu is released.
 func (c *conn) afterQueue(start, slow bool) {
 	if slow {
-		c.gw.metrics.slowConsumers.Inc()
+		c.appSeries().slowConsumers.Inc()
 		c.sink.cutShort(c)
 	}
 	if start {
@@ -336,4 +340,12 @@ func (c *conn) claims() *channels.TokenClaims {
 func (c *conn) fail(code channels.WireCode, message string) {
 	c.debugClientError(code, message)
 	c.closeAfter(protocol.Error(code, message), uint16(code), message)
+}
+
+// appSeries returns the series c counts in.
+func (c *conn) appSeries() *appSeries {
+	if c.series != nil {
+		return c.series
+	}
+	return &c.gw.metrics.global
 }

@@ -127,7 +127,7 @@ func (g *Gateway) catchUp(c *conn, sub *subscription, from, upTo uint64) {
 // afterEmit does what emitLocked asked for once c.mu is released.
 func (g *Gateway) afterEmit(c *conn, start, slow bool) {
 	if slow {
-		g.metrics.slowConsumers.Inc()
+		c.appSeries().slowConsumers.Inc()
 	}
 	if start {
 		go c.writer()

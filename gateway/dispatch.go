@@ -92,6 +92,6 @@ func (c *conn) OnClose(w *ws.Conn, _ error) {
 	c.gw.metrics.subscriptions.Sub(float64(len(subs)))
 	c.gw.unregister(c)
 	c.gw.release(c.appID)
-	c.gw.metrics.connections.Dec()
+	c.appSeries().connections.Dec()
 	c.gw.debugDisconnected(c, user, closing, code, reason)
 }

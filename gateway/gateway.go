@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/heraldhq/herald/bus/stream"
@@ -90,11 +91,14 @@ func New(cfg Config) (*Gateway, error) {
 		g.conns[i].byApp = map[string]map[*conn]struct{}{}
 		g.conns[i].count = map[string]int{}
 	}
-	m, err := newMetrics(cfg.Registerer, func() float64 { return float64(g.hub.count()) })
+	m, err := newMetrics(cfg.Registerer, func() float64 { return float64(g.hub.count()) }, cfg.MetricsAppLabels)
 	if err != nil {
 		return nil, err
 	}
 	g.metrics = m
+	if m.appLabels {
+		g.hub.deliveries = func(appID string) prometheus.Counter { return m.forApp(appID).deliveries }
+	}
 	limits, err := newConnLimiter(cfg.ConnLimits, cfg.Now)
 	if err != nil {
 		return nil, fmt.Errorf("gateway: %w", err)

@@ -75,7 +75,8 @@ func (g *Gateway) serveWS(w http.ResponseWriter, r *http.Request) {
 	}
 	// The key is cloned so that it does not pin the request line in memory
 	// for the connection's lifetime.
-	c := &conn{gw: g, sink: wsSink{}, socketID: g.newSocketID(), appID: app.ID, key: strings.Clone(key), meter: g.cfg.Meter.App(app.ID).Shard()}
+	c := &conn{gw: g, sink: wsSink{}, socketID: g.newSocketID(), appID: app.ID, key: strings.Clone(key), meter: g.cfg.Meter.App(app.ID).Shard(),
+		series: g.metrics.forApp(app.ID)}
 	if claims != nil {
 		c.token.Store(&connToken{claims: claims})
 	}
@@ -101,7 +102,7 @@ func (g *Gateway) serveWS(w http.ResponseWriter, r *http.Request) {
 	// Registered only once its socket is known: app changes, keepalive and
 	// shutdown write to registered connections.
 	c.setWS(wc)
-	g.metrics.connections.Inc()
+	c.series.connections.Inc()
 	g.metrics.connectionsTotal.Inc()
 	g.register(c)
 	c.mu.Lock()

@@ -4,6 +4,8 @@ import (
 	"hash/maphash"
 	"sync"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/heraldhq/herald/channels"
 	"github.com/heraldhq/herald/gateway/presence"
 )
@@ -32,12 +34,18 @@ type channelState struct {
 	mu     sync.RWMutex
 	subs   map[*conn]*subscription
 	roster *presence.Roster
+	// deliveries is the app's deliveries series with app labels; nil
+	// counts in the global one.
+	deliveries prometheus.Counter
 }
 
 // hub is the table of channels that have local subscribers.
 type hub struct {
 	seed   maphash.Seed
 	shards [hubShards]hubShard
+	// deliveries, when set (app labels), gives a new channel its app's
+	// deliveries series once, so that fan-out looks nothing up.
+	deliveries func(appID string) prometheus.Counter
 }
 
 type hubShard struct {
@@ -80,6 +88,9 @@ func (h *hub) join(k chanKey, ch channels.Channel, c *conn, sub *subscription) (
 	cs = s.m[k]
 	if cs == nil {
 		cs = &channelState{key: k, ch: ch, subs: map[*conn]*subscription{}, ready: make(chan struct{})}
+		if h.deliveries != nil {
+			cs.deliveries = h.deliveries(k.app)
+		}
 		s.m[k] = cs
 		first = true
 	}

@@ -35,7 +35,7 @@ func benchGateway(tb testing.TB) *Gateway {
 	cfg := Config{}
 	cfg.setDefaults()
 	g := &Gateway{cfg: cfg, hub: newHub()}
-	m, err := newMetrics(nil, func() float64 { return float64(g.hub.count()) })
+	m, err := newMetrics(nil, func() float64 { return float64(g.hub.count()) }, false)
 	if err != nil {
 		tb.Fatal(err)
 	}

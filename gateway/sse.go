@@ -73,12 +73,13 @@ func (g *Gateway) ServeSSE(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	st := sse.NewStream(sseQueueFrames)
-	c := &conn{gw: g, sink: sseSink{stream: st}, socketID: g.newSocketID(), appID: req.app.ID, key: strings.Clone(req.key), meter: g.cfg.Meter.App(req.app.ID).Shard()}
+	c := &conn{gw: g, sink: sseSink{stream: st}, socketID: g.newSocketID(), appID: req.app.ID, key: strings.Clone(req.key), meter: g.cfg.Meter.App(req.app.ID).Shard(),
+		series: g.metrics.forApp(req.app.ID)}
 	if req.claims != nil {
 		c.token.Store(&connToken{claims: req.claims})
 	}
 	g.register(c)
-	g.metrics.connections.Inc()
+	c.series.connections.Inc()
 	g.debugConnected(c, r)
 	defer g.closeSSE(c)
 
@@ -253,7 +254,7 @@ func (g *Gateway) closeSSE(c *conn) {
 	g.metrics.subscriptions.Sub(float64(len(subs)))
 	g.unregister(c)
 	g.release(c.appID)
-	g.metrics.connections.Dec()
+	c.appSeries().connections.Dec()
 	g.debugDisconnected(c, nil, closing, code, reason)
 }
 

@@ -37,6 +37,7 @@ func bindServerFlags(fs *flag.FlagSet, cfg *platform.Config, mode platform.Mode)
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", platform.DefaultShutdownTimeout, "bound on each graceful shutdown step")
 	fs.StringVar(&lo.level, "log-level", defaultLogLevel, "log level: debug, info, warn, error")
 	fs.StringVar(&lo.format, "log-format", defaultLogFormat, "log format: text or json")
+	fs.BoolVar(&cfg.MetricsAppLabels, "metrics-app-labels", false, "add an app label to the per-app metrics (connections, deliveries, slow-consumer closes, quota refusals): one series per app each, so mind the cardinality (docs/operations.md)")
 	bindMeterFlags(fs, cfg)
 	bindDebugFlags(fs, cfg, mode)
 	if mode != platform.ModeGateway {

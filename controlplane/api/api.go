@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/heraldhq/herald/billing"
 	"github.com/heraldhq/herald/bus/cachechan"
@@ -120,6 +121,8 @@ type Config struct {
 	Webhooks WebhooksConfig
 	// Debug configures the console's live debug stream.
 	Debug DebugConfig
+	// Registerer receives the API's metrics; nil registers none.
+	Registerer prometheus.Registerer
 }
 
 // PublicKeySource finds live public token signing keys by kid.
@@ -184,7 +187,8 @@ type API struct {
 	webhooks  WebhooksConfig
 	now       func() time.Time
 
-	debug DebugConfig
+	debug   DebugConfig
+	metrics *metrics
 	// streamsDone is closed by StopStreams.
 	streamsDone chan struct{}
 	stopStreams sync.Once
@@ -216,6 +220,11 @@ func New(cfg Config) (*API, error) {
 		debug:        cfg.Debug,
 		streamsDone:  make(chan struct{}),
 	}
+	m, err := newMetrics(cfg.Registerer)
+	if err != nil {
+		return nil, err
+	}
+	a.metrics = m
 	a.debug.Heartbeat = orDefault(a.debug.Heartbeat, DefaultDebugHeartbeat)
 	if a.logger == nil {
 		a.logger = slog.New(slog.DiscardHandler)

@@ -3,6 +3,7 @@ package api
 import (
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -24,7 +25,9 @@ func (a *API) publishChecked(c echo.Context, app *channels.AppConfig, msgs []str
 		return nil, quotaExceeded(c, v)
 	}
 	defer res.Release()
+	start := time.Now()
 	results, err := a.events.PublishBatch(c.Request().Context(), msgs)
+	a.metrics.published(start, publishErr(results, err))
 	for _, r := range results {
 		if r.Err == nil {
 			res.Accepted(r.Serial, r.Duplicate)
@@ -43,4 +46,18 @@ func quotaExceeded(c echo.Context, v billing.Verdict) error {
 		msg = fmt.Sprintf("the app is over its publish_rate (%d messages per second); retry in %d s", v.Limit, secs)
 	}
 	return &channels.Error{Code: channels.CodeQuotaExceeded, Message: msg}
+}
+
+// publishErr is the error of a publish: the call's, else the first
+// message's the stream refused.
+func publishErr(results []stream.Result, err error) error {
+	if err != nil {
+		return err
+	}
+	for _, r := range results {
+		if r.Err != nil {
+			return r.Err
+		}
+	}
+	return nil
 }

@@ -13,11 +13,13 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"log/slog"
 	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/heraldhq/herald/billing"
@@ -128,8 +130,10 @@ type Config struct {
 	Owner string
 	// Debug reports app endpoints' attempts to a watching console; nil
 	// reports none.
-	Debug  DebugEmitter
-	Logger *slog.Logger
+	Debug DebugEmitter
+	// Registerer receives the dispatcher's metrics; nil registers none.
+	Registerer prometheus.Registerer
+	Logger     *slog.Logger
 }
 
 // Dispatcher runs the consumer, the sender and the pruning of one
@@ -139,6 +143,7 @@ type Dispatcher struct {
 	store  Store
 	sender *sender
 	log    *slog.Logger
+	m      *metrics
 	// wake tells the sender that events were queued.
 	wake chan struct{}
 	// floor is the consumer's ack floor, read after every fetch: the
@@ -177,8 +182,12 @@ func New(cfg Config) (*Dispatcher, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	m, err := newMetrics(cfg.Registerer)
+	if err != nil {
+		return nil, fmt.Errorf("webhooks: %w", err)
+	}
 	return &Dispatcher{
-		cfg: cfg, store: cfg.Store, log: cfg.Logger,
+		cfg: cfg, store: cfg.Store, log: cfg.Logger, m: m,
 		sender: newSender(cfg.Timeout, cfg.AllowPrivate, cfg.Version),
 		wake:   make(chan struct{}, 1),
 	}, nil

@@ -114,6 +114,7 @@ func (d *Dispatcher) attempt(ctx context.Context, s controlplane.WebhookSend) bo
 		return false
 	}
 	d.debugAttempt(s, a)
+	d.m.attempted(a)
 	if o.ok() && s.AppID != "" {
 		// Operator endpoints belong to no app: nothing to count.
 		d.cfg.Meter.App(s.AppID).WebhookCall()
@@ -169,6 +170,7 @@ const systemActor = "system:webhooks"
 func (d *Dispatcher) disabled(ctx context.Context, appID, endpointID string) {
 	d.log.Warn("webhook endpoint disabled: it failed every delivery", "app", appID, "endpoint", endpointID,
 		"after", d.cfg.DisableAfter)
+	d.m.disabled.Inc()
 	fields := map[string]any{"reason": "failed every delivery", "failing_for_s": int64(d.cfg.DisableAfter / time.Second)}
 	if appID == "" {
 		fields["operator"] = true

@@ -57,7 +57,9 @@ func New(cfg Config) *Ops {
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	return &Ops{registry: reg, timeout: cfg.CheckTimeout, checks: map[string]Check{}}
+	o := &Ops{registry: reg, timeout: cfg.CheckTimeout, checks: map[string]Check{}}
+	reg.MustRegister(newReadinessCollector(o))
+	return o
 }
 
 // Registry is where components register their metrics.
@@ -117,13 +119,7 @@ func (o *Ops) Readiness(ctx context.Context) map[string]error {
 
 func (o *Ops) readyz(w http.ResponseWriter, r *http.Request) {
 	failed := o.Readiness(r.Context())
-	o.mu.Lock()
-	names := make([]string, 0, len(o.checks))
-	for k := range o.checks {
-		names = append(names, k)
-	}
-	o.mu.Unlock()
-	sort.Strings(names)
+	names := o.checkNames()
 	checks := make(map[string]string, len(names))
 	for _, n := range names {
 		checks[n] = "ok"
@@ -140,6 +136,18 @@ func (o *Ops) readyz(w http.ResponseWriter, r *http.Request) {
 		status, code = "shutting_down", http.StatusServiceUnavailable
 	}
 	writeJSON(w, code, map[string]any{"status": status, "checks": checks})
+}
+
+// checkNames are the checks' names, sorted.
+func (o *Ops) checkNames() []string {
+	o.mu.Lock()
+	names := make([]string, 0, len(o.checks))
+	for k := range o.checks {
+		names = append(names, k)
+	}
+	o.mu.Unlock()
+	sort.Strings(names)
+	return names
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {

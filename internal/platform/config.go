@@ -123,6 +123,9 @@ type Config struct {
 	Limits LimitsConfig
 	// TLS serves the listener over HTTPS/WSS when set.
 	TLS TLSConfig
+	// MetricsAppLabels adds an app label to the per-app series
+	// (--metrics-app-labels; docs/operations.md, "Per-app labels").
+	MetricsAppLabels bool
 
 	// Logger receives structured logs; nil discards them.
 	Logger *slog.Logger

@@ -159,6 +159,7 @@ func (p *Platform) startGateway(ctx context.Context) error {
 		Meter:                 p.parts.meter.meter,
 		Quotas:                p.parts.quota.enforcer,
 		Registerer:            p.ops.Registry(),
+		MetricsAppLabels:      p.cfg.MetricsAppLabels,
 		Logger:                p.cfg.Logger,
 	})
 	if err != nil {

@@ -101,6 +101,10 @@ func (p *Platform) URL() string { return p.scheme() + "://" + p.addr }
 // AdminToken is the bootstrap admin token in effect; valid after Ready.
 func (p *Platform) AdminToken() string { return p.adminToken }
 
+// MetricNames lists the metric families the process registered, with
+// or without series yet (docs/operations.md, "Metrics catalog").
+func (p *Platform) MetricNames() []string { return p.ops.MetricNames() }
+
 // NATSURL is the embedded NATS server's client URL when it listens, or the
 // external NATS URL; valid after Ready.
 func (p *Platform) NATSURL() string { return p.natsURL }

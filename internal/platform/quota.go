@@ -34,7 +34,7 @@ func (p *Platform) startQuotas(ctx context.Context) error {
 	p.parts.quota.totals = quota.NewCache(quota.CacheConfig{JS: p.parts.js, Logger: p.cfg.Logger})
 	e, err := billing.NewEnforcer(billing.EnforcerConfig{
 		Totals: p.parts.quota.totals, Meter: p.parts.meter.meter, Now: p.cfg.Metering.QuotaClock,
-		Registerer: p.ops.Registry(),
+		Registerer: p.ops.Registry(), AppLabels: p.cfg.MetricsAppLabels,
 	})
 	if err != nil {
 		return err

@@ -66,6 +66,10 @@ type parts struct {
 // start brings up every part in dependency order. Postgres and NATS start
 // concurrently because each takes a noticeable share of start-up time.
 func (p *Platform) start(ctx context.Context) error {
+	if p.cfg.MetricsAppLabels {
+		p.cfg.Logger.Warn("--metrics-app-labels: the connections, deliveries, slow-consumer and quota series get one series per app; " +
+			"with many apps this multiplies what Prometheus stores (docs/operations.md, \"Per-app labels\")")
+	}
 	if p.cfg.Mode == ModeDev {
 		if err := p.openDataDir(ctx); err != nil {
 			return err
@@ -235,8 +239,9 @@ func (p *Platform) startControlPlane(ctx context.Context, dbURL string) error {
 		Occupancy: occ,
 		History:   api.HistoryConfig{Reader: p.parts.history.reader, MasterKey: p.parts.history.masterKey},
 		Meter:     p.parts.meter.meter, DefaultPlanID: defaultPlan,
-		Quotas:   p.parts.quota.enforcer,
-		Webhooks: api.WebhooksConfig{Tester: p.parts.webhooks, AllowPrivate: p.cfg.Webhooks.AllowPrivate},
+		Quotas:     p.parts.quota.enforcer,
+		Webhooks:   api.WebhooksConfig{Tester: p.parts.webhooks, AllowPrivate: p.cfg.Webhooks.AllowPrivate},
+		Registerer: p.ops.Registry(),
 		Debug: api.DebugConfig{
 			Watchers: p.parts.debug.watchers, Events: p.parts.debug.publisher, Heartbeat: p.cfg.Debug.Heartbeat,
 		},
@@ -324,6 +329,9 @@ func (p *Platform) startNATS(ctx context.Context) error {
 		return err
 	}
 	p.parts.liveNC = liveNC
+	if err := p.registerNATSMetrics(map[string]*nats.Conn{natsConnMain: nc, natsConnLive: liveNC}); err != nil {
+		return fmt.Errorf("nats metrics: %w", err)
+	}
 	p.addCloser("nats live connection", func(context.Context) error { return drain(liveNC) })
 	js, err := jetstream.New(nc)
 	if err != nil {

@@ -42,7 +42,7 @@ func (p *Platform) startWebhooks(store *postgres.Store) error {
 		Timeout: c.Timeout, RetryWindow: c.RetryWindow, DisableAfter: c.DisableAfter, LogRetention: c.LogRetention,
 		AckWait:    c.AckWait,
 		FirstRetry: c.FirstRetry, MaxRetry: c.MaxRetry, BatchGap: c.BatchGap, PollInterval: c.PollInterval,
-		Debug: p.parts.debug.publisher, Logger: p.cfg.Logger,
+		Debug: p.parts.debug.publisher, Registerer: p.ops.Registry(), Logger: p.cfg.Logger,
 	})
 	if err != nil {
 		return err
