@@ -2,13 +2,10 @@ package realtime
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 
-	"golang.org/x/crypto/nacl/secretbox"
+	"github.com/heraldhq/herald/sdk/go/internal/encrypted"
 )
 
 const keySize = 32
@@ -21,8 +18,11 @@ const keySize = 32
 // their authorization (AuthResponse.SharedSecret).
 func MasterKeyEncryption(masterKey []byte) func(ctx context.Context, channel string) ([]byte, error) {
 	return func(_ context.Context, channel string) ([]byte, error) {
-		sum := sha256.Sum256(append([]byte(channel), masterKey...))
-		return sum[:], nil
+		key, err := encrypted.SharedSecret(channel, masterKey)
+		if err != nil {
+			return nil, err
+		}
+		return key[:], nil
 	}
 }
 
@@ -32,11 +32,7 @@ func (c *Client) channelKey(ctx context.Context, channel, sharedSecret string) (
 	var raw []byte
 	switch {
 	case sharedSecret != "":
-		b, err := base64.StdEncoding.DecodeString(sharedSecret)
-		if err != nil {
-			return nil, fmt.Errorf("shared_secret is not base64: %w", err)
-		}
-		raw = b
+		return encrypted.KeyFromBase64(sharedSecret)
 	case c.cfg.EncryptionKey != nil:
 		b, err := c.cfg.EncryptionKey(ctx, channel)
 		if err != nil {
@@ -57,26 +53,5 @@ func (c *Client) channelKey(ctx context.Context, channel, sharedSecret string) (
 // decrypt opens a Pusher end-to-end encrypted payload: {nonce, ciphertext},
 // base64, XSalsa20-Poly1305 under the channel's key.
 func decrypt(key *[keySize]byte, data []byte) ([]byte, error) {
-	var p struct {
-		Nonce      string `json:"nonce"`
-		Ciphertext string `json:"ciphertext"`
-	}
-	if err := json.Unmarshal(data, &p); err != nil || p.Nonce == "" || p.Ciphertext == "" {
-		return nil, errors.New("encrypted data without nonce and ciphertext")
-	}
-	nonce, err := base64.StdEncoding.DecodeString(p.Nonce)
-	if err != nil || len(nonce) != 24 {
-		return nil, errors.New("encrypted data has a bad nonce")
-	}
-	box, err := base64.StdEncoding.DecodeString(p.Ciphertext)
-	if err != nil {
-		return nil, errors.New("encrypted data has a bad ciphertext")
-	}
-	var n [24]byte
-	copy(n[:], nonce)
-	plain, ok := secretbox.Open(nil, box, &n, key)
-	if !ok {
-		return nil, errors.New("encrypted data could not be decrypted")
-	}
-	return plain, nil
+	return encrypted.Open(key, string(data))
 }
