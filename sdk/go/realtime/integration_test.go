@@ -198,6 +198,12 @@ func TestRealtime(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
+		// Read nothing until the buffer has overflowed: draining while the
+		// messages arrive would keep it from ever filling.
+		deadline := time.Now().Add(waitFor)
+		for s.Err() == nil && time.Now().Before(deadline) {
+			time.Sleep(10 * time.Millisecond)
+		}
 		for range s.Messages() {
 		}
 		if !errors.Is(s.Err(), ErrSlowConsumer) {
