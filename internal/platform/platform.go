@@ -143,7 +143,8 @@ func (p *Platform) Run(ctx context.Context) (err error) {
 	}()
 	// Listening comes first, so that a port in use is refused before
 	// anything is created (data folder, database); clients that connect
-	// while the rest starts wait in the listen backlog.
+	// while the rest starts wait in the listen backlog, then get 503 until
+	// the caches have loaded (startgate.go).
 	ln, err := p.listen()
 	if err != nil {
 		return err
