@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -90,6 +91,7 @@ func runJSSuite(t *testing.T, node string, top *topology.Topology, what string, 
 	cmd.WaitDelay = jsSuiteStopWait
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
+	before := gatewaysAccepted(t, top)
 	began := time.Now()
 	err := cmd.Run()
 	wall := time.Since(began).Round(100 * time.Millisecond)
@@ -97,7 +99,48 @@ func runJSSuite(t *testing.T, node string, top *topology.Topology, what string, 
 	if err != nil {
 		t.Fatalf("the JavaScript suite %s failed (%v) after %s:\n%s", what, err, wall, out.String())
 	}
-	t.Logf("the JavaScript suite %s passed in %s:\n%s", what, wall, jsSummary(out.String()))
+	accepted := gatewaysAccepted(t, top)
+	for i := range accepted {
+		accepted[i] -= before[i]
+	}
+	t.Logf("the JavaScript suite %s passed in %s; WebSocket connections accepted per gateway %v:\n%s",
+		what, wall, accepted, jsSummary(out.String()))
+	// Through a balancer both gateways serve the suite's clients; one
+	// that got none would mean the suite bypassed the balancer.
+	for i, n := range accepted {
+		if n <= 0 {
+			t.Errorf("gateway %d accepted no WebSocket connection during the suite", i)
+		}
+	}
+}
+
+// gatewaysAccepted is each gateway's herald_gateway_connections_total,
+// read from it directly.
+func gatewaysAccepted(t *testing.T, top *topology.Topology) []int {
+	t.Helper()
+	counts := make([]int, top.Count(topology.RoleGateway))
+	for i := range counts {
+		u, err := top.ServerURL(topology.RoleGateway, i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := http.Get(u + "/metrics")
+		if err != nil {
+			t.Fatalf("gateway %d metrics: %v", i, err)
+		}
+		sc := bufio.NewScanner(res.Body)
+		for sc.Scan() {
+			if v, ok := strings.CutPrefix(sc.Text(), "herald_gateway_connections_total "); ok {
+				f, err := strconv.ParseFloat(v, 64)
+				if err != nil {
+					t.Fatalf("gateway %d herald_gateway_connections_total %q: %v", i, v, err)
+				}
+				counts[i] = int(f)
+			}
+		}
+		_ = res.Body.Close()
+	}
+	return counts
 }
 
 // registerJSSecrets marks each secret the suite's tests made as sensitive,
