@@ -19,7 +19,7 @@ FUZZ_SHORT_TIME ?= 10000x
 PORTABLE_WS_TAG ?= herald_portable_ws
 PORTABLE_E2E    ?= ^Test(OversizedFrameThenMoreFramesGets1009|MessageCapFollowsAppSettings|UnfinishedFrameAttack|ServerPingsIdleClientsAndDropsSilentOnes|BinaryFrameRefused|SlowConsumerIsCutOff|ShutdownClosesWith4200|Connect(Refusals|Established)|PublicChannelDelivery|PrivateChannelAuth|PresenceMembers|ClientEvents|BadInputKeepsConnection|TLSListener|RevokedKeyAndDisabledAppCloseConnections|AckedPublish)$$
 
-.PHONY: cluster-test local test checks fmt tidy lint vet staticcheck suite gotest gotest-portable gosdktest jstest sdktest chat-build browsertest consoletest console-screenshot chat helm fuzz-short fuzz-run build fuzz clean
+.PHONY: cluster-test local test checks fmt tidy lint vet staticcheck suite gotest gotest-portable gosdktest jsdeps jstest sdktest chat-build browsertest consoletest console-screenshot chat helm fuzz-short fuzz-run build fuzz clean
 
 ## test: every check CI runs: formatting, go.mod tidiness, lint (vet and
 ## staticcheck), all Go tests with -race (fuzz seed corpora included), the
@@ -62,7 +62,10 @@ staticcheck:
 	$(GO) run $(STATICCHECK) ./...
 	$(GO) run $(STATICCHECK) -tags $(PORTABLE_WS_TAG) ./gateway/ws/...
 
-gotest: helm
+## gotest: every Go test with -race. The JavaScript suite's packages come
+## first: internal/e2e's TestTopologyJSSuite runs that suite through the
+## topology's balancer, and fails when they are missing.
+gotest: helm jsdeps
 	$(GO) test -race -timeout $(TEST_TIMEOUT) ./...
 
 ## helm: the pinned helm (deploy/helm_test.go's helmVersion) that
@@ -86,12 +89,23 @@ gosdktest:
 	cd sdk/go && $(GO) run $(STATICCHECK) ./...
 	cd sdk/go && $(GO) test -race -timeout $(TEST_TIMEOUT) ./...
 
+## jsdeps: the JavaScript end-to-end suite's packages (npm ci in
+## internal/e2e/js), installed again only when package.json or the lockfile
+## changed; npm ci writes node_modules/.package-lock.json last.
+JS_E2E := internal/e2e/js
+jsdeps: $(JS_E2E)/node_modules/.package-lock.json
+
+$(JS_E2E)/node_modules/.package-lock.json: $(JS_E2E)/package.json $(JS_E2E)/package-lock.json
+	cd $(JS_E2E) && npm ci --no-audit --no-fund
+	@touch $@
+
 ## jstest: the end-to-end suite with real, unmodified pusher-js, Laravel Echo
 ## and the `pusher` server SDK against a freshly built `herald dev`
-## (internal/e2e/js; needs Node >= 20.19 and npm).
-jstest:
-	cd internal/e2e/js && if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
-	cd internal/e2e/js && GO="$(GO)" npm test
+## (internal/e2e/js; needs Node >= 20.19 and npm). Its files marked
+## `e2e-target: any` also run through the production topology's balancer
+## in gotest (TestTopologyJSSuite) and cluster-test.
+jstest: jsdeps
+	cd $(JS_E2E) && GO="$(GO)" npm test
 
 ## sdktest: the TypeScript SDK (sdk/js: @herald/client, @herald/testing,
 ## @herald/react): build (with the size of @herald/client), unit tests (the
@@ -147,10 +161,13 @@ chat: chat-build
 ## publishing and subscribing through the balancer, a rolling restart of
 ## both gateways, a NATS node killed and brought back, PostgreSQL stopped
 ## for CLUSTER_PG_OUTAGE; zero acknowledged messages lost, serials
-## gap-free; prints its figures (lines with FIGURES). Not part of `make
-## test`, which runs the short rolling restart (TestTopologyRollingRestart).
+## gap-free; prints its figures (lines with FIGURES). Then the JavaScript
+## suite's external-capable files through the balancer, before and after
+## each gateway's restart (TestTopologyClusterJSSuite). Not part of `make
+## test`, which runs the short rolling restart (TestTopologyRollingRestart)
+## and the suite through the balancer once (TestTopologyJSSuite).
 CLUSTER_PG_OUTAGE ?= 60s
-cluster-test:
+cluster-test: jsdeps
 	HERALD_CLUSTER_PG_OUTAGE=$(CLUSTER_PG_OUTAGE) $(GO) test -race -count=1 -timeout 20m -tags herald_cluster -run '^TestTopology' -v ./internal/e2e/
 
 ## local: the production topology as processes (deploy/local): prints the

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import PusherServer from 'pusher';
 import Pusher from 'pusher-js';
 
-import { DEMO_APP, HOST, PORT } from './herald.mjs';
+import { APP, EXTERNAL, HOST, PORT } from './herald.mjs';
 
 /** Bound on every wait for something that must happen. */
 export const WAIT_MS = 5_000;
@@ -24,7 +24,7 @@ export const ENCRYPTION_MASTER_KEY = randomBytes(32).toString('base64');
  * @param {import('./herald.mjs').App} [app]
  * @param {object} [options] more SDK options
  */
-export function restClient(app = DEMO_APP, options = {}) {
+export function restClient(app = APP, options = {}) {
   return new PusherServer({
     appId: app.appId,
     key: app.key,
@@ -37,7 +37,7 @@ export function restClient(app = DEMO_APP, options = {}) {
   });
 }
 
-/** The demo app's backend: the `pusher` SDK most tests publish with. */
+/** APP's backend: the `pusher` SDK most tests publish with. */
 export const rest = restClient();
 
 /**
@@ -85,7 +85,7 @@ function answerLater(callback, sign) {
  * when wsHost is given; only plain WebSocket, no stats beacons.
  * @param {{app?: import('./herald.mjs').App} & AuthOptions} [opts]
  */
-export function clientOptions({ app = DEMO_APP, presence, user, signer } = {}) {
+export function clientOptions({ app = APP, presence, user, signer } = {}) {
   const backend = signer ?? restClient(app);
   return {
     cluster: 'herald',
@@ -110,7 +110,7 @@ export function clientOptions({ app = DEMO_APP, presence, user, signer } = {}) {
  * @returns {Pusher}
  */
 export function newClient(opts = {}) {
-  const client = new Pusher((opts.app ?? DEMO_APP).key, clientOptions(opts));
+  const client = new Pusher((opts.app ?? APP).key, clientOptions(opts));
   opts.t?.after(() => client.disconnect());
   return client;
 }
@@ -320,4 +320,46 @@ let seq = 0;
 export function uniqueName(prefix) {
   seq += 1;
   return `${prefix}-${process.pid}-${seq}`;
+}
+
+/** How long a new app may take to reach the gateways (NATS KV, ~1 s). */
+export const APP_PROPAGATION_MS = 10_000;
+/** Pause between two connection attempts while an app propagates. */
+const PROPAGATION_POLL_MS = 100;
+/**
+ * Connections in a row that must be accepted before a new app counts as
+ * known. Behind a balancer each gateway learns of the app on its own, and
+ * consecutive connections go to different gateways (HAProxy's leastconn
+ * takes equally loaded servers in turn): several accepted in a row make
+ * every gateway's knowing it very likely. One server needs one.
+ */
+const ACCEPTED_IN_A_ROW = EXTERNAL ? 4 : 1;
+
+/**
+ * Waits until the gateways accept a connection with app's key (see
+ * ACCEPTED_IN_A_ROW), at most APP_PROPAGATION_MS.
+ * @param {import('./herald.mjs').App} app
+ */
+export async function untilAccepted(app) {
+  const deadline = Date.now() + APP_PROPAGATION_MS;
+  let inARow = 0;
+  while (inARow < ACCEPTED_IN_A_ROW) {
+    const client = await connectClient({ app }).catch(() => null);
+    if (client) {
+      client.disconnect();
+      inARow += 1;
+      continue;
+    }
+    inARow = 0;
+    if (Date.now() > deadline) {
+      throw new Error(`key ${app.key} not accepted by the gateways after ${APP_PROPAGATION_MS} ms`);
+    }
+    await new Promise((r) => setTimeout(r, PROPAGATION_POLL_MS));
+  }
+}
+
+// An app made for this process (an external Herald) must have reached the
+// gateways before any test connects with it.
+if (EXTERNAL) {
+  await untilAccepted(APP);
 }

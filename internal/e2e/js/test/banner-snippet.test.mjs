@@ -2,6 +2,8 @@
 // into a Node module: it connects to the server that printed it (the
 // harness runs herald on a free port, never the default 6001) and receives
 // an event.
+//
+// e2e-target: dev — the banner `herald dev` prints (HERALD_E2E_BANNER_FILE)
 
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';

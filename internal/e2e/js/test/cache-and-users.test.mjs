@@ -1,4 +1,6 @@
 // Cache channels, and user sign-in with the SDK's sendToUser.
+//
+// e2e-target: any
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';

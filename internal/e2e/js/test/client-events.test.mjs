@@ -1,4 +1,6 @@
 // Client events (`channel.trigger('client-…')`) between pusher-js clients.
+//
+// e2e-target: any
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';

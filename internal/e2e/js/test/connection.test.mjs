@@ -1,4 +1,6 @@
 // Connecting with pusher-js: the handshake, a refused key, and keepalive.
+//
+// e2e-target: any
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';

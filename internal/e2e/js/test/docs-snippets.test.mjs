@@ -2,6 +2,8 @@
 // address changed): pusher-js and both Laravel Echo broadcasters receive
 // an event, and the `pusher` server SDK block triggers one that pusher-js
 // receives. A block missing from the page fails its test.
+//
+// e2e-target: dev — docs/clients.md's blocks use herald dev's demo app (key app-key)
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';

@@ -1,5 +1,7 @@
 // Laravel Echo (broadcaster "pusher") on pusher-js, as a Laravel front end
 // uses it, with an `authorizer` that signs through the `pusher` SDK.
+//
+// e2e-target: any
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -8,7 +10,7 @@ import Echo from 'laravel-echo';
 import Pusher from 'pusher-js';
 
 import { clientOptions, rest, uniqueName, untilConnected, WAIT_MS } from '../lib/clients.mjs';
-import { DEMO_APP } from '../lib/herald.mjs';
+import { APP } from '../lib/herald.mjs';
 
 /**
  * A connected Echo. presence is this user's {user_id, user_info} for
@@ -21,7 +23,7 @@ async function newEcho(t, presence) {
   const { channelAuthorization: _unused, ...pusherOptions } = clientOptions();
   const echo = new Echo({
     broadcaster: 'pusher',
-    key: DEMO_APP.key,
+    key: APP.key,
     Pusher,
     ...pusherOptions,
     authorizer: (channel) => ({

@@ -1,5 +1,7 @@
 // Presence channels: the member list, me, joins and leaves, and one user on
 // several connections.
+//
+// e2e-target: any
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -13,7 +15,7 @@ import {
   uniqueName,
   waitFor,
 } from '../lib/clients.mjs';
-import { DEMO_APP } from '../lib/herald.mjs';
+import { APP } from '../lib/herald.mjs';
 
 function member(id, name) {
   return { user_id: id, user_info: { name } };
@@ -108,7 +110,7 @@ test('presence: the same user on two connections counts once and leaves with the
 });
 
 test('presence: a bad signature gives subscription_error with status 401', async (t) => {
-  const wrong = restClient({ ...DEMO_APP, secret: 'not-the-secret' });
+  const wrong = restClient({ ...APP, secret: 'not-the-secret' });
   const client = await connectClient({ t, signer: wrong, presence: member('mallory', 'Mallory') });
   await assert.rejects(subscribe(client, uniqueName('presence-room')), (err) => err.status === 401);
 });

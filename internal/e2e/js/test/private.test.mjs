@@ -1,5 +1,7 @@
 // Private and private-encrypted channels, authorised by the `pusher` SDK
 // as a tenant's auth endpoint would.
+//
+// e2e-target: any
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -13,10 +15,10 @@ import {
   uniqueName,
   waitFor,
 } from '../lib/clients.mjs';
-import { DEMO_APP } from '../lib/herald.mjs';
+import { APP } from '../lib/herald.mjs';
 
 /** A backend configured with the wrong secret signs bad auth tokens. */
-const wrongSigner = restClient({ ...DEMO_APP, secret: 'not-the-secret' });
+const wrongSigner = restClient({ ...APP, secret: 'not-the-secret' });
 
 test('private channel: good auth subscribes and receives', async (t) => {
   const client = await connectClient({ t });

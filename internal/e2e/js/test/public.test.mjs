@@ -1,5 +1,7 @@
 // Public channels: REST publishing through the `pusher` SDK to pusher-js
 // subscribers, exclusion by socket_id, and unsubscribing.
+//
+// e2e-target: any
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';

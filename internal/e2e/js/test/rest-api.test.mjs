@@ -1,5 +1,7 @@
 // The HTTP API through the `pusher` server SDK: trigger with info, batches,
 // channel queries, sendToUser and terminateUserConnections.
+//
+// e2e-target: any
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';

@@ -1,6 +1,8 @@
 // User sign-in edge cases: a numeric id (as Laravel signs it), and what is
 // sent to the user between signin_success and the client's own subscribe
 // to its #server-to-user channel.
+//
+// e2e-target: any
 
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
@@ -20,7 +22,7 @@ import {
   waitFor,
   waitForFrame,
 } from '../lib/clients.mjs';
-import { DEMO_APP } from '../lib/herald.mjs';
+import { APP } from '../lib/herald.mjs';
 
 /**
  * A pusher-js client whose backend answers sign-in with userData (a JSON
@@ -29,12 +31,12 @@ import { DEMO_APP } from '../lib/herald.mjs';
  * HMAC-SHA256(secret, "<socket_id>::user::<user_data>").
  */
 async function connectSigningUserData(t, userData) {
-  const client = new Pusher(DEMO_APP.key, {
+  const client = new Pusher(APP.key, {
     ...clientOptions(),
     userAuthentication: {
       customHandler: ({ socketId }, callback) => {
-        const sig = createHmac('sha256', DEMO_APP.secret).update(`${socketId}::user::${userData}`).digest('hex');
-        setImmediate(() => callback(null, { auth: `${DEMO_APP.key}:${sig}`, user_data: userData }));
+        const sig = createHmac('sha256', APP.secret).update(`${socketId}::user::${userData}`).digest('hex');
+        setImmediate(() => callback(null, { auth: `${APP.key}:${sig}`, user_data: userData }));
       },
     },
   });

@@ -4,6 +4,8 @@
 // capabilities decide. Tokens come from Herald's token endpoint, asked for
 // by the unmodified `pusher` SDK's signed `post`, or are signed by the
 // tenant itself (HS256 over the key's secret).
+//
+// e2e-target: any
 
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
@@ -21,7 +23,7 @@ import {
   untilConnected,
   waitFor,
 } from '../lib/clients.mjs';
-import { DEMO_APP, TOKEN_EXPIRY_NOTICE_S } from '../lib/herald.mjs';
+import { APP, TOKEN_EXPIRY_NOTICE_S } from '../lib/herald.mjs';
 
 /** Seconds a test token lives. */
 const TOKEN_TTL_S = 600;
@@ -38,7 +40,7 @@ async function platformToken(body) {
 const b64url = (v) => Buffer.from(typeof v === 'string' ? v : JSON.stringify(v)).toString('base64url');
 
 /** A token the tenant signs itself: HS256 over the key's secret, kid = key. */
-function tenantToken(claims, app = DEMO_APP) {
+function tenantToken(claims, app = APP) {
   const now = Math.floor(Date.now() / 1000);
   const input = `${b64url({ alg: 'HS256', typ: 'JWT', kid: app.key })}.${b64url({ app: app.appId, iat: now, exp: now + TOKEN_TTL_S, ...claims })}`;
   return `${input}.${createHmac('sha256', app.secret).update(input).digest('base64url')}`;
@@ -53,7 +55,7 @@ function tenantToken(claims, app = DEMO_APP) {
  * claims is overridden).
  */
 function tokenClient(t, token, presenceAs) {
-  const client = new Pusher(DEMO_APP.key, {
+  const client = new Pusher(APP.key, {
     ...clientOptions(),
     wsPath: `/token/${token}`,
     channelAuthorization: {

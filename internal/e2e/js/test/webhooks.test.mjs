@@ -2,6 +2,8 @@
 // the way a Pusher customer builds one (`pusher.webhook({headers,
 // rawBody})`) accepts Herald's requests — signature, key and the exact
 // Content-Type. The endpoint's test route sends a signed webhook_test.
+//
+// e2e-target: any
 
 import assert from 'node:assert/strict';
 import http from 'node:http';
@@ -9,14 +11,14 @@ import { test } from 'node:test';
 
 import { createApp } from '../lib/apps.mjs';
 import { connectClient, rest, restClient, subscribe, uniqueName, WAIT_MS } from '../lib/clients.mjs';
-import { admin, DEMO_APP } from '../lib/herald.mjs';
+import { admin, APP } from '../lib/herald.mjs';
 
-/** How long every event kind may take: herald dev's 3 s leave delay, then the dispatcher. */
+/** How long every event kind may take: the 3 s default leave delay, then the dispatcher. */
 const ALL_KINDS_MS = 6 * WAIT_MS;
 /** Pause between two looks at what the receiver got. */
 const POLL_MS = 100;
 
-/** A webhook receiver on a loopback port (herald dev allows private addresses). */
+/** A webhook receiver on a loopback port (herald dev allows private addresses; other modes need --webhook-allow-private). */
 async function receiver(t) {
   const requests = [];
   const server = http.createServer((req, res) => {
@@ -34,10 +36,10 @@ async function receiver(t) {
 
 test('the pusher SDK validates a webhook from Herald', { timeout: 2 * WAIT_MS }, async (t) => {
   const r = await receiver(t);
-  const endpoint = await admin('POST', `/apps/${DEMO_APP.appId}/webhooks`, { url: r.url });
-  t.after(() => admin('DELETE', `/apps/${DEMO_APP.appId}/webhooks/${endpoint.id}`));
+  const endpoint = await admin('POST', `/apps/${APP.appId}/webhooks`, { url: r.url });
+  t.after(() => admin('DELETE', `/apps/${APP.appId}/webhooks/${endpoint.id}`));
 
-  const res = await admin('POST', `/apps/${DEMO_APP.appId}/webhooks/${endpoint.id}/test`);
+  const res = await admin('POST', `/apps/${APP.appId}/webhooks/${endpoint.id}/test`);
   assert.equal(res.ok, true, JSON.stringify(res));
   assert.equal(res.status_code, 200);
   assert.equal(r.requests.length, 1);
