@@ -27,6 +27,12 @@ type LimitsConfig struct {
 	// MaxHeaderBytes caps request headers; zero means
 	// DefaultMaxHeaderBytes.
 	MaxHeaderBytes int
+	// AuthFailRate and AuthFailBurst are the auth-failure throttle's
+	// token bucket per client address (internal/authguard); zero takes
+	// its defaults, a negative rate never throttles. Loopback and the
+	// trusted proxies are Conn's, as for the connection-rate limits.
+	AuthFailRate  float64
+	AuthFailBurst int
 }
 
 // TLSConfig serves the listener over TLS (HTTPS and WSS) when both files
@@ -47,6 +53,9 @@ func (c *Config) validateListener() error {
 	}
 	if c.Limits.MaxHeaderBytes < 0 {
 		return errors.New("--max-header-bytes must not be negative")
+	}
+	if c.Limits.AuthFailBurst < 0 {
+		return errors.New("--auth-fail-burst must not be negative")
 	}
 	if _, err := clientip.New(c.Limits.Conn.TrustedProxies); err != nil {
 		return fmt.Errorf("--trusted-proxies: %w", err)
