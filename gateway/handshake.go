@@ -11,6 +11,7 @@ import (
 	"github.com/heraldhq/herald/gateway/protocol"
 	"github.com/heraldhq/herald/gateway/ws"
 	"github.com/heraldhq/herald/internal/authguard"
+	"github.com/heraldhq/herald/internal/reqframe"
 )
 
 // ProtocolVersion is the only Pusher protocol version served.
@@ -47,6 +48,9 @@ func (g *Gateway) serveWS(w http.ResponseWriter, r *http.Request) {
 		g.cfg.Logger.Debug("websocket upgrade refused", "err", err)
 		return
 	}
+	// The listener's framing scanner has done its job: the poller serves
+	// the socket (or the *tls.Conn) under it.
+	nc = reqframe.Unwrap(nc)
 	// Pusher reports connection errors inside the WebSocket, where the
 	// client can read them: upgrade first, then refuse.
 	app, code, msg := g.admit(r, key)

@@ -9,8 +9,11 @@ import (
 	"strconv"
 	"syscall"
 
+	"github.com/heraldhq/herald/channels"
 	"github.com/heraldhq/herald/gateway"
 	"github.com/heraldhq/herald/internal/clientip"
+	"github.com/heraldhq/herald/internal/httperr"
+	"github.com/heraldhq/herald/internal/reqframe"
 )
 
 // DefaultMaxHeaderBytes caps the request line and headers of every
@@ -63,19 +66,37 @@ func (c *Config) validateListener() error {
 	return nil
 }
 
-// newServer returns the HTTP server of the listener with its size and
-// time limits.
-func (p *Platform) newServer(h http.Handler) *http.Server {
-	maxHeader := p.cfg.Limits.MaxHeaderBytes
-	if maxHeader == 0 {
-		maxHeader = DefaultMaxHeaderBytes
+// headerSlack is what net/http reads of a request head above
+// MaxHeaderBytes before it answers 431; the framing scanner follows as
+// much.
+const headerSlack = 4096
+
+// maxHeaderBytes is the cap on a request's line and headers.
+func (p *Platform) maxHeaderBytes() int {
+	if p.cfg.Limits.MaxHeaderBytes == 0 {
+		return DefaultMaxHeaderBytes
 	}
+	return p.cfg.Limits.MaxHeaderBytes
+}
+
+// newServer returns the HTTP server of the listener with its size and
+// time limits. Requests of a connection whose framing is ambiguous (a
+// request smuggling attempt: internal/reqframe) are answered 400, and the
+// connection is closed.
+func (p *Platform) newServer(h http.Handler) *http.Server {
 	return &http.Server{
-		Handler:           h,
+		Handler:           reqframe.Handler(h, refuseAmbiguous),
+		ConnContext:       reqframe.ConnContext,
 		ReadHeaderTimeout: DefaultReadHeaderTimeout,
-		MaxHeaderBytes:    maxHeader,
+		MaxHeaderBytes:    p.maxHeaderBytes(),
 		ErrorLog:          slogErrorLog(p.cfg.Logger),
 	}
+}
+
+// refuseAmbiguous answers a request of a connection found ambiguous.
+func refuseAmbiguous(w http.ResponseWriter, r *http.Request) {
+	httperr.Write(w, r, http.StatusBadRequest, channels.CodeOfStatus(http.StatusBadRequest),
+		"ambiguous request framing (Content-Length with Transfer-Encoding, Content-Length twice, obs-fold header lines or a malformed chunked body): refused, and the connection closed")
 }
 
 // listen binds the HTTP listener (TLS-wrapped when configured) and sets
@@ -94,7 +115,8 @@ func (p *Platform) listen() (net.Listener, error) {
 		_ = ln.Close()
 		return nil, err
 	}
-	return tln, nil
+	// Over TLS: the scanner reads what net/http reads, in plaintext.
+	return reqframe.Listener(tln, p.maxHeaderBytes()+headerSlack), nil
 }
 
 // nextAddr returns addr with the next port, as a suggestion; an address
