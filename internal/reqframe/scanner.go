@@ -23,13 +23,13 @@ const (
 type scanState int
 
 const (
-	stHead       scanState = iota // request line and header fields
-	stBody                        // remain bytes of a Content-Length body
-	stChunkSize                   // a chunk-size line
-	stChunkData                   // remain bytes of chunk data
-	stChunkCRLF                   // the CRLF after chunk data
-	stTrailer                     // trailer fields after the last chunk
-	stStopped                     // verdict given, or Go closes the connection
+	stHead      scanState = iota // request line and header fields
+	stBody                       // remain bytes of a Content-Length body
+	stChunkSize                  // a chunk-size line
+	stChunkData                  // remain bytes of chunk data
+	stChunkCRLF                  // the CRLF after chunk data
+	stTrailer                    // trailer fields after the last chunk
+	stStopped                    // verdict given, or Go closes the connection
 )
 
 // head is what the scanner learned of one request head.
