@@ -195,15 +195,49 @@ func TestAuthFailThrottle(t *testing.T) {
 		ch := "private-right"
 		p.Send(protocol.EventSubscribe, "", map[string]any{"channel": ch,
 			"auth": channels.SignAuth(testenv.AppKey, testenv.AppSecret, channels.ChannelStringToSign(p.SocketID, ch, ""))})
-		e, _ := p.Expect(protocol.EventError, "")
-		var d struct{ Code int }
-		e.DecodeData(t, &d)
-		if d.Code != int(channels.PusherClientEventLimit) {
-			t.Fatalf("pusher:error %d, want 4301", d.Code)
+		wantFatal4301(t, p)
+	})
+
+	t.Run("sign-in", func(t *testing.T) {
+		t.Parallel()
+		from := xff("203.0.113.11")
+		for range authFailBurst {
+			p, err := testenv.DialPusher(t, h.URL(), testenv.AppKey, "", from)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p.Send(protocol.EventSignin, "", map[string]any{"auth": testenv.AppKey + ":" + strings.Repeat("0", 64), "user_data": `{"id":"u"}`})
+			if code := p.ExpectClose(); code != uint16(channels.PusherUnauthorized) {
+				t.Fatalf("bad sign-in closed with %d, want 4009", code)
+			}
 		}
-		if code := p.ExpectClose(); code != uint16(channels.PusherClientEventLimit) {
-			t.Fatalf("close %d, want 4301", code)
+		p, err := testenv.DialPusher(t, h.URL(), testenv.AppKey, "", from)
+		if err != nil {
+			t.Fatal(err)
 		}
+		user := `{"id":"u"}`
+		p.Send(protocol.EventSignin, "", map[string]any{"user_data": user,
+			"auth": channels.SignAuth(testenv.AppKey, testenv.AppSecret, channels.UserStringToSign(p.SocketID, user))})
+		wantFatal4301(t, p)
+	})
+
+	t.Run("token refresh", func(t *testing.T) {
+		t.Parallel()
+		p, err := testenv.DialPusher(t, h.URL(), testenv.AppKey, "protocol=7&token="+goodToken, xff("203.0.113.12"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range authFailBurst {
+			p.Send(protocol.EventRefresh, "", map[string]any{"token": badToken})
+			e, _ := p.Expect(protocol.EventError, "")
+			var d struct{ Code int }
+			e.DecodeData(t, &d)
+			if d.Code != int(channels.PusherUnauthorized) {
+				t.Fatalf("bad refresh: pusher:error %d, want 4009", d.Code)
+			}
+		}
+		p.Send(protocol.EventRefresh, "", map[string]any{"token": goodToken})
+		wantFatal4301(t, p)
 	})
 
 	// Once the parallel subtests are done: each kind failed and was
@@ -228,5 +262,19 @@ func wantRefused4301(t *testing.T, h *testenv.HeraldEnv, query string, header ht
 	var closed testenv.Closed
 	if err == nil || !strings.Contains(err.Error(), protocol.EventError+" 4301") || !errors.As(err, &closed) || closed.Code != 4301 {
 		t.Fatalf("throttled WebSocket: %v, want pusher:error 4301 then close 4301", err)
+	}
+}
+
+// wantFatal4301 reads pusher:error 4301 and then close 4301 on p.
+func wantFatal4301(t *testing.T, p *testenv.PusherClient) {
+	t.Helper()
+	e, _ := p.Expect(protocol.EventError, "")
+	var d struct{ Code int }
+	e.DecodeData(t, &d)
+	if d.Code != int(channels.PusherClientEventLimit) {
+		t.Fatalf("pusher:error %d, want 4301", d.Code)
+	}
+	if code := p.ExpectClose(); code != uint16(channels.PusherClientEventLimit) {
+		t.Fatalf("close %d, want 4301", code)
 	}
 }
