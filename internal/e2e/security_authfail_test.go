@@ -33,7 +33,11 @@ func (f forwardedAs) RoundTrip(r *http.Request) (*http.Response, error) {
 	return http.DefaultTransport.RoundTrip(r)
 }
 
-func clientFrom(addr string) *http.Client { return &http.Client{Transport: forwardedAs{addr}} }
+// clientFrom is an HTTP client whose requests come from addr. Its
+// timeout ends a stream opened where a refusal was wanted.
+func clientFrom(addr string) *http.Client {
+	return &http.Client{Transport: forwardedAs{addr}, Timeout: testenv.PusherTimeout}
+}
 
 func xff(addr string) http.Header { return http.Header{"X-Forwarded-For": {addr}} }
 
