@@ -107,6 +107,11 @@ func (s *scanner) feed(p []byte) bool {
 			}
 			s.endLine(line)
 			s.line = s.line[:0]
+			if cap(s.line) > maxChunkLine {
+				// A long line spanned reads: a keep-alive connection
+				// need not hold its buffer.
+				s.line = nil
+			}
 		}
 	}
 	return s.bad
