@@ -29,13 +29,13 @@ const maxTokenLen = 512
 // address over the limit is answered 429 before its token is looked at.
 func (a *API) requireAdmin(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		client := a.guard.Client(c.Request())
-		if err := a.throttled(c, client, authguard.KindAdmin); err != nil {
-			return err
-		}
 		token, ok := bearerToken(c.Request().Header.Get(echo.HeaderAuthorization))
 		if !ok {
 			return unauthorized("missing bearer token: send Authorization: Bearer <admin token>")
+		}
+		client := a.guard.Client(c.Request())
+		if err := a.throttled(c, client, authguard.KindAdmin); err != nil {
+			return err
 		}
 		if len(token) > maxTokenLen {
 			a.guard.Failed(client, authguard.KindAdmin)

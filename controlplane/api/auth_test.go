@@ -119,8 +119,10 @@ func TestAuthFailuresAreThrottled(t *testing.T) {
 	if r.header.Get("Retry-After") != "1" {
 		t.Errorf("Retry-After = %q, want 1", r.header.Get("Retry-After"))
 	}
-	// The OpenAPI document needs no token and is not limited.
+	// The OpenAPI document needs no token and is not limited; a request
+	// without a token presents nothing to refuse unchecked.
 	s.doAs(t, "", http.MethodGet, "/admin/v1/openapi.json", nil).want(t, http.StatusOK, nil)
+	s.doAs(t, "", http.MethodGet, "/admin/v1/accounts", nil).wantError(t, http.StatusUnauthorized, "unauthorized", "")
 	// Once a token has come back the right token is served, and a
 	// success takes nothing: it can be repeated.
 	now.Add(int64(time.Second))

@@ -25,13 +25,16 @@ const (
 // Basic key:secret. The app is looked up first (unknown → 404, disabled →
 // 403), from the config KV, never the database. The raw body is read once
 // here because the signature covers its MD5. Refused credentials count
-// against the client's address (AuthGuard); an address over the limit is
-// answered 429 before anything else.
+// against the client's address (AuthGuard); an address over the limit has
+// its credentials answered 429 before anything else.
 func (a *API) requireApp(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		client := a.guard.Client(c.Request())
-		if err := a.throttled(c, client, authguard.KindREST); err != nil {
-			return err
+		creds := presentsCredentials(c.Request())
+		if creds {
+			if err := a.throttled(c, client, authguard.KindREST); err != nil {
+				return err
+			}
 		}
 		appID := c.Param("app_id")
 		app, ok := a.apps.App(appID)
@@ -44,7 +47,7 @@ func (a *API) requireApp(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		c.Request().Body = io.NopCloser(bytes.NewReader(body))
 		if err := a.verifyTenant(c.Request(), app, body); err != nil {
-			if isUnauthorized(err) && presentsCredentials(c.Request()) {
+			if isUnauthorized(err) && creds {
 				a.guard.Failed(client, authguard.KindREST)
 			}
 			return err
