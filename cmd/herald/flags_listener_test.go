@@ -25,6 +25,7 @@ func TestListenerFlagsRefuseBadConfig(t *testing.T) {
 		{"negative header cap", []string{"dev", "--max-header-bytes", "-1"}, nil, "--max-header-bytes"},
 		{"bad proxy on a control plane", []string{"controlplane", "--trusted-proxies", "nonsense"}, nil, "--trusted-proxies"},
 		{"negative auth-failure burst", []string{"controlplane", "--auth-fail-burst", "-1"}, nil, "--auth-fail-burst"},
+		{"auth-failure rate not a number", []string{"gateway"}, map[string]string{"HERALD_AUTH_FAIL_RATE": "NaN"}, "--auth-fail-rate"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"net/http"
 	"strconv"
@@ -59,6 +60,9 @@ func (c *Config) validateListener() error {
 	}
 	if c.Limits.AuthFailBurst < 0 {
 		return errors.New("--auth-fail-burst must not be negative")
+	}
+	if math.IsNaN(c.Limits.AuthFailRate) {
+		return errors.New("--auth-fail-rate must be a number")
 	}
 	if _, err := clientip.New(c.Limits.Conn.TrustedProxies); err != nil {
 		return fmt.Errorf("--trusted-proxies: %w", err)
