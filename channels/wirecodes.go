@@ -43,7 +43,9 @@ const (
 	// PusherClientEventLimit: a client event refused by a limit, the
 	// connection kept: more client events per second than the app's
 	// client_event_rate, or the account over its daily or monthly message
-	// quota (the message names which).
+	// quota (the message names which). Also fatal, with a close: the
+	// client's address failed to authenticate too often (auth-failure
+	// throttling), and its credentials are refused unchecked.
 	PusherClientEventLimit WireCode = 4301
 )
 

@@ -19,6 +19,7 @@ import (
 	"github.com/heraldhq/herald/channels"
 	"github.com/heraldhq/herald/gateway/presence"
 	"github.com/heraldhq/herald/gateway/ws"
+	"github.com/heraldhq/herald/internal/authguard"
 	"github.com/heraldhq/herald/internal/defaults"
 	"github.com/heraldhq/herald/internal/secretbox"
 )
@@ -154,6 +155,10 @@ type Config struct {
 	// ConnLimits are the connection-rate limits; zero fields take the
 	// defaults.
 	ConnLimits ConnLimits
+	// AuthGuard counts refused tokens and signatures per client address
+	// and throttles the addresses over its limit (authfail.go); nil
+	// throttles none.
+	AuthGuard *authguard.Guard
 
 	// Quotas enforces the account plans' quotas (docs/billing.md,
 	// "Quotas and enforcement"); nil enforces none but an account's

@@ -9,6 +9,7 @@ import (
 	"github.com/heraldhq/herald/channels"
 	"github.com/heraldhq/herald/gateway/protocol"
 	"github.com/heraldhq/herald/gateway/ws"
+	"github.com/heraldhq/herald/internal/authguard"
 )
 
 // conn is one client connection. Its read side runs on the poller's
@@ -26,6 +27,9 @@ type conn struct {
 	socketID string
 	appID    string
 	key      string
+	// client is the address its refused credentials count against
+	// (authfail.go).
+	client authguard.Client
 	// series are the metrics its app counts in, set when the connection
 	// is made (before the poller may close it); nil (tests) means the
 	// global ones.

@@ -10,6 +10,8 @@ import (
 	"github.com/heraldhq/herald/channels"
 	"github.com/heraldhq/herald/gateway/protocol"
 	"github.com/heraldhq/herald/gateway/ws"
+	"github.com/heraldhq/herald/internal/authguard"
+	"github.com/heraldhq/herald/internal/reqframe"
 )
 
 // ProtocolVersion is the only Pusher protocol version served.
@@ -46,6 +48,9 @@ func (g *Gateway) serveWS(w http.ResponseWriter, r *http.Request) {
 		g.cfg.Logger.Debug("websocket upgrade refused", "err", err)
 		return
 	}
+	// The listener's framing scanner has done its job: the poller serves
+	// the socket (or the *tls.Conn) under it.
+	nc = reqframe.Unwrap(nc)
 	// Pusher reports connection errors inside the WebSocket, where the
 	// client can read them: upgrade first, then refuse.
 	app, code, msg := g.admit(r, key)
@@ -54,10 +59,13 @@ func (g *Gateway) serveWS(w http.ResponseWriter, r *http.Request) {
 			code, msg = channels.PusherOverCapacity, "too many new connections for this application: retry later"
 		}
 	}
+	client := g.cfg.AuthGuard.Client(r)
 	var claims *channels.TokenClaims
 	if code == 0 && token != "" {
-		var err error
-		if claims, err = g.verifyConnToken(app, token); err != nil {
+		if wait := g.cfg.AuthGuard.Throttled(client, authguard.KindToken); wait > 0 {
+			code, msg = channels.PusherClientEventLimit, authguard.Message(wait)
+		} else if claims, err = g.verifyConnToken(app, token); err != nil {
+			g.cfg.AuthGuard.Failed(client, authguard.KindToken)
 			code, msg = channels.PusherUnauthorized, err.Error()
 		}
 	}
@@ -76,7 +84,7 @@ func (g *Gateway) serveWS(w http.ResponseWriter, r *http.Request) {
 	// The key is cloned so that it does not pin the request line in memory
 	// for the connection's lifetime.
 	c := &conn{gw: g, sink: wsSink{}, socketID: g.newSocketID(), appID: app.ID, key: strings.Clone(key), meter: g.cfg.Meter.App(app.ID).Shard(),
-		series: g.metrics.forApp(app.ID)}
+		series: g.metrics.forApp(app.ID), client: client}
 	if claims != nil {
 		c.token.Store(&connToken{claims: claims})
 	}

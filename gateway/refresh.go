@@ -10,6 +10,7 @@ import (
 
 	"github.com/heraldhq/herald/channels"
 	"github.com/heraldhq/herald/gateway/protocol"
+	"github.com/heraldhq/herald/internal/authguard"
 )
 
 // Token lifecycle on an open connection (docs/protocol.md,
@@ -69,9 +70,15 @@ func (c *conn) handleRefresh(app *channels.AppConfig, f *protocol.Frame) {
 		c.sendError(channels.PusherGeneric, protocol.EventRefresh+" needs data with a token")
 		return
 	}
+	if req.Token != "" && c.authThrottled(authguard.KindToken) {
+		return
+	}
 	next, err := c.gw.verifyConnToken(app, req.Token)
 	switch {
 	case err != nil:
+		if req.Token != "" {
+			c.authFailed(authguard.KindToken)
+		}
 		c.sendError(channels.PusherUnauthorized, "refresh refused: "+err.Error())
 		return
 	case !now.Before(next.ExpiresAt.Time):

@@ -6,6 +6,7 @@ import (
 
 	"github.com/heraldhq/herald/channels"
 	"github.com/heraldhq/herald/gateway/protocol"
+	"github.com/heraldhq/herald/internal/authguard"
 )
 
 // handleSignin authenticates the connection as a user (docs/protocol.md,
@@ -19,7 +20,13 @@ func (c *conn) handleSignin(app *channels.AppConfig, f *protocol.Frame) {
 		return
 	}
 	userData := string(req.UserData)
+	if req.Auth != "" && c.authThrottled(authguard.KindChannelAuth) {
+		return
+	}
 	if !c.gw.verifyAuth(app, string(req.Auth), channels.UserStringToSign(c.socketID, userData)) {
+		if req.Auth != "" {
+			c.authFailed(authguard.KindChannelAuth)
+		}
 		c.fail(channels.PusherUnauthorized, "invalid sign-in signature")
 		return
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/heraldhq/herald/channels"
 	"github.com/heraldhq/herald/gateway/protocol"
 	"github.com/heraldhq/herald/gateway/sse"
+	"github.com/heraldhq/herald/internal/authguard"
 	"github.com/heraldhq/herald/internal/cors"
 )
 
@@ -123,8 +124,14 @@ func (g *Gateway) admitSSE(w http.ResponseWriter, r *http.Request) (*sseRequest,
 	// A token, verified as on WebSockets, opens private channels its
 	// capabilities allow; the stream ends at its exp (no refresh on SSE).
 	if raw := q.Get("token"); raw != "" {
+		client := g.cfg.AuthGuard.Client(r)
+		if wait := g.cfg.AuthGuard.Throttled(client, authguard.KindToken); wait > 0 {
+			tooMany(w, r, wait, authguard.Message(wait))
+			return nil, false
+		}
 		var err error
 		if req.claims, err = g.verifyConnToken(app, raw); err != nil {
+			g.cfg.AuthGuard.Failed(client, authguard.KindToken)
 			httpError(w, r, http.StatusUnauthorized, err.Error())
 			return nil, false
 		}

@@ -10,6 +10,7 @@ import (
 	"github.com/heraldhq/herald/channels"
 	"github.com/heraldhq/herald/gateway/presence"
 	"github.com/heraldhq/herald/gateway/protocol"
+	"github.com/heraldhq/herald/internal/authguard"
 )
 
 // Limits of a subscription (docs/protocol.md, "Pusher compatibility").
@@ -150,6 +151,25 @@ func (g *Gateway) verifyAuth(app *channels.AppConfig, auth, message string) bool
 	return channels.VerifyAuth(string(secret), message, sig)
 }
 
+// channelAuthOK checks a subscribe's auth as verifyAuth does, through the
+// auth guard: a wrong signature counts against the client's address, and
+// an address over the limit is closed with 4301 unchecked (then the
+// caller's refusal goes nowhere). An empty auth guesses nothing and is
+// not counted.
+func (c *conn) channelAuthOK(app *channels.AppConfig, auth, message string) bool {
+	if auth == "" {
+		return false
+	}
+	if c.authThrottled(authguard.KindChannelAuth) {
+		return false
+	}
+	if !c.gw.verifyAuth(app, auth, message) {
+		c.authFailed(authguard.KindChannelAuth)
+		return false
+	}
+	return true
+}
+
 // rosterJSON is the data of a presence subscription_succeeded.
 func rosterJSON(members []presence.Member) string {
 	type roster struct {
@@ -177,13 +197,13 @@ func (c *conn) signatureAllowsSubscribe(app *channels.AppConfig, ch channels.Cha
 	var member presence.Member
 	switch ch.Kind {
 	case channels.KindPrivate, channels.KindPrivateEncrypted:
-		if !c.gw.verifyAuth(app, string(req.Auth), channels.ChannelStringToSign(c.socketID, ch.Name, "")) {
+		if !c.channelAuthOK(app, string(req.Auth), channels.ChannelStringToSign(c.socketID, ch.Name, "")) {
 			c.subError(ch.Name, protocol.SubErrAuth, authRefusal(string(req.Auth), c.socketID, ch.Name, false), http.StatusUnauthorized)
 			return member, false
 		}
 	case channels.KindPresence:
 		data := string(req.ChannelData)
-		if !c.gw.verifyAuth(app, string(req.Auth), channels.ChannelStringToSign(c.socketID, ch.Name, data)) {
+		if !c.channelAuthOK(app, string(req.Auth), channels.ChannelStringToSign(c.socketID, ch.Name, data)) {
 			c.subError(ch.Name, protocol.SubErrAuth, authRefusal(string(req.Auth), c.socketID, ch.Name, true), http.StatusUnauthorized)
 			return member, false
 		}

@@ -23,6 +23,9 @@ func TestListenerFlagsRefuseBadConfig(t *testing.T) {
 		{"key from env without cert", []string{"gateway"}, map[string]string{"HERALD_TLS_KEY": "key.pem"}, "--tls-cert"},
 		{"bad proxy", []string{"gateway", "--trusted-proxies", "10.0.0.0/8,nonsense"}, nil, "--trusted-proxies"},
 		{"negative header cap", []string{"dev", "--max-header-bytes", "-1"}, nil, "--max-header-bytes"},
+		{"bad proxy on a control plane", []string{"controlplane", "--trusted-proxies", "nonsense"}, nil, "--trusted-proxies"},
+		{"negative auth-failure burst", []string{"controlplane", "--auth-fail-burst", "-1"}, nil, "--auth-fail-burst"},
+		{"auth-failure rate not a number", []string{"gateway"}, map[string]string{"HERALD_AUTH_FAIL_RATE": "NaN"}, "--auth-fail-rate"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

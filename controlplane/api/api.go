@@ -25,6 +25,7 @@ import (
 	"github.com/heraldhq/herald/bus/stream"
 	"github.com/heraldhq/herald/channels"
 	"github.com/heraldhq/herald/controlplane"
+	"github.com/heraldhq/herald/internal/authguard"
 	"github.com/heraldhq/herald/internal/secretbox"
 )
 
@@ -36,12 +37,6 @@ const (
 	// DefaultSyncTimeout bounds one ConfigPublisher.SyncApp call made
 	// after a change.
 	DefaultSyncTimeout = 10 * time.Second
-	// DefaultAuthFailureLimit is how many failed admin authentications
-	// one client address may make per AuthFailureWindow before it is
-	// answered 429.
-	DefaultAuthFailureLimit = 20
-	// DefaultAuthFailureWindow is the window of AuthFailureLimit.
-	DefaultAuthFailureWindow = time.Minute
 	// DefaultMaxBatchEvents caps the events of one batch_events request
 	// (Pusher's limit, docs/architecture.md, "Limits and defaults").
 	DefaultMaxBatchEvents = 10
@@ -71,14 +66,11 @@ type Config struct {
 	MaxBodyBytes int64
 	// SyncTimeout bounds each Publisher.SyncApp call.
 	SyncTimeout time.Duration
-	// AuthFailureLimit is how many wrong admin tokens one client address
-	// may present per AuthFailureWindow; beyond it the API answers 429
-	// without checking the token. Negative disables the limit.
-	AuthFailureLimit int
-	// AuthFailureWindow is the period of AuthFailureLimit.
-	AuthFailureWindow time.Duration
-	// Now is the clock of the failure limiter and of request signing;
-	// nil means time.Now.
+	// AuthGuard counts failed admin and tenant authentications per client
+	// address and throttles the addresses over its limit (429 with
+	// Retry-After, checked before the credentials); nil throttles none.
+	AuthGuard *authguard.Guard
+	// Now is the clock of request signing; nil means time.Now.
 	Now func() time.Time
 	// Streams counts an app's messages in the message stream for
 	// GET /admin/v1/apps/{id}/usage/reconcile; nil answers that route 503.
@@ -169,7 +161,7 @@ type API struct {
 	// it in constant time does not leak the token's length.
 	bootstrap    [sha256.Size]byte
 	hasBootstrap bool
-	limiter      *failureLimiter
+	guard        *authguard.Guard
 
 	echo    *echo.Echo
 	openapi []byte
@@ -201,8 +193,8 @@ func New(cfg Config) (*API, error) {
 	if cfg.Store == nil {
 		return nil, errors.New("api: Config.Store is required")
 	}
-	if cfg.MaxBodyBytes < 0 || cfg.SyncTimeout < 0 || cfg.AuthFailureWindow < 0 || cfg.MaxBatchEvents < 0 {
-		return nil, errors.New("api: negative MaxBodyBytes, SyncTimeout, AuthFailureWindow or MaxBatchEvents")
+	if cfg.MaxBodyBytes < 0 || cfg.SyncTimeout < 0 || cfg.MaxBatchEvents < 0 {
+		return nil, errors.New("api: negative MaxBodyBytes, SyncTimeout or MaxBatchEvents")
 	}
 	a := &API{
 		store:        cfg.Store,
@@ -216,6 +208,7 @@ func New(cfg Config) (*API, error) {
 		maxBody:      orDefault(cfg.MaxBodyBytes, DefaultMaxBodyBytes),
 		syncTimeout:  orDefault(cfg.SyncTimeout, DefaultSyncTimeout),
 		streams:      cfg.Streams,
+		guard:        cfg.AuthGuard,
 		defaultPlan:  cfg.DefaultPlanID,
 		debug:        cfg.Debug,
 		streamsDone:  make(chan struct{}),
@@ -249,16 +242,6 @@ func New(cfg Config) (*API, error) {
 	if cfg.AdminToken != "" {
 		a.bootstrap = sha256.Sum256([]byte(cfg.AdminToken))
 		a.hasBootstrap = true
-	}
-	if cfg.AuthFailureLimit >= 0 {
-		now := cfg.Now
-		if now == nil {
-			now = time.Now
-		}
-		a.limiter = newFailureLimiter(
-			orDefault(cfg.AuthFailureLimit, DefaultAuthFailureLimit),
-			orDefault(cfg.AuthFailureWindow, DefaultAuthFailureWindow),
-			now)
 	}
 
 	e := echo.New()

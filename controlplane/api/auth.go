@@ -5,15 +5,14 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
-	"math"
-	"net"
-	"net/http"
 	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/heraldhq/herald/channels"
+	"github.com/heraldhq/herald/internal/authguard"
+	"github.com/heraldhq/herald/internal/ratelimit"
 )
 
 // ActorBootstrap is the audit actor of requests made with the bootstrap
@@ -25,22 +24,21 @@ const ActorBootstrap = "bootstrap"
 const maxTokenLen = 512
 
 // requireAdmin admits requests bearing the bootstrap token or a live
-// stored admin token, and records who made them for the audit log.
+// stored admin token, and records who made them for the audit log. A
+// wrong token counts against the client's address (AuthGuard); an
+// address over the limit is answered 429 before its token is looked at.
 func (a *API) requireAdmin(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		client := clientAddr(c.Request())
-		if wait := a.limiter.retryAfter(client); wait > 0 {
-			secs := int(math.Ceil(wait.Seconds()))
-			c.Response().Header().Set(echo.HeaderRetryAfter, strconv.Itoa(secs))
-			return &channels.Error{Code: channels.CodeRateLimited,
-				Message: fmt.Sprintf("too many failed authentications; retry in %d s", secs)}
-		}
 		token, ok := bearerToken(c.Request().Header.Get(echo.HeaderAuthorization))
 		if !ok {
 			return unauthorized("missing bearer token: send Authorization: Bearer <admin token>")
 		}
+		client := a.guard.Client(c.Request())
+		if err := a.throttled(c, client, authguard.KindAdmin); err != nil {
+			return err
+		}
 		if len(token) > maxTokenLen {
-			a.limiter.fail(client)
+			a.guard.Failed(client, authguard.KindAdmin)
 			return unauthorized("invalid admin token")
 		}
 		if a.isBootstrap(token) {
@@ -49,7 +47,7 @@ func (a *API) requireAdmin(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		info, err := a.store.VerifyAdminToken(c.Request().Context(), token)
 		if errors.Is(err, channels.ErrUnauthorized) {
-			a.limiter.fail(client)
+			a.guard.Failed(client, authguard.KindAdmin)
 			return unauthorized("invalid or revoked admin token")
 		}
 		if err != nil {
@@ -58,6 +56,17 @@ func (a *API) requireAdmin(next echo.HandlerFunc) echo.HandlerFunc {
 		c.Set(ctxActor, info.ID)
 		return next(c)
 	}
+}
+
+// throttled answers 429 with Retry-After when client failed to
+// authenticate too often, and nil when its credentials may be checked.
+func (a *API) throttled(c echo.Context, client authguard.Client, kind authguard.Kind) error {
+	wait := a.guard.Throttled(client, kind)
+	if wait == 0 {
+		return nil
+	}
+	c.Response().Header().Set(echo.HeaderRetryAfter, strconv.Itoa(ratelimit.RetryAfterSeconds(wait)))
+	return &channels.Error{Code: channels.CodeRateLimited, Message: authguard.Message(wait)}
 }
 
 // isBootstrap compares hashes in constant time, so that neither the
@@ -85,16 +94,4 @@ func bearerToken(header string) (string, bool) {
 
 func unauthorized(msg string) error {
 	return &channels.Error{Code: channels.CodeUnauthorized, Message: msg}
-}
-
-// clientAddr is the address failed authentications are counted against:
-// the TCP peer, never a forwarded header a client could forge. Behind a
-// proxy every client shares the proxy's address, which the generous
-// default limit allows for.
-func clientAddr(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }

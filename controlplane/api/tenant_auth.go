@@ -3,6 +3,7 @@ package api
 import (
 	"bytes"
 	"crypto/subtle"
+	"errors"
 	"io"
 	"net/http"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/heraldhq/herald/channels"
+	"github.com/heraldhq/herald/internal/authguard"
 )
 
 // Context keys of the tenant API.
@@ -22,9 +24,18 @@ const (
 // Pusher request signing (docs/protocol.md, "Pusher compatibility") or HTTP
 // Basic key:secret. The app is looked up first (unknown → 404, disabled →
 // 403), from the config KV, never the database. The raw body is read once
-// here because the signature covers its MD5.
+// here because the signature covers its MD5. Refused credentials count
+// against the client's address (AuthGuard); an address over the limit has
+// its credentials answered 429 before anything else.
 func (a *API) requireApp(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
+		client := a.guard.Client(c.Request())
+		creds := presentsCredentials(c.Request())
+		if creds {
+			if err := a.throttled(c, client, authguard.KindREST); err != nil {
+				return err
+			}
+		}
 		appID := c.Param("app_id")
 		app, ok := a.apps.App(appID)
 		if !ok {
@@ -36,6 +47,9 @@ func (a *API) requireApp(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		c.Request().Body = io.NopCloser(bytes.NewReader(body))
 		if err := a.verifyTenant(c.Request(), app, body); err != nil {
+			if isUnauthorized(err) && creds {
+				a.guard.Failed(client, authguard.KindREST)
+			}
 			return err
 		}
 		if !app.Enabled {
@@ -74,6 +88,28 @@ func (a *API) verifyTenant(r *http.Request, app *channels.AppConfig, body []byte
 		path = path[i:]
 	}
 	return channels.VerifyRequest(secret, r.Method, path, q, body, a.now())
+}
+
+// presentsCredentials reports whether r carries tenant credentials: Basic
+// auth, or a signature's auth_key or auth_signature. A request without
+// any guesses nothing, so its 401 is not counted as a failure.
+func presentsCredentials(r *http.Request) bool {
+	if _, _, ok := r.BasicAuth(); ok {
+		return true
+	}
+	for k := range r.URL.Query() {
+		if strings.EqualFold(k, channels.ParamAuthKey) || strings.EqualFold(k, channels.ParamAuthSignature) {
+			return true
+		}
+	}
+	return false
+}
+
+// isUnauthorized reports whether err refuses credentials (401), as
+// opposed to failing to check them.
+func isUnauthorized(err error) bool {
+	var ce *channels.Error
+	return errors.As(err, &ce) && ce.Code == channels.CodeUnauthorized
 }
 
 // secretOf opens the secret of one of the app's live keys. Another app's

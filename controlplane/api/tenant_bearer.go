@@ -6,6 +6,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/heraldhq/herald/channels"
+	"github.com/heraldhq/herald/internal/authguard"
 )
 
 // requireAppOrToken authenticates a tenant route that clients may call too:
@@ -24,6 +25,10 @@ func (a *API) requireAppOrToken(op channels.Operation) echo.MiddlewareFunc {
 			if !ok {
 				return backend(c)
 			}
+			client := a.guard.Client(c.Request())
+			if err := a.throttled(c, client, authguard.KindToken); err != nil {
+				return err
+			}
 			appID := c.Param("app_id")
 			app, ok := a.apps.App(appID)
 			if !ok {
@@ -33,11 +38,14 @@ func (a *API) requireAppOrToken(op channels.Operation) echo.MiddlewareFunc {
 				return err
 			}
 			claims, err := channels.VerifyToken(raw, appTokenKeys{a: a, app: app}, a.now())
-			if err != nil {
-				return err
+			if err == nil && claims.App != app.ID {
+				err = &channels.Error{Code: channels.CodeUnauthorized, Message: "invalid token: issued for another app"}
 			}
-			if claims.App != app.ID {
-				return &channels.Error{Code: channels.CodeUnauthorized, Message: "invalid token: issued for another app"}
+			if err != nil {
+				if isUnauthorized(err) {
+					a.guard.Failed(client, authguard.KindToken)
+				}
+				return err
 			}
 			if !app.Enabled {
 				return errAppDisabled(appID)

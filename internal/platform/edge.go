@@ -156,6 +156,7 @@ func (p *Platform) startGateway(ctx context.Context) error {
 		SSEHeartbeat:          p.cfg.Gateway.SSEHeartbeat,
 		TokenExpiryNotice:     p.cfg.Gateway.TokenExpiryNotice,
 		ConnLimits:            p.cfg.Limits.Conn,
+		AuthGuard:             p.parts.authGuard,
 		Meter:                 p.parts.meter.meter,
 		Quotas:                p.parts.quota.enforcer,
 		Registerer:            p.ops.Registry(),

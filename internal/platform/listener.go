@@ -4,13 +4,17 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"net/http"
 	"strconv"
 	"syscall"
 
+	"github.com/heraldhq/herald/channels"
 	"github.com/heraldhq/herald/gateway"
 	"github.com/heraldhq/herald/internal/clientip"
+	"github.com/heraldhq/herald/internal/httperr"
+	"github.com/heraldhq/herald/internal/reqframe"
 )
 
 // DefaultMaxHeaderBytes caps the request line and headers of every
@@ -27,6 +31,12 @@ type LimitsConfig struct {
 	// MaxHeaderBytes caps request headers; zero means
 	// DefaultMaxHeaderBytes.
 	MaxHeaderBytes int
+	// AuthFailRate and AuthFailBurst are the auth-failure throttle's
+	// token bucket per client address (internal/authguard); zero takes
+	// its defaults, a negative rate never throttles. Loopback and the
+	// trusted proxies are Conn's, as for the connection-rate limits.
+	AuthFailRate  float64
+	AuthFailBurst int
 }
 
 // TLSConfig serves the listener over TLS (HTTPS and WSS) when both files
@@ -48,25 +58,49 @@ func (c *Config) validateListener() error {
 	if c.Limits.MaxHeaderBytes < 0 {
 		return errors.New("--max-header-bytes must not be negative")
 	}
+	if c.Limits.AuthFailBurst < 0 {
+		return errors.New("--auth-fail-burst must not be negative")
+	}
+	if math.IsNaN(c.Limits.AuthFailRate) {
+		return errors.New("--auth-fail-rate must be a number")
+	}
 	if _, err := clientip.New(c.Limits.Conn.TrustedProxies); err != nil {
 		return fmt.Errorf("--trusted-proxies: %w", err)
 	}
 	return nil
 }
 
-// newServer returns the HTTP server of the listener with its size and
-// time limits.
-func (p *Platform) newServer(h http.Handler) *http.Server {
-	maxHeader := p.cfg.Limits.MaxHeaderBytes
-	if maxHeader == 0 {
-		maxHeader = DefaultMaxHeaderBytes
+// headerSlack is what net/http reads of a request head above
+// MaxHeaderBytes before it answers 431; the framing scanner follows as
+// much.
+const headerSlack = 4096
+
+// maxHeaderBytes is the cap on a request's line and headers.
+func (p *Platform) maxHeaderBytes() int {
+	if p.cfg.Limits.MaxHeaderBytes == 0 {
+		return DefaultMaxHeaderBytes
 	}
+	return p.cfg.Limits.MaxHeaderBytes
+}
+
+// newServer returns the HTTP server of the listener with its size and
+// time limits. Requests of a connection whose framing is ambiguous (a
+// request smuggling attempt: internal/reqframe) are answered 400, and the
+// connection is closed.
+func (p *Platform) newServer(h http.Handler) *http.Server {
 	return &http.Server{
-		Handler:           h,
+		Handler:           reqframe.Handler(h, refuseAmbiguous),
+		ConnContext:       reqframe.ConnContext,
 		ReadHeaderTimeout: DefaultReadHeaderTimeout,
-		MaxHeaderBytes:    maxHeader,
+		MaxHeaderBytes:    p.maxHeaderBytes(),
 		ErrorLog:          slogErrorLog(p.cfg.Logger),
 	}
+}
+
+// refuseAmbiguous answers a request of a connection found ambiguous.
+func refuseAmbiguous(w http.ResponseWriter, r *http.Request) {
+	httperr.Write(w, r, http.StatusBadRequest, channels.CodeOfStatus(http.StatusBadRequest),
+		"ambiguous request framing (Content-Length with Transfer-Encoding, Content-Length twice, obs-fold header lines or a malformed chunked body): refused, and the connection closed")
 }
 
 // listen binds the HTTP listener (TLS-wrapped when configured) and sets
@@ -85,7 +119,8 @@ func (p *Platform) listen() (net.Listener, error) {
 		_ = ln.Close()
 		return nil, err
 	}
-	return tln, nil
+	// Over TLS: the scanner reads what net/http reads, in plaintext.
+	return reqframe.Listener(tln, p.maxHeaderBytes()+headerSlack), nil
 }
 
 // nextAddr returns addr with the next port, as a suggestion; an address
@@ -117,7 +152,23 @@ func (p *Platform) wrapTLS(ln net.Listener) (net.Listener, error) {
 		Certificates: []tls.Certificate{cert},
 		NextProtos:   []string{"http/1.1"},
 		MinVersion:   tls.VersionTLS12,
+		CipherSuites: tls12Suites,
 	}), nil
+}
+
+// tls12Suites are the TLS 1.2 cipher suites served (TLS 1.3's are all
+// modern and not configurable): ECDHE key exchange, for forward secrecy,
+// with an AEAD cipher. crypto/tls's defaults add the CBC-SHA suites,
+// which an operator's review flags (Lucky13-style padding oracles); every
+// client that speaks TLS 1.2 has one of these (docs/security.md,
+// "Security checks").
+var tls12Suites = []uint16{
+	tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+	tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+	tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+	tls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+	tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+	tls.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
 }
 
 // scheme is the URL scheme of the listener.

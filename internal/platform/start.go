@@ -29,6 +29,7 @@ import (
 	"github.com/heraldhq/herald/controlplane/webhooks"
 	"github.com/heraldhq/herald/gateway"
 	"github.com/heraldhq/herald/gateway/presence"
+	"github.com/heraldhq/herald/internal/authguard"
 	"github.com/heraldhq/herald/internal/natsembed"
 	"github.com/heraldhq/herald/internal/pgcluster"
 	"github.com/heraldhq/herald/internal/secretbox"
@@ -54,6 +55,8 @@ type parts struct {
 	presence    *presence.Presence
 	connCount   *conncount.Counter
 	gateway     *gateway.Gateway
+	// authGuard is shared by the gateway and the API of one process.
+	authGuard *authguard.Guard
 
 	history        historyParts
 	meter          meterParts
@@ -122,6 +125,16 @@ func (p *Platform) start(ctx context.Context) error {
 	}
 	p.ops.AddCheck("nats", p.checkNATS)
 	p.ops.AddCheck("started", p.startedCheck)
+
+	guard, err := authguard.New(authguard.Config{
+		Rate: p.cfg.Limits.AuthFailRate, Burst: p.cfg.Limits.AuthFailBurst,
+		Loopback: p.cfg.Limits.Conn.Loopback, TrustedProxies: p.cfg.Limits.Conn.TrustedProxies,
+		Registerer: p.ops.Registry(),
+	})
+	if err != nil {
+		return err
+	}
+	p.parts.authGuard = guard
 
 	if err := p.startMessaging(ctx); err != nil {
 		return err
@@ -242,6 +255,7 @@ func (p *Platform) startControlPlane(ctx context.Context, dbURL string) error {
 		Quotas:     p.parts.quota.enforcer,
 		Webhooks:   api.WebhooksConfig{Tester: p.parts.webhooks, AllowPrivate: p.cfg.Webhooks.AllowPrivate},
 		Registerer: p.ops.Registry(),
+		AuthGuard:  p.parts.authGuard,
 		Debug: api.DebugConfig{
 			Watchers: p.parts.debug.watchers, Events: p.parts.debug.publisher, Heartbeat: p.cfg.Debug.Heartbeat,
 		},
@@ -264,6 +278,7 @@ func (p *Platform) runBackground(ctx context.Context, g *errgroup.Group) {
 			return nil
 		})
 	}
+	g.Go(func() error { p.parts.authGuard.Run(ctx); return nil })
 	p.runHistory(ctx, g)
 	p.runMeter(ctx, g)
 	p.runWebhooks(ctx, g)

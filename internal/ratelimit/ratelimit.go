@@ -102,12 +102,39 @@ func (l *Limiter) Allow(key string) (ok bool, retryAfter time.Duration) {
 	b.last = now
 	if b.tokens < 1 {
 		s.buckets[key] = b
-		wait := time.Duration((1 - b.tokens) / l.rate * float64(time.Second))
-		return false, max(wait, time.Nanosecond)
+		return false, l.untilToken(b.tokens)
 	}
 	b.tokens--
 	s.buckets[key] = b
 	return true, 0
+}
+
+// Wait returns how long until key's bucket holds a token, without
+// taking one: 0 when an event would be allowed now. It lets a caller
+// refuse work before doing it and spend a token only on what it then
+// counts (a failed authentication, say).
+func (l *Limiter) Wait(key string) time.Duration {
+	if l == nil {
+		return 0
+	}
+	now := l.now()
+	s := &l.shards[maphash.String(l.seed, key)%shards]
+	s.mu.Lock()
+	b, found := s.buckets[key]
+	s.mu.Unlock()
+	if !found {
+		return 0
+	}
+	if tokens := l.refill(b, now); tokens < 1 {
+		return l.untilToken(tokens)
+	}
+	return 0
+}
+
+// untilToken is how long a bucket holding tokens (fewer than one) takes
+// to hold one; never zero, which means "now" to callers.
+func (l *Limiter) untilToken(tokens float64) time.Duration {
+	return max(time.Duration((1-tokens)/l.rate*float64(time.Second)), time.Nanosecond)
 }
 
 // refill returns b's tokens at now.

@@ -156,3 +156,38 @@ func BenchmarkAllow(b *testing.B) {
 		}
 	})
 }
+
+func TestWaitPeeksWithoutTaking(t *testing.T) {
+	t.Parallel()
+	c := newClock()
+	l := limiter(c, 2, 2, 0)
+	if w := l.Wait("k"); w != 0 {
+		t.Fatalf("an unknown key waits %s", w)
+	}
+	for range 10 {
+		l.Wait("k")
+	}
+	if l.Len() != 0 {
+		t.Fatal("Wait created a bucket")
+	}
+	l.Allow("k")
+	l.Allow("k")
+	if w := l.Wait("k"); w != 500*time.Millisecond {
+		t.Fatalf("empty bucket: Wait = %s, want 500ms", w)
+	}
+	c.add(250 * time.Millisecond)
+	if w := l.Wait("k"); w != 250*time.Millisecond {
+		t.Fatalf("half refilled: Wait = %s, want 250ms", w)
+	}
+	c.add(250 * time.Millisecond)
+	if w := l.Wait("k"); w != 0 {
+		t.Fatalf("refilled token: Wait = %s, want 0", w)
+	}
+	if ok, _ := l.Allow("k"); !ok {
+		t.Fatal("Wait took the token it reported")
+	}
+	var nilLimiter *ratelimit.Limiter
+	if nilLimiter.Wait("k") != 0 {
+		t.Fatal("a nil limiter makes callers wait")
+	}
+}

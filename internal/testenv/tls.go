@@ -2,9 +2,11 @@ package testenv
 
 import (
 	"context"
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
@@ -42,6 +44,29 @@ func SelfSignedTLS(tb testing.TB) TLSFiles {
 	if err != nil {
 		tb.Fatal(err)
 	}
+	return selfSigned(tb, key)
+}
+
+// rsaTestKeyBits is the size of SelfSignedRSATLS's key: the smallest
+// size crypto/tls accepts, which keeps generating it quick.
+const rsaTestKeyBits = 2048
+
+// SelfSignedRSATLS is SelfSignedTLS with an RSA key, for checks of the
+// cipher suites an RSA certificate could negotiate (RSA key exchange,
+// ECDHE_RSA).
+func SelfSignedRSATLS(tb testing.TB) TLSFiles {
+	tb.Helper()
+	key, err := rsa.GenerateKey(rand.Reader, rsaTestKeyBits)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return selfSigned(tb, key)
+}
+
+// selfSigned writes a self-signed certificate of key for 127.0.0.1 and
+// localhost.
+func selfSigned(tb testing.TB, key crypto.Signer) TLSFiles {
+	tb.Helper()
 	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 62))
 	if err != nil {
 		tb.Fatal(err)
@@ -59,7 +84,12 @@ func SelfSignedTLS(tb testing.TB) TLSFiles {
 		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1)},
 		DNSNames:              []string{"localhost"},
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if _, isRSA := key.(*rsa.PrivateKey); isRSA {
+		// RSA key exchange encrypts with the certificate's key: allowed,
+		// so that a server offering it would really negotiate it.
+		tmpl.KeyUsage |= x509.KeyUsageKeyEncipherment
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -201,7 +201,7 @@ func (t *Topology) addHeraldProcs() {
 	replicas := strconv.Itoa(min(o.NATSNodes, DefaultNATSNodes))
 	for i, port := range t.controlPlanePorts {
 		args := append([]string{"controlplane", "--addr", hostPort(o.Host, port), "--nats-url", t.NATSURL(),
-			"--nats-replicas", replicas, "--database-url", t.DatabaseURL()}, o.HeraldArgs...)
+			"--nats-replicas", replicas, "--database-url", t.DatabaseURL(), "--trusted-proxies", o.Host}, o.HeraldArgs...)
 		args = append(args, o.ControlPlaneArgs...)
 		t.procs[RoleControlPlane] = append(t.procs[RoleControlPlane], t.newProc(fmt.Sprintf("controlplane-%d", i), t.heraldBin, true, heraldEnv, args...))
 	}
