@@ -17,7 +17,7 @@ FUZZ_SHORT_TIME ?= 10000x
 # frame read timeout, lingering close, slow consumers, pings, TLS,
 # shutdown) and the basic Pusher flows.
 PORTABLE_WS_TAG ?= herald_portable_ws
-PORTABLE_E2E    ?= ^Test(OversizedFrameThenMoreFramesGets1009|MessageCapFollowsAppSettings|UnfinishedFrameAttack|ServerPingsIdleClientsAndDropsSilentOnes|BinaryFrameRefused|SlowConsumerIsCutOff|ShutdownClosesWith4200|Connect(Refusals|Established)|PublicChannelDelivery|PrivateChannelAuth|PresenceMembers|ClientEvents|BadInputKeepsConnection|TLSListener|RevokedKeyAndDisabledAppCloseConnections|AckedPublish)$$
+PORTABLE_E2E    ?= ^Test(Autobahn|OversizedFrameThenMoreFramesGets1009|MessageCapFollowsAppSettings|UnfinishedFrameAttack|ServerPingsIdleClientsAndDropsSilentOnes|BinaryFrameRefused|SlowConsumerIsCutOff|ShutdownClosesWith4200|Connect(Refusals|Established)|PublicChannelDelivery|PrivateChannelAuth|PresenceMembers|ClientEvents|BadInputKeepsConnection|TLSListener|RevokedKeyAndDisabledAppCloseConnections|AckedPublish)$$
 
 .PHONY: cluster-test local test checks fmt tidy lint vet staticcheck suite gotest gotest-portable gosdktest jstest sdktest chat-build browsertest consoletest console-screenshot chat helm fuzz-short fuzz-run build fuzz clean
 
