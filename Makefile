@@ -19,7 +19,7 @@ FUZZ_SHORT_TIME ?= 10000x
 PORTABLE_WS_TAG ?= herald_portable_ws
 PORTABLE_E2E    ?= ^Test(Autobahn|OversizedFrameThenMoreFramesGets1009|MessageCapFollowsAppSettings|UnfinishedFrameAttack|ServerPingsIdleClientsAndDropsSilentOnes|BinaryFrameRefused|SlowConsumerIsCutOff|ShutdownClosesWith4200|Connect(Refusals|Established)|PublicChannelDelivery|PrivateChannelAuth|PresenceMembers|ClientEvents|BadInputKeepsConnection|TLSListener|RevokedKeyAndDisabledAppCloseConnections|AckedPublish)$$
 
-.PHONY: cluster-test local test checks fmt tidy lint vet staticcheck suite gotest gotest-portable gosdktest jstest sdktest chat-build browsertest consoletest console-screenshot chat helm fuzz-short fuzz-run build fuzz clean
+.PHONY: cluster-test local test checks fmt tidy lint vet staticcheck suite gotest gotest-portable gosdktest jstest sdktest chat-build browsertest consoletest console-screenshot chat helm fuzz-short fuzz-run fuzz-net build fuzz clean
 
 ## test: every check CI runs: formatting, go.mod tidiness, lint (vet and
 ## staticcheck), all Go tests with -race (fuzz seed corpora included), the
@@ -167,6 +167,15 @@ build:
 ## fuzz: longer fuzzing runs than the short ones of `make test`.
 fuzz:
 	@$(MAKE) --no-print-directory fuzz-run FUZZ_RUN_TIME=$(FUZZ_TIME)
+
+## fuzz-net: the network- and protocol-level fuzzers (internal/netfuzz)
+## against a `herald dev` process for NETFUZZ_DURATION, without -race
+## (TestNetFuzz; docs/security.md): besides what the short run in `make
+## test` checks, the good clients' p99 round trip under attack must stay
+## within 2x the quiet one. HERALD_NETFUZZ_SEED=<seed> replays a run.
+NETFUZZ_DURATION ?= 5m
+fuzz-net:
+	HERALD_NETFUZZ_DURATION=$(NETFUZZ_DURATION) $(GO) test -count=1 -timeout 30m -run '^TestNetFuzz$$' -v ./internal/e2e/
 
 fuzz-short:
 	@$(MAKE) --no-print-directory fuzz-run FUZZ_RUN_TIME=$(FUZZ_SHORT_TIME)
