@@ -2,8 +2,11 @@ package netfuzz
 
 import (
 	"math/rand/v2"
+	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/heraldhq/herald/gateway/ws"
 )
 
 // Kind is a family of attacks.
@@ -59,21 +62,29 @@ func (k Kind) String() string {
 type Config struct {
 	// Seed makes the generation reproducible.
 	Seed uint64
-	// AppID, Key and Secret name an app the server has; requests use
-	// them so that mutations start from something the server accepts.
+	// AppID and Key name an app the server has; requests use them so
+	// that mutations start from something the server accepts.
 	AppID, Key string
 	// MaxMessage is the gateway's cap on a client message (the oracle
-	// parses frames with it).
+	// parses frames with it); zero means ws.DefaultMaxMessageSize.
 	MaxMessage int
-	// MaxHeaderBytes is the server's cap on request headers; HugeHeaders
-	// goes past it.
+	// MaxHeaderBytes is the server's cap on request headers, which
+	// HugeHeaders goes past; zero means http.DefaultMaxHeaderBytes.
 	MaxHeaderBytes int
-	// SlowPause spaces the bytes of a slowloris request.
+	// SlowPause spaces the bytes of a slowloris request; zero means
+	// DefaultSlowPause.
 	SlowPause time.Duration
 	// SlowFor is how long a slowloris client keeps sending: longer than
-	// the server's header timeout.
+	// the server's header timeout. Zero means DefaultSlowFor.
 	SlowFor time.Duration
 }
+
+// Defaults of the slowloris attack: a byte every quarter second for
+// longer than net/http servers commonly wait for headers.
+const (
+	DefaultSlowPause = 250 * time.Millisecond
+	DefaultSlowFor   = 15 * time.Second
+)
 
 // Attack is one generated attack: what to send on a new connection and
 // what a conforming server answers.
@@ -100,6 +111,18 @@ type Gen struct {
 
 // New returns a Gen for cfg.
 func New(cfg Config) *Gen {
+	if cfg.MaxMessage <= 0 {
+		cfg.MaxMessage = ws.DefaultMaxMessageSize
+	}
+	if cfg.MaxHeaderBytes <= 0 {
+		cfg.MaxHeaderBytes = http.DefaultMaxHeaderBytes
+	}
+	if cfg.SlowPause <= 0 {
+		cfg.SlowPause = DefaultSlowPause
+	}
+	if cfg.SlowFor <= 0 {
+		cfg.SlowFor = DefaultSlowFor
+	}
 	return &Gen{cfg: cfg, r: rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15))}
 }
 

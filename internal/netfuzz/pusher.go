@@ -24,6 +24,10 @@ var pusherTemplates = []struct {
 	{`{"event":"pusher:subscribe","data":{"channel":%s,"resume":%s}}`, []string{`"news"`, `"1-2"`}},
 }
 
+// maxNesting is the deepest JSON nesting generated: past encoding/json's
+// own limit (10,000), within the message cap.
+const maxNesting = 12000
+
 // pusherAttack is a valid handshake followed by 1 to 8 mutated Pusher
 // messages.
 func (g *Gen) pusherAttack() Attack {
@@ -61,10 +65,10 @@ func (g *Gen) jsonValue() string {
 	case 0:
 		return pick(g, []string{"null", "true", "0", "-0", "1e999", "12345678901234567890", "[]", "{}", `""`})
 	case 1: // deep nesting
-		d := 1 + g.r.IntN(min(room/2, 10000))
+		d := 1 + g.r.IntN(max(min(room/2, maxNesting), 1))
 		return strings.Repeat("[", d) + strings.Repeat("]", d)
 	case 2:
-		d := 1 + g.r.IntN(min(room/6, 3000))
+		d := 1 + g.r.IntN(max(min(room/6, maxNesting/3), 1))
 		return strings.Repeat(`{"a":`, d) + "1" + strings.Repeat("}", d)
 	case 3: // a huge string
 		return `"` + strings.Repeat("x", g.r.IntN(room)) + `"`
