@@ -172,10 +172,12 @@ fuzz:
 ## against a `herald dev` process for NETFUZZ_DURATION, without -race
 ## (TestNetFuzz; docs/security.md): besides what the short run in `make
 ## test` checks, the good clients' p99 round trip under attack must stay
-## within 2x the quiet one. HERALD_NETFUZZ_SEED=<seed> replays a run.
+## within 2x the quiet one. HERALD_NETFUZZ_SEED=<seed> replays a run. No
+## go test timeout: the run lasts NETFUZZ_DURATION plus a fifth of it
+## (at least 30 s) of quiet measurement, and every attack is bounded.
 NETFUZZ_DURATION ?= 5m
 fuzz-net:
-	HERALD_NETFUZZ_DURATION=$(NETFUZZ_DURATION) $(GO) test -count=1 -timeout 30m -run '^TestNetFuzz$$' -v ./internal/e2e/
+	HERALD_NETFUZZ_DURATION=$(NETFUZZ_DURATION) $(GO) test -count=1 -timeout 0 -run '^TestNetFuzz$$' -v ./internal/e2e/
 
 fuzz-short:
 	@$(MAKE) --no-print-directory fuzz-run FUZZ_RUN_TIME=$(FUZZ_SHORT_TIME)
