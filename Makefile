@@ -17,9 +17,9 @@ FUZZ_SHORT_TIME ?= 10000x
 # frame read timeout, lingering close, slow consumers, pings, TLS,
 # shutdown) and the basic Pusher flows.
 PORTABLE_WS_TAG ?= herald_portable_ws
-PORTABLE_E2E    ?= ^Test(OversizedFrameThenMoreFramesGets1009|MessageCapFollowsAppSettings|UnfinishedFrameAttack|ServerPingsIdleClientsAndDropsSilentOnes|BinaryFrameRefused|SlowConsumerIsCutOff|ShutdownClosesWith4200|Connect(Refusals|Established)|PublicChannelDelivery|PrivateChannelAuth|PresenceMembers|ClientEvents|BadInputKeepsConnection|TLSListener|RevokedKeyAndDisabledAppCloseConnections|AckedPublish)$$
+PORTABLE_E2E    ?= ^Test(Autobahn|OversizedFrameThenMoreFramesGets1009|MessageCapFollowsAppSettings|UnfinishedFrameAttack|ServerPingsIdleClientsAndDropsSilentOnes|BinaryFrameRefused|SlowConsumerIsCutOff|ShutdownClosesWith4200|Connect(Refusals|Established)|PublicChannelDelivery|PrivateChannelAuth|PresenceMembers|ClientEvents|BadInputKeepsConnection|TLSListener|RevokedKeyAndDisabledAppCloseConnections|AckedPublish)$$
 
-.PHONY: cluster-test local test checks fmt tidy lint vet staticcheck suite gotest gotest-portable gosdktest jsdeps jstest sdktest chat-build browsertest consoletest console-screenshot chat helm fuzz-short fuzz-run build fuzz clean
+.PHONY: cluster-test local test checks fmt tidy lint vet staticcheck suite gotest gotest-portable gosdktest jsdeps jstest sdktest chat-build browsertest consoletest console-screenshot chat helm fuzz-short fuzz-run fuzz-net build fuzz clean
 
 ## test: every check CI runs: formatting, go.mod tidiness, lint (vet and
 ## staticcheck), all Go tests with -race (fuzz seed corpora included), the
@@ -184,6 +184,17 @@ build:
 ## fuzz: longer fuzzing runs than the short ones of `make test`.
 fuzz:
 	@$(MAKE) --no-print-directory fuzz-run FUZZ_RUN_TIME=$(FUZZ_TIME)
+
+## fuzz-net: the network- and protocol-level fuzzers (internal/netfuzz)
+## against a `herald dev` process for NETFUZZ_DURATION, without -race
+## (TestNetFuzz; docs/security.md): besides what the short run in `make
+## test` checks, the good clients' p99 round trip under attack must stay
+## within 2x the quiet one. HERALD_NETFUZZ_SEED=<seed> replays a run. No
+## go test timeout: the run lasts NETFUZZ_DURATION plus a fifth of it
+## (at least 30 s) of quiet measurement, and every attack is bounded.
+NETFUZZ_DURATION ?= 5m
+fuzz-net:
+	HERALD_NETFUZZ_DURATION=$(NETFUZZ_DURATION) $(GO) test -count=1 -timeout 0 -run '^TestNetFuzz$$' -v ./internal/e2e/
 
 fuzz-short:
 	@$(MAKE) --no-print-directory fuzz-run FUZZ_RUN_TIME=$(FUZZ_SHORT_TIME)

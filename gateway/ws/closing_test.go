@@ -317,3 +317,40 @@ func TestMaxLingering(t *testing.T) {
 	c2.Close()
 	testinfra.WaitUntil(t, "no lingering connections", func() bool { return s.poller.Stats().Lingering == 0 })
 }
+
+// TestCloseRacingProtocolError: the layer above closes a connection (from
+// a goroutine of its own, as the gateway's writer does) while the worker
+// is failing it for a protocol error in the next frame. Whoever wins, the
+// client must get a close frame: the one Close asked for or the protocol
+// error's, never none. The invalid frame is long, so that parsing it
+// (unmasking, checking its UTF-8) leaves Close time to land meanwhile.
+func TestCloseRacingProtocolError(t *testing.T) {
+	const tries = 200
+	s := startServer(t, ws.PollerConfig{}, func(r *recorder) {
+		r.onMessage = func(c *ws.Conn, _ []byte) { go func() { _ = c.Close(4009, "refused") }() }
+	})
+	invalid := append(bytes.Repeat([]byte("x"), 60<<10), 0xff)
+	got := map[string]int{}
+	for range tries {
+		c := s.dial(t)
+		a := s.next(t)
+		key := wstest.RandomKey()
+		b := wstest.AppendMaskedFrame(nil, ws.OpText, true, []byte("bye"), key)
+		b = wstest.AppendMaskedFrame(b, ws.OpText, true, invalid, key)
+		if err := c.WriteRaw(b); err != nil {
+			t.Fatal(err)
+		}
+		code, _, err := c.ReadClose()
+		if err != nil {
+			got["no close frame"]++
+		} else {
+			got[fmt.Sprint(code)]++
+		}
+		a.handler.waitClose(t)
+		c.Close()
+	}
+	t.Logf("closes: %v", got)
+	if got["4009"]+got["1007"] != tries {
+		t.Fatalf("closes seen by %d clients: %v, want 4009 or 1007 every time", tries, got)
+	}
+}

@@ -386,7 +386,17 @@ func (c *Conn) fail(err error) {
 	if c.p.log.Enabled(context.Background(), slog.LevelDebug) {
 		c.p.log.Debug("websocket connection ended", "remote", c.nc.RemoteAddr().String(), "err", err)
 	}
-	if c.closing.CompareAndSwap(false, true) && send {
+	if c.closeRequested() {
+		// Close asked for its close frame while this worker held the
+		// connection, before the worker found its own reason to end it:
+		// the frame Close asked for goes, or the client would get none.
+		code, why, send = c.closeCode, c.closeReason, true
+	}
+	// writeClose writes one close frame at most: when closing was set by
+	// a Close call not yet registered as a request, the frame sent is
+	// ours, and Close finds the connection ended.
+	c.closing.Store(true)
+	if send {
 		c.writeClose(code, why)
 	}
 	c.terminate(err)

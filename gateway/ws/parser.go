@@ -116,6 +116,13 @@ func (p *Parser) setMax(n int) {
 	p.max = n
 }
 
+// Pending reports whether part of a frame or of a fragmented message was
+// received and the rest has not, with no error or close frame so far: a
+// server gives such a connection FrameReadTimeout to complete it. Tools
+// that predict the gateway's answer to a byte stream (internal/netfuzz)
+// use it.
+func (p *Parser) Pending() bool { return p.inProgress() }
+
 // inProgress reports whether part of a frame or of a fragmented message
 // was received and the rest has not: the Poller gives that a deadline.
 func (p *Parser) inProgress() bool {

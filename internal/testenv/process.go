@@ -103,6 +103,9 @@ func StartProc(tb testing.TB, name, bin string, args ...string) *Proc {
 // URL is the base URL the process printed.
 func (p *Proc) URL() string { return p.url }
 
+// PID is the process's id, for reading its /proc entries.
+func (p *Proc) PID() int { return p.cmd.Process.Pid }
+
 // Stderr is what the process wrote to stderr so far.
 func (p *Proc) Stderr() string { return p.stderr.String() }
 
