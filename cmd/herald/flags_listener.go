@@ -16,6 +16,9 @@ func bindListenerFlags(fs *flag.FlagSet, cfg *platform.Config, mode platform.Mod
 	fs.StringVar(&cfg.TLS.CertFile, "tls-cert", "", "PEM certificate (chain) file: serve HTTPS and WSS; needs --tls-key")
 	fs.StringVar(&cfg.TLS.KeyFile, "tls-key", "", "PEM private key file of --tls-cert")
 	fs.IntVar(&cfg.Limits.MaxHeaderBytes, "max-header-bytes", platform.DefaultMaxHeaderBytes, "cap on a request's headers; larger requests get 431")
+	fs.DurationVar(&cfg.Limits.HeaderTimeout, "http-header-timeout", platform.DefaultReadHeaderTimeout, "time a client has to send a request's line and headers (slow-loris bound)")
+	fs.DurationVar(&cfg.Limits.BodyTimeout, "http-body-timeout", platform.DefaultBodyReadTimeout, "time a client has to send a request's announced body once its headers have arrived")
+	fs.DurationVar(&cfg.Limits.IdleTimeout, "http-idle-timeout", platform.DefaultIdleTimeout, "time a kept-alive HTTP connection may wait for its next request before it is closed")
 	fs.Float64Var(&cfg.Limits.AuthFailRate, "auth-fail-rate", authguard.DefaultRate, "failed authentications per second one client address may make in the long run; over it its credentials are refused unchecked (429, or 4301 on a WebSocket) until its bucket refills (negative: no limit)")
 	fs.IntVar(&cfg.Limits.AuthFailBurst, "auth-fail-burst", authguard.DefaultBurst, "failed authentications one client address may make at once")
 	l := &cfg.Limits.Conn

@@ -24,6 +24,9 @@ func TestListenerFlagsRefuseBadConfig(t *testing.T) {
 		{"bad proxy", []string{"gateway", "--trusted-proxies", "10.0.0.0/8,nonsense"}, nil, "--trusted-proxies"},
 		{"negative header cap", []string{"dev", "--max-header-bytes", "-1"}, nil, "--max-header-bytes"},
 		{"bad proxy on a control plane", []string{"controlplane", "--trusted-proxies", "nonsense"}, nil, "--trusted-proxies"},
+		{"negative header timeout", []string{"gateway", "--http-header-timeout", "-1s"}, nil, "--http-header-timeout"},
+		{"negative body timeout", []string{"controlplane"}, map[string]string{"HERALD_HTTP_BODY_TIMEOUT": "-1s"}, "--http-body-timeout"},
+		{"negative idle timeout", []string{"dev", "--http-idle-timeout", "-5s"}, nil, "--http-idle-timeout"},
 		{"negative auth-failure burst", []string{"controlplane", "--auth-fail-burst", "-1"}, nil, "--auth-fail-burst"},
 		{"auth-failure rate not a number", []string{"gateway"}, map[string]string{"HERALD_AUTH_FAIL_RATE": "NaN"}, "--auth-fail-rate"},
 	} {

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strconv"
 	"syscall"
+	"time"
 
 	"github.com/heraldhq/herald/channels"
 	"github.com/heraldhq/herald/gateway"
@@ -37,6 +38,27 @@ type LimitsConfig struct {
 	// trusted proxies are Conn's, as for the connection-rate limits.
 	AuthFailRate  float64
 	AuthFailBurst int
+	// HeaderTimeout, BodyTimeout and IdleTimeout bound how long a client
+	// may take to send a request's headers, to send its announced body,
+	// and to send its next request on a kept-alive connection; zero
+	// takes DefaultReadHeaderTimeout, DefaultBodyReadTimeout and
+	// DefaultIdleTimeout.
+	HeaderTimeout time.Duration
+	BodyTimeout   time.Duration
+	IdleTimeout   time.Duration
+}
+
+// DefaultIdleTimeout closes a kept-alive HTTP connection that sends no
+// further request. Without it (Go's server has none by default) an idle
+// client holds a file descriptor for as long as it likes.
+const DefaultIdleTimeout = 2 * time.Minute
+
+// orDefault is d, or def when d is zero.
+func orDefault(d, def time.Duration) time.Duration {
+	if d == 0 {
+		return def
+	}
+	return d
 }
 
 // TLSConfig serves the listener over TLS (HTTPS and WSS) when both files
@@ -57,6 +79,14 @@ func (c *Config) validateListener() error {
 	}
 	if c.Limits.MaxHeaderBytes < 0 {
 		return errors.New("--max-header-bytes must not be negative")
+	}
+	for _, d := range []struct {
+		flag string
+		v    time.Duration
+	}{{"--http-header-timeout", c.Limits.HeaderTimeout}, {"--http-body-timeout", c.Limits.BodyTimeout}, {"--http-idle-timeout", c.Limits.IdleTimeout}} {
+		if d.v < 0 {
+			return fmt.Errorf("%s must not be negative", d.flag)
+		}
 	}
 	if c.Limits.AuthFailBurst < 0 {
 		return errors.New("--auth-fail-burst must not be negative")
@@ -91,7 +121,8 @@ func (p *Platform) newServer(h http.Handler) *http.Server {
 	return &http.Server{
 		Handler:           reqframe.Handler(h, refuseAmbiguous),
 		ConnContext:       reqframe.ConnContext,
-		ReadHeaderTimeout: DefaultReadHeaderTimeout,
+		ReadHeaderTimeout: orDefault(p.cfg.Limits.HeaderTimeout, DefaultReadHeaderTimeout),
+		IdleTimeout:       orDefault(p.cfg.Limits.IdleTimeout, DefaultIdleTimeout),
 		MaxHeaderBytes:    p.maxHeaderBytes(),
 		ErrorLog:          slogErrorLog(p.cfg.Logger),
 	}

@@ -42,5 +42,5 @@ func (p *Platform) handler() http.Handler {
 	case gw != nil:
 		mux.HandleFunc("/", gateway.NotFound)
 	}
-	return p.startingGate(bodyDeadline(mux, DefaultBodyReadTimeout))
+	return p.startingGate(bodyDeadline(mux, orDefault(p.cfg.Limits.BodyTimeout, DefaultBodyReadTimeout)))
 }
