@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/heraldhq/herald/gateway/protocol"
 	"github.com/heraldhq/herald/gateway/ws"
 	"github.com/heraldhq/herald/gateway/ws/wstest"
 )
@@ -52,7 +53,7 @@ func Predict(b []byte, maxMessage int) Want {
 }
 
 // pingJSON is a valid Pusher message.
-const pingJSON = `{"event":"pusher:ping","data":{}}`
+const pingJSON = `{"event":"` + protocol.EventPing + `","data":{}}`
 
 // maxFrames is the most frames one attack sends; with maxPayload it keeps
 // a fragmented message under any cap the tests configure, so that only

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/heraldhq/herald/gateway/protocol"
 	"github.com/heraldhq/herald/gateway/ws"
 	"github.com/heraldhq/herald/gateway/ws/wstest"
 )
@@ -14,14 +15,14 @@ var pusherTemplates = []struct {
 	format string
 	valid  []string
 }{
-	{`{"event":%s,"data":{"channel":%s}}`, []string{`"pusher:subscribe"`, `"news"`}},
-	{`{"event":"pusher:subscribe","data":{"channel":%s,"auth":%s}}`, []string{`"private-x"`, `"app-key:bad"`}},
-	{`{"event":"pusher:subscribe","data":{"channel":%s,"auth":%s,"channel_data":%s}}`, []string{`"presence-x"`, `"app-key:bad"`, `"{\"user_id\":\"u\"}"`}},
-	{`{"event":"pusher:unsubscribe","data":{"channel":%s}}`, []string{`"news"`}},
-	{`{"event":%s,"data":%s}`, []string{`"pusher:ping"`, `{}`}},
+	{`{"event":%s,"data":{"channel":%s}}`, []string{`"` + protocol.EventSubscribe + `"`, `"news"`}},
+	{`{"event":"` + protocol.EventSubscribe + `","data":{"channel":%s,"auth":%s}}`, []string{`"private-x"`, `"app-key:bad"`}},
+	{`{"event":"` + protocol.EventSubscribe + `","data":{"channel":%s,"auth":%s,"channel_data":%s}}`, []string{`"presence-x"`, `"app-key:bad"`, `"{\"user_id\":\"u\"}"`}},
+	{`{"event":"` + protocol.EventUnsubscribe + `","data":{"channel":%s}}`, []string{`"news"`}},
+	{`{"event":%s,"data":%s}`, []string{`"` + protocol.EventPing + `"`, `{}`}},
 	{`{"event":%s,"channel":%s,"data":%s}`, []string{`"client-x"`, `"private-x"`, `{"a":1}`}},
-	{`{"event":"pusher:signin","data":{"auth":%s,"user_data":%s}}`, []string{`"app-key:bad"`, `"{\"id\":\"u\"}"`}},
-	{`{"event":"pusher:subscribe","data":{"channel":%s,"resume":%s}}`, []string{`"news"`, `"1-2"`}},
+	{`{"event":"` + protocol.EventSignin + `","data":{"auth":%s,"user_data":%s}}`, []string{`"app-key:bad"`, `"{\"id\":\"u\"}"`}},
+	{`{"event":"` + protocol.EventSubscribe + `","data":{"channel":%s,"resume":%s}}`, []string{`"news"`, `"1-2"`}},
 }
 
 // maxNesting is the deepest JSON nesting generated: past encoding/json's
