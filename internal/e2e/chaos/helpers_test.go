@@ -221,3 +221,5 @@ func cpuProfile(ctx context.Context, t *testing.T, pid int, d time.Duration) str
 	}
 	return strings.Join(lines, "\n")
 }
+
+func itoa(n int) string { return fmt.Sprint(n) }
