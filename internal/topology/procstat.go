@@ -147,3 +147,28 @@ func getJSON(url string, out any) error {
 	}
 	return nil
 }
+
+// NATSSubjects counts node i's subscriptions by subject (at most
+// maxListedSubs of them), to show what a growing count is made of.
+func (t *Topology) NATSSubjects(i int) (map[string]int, error) {
+	if i < 0 || i >= len(t.nats) {
+		return nil, fmt.Errorf("nats %d: %w", i, ErrNoProcess)
+	}
+	var subsz struct {
+		List []struct {
+			Subject string `json:"subject"`
+		} `json:"subscriptions_list"`
+	}
+	url := fmt.Sprintf("http://%s/subsz?subs=1&limit=%d", hostPort(t.opts.Host, t.nats[i].monitor), maxListedSubs)
+	if err := getJSON(url, &subsz); err != nil {
+		return nil, err
+	}
+	out := map[string]int{}
+	for _, s := range subsz.List {
+		out[s.Subject]++
+	}
+	return out, nil
+}
+
+// maxListedSubs bounds NATSSubjects's list.
+const maxListedSubs = 100000
