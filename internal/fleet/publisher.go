@@ -21,8 +21,8 @@ const publishTimeout = 10 * time.Second
 // PublisherConfig describes paced publishers.
 type PublisherConfig struct {
 	// URL is the base URL of the REST API (the balancer).
-	URL                 string
-	AppID, Key, Secret  string
+	URL                string
+	AppID, Key, Secret string
 	// Channels are published to in turn; Event names the events.
 	Channels []string
 	Event    string
