@@ -51,6 +51,9 @@ type Fleet struct {
 
 	mu         sync.Mutex
 	reconnects Durations
+	// handshakes is, of each reconnection, the time to the successful
+	// dial's pusher:connection_established.
+	handshakes Durations
 	closes     map[uint16]int
 	dialErrors map[string]int
 }
@@ -88,7 +91,7 @@ func (f *Fleet) Start(ctx context.Context, n, concurrency int) error {
 		go func() {
 			defer f.wg.Done()
 			sem <- struct{}{}
-			c, err := f.connect(ctx, s, 0, false)
+			c, err := f.connect(ctx, s, 0, false, time.Time{})
 			<-sem
 			firsts <- err
 			if err != nil {
@@ -110,11 +113,17 @@ func (f *Fleet) Start(ctx context.Context, n, concurrency int) error {
 	return nil
 }
 
-// connect dials and subscribes s, resuming when resume is set.
-func (f *Fleet) connect(ctx context.Context, s *subscriber, attempt int, resume bool) (*Conn, error) {
+// connect dials and subscribes s, resuming when resume is set; for a
+// reconnection (ended not zero) it records the time to the handshake.
+func (f *Fleet) connect(ctx context.Context, s *subscriber, attempt int, resume bool, ended time.Time) (*Conn, error) {
 	c, err := Dial(ctx, f.cfg.URL(s.i, attempt), f.cfg.Key)
 	if err != nil {
 		return nil, err
+	}
+	if !ended.IsZero() {
+		f.mu.Lock()
+		f.handshakes = append(f.handshakes, time.Since(ended))
+		f.mu.Unlock()
 	}
 	sub := Subscription{Channel: s.channel, Resume: resume, From: s.recv.last()}
 	if err := c.Subscribe(sub, nil); err != nil {
@@ -141,7 +150,7 @@ func (f *Fleet) run(s *subscriber, c *Conn) {
 			return
 		}
 		var err error
-		for c, err = f.connect(f.ctx, s, attempt, true); err != nil; c, err = f.connect(f.ctx, s, attempt, true) {
+		for c, err = f.connect(f.ctx, s, attempt, true, ended); err != nil; c, err = f.connect(f.ctx, s, attempt, true, ended) {
 			if f.ctx.Err() != nil {
 				return
 			}
@@ -235,6 +244,15 @@ func (f *Fleet) Reconnects() Durations {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return append(Durations(nil), f.reconnects...)
+}
+
+// Handshakes is, of each reconnection, the time from the end of the
+// connection to pusher:connection_established on the new one (the rest
+// of Reconnects is the subscription's answer).
+func (f *Fleet) Handshakes() Durations {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append(Durations(nil), f.handshakes...)
 }
 
 // Closes counts the connections that ended, by the close code the

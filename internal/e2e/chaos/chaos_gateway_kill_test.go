@@ -91,6 +91,7 @@ func TestChaosGatewayKill(t *testing.T) {
 	figures(t, scenario, "gateway 0 killed: %d connections broke, all %d subscribers back after %s; reconnects %s",
 		broke, conns, allBack.Round(time.Millisecond), rec.Summary())
 	figures(t, scenario, "reconnect histogram %s", rec.HistogramString(reconnectBounds))
+	figures(t, scenario, "of which to connection_established: %s", f.Handshakes().Summary())
 	figures(t, scenario, "failed reconnect attempts %v", f.DialErrors())
 	figures(t, scenario, "surviving gateway: before the kill RSS %s, %d goroutines, %d fds; during the storm peak CPU %.0f%% of a core, peak RSS %s",
 		mib(idle.RSS), idle.Goroutines, idle.FDs, cpu, mib(rss))

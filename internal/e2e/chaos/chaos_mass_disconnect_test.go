@@ -143,6 +143,7 @@ func TestChaosMassDisconnect(t *testing.T) {
 	figures(t, scenario, "%d connections dropped at once; a new client served after %s; all %d back after %s; reconnects %s",
 		n, firstServed.Round(time.Millisecond), conns, allBack.Round(time.Millisecond), rec.Summary())
 	figures(t, scenario, "reconnect histogram %s", rec.HistogramString(reconnectBounds))
+	figures(t, scenario, "of which to connection_established: %s", f.Handshakes().Summary())
 	figures(t, scenario, "failed reconnect attempts %v", f.DialErrors())
 	figures(t, scenario, "%.0f msgs/s target: %d acknowledged, %d publish errors %v; delivery: %s", rate, acks.Count(), nerr, kinds, report)
 	for i := range baseline {
