@@ -2,6 +2,7 @@ package chaos
 
 import (
 	"context"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -183,5 +184,5 @@ func gatewayStats(t *testing.T, top *topology.Topology) []topology.ProcStats {
 
 // statLine prints a stats reading.
 func statLine(s topology.ProcStats) string {
-	return "RSS " + mib(s.RSS) + ", " + itoa(s.Goroutines) + " goroutines, " + itoa(s.FDs) + " fds"
+	return "RSS " + mib(s.RSS) + ", " + strconv.Itoa(s.Goroutines) + " goroutines, " + strconv.Itoa(s.FDs) + " fds"
 }

@@ -221,5 +221,3 @@ func cpuProfile(ctx context.Context, t *testing.T, pid int, d time.Duration) str
 	}
 	return strings.Join(lines, "\n")
 }
-
-func itoa(n int) string { return fmt.Sprint(n) }
