@@ -78,7 +78,17 @@ func (g *Gateway) startReplay(c *conn, app *channels.AppConfig, sub *subscriptio
 	go func() {
 		g.replaySlots <- struct{}{}
 		defer func() { <-g.replaySlots }()
-		g.replay(c, app, sub, plan)
+		// A client gone while its replay waited for a slot costs no read:
+		// after a mass disconnect the queue may hold thousands of them.
+		c.mu.Lock()
+		current := c.currentLocked(sub)
+		if !current {
+			sub.held, sub.replaying = nil, false
+		}
+		c.mu.Unlock()
+		if current {
+			g.replay(c, app, sub, plan)
+		}
 	}()
 }
 
