@@ -5,7 +5,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"github.com/heraldhq/herald/channels"
+	"github.com/heraldhq/herald/internal/testinfra"
 )
 
 // replayApp is the app the replay tests resume on: default settings, so
@@ -74,5 +77,38 @@ func TestReplayAfterUnsubscribe(t *testing.T) {
 	defer c.mu.Unlock()
 	if len(c.queue) != 0 || sub.replaying || sub.held != nil {
 		t.Fatalf("queued %d frames, replaying=%v, held %d", len(c.queue), sub.replaying, len(sub.held))
+	}
+}
+
+// A client that left while its replay waited for a slot costs no read of
+// the stream once the slot frees.
+func TestReplayWaitingForASlotSkipsALeftClient(t *testing.T) {
+	e := newContinuityEnv(t)
+	s := e.publish(t, "waiting", 2)
+	c, sub := e.subscribed(t, "waiting", 0)
+	c.mu.Lock()
+	sub.replaying = true
+	c.mu.Unlock()
+	for range cap(e.g.replaySlots) {
+		e.g.replaySlots <- struct{}{}
+	}
+	before := testutil.ToFloat64(e.g.metrics.replayed)
+	e.g.startReplay(c, replayApp(), sub, replayPlan{resume: true, from: s[0]})
+	c.mu.Lock()
+	delete(c.subs, "waiting")
+	c.mu.Unlock()
+	for range cap(e.g.replaySlots) {
+		<-e.g.replaySlots
+	}
+	testinfra.WaitUntilWithin(t, "the replay to give up", continuityWait, func() bool {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return !sub.replaying
+	})
+	c.mu.Lock()
+	queued := len(c.queue)
+	c.mu.Unlock()
+	if queued != 0 || testutil.ToFloat64(e.g.metrics.replayed) != before {
+		t.Fatalf("queued %d frames, replayed %v more", queued, testutil.ToFloat64(e.g.metrics.replayed)-before)
 	}
 }
