@@ -128,8 +128,10 @@ func startSampler(top *topology.Topology, role topology.Role, i int, interval ti
 		tk := time.NewTicker(interval)
 		defer tk.Stop()
 		for first := true; ; first = false {
-			st, err := top.Stats(role, i)
+			// The time of the /proc read, which Stats does first: its
+			// /metrics request may take a while during a storm.
 			at := time.Since(start)
+			st, err := top.Stats(role, i)
 			if err == nil {
 				smp := sample{at: at, ProcStats: st}
 				if !first && at > prevAt {
