@@ -19,7 +19,7 @@ FUZZ_SHORT_TIME ?= 10000x
 PORTABLE_WS_TAG ?= herald_portable_ws
 PORTABLE_E2E    ?= ^Test(Autobahn|OversizedFrameThenMoreFramesGets1009|MessageCapFollowsAppSettings|UnfinishedFrameAttack|ServerPingsIdleClientsAndDropsSilentOnes|BinaryFrameRefused|SlowConsumerIsCutOff|ShutdownClosesWith4200|Connect(Refusals|Established)|PublicChannelDelivery|PrivateChannelAuth|PresenceMembers|ClientEvents|BadInputKeepsConnection|TLSListener|RevokedKeyAndDisabledAppCloseConnections|AckedPublish)$$
 
-.PHONY: cluster-test local test checks fmt tidy lint vet staticcheck suite gotest gotest-portable gosdktest jsdeps jstest sdktest chat-build browsertest consoletest console-screenshot chat helm fuzz-short fuzz-run fuzz-net build fuzz clean
+.PHONY: chaos soak cluster-test local test checks fmt tidy lint vet staticcheck suite gotest gotest-portable gosdktest jsdeps jstest sdktest chat-build browsertest consoletest console-screenshot chat helm fuzz-short fuzz-run fuzz-net build fuzz clean
 
 ## test: every check CI runs: formatting, go.mod tidiness, lint (vet and
 ## staticcheck), all Go tests with -race (fuzz seed corpora included), the
@@ -169,6 +169,26 @@ chat: chat-build
 CLUSTER_PG_OUTAGE ?= 60s
 cluster-test: jsdeps
 	HERALD_CLUSTER_PG_OUTAGE=$(CLUSTER_PG_OUTAGE) $(GO) test -race -count=1 -timeout 20m -tags herald_cluster -run '^TestTopology' -v ./internal/e2e/
+
+## chaos: the long versions of the reliability scenarios
+## (docs/reliability.md; internal/e2e/chaos) on the production topology
+## (internal/topology; needs Debian's haproxy): thousands of connections
+## with a gateway killed, every connection dropped at once, NATS,
+## PostgreSQL and disk/memory faults; each checks its invariants and
+## prints its figures (lines with FIGURES). Without -race: the figures are
+## the servers', not the race detector's. Not part of `make test`, which
+## runs the short version of each.
+chaos:
+	HERALD_CHAOS_LONG=1 $(GO) test -count=1 -timeout 60m -run '^TestChaos' -v ./internal/e2e/chaos/
+
+## soak: connect/subscribe/publish/unsubscribe/disconnect churn with
+## presence and client events for SOAK_DURATION on the production
+## topology; the gateways' RSS, goroutines and descriptors and the NATS
+## subscriptions back to their baseline after, and no growth trend (the
+## series is printed). `make test` runs 30 s of it.
+SOAK_DURATION ?= 30m
+soak:
+	HERALD_CHAOS_LONG=1 HERALD_SOAK_DURATION=$(SOAK_DURATION) $(GO) test -count=1 -timeout 90m -run '^TestSoak' -v ./internal/e2e/chaos/
 
 ## local: the production topology as processes (deploy/local): prints the
 ## one URL, the admin token and a demo app; Ctrl-C stops everything.

@@ -53,6 +53,10 @@ type Gateway struct {
 	webhookSeq  atomic.Uint64
 
 	shuttingDown atomic.Bool
+
+	// replaySlots bounds the replays reading the message stream at once
+	// (replay.go).
+	replaySlots chan struct{}
 }
 
 // connShard holds a share of the open connections, indexed by app so
@@ -82,7 +86,8 @@ func New(cfg Config) (*Gateway, error) {
 	case cfg.Cache == nil:
 		return nil, errors.New("gateway: Cache is required")
 	}
-	g := &Gateway{cfg: cfg, hub: newHub(), connSeed: maphash.MakeSeed(), watches: watches{m: map[chanKey]*watchState{}}}
+	g := &Gateway{cfg: cfg, hub: newHub(), connSeed: maphash.MakeSeed(), watches: watches{m: map[chanKey]*watchState{}},
+		replaySlots: make(chan struct{}, maxConcurrentReplays)}
 	var b [4]byte
 	_, _ = rand.Read(b[:])
 	// Keep the prefix below 10^9 so socket ids stay short.

@@ -61,27 +61,64 @@ func planReplay(req *protocol.Subscribe) (replayPlan, string) {
 	}, ""
 }
 
+// maxConcurrentReplays bounds the replays that read the message stream at
+// once on a gateway: after a mass reconnection every client resumes at
+// the same moment, and the reads queue here rather than all hit NATS.
+const maxConcurrentReplays = 64
+
+// startReplay runs a subscription's replay on its own goroutine, which
+// ends with the replay (each read is bounded by PublishTimeout). The
+// replay waits on the message stream, and OnMessage runs on one of the
+// poller's few workers: replaying there made every other client of the
+// gateway wait behind the reads, so that after a mass reconnection new
+// connections and subscriptions were answered seconds late
+// (docs/reliability.md, scenario 2). Live frames are held meanwhile
+// (sub.replaying), as before.
+func (g *Gateway) startReplay(c *conn, app *channels.AppConfig, sub *subscription, plan replayPlan) {
+	go func() {
+		g.replaySlots <- struct{}{}
+		defer func() { <-g.replaySlots }()
+		// A client gone while its replay waited for a slot costs no read:
+		// after a mass disconnect the queue may hold thousands of them.
+		c.mu.Lock()
+		current := c.currentLocked(sub)
+		if !current {
+			sub.held, sub.replaying = nil, false
+		}
+		c.mu.Unlock()
+		if current {
+			g.replay(c, app, sub, plan)
+		}
+	}()
+}
+
 // replay sends a subscription's missed or recent messages, then releases
 // the live frames held meanwhile, dropping those the replay already
-// carried, so the client sees every serial once and in order.
+// carried, so the client sees every serial once and in order. A
+// subscription left (or a connection closed) meanwhile gets nothing.
 func (g *Gateway) replay(c *conn, app *channels.AppConfig, sub *subscription, plan replayPlan) {
 	ctx, cancel := context.WithTimeout(context.Background(), g.cfg.PublishTimeout)
 	defer cancel()
 	msgs, recovered := g.replayMessages(ctx, app, sub.ch.Name, plan)
-	// The client already has everything up to resume_from, whether or not
-	// anything was replayed: held live frames at or below it are dropped.
-	last := plan.from
-	for i := range msgs {
-		c.enqueueHeld(storedFrame(&msgs[i]))
-		last = msgs[i].Serial
-	}
 	g.metrics.replayed.Add(float64(len(msgs)))
 
 	c.mu.Lock()
+	if !c.currentLocked(sub) {
+		sub.held, sub.replaying = nil, false
+		c.mu.Unlock()
+		return
+	}
 	var start, slow bool
 	emit := func(h heldFrame) {
 		st, sl := c.emitLocked(h)
 		start, slow = start || st, slow || sl
+	}
+	// The client already has everything up to resume_from, whether or not
+	// anything was replayed: held live frames at or below it are dropped.
+	last := plan.from
+	for i := range msgs {
+		emit(storedFrame(&msgs[i]))
+		last = msgs[i].Serial
 	}
 	if plan.resume {
 		data := `{"recovered":false}`

@@ -34,7 +34,7 @@ func benchGateway(tb testing.TB) *Gateway {
 	tb.Helper()
 	cfg := Config{}
 	cfg.setDefaults()
-	g := &Gateway{cfg: cfg, hub: newHub()}
+	g := &Gateway{cfg: cfg, hub: newHub(), replaySlots: make(chan struct{}, maxConcurrentReplays)}
 	m, err := newMetrics(nil, func() float64 { return float64(g.hub.count()) }, false)
 	if err != nil {
 		tb.Fatal(err)

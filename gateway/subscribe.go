@@ -111,7 +111,7 @@ func (c *conn) handleSubscribe(app *channels.AppConfig, f *protocol.Frame) {
 		c.gw.replayCache(c, sub, plan.any())
 	}
 	if plan.any() {
-		c.gw.replay(c, app, sub, plan)
+		c.gw.startReplay(c, app, sub, plan)
 	}
 }
 
