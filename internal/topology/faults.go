@@ -6,6 +6,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/heraldhq/herald/internal/faultproxy"
 )
@@ -99,6 +100,25 @@ func (t *Topology) natsClusterExtra() string {
 		return ""
 	}
 	return "  no_advertise: true\n"
+}
+
+// SetNATSMaxFileStore raises every NATS node's JetStream file store cap
+// to n bytes and has the running nodes reload their configuration
+// (SIGHUP), as an operator adds disk; a node started later reads the
+// new cap. NATS takes a larger cap on reload, not a smaller one.
+func (t *Topology) SetNATSMaxFileStore(n int64) error {
+	t.opts.NATSMaxFileStore = n
+	for i, p := range t.procs[RoleNATS] {
+		if _, err := t.natsConfig(i); err != nil {
+			return fmt.Errorf("topology: nats config: %w", err)
+		}
+		if pid := p.pid(); pid != 0 {
+			if err := syscall.Kill(pid, syscall.SIGHUP); err != nil {
+				return fmt.Errorf("topology: reload %s: %w", p.name, err)
+			}
+		}
+	}
+	return nil
 }
 
 // NATSMonitorURL is node i's monitoring URL (/jsz, /varz).
