@@ -156,6 +156,9 @@ type faultTraffic struct {
 	// received counts the publish ids subscribers got, over every
 	// subscriber.
 	received map[string]int
+	// subscribers lists each subscriber's name and channel by the URL it
+	// connects to.
+	subscribers map[string][]faultSub
 
 	published atomic.Int64
 	failed    atomic.Int64
@@ -169,7 +172,7 @@ type faultTraffic struct {
 // everything at cleanup.
 func newFaultTraffic(t *testing.T, top *topology.Topology, app topology.App) *faultTraffic {
 	tr := &faultTraffic{t: t, top: top, app: app, serials: topology.NewSerials(),
-		closes: map[uint16]int{}, received: map[string]int{}}
+		closes: map[uint16]int{}, received: map[string]int{}, subscribers: map[string][]faultSub{}}
 	tr.subCtx, tr.stopSubs = context.WithCancel(context.Background())
 	tr.pubCtx, tr.stopPu = context.WithCancel(context.Background())
 	t.Cleanup(func() { tr.stopPu(); tr.stopSubs(); _ = tr.pubs.Wait(); _ = tr.subs.Wait() })
@@ -184,12 +187,33 @@ func (tr *faultTraffic) subscribe(baseURL, ch string, n int) {
 	for i := range n {
 		name := fmt.Sprintf("%s-%s-sub-%d", baseURL, ch, i)
 		tr.serials.Subscribed(name, ch, 0)
+		tr.mu.Lock()
+		tr.subscribers[baseURL] = append(tr.subscribers[baseURL], faultSub{name: name, channel: ch})
+		tr.mu.Unlock()
 		first := make(chan error, 1)
 		tr.subs.Go(func() error { tr.keepSubscribed(baseURL, name, ch, first); return nil })
 		if err := <-first; err != nil {
 			tr.t.Fatalf("%s: first subscribe: %v", name, err)
 		}
 	}
+}
+
+// faultSub is a subscriber's name and channel.
+type faultSub struct{ name, channel string }
+
+// reached reports whether every subscriber connected to baseURL has
+// received a serial at or above target on its channel (or its channel's
+// last acknowledged one, if lower).
+func (tr *faultTraffic) reached(baseURL string, target uint64) bool {
+	tr.mu.Lock()
+	subs := slices.Clone(tr.subscribers[baseURL])
+	tr.mu.Unlock()
+	for _, s := range subs {
+		if tr.serials.Last(s.name, s.channel) < min(target, tr.serials.LastAcked(s.channel)) {
+			return false
+		}
+	}
+	return true
 }
 
 // keepSubscribed keeps name subscribed to ch until the subscribers stop.
@@ -377,9 +401,8 @@ type faultWindow struct {
 	p50, p99, max     time.Duration
 	// errors counts the failures by message.
 	errors map[string]int
-	// firstErr and lastErr are when the first and the last failed
-	// publish began.
-	firstErr, lastErr time.Time
+	// failedMax is the longest a failed publish took to fail.
+	failedMax time.Duration
 }
 
 // window summarizes the publishes that began in [from, to).
@@ -395,10 +418,7 @@ func (tr *faultTraffic) window(from, to time.Time) faultWindow {
 		if s.err != "" {
 			w.failed++
 			w.errors[s.err]++
-			if w.firstErr.IsZero() {
-				w.firstErr = s.at
-			}
-			w.lastErr = s.at
+			w.failedMax = max(w.failedMax, s.latency)
 			continue
 		}
 		w.published++
@@ -413,8 +433,12 @@ func (tr *faultTraffic) window(from, to time.Time) faultWindow {
 
 // String is the window's figures.
 func (w faultWindow) String() string {
-	return fmt.Sprintf("%d acknowledged, %d failed, latency p50 %s p99 %s max %s",
+	s := fmt.Sprintf("%d acknowledged, %d failed, latency p50 %s p99 %s max %s",
 		w.published, w.failed, w.p50.Round(100*time.Microsecond), w.p99.Round(100*time.Microsecond), w.max.Round(time.Millisecond))
+	if w.failed > 0 {
+		s += fmt.Sprintf(" (the slowest failure after %s)", w.failedMax.Round(time.Millisecond))
+	}
+	return s
 }
 
 // logErrors logs a window's failures by message.
