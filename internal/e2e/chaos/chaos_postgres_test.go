@@ -60,6 +60,10 @@ func TestChaosPostgresOutage(t *testing.T) {
 	tr.stopPublishing()
 	tr.waitDelivered()
 	catchUp := faultCatchUp(t, top, tr, chans)
+	stored := 0
+	for _, ch := range chans {
+		stored += faultHistoryExact(t, tr, ch)
+	}
 	faultSamePIDs(t, top, pids, "postgres-0")
 
 	before, during, after := tr.window(time.Time{}, down), tr.window(down, up), tr.window(up, time.Now())
@@ -73,9 +77,9 @@ func TestChaosPostgresOutage(t *testing.T) {
 	faultFigures(t, "postgres", "PostgreSQL down %s (load %s); before: %s; during: %s; after: %s",
 		outage, faultLoad(), before, during, after)
 	faultFigures(t, "postgres", "admin write during: %d %s; admin writes again %s after the restart; "+
-		"history and usage caught up %s after the last publish; new connection+subscription+delivery during the outage in %s; "+
+		"history (%d messages, each acknowledged publish once) and usage caught up %s after the last publish; new connection+subscription+delivery during the outage in %s; "+
 		"serials gap-free, no duplicates, no process restarted but PostgreSQL",
-		code, strings.TrimSpace(body), adminBack.Round(time.Millisecond), catchUp.Round(time.Millisecond), newConn.Round(time.Millisecond))
+		code, strings.TrimSpace(body), adminBack.Round(time.Millisecond), stored, catchUp.Round(time.Millisecond), newConn.Round(time.Millisecond))
 }
 
 // faultNewChannelDelivers connects a new client to a new channel, has a

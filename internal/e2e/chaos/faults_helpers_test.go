@@ -22,6 +22,7 @@ import (
 	pusher "github.com/pusher/pusher-http-go/v5"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/heraldhq/herald/controlplane"
 	"github.com/heraldhq/herald/gateway/protocol"
 	"github.com/heraldhq/herald/internal/testenv"
 	"github.com/heraldhq/herald/internal/testinfra"
@@ -141,6 +142,7 @@ type faultSample struct {
 	latency time.Duration
 	err     string // "" when acknowledged
 	id      string
+	channel string
 }
 
 // faultTraffic is subscribers and publishers running against a topology.
@@ -322,7 +324,11 @@ func (tr *faultTraffic) publish(ch string, n int, every time.Duration, padding i
 func (tr *faultTraffic) trigger(client *pusher.Client, ch, id, pad string) {
 	began := time.Now()
 	err := client.Trigger(ch, faultEvent, map[string]string{"id": id, "pad": pad})
-	s := faultSample{at: began, latency: time.Since(began), id: id}
+	tr.record(faultSample{at: began, latency: time.Since(began), id: id, channel: ch}, err)
+}
+
+// record records a publish's outcome.
+func (tr *faultTraffic) record(s faultSample, err error) {
 	if err != nil {
 		s.err = err.Error()
 		tr.failed.Add(1)
@@ -448,17 +454,82 @@ func (tr *faultTraffic) logErrors(phase string, w faultWindow) {
 	}
 }
 
-// failedIDs are the ids of the publishes that failed.
-func (tr *faultTraffic) failedIDs() []string {
+// ids are the ids of ch's publishes that were acknowledged (acked) or
+// failed.
+func (tr *faultTraffic) ids(ch string, acked bool) []string {
 	tr.mu.Lock()
 	defer tr.mu.Unlock()
 	var ids []string
 	for _, s := range tr.samples {
-		if s.err != "" {
+		if s.channel == ch && (s.err == "") == acked {
 			ids = append(ids, s.id)
 		}
 	}
 	return ids
+}
+
+// faultHistory counts the publish ids in ch's history, read forwards
+// page by page through the tenant API.
+func faultHistory(t *testing.T, tr *faultTraffic, ch string) map[string]int {
+	t.Helper()
+	ids := map[string]int{}
+	first := tr.top.URL() + "/apps/" + tr.app.ID + "/channels/" + url.PathEscape(ch) + "/messages?direction=forwards&limit=" +
+		strconv.Itoa(controlplane.MaxHistoryLimit)
+	next := first
+	for next != "" {
+		req, err := http.NewRequest(http.MethodGet, next, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.SetBasicAuth(tr.app.Key, tr.app.Secret)
+		code, b := testenv.Do(t, http.DefaultClient, req)
+		if code != http.StatusOK {
+			t.Fatalf("history of %s: %d %s", ch, code, b)
+		}
+		var page struct {
+			Items []struct {
+				Data string `json:"data"`
+			} `json:"items"`
+			Next *string `json:"next"`
+		}
+		if err := json.Unmarshal(b, &page); err != nil {
+			t.Fatalf("history of %s: %v", ch, err)
+		}
+		for _, it := range page.Items {
+			var d struct{ ID string }
+			if json.Unmarshal([]byte(it.Data), &d) == nil {
+				ids[d.ID]++
+			}
+		}
+		next = ""
+		if page.Next != nil {
+			next = first + "&cursor=" + url.QueryEscape(*page.Next)
+		}
+	}
+	return ids
+}
+
+// faultHistoryExact fails the test unless ch's history holds every
+// acknowledged publish once and no failed one; it returns how many
+// messages it holds.
+func faultHistoryExact(t *testing.T, tr *faultTraffic, ch string) int {
+	t.Helper()
+	got := faultHistory(t, tr, ch)
+	for _, id := range tr.ids(ch, true) {
+		if got[id] != 1 {
+			t.Errorf("history of %s holds acknowledged publish %s %d times", ch, id, got[id])
+		}
+	}
+	for _, id := range tr.ids(ch, false) {
+		if got[id] != 0 {
+			t.Errorf("history of %s holds failed publish %s", ch, id)
+		}
+	}
+	n := 0
+	for _, c := range got {
+		n += c
+	}
+	return n
 }
 
 // receivedCount is how many deliveries of publish id subscribers got.
@@ -630,9 +701,14 @@ func faultCatchUp(t *testing.T, top *topology.Topology, tr *faultTraffic, chans 
 		return faultStoredThrough(t, top) >= last
 	})
 	want := tr.published.Load()
-	testinfra.WaitUntilWithin(t, "usage counts every acknowledged publish", faultCatchUpWithin, func() bool {
-		return faultUsagePublished(t, top, tr.app.ID) >= want
-	})
+	deadline := time.Now().Add(faultCatchUpWithin)
+	for got := faultUsagePublished(t, top, tr.app.ID); got < want; got = faultUsagePublished(t, top, tr.app.ID) {
+		if time.Now().After(deadline) {
+			faultDumpJetStream(t, top)
+			t.Fatalf("usage messages_published = %d after %s, want the %d acknowledged", got, faultCatchUpWithin, want)
+		}
+		time.Sleep(testinfra.WaitPoll)
+	}
 	if got, failed := faultUsagePublished(t, top, tr.app.ID), tr.failed.Load(); got > want+failed {
 		t.Errorf("usage messages_published = %d, more than the %d acknowledged and %d failed", got, want, failed)
 	}
@@ -640,4 +716,24 @@ func faultCatchUp(t *testing.T, top *topology.Topology, tr *faultTraffic, chans 
 		t.Errorf("usage reconciliation: %d periods differ between meter, stream and history", d)
 	}
 	return time.Since(began)
+}
+
+// faultDumpJetStream logs what the first running NATS node says of the
+// streams and consumers, for a failure's diagnosis.
+func faultDumpJetStream(t *testing.T, top *topology.Topology) {
+	t.Helper()
+	for i := range top.Count(topology.RoleNATS) {
+		u, err := top.NATSMonitorURL(i)
+		if err != nil {
+			continue
+		}
+		res, err := http.Get(u + "/jsz?streams=true&consumers=true&config=false")
+		if err != nil {
+			continue
+		}
+		b, _ := io.ReadAll(res.Body)
+		_ = res.Body.Close()
+		t.Logf("nats %d /jsz: %s", i, b)
+		return
+	}
 }
