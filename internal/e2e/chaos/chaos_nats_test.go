@@ -175,13 +175,13 @@ func TestChaosNATSConnectionDropped(t *testing.T) {
 }
 
 // TestChaosNATSSlow: every herald process's NATS connections get latency
-// both ways (25 ms each way for 3 s; 100 ms for 30 s in the long
+// both ways (25 ms each way for 2 s; 100 ms for 30 s in the long
 // version). Publishes get slower, by at least one round trip through
 // the latency, and none fails or is lost; latency returns to its level
 // once the proxies are restored.
 func TestChaosNATSSlow(t *testing.T) {
-	lat, slow := faultPick(25*time.Millisecond, 100*time.Millisecond), faultPick(3*time.Second, 30*time.Second)
-	steady := faultPick(2*time.Second, 10*time.Second)
+	lat, slow := faultPick(25*time.Millisecond, 100*time.Millisecond), faultPick(2*time.Second, 30*time.Second)
+	steady := faultPick(time.Second, 10*time.Second)
 	top := faultTopology(t, func(o *topology.Options) { o.NATSProxies = true })
 	app := faultApp(t, top, "nats-slow", nil)
 	chans := []string{"slow-a", "slow-b"}

@@ -14,12 +14,17 @@ import (
 	"github.com/heraldhq/herald/channels"
 	"github.com/heraldhq/herald/gateway"
 	"github.com/heraldhq/herald/gateway/protocol"
+	"github.com/heraldhq/herald/gateway/ws"
 	"github.com/heraldhq/herald/internal/testenv"
 	"github.com/heraldhq/herald/internal/testinfra"
 	"github.com/heraldhq/herald/internal/topology"
 )
 
 // Scenario 5: disk and memory pressure.
+
+// faultStoreFull is in the error a publisher gets when JetStream
+// refuses a publish for want of storage (stream.ErrStoreFull's message).
+const faultStoreFull = "message store full"
 
 // Sizes of the store-full scenario.
 const (
@@ -54,7 +59,9 @@ func TestChaosJetStreamFull(t *testing.T) {
 	}
 	pids := faultPIDs(top)
 	began := time.Now()
-	testinfra.WaitUntilWithin(t, "publishes refused", faultFullWithin, func() bool { return tr.failed.Load() > 0 })
+	testinfra.WaitUntilWithin(t, "publishes refused for a full store", faultFullWithin, func() bool {
+		return tr.window(time.Time{}, time.Now()).failedWith(faultStoreFull) > 0
+	})
 	full := time.Now()
 	time.Sleep(refusing)
 	raised := time.Now()
@@ -77,15 +84,13 @@ func TestChaosJetStreamFull(t *testing.T) {
 
 	fill, refused, after := tr.window(began, full), tr.window(full, raised), tr.window(raised, time.Now())
 	tr.logErrors("store full", refused)
-	storeFull := 0
-	for msg, n := range tr.window(time.Time{}, time.Now()).errors {
+	all := tr.window(time.Time{}, time.Now())
+	for msg := range all.errors {
 		if !strings.Contains(msg, "503") {
 			t.Errorf("refusal %q, want a 503", msg)
 		}
-		if strings.Contains(msg, "message store full") {
-			storeFull += n
-		}
 	}
+	storeFull := all.failedWith(faultStoreFull)
 	if storeFull == 0 {
 		t.Error("no refusal said the message store is full")
 	}
@@ -98,10 +103,15 @@ func TestChaosJetStreamFull(t *testing.T) {
 			}
 		}
 	}
-	// Known defect (docs/reliability-faults.md, scenario 5): after the
-	// store has been full, the published-message meter may stop short of
-	// the stream; the figure says by how much.
+	// Known defect (docs/reliability-faults.md, scenario 5): in these
+	// runs the published-message meter stopped short of the stream; the
+	// figure says by how much (the long version waits for it first).
+	deadline := time.Now().Add(faultPick(time.Duration(0), faultCatchUpWithin))
 	usage := faultUsagePublished(t, top, app.ID)
+	for usage < tr.published.Load() && time.Now().Before(deadline) {
+		time.Sleep(testinfra.WaitPoll)
+		usage = faultUsagePublished(t, top, app.ID)
+	}
 	if usage > tr.published.Load()+tr.failed.Load() {
 		t.Errorf("usage messages_published %d over the %d publishes made", usage, tr.published.Load()+tr.failed.Load())
 	}
@@ -153,7 +163,7 @@ func TestChaosSlowReaders(t *testing.T) {
 	for _, ch := range chans[:2] {
 		tr.publish(ch, 1, faultPublishEvery, 0)
 	}
-	time.Sleep(faultPick(2*time.Second, 5*time.Second))
+	time.Sleep(faultPick(time.Second, 5*time.Second))
 	base := rss.peak()
 
 	readers := make([]*testenv.PusherClient, slow)
@@ -168,7 +178,7 @@ func TestChaosSlowReaders(t *testing.T) {
 		return faultMetric(t, gw0, "herald_gateway_slow_consumer_closes_total", "")-closesBefore >= float64(slow)
 	})
 	cut := time.Since(floodAt)
-	time.Sleep(faultPick(time.Second, 5*time.Second))
+	time.Sleep(faultPick(500*time.Millisecond, 5*time.Second))
 	peak := rss.peak()
 	tr.stopPublishing()
 	tr.waitDelivered()
@@ -257,19 +267,23 @@ func faultFlood(tr *faultTraffic, chans []string, padding int) {
 	})
 }
 
-// faultDrainToClose reads p until its connection ends and returns the
-// close code (0 without one).
+// faultDrainToClose reads p's frames, undecoded (megabytes the kernel
+// buffered), until its connection ends and returns the close code (0
+// without one).
 func faultDrainToClose(p *testenv.PusherClient) uint16 {
+	c := p.WS()
 	for {
-		_, err := p.Next()
-		if err == nil {
-			continue
+		_ = c.SetDeadline(time.Now().Add(testenv.PusherTimeout))
+		op, payload, err := c.ReadMessage()
+		if err != nil {
+			return 0
 		}
-		var cl testenv.Closed
-		if errors.As(err, &cl) {
-			return cl.Code
+		if op == ws.OpClose {
+			if len(payload) < 2 {
+				return 0
+			}
+			return uint16(payload[0])<<8 | uint16(payload[1])
 		}
-		return 0
 	}
 }
 

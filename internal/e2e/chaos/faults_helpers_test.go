@@ -447,6 +447,17 @@ func (w faultWindow) String() string {
 	return s
 }
 
+// failedWith counts the failures whose message contains substr.
+func (w faultWindow) failedWith(substr string) int {
+	n := 0
+	for msg, c := range w.errors {
+		if strings.Contains(msg, substr) {
+			n += c
+		}
+	}
+	return n
+}
+
 // logErrors logs a window's failures by message.
 func (tr *faultTraffic) logErrors(phase string, w faultWindow) {
 	for msg, n := range w.errors {
