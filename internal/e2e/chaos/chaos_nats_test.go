@@ -78,7 +78,7 @@ func TestChaosNATSNodeKilled(t *testing.T) {
 	}
 	tr.stopPublishing()
 	tr.waitDelivered()
-	faultCatchUp(t, top, tr, chans)
+	_, usage := faultCatchUp(t, top, tr, chans, true)
 	faultSamePIDs(t, top, pids, killed...)
 
 	// Errors only during the elections, and only the unavailable kind.
@@ -103,8 +103,9 @@ func TestChaosNATSNodeKilled(t *testing.T) {
 	}
 	tr.mu.Unlock()
 	all := tr.window(time.Time{}, time.Now())
-	faultFigures(t, "nats-kill", "%d rounds (load %s): %s; %d subscriber closes; serials gap-free, no duplicates",
-		rounds, faultLoad(), all, tr.allCloses())
+	faultFigures(t, "nats-kill", "%d rounds (load %s): %s; %d subscriber closes; serials gap-free, no duplicates; "+
+		"history holds every acknowledged serial; usage messages_published %d of %d acknowledged",
+		rounds, faultLoad(), all, tr.allCloses(), usage, tr.published.Load())
 }
 
 // TestChaosNATSConnectionDropped: gateway 0's NATS connections are cut
