@@ -19,8 +19,8 @@ import (
 
 // DefaultGapGrace is how long the published count waits for messages
 // missing before a batch (still pending with a folder that died, until
-// their ack wait ends) before it counts past them as gone (aged out of
-// the stream).
+// their ack wait ends) before it asks the stream whether they are gone
+// (aged out or deleted) and, if so, counts past them.
 const DefaultGapGrace = 3 * DefaultFoldAckWait
 
 // PublishedConfig configures a PublishedCounter. JS and Store are
@@ -99,10 +99,11 @@ func (p *PublishedCounter) Run(ctx context.Context) error { return p.f.run(ctx) 
 // fold counts one batch. Messages at or below the stream's mark were
 // counted already (a batch delivered again). Only the run of serials
 // that follows the mark without a hole is counted: messages past a hole
-// are handed back, until GapGrace passed, because the messages in the
-// hole are still pending with a folder that died and counting past them
-// would move the mark over them. Redeliveries can arrive out of order, so
-// the batch is sorted first.
+// are handed back, because the messages in the hole are still pending
+// with a folder that died and counting past them would move the mark over
+// them; once GapGrace has passed, the stream is asked, and a hole it no
+// longer holds (aged out, deleted) is counted past. Redeliveries can
+// arrive out of order, so the batch is sorted first.
 func (p *PublishedCounter) fold(ctx context.Context, msgs []jetstream.Msg) (ack, nak []jetstream.Msg, err error) {
 	type item struct {
 		pub Published
@@ -149,13 +150,29 @@ func (p *PublishedCounter) fold(ctx context.Context, msgs []jetstream.Msg) (ack,
 		if p.gapSince.IsZero() {
 			p.gapSince = now
 		}
-		if now.Sub(p.gapSince) < p.cfg.GapGrace {
+		wait := now.Sub(p.gapSince) < p.cfg.GapGrace
+		if !wait {
+			// A serial the stream still holds is pending elsewhere (with a
+			// folder, or delivered to a fetch that had ended, as happens
+			// around a consumer leader change) and comes again after its
+			// ack wait: counting past it would skip it as counted.
+			hole := mark + 1
+			for _, it := range items[:cut] {
+				hole = max(hole, it.pub.Serial+1)
+			}
+			held, err := p.streamHolds(fctx, hole, items[cut].pub.Serial)
+			if err != nil {
+				return nil, nil, err
+			}
+			wait = held
+		}
+		if wait {
 			for _, it := range items[cut:] {
 				nak = append(nak, it.msg)
 			}
 			items = items[:cut]
 		} else {
-			p.cfg.Logger.Warn("published counter counts past missing serials", "stream", p.cfg.Stream,
+			p.cfg.Logger.Warn("published counter counts past serials the stream no longer holds", "stream", p.cfg.Stream,
 				"mark", mark, "next", items[cut].pub.Serial)
 			p.gapSince = time.Time{}
 		}
@@ -181,6 +198,26 @@ func (p *PublishedCounter) fold(ctx context.Context, msgs []jetstream.Msg) (ack,
 		}))
 	}
 	return ack, nak, nil
+}
+
+// streamHolds reports whether the stream still stores any serial of
+// [from, to): messages aged out or deleted are gone for good, and only
+// those may be counted past.
+func (p *PublishedCounter) streamHolds(ctx context.Context, from, to uint64) (bool, error) {
+	st, err := p.cfg.JS.Stream(ctx, p.cfg.Stream)
+	if err != nil {
+		return false, fmt.Errorf("stream %s: %w", p.cfg.Stream, err)
+	}
+	for seq := max(from, st.CachedInfo().State.FirstSeq); seq < to; seq++ {
+		_, err := st.GetMsg(ctx, seq)
+		switch {
+		case err == nil:
+			return true, nil
+		case !errors.Is(err, jetstream.ErrMsgNotFound):
+			return false, fmt.Errorf("stream %s serial %d: %w", p.cfg.Stream, seq, err)
+		}
+	}
+	return false, nil
 }
 
 // streamStart is the serial before the stream's first stored message.
