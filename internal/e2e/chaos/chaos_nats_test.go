@@ -78,7 +78,7 @@ func TestChaosNATSNodeKilled(t *testing.T) {
 	}
 	tr.stopPublishing()
 	tr.waitDelivered()
-	_, usage := faultCatchUp(t, top, tr, chans, true)
+	_, usage := faultCatchUp(t, top, tr, chans)
 	faultSamePIDs(t, top, pids, killed...)
 
 	// Errors only during the elections, and only the unavailable kind.

@@ -59,7 +59,7 @@ func TestChaosPostgresOutage(t *testing.T) {
 	time.Sleep(steady)
 	tr.stopPublishing()
 	tr.waitDelivered()
-	catchUp, _ := faultCatchUp(t, top, tr, chans, false)
+	catchUp, _ := faultCatchUp(t, top, tr, chans)
 	stored := 0
 	for _, ch := range chans {
 		stored += faultHistoryExact(t, tr, ch)

@@ -43,8 +43,8 @@ const (
 // delivered nor in the history (nothing half-written). When the cap is
 // raised (an operator adds disk: NATS reloads a larger max_file_store),
 // publishes are acknowledged again, with no restart; every acknowledged
-// publish is delivered once and in history once. Usage is printed, not
-// checked: see the known defect in docs/reliability-faults.md.
+// publish is delivered once and in history once, and usage counts
+// exactly the acknowledged publishes.
 func TestChaosJetStreamFull(t *testing.T) {
 	store := faultPick(int64(4<<20), int64(32<<20))
 	refusing := faultPick(3*time.Second, 20*time.Second)
@@ -76,10 +76,7 @@ func TestChaosJetStreamFull(t *testing.T) {
 	time.Sleep(steady)
 	tr.stopPublishing()
 	tr.waitDelivered()
-	last := tr.lastAcked(chans)
-	testinfra.WaitUntilWithin(t, "history stored through the last serial", faultCatchUpWithin, func() bool {
-		return faultStoredThrough(t, top) >= last
-	})
+	_, usage := faultCatchUp(t, top, tr, chans)
 	faultSamePIDs(t, top, pids)
 
 	fill, refused, after := tr.window(began, full), tr.window(full, raised), tr.window(raised, time.Now())
@@ -102,18 +99,6 @@ func TestChaosJetStreamFull(t *testing.T) {
 				t.Errorf("refused publish %s delivered %d times", id, n)
 			}
 		}
-	}
-	// Known defect (docs/reliability-faults.md, scenario 5): in these
-	// runs the published-message meter stopped short of the stream; the
-	// figure says by how much (the long version waits for it first).
-	deadline := time.Now().Add(faultPick(time.Duration(0), faultCatchUpWithin))
-	usage := faultUsagePublished(t, top, app.ID)
-	for usage < tr.published.Load() && time.Now().Before(deadline) {
-		time.Sleep(testinfra.WaitPoll)
-		usage = faultUsagePublished(t, top, app.ID)
-	}
-	if usage > tr.published.Load()+tr.failed.Load() {
-		t.Errorf("usage messages_published %d over the %d publishes made", usage, tr.published.Load()+tr.failed.Load())
 	}
 	faultFigures(t, "store-full", "max_file_store %d MiB per node (load %s); filling: %s; full for %s: %s; "+
 		"%d refusals said message store full; acknowledged again %s after the cap was raised (no restart); after: %s; "+
