@@ -551,14 +551,6 @@ func (tr *faultTraffic) receivedCount(id string) int {
 	return tr.received[id]
 }
 
-// closed is how many subscriber connections ended with code (0: without
-// a close frame) while the subscribers ran.
-func (tr *faultTraffic) closed(code uint16) int {
-	tr.mu.Lock()
-	defer tr.mu.Unlock()
-	return tr.closes[code]
-}
-
 // allCloses is how many subscriber connections ended, whatever the code.
 func (tr *faultTraffic) allCloses() int {
 	tr.mu.Lock()
