@@ -153,12 +153,13 @@ func TestPublishedCounterExact(t *testing.T) {
 	e.waitMonth(t, "app", billing.Counters{MessagesPublished: unique, BytesIn: 4 * unique})
 }
 
-// TestPublishedCounterWaitsForHeldSerials: a message delivered elsewhere
-// and not acknowledged (a fetch that ended before it came, a folder that
-// died) leaves a hole before the batches; past GapGrace the counter counts
-// past it only once the stream no longer holds it. Held, it is counted
-// when it comes again; deleted, the others are counted without it.
-func TestPublishedCounterWaitsForHeldSerials(t *testing.T) {
+// TestPublishedCounterReadsHeldSerials: a message delivered elsewhere and
+// not acknowledged (a fetch that ended before it came, a folder that
+// died) leaves a hole before the batches; past GapGrace the counter reads
+// the hole from the stream instead of counting past it. Held, it is
+// counted (once, though it is delivered again later); deleted, the
+// others are counted without it.
+func TestPublishedCounterReadsHeldSerials(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
 		delete bool

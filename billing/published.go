@@ -19,8 +19,8 @@ import (
 
 // DefaultGapGrace is how long the published count waits for messages
 // missing before a batch (still pending with a folder that died, until
-// their ack wait ends) before it asks the stream whether they are gone
-// (aged out or deleted) and, if so, counts past them.
+// their ack wait ends) before it reads them from the stream, counting
+// past those the stream no longer holds (aged out or deleted).
 const DefaultGapGrace = 3 * DefaultFoldAckWait
 
 // PublishedConfig configures a PublishedCounter. JS and Store are
@@ -101,9 +101,10 @@ func (p *PublishedCounter) Run(ctx context.Context) error { return p.f.run(ctx) 
 // that follows the mark without a hole is counted: messages past a hole
 // are handed back, because the messages in the hole are still pending
 // with a folder that died and counting past them would move the mark over
-// them; once GapGrace has passed, the stream is asked, and a hole it no
-// longer holds (aged out, deleted) is counted past. Redeliveries can
-// arrive out of order, so the batch is sorted first.
+// them; once GapGrace has passed, the missing serials are read from the
+// stream, and those it no longer holds (aged out, deleted) are counted
+// past. Redeliveries can arrive out of order, so the batch is sorted
+// first.
 func (p *PublishedCounter) fold(ctx context.Context, msgs []jetstream.Msg) (ack, nak []jetstream.Msg, err error) {
 	type item struct {
 		pub Published
@@ -150,30 +151,32 @@ func (p *PublishedCounter) fold(ctx context.Context, msgs []jetstream.Msg) (ack,
 		if p.gapSince.IsZero() {
 			p.gapSince = now
 		}
-		wait := now.Sub(p.gapSince) < p.cfg.GapGrace
-		if !wait {
-			// A serial the stream still holds is pending elsewhere (with a
-			// folder, or delivered to a fetch that had ended, as happens
-			// around a consumer leader change) and comes again after its
-			// ack wait: counting past it would skip it as counted.
-			hole := mark + 1
-			for _, it := range items[:cut] {
-				hole = max(hole, it.pub.Serial+1)
-			}
-			held, err := p.streamHolds(fctx, hole, items[cut].pub.Serial)
-			if err != nil {
-				return nil, nil, err
-			}
-			wait = held
-		}
-		if wait {
+		if now.Sub(p.gapSince) < p.cfg.GapGrace {
 			for _, it := range items[cut:] {
 				nak = append(nak, it.msg)
 			}
 			items = items[:cut]
 		} else {
-			p.cfg.Logger.Warn("published counter counts past serials the stream no longer holds", "stream", p.cfg.Stream,
-				"mark", mark, "next", items[cut].pub.Serial)
+			// A serial missing this long is either gone from the stream
+			// (aged out, deleted) or pending elsewhere: delivered to a fetch
+			// that had ended, as happens around a consumer leader change,
+			// and due again only after its ack wait, possibly never before
+			// the next hole. Counting past it would skip it as counted
+			// when it comes, so it is read from the stream instead.
+			present := make(map[uint64]bool, len(items))
+			for _, it := range items {
+				present[it.pub.Serial] = true
+			}
+			read, err := p.readMissing(fctx, mark+1, items[len(items)-1].pub.Serial, present)
+			if err != nil {
+				return nil, nil, err
+			}
+			p.cfg.Logger.Warn("published counter read missing serials from the stream", "stream", p.cfg.Stream,
+				"mark", mark, "next", items[cut].pub.Serial, "read", len(read))
+			for _, pub := range read {
+				items = append(items, item{pub: pub})
+			}
+			slices.SortFunc(items, func(a, b item) int { return cmp.Compare(a.pub.Serial, b.pub.Serial) })
 			p.gapSince = time.Time{}
 		}
 	} else {
@@ -182,7 +185,9 @@ func (p *PublishedCounter) fold(ctx context.Context, msgs []jetstream.Msg) (ack,
 	pub := make([]Published, len(items))
 	for i, it := range items {
 		pub[i] = it.pub
-		ack = append(ack, it.msg)
+		if it.msg != nil { // nil: read from the stream, not delivered
+			ack = append(ack, it.msg)
+		}
 	}
 	if len(pub) > 0 {
 		n, err := p.cfg.Store.FoldPublished(fctx, p.cfg.Stream, pub)
@@ -200,24 +205,35 @@ func (p *PublishedCounter) fold(ctx context.Context, msgs []jetstream.Msg) (ack,
 	return ack, nak, nil
 }
 
-// streamHolds reports whether the stream still stores any serial of
-// [from, to): messages aged out or deleted are gone for good, and only
-// those may be counted past.
-func (p *PublishedCounter) streamHolds(ctx context.Context, from, to uint64) (bool, error) {
+// readMissing reads from the stream the serials of [from, to] that are
+// not present, as Published; serials the stream no longer holds (aged
+// out, deleted) are left out.
+func (p *PublishedCounter) readMissing(ctx context.Context, from, to uint64, present map[uint64]bool) ([]Published, error) {
 	st, err := p.cfg.JS.Stream(ctx, p.cfg.Stream)
 	if err != nil {
-		return false, fmt.Errorf("stream %s: %w", p.cfg.Stream, err)
+		return nil, fmt.Errorf("stream %s: %w", p.cfg.Stream, err)
 	}
-	for seq := max(from, st.CachedInfo().State.FirstSeq); seq < to; seq++ {
-		_, err := st.GetMsg(ctx, seq)
-		switch {
-		case err == nil:
-			return true, nil
-		case !errors.Is(err, jetstream.ErrMsgNotFound):
-			return false, fmt.Errorf("stream %s serial %d: %w", p.cfg.Stream, seq, err)
+	var out []Published
+	for seq := max(from, st.CachedInfo().State.FirstSeq); seq <= to; seq++ {
+		if present[seq] {
+			continue
 		}
+		raw, err := st.GetMsg(ctx, seq)
+		if errors.Is(err, jetstream.ErrMsgNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("stream %s serial %d: %w", p.cfg.Stream, seq, err)
+		}
+		d, err := stream.DecodeRaw(raw)
+		if err != nil {
+			// Stored, so published, but not attributable: as in fold.
+			p.f.m.skipped.Inc()
+			d.AppID = ""
+		}
+		out = append(out, Published{Serial: seq, AppID: d.AppID, At: d.Time, Bytes: int64(len(d.Data))})
 	}
-	return false, nil
+	return out, nil
 }
 
 // streamStart is the serial before the stream's first stored message.
