@@ -34,7 +34,7 @@ const (
 // retries, and are counted; no other process restarts.
 func TestChaosNATSNodeKilled(t *testing.T) {
 	rounds, down := faultPick(1, 3), faultPick(2*time.Second, 15*time.Second)
-	steady := faultPick(time.Second, 5*time.Second)
+	steady := faultPick(500*time.Millisecond, 5*time.Second)
 	top := faultTopology(t)
 	app := faultApp(t, top, "nats-kill", nil)
 	chans := []string{"kill-a", "kill-b"}
@@ -118,7 +118,7 @@ func TestChaosNATSNodeKilled(t *testing.T) {
 // restarts.
 func TestChaosNATSConnectionDropped(t *testing.T) {
 	rounds, outage := faultPick(1, 5), faultPick(2*time.Second, 8*time.Second)
-	steady := faultPick(time.Second, 5*time.Second)
+	steady := faultPick(500*time.Millisecond, 5*time.Second)
 	top := faultTopology(t, func(o *topology.Options) { o.NATSProxies = true })
 	app := faultApp(t, top, "nats-drop", nil)
 	gw0, gw1 := faultServerURL(t, top, topology.RoleGateway, 0), faultServerURL(t, top, topology.RoleGateway, 1)
