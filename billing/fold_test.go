@@ -152,3 +152,76 @@ func TestPublishedCounterExact(t *testing.T) {
 	}
 	e.waitMonth(t, "app", billing.Counters{MessagesPublished: unique, BytesIn: 4 * unique})
 }
+
+// TestPublishedCounterReadsHeldSerials: a message delivered elsewhere and
+// not acknowledged (a fetch that ended before it came, a folder that
+// died) leaves a hole before the batches; past GapGrace the counter reads
+// the hole from the stream instead of counting past it. Held, it is
+// counted (once, though it is delivered again later); deleted, the
+// others are counted without it.
+func TestPublishedCounterReadsHeldSerials(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		delete bool
+		want   int64
+	}{
+		{"held", false, 5},
+		{"deleted", true, 4},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			const ackWait, grace = 2 * time.Second, 100 * time.Millisecond
+			e := newFoldEnv(t)
+			ctx := t.Context()
+			if err := stream.Ensure(ctx, e.js, stream.StreamConfig{}); err != nil {
+				t.Fatal(err)
+			}
+			pub, err := stream.NewPublisher(stream.PublisherConfig{JS: e.js})
+			if err != nil {
+				t.Fatal(err)
+			}
+			app := "app-" + tc.name
+			for i := range 5 {
+				m := stream.Message{AppID: app, Channel: "news", Event: "e", Data: []byte("1234"), Source: stream.SourceAPI,
+					MsgID: fmt.Sprintf("held-%d", i)}
+				if _, _, err := pub.Publish(ctx, m); err != nil {
+					t.Fatal(err)
+				}
+			}
+			// Another fetch of the counter's consumer takes serial 1 and
+			// never acknowledges it.
+			c, err := billing.NewPublishedCounter(billing.PublishedConfig{JS: e.js, Store: e.store, Batch: 10,
+				Wait: 50 * time.Millisecond, AckWait: ackWait, GapGrace: grace})
+			if err != nil {
+				t.Fatal(err)
+			}
+			cons, err := e.js.CreateOrUpdateConsumer(ctx, stream.StreamName(0), jetstream.ConsumerConfig{
+				Durable: meter.PublishedConsumer, Description: "Herald published-message meter",
+				DeliverPolicy: jetstream.DeliverAllPolicy, AckPolicy: jetstream.AckExplicitPolicy,
+				AckWait: ackWait, MaxDeliver: -1, MaxAckPending: 10, Replicas: 1,
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			batch, err := cons.Fetch(1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for m := range batch.Messages() {
+				if md, _ := m.Metadata(); md == nil || md.Sequence.Stream != 1 {
+					t.Fatalf("the other fetch got %v, want serial 1", md)
+				}
+			}
+			if tc.delete {
+				st, err := e.js.Stream(ctx, stream.StreamName(0))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := st.DeleteMsg(ctx, 1); err != nil {
+					t.Fatal(err)
+				}
+			}
+			runInBackground(t, c.Run)
+			e.waitMonth(t, app, billing.Counters{MessagesPublished: tc.want, BytesIn: 4 * tc.want})
+		})
+	}
+}

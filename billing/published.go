@@ -19,8 +19,8 @@ import (
 
 // DefaultGapGrace is how long the published count waits for messages
 // missing before a batch (still pending with a folder that died, until
-// their ack wait ends) before it counts past them as gone (aged out of
-// the stream).
+// their ack wait ends) before it reads them from the stream, counting
+// past those the stream no longer holds (aged out or deleted).
 const DefaultGapGrace = 3 * DefaultFoldAckWait
 
 // PublishedConfig configures a PublishedCounter. JS and Store are
@@ -99,10 +99,12 @@ func (p *PublishedCounter) Run(ctx context.Context) error { return p.f.run(ctx) 
 // fold counts one batch. Messages at or below the stream's mark were
 // counted already (a batch delivered again). Only the run of serials
 // that follows the mark without a hole is counted: messages past a hole
-// are handed back, until GapGrace passed, because the messages in the
-// hole are still pending with a folder that died and counting past them
-// would move the mark over them. Redeliveries can arrive out of order, so
-// the batch is sorted first.
+// are handed back, because the messages in the hole are still pending
+// with a folder that died and counting past them would move the mark over
+// them; once GapGrace has passed, the missing serials are read from the
+// stream, and those it no longer holds (aged out, deleted) are counted
+// past. Redeliveries can arrive out of order, so the batch is sorted
+// first.
 func (p *PublishedCounter) fold(ctx context.Context, msgs []jetstream.Msg) (ack, nak []jetstream.Msg, err error) {
 	type item struct {
 		pub Published
@@ -155,8 +157,26 @@ func (p *PublishedCounter) fold(ctx context.Context, msgs []jetstream.Msg) (ack,
 			}
 			items = items[:cut]
 		} else {
-			p.cfg.Logger.Warn("published counter counts past missing serials", "stream", p.cfg.Stream,
-				"mark", mark, "next", items[cut].pub.Serial)
+			// A serial missing this long is either gone from the stream
+			// (aged out, deleted) or pending elsewhere: delivered to a fetch
+			// that had ended, as happens around a consumer leader change,
+			// and due again only after its ack wait, possibly never before
+			// the next hole. Counting past it would skip it as counted
+			// when it comes, so it is read from the stream instead.
+			present := make(map[uint64]bool, len(items))
+			for _, it := range items {
+				present[it.pub.Serial] = true
+			}
+			read, err := p.readMissing(fctx, mark+1, items[len(items)-1].pub.Serial, present)
+			if err != nil {
+				return nil, nil, err
+			}
+			p.cfg.Logger.Warn("published counter read missing serials from the stream", "stream", p.cfg.Stream,
+				"mark", mark, "next", items[cut].pub.Serial, "read", len(read))
+			for _, pub := range read {
+				items = append(items, item{pub: pub})
+			}
+			slices.SortFunc(items, func(a, b item) int { return cmp.Compare(a.pub.Serial, b.pub.Serial) })
 			p.gapSince = time.Time{}
 		}
 	} else {
@@ -165,7 +185,9 @@ func (p *PublishedCounter) fold(ctx context.Context, msgs []jetstream.Msg) (ack,
 	pub := make([]Published, len(items))
 	for i, it := range items {
 		pub[i] = it.pub
-		ack = append(ack, it.msg)
+		if it.msg != nil { // nil: read from the stream, not delivered
+			ack = append(ack, it.msg)
+		}
 	}
 	if len(pub) > 0 {
 		n, err := p.cfg.Store.FoldPublished(fctx, p.cfg.Stream, pub)
@@ -181,6 +203,37 @@ func (p *PublishedCounter) fold(ctx context.Context, msgs []jetstream.Msg) (ack,
 		}))
 	}
 	return ack, nak, nil
+}
+
+// readMissing reads from the stream the serials of [from, to] that are
+// not present, as Published; serials the stream no longer holds (aged
+// out, deleted) are left out.
+func (p *PublishedCounter) readMissing(ctx context.Context, from, to uint64, present map[uint64]bool) ([]Published, error) {
+	st, err := p.cfg.JS.Stream(ctx, p.cfg.Stream)
+	if err != nil {
+		return nil, fmt.Errorf("stream %s: %w", p.cfg.Stream, err)
+	}
+	var out []Published
+	for seq := max(from, st.CachedInfo().State.FirstSeq); seq <= to; seq++ {
+		if present[seq] {
+			continue
+		}
+		raw, err := st.GetMsg(ctx, seq)
+		if errors.Is(err, jetstream.ErrMsgNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("stream %s serial %d: %w", p.cfg.Stream, seq, err)
+		}
+		d, err := stream.DecodeRaw(raw)
+		if err != nil {
+			// Stored, so published, but not attributable: as in fold.
+			p.f.m.skipped.Inc()
+			d.AppID = ""
+		}
+		out = append(out, Published{Serial: seq, AppID: d.AppID, At: d.Time, Bytes: int64(len(d.Data))})
+	}
+	return out, nil
 }
 
 // streamStart is the serial before the stream's first stored message.

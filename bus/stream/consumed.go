@@ -63,3 +63,31 @@ func parseMessageSubject(subject string) (appID, channel string, err error) {
 	}
 	return parts[1], channel, nil
 }
+
+// DecodeRaw decodes a message read from a message stream by sequence
+// (jetstream.Stream.GetMsg), as DecodeConsumed does a delivered one:
+// the serial and the time come from the stored message.
+func DecodeRaw(msg *jetstream.RawStreamMsg) (Delivery, error) {
+	h := msg.Header
+	d := Delivery{
+		Event:         directget.First(h, HeaderEvent),
+		Data:          msg.Data,
+		ExcludeSocket: directget.First(h, HeaderExclude),
+		UserID:        directget.First(h, HeaderUser),
+		Source:        Source(directget.First(h, HeaderSource)),
+		Serial:        msg.Sequence,
+		Time:          msg.Time,
+	}
+	if d.Serial == 0 {
+		return d, fmt.Errorf("%w: no stream sequence", ErrMalformed)
+	}
+	var err error
+	d.AppID, d.Channel, err = parseMessageSubject(msg.Subject)
+	if err != nil {
+		return d, fmt.Errorf("%w: serial %d: %w", ErrMalformed, d.Serial, err)
+	}
+	if d.Event == "" {
+		return d, fmt.Errorf("%w: serial %d has no %s header", ErrMalformed, d.Serial, HeaderEvent)
+	}
+	return d, nil
+}

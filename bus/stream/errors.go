@@ -21,6 +21,12 @@ var (
 	ErrUnavailable = &channels.Error{Code: channels.CodeUnavailable, Message: "message stream unavailable"}
 	// ErrTooLarge means the stream refused a message over its MaxMsgSize.
 	ErrTooLarge = &channels.Error{Code: channels.CodeTooLarge, Message: "message too large"}
+	// ErrStoreFull means JetStream refused the message for want of
+	// storage (the servers' max_file_store or their disk is full): a 503
+	// like any outage, so that clients retry later, with a message that
+	// says which. It is not retried within the call: space comes back as
+	// messages age out or an operator adds some, not in milliseconds.
+	ErrStoreFull = &channels.Error{Code: channels.CodeUnavailable, Message: "message store full; try again later"}
 	// ErrGapUnrecoverable means a read that had to reach a known serial
 	// ended below it, even after retries: the messages expired, were
 	// deleted, or the replicas that answered are too far behind.
@@ -36,7 +42,18 @@ var (
 const (
 	apiCodeUnavailable = 503
 	errCodeMsgTooLarge = jetstream.JSErrCodeStreamMessageExceedsMaximum
+	// errCodeInsufficientResources is the server's refusal of a message
+	// when its JetStream storage is over its limit (nats-server's
+	// JSInsufficientResourcesErr; nats.go names no constant for it).
+	errCodeInsufficientResources jetstream.ErrorCode = 10023
 )
+
+// storeFull reports whether err is JetStream's refusal for want of
+// storage.
+func storeFull(err error) bool {
+	var apiErr *jetstream.APIError
+	return errors.As(err, &apiErr) && apiErr.ErrorCode == errCodeInsufficientResources
+}
 
 // retryable reports whether an attempt may succeed if repeated soon:
 // leader elections show up as no responders, lost acks as timeouts, and a
@@ -45,6 +62,8 @@ const (
 func retryable(err error) bool {
 	var apiErr *jetstream.APIError
 	switch {
+	case storeFull(err):
+		return false
 	case errors.As(err, &apiErr):
 		return apiErr.Code == apiCodeUnavailable
 	case errors.Is(err, nats.ErrNoResponders),
@@ -77,6 +96,8 @@ func classify(err error) error {
 		return nil
 	case errors.As(err, &apiErr) && apiErr.ErrorCode == errCodeMsgTooLarge:
 		return fmt.Errorf("%w: %w", ErrTooLarge, err)
+	case storeFull(err):
+		return fmt.Errorf("%w: %w", ErrStoreFull, err)
 	case unavailable(err):
 		return fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}

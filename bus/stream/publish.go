@@ -97,7 +97,8 @@ func NewPublisher(cfg PublisherConfig) (*Publisher, error) {
 // retried with the same MsgID, duplicate can also be true when an earlier
 // attempt of this very call was stored but its ack was lost.
 //
-// Errors: channels.BadRequest for an invalid message, ErrTooLarge, and
+// Errors: channels.BadRequest for an invalid message, ErrTooLarge,
+// ErrStoreFull when JetStream has no storage left, and
 // ErrUnavailable when the stream did not answer within the timeout.
 func (p *Publisher) Publish(ctx context.Context, m Message) (serial uint64, duplicate bool, err error) {
 	if err := m.validate(); err != nil {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/heraldhq/herald/bus/stream"
 	"github.com/heraldhq/herald/channels"
+	"github.com/heraldhq/herald/internal/natsembed"
 	"github.com/heraldhq/herald/internal/testinfra"
 )
 
@@ -202,5 +203,62 @@ func assertUnavailable(tb testing.TB, err error) {
 	}
 	if _, d := channels.DispositionOf(err); d.HTTPStatus != 503 {
 		tb.Fatalf("HTTP status %d for %v", d.HTTPStatus, err)
+	}
+}
+
+// TestPublishStoreFull: once JetStream's file store is over its cap,
+// Publish and PublishBatch fail at once (no retries until the timeout)
+// with ErrStoreFull, a 503 whose message says so; nothing refused is
+// stored.
+func TestPublishStoreFull(t *testing.T) {
+	const storeCap = 256 << 10
+	ctx, cancel := context.WithTimeout(t.Context(), testTimeout)
+	defer cancel()
+	s, err := natsembed.Start(ctx, natsembed.Config{StoreDir: t.TempDir(), Port: natsembed.PortRandom, MaxStore: storeCap})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Shutdown(context.Background()) })
+	js := testinfra.JetStream(t, testinfra.NATSConn(t, s))
+	ensure(t, js, stream.StreamConfig{})
+	p := newPublisher(t, js, testTimeout)
+	payload := string(make([]byte, 16<<10))
+	var refused error
+	for i := 0; refused == nil; i++ {
+		if i > 2*storeCap/len(payload) {
+			t.Fatalf("%d publishes of %d bytes accepted with a %d-byte store", i, len(payload), storeCap)
+		}
+		_, _, refused = p.Publish(t.Context(), msg("c", "ev", payload))
+	}
+	start := time.Now()
+	_, _, err = p.Publish(t.Context(), msg("c", "ev", payload))
+	if took := time.Since(start); took > testTimeout/2 {
+		t.Errorf("refusal took %s: retried as an outage", took)
+	}
+	res, batchErr := p.PublishBatch(t.Context(), []stream.Message{msg("a", "ev", payload)})
+	for _, err := range []error{refused, err, batchErr, res[0].Err} {
+		if !errors.Is(err, stream.ErrStoreFull) {
+			t.Fatalf("err = %v, want ErrStoreFull", err)
+		}
+		var ce *channels.Error
+		if !errors.As(err, &ce) || ce.Message != stream.ErrStoreFull.Message {
+			t.Errorf("first channels.Error of %v = %v, want the store-full message", err, ce)
+		}
+		if _, d := channels.DispositionOf(err); d.HTTPStatus != 503 {
+			t.Errorf("HTTP status %d, want 503", d.HTTPStatus)
+		}
+	}
+	info, err := js.Stream(t.Context(), stream.StreamName(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := info.CachedInfo().State.Msgs
+	_, _, _ = p.Publish(t.Context(), msg("c", "ev", payload))
+	info, err = js.Stream(t.Context(), stream.StreamName(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after := info.CachedInfo().State.Msgs; after != before {
+		t.Errorf("a refused publish was stored: %d messages, then %d", before, after)
 	}
 }

@@ -38,7 +38,9 @@ type debugParts struct {
 // publisher and, on a control plane, the watchers.
 func (p *Platform) startDebug(ctx context.Context) error {
 	c := p.cfg.Debug
-	if err := debugstream.EnsureBucket(ctx, p.parts.js, p.cfg.NATSReplicas, c.InterestTTL); err != nil {
+	if err := retryStartup(ctx, p.cfg.Logger, "debug interest bucket", func(ctx context.Context) error {
+		return debugstream.EnsureBucket(ctx, p.parts.js, p.cfg.NATSReplicas, c.InterestTTL)
+	}); err != nil {
 		return fmt.Errorf("debug interest bucket: %w", err)
 	}
 	d := &p.parts.debug

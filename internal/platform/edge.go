@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/heraldhq/herald/bus/appconfig"
@@ -46,12 +47,16 @@ func (p *Platform) startMessaging(ctx context.Context) error {
 		return err
 	}
 	p.parts.reader = reader
-	cache, err := cachechan.Open(ctx, p.parts.js, p.cfg.NATSReplicas)
+	cache, err := ensureBucket(ctx, p.cfg.Logger, "cache bucket", func(ctx context.Context) (*cachechan.Store, error) {
+		return cachechan.Open(ctx, p.parts.js, p.cfg.NATSReplicas)
+	})
 	if err != nil {
 		return err
 	}
 	p.parts.cache = cache
-	if _, err := appconfig.EnsureBucket(ctx, p.parts.js, p.cfg.NATSReplicas); err != nil {
+	if _, err := ensureBucket(ctx, p.cfg.Logger, "app config bucket", func(ctx context.Context) (jetstream.KeyValue, error) {
+		return appconfig.EnsureBucket(ctx, p.parts.js, p.cfg.NATSReplicas)
+	}); err != nil {
 		return fmt.Errorf("app config bucket: %w", err)
 	}
 	p.parts.apps = appconfig.NewCache(appconfig.CacheConfig{
@@ -63,7 +68,9 @@ func (p *Platform) startMessaging(ctx context.Context) error {
 			}
 		},
 	})
-	if _, err := signingkeys.EnsureBucket(ctx, p.parts.js, p.cfg.NATSReplicas); err != nil {
+	if _, err := ensureBucket(ctx, p.cfg.Logger, "signing key bucket", func(ctx context.Context) (jetstream.KeyValue, error) {
+		return signingkeys.EnsureBucket(ctx, p.parts.js, p.cfg.NATSReplicas)
+	}); err != nil {
 		return fmt.Errorf("signing key bucket: %w", err)
 	}
 	p.parts.signingKeys = signingkeys.NewCache(signingkeys.CacheConfig{
@@ -110,6 +117,13 @@ func (p *Platform) startGateway(ctx context.Context) error {
 		id = "gw-" + hex.EncodeToString(b)
 	}
 	p.gatewayID = id
+	// presence.New ensures its buckets too; done here first, with
+	// retries, it finds them in place.
+	if err := retryStartup(ctx, p.cfg.Logger, "presence buckets", func(ctx context.Context) error {
+		return presence.EnsureBuckets(ctx, p.parts.js, p.cfg.NATSReplicas, 0)
+	}); err != nil {
+		return fmt.Errorf("presence buckets: %w", err)
+	}
 	pres, err := presence.New(ctx, presence.Config{
 		// Roster subscriptions are live traffic: they share the live
 		// connection, away from the JetStream writes.
@@ -176,7 +190,9 @@ func (p *Platform) startGateway(ctx context.Context) error {
 // re-reported with every heartbeat, and a dead gateway's counts stop
 // counting when its registry key would expire.
 func (p *Platform) newConnCounter(ctx context.Context, pres *presence.Presence) (*conncount.Counter, error) {
-	if _, err := conncount.EnsureBucket(ctx, p.parts.js, p.cfg.NATSReplicas); err != nil {
+	if _, err := ensureBucket(ctx, p.cfg.Logger, "connection count bucket", func(ctx context.Context) (jetstream.KeyValue, error) {
+		return conncount.EnsureBucket(ctx, p.parts.js, p.cfg.NATSReplicas)
+	}); err != nil {
 		return nil, fmt.Errorf("connection count bucket: %w", err)
 	}
 	counter, err := conncount.New(conncount.Config{

@@ -26,7 +26,9 @@ type quotaParts struct {
 // enforcer; the meter, when on, lends the enforcer this process's
 // unflushed deliveries.
 func (p *Platform) startQuotas(ctx context.Context) error {
-	kv, err := quota.EnsureBucket(ctx, p.parts.js, p.cfg.NATSReplicas)
+	kv, err := ensureBucket(ctx, p.cfg.Logger, "quota totals bucket", func(ctx context.Context) (jetstream.KeyValue, error) {
+		return quota.EnsureBucket(ctx, p.parts.js, p.cfg.NATSReplicas)
+	})
 	if err != nil {
 		return fmt.Errorf("quota totals bucket: %w", err)
 	}

@@ -197,11 +197,15 @@ func (p *Platform) startControlPlane(ctx context.Context, dbURL string) error {
 		return err
 	}
 
-	kv, err := appconfig.EnsureBucket(ctx, p.parts.js, p.cfg.NATSReplicas)
+	kv, err := ensureBucket(ctx, p.cfg.Logger, "app config bucket", func(ctx context.Context) (jetstream.KeyValue, error) {
+		return appconfig.EnsureBucket(ctx, p.parts.js, p.cfg.NATSReplicas)
+	})
 	if err != nil {
 		return fmt.Errorf("app config bucket: %w", err)
 	}
-	signingKV, err := signingkeys.EnsureBucket(ctx, p.parts.js, p.cfg.NATSReplicas)
+	signingKV, err := ensureBucket(ctx, p.cfg.Logger, "signing key bucket", func(ctx context.Context) (jetstream.KeyValue, error) {
+		return signingkeys.EnsureBucket(ctx, p.parts.js, p.cfg.NATSReplicas)
+	})
 	if err != nil {
 		return fmt.Errorf("signing key bucket: %w", err)
 	}

@@ -37,7 +37,9 @@ func (p *Platform) startWebhookSources(ctx context.Context) error {
 	}); err != nil {
 		return fmt.Errorf("webhook event stream: %w", err)
 	}
-	if err := webhookstate.EnsureBucket(ctx, p.parts.js, p.cfg.NATSReplicas, 0); err != nil {
+	if err := retryStartup(ctx, p.cfg.Logger, "webhook state buckets", func(ctx context.Context) error {
+		return webhookstate.EnsureBucket(ctx, p.parts.js, p.cfg.NATSReplicas, 0)
+	}); err != nil {
 		return fmt.Errorf("webhook state bucket: %w", err)
 	}
 	if p.cfg.Mode == ModeControlPlane {

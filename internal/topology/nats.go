@@ -33,14 +33,14 @@ listen: %q
 http: %q
 jetstream {
   store_dir: %q
-}
+%s}
 cluster {
   name: %q
   listen: %q
   routes: [%s]
-}
-`, natsServerName(i), hostPort(t.opts.Host, n.client), hostPort(t.opts.Host, n.monitor), filepath.Join(n.dir, "jetstream"),
-		natsClusterName, hostPort(t.opts.Host, n.cluster), strings.Join(routes, ", "))
+%s}
+`, natsServerName(i), hostPort(t.opts.Host, n.client), hostPort(t.opts.Host, n.monitor), filepath.Join(n.dir, "jetstream"), t.natsJetStreamLimits(),
+		natsClusterName, hostPort(t.opts.Host, n.cluster), strings.Join(routes, ", "), t.natsClusterExtra())
 	path := filepath.Join(n.dir, "nats.conf")
 	if err := os.MkdirAll(n.dir, dirPerm); err != nil {
 		return "", err

@@ -89,6 +89,14 @@ type Options struct {
 	// HeraldEnv are extra environment variables (KEY=value) of herald
 	// processes (HERALD_LOG_FORMAT=json, say).
 	HeraldEnv []string
+	// NATSProxies puts each control plane's and gateway's NATS
+	// connection through proxies of its own (faults.go), which tests cut,
+	// refuse or slow (Topology.NATSProxies).
+	NATSProxies bool
+	// NATSMaxFileStore caps each NATS node's JetStream file store in
+	// bytes (max_file_store); 0 leaves the server's default (a share of
+	// the free disk).
+	NATSMaxFileStore int64
 	// Log returns the writer of a process's output (name: "nats-0",
 	// "gateway-1", …); nil writes to <Dir>/logs/<name>.log.
 	Log func(name string) io.Writer

@@ -19,6 +19,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/heraldhq/herald/internal/faultproxy"
 	"github.com/heraldhq/herald/internal/pgcluster"
 	"github.com/heraldhq/herald/internal/secretbox"
 )
@@ -66,6 +67,9 @@ type Topology struct {
 	gatewayPorts      []int
 	controlPlanePorts []int
 	nats              []natsNode
+	// natsProxies are each herald process's NATS proxies by role
+	// (Options.NATSProxies; faults.go).
+	natsProxies map[Role][]faultproxy.Group
 
 	procs map[Role][]*proc
 
@@ -176,6 +180,9 @@ func (t *Topology) prepare(ctx context.Context) error {
 	}
 	t.controlPlanePorts, ports = ports[:o.ControlPlanes], ports[o.ControlPlanes:]
 	t.gatewayPorts = ports[:o.Gateways]
+	if err := t.startNATSProxies(); err != nil {
+		return err
+	}
 
 	for i := range t.nats {
 		conf, err := t.natsConfig(i)
@@ -200,13 +207,13 @@ func (t *Topology) addHeraldProcs() {
 	heraldEnv := append([]string{"HERALD_MASTER_KEY=" + t.masterKey, "HERALD_ADMIN_TOKEN=" + t.adminToken}, o.HeraldEnv...)
 	replicas := strconv.Itoa(min(o.NATSNodes, DefaultNATSNodes))
 	for i, port := range t.controlPlanePorts {
-		args := append([]string{"controlplane", "--addr", hostPort(o.Host, port), "--nats-url", t.NATSURL(),
+		args := append([]string{"controlplane", "--addr", hostPort(o.Host, port), "--nats-url", t.heraldNATSURL(RoleControlPlane, i),
 			"--nats-replicas", replicas, "--database-url", t.DatabaseURL(), "--trusted-proxies", o.Host}, o.HeraldArgs...)
 		args = append(args, o.ControlPlaneArgs...)
 		t.procs[RoleControlPlane] = append(t.procs[RoleControlPlane], t.newProc(fmt.Sprintf("controlplane-%d", i), t.heraldBin, true, heraldEnv, args...))
 	}
 	for i, port := range t.gatewayPorts {
-		args := append([]string{"gateway", "--addr", hostPort(o.Host, port), "--nats-url", t.NATSURL(),
+		args := append([]string{"gateway", "--addr", hostPort(o.Host, port), "--nats-url", t.heraldNATSURL(RoleGateway, i),
 			"--nats-replicas", replicas, "--gateway-id", fmt.Sprintf("gw-%d", i),
 			"--trusted-proxies", o.Host, "--shutdown-spread", o.ShutdownSpread.String()}, o.HeraldArgs...)
 		args = append(args, o.GatewayArgs...)
@@ -384,7 +391,7 @@ func (t *Topology) Close() error {
 		}
 		errs = append(errs, g.Wait())
 	}
-	errs = append(errs, t.Stop(ctx, RolePostgres, 0))
+	errs = append(errs, t.Stop(ctx, RolePostgres, 0), t.closeNATSProxies())
 	t.logMu.Lock()
 	for _, c := range t.logs {
 		_ = c.Close()
