@@ -640,8 +640,22 @@ func faultUsagePublished(t *testing.T, top *topology.Topology, appID string) int
 // does not answer.
 func faultReconcileDifferences(t *testing.T, top *topology.Topology, appID string) int {
 	t.Helper()
+	// Reconciliation counts the app's messages in the stream: right after
+	// a node of the cluster came back the read can answer 503 (try
+	// again) while the stream's replicas settle, which is what a caller
+	// is told to do.
+	deadline := time.Now().Add(faultCatchUpWithin)
 	code, _, b := faultAdmin(t, top, http.MethodGet, "/admin/v1/apps/"+appID+"/usage/reconcile", "")
+	began := time.Now()
+	for code == http.StatusServiceUnavailable && time.Now().Before(deadline) {
+		time.Sleep(testinfra.WaitPoll)
+		code, _, b = faultAdmin(t, top, http.MethodGet, "/admin/v1/apps/"+appID+"/usage/reconcile", "")
+	}
+	if waited := time.Since(began); waited > testinfra.WaitPoll {
+		t.Logf("reconcile answered 503 (try again) for %s after the fault", waited.Round(time.Millisecond))
+	}
 	if code != http.StatusOK {
+		t.Logf("reconcile: %d %s", code, b)
 		return -1
 	}
 	var r struct {
