@@ -224,8 +224,13 @@ func (p *Platform) startControlPlane(ctx context.Context, dbURL string) error {
 	}
 	p.parts.syncer = syncer
 	// One pass before serving, so that gateways (ours included) know every
-	// app, the demo app among them, from the first request.
-	if _, err := syncer.Reconcile(ctx); err != nil {
+	// app, the demo app among them, from the first request. It reads and
+	// writes the buckets just ensured: on a young cluster their replicas
+	// may not answer yet ("no responders"), so it gets start-up's retries.
+	if err := retryStartup(ctx, p.cfg.Logger, "first app config sync", func(ctx context.Context) error {
+		_, err := syncer.Reconcile(ctx)
+		return err
+	}); err != nil {
 		return fmt.Errorf("app config sync: %w", err)
 	}
 
