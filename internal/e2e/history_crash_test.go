@@ -50,6 +50,10 @@ var crashChannels = []string{"crash-a", "crash-b"}
 // not stored them all yet; the writer then stores them within seconds of
 // its ack wait.
 func TestHistoryCompleteRightAfterSIGKILL(t *testing.T) {
+	// Parallel: it runs processes of its own and spends most of its time
+	// waiting on them (timeouts, restarts), so it overlaps with the other
+	// long e2e tests.
+	t.Parallel()
 	bin := testenv.BuildHerald(t)
 	dataDir, _ := devDataDir(t)
 	flags := []string{"--history-ack-wait", crashAckWait.String(), "--history-batch-wait", crashBatchWait.String()}

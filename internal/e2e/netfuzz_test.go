@@ -70,6 +70,10 @@ const (
 var crashOutput = regexp.MustCompile(`(?m)^(panic: |fatal error: |goroutine \d+ \[)`)
 
 func TestNetFuzz(t *testing.T) {
+	// Parallel: it runs processes of its own and spends most of its time
+	// waiting on them (timeouts, restarts), so it overlaps with the other
+	// long e2e tests.
+	t.Parallel()
 	attackFor, quietFor, long := netFuzzShort, netFuzzQuiet, false
 	if v := os.Getenv(envNetFuzzDuration); v != "" {
 		d, err := time.ParseDuration(v)

@@ -40,6 +40,10 @@ const (
 // balancer: each test process creates its apps through the admin API, its
 // clients reach either gateway and its REST calls either control plane.
 func TestTopologyJSSuite(t *testing.T) {
+	// Parallel: it runs processes of its own and spends most of its time
+	// waiting on them (timeouts, restarts), so it overlaps with the other
+	// long e2e tests.
+	t.Parallel()
 	node := jsSuitePrerequisites(t)
 	top := testenv.Topology(t, jsSuiteTopology)
 	runJSSuite(t, node, top, "through the balancer")

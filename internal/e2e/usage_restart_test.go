@@ -38,6 +38,10 @@ func waitMonth(t *testing.T, pool *pgxpool.Pool, ok func(billing.Counters) bool)
 // as the cluster can tell) loses no published message, which is counted
 // from the stream after the restart.
 func TestUsageAcrossStopAndKill(t *testing.T) {
+	// Parallel: it runs processes of its own and spends most of its time
+	// waiting on them (timeouts, restarts), so it overlaps with the other
+	// long e2e tests.
+	t.Parallel()
 	dataDir, db := t.TempDir(), testinfra.Postgres(t)
 	start := func() *testenv.HeraldEnv {
 		return testenv.Herald(t, func(c *platform.Config) {

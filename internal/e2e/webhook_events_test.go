@@ -212,6 +212,10 @@ func unsubscribe(t *testing.T, p *testenv.PusherClient, ch string) {
 // vacated by the control planes, and a transition after one control plane
 // was killed reported by the other.
 func TestWebhookEventsAcrossGateways(t *testing.T) {
+	// Parallel: it runs processes of its own and spends most of its time
+	// waiting on them (timeouts, restarts), so it overlaps with the other
+	// long e2e tests.
+	t.Parallel()
 	cl := newClusterEnv(t, withWebhookTimings)
 	testenv.StartHerald(t, cl.cp.Config) // a second control plane: both decide every transition
 	g1, g2 := cl.gateway(t, "gw-one"), cl.gateway(t, "gw-two")
