@@ -1,12 +1,10 @@
 package e2e_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -19,6 +17,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/heraldhq/herald/gateway/protocol"
+	"github.com/heraldhq/herald/internal/fleet"
 	"github.com/heraldhq/herald/internal/testenv"
 	"github.com/heraldhq/herald/internal/testinfra"
 	"github.com/heraldhq/herald/internal/topology"
@@ -201,33 +200,8 @@ func (tr *traffic) sdk() *pusher.Client {
 	}
 	return &pusher.Client{
 		AppID: tr.app.ID, Key: tr.app.Key, Secret: tr.app.Secret, Host: u.Host,
-		HTTPClient: &http.Client{Timeout: 10 * time.Second, Transport: serialReader{tr.serials}},
+		HTTPClient: &http.Client{Timeout: 10 * time.Second, Transport: fleet.RecordSerials(http.DefaultTransport, tr.serials.Acked)},
 	}
-}
-
-// serialReader records the serials of every successful trigger answer.
-type serialReader struct{ serials *topology.Serials }
-
-func (s serialReader) RoundTrip(req *http.Request) (*http.Response, error) {
-	res, err := http.DefaultTransport.RoundTrip(req)
-	if err != nil || res.StatusCode != http.StatusOK {
-		return res, err
-	}
-	body, err := io.ReadAll(res.Body)
-	_ = res.Body.Close()
-	if err != nil {
-		return nil, err
-	}
-	var out struct {
-		Serials map[string]uint64 `json:"serials"`
-	}
-	if json.Unmarshal(body, &out) == nil {
-		for ch, n := range out.Serials {
-			s.serials.Acked(ch, n)
-		}
-	}
-	res.Body = io.NopCloser(bytes.NewReader(body))
-	return res, nil
 }
 
 // stopPublishing stops the publishers and waits for them.

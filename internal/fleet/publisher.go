@@ -60,7 +60,7 @@ func StartPublisher(cfg PublisherConfig, acks *Acks) (*Publisher, error) {
 	transport := &http.Transport{MaxIdleConnsPerHost: cfg.Workers}
 	client := &pusher.Client{
 		AppID: cfg.AppID, Key: cfg.Key, Secret: cfg.Secret, Host: u.Host,
-		HTTPClient: &http.Client{Timeout: publishTimeout, Transport: serialReader{acks: acks, next: transport}},
+		HTTPClient: &http.Client{Timeout: publishTimeout, Transport: RecordSerials(transport, acks.Add)},
 	}
 	every := time.Duration(float64(time.Second) * float64(cfg.Workers) / cfg.Rate)
 	for w := range cfg.Workers {
@@ -106,13 +106,19 @@ func (p *Publisher) Errors() (int, map[string]int) {
 	return int(p.errors.Load()), out
 }
 
-// serialReader records the serials of every successful trigger answer.
-type serialReader struct {
-	acks *Acks
-	next http.RoundTripper
+// RecordSerials wraps next so that record gets each channel's serial from
+// every successful publish answer ({"serials":{...}}): the acknowledged
+// serials a delivery check holds subscribers to.
+func RecordSerials(next http.RoundTripper, record func(channel string, serial uint64)) http.RoundTripper {
+	return serialRecorder{record: record, next: next}
 }
 
-func (s serialReader) RoundTrip(req *http.Request) (*http.Response, error) {
+type serialRecorder struct {
+	record func(channel string, serial uint64)
+	next   http.RoundTripper
+}
+
+func (s serialRecorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	res, err := s.next.RoundTrip(req)
 	if err != nil || res.StatusCode != http.StatusOK {
 		return res, err
@@ -127,7 +133,7 @@ func (s serialReader) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	if json.Unmarshal(body, &out) == nil {
 		for ch, n := range out.Serials {
-			s.acks.Add(ch, n)
+			s.record(ch, n)
 		}
 	}
 	res.Body = io.NopCloser(bytes.NewReader(body))

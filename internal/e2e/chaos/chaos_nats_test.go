@@ -36,7 +36,7 @@ func TestChaosNATSNodeKilled(t *testing.T) {
 	rounds, down := pick(1, 3), pick(2*time.Second, 15*time.Second)
 	steady := pick(500*time.Millisecond, 5*time.Second)
 	top := faultTopology(t)
-	app := faultApp(t, top, "nats-kill", nil)
+	app := newApp(t, top, "nats-kill", nil)
 	chans := []string{"kill-a", "kill-b"}
 	tr := newFaultTraffic(t, top, app)
 	for _, ch := range chans {
@@ -120,8 +120,8 @@ func TestChaosNATSConnectionDropped(t *testing.T) {
 	rounds, outage := pick(1, 5), pick(2*time.Second, 8*time.Second)
 	steady := pick(500*time.Millisecond, 5*time.Second)
 	top := faultTopology(t, func(o *topology.Options) { o.NATSProxies = true })
-	app := faultApp(t, top, "nats-drop", nil)
-	gw0, gw1 := faultServerURL(t, top, topology.RoleGateway, 0), faultServerURL(t, top, topology.RoleGateway, 1)
+	app := newApp(t, top, "nats-drop", nil)
+	gw0, gw1 := serverURL(t, top, topology.RoleGateway, 0), serverURL(t, top, topology.RoleGateway, 1)
 	chans := []string{"drop-a", "drop-b"}
 	tr := newFaultTraffic(t, top, app)
 	for _, ch := range chans {
@@ -184,7 +184,7 @@ func TestChaosNATSSlow(t *testing.T) {
 	lat, slow := pick(25*time.Millisecond, 100*time.Millisecond), pick(2*time.Second, 30*time.Second)
 	steady := pick(time.Second, 10*time.Second)
 	top := faultTopology(t, func(o *topology.Options) { o.NATSProxies = true })
-	app := faultApp(t, top, "nats-slow", nil)
+	app := newApp(t, top, "nats-slow", nil)
 	chans := []string{"slow-a", "slow-b"}
 	tr := newFaultTraffic(t, top, app)
 	for _, ch := range chans {

@@ -24,7 +24,7 @@ func TestChaosPostgresOutage(t *testing.T) {
 	outage := pick(10*time.Second, 2*time.Minute)
 	steady := pick(time.Second, 5*time.Second)
 	top := faultTopology(t)
-	app := faultApp(t, top, "pg-outage", nil)
+	app := newApp(t, top, "pg-outage", nil)
 	chans := []string{"pg-a", "pg-b"}
 	tr := newFaultTraffic(t, top, app)
 	for _, ch := range chans {

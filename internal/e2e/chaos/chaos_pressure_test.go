@@ -50,7 +50,7 @@ func TestChaosJetStreamFull(t *testing.T) {
 	refusing := pick(3*time.Second, 20*time.Second)
 	steady := pick(time.Second, 5*time.Second)
 	top := faultTopology(t, func(o *topology.Options) { o.NATSMaxFileStore = store })
-	app := faultApp(t, top, "store-full", nil)
+	app := newApp(t, top, "store-full", nil)
 	chans := []string{"full-a", "full-b"}
 	tr := newFaultTraffic(t, top, app)
 	for _, ch := range chans {
@@ -142,8 +142,8 @@ const (
 func TestChaosSlowReaders(t *testing.T) {
 	nChans, slow := pick(100, gatewaySubscriptionLimit), pick(5, 50)
 	top := faultTopology(t)
-	app := faultApp(t, top, "slow-readers", nil)
-	gw0 := faultServerURL(t, top, topology.RoleGateway, 0)
+	app := newApp(t, top, "slow-readers", nil)
+	gw0 := serverURL(t, top, topology.RoleGateway, 0)
 	pid := top.PID(topology.RoleGateway, 0)
 	chans := make([]string, nChans)
 	for i := range chans {

@@ -1,7 +1,6 @@
 package chaos
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -24,6 +23,7 @@ import (
 	"github.com/heraldhq/herald/bus/meter"
 	"github.com/heraldhq/herald/controlplane"
 	"github.com/heraldhq/herald/gateway/protocol"
+	"github.com/heraldhq/herald/internal/fleet"
 	"github.com/heraldhq/herald/internal/testenv"
 	"github.com/heraldhq/herald/internal/testinfra"
 	"github.com/heraldhq/herald/internal/topology"
@@ -63,40 +63,6 @@ func faultTopology(t *testing.T, modify ...func(*topology.Options)) *topology.To
 	t.Helper()
 	t.Logf("load average before start: %s (long versions: %v)", load(), long())
 	return testenv.Topology(t, modify...)
-}
-
-// faultApp creates an app through the balancer and waits until every
-// gateway knows its key.
-func faultApp(t *testing.T, top *topology.Topology, id string, settings map[string]any) topology.App {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), testenv.ProcTimeout)
-	defer cancel()
-	app, err := top.CreateApp(ctx, id, settings)
-	if err != nil {
-		t.Fatal(err)
-	}
-	testinfra.Sensitive(app.Secret)
-	for i := range top.Count(topology.RoleGateway) {
-		u := faultServerURL(t, top, topology.RoleGateway, i)
-		testinfra.WaitUntil(t, "gateway knows the new key", func() bool {
-			p, err := testenv.DialPusher(t, u, app.Key, "", nil)
-			if p != nil {
-				_ = p.WS().Close()
-			}
-			return err == nil
-		})
-	}
-	return app
-}
-
-// faultServerURL is the direct URL of a gateway or control plane.
-func faultServerURL(t *testing.T, top *topology.Topology, role topology.Role, i int) string {
-	t.Helper()
-	u, err := top.ServerURL(role, i)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return u
 }
 
 // faultSample is one timed publish.
@@ -313,33 +279,8 @@ func (tr *faultTraffic) sdk() *pusher.Client {
 	}
 	return &pusher.Client{
 		AppID: tr.app.ID, Key: tr.app.Key, Secret: tr.app.Secret, Host: u.Host,
-		HTTPClient: &http.Client{Timeout: faultPublishTimeout, Transport: faultSerialReader{tr.serials}},
+		HTTPClient: &http.Client{Timeout: faultPublishTimeout, Transport: fleet.RecordSerials(http.DefaultTransport, tr.serials.Acked)},
 	}
-}
-
-// faultSerialReader records the serials of every successful trigger.
-type faultSerialReader struct{ serials *topology.Serials }
-
-func (s faultSerialReader) RoundTrip(req *http.Request) (*http.Response, error) {
-	res, err := http.DefaultTransport.RoundTrip(req)
-	if err != nil || res.StatusCode != http.StatusOK {
-		return res, err
-	}
-	body, err := io.ReadAll(res.Body)
-	_ = res.Body.Close()
-	if err != nil {
-		return nil, err
-	}
-	var out struct {
-		Serials map[string]uint64 `json:"serials"`
-	}
-	if json.Unmarshal(body, &out) == nil {
-		for ch, n := range out.Serials {
-			s.serials.Acked(ch, n)
-		}
-	}
-	res.Body = io.NopCloser(bytes.NewReader(body))
-	return res, nil
 }
 
 // stopPublishing stops the publishers and waits for them.
@@ -611,7 +552,7 @@ func faultStoredThrough(t *testing.T, top *topology.Topology) uint64 {
 	t.Helper()
 	var best float64
 	for i := range top.Count(topology.RoleControlPlane) {
-		best = max(best, faultMetric(t, faultServerURL(t, top, topology.RoleControlPlane, i), "herald_history_stored_through_serial", ""))
+		best = max(best, faultMetric(t, serverURL(t, top, topology.RoleControlPlane, i), "herald_history_stored_through_serial", ""))
 	}
 	return uint64(best)
 }
