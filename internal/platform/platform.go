@@ -181,12 +181,15 @@ func (p *Platform) Run(ctx context.Context) (err error) {
 	})
 	p.runBackground(gctx, g)
 
+	// Ready before the listening line: scripts and tests take that line
+	// as the sign that /readyz answers 200 (the starting gate answers 503
+	// until p.ready is closed).
+	close(p.ready)
 	if p.cfg.Mode == ModeDev {
 		p.printBanner()
 	}
 	fmt.Fprintf(p.cfg.Stdout, "herald: listening on %s\n", p.URL())
 	p.cfg.Logger.Info("herald serving", "addr", p.addr)
-	close(p.ready)
 
 	select {
 	case <-ctx.Done():
