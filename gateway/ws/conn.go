@@ -74,6 +74,9 @@ type connCore struct {
 	werr error
 	// wclosed is set once the close frame was written (guarded by wmu).
 	wclosed bool
+	// wdeadline is the write deadline beginWriteLocked last set, in Unix
+	// ns (guarded by wmu): setWriteDeadlineLocked reuses it.
+	wdeadline int64
 	// tail is the rest of a frame whose write was cut short by Close or
 	// InterruptWrite, sent before the close frame so that the client's
 	// stream stays well-formed (guarded by wmu).
@@ -187,7 +190,7 @@ func (c *Conn) beginWriteLocked(timeout time.Duration) error {
 	if c.interrupted.Load() {
 		return ErrInterrupted
 	}
-	if err := c.nc.SetWriteDeadline(time.Now().Add(timeout)); err != nil {
+	if err := c.setWriteDeadlineLocked(timeout); err != nil {
 		c.werr = fmt.Errorf("ws: set write deadline: %w", err)
 		return c.werr
 	}
@@ -197,6 +200,32 @@ func (c *Conn) beginWriteLocked(timeout time.Duration) error {
 	if c.interrupted.Load() {
 		return ErrInterrupted
 	}
+	return nil
+}
+
+// deadlineReuse is the share of a write timeout (one in deadlineReuse) a
+// write deadline may have run down and still be reused.
+const deadlineReuse = 10
+
+// setWriteDeadlineLocked gives the write about to start timeout, or
+// keeps the deadline set for an earlier write while at least
+// (1 - 1/deadlineReuse) of timeout is left and no more than timeout: a
+// fan-out writes once per delivery, and moving the runtime's timer on
+// every write cost about 5 % of the CPU of a delivery. Close,
+// InterruptWrite and the frame sweeper move the deadline themselves, but
+// only after setting closing or interrupted, which refuse every later
+// write, so a reused deadline never undoes theirs.
+func (c *Conn) setWriteDeadlineLocked(timeout time.Duration) error {
+	now := time.Now()
+	left := time.Duration(c.wdeadline - now.UnixNano())
+	if left <= timeout && left >= timeout-timeout/deadlineReuse {
+		return nil
+	}
+	deadline := now.Add(timeout)
+	if err := c.nc.SetWriteDeadline(deadline); err != nil {
+		return err
+	}
+	c.wdeadline = deadline.UnixNano()
 	return nil
 }
 

@@ -46,8 +46,9 @@ type PollerConfig struct {
 	// each connection's). Zero means DefaultReadBufferSize.
 	ReadBufferSize int
 	// WriteTimeout bounds each Conn.Write and Conn.WriteBuffers call, and
-	// writing the close frame after Conn.InterruptWrite. Zero means
-	// DefaultWriteTimeout.
+	// writing the close frame after Conn.InterruptWrite. A write may get
+	// as little as nine tenths of it: the deadline of an earlier write is
+	// reused while that much is left. Zero means DefaultWriteTimeout.
 	WriteTimeout time.Duration
 	// ControlWriteTimeout bounds writing a pong or a close frame, and how
 	// long Close waits for a write in progress. Zero means
