@@ -63,6 +63,11 @@ type conn struct {
 	queue   net.Buffers
 	queued  int
 	writing bool
+	// flush asks the writer for one Write even with nothing queued: the
+	// socket holds the rest of a frame written directly (writeDirect), or
+	// a pong is waiting, or the direct write failed and the writer's
+	// error path must close the connection.
+	flush bool
 	// metered counts the channel events and presence events in queue, for
 	// the meter once the writer wrote them.
 	metered meterCounts
@@ -169,6 +174,12 @@ func (c *conn) enqueueLocked(h heldFrame) (ok, start, slow bool) {
 	if c.closed || c.closing {
 		return false, false, false
 	}
+	if !c.writing && len(c.queue) == 0 {
+		// Nothing waits and no writer runs: try the socket itself.
+		if written, start := c.writeDirectLocked(&h); written || start {
+			return written, start, false
+		}
+	}
 	if c.queued+len(h.frame) > c.gw.cfg.SendQueueBytes {
 		// The backlog is dropped, never written: the meter counts none of it.
 		c.closing = true
@@ -213,6 +224,39 @@ func (c *conn) enqueueFor(sub *subscription, h heldFrame) bool {
 	return ok
 }
 
+// writeDirectLocked writes h to the socket from the caller's goroutine
+// (a fan-out, or a worker answering), if the socket takes it without
+// waiting. Starting a writer goroutine and setting a write deadline for
+// every delivery cost about a fifth of a delivery's CPU, and a fan-out
+// left thousands of runnable writers queued in front of the goroutines
+// accepting and storing the next publish (docs/performance.md). A full
+// socket, or one left with part of a frame, falls back to the writer,
+// which waits with a deadline as before. written reports that h is on
+// the wire (counted as sent); start that the caller must start the
+// writer. c.mu is held; nothing here blocks.
+func (c *conn) writeDirectLocked(h *heldFrame) (written, start bool) {
+	written, flush, err := c.sock().WriteNow(h.frame)
+	if err != nil {
+		// Broken or closing: the writer's error path closes it as a
+		// failed write does.
+		c.flush = true
+		return false, c.startWriterLocked()
+	}
+	if !written {
+		return false, false
+	}
+	c.gw.metrics.bytesOut.Add(float64(len(h.frame)))
+	c.gw.metrics.messagesOut.Inc()
+	var m meterCounts
+	m.add(h)
+	m.count(c.meter)
+	if flush {
+		c.flush = true
+		return true, c.startWriterLocked()
+	}
+	return true, false
+}
+
 // startWriterLocked reports whether the caller must start the writer
 // goroutine (none is running). c.mu must be held.
 func (c *conn) startWriterLocked() bool {
@@ -244,7 +288,7 @@ func (c *conn) writeLoop() {
 	var spare net.Buffers
 	for {
 		c.mu.Lock()
-		if len(c.queue) == 0 || c.closed {
+		if len(c.queue) == 0 && !c.flush || c.closed {
 			c.writing = false
 			closing := c.closing && !c.closed
 			code, reason := c.closeCode, c.closeReason
@@ -254,7 +298,7 @@ func (c *conn) writeLoop() {
 			if c.closed || cap(c.queue) > maxKeptQueue {
 				c.queue = nil
 			}
-			c.queued, c.metered = 0, meterCounts{}
+			c.queued, c.metered, c.flush = 0, meterCounts{}, false
 			c.mu.Unlock()
 			if closing {
 				// Never while holding c.mu: Close may run OnClose here.
@@ -263,22 +307,26 @@ func (c *conn) writeLoop() {
 			return
 		}
 		batch, n, metered := c.queue, c.queued, c.metered
-		c.queue, c.queued, c.metered = spare, 0, meterCounts{}
+		c.queue, c.queued, c.metered, c.flush = spare, 0, meterCounts{}, false
 		c.mu.Unlock()
 
 		frames := len(batch)
 		var err error
-		if frames == 1 {
+		switch frames {
+		case 0:
+			// What a direct write left: a frame's rest, or a pong.
+			_, err = c.sock().Write(nil)
+		case 1:
 			// WriteBuffers allocates (its net.Buffers escapes).
 			_, err = c.sock().Write(batch[0])
-		} else {
+		default:
 			_, err = c.sock().WriteBuffers(batch)
 		}
 		if err != nil {
 			c.mu.Lock()
 			c.writing = false
 			c.closed = true
-			c.queue, c.queued, c.metered = nil, 0, meterCounts{}
+			c.queue, c.queued, c.metered, c.flush = nil, 0, meterCounts{}, false
 			// A close cut the write short on purpose (a slow consumer):
 			// the socket sends the rest of the frame, then the close.
 			code, reason := ws.CloseInternalError, "write failed"
@@ -293,9 +341,11 @@ func (c *conn) writeLoop() {
 		// whole), keep the array.
 		clear(batch)
 		spare = batch[:0]
-		c.gw.metrics.bytesOut.Add(float64(n))
-		c.gw.metrics.messagesOut.Add(float64(frames))
-		metered.count(c.meter)
+		if frames > 0 {
+			c.gw.metrics.bytesOut.Add(float64(n))
+			c.gw.metrics.messagesOut.Add(float64(frames))
+			metered.count(c.meter)
+		}
 	}
 }
 

@@ -77,9 +77,11 @@ type connCore struct {
 	// wdeadline is the write deadline beginWriteLocked last set, in Unix
 	// ns (guarded by wmu): setWriteDeadlineLocked reuses it.
 	wdeadline int64
-	// tail is the rest of a frame whose write was cut short by Close or
-	// InterruptWrite, sent before the close frame so that the client's
-	// stream stays well-formed (guarded by wmu).
+	// tail is the unsent rest of a frame already begun on the wire: one
+	// that WriteNow found the socket too full to take whole, which the
+	// next write sends first, or one whose write Close or InterruptWrite
+	// cut short, which goes before the close frame. Either way the
+	// client's stream stays well-formed (guarded by wmu).
 	tail []byte
 	// pong is the payload of the last unanswered ping, written by
 	// whichever goroutine next holds wmu.
@@ -97,12 +99,19 @@ func (c *Conn) RemoteAddr() net.Addr { return c.nc.RemoteAddr() }
 // deadline of WriteTimeout. It returns ErrClosed once Close was called.
 // After an error the connection is unusable (a frame may have been cut):
 // call Close. Concurrent writes are serialised, each written whole, and so
-// are the poller's own pongs and close frame.
+// are the poller's own pongs and close frame. The rest of a frame WriteNow
+// began goes first; Write(nil) sends just that, and a pong waiting.
 func (c *Conn) Write(p []byte) (int, error) {
 	c.wmu.Lock()
 	defer c.unlockWriter()
 	if err := c.beginWriteLocked(c.p.cfg.WriteTimeout); err != nil {
 		return 0, err
+	}
+	if err := c.writeTailLocked(); err != nil {
+		return 0, err
+	}
+	if len(p) == 0 {
+		return 0, nil
 	}
 	n, err := c.nc.Write(p)
 	if err != nil {
@@ -122,6 +131,9 @@ func (c *Conn) WriteBuffers(bufs net.Buffers) (int64, error) {
 	c.wmu.Lock()
 	defer c.unlockWriter()
 	if err := c.beginWriteLocked(c.p.cfg.WriteTimeout); err != nil {
+		return 0, err
+	}
+	if err := c.writeTailLocked(); err != nil {
 		return 0, err
 	}
 	n, err := bufs.WriteTo(c.nc)
@@ -151,10 +163,17 @@ func (c *Conn) cutShort(err error) bool {
 // keepTailLocked keeps the unsent rest of the frame a cut-short write was
 // in, to be sent before the close frame, and returns ErrInterrupted.
 func (c *Conn) keepTailLocked(rest []byte) error {
+	c.keepRestLocked(rest)
+	return ErrInterrupted
+}
+
+// keepRestLocked keeps a copy of rest, the unsent end of a frame, in
+// tail, with room for the close frame that may follow it: rest may be
+// part of a frame shared by a fan-out, which nobody may write to.
+func (c *Conn) keepRestLocked(rest []byte) {
 	if len(rest) > 0 {
 		c.tail = append(make([]byte, 0, len(rest)+MaxControlPayload+2), rest...)
 	}
-	return ErrInterrupted
 }
 
 // InterruptWrite makes the write in progress, if any, return at once with
@@ -181,6 +200,19 @@ func (c *Conn) SetMaxMessageSize(n int) {
 // short after setting closing; checking closing again after setting our
 // deadline makes sure we never undo that.
 func (c *Conn) beginWriteLocked(timeout time.Duration) error {
+	if err := c.refuseWriteLocked(); err != nil {
+		return err
+	}
+	if err := c.setWriteDeadlineLocked(timeout); err != nil {
+		c.werr = fmt.Errorf("ws: set write deadline: %w", err)
+		return c.werr
+	}
+	return c.refuseWriteLocked()
+}
+
+// refuseWriteLocked returns why no write may start: the stream is broken,
+// or Close or InterruptWrite was called.
+func (c *Conn) refuseWriteLocked() error {
 	if c.werr != nil {
 		return c.werr
 	}
@@ -190,17 +222,27 @@ func (c *Conn) beginWriteLocked(timeout time.Duration) error {
 	if c.interrupted.Load() {
 		return ErrInterrupted
 	}
-	if err := c.setWriteDeadlineLocked(timeout); err != nil {
-		c.werr = fmt.Errorf("ws: set write deadline: %w", err)
-		return c.werr
-	}
-	if c.closing.Load() {
-		return ErrClosed
-	}
-	if c.interrupted.Load() {
-		return ErrInterrupted
-	}
 	return nil
+}
+
+// writeTailLocked sends the rest of a frame WriteNow began, if any, before
+// anything else is written. The caller has begun a write (the deadline is
+// set and no close is under way).
+func (c *Conn) writeTailLocked() error {
+	if c.tail == nil {
+		return nil
+	}
+	rest := c.tail
+	c.tail = nil
+	n, err := c.nc.Write(rest)
+	if err == nil {
+		return nil
+	}
+	if c.cutShort(err) {
+		return c.keepTailLocked(rest[n:])
+	}
+	c.werr = fmt.Errorf("ws: write: %w", err)
+	return c.werr
 }
 
 // deadlineReuse is the share of a write timeout (one in deadlineReuse) a
@@ -246,7 +288,7 @@ func (c *Conn) unlockWriter() {
 
 // writePongLocked answers a ping, unless the connection is closing.
 func (c *Conn) writePongLocked(payload []byte) {
-	if c.beginWriteLocked(c.p.cfg.ControlWriteTimeout) != nil {
+	if c.beginWriteLocked(c.p.cfg.ControlWriteTimeout) != nil || c.writeTailLocked() != nil {
 		return
 	}
 	var buf [MaxControlPayload + 2]byte

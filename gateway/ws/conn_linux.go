@@ -3,6 +3,7 @@
 package ws
 
 import (
+	"sync"
 	"sync/atomic"
 	"syscall"
 
@@ -48,4 +49,54 @@ func (c *Conn) terminate(err error) {
 	}
 	c.p.open.Add(-1)
 	c.h.OnClose(c, err)
+}
+
+// rawWrite is one non-blocking write(2) through a connection's RawConn.
+// Its callback is bound once per rawWrite, and rawWrites are pooled, so a
+// write allocates nothing (a closure over the caller's variables would
+// escape, once per delivery).
+type rawWrite struct {
+	p   []byte
+	n   int
+	err error
+	fn  func(fd uintptr) bool
+}
+
+func (w *rawWrite) write(fd uintptr) bool {
+	for {
+		w.n, w.err = unix.Write(int(fd), w.p)
+		if w.err != unix.EINTR {
+			// Done, written or not: returning true keeps RawConn.Write
+			// from waiting for the socket to become writable.
+			return true
+		}
+	}
+}
+
+var rawWrites = sync.Pool{New: func() any {
+	w := new(rawWrite)
+	w.fn = w.write
+	return w
+}}
+
+// writeNonblock writes as much of p as the socket takes now. It returns
+// errWouldBlock when the socket took nothing. RawConn.Write holds a
+// reference to the descriptor for the call, so the write can never reach
+// a socket that reused the number after c's was closed.
+func (c *Conn) writeNonblock(p []byte) (int, error) {
+	w := rawWrites.Get().(*rawWrite)
+	w.p = p
+	err := c.rc.Write(w.fn)
+	n, werr := w.n, w.err
+	w.p, w.n, w.err = nil, 0, nil
+	rawWrites.Put(w)
+	switch {
+	case err != nil:
+		return 0, err
+	case werr == unix.EAGAIN:
+		return 0, errWouldBlock
+	case werr != nil:
+		return 0, werr
+	}
+	return n, nil
 }

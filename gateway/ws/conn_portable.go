@@ -221,3 +221,7 @@ func (c *Conn) closeSocket() {
 		c.p.log.Debug("websocket close failed", "err", cerr)
 	}
 }
+
+// writeNonblock cannot write without waiting on this transport: WriteNow
+// leaves every write to Write.
+func (c *Conn) writeNonblock([]byte) (int, error) { return 0, errWouldBlock }

@@ -27,6 +27,9 @@ var (
 	// ErrInterrupted is returned by writes after Conn.InterruptWrite, and
 	// by a write that Conn.Close cut short: the connection is closing.
 	ErrInterrupted = errors.New("ws: write interrupted")
+
+	// errWouldBlock is writeNonblock's: the socket took nothing.
+	errWouldBlock = errors.New("ws: socket buffer full")
 )
 
 // ProtocolError reports a client that broke RFC 6455 or a configured limit.
