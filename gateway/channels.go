@@ -155,6 +155,9 @@ func (g *Gateway) deliver(d *stream.Delivery) {
 		UserID: d.UserID, Serial: d.Serial,
 	})
 	n := cs.broadcast(heldFrame{serial: d.Serial, prev: d.PrevSerial, frame: frame, event: d.Event}, d.ExcludeSocket)
+	if g.cfg.Hops != nil {
+		g.fannedOut(d)
+	}
 	if cs.deliveries != nil {
 		cs.deliveries.Add(float64(n))
 		return

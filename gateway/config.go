@@ -21,6 +21,7 @@ import (
 	"github.com/heraldhq/herald/gateway/ws"
 	"github.com/heraldhq/herald/internal/authguard"
 	"github.com/heraldhq/herald/internal/defaults"
+	"github.com/heraldhq/herald/internal/hoptrace"
 	"github.com/heraldhq/herald/internal/secretbox"
 )
 
@@ -175,6 +176,9 @@ type Config struct {
 	// each, so off by default.
 	MetricsAppLabels bool
 	Logger           *slog.Logger
+	// Hops times the live path's hops (--trace-hops; docs/performance.md,
+	// "Per-hop timing"); nil, the default, takes no time stamp.
+	Hops *hoptrace.Recorder
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }

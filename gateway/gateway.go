@@ -122,7 +122,7 @@ func New(cfg Config) (*Gateway, error) {
 		return nil, err
 	}
 	live, err := stream.NewLive(stream.LiveConfig{
-		NC: cfg.LiveNC, Reader: cfg.Reader, Handler: g.deliver, Logger: cfg.Logger,
+		NC: cfg.LiveNC, Reader: cfg.Reader, Handler: g.deliver, Logger: cfg.Logger, Hops: cfg.Hops,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("gateway: %w", err)

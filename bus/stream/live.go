@@ -15,6 +15,7 @@ import (
 
 	"github.com/heraldhq/herald/channels"
 	"github.com/heraldhq/herald/internal/defaults"
+	"github.com/heraldhq/herald/internal/hoptrace"
 	"github.com/heraldhq/herald/internal/tick"
 )
 
@@ -52,6 +53,9 @@ type LiveConfig struct {
 	// Timeout bounds Subscribe's round trip and each gap repair.
 	Timeout time.Duration
 	Logger  *slog.Logger
+	// Hops times the republish hop and stamps each live Delivery's Trace
+	// for the Handler (--trace-hops); nil, the default, takes no stamp.
+	Hops *hoptrace.Recorder
 }
 
 // Live holds a gateway's subscriptions to live subjects: one core NATS

@@ -46,6 +46,9 @@ func (sh *liveShard) handle(ctx context.Context, m *nats.Msg) {
 		l.cfg.Logger.Debug("live: malformed message", slog.String("subject", m.Subject), slog.Any("err", err))
 		return
 	}
+	if l.cfg.Hops != nil {
+		stampHops(l.cfg.Hops, d, m)
+	}
 	switch {
 	case d.Serial <= lc.last:
 		// Already delivered, by gap repair or a replayed copy.

@@ -34,6 +34,10 @@ type Message struct {
 	// within the stream's duplicate window is not stored again. Empty means
 	// a generated unique id.
 	MsgID string
+	// TraceT0 is when the publish request arrived (Unix ns), stored in
+	// HeaderTraceT0 for the gateway's hop timing; 0, the rule unless hop
+	// tracing is on, adds no header.
+	TraceT0 int64
 }
 
 // Delivery is a stored message as read back from the stream, live or by
@@ -57,6 +61,9 @@ type Delivery struct {
 	Source        Source
 	// Time is when the stream stored the message.
 	Time time.Time
+	// Trace holds the hop timing stamps of a live delivery when Live's
+	// Hops is set; zero otherwise.
+	Trace Trace
 }
 
 // natsMsg builds the message to publish to subject with idempotency key id.
@@ -70,6 +77,9 @@ func (m *Message) natsMsg(subject, id string) *nats.Msg {
 	}
 	if m.UserID != "" {
 		h[HeaderUser] = []string{m.UserID}
+	}
+	if m.TraceT0 != 0 {
+		h[HeaderTraceT0] = []string{strconv.FormatInt(m.TraceT0, 10)}
 	}
 	return &nats.Msg{Subject: subject, Header: h, Data: m.Data}
 }

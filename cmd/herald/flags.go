@@ -40,6 +40,7 @@ func bindServerFlags(fs *flag.FlagSet, cfg *platform.Config, mode platform.Mode)
 	fs.BoolVar(&cfg.MetricsAppLabels, "metrics-app-labels", false, "add an app label to the per-app metrics (connections, deliveries, slow-consumer closes, quota refusals): one series per app each, so mind the cardinality (docs/operations.md)")
 	bindMeterFlags(fs, cfg)
 	bindDebugFlags(fs, cfg, mode)
+	bindPerfFlags(fs, cfg)
 	if mode != platform.ModeGateway {
 		fs.DurationVar(&cfg.ConfigSyncInterval, "config-sync-interval", platform.DefaultConfigSyncInterval, "period of the full app config reconcile from Postgres to NATS")
 		fs.StringVar(&cfg.DefaultPlan, "default-plan", devOnly(mode, platform.DevPlanID), "id or name of the plan new accounts get (empty: none"+devOnly(mode, "; dev seeds the unlimited plan dev")+")")

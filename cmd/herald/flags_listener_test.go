@@ -29,6 +29,9 @@ func TestListenerFlagsRefuseBadConfig(t *testing.T) {
 		{"negative idle timeout", []string{"dev", "--http-idle-timeout", "-5s"}, nil, "--http-idle-timeout"},
 		{"negative auth-failure burst", []string{"controlplane", "--auth-fail-burst", "-1"}, nil, "--auth-fail-burst"},
 		{"auth-failure rate not a number", []string{"gateway"}, map[string]string{"HERALD_AUTH_FAIL_RATE": "NaN"}, "--auth-fail-rate"},
+		{"profiler on every interface", []string{"dev", "--pprof-addr", ":6060"}, nil, "--pprof-addr"},
+		{"profiler on a public address", []string{"controlplane"}, map[string]string{"HERALD_PPROF_ADDR": "10.1.2.3:6060"}, "--pprof-addr"},
+		{"profiler address without a port", []string{"gateway", "--pprof-addr", "127.0.0.1"}, nil, "--pprof-addr"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

@@ -26,6 +26,7 @@ import (
 	"github.com/heraldhq/herald/channels"
 	"github.com/heraldhq/herald/controlplane"
 	"github.com/heraldhq/herald/internal/authguard"
+	"github.com/heraldhq/herald/internal/hoptrace"
 	"github.com/heraldhq/herald/internal/secretbox"
 )
 
@@ -115,6 +116,10 @@ type Config struct {
 	Debug DebugConfig
 	// Registerer receives the API's metrics; nil registers none.
 	Registerer prometheus.Registerer
+	// Hops times the REST publish's hops and stamps the stored messages
+	// with the request's arrival (--trace-hops; docs/performance.md,
+	// "Per-hop timing"); nil, the default, takes no time stamp.
+	Hops *hoptrace.Recorder
 }
 
 // PublicKeySource finds live public token signing keys by kid.
@@ -181,6 +186,7 @@ type API struct {
 
 	debug   DebugConfig
 	metrics *metrics
+	hops    *hoptrace.Recorder
 	// streamsDone is closed by StopStreams.
 	streamsDone chan struct{}
 	stopStreams sync.Once
@@ -211,6 +217,7 @@ func New(cfg Config) (*API, error) {
 		guard:        cfg.AuthGuard,
 		defaultPlan:  cfg.DefaultPlanID,
 		debug:        cfg.Debug,
+		hops:         cfg.Hops,
 		streamsDone:  make(chan struct{}),
 	}
 	m, err := newMetrics(cfg.Registerer)
@@ -249,6 +256,9 @@ func New(cfg Config) (*API, error) {
 	e.HidePort = true
 	e.Logger.SetOutput(io.Discard)
 	e.HTTPErrorHandler = a.handleError
+	if a.hops != nil {
+		e.Pre(stampArrival)
+	}
 	e.Use(a.requestID, a.logRequests, a.recoverPanics, a.limitBody)
 
 	routes := a.adminRoutes()

@@ -26,8 +26,14 @@ func (a *API) publishChecked(c echo.Context, app *channels.AppConfig, msgs []str
 	}
 	defer res.Release()
 	start := time.Now()
+	if a.hops != nil {
+		a.hopsBeforeStore(c, msgs, start)
+	}
 	results, err := a.events.PublishBatch(c.Request().Context(), msgs)
 	a.metrics.published(start, publishErr(results, err))
+	if a.hops != nil {
+		a.hopStored(start)
+	}
 	for _, r := range results {
 		if r.Err == nil {
 			res.Accepted(r.Serial, r.Duplicate)

@@ -126,6 +126,8 @@ type Config struct {
 	// MetricsAppLabels adds an app label to the per-app series
 	// (--metrics-app-labels; docs/operations.md, "Per-app labels").
 	MetricsAppLabels bool
+	// Perf holds the profiling switches (docs/performance.md).
+	Perf PerfConfig
 
 	// Logger receives structured logs; nil discards them.
 	Logger *slog.Logger

@@ -176,6 +176,7 @@ func (p *Platform) startGateway(ctx context.Context) error {
 		Registerer:            p.ops.Registry(),
 		MetricsAppLabels:      p.cfg.MetricsAppLabels,
 		Logger:                p.cfg.Logger,
+		Hops:                  p.parts.perf.hops,
 	})
 	if err != nil {
 		return err

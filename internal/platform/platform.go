@@ -54,6 +54,9 @@ func New(cfg Config) (*Platform, error) {
 	if err := cfg.validateListener(); err != nil {
 		return nil, err
 	}
+	if err := cfg.Perf.validate(); err != nil {
+		return nil, err
+	}
 	if cfg.Mode == ModeGateway {
 		if cfg.NATSURL == "" {
 			return nil, errors.New("gateway needs --nats-url")

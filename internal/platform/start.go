@@ -60,6 +60,7 @@ type parts struct {
 
 	history        historyParts
 	meter          meterParts
+	perf           perfParts
 	quota          quotaParts
 	webhooks       *webhooks.Dispatcher
 	webhookSources webhookSourceParts
@@ -109,6 +110,9 @@ func (p *Platform) start(ctx context.Context) error {
 
 	p.box = box
 	p.parts.history.masterKey = keyBytes
+	if err := p.startPerf(); err != nil {
+		return err
+	}
 
 	var dbURL string
 	g, gctx := errgroup.WithContext(ctx)
@@ -265,6 +269,7 @@ func (p *Platform) startControlPlane(ctx context.Context, dbURL string) error {
 		Webhooks:   api.WebhooksConfig{Tester: p.parts.webhooks, AllowPrivate: p.cfg.Webhooks.AllowPrivate},
 		Registerer: p.ops.Registry(),
 		AuthGuard:  p.parts.authGuard,
+		Hops:       p.parts.perf.hops,
 		Debug: api.DebugConfig{
 			Watchers: p.parts.debug.watchers, Events: p.parts.debug.publisher, Heartbeat: p.cfg.Debug.Heartbeat,
 		},
@@ -293,6 +298,7 @@ func (p *Platform) runBackground(ctx context.Context, g *errgroup.Group) {
 	p.runWebhooks(ctx, g)
 	p.runWebhookSources(ctx, g)
 	p.runDebug(ctx, g)
+	p.runPprof(ctx, g)
 	p.runEdge(ctx, g)
 }
 

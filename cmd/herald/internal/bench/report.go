@@ -38,6 +38,9 @@ func (p *Printer) Step(s Step) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	if err := p.printHops(s.Hops); err != nil {
+		return err
+	}
 	if s.PublishError != "" {
 		_, err := fmt.Fprintf(p.w, "  first publish error: %s\n", s.PublishError)
 		return err

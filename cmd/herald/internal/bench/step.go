@@ -39,6 +39,9 @@ type Step struct {
 	// PublishLatency is the publish request's round trip.
 	Latency        Latency `json:"latency"`
 	PublishLatency Latency `json:"publish_latency"`
+	// Hops is the server's per-hop timing over the step, when it runs
+	// with --trace-hops.
+	Hops []HopLatency `json:"hops,omitempty"`
 }
 
 // Clean reports whether the step met the target: every event delivered
@@ -66,6 +69,7 @@ func (b *Bench) Step(ctx context.Context, rate float64) (Step, error) {
 	b.delivered.Store(0)
 	b.lastRecv.Store(0)
 
+	hopsBefore := b.scrapeHops(ctx)
 	start := time.Now()
 	pacer := NewPacer(rate, b.cfg.Duration)
 	pub := b.publish(ctx, b.step, pacer)
@@ -106,6 +110,7 @@ func (b *Bench) Step(ctx context.Context, rate float64) (Step, error) {
 		Subscribers:    open,
 		Latency:        b.hist.Summary(),
 		PublishLatency: pub.latency.Summary(),
+		Hops:           b.hopsSince(ctx, hopsBefore),
 	}
 	for _, n := range published {
 		res.Published += n
