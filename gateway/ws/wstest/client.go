@@ -114,6 +114,11 @@ func Handshake(ctx context.Context, conn net.Conn, u *url.URL, header http.Heade
 	return &Client{conn: conn, br: br}, nil
 }
 
+// Wrap returns a Client reading and writing conn, a connection that is
+// already past its handshake (a test that hands the server end to a
+// Poller itself).
+func Wrap(conn net.Conn) *Client { return &Client{conn: conn, br: bufio.NewReader(conn)} }
+
 // NetConn returns the underlying connection.
 func (c *Client) NetConn() net.Conn { return c.conn }
 
