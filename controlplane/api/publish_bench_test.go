@@ -147,7 +147,7 @@ func BenchmarkTenantPublish(b *testing.B) {
 func (p *publishBench) run(b *testing.B, path string, body []byte) {
 	target := p.signedURL(path, body)
 	b.ReportAllocs()
-	cpu := processCPU(b)
+	cpu := testinfra.ProcessCPU(b)
 	for b.Loop() {
 		req, err := http.NewRequest(http.MethodPost, target, bytes.NewReader(body))
 		if err != nil {
@@ -161,5 +161,5 @@ func (p *publishBench) run(b *testing.B, path string, body []byte) {
 			b.Fatalf("publish = %d %s", rec.Code, rec.Body)
 		}
 	}
-	b.ReportMetric(float64((processCPU(b)-cpu).Nanoseconds())/float64(b.N), "cpu-ns/op")
+	b.ReportMetric(float64((testinfra.ProcessCPU(b)-cpu).Nanoseconds())/float64(b.N), "cpu-ns/op")
 }
