@@ -36,22 +36,14 @@ func (a *API) requestID(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		id := c.Request().Header.Get(echo.HeaderXRequestID)
 		if !inboundRequestID.MatchString(id) {
-			id = newRequestID()
+			b := make([]byte, requestIDBytes)
+			_, _ = rand.Read(b) // crypto/rand.Read never fails on supported platforms
+			id = hex.EncodeToString(b)
 		}
 		c.Set(ctxRequestID, id)
 		c.Response().Header().Set(echo.HeaderXRequestID, id)
 		return next(c)
 	}
-}
-
-// newRequestID returns requestIDBytes random bytes in hex, with one
-// allocation (the string) where make and hex.EncodeToString took three.
-func newRequestID() string {
-	var raw [requestIDBytes]byte
-	var out [2 * requestIDBytes]byte
-	_, _ = rand.Read(raw[:]) // crypto/rand.Read never fails on supported platforms
-	hex.Encode(out[:], raw[:])
-	return string(out[:])
 }
 
 func requestIDOf(c echo.Context) string {
@@ -64,18 +56,12 @@ func requestIDOf(c echo.Context) string {
 // logs neither bodies nor headers: they may carry secrets.
 func (a *API) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		// Decided before the request, so that below debug level (as in
-		// production) a request costs no clock read and no logging work.
-		ctx := c.Request().Context()
-		debug := a.logger.Enabled(ctx, slog.LevelDebug)
-		var start time.Time
-		if debug {
-			start = time.Now()
-		}
+		start := time.Now()
 		if err := next(c); err != nil {
 			c.Error(err)
 		}
-		if debug {
+		ctx := c.Request().Context()
+		if a.logger.Enabled(ctx, slog.LevelDebug) {
 			a.logger.LogAttrs(ctx, slog.LevelDebug, "http request",
 				slog.String("method", c.Request().Method),
 				slog.String("path", redactPath(c.Request().URL.Path)),

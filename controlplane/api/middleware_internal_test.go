@@ -1,9 +1,6 @@
 package api
 
-import (
-	"strings"
-	"testing"
-)
+import "testing"
 
 func TestRedactPath(t *testing.T) {
 	t.Parallel()
@@ -19,16 +16,5 @@ func TestRedactPath(t *testing.T) {
 		if got := redactPath(tc.in); got != tc.want {
 			t.Errorf("redactPath(%q) = %q, want %q", tc.in, got, tc.want)
 		}
-	}
-}
-
-func TestNewRequestID(t *testing.T) {
-	t.Parallel()
-	a, b := newRequestID(), newRequestID()
-	if !inboundRequestID.MatchString(a) || len(a) != 2*requestIDBytes || strings.Trim(a, "0123456789abcdef") != "" {
-		t.Errorf("newRequestID() = %q; want %d lower-case hex digits", a, 2*requestIDBytes)
-	}
-	if a == b {
-		t.Errorf("two request ids are both %q", a)
 	}
 }
