@@ -116,8 +116,9 @@ func (p *publishBench) signedURL(path string, body []byte) string {
 // handler chain, without the network: POST /events to one channel, and
 // POST /batch_events with three events. With store=jetstream each answer
 // waits for the JetStream ack of an embedded NATS server, as in
-// production, and cpu-ns/op (the process's CPU per request) includes the
-// server's share; with store=none the publisher answers at once, which
+// production, and cpu-ns/op and ctxsw/op (the process's CPU and context
+// switches per request: how often its threads went to sleep to wait for
+// a hand-off) include the server's share; with store=none the publisher answers at once, which
 // measures the middlewares, the signature, the decoding and the answer
 // alone.
 func BenchmarkTenantPublish(b *testing.B) {
@@ -147,7 +148,7 @@ func BenchmarkTenantPublish(b *testing.B) {
 func (p *publishBench) run(b *testing.B, path string, body []byte) {
 	target := p.signedURL(path, body)
 	b.ReportAllocs()
-	cpu := testinfra.ProcessCPU(b)
+	cpu, switches := testinfra.ProcessCPU(b), testinfra.ContextSwitches(b)
 	for b.Loop() {
 		req, err := http.NewRequest(http.MethodPost, target, bytes.NewReader(body))
 		if err != nil {
@@ -162,4 +163,5 @@ func (p *publishBench) run(b *testing.B, path string, body []byte) {
 		}
 	}
 	b.ReportMetric(float64((testinfra.ProcessCPU(b)-cpu).Nanoseconds())/float64(b.N), "cpu-ns/op")
+	b.ReportMetric(float64(testinfra.ContextSwitches(b)-switches)/float64(b.N), "ctxsw/op")
 }
