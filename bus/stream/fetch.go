@@ -24,10 +24,13 @@ const FetchLinger = 10 * time.Millisecond
 // the loop's bound on how long a message waits to be fetched.
 //
 // A fetch that waits for its batch (Fetch with MaxWait = wait) keeps a
-// pull request open all the time, and at a few thousand messages per
-// second that per-message delivery was a fifth of the CPU of a persisted
-// publish (billing's BenchmarkPublishedCounterAtRate, history's
-// BenchmarkLagAt1000PerSecond); paced, it is paid per batch.
+// pull request open nearly all the time, so that each message is
+// delivered alone as it is stored; paced, that cost is paid per batch. At
+// 1,000 single-message publishes per second, history's
+// BenchmarkLagAt1000PerSecond/burst=1 measured 11 % less process CPU and
+// 0.35 fewer context switches per message, with the same lag, and
+// billing's BenchmarkPublishedCounterAtRate 0.4 fewer context switches
+// per message (5 % of the process's).
 func FetchPaced(cons jetstream.Consumer, batch int, wait time.Duration) (jetstream.MessageBatch, error) {
 	return cons.Fetch(batch, jetstream.FetchMaxWait(min(FetchLinger, wait)))
 }
