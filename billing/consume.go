@@ -8,6 +8,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/heraldhq/herald/bus/stream"
 	"github.com/heraldhq/herald/internal/backoff"
 )
 
@@ -16,8 +17,9 @@ const (
 	// DefaultFoldBatch is the most stream messages fetched and folded in
 	// one transaction.
 	DefaultFoldBatch = 500
-	// DefaultFoldWait is how long a fetch waits to fill its batch; it
-	// also bounds how long Run takes to return once its context is done.
+	// DefaultFoldWait is the pause after a fetch that did not fill its
+	// batch (the folder has caught up) before the next: the most a message
+	// waits before it is folded when traffic is light.
 	DefaultFoldWait = 200 * time.Millisecond
 	// DefaultFoldAckWait is how long JetStream waits for a batch's
 	// acknowledgement before delivering it again (a folder that died).
@@ -68,7 +70,9 @@ func (f *folder) run(ctx context.Context) error {
 
 func (f *folder) consume(ctx context.Context, cons jetstream.Consumer, wait *time.Duration) error {
 	for ctx.Err() == nil {
-		batch, err := cons.Fetch(f.batch, jetstream.FetchMaxWait(f.wait))
+		// Paced rather than a fetch that waits f.wait for its batch:
+		// see stream.FetchPaced.
+		batch, err := stream.FetchPaced(cons, f.batch, f.wait)
 		if err != nil {
 			return fmt.Errorf("fetch: %w", err)
 		}
@@ -98,6 +102,9 @@ func (f *folder) consume(ctx context.Context, cons jetstream.Consumer, wait *tim
 		}
 		if err := batch.Error(); err != nil {
 			return fmt.Errorf("fetch: %w", err)
+		}
+		if !stream.Pause(ctx, len(msgs), f.batch, f.wait) {
+			break
 		}
 	}
 	return ctx.Err()

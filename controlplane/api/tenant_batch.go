@@ -106,35 +106,46 @@ func (a *API) triggerBatch(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	resp := batchResponse{Batch: make([]batchItemResponse, len(items))}
+	serials := make([][]namedSerial, len(items))
+	flat := make([]namedSerial, 0, len(msgs))
 	start := 0
 	for i := range items {
-		serials := make(map[string]uint64, ends[i]-start)
+		serials[i] = flat[start:start:ends[i]]
 		for j := start; j < ends[i]; j++ {
 			if results[j].Err != nil {
 				return results[j].Err
 			}
-			serials[msgs[j].Channel] = results[j].Serial
+			serials[i] = append(serials[i], namedSerial{msgs[j].Channel, results[j].Serial})
 			a.cacheLast(c, app, &msgs[j], results[j].Serial)
 		}
-		resp.Batch[i].Serials = serials
 		start = ends[i]
 	}
+	if len(q.Channels) == 0 {
+		return writeSerials(c, serials, true, func() any { return newBatchResponse(serials) })
+	}
+	resp := newBatchResponse(serials)
 	// As in a trigger, a count that fails leaves the info out of a
 	// publish that was stored.
-	if len(q.Channels) > 0 {
-		res, err := a.queryOccupancy(ctx, q)
-		if err != nil {
-			return c.JSON(http.StatusOK, resp)
-		}
-		for i := range items {
-			if attrs[i].any() {
-				ch, _ := channels.ParseChannel(items[i].Channel) // validated by buildMessages
-				resp.Batch[i].channelInfo = infoOf(ch, res.Channel(ch.Name), attrs[i])
-			}
+	res, err := a.queryOccupancy(ctx, q)
+	if err != nil {
+		return c.JSON(http.StatusOK, resp)
+	}
+	for i := range items {
+		if attrs[i].any() {
+			ch, _ := channels.ParseChannel(items[i].Channel) // validated by buildMessages
+			resp.Batch[i].channelInfo = infoOf(ch, res.Channel(ch.Name), attrs[i])
 		}
 	}
 	return c.JSON(http.StatusOK, resp)
+}
+
+// newBatchResponse is the answer to a batch with no channel info yet.
+func newBatchResponse(serials [][]namedSerial) batchResponse {
+	resp := batchResponse{Batch: make([]batchItemResponse, len(serials))}
+	for i, s := range serials {
+		resp.Batch[i].Serials = serialsMap(s)
+	}
+	return resp
 }
 
 // itemError names the batch item an error is about.

@@ -57,21 +57,25 @@ func (a *API) triggerEvent(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	resp := triggerResponse{Serials: make(map[string]uint64, len(msgs))}
+	serials := make([]namedSerial, 0, len(msgs))
 	for i, r := range results {
 		if r.Err != nil {
 			return r.Err
 		}
-		resp.Serials[msgs[i].Channel] = r.Serial
+		serials = append(serials, namedSerial{msgs[i].Channel, r.Serial})
 		a.cacheLast(c, app, &msgs[i], r.Serial)
 	}
 	if attrs.any() {
+		resp := triggerResponse{Serials: serialsMap(serials)}
 		// The messages are stored: a count that fails must not turn the
 		// publish into an error that a client would retry. The answer
 		// then has no channels (the failure is logged).
 		resp.Channels, _ = a.publishedInfo(c.Request().Context(), app.ID, msgs, attrs)
+		return c.JSON(http.StatusOK, resp)
 	}
-	return c.JSON(http.StatusOK, resp)
+	return writeSerials(c, [][]namedSerial{serials}, false, func() any {
+		return triggerResponse{Serials: serialsMap(serials)}
+	})
 }
 
 // buildMessages validates a trigger and makes one message per channel.

@@ -80,17 +80,27 @@ func (s *timingSink) WriteHistory(ctx context.Context, msgs []controlplane.Histo
 }
 
 // BenchmarkLagAt1000PerSecond publishes 1,000 messages per second, in
-// bursts of 10 every 10 ms, for one second per iteration, and reports how
-// long messages take from the stream to a commit in PostgreSQL:
+// bursts of 10 every 10 ms (burst=10), or one every millisecond as REST
+// publishes to one channel come (burst=1), for one second per iteration,
+// and reports how
+// long messages take from the stream to a commit in PostgreSQL, and the
+// process's CPU and context switches per message (publishes, the embedded
+// NATS server and the writer):
 //
 //	go test -run '^$' -bench LagAt1000 -benchtime 10x ./controlplane/history/
 func BenchmarkLagAt1000PerSecond(b *testing.B) {
+	for _, perTick := range []int{10, 1} {
+		b.Run(fmt.Sprintf("burst=%d", perTick), func(b *testing.B) { benchLag(b, perTick) })
+	}
+}
+
+func benchLag(b *testing.B, perTick int) {
 	n := newNATS(b)
 	d := newDB(b, "")
 	sink := &timingSink{Sink: d.store}
 	reg := prometheus.NewRegistry()
 	startWriter(b, history.Config{JS: n.js, Sink: sink, Registerer: reg})
-	const perTick, tick = 10, 10 * time.Millisecond
+	tick := time.Duration(perTick) * time.Millisecond
 	msgs := make([]stream.Message, perTick)
 	for i := range msgs {
 		msgs[i] = stream.Message{AppID: testApp, Channel: fmt.Sprintf("chan-%d", i), Event: "ev", Data: benchData, Source: stream.SourceAPI}
@@ -98,6 +108,7 @@ func BenchmarkLagAt1000PerSecond(b *testing.B) {
 	ticker := time.NewTicker(tick)
 	defer ticker.Stop()
 	b.ResetTimer()
+	cpu, switches := testinfra.ProcessCPU(b), testinfra.ContextSwitches(b)
 	sent := 0
 	for range b.N {
 		for range time.Second / tick {
@@ -112,6 +123,7 @@ func BenchmarkLagAt1000PerSecond(b *testing.B) {
 		return metric(b, reg, "herald_history_messages_written_total") == float64(sent)
 	})
 	b.StopTimer()
+	cpu, switches = testinfra.ProcessCPU(b)-cpu, testinfra.ContextSwitches(b)-switches
 	sink.mu.Lock()
 	delays := slices.Clone(sink.delays)
 	sink.mu.Unlock()
@@ -123,6 +135,8 @@ func BenchmarkLagAt1000PerSecond(b *testing.B) {
 	b.ReportMetric(pct(0.99), "p99-ms")
 	b.ReportMetric(pct(1), "max-ms")
 	b.ReportMetric(float64(sent)/b.Elapsed().Seconds(), "msgs/s")
+	b.ReportMetric(float64(cpu.Nanoseconds())/float64(sent), "cpu-ns/msg")
+	b.ReportMetric(float64(switches)/float64(sent), "ctxsw/msg")
 }
 
 // BenchmarkListHistory compares one history page read from PostgreSQL

@@ -22,9 +22,9 @@ const (
 	DefaultConsumer = "herald-history"
 	// DefaultBatchSize is the most messages fetched and written at once.
 	DefaultBatchSize = 1000
-	// DefaultMaxWait is how long a fetch waits to fill its batch. It is the
-	// writer's added latency when traffic is light, and bounds how long Run
-	// takes to return once its context is done.
+	// DefaultMaxWait is the pause after a fetch that did not fill its
+	// batch (the writer has caught up) before the next. It is the writer's
+	// added latency when traffic is light.
 	DefaultMaxWait = 100 * time.Millisecond
 	// DefaultMaxAckPending caps the messages delivered and not yet
 	// acknowledged, across every writer sharing the consumer.
@@ -185,7 +185,9 @@ func (w *Writer) Run(ctx context.Context) error {
 // the caller then sets the consumer up again.
 func (w *Writer) consume(ctx context.Context, cons jetstream.Consumer) error {
 	for ctx.Err() == nil {
-		batch, err := cons.Fetch(w.cfg.BatchSize, jetstream.FetchMaxWait(w.cfg.MaxWait))
+		// Paced rather than a fetch that waits MaxWait for its batch: see
+		// stream.FetchPaced.
+		batch, err := stream.FetchPaced(cons, w.cfg.BatchSize, w.cfg.MaxWait)
 		if err != nil {
 			w.m.errors.WithLabelValues(opFetch).Inc()
 			return fmt.Errorf("fetch: %w", err)
@@ -206,6 +208,9 @@ func (w *Writer) consume(ctx context.Context, cons jetstream.Consumer) error {
 		if err := batch.Error(); err != nil {
 			w.m.errors.WithLabelValues(opFetch).Inc()
 			return fmt.Errorf("fetch: %w", err)
+		}
+		if !stream.Pause(ctx, len(msgs), w.cfg.BatchSize, w.cfg.MaxWait) {
+			break
 		}
 	}
 	return ctx.Err()
