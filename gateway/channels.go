@@ -109,25 +109,6 @@ func (cs *channelState) rosterRef() *presence.Roster {
 	return cs.roster
 }
 
-// broadcast hands one encoded event to every local subscriber's sink
-// except skip (a socket id, or ""). h.serial is the message's serial (0
-// for protocol events) and h.prev its channel predecessor's: subscribers
-// still replaying history get it later, deduplicated against the replay.
-func (cs *channelState) broadcast(h heldFrame, skip string) int {
-	n := 0
-	cs.mu.RLock()
-	for c, sub := range cs.subs {
-		if c.socketID == skip {
-			continue
-		}
-		if c.enqueueFor(sub, h) {
-			n++
-		}
-	}
-	cs.mu.RUnlock()
-	return n
-}
-
 // framePool recycles the scratch buffers fan-out encodes into.
 var framePool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
 

@@ -1,0 +1,151 @@
+package gateway
+
+import (
+	"runtime"
+	"sync"
+)
+
+// A fan-out writes each subscriber's copy to its socket itself when it can
+// (conn.writeDirectLocked), so its cost is CPU, spent in the goroutine
+// that runs it. Two rules keep that from hurting anyone else
+// (docs/performance.md):
+//
+//   - a large channel's fan-out is split over up to GOMAXPROCS goroutines,
+//     so one message to thousands of subscribers uses every core, as the
+//     writer goroutines it replaces did;
+//   - every fanoutYieldEvery copies, a fan-out yields its P, so that
+//     a goroutine accepting or storing the next publish (HTTP, NATS)
+//     waits for at most that many socket writes, not for a whole fan-out
+//     or a scheduler time slice. Go has no goroutine priorities; this is
+//     how accepting a message comes before writing the millionth copy of
+//     the last one.
+const (
+	// fanoutPartMin is the fewest subscribers a fan-out goroutine is given:
+	// below it, starting one costs more than it saves.
+	fanoutPartMin = 256
+	// maxFanoutParts bounds the goroutines of one fan-out.
+	maxFanoutParts = 8
+	// maxPooledRefs is the largest subscriber array a pooled fan-out
+	// keeps (16 bytes each).
+	maxPooledRefs = 1 << 16
+	// fanoutYieldEvery is how many copies a fan-out hands out between
+	// yields: about 0.3–0.5 ms of socket writes on the test machine.
+	fanoutYieldEvery = 128
+)
+
+// subRef is one subscriber of a fan-out split into parts.
+type subRef struct {
+	c   *conn
+	sub *subscription
+}
+
+// parallelFanout is one message's fan-out split into parts. It is pooled,
+// parts and their goroutines' functions included, so that a split fan-out
+// allocates nothing either.
+type parallelFanout struct {
+	refs  []subRef
+	h     heldFrame
+	skip  string
+	wg    sync.WaitGroup
+	parts [maxFanoutParts]fanoutPart
+}
+
+// fanoutPart is the subscribers refs[lo:hi] of a parallelFanout.
+type fanoutPart struct {
+	f      *parallelFanout
+	lo, hi int
+	// n is how many copies the part queued or wrote.
+	n int
+	// run is runAndDone, bound once: a go statement on a method value
+	// would allocate.
+	run func()
+}
+
+var fanoutPool = sync.Pool{New: func() any {
+	f := &parallelFanout{}
+	for i := range f.parts {
+		p := &f.parts[i]
+		p.f = f
+		p.run = p.runAndDone
+	}
+	return f
+}}
+
+// broadcast hands one encoded event to every local subscriber's sink
+// except skip (a socket id, or ""). h.serial is the message's serial (0
+// for protocol events) and h.prev its channel predecessor's: subscribers
+// still replaying history get it later, deduplicated against the replay.
+// It returns how many copies it handed out. The channel's lock is held
+// shared until every part is done, as for a fan-out in one goroutine.
+func (cs *channelState) broadcast(h heldFrame, skip string) int {
+	cs.mu.RLock()
+	defer cs.mu.RUnlock()
+	parts := min(runtime.GOMAXPROCS(0), maxFanoutParts, len(cs.subs)/fanoutPartMin)
+	if parts < 2 {
+		n, i := 0, 0
+		for c, sub := range cs.subs {
+			if c.socketID == skip {
+				continue
+			}
+			if c.enqueueFor(sub, h) {
+				n++
+			}
+			if i++; i%fanoutYieldEvery == 0 {
+				runtime.Gosched()
+			}
+		}
+		return n
+	}
+	f := fanoutPool.Get().(*parallelFanout)
+	for c, sub := range cs.subs {
+		f.refs = append(f.refs, subRef{c, sub})
+	}
+	f.h, f.skip = h, skip
+	size := (len(f.refs) + parts - 1) / parts
+	for i := range parts {
+		p := &f.parts[i]
+		p.lo, p.hi, p.n = min(i*size, len(f.refs)), min((i+1)*size, len(f.refs)), 0
+	}
+	f.wg.Add(parts - 1)
+	for i := 1; i < parts; i++ {
+		// Owned by this call, which waits for it below.
+		go f.parts[i].run()
+	}
+	f.parts[0].deliver()
+	f.wg.Wait()
+	n := 0
+	for i := range parts {
+		n += f.parts[i].n
+	}
+	// Nothing of this message stays reachable from the pool, nor the
+	// array of a channel far larger than most.
+	clear(f.refs)
+	f.refs, f.h, f.skip = f.refs[:0], heldFrame{}, ""
+	if cap(f.refs) > maxPooledRefs {
+		f.refs = nil
+	}
+	fanoutPool.Put(f)
+	return n
+}
+
+// runAndDone delivers the part in a goroutine of its own.
+func (p *fanoutPart) runAndDone() {
+	p.deliver()
+	p.f.wg.Done()
+}
+
+// deliver hands the message to the part's subscribers.
+func (p *fanoutPart) deliver() {
+	f := p.f
+	for i, r := range f.refs[p.lo:p.hi] {
+		if r.c.socketID == f.skip {
+			continue
+		}
+		if r.c.enqueueFor(r.sub, f.h) {
+			p.n++
+		}
+		if (i+1)%fanoutYieldEvery == 0 {
+			runtime.Gosched()
+		}
+	}
+}
