@@ -20,9 +20,14 @@ import (
 //     how accepting a message comes before writing the millionth copy of
 //     the last one.
 const (
-	// fanoutPartMin is the fewest subscribers a fan-out goroutine is given:
-	// below it, starting one costs more than it saves.
-	fanoutPartMin = 256
+	// fanoutPartMin is the fewest subscribers a fan-out goroutine is
+	// given. A fan-out to 1,000 takes about 3 ms in one goroutine; split
+	// in two (at 256 per part) it kept the same CPU and delivery latency
+	// but doubled the REST publish call's median (0.8 → 1.6 ms), its
+	// second goroutine taking the core the publish needed. At 5,000 with
+	// another process holding a core, one goroutine doubled the delivery
+	// p99 (75 → 130–200 ms); two brought it back (docs/performance.md).
+	fanoutPartMin = 1024
 	// maxFanoutParts bounds the goroutines of one fan-out.
 	maxFanoutParts = 8
 	// maxPooledRefs is the largest subscriber array a pooled fan-out

@@ -23,6 +23,7 @@ type benchOptions struct {
 	rates     string
 	rate      float64
 	idle      bool
+	hold      time.Duration
 	json      bool
 	keepGoing bool
 	pprof     string
@@ -53,7 +54,8 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	fs.DurationVar(&cfg.Drain, "drain", bench.DefaultDrain, "how long a step waits for late deliveries")
 	fs.DurationVar(&cfg.MaxP99, "max-p99", bench.DefaultMaxP99, "p99 latency a step must stay under to count as the best")
 	fs.BoolVar(&o.keepGoing, "keep-going", false, "sweep every rate even after a step lost events or missed --max-p99")
-	fs.BoolVar(&o.idle, "idle", false, "only open the subscribers and hold them until interrupted (memory measurements)")
+	fs.BoolVar(&o.idle, "idle", false, "only open the subscribers and hold them, reporting the server's resident memory per connection every 10 s (memory measurements)")
+	fs.DurationVar(&o.hold, "hold", 0, "with --idle: how long to hold the subscribers (0: until interrupted)")
 	fs.BoolVar(&o.json, "json", false, "print one JSON object per step")
 	fs.StringVar(&o.pprof, "pprof", "", "write a CPU profile of this load generator to this file")
 	if err := config.Parse(fs, args, getenv); err != nil {
@@ -99,14 +101,17 @@ func benchMain(ctx context.Context, cfg bench.Config, o benchOptions, rates []fl
 	defer b.Close()
 	cfg = b.Config()
 
+	var rssBefore int64
+	if o.idle {
+		rssBefore = idleRSS(ctx, b, stderr, "before connecting")
+	}
 	start := time.Now()
 	if err := b.Connect(ctx, nil); err != nil {
 		return fmt.Errorf("connect: %w", err)
 	}
 	fmt.Fprintf(stderr, "%d subscribers on %d channel(s) connected in %s\n", cfg.Subscribers, cfg.Channels, time.Since(start).Round(time.Millisecond))
 	if o.idle {
-		fmt.Fprintf(stderr, "holding them (pid %d); interrupt to stop\n", os.Getpid())
-		<-ctx.Done()
+		holdIdle(ctx, b, o.hold, rssBefore, stderr)
 		fmt.Fprintf(stderr, "%d of %d still connected\n", b.Open(), cfg.Subscribers)
 		return nil
 	}

@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"time"
 
@@ -26,27 +27,35 @@ type HopLatency struct {
 // (no --trace-hops) or /metrics does not answer, which is no error: the
 // hop table is a bonus.
 func (b *Bench) scrapeHops(ctx context.Context) map[string]hoptrace.Cumulative {
+	var hops map[string]hoptrace.Cumulative
+	err := b.readMetrics(ctx, func(r io.Reader) (err error) {
+		hops, err = hoptrace.ParseMetrics(r)
+		return err
+	})
+	if err != nil {
+		b.cfg.Logger.Debug("bench: read hop metrics", "err", err)
+		return nil
+	}
+	return hops
+}
+
+// readMetrics hands the server's /metrics page to parse.
+func (b *Bench) readMetrics(ctx context.Context, parse func(io.Reader) error) error {
 	ctx, cancel := context.WithTimeout(ctx, scrapeTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, b.cfg.URL+"/metrics", nil)
 	if err != nil {
-		return nil
+		return err
 	}
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
-		b.cfg.Logger.Debug("bench: read /metrics", "err", err)
-		return nil
+		return err
 	}
 	defer res.Body.Close()
 	if res.StatusCode != http.StatusOK {
-		return nil
+		return fmt.Errorf("read /metrics: %s", res.Status)
 	}
-	hops, err := hoptrace.ParseMetrics(res.Body)
-	if err != nil {
-		b.cfg.Logger.Warn("bench: read hop metrics", "err", err)
-		return nil
-	}
-	return hops
+	return parse(res.Body)
 }
 
 // hopsSince returns each hop's quantiles over what the server observed
