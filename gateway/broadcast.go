@@ -3,6 +3,9 @@ package gateway
 import (
 	"runtime"
 	"sync"
+	"time"
+
+	"github.com/heraldhq/herald/bus/stream"
 )
 
 // A fan-out writes each subscriber's copy to its socket itself when it can
@@ -13,6 +16,10 @@ import (
 //   - a large channel's fan-out is split over up to GOMAXPROCS goroutines,
 //     so one message to thousands of subscribers uses every core, as the
 //     writer goroutines it replaces did;
+//   - when messages are waiting behind the one being fanned out, the
+//     fan-out only queues (the writer goroutines write, on every core,
+//     and a connection's frames that piled up go out in one writev): at
+//     saturation batching saves more than the direct write does;
 //   - every fanoutYieldEvery copies, a fan-out yields its P, so that
 //     a goroutine accepting or storing the next publish (HTTP, NATS)
 //     waits for at most that many socket writes, not for a whole fan-out
@@ -37,6 +44,37 @@ const (
 	// yields: about 0.3–0.5 ms of socket writes on the test machine.
 	fanoutYieldEvery = 128
 )
+
+// fanoutBehindAge is how old a message may be when its fan-out starts
+// before the fan-out counts as behind: well above the stored-to-shard
+// hop's p99 on a busy host (0.2–0.7 ms measured, docs/performance.md),
+// well below what a backlog builds up to.
+const fanoutBehindAge = 5 * time.Millisecond
+
+// fanoutBehindHold is how long a channel's fan-outs keep only queueing
+// after one found itself behind: a queueing fan-out is quick, so the next
+// message would find no backlog, write directly, fall behind again, and
+// half the copies would miss the writers' batching.
+const fanoutBehindHold = 100 * time.Millisecond
+
+// fanoutBehind reports whether d's fan-out should only queue: messages
+// wait behind it in its shard, or it was stored long enough ago that the
+// live path is falling behind, now or within fanoutBehindHold. Then the
+// writers' batching (several frames per writev) is worth more than the
+// direct write: one write per copy topped out near 200,000 deliveries/s
+// at 1,000 subscribers where queued writers reached 280,000
+// (docs/performance.md). The age compares JetStream's clock with the
+// gateway's: on hosts whose clocks disagree by more than the bound, a
+// gateway ahead always queues (as before direct writes) and one behind
+// queues only on a backlog in its shard.
+func (cs *channelState) fanoutBehind(d *stream.Delivery) bool {
+	now := time.Now()
+	if d.Waiting > 0 || !d.Time.IsZero() && now.Sub(d.Time) > fanoutBehindAge {
+		cs.queueUntil.Store(now.Add(fanoutBehindHold).UnixNano())
+		return true
+	}
+	return now.UnixNano() < cs.queueUntil.Load()
+}
 
 // subRef is one subscriber of a fan-out split into parts.
 type subRef struct {
@@ -80,12 +118,19 @@ var fanoutPool = sync.Pool{New: func() any {
 // except skip (a socket id, or ""). h.serial is the message's serial (0
 // for protocol events) and h.prev its channel predecessor's: subscribers
 // still replaying history get it later, deduplicated against the replay.
-// It returns how many copies it handed out. The channel's lock is held
-// shared until every part is done, as for a fan-out in one goroutine.
-func (cs *channelState) broadcast(h heldFrame, skip string) int {
+// behind says messages are waiting behind this one: every copy is then
+// queued for its connection's writer, none written here. It returns how
+// many copies it handed out. The channel's lock is held shared until
+// every part is done, as for a fan-out in one goroutine.
+func (cs *channelState) broadcast(h heldFrame, skip string, behind bool) int {
 	cs.mu.RLock()
 	defer cs.mu.RUnlock()
+	h.queueOnly = behind
 	parts := min(runtime.GOMAXPROCS(0), maxFanoutParts, len(cs.subs)/fanoutPartMin)
+	if behind {
+		// Queueing is cheap; the writers spread over the cores.
+		parts = 1
+	}
 	if parts < 2 {
 		n, i := 0, 0
 		for c, sub := range cs.subs {
@@ -95,7 +140,9 @@ func (cs *channelState) broadcast(h heldFrame, skip string) int {
 			if c.enqueueFor(sub, h) {
 				n++
 			}
-			if i++; i%fanoutYieldEvery == 0 {
+			// Not when only queueing: that is quick, and a yield would
+			// put the fan-out behind every writer it started.
+			if i++; i%fanoutYieldEvery == 0 && !behind {
 				runtime.Gosched()
 			}
 		}

@@ -20,7 +20,7 @@ func TestBroadcastParts(t *testing.T) {
 			cs := g.hub.get(chanKey{app: benchApp, name: benchChannel})
 			skip := conns[n/2].socketID
 			for round := 1; round <= 3; round++ {
-				got := cs.broadcast(heldFrame{serial: uint64(round), frame: []byte{0x81, 0}}, skip)
+				got := cs.broadcast(heldFrame{serial: uint64(round), frame: []byte{0x81, 0}}, skip, round == 2)
 				if got != n-1 {
 					t.Fatalf("round %d: %d copies, want %d", round, got, n-1)
 				}

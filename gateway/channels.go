@@ -135,7 +135,7 @@ func (g *Gateway) deliver(d *stream.Delivery) {
 		Event: d.Event, Channel: d.Channel, Data: protocol.BytesString(d.Data),
 		UserID: d.UserID, Serial: d.Serial,
 	})
-	n := cs.broadcast(heldFrame{serial: d.Serial, prev: d.PrevSerial, frame: frame, event: d.Event}, d.ExcludeSocket)
+	n := cs.broadcast(heldFrame{serial: d.Serial, prev: d.PrevSerial, frame: frame, event: d.Event}, d.ExcludeSocket, cs.fanoutBehind(d))
 	if g.cfg.Hops != nil {
 		g.fannedOut(d)
 	}
@@ -168,7 +168,7 @@ func (r *rosterEvents) MemberAdded(userID string, info json.RawMessage, by prese
 		// Never to the joining socket itself.
 		skip = by.SocketID
 	}
-	r.cs.broadcast(heldFrame{frame: frame, event: protocol.EventMemberAdded}, skip)
+	r.cs.broadcast(heldFrame{frame: frame, event: protocol.EventMemberAdded}, skip, false)
 }
 
 // MemberRemoved implements presence.Handler.
@@ -177,5 +177,5 @@ func (r *rosterEvents) MemberRemoved(userID string) {
 		UserID string `json:"user_id"`
 	}{userID})
 	frame := encodeFrame(&protocol.Message{Event: protocol.EventMemberRemoved, Channel: r.cs.key.name, Data: string(data)})
-	r.cs.broadcast(heldFrame{frame: frame, event: protocol.EventMemberRemoved}, "")
+	r.cs.broadcast(heldFrame{frame: frame, event: protocol.EventMemberRemoved}, "", false)
 }

@@ -114,6 +114,10 @@ type heldFrame struct {
 	event string
 	// atMs is when the message was published, for SSE cursors (0: now).
 	atMs int64
+	// queueOnly asks for the frame to be queued for the connection's
+	// writer even when it could be written at once: the fan-out is
+	// behind, and queued frames go out several per writev.
+	queueOnly bool
 }
 
 // signedInUser is the user a connection signed in as (pusher:signin).
@@ -174,7 +178,7 @@ func (c *conn) enqueueLocked(h heldFrame) (ok, start, slow bool) {
 	if c.closed || c.closing {
 		return false, false, false
 	}
-	if !c.writing && len(c.queue) == 0 {
+	if !c.writing && len(c.queue) == 0 && !h.queueOnly {
 		// Nothing waits and no writer runs: try the socket itself.
 		if written, start := c.writeDirectLocked(&h); written || start {
 			return written, start, false

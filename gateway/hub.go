@@ -3,6 +3,7 @@ package gateway
 import (
 	"hash/maphash"
 	"sync"
+	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -37,6 +38,9 @@ type channelState struct {
 	// deliveries is the app's deliveries series with app labels; nil
 	// counts in the global one.
 	deliveries prometheus.Counter
+	// queueUntil is until when (Unix ns) fan-outs only queue
+	// (fanoutBehind).
+	queueUntil atomic.Int64
 }
 
 // hub is the table of channels that have local subscribers.

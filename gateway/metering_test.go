@@ -64,7 +64,7 @@ func TestMeterCountsWrittenFrames(t *testing.T) {
 	conns[1].send(protocol.Pong())
 	cs := g.hub.get(chanKey{app: benchApp, name: benchChannel})
 	member := encodeFrame(&protocol.Message{Event: protocol.EventMemberAdded, Channel: benchChannel, Data: `{"user_id":"u"}`})
-	cs.broadcast(heldFrame{frame: member, event: protocol.EventMemberAdded}, "")
+	cs.broadcast(heldFrame{frame: member, event: protocol.EventMemberAdded}, "", false)
 	sink.waitBytes(t, 2*frame+int64(len(protocol.Pong()))+2 /* pong's header */ +3*int64(len(member)))
 	waitCounts(t, g.cfg.Meter, billing.Counters{MessagesDelivered: 2, BytesOut: 2 * frame, PresenceEvents: 3})
 }

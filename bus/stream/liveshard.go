@@ -49,6 +49,7 @@ func (sh *liveShard) handle(ctx context.Context, m *nats.Msg) {
 	if l.cfg.Hops != nil {
 		stampHops(l.cfg.Hops, d, m)
 	}
+	d.Waiting = len(sh.msgs)
 	switch {
 	case d.Serial <= lc.last:
 		// Already delivered, by gap repair or a replayed copy.

@@ -64,6 +64,10 @@ type Delivery struct {
 	// Trace holds the hop timing stamps of a live delivery when Live's
 	// Hops is set; zero otherwise.
 	Trace Trace
+	// Waiting is how many messages were queued behind a live delivery in
+	// its shard when it was taken: a fan-out that finds work waiting uses
+	// more cores (gateway/broadcast.go). 0 for reads.
+	Waiting int
 }
 
 // natsMsg builds the message to publish to subject with idempotency key id.

@@ -30,21 +30,21 @@ func holdIdle(ctx context.Context, b *bench.Bench, hold time.Duration, rssBefore
 	}
 	t := time.NewTicker(idleReportEvery)
 	defer t.Stop()
-	report := func(ctx context.Context, when string) {
-		rss := idleRSS(ctx, b, stderr, when)
+	report := func(when string) {
+		// Not cut short by the hold's end, which may come mid-read.
+		rss := idleRSS(context.WithoutCancel(ctx), b, stderr, when)
 		if open := b.Open(); rss > 0 && rssBefore > 0 && open > 0 {
 			fmt.Fprintf(stderr, "  %.2f KiB per connection (%d open)\n", float64(rss-rssBefore)/1024/float64(open), open)
 		}
 	}
-	report(ctx, "after connecting")
+	report("after connecting")
 	for {
 		select {
 		case <-ctx.Done():
-			// The context ended; the last read gets a fresh one.
-			report(context.Background(), "at the end")
+			report("at the end")
 			return
 		case <-t.C:
-			report(ctx, "held")
+			report("held")
 		}
 	}
 }
