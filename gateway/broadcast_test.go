@@ -3,6 +3,9 @@ package gateway
 import (
 	"fmt"
 	"testing"
+	"time"
+
+	"github.com/heraldhq/herald/bus/stream"
 )
 
 // TestBroadcastParts: a fan-out split into parts or not hands exactly one
@@ -35,5 +38,44 @@ func TestBroadcastParts(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestFanoutBehind: a fan-out only queues when messages wait behind it or
+// its message is old, and keeps doing so for fanoutBehindHold after.
+func TestFanoutBehind(t *testing.T) {
+	now := time.Now()
+	cases := []struct {
+		name  string
+		d     stream.Delivery
+		held  bool // a fan-out was behind just before
+		want  bool
+		holds bool // this one starts a hold
+	}{
+		{"fresh", stream.Delivery{Time: now}, false, false, false},
+		{"no store time (a client event)", stream.Delivery{}, false, false, false},
+		{"messages waiting", stream.Delivery{Time: now, Waiting: 3}, false, true, true},
+		{"old", stream.Delivery{Time: now.Add(-2 * fanoutBehindAge)}, false, true, true},
+		{"fresh within a hold", stream.Delivery{Time: now}, true, true, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			cs := &channelState{}
+			if tc.held {
+				cs.queueUntil.Store(time.Now().Add(fanoutBehindHold).UnixNano())
+			}
+			before := cs.queueUntil.Load()
+			if got := cs.fanoutBehind(&tc.d); got != tc.want {
+				t.Fatalf("fanoutBehind = %v, want %v", got, tc.want)
+			}
+			if started := cs.queueUntil.Load() != before; started != tc.holds {
+				t.Fatalf("hold started: %v, want %v", started, tc.holds)
+			}
+		})
+	}
+	cs := &channelState{}
+	cs.queueUntil.Store(time.Now().Add(-time.Millisecond).UnixNano())
+	if cs.fanoutBehind(&stream.Delivery{Time: time.Now()}) {
+		t.Fatal("still behind after the hold ended")
 	}
 }

@@ -3,7 +3,6 @@ package gateway
 import (
 	"bytes"
 	"fmt"
-	"net"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +11,7 @@ import (
 	"github.com/heraldhq/herald/bus/stream"
 	"github.com/heraldhq/herald/gateway/ws"
 	"github.com/heraldhq/herald/gateway/ws/wstest"
+	"github.com/heraldhq/herald/internal/testinfra"
 )
 
 // TestDirectWritesKeepOrder: a subscriber that stops reading gets its
@@ -26,7 +26,7 @@ func TestDirectWritesKeepOrder(t *testing.T) {
 	// Room for everything in the queue: this test is about order, not
 	// about cutting a slow consumer off.
 	g.cfg.SendQueueBytes = 64 << 20
-	server, client := tcpConnPair(t)
+	server, client := testinfra.TCPPair(t)
 	wc, err := g.poller.Add(server, nopHandler{}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -63,26 +63,4 @@ func TestDirectWritesKeepOrder(t *testing.T) {
 	if got := a.Unflushed(); got != messages {
 		t.Fatalf("metered %d deliveries; want %d", got, messages)
 	}
-}
-
-// tcpConnPair returns the two ends of a loopback TCP connection, closed
-// at cleanup.
-func tcpConnPair(tb testing.TB) (server, client net.Conn) {
-	tb.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer ln.Close()
-	client, err = net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { client.Close() })
-	server, err = ln.Accept()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { server.Close() })
-	return server, client
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/heraldhq/herald/bus/stream"
 	"github.com/heraldhq/herald/gateway/protocol"
+	"github.com/heraldhq/herald/internal/testinfra"
 )
 
 // benchChannel is the channel the fan-out benchmarks publish to.
@@ -79,13 +80,13 @@ func benchFanout(b *testing.B, n int, metered bool) {
 		sink.waitBytes(b, want)
 	}
 	b.ReportAllocs()
-	cpu := processCPU(b)
+	cpu := testinfra.ProcessCPU(b)
 	for b.Loop() {
 		g.deliver(msg)
 		want += frameLen * int64(n)
 		sink.waitBytes(b, want)
 	}
-	cpu = processCPU(b) - cpu
+	cpu = testinfra.ProcessCPU(b) - cpu
 	deliveries := float64(int64(b.N) * int64(n))
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/deliveries, "ns/delivery")
 	b.ReportMetric(float64(cpu.Nanoseconds())/deliveries, "cpu-ns/delivery")

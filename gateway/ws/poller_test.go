@@ -352,18 +352,25 @@ func TestPongsDoNotInterleave(t *testing.T) {
 			}
 		}
 	}()
-	var texts int
-	lastPong := ""
-	for texts < frames || lastPong != fmt.Sprint(pings-1) {
+	readTextsAndPongs(t, c, frames, payload, fmt.Sprint(pings-1))
+}
+
+// readTextsAndPongs reads until it has seen texts frames holding payload
+// and the pong answering the ping lastPong, failing on any other frame:
+// a pong written inside a text frame would show as one.
+func readTextsAndPongs(t *testing.T, c *wstest.Client, texts int, payload, lastPong string) {
+	t.Helper()
+	got, pong := 0, ""
+	for got < texts || pong != lastPong {
 		f, err := c.ReadFrame()
 		if err != nil {
-			t.Fatalf("after %d frames, pong %q: %v", texts, lastPong, err)
+			t.Fatalf("after %d frames, pong %q: %v", got, pong, err)
 		}
 		switch {
 		case f.Op == ws.OpText && string(f.Payload) == payload:
-			texts++
+			got++
 		case f.Op == ws.OpPong:
-			lastPong = string(f.Payload)
+			pong = string(f.Payload)
 		default:
 			t.Fatalf("unexpected frame %v of %d bytes", f.Op, len(f.Payload))
 		}
@@ -449,7 +456,7 @@ func TestPollerClose(t *testing.T) {
 			if err := p.Close(); err != nil {
 				t.Fatalf("Close: %v", err)
 			}
-			a, b := tcpPair(t)
+			a, b := testinfra.TCPPair(t)
 			defer b.Close()
 			if _, err := p.Add(a, newRecorder(), nil); !errors.Is(err, ws.ErrPollerClosed) {
 				t.Fatalf("Add after Close: %v", err)
@@ -468,7 +475,7 @@ func TestPollerCloseWithoutRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	server, client := tcpPair(t)
+	server, client := testinfra.TCPPair(t)
 	h := newRecorder()
 	initial := wstest.AppendMaskedFrame(nil, ws.OpText, true, []byte("queued"), wstest.RandomKey())
 	if _, err := p.Add(server, h, initial); err != nil {
@@ -491,28 +498,6 @@ func TestPollerCloseWithoutRun(t *testing.T) {
 	if _, err := io.ReadFull(client, got); err != nil || string(got) != string(want) {
 		t.Fatalf("read % x, %v; want % x", got, err, want)
 	}
-}
-
-// tcpPair returns both ends of a loopback TCP connection, closed at
-// cleanup.
-func tcpPair(tb testing.TB) (server, client net.Conn) {
-	tb.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer ln.Close()
-	client, err = net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { client.Close() })
-	server, err = ln.Accept()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { server.Close() })
-	return server, client
 }
 
 func newUpgradeServer(tb testing.TB, h http.HandlerFunc) string {

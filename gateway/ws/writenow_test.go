@@ -216,19 +216,5 @@ func TestWriteNowPongsDoNotInterleave(t *testing.T) {
 			}
 		}
 	}()
-	texts, lastPong := 0, ""
-	for texts < writers*frames || lastPong != fmt.Sprint(pings-1) {
-		f, err := c.ReadFrame()
-		if err != nil {
-			t.Fatalf("after %d frames, pong %q: %v", texts, lastPong, err)
-		}
-		switch {
-		case f.Op == ws.OpText && string(f.Payload) == payload:
-			texts++
-		case f.Op == ws.OpPong:
-			lastPong = string(f.Payload)
-		default:
-			t.Fatalf("unexpected frame %v of %d bytes", f.Op, len(f.Payload))
-		}
-	}
+	readTextsAndPongs(t, c, writers*frames, payload, fmt.Sprint(pings-1))
 }
