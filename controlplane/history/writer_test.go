@@ -242,10 +242,14 @@ func TestWriterKeepsItsBatchWhileRetrying(t *testing.T) {
 	regA, regB := prometheus.NewRegistry(), prometheus.NewRegistry()
 	cfg := history.Config{JS: n.js, AckWait: ackWait, RetryWait: 20 * time.Millisecond, MaxRetryWait: 50 * time.Millisecond}
 
+	// Published before the first writer starts, so that its first fetch
+	// takes all 100 as one batch: a fetch takes what has accumulated
+	// (stream.FetchPaced), and a batch fetched while the publisher was
+	// still going would hold only part of them.
+	want := publish(t, n.pub, testApp, 100, 2)
 	a := cfg
 	a.Sink, a.Registerer = stuck, regA
 	startWriter(t, a)
-	want := publish(t, n.pub, testApp, 100, 2)
 	testinfra.WaitUntil(t, "the first writer failing", func() bool {
 		return metric(t, regA, "herald_history_errors_total", "op", "write") > 0
 	})
