@@ -364,10 +364,26 @@ func TestDebugStreamAcrossGateways(t *testing.T) {
 	key, secret := newAppOn(t, cl.cp, []testenv.Node{g1, g2}, "debug-cluster")
 	s := openDebugStream(t, cl.cp, "debug-cluster")
 	for _, g := range []*testenv.HeraldEnv{g1, g2} {
-		p := testenv.MustDialPusher(t, g.URL(), key)
-		if ev := s.expectKind(channels.DebugConnected, ""); ev.SocketID != p.SocketID || ev.Gateway != g.Config.GatewayID {
-			t.Fatalf("connected %+v, want socket %s on %s", ev, p.SocketID, g.Config.GatewayID)
-		}
+		// ready says the control plane's watcher saw the stream's interest;
+		// a gateway's sees it through the NATS cluster, which a cluster
+		// that has just formed (routes still connecting) can delay: a
+		// connection made before is not shown, so dial again.
+		var p *testenv.PusherClient
+		testinfra.WaitUntil(t, "a connection on "+g.Config.GatewayID+" shown", func() bool {
+			c := testenv.MustDialPusher(t, g.URL(), key)
+			ev, ok := s.within(time.Second, func(ev channels.DebugEvent) bool {
+				return ev.Type == channels.DebugConnected && ev.SocketID == c.SocketID
+			})
+			if !ok {
+				c.WS().Close()
+				return false
+			}
+			if ev.Gateway != g.Config.GatewayID {
+				t.Fatalf("connected %+v, want it on %s", ev, g.Config.GatewayID)
+			}
+			p = c
+			return true
+		})
 		p.Subscribe("shared", "", "", "")
 		if ev := s.expectKind(channels.DebugChannelOccupied, "shared"); ev.Gateway != g.Config.GatewayID {
 			t.Fatalf("channel_occupied %+v on %s", ev, g.Config.GatewayID)
