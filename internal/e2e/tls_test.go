@@ -28,9 +28,10 @@ func TestTLSListener(t *testing.T) {
 	if want := "https://" + h.Addr(); h.URL() != want {
 		t.Fatalf("URL = %q, want %q", h.URL(), want)
 	}
-	if want := "herald: listening on https://" + h.Addr(); !strings.Contains(stdout.String(), want) {
-		t.Fatalf("stdout lacks %q:\n%s", want, stdout)
-	}
+	// The platform is ready (what Herald waited for) just before it prints
+	// the listening line and the banner.
+	listening := "herald: listening on https://" + h.Addr()
+	testinfra.WaitUntil(t, "the listening line", func() bool { return strings.Contains(stdout.String(), listening) })
 	if !strings.Contains(stdout.String(), "wss://"+h.Addr()+"/app/") {
 		t.Fatalf("the banner does not show the wss:// endpoint:\n%s", stdout)
 	}
