@@ -42,7 +42,7 @@ func TestReplayCacheHoldsLiveFrames(t *testing.T) {
 				t.Fatal(err)
 			}
 			sub := &subscription{ch: ch, replaying: true}
-			c := &conn{gw: g, sink: wsSink{}, socketID: g.newSocketID(), appID: benchApp, writing: true, subs: map[string]*subscription{ch.Name: sub}}
+			c := &conn{gw: g, sink: wsSink{}, socketID: g.newSocketID(), appID: benchApp, writing: true, subs: subSet{list: []*subscription{sub}}}
 			// Published while the cache is read: the cached message's live
 			// copy, then a newer one.
 			for _, s := range []uint64{5, 6} {

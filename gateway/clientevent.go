@@ -21,7 +21,7 @@ func (c *conn) handleClientEvent(app *channels.AppConfig, f *protocol.Frame) {
 		return
 	}
 	c.mu.Lock()
-	sub := c.subs[f.Channel]
+	sub := c.subs.get(f.Channel)
 	c.mu.Unlock()
 	if msg := c.mayPublish(app, sub); msg != "" {
 		c.sendError(channels.PusherUnauthorized, msg)

@@ -50,7 +50,7 @@ type conn struct {
 
 	// mu guards everything below.
 	mu   sync.Mutex
-	subs map[string]*subscription
+	subs subSet
 	user *signedInUser
 	// closed is set once the connection ended (OnClose); closing once a
 	// close was requested: nothing more is queued after it.

@@ -59,7 +59,7 @@ func (c *conn) releaseLocked(sub *subscription, last uint64, emit func(heldFrame
 // currentLocked reports whether sub is still one of the connection's live
 // subscriptions. c.mu must be held.
 func (c *conn) currentLocked(sub *subscription) bool {
-	return !c.closed && !c.closing && c.subs[sub.ch.Name] == sub
+	return !c.closed && !c.closing && c.subs.get(sub.ch.Name) == sub
 }
 
 // emitLocked sends a frame of one of the connection's channels to its

@@ -78,7 +78,7 @@ func (e continuityEnv) subscribed(t *testing.T, channel string, floor uint64) (*
 		t.Fatal(err)
 	}
 	sub := &subscription{ch: ch, floor: floor, verify: true}
-	c := &conn{gw: e.g, sink: wsSink{}, socketID: e.g.newSocketID(), appID: benchApp, writing: true, subs: map[string]*subscription{channel: sub}}
+	c := &conn{gw: e.g, sink: wsSink{}, socketID: e.g.newSocketID(), appID: benchApp, writing: true, subs: subSet{list: []*subscription{sub}}}
 	return c, sub
 }
 
@@ -194,7 +194,7 @@ func TestReplaySeamAfterUnsubscribe(t *testing.T) {
 	s := e.publish(t, "gone", 3)
 	c, sub := e.subscribed(t, "gone", s[0])
 	c.mu.Lock()
-	delete(c.subs, "gone")
+	c.subs.remove("gone")
 	sub.replaying = true
 	c.mu.Unlock()
 	e.g.catchUp(c, sub, s[0], s[2])

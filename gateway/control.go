@@ -101,7 +101,7 @@ func (cs *channelState) localCount(users bool) occupancy.ChannelCount {
 	defer cs.mu.RUnlock()
 	for c := range cs.subs {
 		c.mu.Lock()
-		sub := c.subs[cs.key.name]
+		sub := c.subs.get(cs.key.name)
 		c.mu.Unlock()
 		if sub == nil {
 			continue

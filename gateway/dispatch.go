@@ -77,8 +77,7 @@ func (c *conn) OnClose(w *ws.Conn, _ error) {
 	c.mu.Lock()
 	c.closed = true
 	c.queue, c.queued = nil, 0
-	subs := c.subs
-	c.subs = nil
+	subs := c.subs.take()
 	user := c.user
 	closing, code, reason := c.closing, c.closeCode, c.closeReason
 	c.mu.Unlock()

@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -43,14 +42,17 @@ func (g *Gateway) serveWS(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	nc, initial, err := ws.Upgrade(w, r, ws.UpgradeConfig{Refuse: httpError})
+	// Accepted, not yet answered: the 101 goes out with the first frame,
+	// the greeting or the refusal, in one write.
+	up, err := ws.Accept(w, r, ws.UpgradeConfig{Refuse: httpError, Timeout: handshakeWriteTimeout})
 	if err != nil {
 		g.cfg.Logger.Debug("websocket upgrade refused", "err", err)
 		return
 	}
 	// The listener's framing scanner has done its job: the poller serves
 	// the socket (or the *tls.Conn) under it.
-	nc = reqframe.Unwrap(nc)
+	up.Conn = reqframe.Unwrap(up.Conn)
+	nc, initial := up.Conn, up.Initial
 	// Pusher reports connection errors inside the WebSocket, where the
 	// client can read them: upgrade first, then refuse.
 	app, code, msg := g.admit(r, key)
@@ -72,13 +74,13 @@ func (g *Gateway) serveWS(w http.ResponseWriter, r *http.Request) {
 	if code != 0 {
 		g.metrics.refused.WithLabelValues(strconv.Itoa(int(code))).Inc()
 		g.debugRefused(app, r, code, msg)
-		refuse(nc, code, msg)
+		refuse(up, code, msg)
 		return
 	}
 	if refusal := g.reserveConn(app); refusal != connAdmitted {
 		g.metrics.refused.WithLabelValues(strconv.Itoa(int(channels.PusherOverQuota))).Inc()
 		g.debugRefused(app, r, channels.PusherOverQuota, connRefusalMessage(refusal))
-		refuse(nc, channels.PusherOverQuota, connRefusalMessage(refusal))
+		refuse(up, channels.PusherOverQuota, connRefusalMessage(refusal))
 		return
 	}
 	// The key is cloned so that it does not pin the request line in memory
@@ -92,13 +94,11 @@ func (g *Gateway) serveWS(w http.ResponseWriter, r *http.Request) {
 	// The handshake event is written before the poller reads anything, so
 	// it is always the first frame the client sees.
 	hello := protocol.ConnectionEstablished(c.socketID, app.Settings.ActivityTimeoutS)
-	_ = nc.SetWriteDeadline(time.Now().Add(handshakeWriteTimeout))
-	if _, err := nc.Write(ws.AppendFrame(nil, ws.OpText, true, hello)); err != nil {
+	if err := up.Send(ws.AppendFrame(nil, ws.OpText, true, hello)); err != nil {
 		g.release(app.ID)
 		_ = nc.Close()
 		return
 	}
-	_ = nc.SetWriteDeadline(time.Time{})
 	// Before the poller may report the close.
 	g.debugConnected(c, r)
 	wc, err := g.poller.AddLimited(nc, c, initial, clientMessageCap(app, g.cfg.MaxClientMessageBytes))
@@ -126,8 +126,7 @@ func (g *Gateway) serveWS(w http.ResponseWriter, r *http.Request) {
 // its settings. It returns a Pusher error code (0 when admitted), and the
 // app once it is known, also when it refuses the connection.
 func (g *Gateway) admit(r *http.Request, key string) (*channels.AppConfig, channels.WireCode, string) {
-	q := r.URL.Query()
-	proto := q.Get("protocol")
+	proto := queryGet(r.URL.RawQuery, "protocol")
 	if proto == "" {
 		return nil, channels.PusherNoProtocol, "no protocol version supplied"
 	}
@@ -151,12 +150,12 @@ func (g *Gateway) admit(r *http.Request, key string) (*channels.AppConfig, chann
 	return app, 0, ""
 }
 
-// refuse writes pusher:error and a close frame with code straight to a
-// connection that never reached the poller, then closes it.
-func refuse(nc net.Conn, code channels.WireCode, message string) {
+// refuse answers an accepted handshake with pusher:error and a close
+// frame with code, then closes the connection, which never reached the
+// poller.
+func refuse(up ws.Accepted, code channels.WireCode, message string) {
 	frame := ws.AppendFrame(nil, ws.OpText, true, protocol.Error(code, message))
 	frame = ws.AppendClose(frame, uint16(code), message)
-	_ = nc.SetWriteDeadline(time.Now().Add(handshakeWriteTimeout))
-	_, _ = nc.Write(frame)
-	_ = nc.Close()
+	_ = up.Send(frame)
+	_ = up.Conn.Close()
 }

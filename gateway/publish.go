@@ -52,7 +52,7 @@ func (c *conn) handlePublish(app *channels.AppConfig, f *protocol.Frame) {
 		return
 	}
 	c.mu.Lock()
-	sub := c.subs[req.Channel]
+	sub := c.subs.get(req.Channel)
 	c.mu.Unlock()
 	if msg := c.mayPublish(app, sub); msg != "" {
 		c.nack(id, channels.PusherUnauthorized, msg)

@@ -102,14 +102,8 @@ func (c *conn) handleRefresh(app *channels.AppConfig, f *protocol.Frame) {
 // The error goes out after the channel was left, so nothing published on
 // it follows the error.
 func (c *conn) dropDisallowed(t *channels.TokenClaims) {
-	var dropped []*subscription
 	c.mu.Lock()
-	for name, sub := range c.subs {
-		if !tokenAllows(t, sub.ch) {
-			delete(c.subs, name)
-			dropped = append(dropped, sub)
-		}
-	}
+	dropped := c.subs.removeIf(func(sub *subscription) bool { return !tokenAllows(t, sub.ch) })
 	c.mu.Unlock()
 	slices.SortFunc(dropped, func(a, b *subscription) int { return strings.Compare(a.ch.Name, b.ch.Name) })
 	for _, sub := range dropped {

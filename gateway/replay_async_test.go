@@ -70,7 +70,7 @@ func TestReplayAfterUnsubscribe(t *testing.T) {
 	c, sub := e.subscribed(t, "left", 0)
 	c.mu.Lock()
 	sub.replaying = true
-	delete(c.subs, "left")
+	c.subs.remove("left")
 	c.mu.Unlock()
 	e.g.replay(c, replayApp(), sub, replayPlan{resume: true, from: s[0]})
 	c.mu.Lock()
@@ -95,7 +95,7 @@ func TestReplayWaitingForASlotSkipsALeftClient(t *testing.T) {
 	before := testutil.ToFloat64(e.g.metrics.replayed)
 	e.g.startReplay(c, replayApp(), sub, replayPlan{resume: true, from: s[0]})
 	c.mu.Lock()
-	delete(c.subs, "waiting")
+	c.subs.remove("waiting")
 	c.mu.Unlock()
 	for range cap(e.g.replaySlots) {
 		<-e.g.replaySlots

@@ -93,7 +93,7 @@ func (c *conn) joinUserChannel(app *channels.AppConfig, userID string) {
 		return
 	}
 	c.mu.Lock()
-	_, already := c.subs[ch.Name]
+	already := c.subs.get(ch.Name) != nil
 	c.mu.Unlock()
 	if already {
 		return

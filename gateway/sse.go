@@ -251,8 +251,7 @@ func (g *Gateway) streamSSE(ctx context.Context, c *conn, st *sse.Stream, req *s
 func (g *Gateway) closeSSE(c *conn) {
 	c.mu.Lock()
 	c.closed = true
-	subs := c.subs
-	c.subs = nil
+	subs := c.subs.take()
 	closing, code, reason := c.closing, c.closeCode, c.closeReason
 	c.mu.Unlock()
 	for _, s := range subs {

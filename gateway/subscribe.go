@@ -40,8 +40,8 @@ func (c *conn) handleSubscribe(app *channels.AppConfig, f *protocol.Frame) {
 		return
 	}
 	c.mu.Lock()
-	_, already := c.subs[ch.Name]
-	n := len(c.subs)
+	already := c.subs.get(ch.Name) != nil
+	n := c.subs.len()
 	user := c.user
 	c.mu.Unlock()
 	if already {
@@ -122,8 +122,7 @@ func (c *conn) handleUnsubscribe(f *protocol.Frame) {
 		return
 	}
 	c.mu.Lock()
-	sub := c.subs[req.Channel]
-	delete(c.subs, req.Channel)
+	sub := c.subs.remove(req.Channel)
 	c.mu.Unlock()
 	if sub != nil {
 		c.debugSub(channels.DebugUnsubscribed, sub.ch.Name)
@@ -285,10 +284,7 @@ func tokenAllows(t *channels.TokenClaims, ch channels.Channel) bool {
 // frames, unsubscribes and the close path find it.
 func (c *conn) addSubscription(sub *subscription) {
 	c.mu.Lock()
-	if c.subs == nil {
-		c.subs = map[string]*subscription{}
-	}
-	c.subs[sub.ch.Name] = sub
+	c.subs.put(sub)
 	c.mu.Unlock()
 	c.gw.metrics.subscriptions.Inc()
 	c.gw.webhookChannelChanged(c.appID, sub.ch)

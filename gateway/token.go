@@ -34,7 +34,7 @@ func (g *Gateway) splitPath(r *http.Request) (key, token string, ok bool) {
 	if !found || k == "" || strings.Contains(k, "/") {
 		return "", "", false
 	}
-	return k, r.URL.Query().Get("token"), true
+	return k, queryGet(r.URL.RawQuery, "token"), true
 }
 
 // tokenKeys finds token verification keys in the app configs the gateway

@@ -105,7 +105,7 @@ func (g *Gateway) WebhookSnapshot(ref webhookstate.ChannelRef) (webhookstate.Val
 	cs.mu.RLock()
 	for c, sub := range cs.subs {
 		c.mu.Lock()
-		done := c.subs[cs.key.name] == sub
+		done := c.subs.get(cs.key.name) == sub
 		c.mu.Unlock()
 		if !done {
 			continue

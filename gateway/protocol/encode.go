@@ -57,14 +57,27 @@ func BytesString(b []byte) string {
 	return unsafe.String(unsafe.SliceData(b), len(b))
 }
 
-// ConnectionEstablished builds the handshake event.
+// ConnectionEstablished builds the handshake event. Every new connection
+// gets one, so it is built in two allocations: the inner object on the
+// stack, copied once into the data string, and the frame sized up front.
 func ConnectionEstablished(socketID string, activityTimeoutS int) []byte {
-	inner := append([]byte(`{"socket_id":`), strconv.Quote(socketID)...)
+	var buf [connectionEstablishedInner]byte
+	inner := append(buf[:0], `{"socket_id":`...)
+	inner = AppendString(inner, socketID)
 	inner = append(inner, `,"activity_timeout":`...)
 	inner = strconv.AppendInt(inner, int64(activityTimeoutS), 10)
 	inner = append(inner, '}')
-	return AppendMessage(nil, &Message{Event: EventConnectionEstablished, Data: string(inner)})
+	m := Message{Event: EventConnectionEstablished, Data: string(inner)}
+	return AppendMessage(make([]byte, 0, connectionEstablishedFrame), &m)
 }
+
+// connectionEstablishedInner and connectionEstablishedFrame are room for
+// the handshake event's data and whole payload with a socket id of two
+// 20-digit numbers; a longer one only grows the buffers.
+const (
+	connectionEstablishedInner = 96
+	connectionEstablishedFrame = 160
+)
 
 // Error builds a pusher:error event; a code of 0 omits the code.
 func Error(code channels.WireCode, message string) []byte {

@@ -281,3 +281,16 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// TestConnectionEstablishedAllocs holds the handshake event, built for
+// every new connection, to its two allocations.
+func TestConnectionEstablishedAllocs(t *testing.T) {
+	const socketID = "18446744073709551615.18446744073709551615"
+	want := `{"event":"pusher:connection_established","data":"{\"socket_id\":\"` + socketID + `\",\"activity_timeout\":120}"}`
+	if got := string(protocol.ConnectionEstablished(socketID, 120)); got != want {
+		t.Fatalf("got %s\nwant %s", got, want)
+	}
+	if n := testing.AllocsPerRun(100, func() { protocol.ConnectionEstablished(socketID, 120) }); n > 2 {
+		t.Fatalf("%v allocations, want at most 2", n)
+	}
+}

@@ -20,6 +20,14 @@ const DefaultHandshakeTimeout = 5 * time.Second
 // (RFC 6455 section 1.3).
 const keyGUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
+// switchingResponseCap and firstFramesCap size the buffer of a 101
+// response so that it and a typical greeting (Pusher's
+// connection_established is about 120 bytes) fit without growing it.
+const (
+	switchingResponseCap = 256
+	firstFramesCap       = 256
+)
+
 // keyLen is the decoded size of a valid Sec-WebSocket-Key.
 const keyLen = 16
 
@@ -50,30 +58,90 @@ type UpgradeConfig struct {
 // an error wrapping ErrBadHandshake. No subprotocol or extension is
 // negotiated.
 func Upgrade(w http.ResponseWriter, r *http.Request, cfg UpgradeConfig) (net.Conn, []byte, error) {
+	a, err := Accept(w, r, cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := a.Send(nil); err != nil {
+		a.Conn.Close()
+		return nil, nil, err
+	}
+	return a.Conn, a.Initial, nil
+}
+
+// Accepted is a valid handshake whose connection was taken over but not
+// yet answered: Send writes the 101 response together with the server's
+// first frames, in one write instead of two (a server that greets every
+// client, as Pusher's connection_established does, saves a system call
+// per connection).
+type Accepted struct {
+	// Conn is the connection, to close if Send is never called.
+	Conn net.Conn
+	// Initial holds the bytes the client sent after its handshake that
+	// were already read (nil if none); pass them to Poller.Add.
+	Initial []byte
+
+	response []byte
+	timeout  time.Duration
+}
+
+// Accept is Upgrade without the answer: it validates the handshake
+// (refusing an invalid one as Upgrade does) and takes over the
+// connection; the caller must then call Send, or close Conn.
+func Accept(w http.ResponseWriter, r *http.Request, cfg UpgradeConfig) (Accepted, error) {
 	if hs := checkHandshake(r); hs != nil {
 		for k, v := range hs.header {
 			w.Header()[k] = v
 		}
 		cfg.refuse(w, r, hs.status, hs.reason)
-		return nil, nil, fmt.Errorf("%w: %s", ErrBadHandshake, hs.reason)
+		return Accepted{}, fmt.Errorf("%w: %s", ErrBadHandshake, hs.reason)
 	}
-	accept := AcceptKey(strings.TrimSpace(r.Header.Get("Sec-WebSocket-Key")))
-
+	response, err := switchingResponse(strings.TrimSpace(r.Header.Get("Sec-WebSocket-Key")), cfg.Header)
+	if err != nil {
+		cfg.refuse(w, r, http.StatusInternalServerError, "websocket upgrade not available")
+		return Accepted{}, err
+	}
 	nc, brw, err := http.NewResponseController(w).Hijack()
 	if err != nil {
 		// HTTP/2, or a ResponseWriter that cannot hijack: w still works.
 		cfg.refuse(w, r, http.StatusInternalServerError, "websocket upgrade not available")
-		return nil, nil, fmt.Errorf("ws: hijack: %w", err)
+		return Accepted{}, fmt.Errorf("ws: hijack: %w", err)
 	}
 	initial, err := takeBuffered(brw.Reader)
-	if err == nil {
-		err = writeSwitching(nc, accept, cfg)
-	}
 	if err != nil {
 		nc.Close()
-		return nil, nil, err
+		return Accepted{}, err
 	}
-	return nc, initial, nil
+	timeout := cfg.Timeout
+	if timeout <= 0 {
+		timeout = DefaultHandshakeTimeout
+	}
+	return Accepted{Conn: nc, Initial: initial, response: response, timeout: timeout}, nil
+}
+
+// Send clears the deadlines the HTTP server set (they would outlive the
+// handshake) and writes the 101 response followed by frames (encoded
+// frames, or nil) within the handshake timeout. On an error the caller
+// closes Conn.
+func (a Accepted) Send(frames []byte) error {
+	nc := a.Conn
+	if err := nc.SetDeadline(time.Time{}); err != nil {
+		return fmt.Errorf("ws: clear deadlines: %w", err)
+	}
+	if err := nc.SetWriteDeadline(time.Now().Add(a.timeout)); err != nil {
+		return fmt.Errorf("ws: set handshake deadline: %w", err)
+	}
+	out := a.response
+	if len(frames) > 0 {
+		out = append(out, frames...)
+	}
+	if _, err := nc.Write(out); err != nil {
+		return fmt.Errorf("ws: write handshake: %w", err)
+	}
+	if err := nc.SetWriteDeadline(time.Time{}); err != nil {
+		return fmt.Errorf("ws: clear handshake deadline: %w", err)
+	}
+	return nil
 }
 
 // refuse answers a refused handshake with cfg.Refuse or http.Error.
@@ -152,33 +220,16 @@ func takeBuffered(br *bufio.Reader) ([]byte, error) {
 	return bytes.Clone(b), nil
 }
 
-// writeSwitching clears the deadlines the HTTP server set (they would
-// outlive the handshake) and writes the 101 response.
-func writeSwitching(nc net.Conn, accept string, cfg UpgradeConfig) error {
-	timeout := cfg.Timeout
-	if timeout <= 0 {
-		timeout = DefaultHandshakeTimeout
-	}
-	var b bytes.Buffer
+// switchingResponse is the 101 response to a client's key, with extra
+// headers; its spare capacity takes the first frames Send appends.
+func switchingResponse(key string, extra http.Header) ([]byte, error) {
+	b := bytes.NewBuffer(make([]byte, 0, switchingResponseCap+firstFramesCap))
 	b.WriteString("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ")
-	b.WriteString(accept)
+	b.WriteString(AcceptKey(key))
 	b.WriteString("\r\n")
-	if err := cfg.Header.Write(&b); err != nil {
-		return fmt.Errorf("ws: write handshake headers: %w", err)
+	if err := extra.Write(b); err != nil {
+		return nil, fmt.Errorf("ws: write handshake headers: %w", err)
 	}
 	b.WriteString("\r\n")
-
-	if err := nc.SetDeadline(time.Time{}); err != nil {
-		return fmt.Errorf("ws: clear deadlines: %w", err)
-	}
-	if err := nc.SetWriteDeadline(time.Now().Add(timeout)); err != nil {
-		return fmt.Errorf("ws: set handshake deadline: %w", err)
-	}
-	if _, err := nc.Write(b.Bytes()); err != nil {
-		return fmt.Errorf("ws: write handshake: %w", err)
-	}
-	if err := nc.SetWriteDeadline(time.Time{}); err != nil {
-		return fmt.Errorf("ws: clear handshake deadline: %w", err)
-	}
-	return nil
+	return b.Bytes(), nil
 }
