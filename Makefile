@@ -19,7 +19,7 @@ FUZZ_SHORT_TIME ?= 10000x
 PORTABLE_WS_TAG ?= herald_portable_ws
 PORTABLE_E2E    ?= ^Test(Autobahn|OversizedFrameThenMoreFramesGets1009|MessageCapFollowsAppSettings|UnfinishedFrameAttack|ServerPingsIdleClientsAndDropsSilentOnes|BinaryFrameRefused|SlowConsumerIsCutOff|ShutdownClosesWith4200|Connect(Refusals|Established)|PublicChannelDelivery|PrivateChannelAuth|PresenceMembers|ClientEvents|BadInputKeepsConnection|TLSListener|RevokedKeyAndDisabledAppCloseConnections|AckedPublish)$$
 
-.PHONY: chaos soak cluster-test local test checks fmt tidy lint vet staticcheck suite gotest gotest-portable gosdktest jsdeps jstest sdktest chat-build browsertest consoletest console-screenshot chat helm fuzz-short fuzz-run fuzz-net build fuzz clean
+.PHONY: chaos soak cluster-test local scale test checks fmt tidy lint vet staticcheck suite gotest gotest-portable gosdktest jsdeps jstest sdktest chat-build browsertest consoletest console-screenshot chat helm fuzz-short fuzz-run fuzz-net build fuzz clean
 
 ## test: every check CI runs: formatting, go.mod tidiness, lint (vet and
 ## staticcheck), all Go tests with -race (fuzz seed corpora included), the
@@ -194,6 +194,11 @@ soak:
 ## one URL, the admin token and a demo app; Ctrl-C stops everything.
 local:
 	$(GO) run ./deploy/local
+
+## scale: 100,000 WebSockets over 6 gateways on one NATS, one broadcast a
+## second (deploy/scale); prints loss, latency and every process's RSS and CPU.
+scale:
+	$(GO) run ./deploy/scale
 
 ## build: the herald binary in ./bin. -buildvcs=auto stamps the commit
 ## that `herald version` prints even where GOFLAGS turns stamping off, and

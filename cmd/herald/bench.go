@@ -27,10 +27,20 @@ type benchOptions struct {
 	json      bool
 	keepGoing bool
 	pprof     string
+	wsURLs    string
+	src       string
 }
+
+// workerArg, as the first argument of herald bench, runs a fleet's worker
+// (bench.ServeWorker): a mode only `herald bench --workers` starts, so it
+// is no flag of its own.
+const workerArg = "--worker"
 
 // runBench runs `herald bench`: a load test of a running Herald.
 func runBench(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == workerArg {
+		return runBenchWorker(ctx, stderr)
+	}
 	fs := flag.NewFlagSet("herald bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
@@ -58,13 +68,22 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	fs.DurationVar(&o.hold, "hold", 0, "with --idle: how long to hold the subscribers (0: until interrupted)")
 	fs.BoolVar(&o.json, "json", false, "print one JSON object per step")
 	fs.StringVar(&o.pprof, "pprof", "", "write a CPU profile of this load generator to this file")
+	fs.StringVar(&o.wsURLs, "ws-urls", "", "comma-separated HTTP addresses the subscribers connect to, round robin, instead of --url (every gateway of a fleet without a balancer); --url stays the REST API's")
+	fs.StringVar(&o.src, "src", "", "comma-separated local addresses or ranges (127.0.0.2-127.0.0.9) the subscribers connect from, round robin: each address has its own ephemeral ports")
+	fs.IntVar(&cfg.Workers, "workers", 0, "open the subscribers in this many worker processes (each under its own open-file limit, with its own share of --src); 0: in this one")
 	if err := config.Parse(fs, args, getenv); err != nil {
 		return usageError(err)
 	}
 	rates, err := parseRates(o.rates, o.rate)
+	if err == nil {
+		err = o.apply(&cfg)
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "herald bench: %v\n", err)
 		return 2
+	}
+	if cfg.Workers > 0 {
+		cfg.SpawnWorker = spawnBenchWorker(stderr)
 	}
 	cfg.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	if err := benchMain(ctx, cfg, o, rates, stdout, stderr); err != nil {
@@ -78,10 +97,16 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 }
 
 func benchMain(ctx context.Context, cfg bench.Config, o benchOptions, rates []float64, stdout, stderr io.Writer) error {
+	// With workers, each process holds its share; they share the limit
+	// this one has.
+	perProcess := cfg.Subscribers
+	if cfg.Workers > 0 {
+		perProcess = (cfg.Subscribers + cfg.Workers - 1) / cfg.Workers
+	}
 	if limit, err := bench.RaiseFileLimit(); err != nil {
 		fmt.Fprintf(stderr, "herald bench: %v\n", err)
-	} else if uint64(cfg.Subscribers) >= limit {
-		fmt.Fprintf(stderr, "herald bench: %d subscribers need more than the %d open files allowed (ulimit -n)\n", cfg.Subscribers, limit)
+	} else if uint64(perProcess) >= limit {
+		fmt.Fprintf(stderr, "herald bench: %d subscribers in one process need more than the %d open files allowed (ulimit -n)\n", perProcess, limit)
 	}
 	if o.pprof != "" {
 		f, err := os.Create(o.pprof)
@@ -109,7 +134,13 @@ func benchMain(ctx context.Context, cfg bench.Config, o benchOptions, rates []fl
 	if err := b.Connect(ctx, nil); err != nil {
 		return fmt.Errorf("connect: %w", err)
 	}
-	fmt.Fprintf(stderr, "%d subscribers on %d channel(s) connected in %s\n", cfg.Subscribers, cfg.Channels, time.Since(start).Round(time.Millisecond))
+	if cfg.Workers > 0 {
+		if err := printFleetConnected(b.Connected(), cfg, o.json, stdout, stderr); err != nil {
+			return err
+		}
+	} else {
+		fmt.Fprintf(stderr, "%d subscribers on %d channel(s) connected in %s\n", cfg.Subscribers, cfg.Channels, time.Since(start).Round(time.Millisecond))
+	}
 	if o.idle {
 		holdIdle(ctx, b, o.hold, rssBefore, stderr)
 		fmt.Fprintf(stderr, "%d of %d still connected\n", b.Open(), cfg.Subscribers)
@@ -124,6 +155,23 @@ func benchMain(ctx context.Context, cfg bench.Config, o benchOptions, rates []fl
 		return err
 	}
 	return errors.Join(printErr, p.Best(steps, cfg.MaxP99))
+}
+
+// apply sets the Config fields of the list flags.
+func (o benchOptions) apply(cfg *bench.Config) error {
+	for u := range strings.SplitSeq(o.wsURLs, ",") {
+		if u = strings.TrimSpace(u); u != "" {
+			cfg.WSURLs = append(cfg.WSURLs, u)
+		}
+	}
+	var err error
+	if cfg.Sources, err = bench.ParseSources(o.src); err != nil {
+		return err
+	}
+	if cfg.Workers > 0 && o.idle {
+		return fmt.Errorf("%w: --idle reads one server's memory; run it without --workers", bench.ErrConfig)
+	}
+	return nil
 }
 
 // parseRates reads --rates, or --rate when it is empty.

@@ -5,6 +5,8 @@ import (
 	"context"
 	"slices"
 	"testing"
+
+	"github.com/heraldhq/herald/cmd/herald/internal/bench"
 )
 
 func TestParseRates(t *testing.T) {
@@ -44,6 +46,9 @@ func TestBenchUsageErrors(t *testing.T) {
 		{"bad rates", []string{"--rates", "1,x"}, nil, 2},
 		// More channels than subscribers, from the environment.
 		{"invalid config", nil, env, 2},
+		{"bad source range", []string{"--src", "127.0.0.9-127.0.0.2"}, nil, 2},
+		{"idle with workers", []string{"--workers", "2", "--idle"}, nil, 2},
+		{"more workers than subscribers", []string{"--workers", "3", "--subscribers", "2"}, nil, 2},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -53,5 +58,24 @@ func TestBenchUsageErrors(t *testing.T) {
 				t.Fatalf("exit %d, want %d; stderr:\n%s", code, c.want, stderr.String())
 			}
 		})
+	}
+}
+
+func TestBenchFleetOptions(t *testing.T) {
+	o := benchOptions{wsURLs: " http://127.0.0.1:1, ,http://127.0.0.1:2", src: "127.0.0.2-127.0.0.4"}
+	var cfg bench.Config
+	if err := o.apply(&cfg); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"http://127.0.0.1:1", "http://127.0.0.1:2"}; !slices.Equal(cfg.WSURLs, want) {
+		t.Errorf("ws urls %v, want %v", cfg.WSURLs, want)
+	}
+	if len(cfg.Sources) != 3 || cfg.Sources[2].String() != "127.0.0.4" {
+		t.Errorf("sources %v", cfg.Sources)
+	}
+	// Unset, nothing changes: one process, --url for everything.
+	var plain bench.Config
+	if err := (benchOptions{}).apply(&plain); err != nil || plain.WSURLs != nil || plain.Sources != nil {
+		t.Errorf("no fleet flags: %+v, %v", plain, err)
 	}
 }

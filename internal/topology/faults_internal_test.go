@@ -10,16 +10,19 @@ import (
 
 // TestNATSConfigFaultOptions: the file store cap and, behind proxies,
 // no_advertise reach each node's configuration, which nats-server's
-// parser reads; without them neither is there.
+// parser reads; without them neither is there. A topology of one node
+// (NATSNodes 1) has no cluster block: JetStream standalone.
 func TestNATSConfigFaultOptions(t *testing.T) {
 	for _, tc := range []struct {
-		name      string
-		opts      Options
-		store     any
-		advertise bool
+		name       string
+		opts       Options
+		store      any
+		advertise  bool
+		standalone bool
 	}{
-		{"defaults", Options{}, nil, true},
-		{"faults", Options{NATSProxies: true, NATSMaxFileStore: 4 << 20}, int64(4 << 20), false},
+		{"defaults", Options{}, nil, true, false},
+		{"faults", Options{NATSProxies: true, NATSMaxFileStore: 4 << 20}, int64(4 << 20), false, false},
+		{"standalone", Options{NATSNodes: 1}, nil, true, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.opts.Host = "127.0.0.1"
@@ -36,8 +39,11 @@ func TestNATSConfigFaultOptions(t *testing.T) {
 			if got := js["max_file_store"]; got != tc.store {
 				t.Errorf("max_file_store = %v, want %v", got, tc.store)
 			}
-			cluster := m["cluster"].(map[string]any)
-			if _, set := cluster["no_advertise"]; set == tc.advertise {
+			cluster, clustered := m["cluster"].(map[string]any)
+			if clustered == tc.standalone {
+				t.Fatalf("cluster block %v, want one: %v", m["cluster"], !tc.standalone)
+			}
+			if _, set := cluster["no_advertise"]; set == tc.advertise && clustered {
 				t.Errorf("no_advertise set = %v, want %v", set, !tc.advertise)
 			}
 		})

@@ -34,19 +34,26 @@ http: %q
 jetstream {
   store_dir: %q
 %s}
-cluster {
+`, natsServerName(i), hostPort(t.opts.Host, n.client), hostPort(t.opts.Host, n.monitor), filepath.Join(n.dir, "jetstream"), t.natsJetStreamLimits())
+	if !t.natsStandalone() {
+		conf += fmt.Sprintf(`cluster {
   name: %q
   listen: %q
   routes: [%s]
 %s}
-`, natsServerName(i), hostPort(t.opts.Host, n.client), hostPort(t.opts.Host, n.monitor), filepath.Join(n.dir, "jetstream"), t.natsJetStreamLimits(),
-		natsClusterName, hostPort(t.opts.Host, n.cluster), strings.Join(routes, ", "), t.natsClusterExtra())
+`, natsClusterName, hostPort(t.opts.Host, n.cluster), strings.Join(routes, ", "), t.natsClusterExtra())
+	}
 	path := filepath.Join(n.dir, "nats.conf")
 	if err := os.MkdirAll(n.dir, dirPerm); err != nil {
 		return "", err
 	}
 	return path, os.WriteFile(path, []byte(conf), filePerm)
 }
+
+// natsStandalone reports whether the one NATS node runs JetStream
+// without a cluster block: a cluster of one never finishes recovering
+// its meta layer.
+func (t *Topology) natsStandalone() bool { return t.opts.NATSNodes == 1 }
 
 // NATSURL lists every node's client URL, as herald's --nats-url takes it.
 func (t *Topology) NATSURL() string {
@@ -64,6 +71,10 @@ func (t *Topology) natsHealthy(i int) bool {
 	base := "http://" + hostPort(t.opts.Host, t.nats[i].monitor)
 	if httpStatus(base+"/healthz") != http.StatusOK {
 		return false
+	}
+	if t.natsStandalone() {
+		// No meta leader to wait for.
+		return true
 	}
 	res, err := probeClient.Get(base + "/jsz")
 	if err != nil {

@@ -57,6 +57,12 @@ type Options struct {
 	NATSNodes     int
 	ControlPlanes int
 	Gateways      int
+	// NoBalancer runs without HAProxy: clients reach each gateway and
+	// control plane at its own URL (ServerURL), and URL is the first
+	// control plane's. A balancer holds two descriptors per connection
+	// in one process, so past about half the open-file limit it, not
+	// Herald, is the bottleneck (deploy/scale).
+	NoBalancer bool
 
 	// MasterKey and AdminToken are the control planes' secrets; empty
 	// generates them.

@@ -140,10 +140,10 @@ func (t *Topology) startAll(ctx context.Context) error {
 	if err := g.Wait(); err != nil {
 		return err
 	}
-	if err := t.Start(ctx, RoleBalancer, 0); err != nil {
-		return err
+	if t.opts.NoBalancer {
+		return nil
 	}
-	return nil
+	return t.Start(ctx, RoleBalancer, 0)
 }
 
 // prepare finds or builds the binaries, makes the secrets, picks the
@@ -190,6 +190,9 @@ func (t *Topology) prepare(ctx context.Context) error {
 			return fmt.Errorf("topology: nats config: %w", err)
 		}
 		t.procs[RoleNATS] = append(t.procs[RoleNATS], t.newProc(fmt.Sprintf("nats-%d", i), t.natsBin, false, nil, "-c", conf))
+	}
+	if o.NoBalancer {
+		return nil
 	}
 	cfg, err := t.haproxyConfig()
 	if err != nil {
@@ -241,8 +244,20 @@ func (t *Topology) logWriter(name string) io.Writer {
 	return &lockedWriter{w: f}
 }
 
-// URL is the balancer's URL: the one address clients and SDKs use.
-func (t *Topology) URL() string { return "http://" + hostPort(t.opts.Host, t.balancerPort) }
+// URL is the balancer's URL: the one address clients and SDKs use. With
+// Options.NoBalancer it is the first control plane's (the REST and admin
+// APIs; WebSockets go to each gateway's ServerURL).
+func (t *Topology) URL() string {
+	if t.opts.NoBalancer {
+		return "http://" + hostPort(t.opts.Host, t.controlPlanePorts[0])
+	}
+	return "http://" + hostPort(t.opts.Host, t.balancerPort)
+}
+
+// HeraldBin is the herald binary the topology runs (built by Start when
+// Options.HeraldBin was empty), for tools run against it such as
+// `herald bench`.
+func (t *Topology) HeraldBin() string { return t.heraldBin }
 
 // AdminToken is the control planes' bootstrap admin token.
 func (t *Topology) AdminToken() string { return t.adminToken }

@@ -5,8 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -55,7 +58,27 @@ var ErrConfig = errors.New("invalid bench config")
 type Config struct {
 	// URL is Herald's HTTP address: the REST API and, with ws://, the
 	// WebSocket endpoint (/app/{key}).
-	URL    string
+	URL string
+	// WSURLs, when set, are the HTTP addresses the subscribers connect
+	// to instead of URL, round robin (subscriber g to WSURLs[g mod
+	// len]): every gateway of a fleet that has no balancer. URL stays the
+	// REST API's.
+	WSURLs []string
+	// Sources are local addresses the subscribers' connections are bound
+	// to, round robin: each address has its own ephemeral ports (about
+	// 28,000 on Linux), which one address runs out of.
+	Sources []netip.Addr
+	// Workers, when positive, opens the subscribers in that many worker
+	// processes started by SpawnWorker, each under its own open-file
+	// limit; this process publishes and merges what they count
+	// (fleet.go).
+	Workers     int
+	SpawnWorker SpawnFunc
+	// First is the global index of this process's first subscriber (in
+	// a worker): the index picks a subscriber's channel and URL, so that
+	// the workers together spread them as one process would.
+	First int
+
 	AppID  string
 	Key    string
 	Secret string
@@ -118,6 +141,12 @@ func (c *Config) validate() error {
 	if c.Channels > c.Subscribers {
 		return fmt.Errorf("%w: %d channels for %d subscribers: every channel needs one", ErrConfig, c.Channels, c.Subscribers)
 	}
+	if c.Workers > 0 && c.SpawnWorker == nil {
+		return fmt.Errorf("%w: %d workers and no way to start them", ErrConfig, c.Workers)
+	}
+	if c.Workers > c.Subscribers {
+		return fmt.Errorf("%w: %d workers for %d subscribers: every worker needs one", ErrConfig, c.Workers, c.Subscribers)
+	}
 	return nil
 }
 
@@ -125,8 +154,9 @@ func (c *Config) validate() error {
 // Step measures at one publish rate after another. Its methods must not be
 // called concurrently.
 type Bench struct {
-	cfg   Config
-	wsURL string
+	cfg Config
+	// wsURLs are the subscribers' WebSocket URLs, used round robin.
+	wsURLs []string
 	// eventsURL is the REST API's publish endpoint; eventsPath its path,
 	// which the signature covers.
 	eventsURL  string
@@ -136,6 +166,16 @@ type Bench struct {
 	subs []*subscriber
 	wg   sync.WaitGroup // the subscribers' goroutines
 	step uint64
+	// aud is who counts the deliveries: this process's subscribers, or
+	// the workers' (fleet).
+	aud audience
+	// perChannel[c] counts the subscribers Connect opened on channel c:
+	// each is owed every publish on c.
+	perChannel []int64
+	connected  Connected
+	// tolerate has Connect count the subscribers that cannot connect
+	// instead of failing (a worker: its parent reports them).
+	tolerate bool
 
 	hist Histogram
 	// Per step: distinct deliveries, and when the last one arrived.
@@ -153,9 +193,17 @@ func New(cfg Config) (*Bench, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	u, err := wsURL(cfg.URL, cfg.Key)
-	if err != nil {
-		return nil, err
+	bases := cfg.WSURLs
+	if len(bases) == 0 {
+		bases = []string{cfg.URL}
+	}
+	var urls []string
+	for _, base := range bases {
+		u, err := wsURL(strings.TrimSuffix(base, "/"), cfg.Key)
+		if err != nil {
+			return nil, err
+		}
+		urls = append(urls, u)
 	}
 	api, err := url.Parse(cfg.URL)
 	if err != nil {
@@ -168,13 +216,15 @@ func New(cfg Config) (*Bench, error) {
 		MaxConnsPerHost:     cfg.Publishers,
 		DisableCompression:  true,
 	}
-	return &Bench{
+	b := &Bench{
 		cfg:        cfg,
-		wsURL:      u,
+		wsURLs:     urls,
 		eventsURL:  api.String(),
 		eventsPath: api.Path,
 		client:     &http.Client{Transport: transport, Timeout: cfg.PublishTimeout},
-	}, nil
+	}
+	b.aud = local{b}
+	return b, nil
 }
 
 // Config returns the configuration in use, defaults applied.
@@ -182,19 +232,59 @@ func (b *Bench) Config() Config { return b.cfg }
 
 func (b *Bench) channelName(i int) string { return b.cfg.ChannelPrefix + strconv.Itoa(i) }
 
+// Connected is how Connect went.
+type Connected struct {
+	// Open counts the subscribers connected and subscribed; Failed those
+	// that could not be (a fleet's workers only count them: a single
+	// process fails Connect instead).
+	Open       int    `json:"open"`
+	Failed     int    `json:"failed"`
+	FirstError string `json:"first_error,omitempty"`
+	// Elapsed is Connect's wall time; Rate is Open over it.
+	Elapsed time.Duration `json:"elapsed_ns"`
+	Rate    float64       `json:"rate"`
+	// PerChannel counts the open subscribers of each channel.
+	PerChannel []int64 `json:"per_channel,omitempty"`
+}
+
 // Connect opens the subscribers, ConnectConcurrency at a time, subscriber
 // i on channel i mod Channels; progress, if not nil, is called with the
 // number open after each one. Each starts reading as soon as it is
 // subscribed, so that it answers the server's pings. Connect fails,
 // closing what it opened, if any subscriber cannot connect and subscribe;
-// the Bench is then unusable.
+// the Bench is then unusable. With Workers, the workers open them
+// (progress is not called) and only a fleet where none connected fails.
 func (b *Bench) Connect(ctx context.Context, progress func(open int)) error {
+	start := time.Now()
+	var err error
+	if b.cfg.Workers > 0 {
+		err = b.connectFleet(ctx)
+	} else {
+		err = b.connectLocal(ctx, progress)
+	}
+	if err != nil {
+		return err
+	}
+	b.connected.Elapsed = time.Since(start)
+	if s := b.connected.Elapsed.Seconds(); s > 0 {
+		b.connected.Rate = float64(b.connected.Open) / s
+	}
+	b.connected.PerChannel = b.perChannel
+	return nil
+}
+
+// Connected reports how Connect went.
+func (b *Bench) Connected() Connected { return b.connected }
+
+// connectLocal opens the subscribers in this process.
+func (b *Bench) connectLocal(ctx context.Context, progress func(open int)) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	subs := make([]*subscriber, b.cfg.Subscribers)
 	var (
 		mu       sync.Mutex
 		open     int
+		failed   int
 		firstErr error
 		wg       sync.WaitGroup
 	)
@@ -211,13 +301,17 @@ func (b *Bench) Connect(ctx context.Context, progress func(open int)) error {
 			defer func() { <-sem }()
 			cctx, ccancel := context.WithTimeout(ctx, b.cfg.ConnectTimeout)
 			defer ccancel()
-			s, err := subscribe(cctx, b, b.wsURL, i%b.cfg.Channels)
+			g := b.cfg.First + i
+			s, err := subscribe(cctx, b, b.wsURLs[g%len(b.wsURLs)], b.source(i), g%b.cfg.Channels)
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
+				failed++
 				if firstErr == nil {
-					firstErr = fmt.Errorf("subscriber %d: %w", i, err)
-					cancel()
+					firstErr = fmt.Errorf("subscriber %d: %w", g, err)
+					if !b.tolerate {
+						cancel()
+					}
 				}
 				return
 			}
@@ -230,15 +324,35 @@ func (b *Bench) Connect(ctx context.Context, progress func(open int)) error {
 		})
 	}
 	wg.Wait()
-	if firstErr == nil && ctx.Err() != nil {
-		firstErr = ctx.Err()
+	// Only the subscribers that connected: a tolerated failure leaves a
+	// hole.
+	b.subs = slices.DeleteFunc(subs, func(s *subscriber) bool { return s == nil })
+	b.perChannel = make([]int64, b.cfg.Channels)
+	for _, s := range b.subs {
+		b.perChannel[s.channel]++
 	}
-	b.subs = subs
+	b.connected = Connected{Open: open, Failed: failed}
 	if firstErr != nil {
-		b.closeSubscribers()
-		return firstErr
+		b.connected.FirstError = firstErr.Error()
 	}
-	return nil
+	switch {
+	case firstErr != nil && !b.tolerate:
+	case ctx.Err() != nil:
+		firstErr = ctx.Err()
+	default:
+		return nil
+	}
+	b.closeSubscribers()
+	return firstErr
+}
+
+// source is the local address of subscriber i's connection; nil lets
+// the system choose.
+func (b *Bench) source(i int) *net.TCPAddr {
+	if len(b.cfg.Sources) == 0 {
+		return nil
+	}
+	return net.TCPAddrFromAddrPort(netip.AddrPortFrom(b.cfg.Sources[i%len(b.cfg.Sources)], 0))
 }
 
 // Open returns the number of subscribers whose connection is up.
@@ -268,11 +382,16 @@ func (b *Bench) received(d time.Duration) {
 	}
 }
 
-// Close disconnects the subscribers and waits for their goroutines.
+// Close disconnects the subscribers (a fleet's workers: it ends them)
+// and waits for their goroutines.
 func (b *Bench) Close() error {
+	var err error
+	if f, ok := b.aud.(*fleet); ok {
+		err = f.close()
+	}
 	b.closeSubscribers()
 	b.client.CloseIdleConnections()
-	return nil
+	return err
 }
 
 func (b *Bench) closeSubscribers() {

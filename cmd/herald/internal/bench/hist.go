@@ -103,16 +103,56 @@ func (h *Histogram) Reset() {
 type Latency struct {
 	Count uint64        `json:"count"`
 	P50   time.Duration `json:"p50_ns"`
+	P90   time.Duration `json:"p90_ns"`
 	P99   time.Duration `json:"p99_ns"`
 	P999  time.Duration `json:"p999_ns"`
 	Max   time.Duration `json:"max_ns"`
 }
 
-// Summary returns the histogram's count, median, 99th and 99.9th
+// Summary returns the histogram's count, median, 90th, 99th and 99.9th
 // percentiles and maximum.
 func (h *Histogram) Summary() Latency {
 	return Latency{
-		Count: h.Count(), P50: h.Quantile(0.5), P99: h.Quantile(0.99),
+		Count: h.Count(), P50: h.Quantile(0.5), P90: h.Quantile(0.9), P99: h.Quantile(0.99),
 		P999: h.Quantile(0.999), Max: h.Max(),
+	}
+}
+
+// HistSnapshot is a histogram's content in a form that crosses a process
+// boundary: the non-empty buckets and the exact maximum, in microseconds.
+// Merging snapshots bucket by bucket gives the quantiles of all the
+// values together, which no combination of each part's quantiles can.
+type HistSnapshot struct {
+	// Buckets holds [bucket index, count] pairs, in index order.
+	Buckets [][2]uint64 `json:"buckets"`
+	MaxUs   uint64      `json:"max_us"`
+}
+
+// Snapshot returns the histogram's non-empty buckets.
+func (h *Histogram) Snapshot() HistSnapshot {
+	s := HistSnapshot{MaxUs: h.max.Load()}
+	for i := range h.counts {
+		if n := h.counts[i].Load(); n > 0 {
+			s.Buckets = append(s.Buckets, [2]uint64{uint64(i), n})
+		}
+	}
+	return s
+}
+
+// Merge adds a snapshot's values to the histogram; bucket indexes out of
+// range (a snapshot of another layout) are ignored.
+func (h *Histogram) Merge(s HistSnapshot) {
+	for _, b := range s.Buckets {
+		if b[0] >= histBuckets {
+			continue
+		}
+		h.counts[b[0]].Add(b[1])
+		h.total.Add(b[1])
+	}
+	for {
+		m := h.max.Load()
+		if s.MaxUs <= m || h.max.CompareAndSwap(m, s.MaxUs) {
+			return
+		}
 	}
 }

@@ -55,19 +55,16 @@ func (s Step) Clean(maxP99 time.Duration) bool {
 // Step publishes at rate events per second for the configured Duration,
 // waits up to Drain for the deliveries owed, and accounts for them.
 func (b *Bench) Step(ctx context.Context, rate float64) (Step, error) {
-	if len(b.subs) == 0 {
+	if b.perChannel == nil {
 		return Step{}, fmt.Errorf("bench: step before Connect")
 	}
 	if rate <= 0 {
 		return Step{}, fmt.Errorf("%w: rate %v", ErrConfig, rate)
 	}
 	b.step++
-	for _, s := range b.subs {
-		s.startStep(b.step)
+	if err := b.aud.begin(ctx, b.step); err != nil {
+		return Step{}, err
 	}
-	b.hist.Reset()
-	b.delivered.Store(0)
-	b.lastRecv.Store(0)
 
 	hopsBefore := b.scrapeHops(ctx)
 	start := time.Now()
@@ -80,35 +77,27 @@ func (b *Bench) Step(ctx context.Context, rate float64) (Step, error) {
 	var owed int64
 	for i := range pub.published {
 		published[i] = pub.published[i].Load()
-	}
-	for _, s := range b.subs {
-		owed += published[s.channel]
+		owed += published[i] * b.perChannel[i]
 	}
 	if err := b.waitDelivered(ctx, owed); err != nil {
 		return Step{}, err
 	}
-
-	received := make([]Received, len(b.subs))
-	var stray int64
-	open := 0
-	for i, s := range b.subs {
-		r, st, up := s.snapshot()
-		received[i] = r
-		stray += st
-		if up {
-			open++
-		}
+	rec, err := b.aud.collect(ctx)
+	if err != nil {
+		return Step{}, err
 	}
+	var hist Histogram
+	hist.Merge(rec.Latency)
 	res := Step{
 		Step:           int(b.step),
 		Start:          start,
 		Rate:           rate,
 		Duration:       b.cfg.Duration,
 		PublishErrors:  pub.errors.Load(),
-		Accounting:     Account(published, received),
-		Stray:          stray,
-		Subscribers:    open,
-		Latency:        b.hist.Summary(),
+		Accounting:     Account(published, rec.Received),
+		Stray:          rec.Stray,
+		Subscribers:    rec.Open,
+		Latency:        hist.Summary(),
 		PublishLatency: pub.latency.Summary(),
 		Hops:           b.hopsSince(ctx, hopsBefore),
 	}
@@ -121,7 +110,7 @@ func (b *Bench) Step(ctx context.Context, rate float64) (Step, error) {
 	if pub.elapsed > 0 {
 		res.PublishRate = float64(res.Published) / pub.elapsed.Seconds()
 	}
-	if last := b.lastRecv.Load(); last > start.UnixNano() {
+	if last := rec.LastNs; last > start.UnixNano() {
 		res.DeliveryRate = float64(res.Delivered) / time.Duration(last-start.UnixNano()).Seconds()
 	}
 	return res, nil
@@ -132,9 +121,16 @@ func (b *Bench) Step(ctx context.Context, rate float64) (Step, error) {
 func (b *Bench) waitDelivered(ctx context.Context, owed int64) error {
 	deadline := time.NewTimer(b.cfg.Drain)
 	defer deadline.Stop()
-	tick := time.NewTicker(drainPoll)
+	tick := time.NewTicker(drainPollFor(b.aud))
 	defer tick.Stop()
-	for b.delivered.Load() < owed {
+	for {
+		n, err := b.aud.delivered(ctx)
+		if err != nil {
+			return err
+		}
+		if n >= owed {
+			return nil
+		}
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
@@ -143,7 +139,6 @@ func (b *Bench) waitDelivered(ctx context.Context, owed int64) error {
 		case <-tick.C:
 		}
 	}
-	return nil
 }
 
 // Sweep runs a step at each rate in order and calls each with every

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"sync"
 	"time"
 
@@ -51,8 +52,8 @@ type subscriber struct {
 
 // subscribe connects, subscribes to channel and waits for the
 // confirmation, within ctx.
-func subscribe(ctx context.Context, b *Bench, url string, channel int) (*subscriber, error) {
-	c, stop, err := dialWS(ctx, url)
+func subscribe(ctx context.Context, b *Bench, url string, src *net.TCPAddr, channel int) (*subscriber, error) {
+	c, stop, err := dialWS(ctx, url, src)
 	if err != nil {
 		return nil, err
 	}

@@ -25,16 +25,19 @@ type wsConn struct {
 	wbuf    []byte
 }
 
-// dialWS connects to rawURL (ws://host/path?query) and performs the
-// opening handshake. Until stop is called, the end of ctx aborts any read
+// dialWS connects to rawURL (ws://host/path?query), from src unless it
+// is nil, and performs the opening handshake. Until stop is called, the end of ctx aborts any read
 // or write on the connection; stop reports false if it did (the
 // connection is then unusable).
-func dialWS(ctx context.Context, rawURL string) (c *wsConn, stop func() bool, err error) {
+func dialWS(ctx context.Context, rawURL string, src *net.TCPAddr) (c *wsConn, stop func() bool, err error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
 		return nil, nil, fmt.Errorf("parse url: %w", err)
 	}
-	var d net.Dialer
+	d := net.Dialer{}
+	if src != nil {
+		d.LocalAddr = src
+	}
 	nc, err := d.DialContext(ctx, "tcp", u.Host)
 	if err != nil {
 		return nil, nil, fmt.Errorf("dial: %w", err)
