@@ -59,17 +59,25 @@ const fanoutBehindHold = 100 * time.Millisecond
 
 // fanoutBehind reports whether d's fan-out should only queue: messages
 // wait behind it in its shard, or it was stored long enough ago that the
-// live path is falling behind, now or within fanoutBehindHold. Then the
-// writers' batching (several frames per writev) is worth more than the
-// direct write: one write per copy topped out near 200,000 deliveries/s
-// at 1,000 subscribers where queued writers reached 280,000
-// (docs/performance.md). The age compares JetStream's clock with the
-// gateway's: on hosts whose clocks disagree by more than the bound, a
-// gateway ahead always queues (as before direct writes) and one behind
-// queues only on a backlog in its shard.
+// live path is falling behind, and the channel's previous fan-out started
+// less than fanoutBehindHold ago; or a fan-out of the channel was behind
+// within fanoutBehindHold. Then the writers' batching (several frames per
+// writev) is worth more than the direct write: one write per copy topped
+// out near 200,000 deliveries/s at 1,000 subscribers where queued writers
+// reached 280,000 (docs/performance.md). Batching needs frames of the
+// same channel close together: a channel whose messages come further
+// apart than the hold (a broadcast a second to 100,000 subscribers) would
+// only pay a writer goroutine per copy for nothing, so it keeps writing
+// directly however late it runs. The age compares JetStream's clock with
+// the gateway's: on hosts whose clocks disagree by more than the bound, a
+// gateway ahead always queues a busy channel (as before direct writes)
+// and one behind queues only on a backlog in its shard.
 func (cs *channelState) fanoutBehind(d *stream.Delivery) bool {
 	now := time.Now()
-	if d.Waiting > 0 || !d.Time.IsZero() && now.Sub(d.Time) > fanoutBehindAge {
+	prev := cs.lastFanout.Swap(now.UnixNano())
+	busy := now.UnixNano()-prev < int64(fanoutBehindHold)
+	late := d.Waiting > 0 || !d.Time.IsZero() && now.Sub(d.Time) > fanoutBehindAge
+	if busy && late {
 		cs.queueUntil.Store(now.Add(fanoutBehindHold).UnixNano())
 		return true
 	}

@@ -41,26 +41,36 @@ func TestBroadcastParts(t *testing.T) {
 	}
 }
 
-// TestFanoutBehind: a fan-out only queues when messages wait behind it or
-// its message is old, and keeps doing so for fanoutBehindHold after.
+// TestFanoutBehind: a fan-out of a busy channel only queues when messages
+// wait behind it or its message is old, and keeps doing so for
+// fanoutBehindHold after; a channel whose previous message is older than
+// that keeps writing directly.
 func TestFanoutBehind(t *testing.T) {
+	const busy, quiet = fanoutBehindHold / 10, 2 * fanoutBehindHold
 	now := time.Now()
 	cases := []struct {
 		name  string
 		d     stream.Delivery
+		prev  time.Duration // how long ago the channel's previous fan-out started; 0: none
 		held  bool // a fan-out was behind just before
 		want  bool
 		holds bool // this one starts a hold
 	}{
-		{"fresh", stream.Delivery{Time: now}, false, false, false},
-		{"no store time (a client event)", stream.Delivery{}, false, false, false},
-		{"messages waiting", stream.Delivery{Time: now, Waiting: 3}, false, true, true},
-		{"old", stream.Delivery{Time: now.Add(-2 * fanoutBehindAge)}, false, true, true},
-		{"fresh within a hold", stream.Delivery{Time: now}, true, true, false},
+		{"fresh", stream.Delivery{Time: now}, busy, false, false, false},
+		{"no store time (a client event)", stream.Delivery{}, busy, false, false, false},
+		{"messages waiting", stream.Delivery{Time: now, Waiting: 3}, busy, false, true, true},
+		{"old", stream.Delivery{Time: now.Add(-2 * fanoutBehindAge)}, busy, false, true, true},
+		{"fresh within a hold", stream.Delivery{Time: now}, busy, true, true, false},
+		{"old, on a quiet channel", stream.Delivery{Time: now.Add(-2 * fanoutBehindAge)}, quiet, false, false, false},
+		{"messages waiting, on a quiet channel", stream.Delivery{Time: now, Waiting: 3}, quiet, false, false, false},
+		{"the channel's first message, old", stream.Delivery{Time: now.Add(-2 * fanoutBehindAge)}, 0, false, false, false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			cs := &channelState{}
+			if tc.prev != 0 {
+				cs.lastFanout.Store(time.Now().Add(-tc.prev).UnixNano())
+			}
 			if tc.held {
 				cs.queueUntil.Store(time.Now().Add(fanoutBehindHold).UnixNano())
 			}

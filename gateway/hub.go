@@ -41,6 +41,9 @@ type channelState struct {
 	// queueUntil is until when (Unix ns) fan-outs only queue
 	// (fanoutBehind).
 	queueUntil atomic.Int64
+	// lastFanout is when (Unix ns) the channel's previous fan-out
+	// started (fanoutBehind).
+	lastFanout atomic.Int64
 }
 
 // hub is the table of channels that have local subscribers.
