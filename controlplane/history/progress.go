@@ -13,9 +13,10 @@ type progress struct {
 	m *writerMetrics
 
 	mu sync.Mutex
-	// inflight maps a fetched batch (its first delivery's serial) to
-	// what it holds.
+	// inflight maps a fetched batch (the id fetched gave it) to what it
+	// holds.
 	inflight map[uint64]flight
+	nextID   uint64
 	// unfetched is how many messages the stream held beyond the latest
 	// fetch, and tail the stored time (Unix ns) of that fetch's newest
 	// message, 0 when none were left: the next unwritten message is no
@@ -35,17 +36,20 @@ func newProgress(m *writerMetrics) *progress {
 }
 
 // fetched records a batch of n messages, the first stored at first and
-// the last at last, after which the stream held pending more.
-func (p *progress) fetched(id uint64, n int, first, last time.Time, pending uint64) {
+// the last at last, after which the stream held pending more, and returns
+// the id to call done with.
+func (p *progress) fetched(n int, first, last time.Time, pending uint64) (id uint64) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.inflight[id] = flight{oldest: first.UnixNano(), n: n}
+	p.nextID++
+	p.inflight[p.nextID] = flight{oldest: first.UnixNano(), n: n}
 	p.setTail(last, pending)
 	p.publish()
+	return p.nextID
 }
 
 // done records that the batch id is committed and acknowledged, or given
-// back (it then counts again once fetched again).
+// back (it counts again once fetched again).
 func (p *progress) done(id uint64) {
 	p.mu.Lock()
 	defer p.mu.Unlock()

@@ -256,8 +256,9 @@ func (w *Writer) process(ctx context.Context, msgs []jetstream.Msg) error {
 	first, _ := msgs[0].Metadata()
 	last, _ := msgs[len(msgs)-1].Metadata()
 	if first != nil && last != nil {
-		w.progress.fetched(first.Sequence.Stream, len(msgs), first.Timestamp, last.Timestamp, last.NumPending)
-		defer w.progress.done(first.Sequence.Stream)
+		// The batch counts toward the lag until it is committed or given
+		// back, whatever the other loops commit meanwhile.
+		defer w.progress.done(w.progress.fetched(len(msgs), first.Timestamp, last.Timestamp, last.NumPending))
 	}
 	if len(rows) > 0 {
 		if err := w.store(ctx, rows, msgs); err != nil {
