@@ -26,10 +26,10 @@ const (
 	// DefaultConcurrency is how many batches one writer writes at once,
 	// each fetched, written and acknowledged by a loop of its own on the
 	// shared consumer: while one batch is in COPY, the next is fetched and
-	// decoded, and PostgreSQL works on two. BenchmarkWriter on 2 cores
-	// against a durable cluster: 1 loop about 48,000 msgs/s, 2 about
-	// 50,000, 3 about 57,000–70,000, 4 no more than 3
-	// (docs/performance.md, "History writer (issue 24)"). Each loop uses
+	// decoded, and PostgreSQL works on two. BenchmarkWriterConcurrency on
+	// 2 cores against a durable cluster, medians: 1 loop 41,000 msgs/s,
+	// 2 52,000, 3 65,000, 4 63,000 (docs/performance.md, "History writer
+	// (issue 24)"); the lag at a steady rate is no worse. Each loop uses
 	// one connection of the pool while it writes.
 	DefaultConcurrency = 3
 	// DefaultMaxWait is the pause after a fetch that did not fill its
