@@ -37,7 +37,9 @@ const (
 	// added latency when traffic is light.
 	DefaultMaxWait = 100 * time.Millisecond
 	// DefaultMaxAckPending caps the messages delivered and not yet
-	// acknowledged, across every writer sharing the consumer.
+	// acknowledged, across every writer sharing the consumer: room for
+	// the full batches of six control planes' DefaultConcurrency loops
+	// (the loops of a seventh would wait, not fail).
 	DefaultMaxAckPending = 20000
 	// DefaultAckWait is how long JetStream waits for an acknowledgement
 	// before delivering a message again. A writer renews its batch while
