@@ -79,6 +79,7 @@ func bindDebugFlags(fs *flag.FlagSet, cfg *platform.Config, mode platform.Mode) 
 func bindHistoryFlags(fs *flag.FlagSet, cfg *platform.Config) {
 	fs.DurationVar(&cfg.History.AckWait, "history-ack-wait", history.DefaultAckWait, "how long the batch of a history writer that died waits to be delivered again (live writers renew theirs)")
 	fs.DurationVar(&cfg.History.BatchWait, "history-batch-wait", history.DefaultMaxWait, "the history writer's pause after a fetch that did not fill its batch; at most half of --history-ack-wait")
+	fs.IntVar(&cfg.History.WriteConcurrency, "history-write-concurrency", history.DefaultConcurrency, "how many batches the history writer writes to PostgreSQL at once, each on a pool connection while it writes")
 	fs.IntVar(&cfg.History.MaxStreamScan, "history-max-stream-scan", history.DefaultMaxStreamScan, "most messages one history read takes from the stream above what the writer stored; past it the read is answered 503")
 }
 

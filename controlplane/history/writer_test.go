@@ -240,7 +240,10 @@ func TestWriterKeepsItsBatchWhileRetrying(t *testing.T) {
 	stuck := &failingSink{Sink: d.store}
 	stuck.fail.Store(true)
 	regA, regB := prometheus.NewRegistry(), prometheus.NewRegistry()
-	cfg := history.Config{JS: n.js, AckWait: ackWait, RetryWait: 20 * time.Millisecond, MaxRetryWait: 50 * time.Millisecond}
+	// One loop each: a stuck writer's other loops would take (and keep)
+	// the later messages as well, whichever writer's fetch came first.
+	cfg := history.Config{JS: n.js, AckWait: ackWait, RetryWait: 20 * time.Millisecond, MaxRetryWait: 50 * time.Millisecond,
+		Concurrency: 1}
 
 	// Published before the first writer starts, so that its first fetch
 	// takes all 100 as one batch: a fetch takes what has accumulated

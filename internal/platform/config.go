@@ -207,6 +207,9 @@ type HistoryConfig struct {
 	AckWait time.Duration
 	// BatchWait is how long the writer waits to fill a batch.
 	BatchWait time.Duration
+	// WriteConcurrency is how many batches the writer writes at once
+	// (--history-write-concurrency).
+	WriteConcurrency int
 	// MaxStreamScan caps the messages a history read takes from the
 	// stream above the writers' watermark.
 	MaxStreamScan int

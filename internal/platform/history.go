@@ -29,7 +29,7 @@ func (p *Platform) startHistory(store *postgres.Store) error {
 	w, err := history.NewWriter(history.Config{
 		JS: p.parts.js, Sink: store, Stream: stream.StreamName(0), Replicas: p.cfg.NATSReplicas,
 		Apps: p.parts.apps, Registerer: p.ops.Registry(), Logger: p.cfg.Logger,
-		AckWait: p.cfg.History.AckWait, MaxWait: p.cfg.History.BatchWait,
+		AckWait: p.cfg.History.AckWait, MaxWait: p.cfg.History.BatchWait, Concurrency: p.cfg.History.WriteConcurrency,
 	})
 	if err != nil {
 		return err
