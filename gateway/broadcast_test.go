@@ -52,7 +52,7 @@ func TestFanoutBehind(t *testing.T) {
 		name  string
 		d     stream.Delivery
 		prev  time.Duration // how long ago the channel's previous fan-out started; 0: none
-		held  bool // a fan-out was behind just before
+		held  bool          // a fan-out was behind just before
 		want  bool
 		holds bool // this one starts a hold
 	}{

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"net/http"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -113,21 +112,13 @@ func TestFleetBench(t *testing.T) {
 // test fails if it is absent.
 func metricValue(t *testing.T, serverURL, series string) float64 {
 	t.Helper()
-	res, err := http.Get(serverURL + "/metrics")
+	v := metricSeriesAt(t, serverURL, series)
+	if v == "" {
+		t.Fatalf("%s/metrics has no %s", serverURL, series)
+	}
+	f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("%s %q: %v", series, v, err)
 	}
-	defer res.Body.Close()
-	sc := bufio.NewScanner(res.Body)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), series+" "); ok {
-			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
-			if err != nil {
-				t.Fatalf("%s %q: %v", series, v, err)
-			}
-			return f
-		}
-	}
-	t.Fatalf("%s/metrics has no %s", serverURL, series)
-	return 0
+	return f
 }

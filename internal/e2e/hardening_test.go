@@ -79,7 +79,14 @@ func sseOpenStatus(t *testing.T, h *testenv.HeraldEnv) (int, http.Header) {
 // metricSeriesValue returns the value of one series of /metrics ("" if absent).
 func metricSeriesValue(t *testing.T, h *testenv.HeraldEnv, series string) string {
 	t.Helper()
-	res, err := http.Get(h.URL() + "/metrics")
+	return metricSeriesAt(t, h.URL(), series)
+}
+
+// metricSeriesAt returns the value of one series of a server's /metrics
+// ("" if absent).
+func metricSeriesAt(t *testing.T, serverURL, series string) string {
+	t.Helper()
+	res, err := http.Get(serverURL + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}
