@@ -16,6 +16,7 @@ const module = "github.com/heraldhq/herald"
 // more and the tests of some package (bus, gateway) could no longer import
 // testinfra without a cycle.
 var allowedDeps = []string{
+	module + "/internal/freeport",
 	module + "/internal/logscan",
 	module + "/internal/natsembed",
 	module + "/internal/pgcluster",

@@ -2,9 +2,7 @@ package testinfra
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"math/rand/v2"
 	"net"
 	"net/url"
 	"strconv"
@@ -14,16 +12,16 @@ import (
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
+
+	"github.com/heraldhq/herald/internal/freeport"
 )
 
-// Cluster fixture settings. Route ports are picked below the kernel's
+// Cluster fixture settings. Route ports are picked (freeport) below the kernel's
 // ephemeral range (32768-60999 on Linux) so that no outgoing connection
 // can take one between the pick and the listen, as nats-server's own
 // cluster tests do.
 const (
 	clusterName         = "herald-test"
-	clusterPortLow      = 20000
-	clusterPortHigh     = 32000
 	clusterStartTries   = 3
 	clusterReadyTimeout = 10 * time.Second
 	clusterFormTimeout  = 30 * time.Second
@@ -67,7 +65,7 @@ func NATSCluster(tb testing.TB, n int) *Cluster {
 
 // start starts n servers on freshly picked route ports.
 func (c *Cluster) start(n int) error {
-	ports, err := pickPorts(n)
+	ports, err := freeport.Pick("127.0.0.1", n)
 	if err != nil {
 		return err
 	}
@@ -105,29 +103,6 @@ func (c *Cluster) start(n int) error {
 		}
 	}
 	return nil
-}
-
-// pickPorts returns n distinct free ports outside the ephemeral range.
-func pickPorts(n int) ([]int, error) {
-	seen := map[int]bool{}
-	var ports []int
-	for tries := 0; len(ports) < n; tries++ {
-		if tries > 100*n {
-			return nil, errors.New("no free route ports")
-		}
-		p := clusterPortLow + rand.IntN(clusterPortHigh-clusterPortLow)
-		if seen[p] {
-			continue
-		}
-		seen[p] = true
-		l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(p)))
-		if err != nil {
-			continue
-		}
-		_ = l.Close()
-		ports = append(ports, p)
-	}
-	return ports, nil
 }
 
 // waitFormed waits until one running server is the meta leader and sees

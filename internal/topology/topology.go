@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -20,6 +19,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/heraldhq/herald/internal/faultproxy"
+	"github.com/heraldhq/herald/internal/freeport"
 	"github.com/heraldhq/herald/internal/pgcluster"
 	"github.com/heraldhq/herald/internal/secretbox"
 )
@@ -166,7 +166,7 @@ func (t *Topology) prepare(ctx context.Context) error {
 		_, _ = rand.Read(b)
 		t.adminToken = "hat_" + base64.RawURLEncoding.EncodeToString(b)
 	}
-	ports, err := freePorts(o.Host, 1+3*o.NATSNodes+o.ControlPlanes+o.Gateways)
+	ports, err := freeport.Pick(o.Host, 1+3*o.NATSNodes+o.ControlPlanes+o.Gateways)
 	if err != nil {
 		return err
 	}
@@ -523,27 +523,6 @@ func waitGone(ctx context.Context, pid int, timeout time.Duration) error {
 		}
 	}
 	return nil
-}
-
-// freePorts reserves n distinct free TCP ports on host and releases
-// them: a small window in which another program could take one.
-func freePorts(host string, n int) ([]int, error) {
-	var lns []net.Listener
-	defer func() {
-		for _, ln := range lns {
-			_ = ln.Close()
-		}
-	}()
-	ports := make([]int, n)
-	for i := range ports {
-		ln, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
-		if err != nil {
-			return nil, fmt.Errorf("topology: free port: %w", err)
-		}
-		lns = append(lns, ln)
-		ports[i] = ln.Addr().(*net.TCPAddr).Port
-	}
-	return ports, nil
 }
 
 // lockedWriter serializes a process's stdout and stderr into one log.
