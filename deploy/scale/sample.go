@@ -1,9 +1,7 @@
 package main
 
 import (
-	"os"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -80,9 +78,9 @@ func startSampler(f *fleet, benchPID int) *sampler {
 	add("controlplane-0", groupHerald, f.top.PID(topology.RoleControlPlane, 0))
 	add("nats-server", groupHerald, f.top.PID(topology.RoleNATS, 0))
 	pg := f.top.PID(topology.RolePostgres, 0)
-	add("postgresql (all)", groupPostgres, append([]int{pg}, children(pg)...)...)
+	add("postgresql (all)", groupPostgres, append([]int{pg}, topology.Children(pg)...)...)
 	add("bench (publisher)", groupBench, benchPID)
-	for i, pid := range children(benchPID) {
+	for i, pid := range topology.Children(benchPID) {
 		add("bench worker-"+strconv.Itoa(i), groupBench, pid)
 	}
 	s.sample(true)
@@ -135,34 +133,4 @@ func (s *sampler) stop() ([]usage, hostCPU, time.Duration) {
 		out[i] = *u
 	}
 	return out, readHostCPU().sub(s.host), time.Since(s.started)
-}
-
-// children lists the processes whose parent is pid, from /proc.
-func children(pid int) []int {
-	entries, err := os.ReadDir("/proc")
-	if err != nil {
-		return nil
-	}
-	var out []int
-	for _, e := range entries {
-		child, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		stat, err := os.ReadFile("/proc/" + e.Name() + "/stat")
-		if err != nil {
-			continue
-		}
-		// The parent is the second field after the command name, which
-		// is in parentheses and may hold spaces.
-		end := strings.LastIndexByte(string(stat), ')')
-		if end < 0 {
-			continue
-		}
-		fields := strings.Fields(string(stat[end+1:]))
-		if len(fields) > 1 && fields[1] == strconv.Itoa(pid) {
-			out = append(out, child)
-		}
-	}
-	return out
 }

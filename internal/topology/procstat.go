@@ -32,17 +32,10 @@ type ProcStats struct {
 // ReadProcStats reads pid's RSS, CPU time and open descriptors.
 func ReadProcStats(pid int) (ProcStats, error) {
 	dir := "/proc/" + strconv.Itoa(pid)
-	stat, err := os.ReadFile(dir + "/stat")
+	fields, err := statFields(pid)
 	if err != nil {
-		return ProcStats{}, fmt.Errorf("procstat: %w", err)
+		return ProcStats{}, err
 	}
-	// The command name, in parentheses, may hold spaces: fields count
-	// from the last ")".
-	end := bytes.LastIndexByte(stat, ')')
-	if end < 0 {
-		return ProcStats{}, fmt.Errorf("procstat: malformed %s/stat", dir)
-	}
-	fields := strings.Fields(string(stat[end+1:]))
 	// After the name: state(3) … utime(14) stime(15) … rss(24), 1-based
 	// over the whole line, so index-3 here.
 	const utime, stime, rss = 14 - 3, 15 - 3, 24 - 3
@@ -61,6 +54,44 @@ func ReadProcStats(pid int) (ProcStats, error) {
 		FDs:        len(fds),
 		Goroutines: -1,
 	}, nil
+}
+
+// statFields returns the fields of /proc/<pid>/stat after the command
+// name: the name, in parentheses, may hold spaces, so they count from
+// the last ")". Field n of proc(5), 1-based over the whole line, is at
+// index n-3.
+func statFields(pid int) ([]string, error) {
+	path := "/proc/" + strconv.Itoa(pid) + "/stat"
+	stat, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("procstat: %w", err)
+	}
+	end := bytes.LastIndexByte(stat, ')')
+	if end < 0 {
+		return nil, fmt.Errorf("procstat: malformed %s", path)
+	}
+	return strings.Fields(string(stat[end+1:])), nil
+}
+
+// Children lists the processes whose parent is pid (Linux only).
+func Children(pid int) []int {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil
+	}
+	const ppid = 4 - 3 // proc(5) field 4, see statFields
+	parent := strconv.Itoa(pid)
+	var out []int
+	for _, e := range entries {
+		child, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if fields, err := statFields(child); err == nil && len(fields) > ppid && fields[ppid] == parent {
+			out = append(out, child)
+		}
+	}
+	return out
 }
 
 // Stats is the resource use of role i (a running process); for herald

@@ -2,6 +2,8 @@ package topology
 
 import (
 	"os"
+	"os/exec"
+	"slices"
 	"testing"
 	"time"
 )
@@ -35,5 +37,21 @@ func TestReadProcStats(t *testing.T) {
 	}
 	if _, err := ReadProcStats(1 << 30); err == nil {
 		t.Fatal("stats of a process that does not exist")
+	}
+}
+
+// TestChildren: a process started by this test is among its children,
+// and not among its own.
+func TestChildren(t *testing.T) {
+	cmd := exec.Command("sleep", "5")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	if kids := Children(cmd.Process.Pid); slices.Contains(kids, cmd.Process.Pid) {
+		t.Fatalf("sleep is its own child: %v", kids)
+	}
+	if got := Children(os.Getpid()); !slices.Contains(got, cmd.Process.Pid) {
+		t.Fatalf("children of the test %v lack sleep %d", got, cmd.Process.Pid)
 	}
 }
