@@ -3,6 +3,7 @@ package ws_test
 import (
 	"bufio"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -126,5 +127,77 @@ func TestUpgradeClearsServerDeadlines(t *testing.T) {
 	buf := make([]byte, 16)
 	if n, err := nc.Read(buf); err != nil || n == 0 {
 		t.Fatalf("read after the server's read timeout: %d, %v", n, err)
+	}
+}
+
+// writeCounter counts the writes made to the connections it accepts.
+type writeCounter struct {
+	net.Listener
+	writes chan int
+}
+
+func (l *writeCounter) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return &countedConn{Conn: c, writes: l.writes}, nil
+}
+
+type countedConn struct {
+	net.Conn
+	writes chan int
+}
+
+func (c *countedConn) Write(b []byte) (int, error) {
+	c.writes <- len(b)
+	return c.Conn.Write(b)
+}
+
+// TestAcceptSendsResponseAndFramesInOneWrite: the 101 response and the
+// server's first frames leave in a single write.
+func TestAcceptSendsResponseAndFramesInOneWrite(t *testing.T) {
+	hello := ws.AppendFrame(nil, ws.OpText, true, []byte(`{"event":"hello"}`))
+	writes := make(chan int, 8)
+	sent := make(chan error, 1)
+	hs := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		a, err := ws.Accept(w, r, ws.UpgradeConfig{})
+		if err != nil {
+			sent <- err
+			return
+		}
+		sent <- a.Send(hello)
+		_ = a.Conn.Close()
+	}))
+	ln := hs.Listener
+	hs.Listener = &writeCounter{Listener: ln, writes: writes}
+	hs.Start()
+	defer hs.Close()
+
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	req := "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+	if _, err := c.Write([]byte(req)); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-sent; err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.ReadAll(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(string(got), "HTTP/1.1 101 ") || !strings.HasSuffix(string(got), string(hello)) {
+		t.Fatalf("the client read %q", got)
+	}
+	if len(writes) != 1 {
+		t.Fatalf("%d writes; want the response and the frame in one", len(writes))
+	}
+	if n := <-writes; n != len(got) {
+		t.Fatalf("the write carried %d of the %d bytes", n, len(got))
 	}
 }
