@@ -93,18 +93,26 @@ func (c *conn) takeToken(rate int) bool {
 	now := c.gw.cfg.Now().UnixNano()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.tokensAtNs == 0 {
-		c.tokens = float64(rate)
-	} else {
-		c.tokens += float64(now-c.tokensAtNs) / float64(time.Second) * float64(rate)
-		if c.tokens > float64(rate) {
-			c.tokens = float64(rate)
-		}
+	if c.events == nil {
+		c.events = &tokenBucket{tokens: float64(rate), atNs: now}
 	}
-	c.tokensAtNs = now
-	if c.tokens < 1 {
+	return c.events.take(now, rate)
+}
+
+// tokenBucket is a token bucket refilled at rate per second, holding at
+// most rate tokens.
+type tokenBucket struct {
+	tokens float64
+	atNs   int64
+}
+
+// take refills b for the time since its last use and spends one token.
+func (b *tokenBucket) take(now int64, rate int) bool {
+	b.tokens = min(b.tokens+float64(now-b.atNs)/float64(time.Second)*float64(rate), float64(rate))
+	b.atNs = now
+	if b.tokens < 1 {
 		return false
 	}
-	c.tokens--
+	b.tokens--
 	return true
 }

@@ -8,6 +8,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"log/slog"
+	"math"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -184,7 +185,8 @@ type Config struct {
 }
 
 func (c *Config) setDefaults() {
-	c.SendQueueBytes = defaults.Positive(c.SendQueueBytes, DefaultSendQueueBytes)
+	// A connection counts its queue in an int32 (conn.queued).
+	c.SendQueueBytes = min(defaults.Positive(c.SendQueueBytes, DefaultSendQueueBytes), math.MaxInt32)
 	c.PongTimeout = defaults.Positive(c.PongTimeout, DefaultPongTimeout)
 	c.ShutdownSpread = defaults.Positive(c.ShutdownSpread, DefaultShutdownSpread)
 	c.MaxClientMessageBytes = defaults.Positive(c.MaxClientMessageBytes, DefaultMaxClientMessageBytes)

@@ -54,20 +54,22 @@ type conn struct {
 	user *signedInUser
 	// closed is set once the connection ended (OnClose); closing once a
 	// close was requested: nothing more is queued after it.
-	closed      bool
-	closing     bool
-	closeCode   uint16
-	closeReason string
-	// Send queue: frames are shared, read-only slices (one fan-out encodes
-	// a frame once for every subscriber). queued counts their bytes.
-	queue   net.Buffers
-	queued  int
+	closed  bool
+	closing bool
 	writing bool
 	// flush asks the writer for one Write even with nothing queued: the
 	// socket holds the rest of a frame written directly (writeDirect), or
 	// a pong is waiting, or the direct write failed and the writer's
 	// error path must close the connection.
 	flush bool
+	// queued counts the bytes in queue (bounded by SendQueueBytes, an
+	// int32 so that it packs with the flags above).
+	queued int32
+	// closeFrame is the close frame closing asked for.
+	closeFrame *closeFrame
+	// Send queue: frames are shared, read-only slices (one fan-out encodes
+	// a frame once for every subscriber).
+	queue net.Buffers
 	// metered counts the channel events and presence events in queue, for
 	// the meter once the writer wrote them.
 	metered meterCounts
@@ -75,25 +77,45 @@ type conn struct {
 	// allocates a closure each time, which would be once per message per
 	// idle subscriber.
 	writer func()
-	// Client-event rate limiting: a token bucket refilled at the app's
-	// client_event_rate per second, holding at most that many tokens.
-	tokens     float64
-	tokensAtNs int64
+	// events limits the client events the connection may send (nil until
+	// its first: most connections send none, and every connection would
+	// pay for the bucket).
+	events *tokenBucket
 }
 
-// subscription is one channel a connection joined.
+// closeFrame is the close code and reason a connection ends with.
+type closeFrame struct {
+	code   uint16
+	reason string
+}
+
+// slowConsumerClose ends a connection whose send queue overflowed.
+var slowConsumerClose = &closeFrame{code: uint16(channels.PusherOverCapacity), reason: "slow consumer"}
+
+// closeWithLocked returns the close code and reason closing asked for;
+// c.mu is held.
+func (c *conn) closeWithLocked() (uint16, string) {
+	if c.closeFrame == nil {
+		return 0, ""
+	}
+	return c.closeFrame.code, c.closeFrame.reason
+}
+
+// subscription is one channel a connection joined. Its flags come last,
+// together: spread between the other fields, their padding would put
+// every subscription in the next allocation size class.
 type subscription struct {
-	ch       channels.Channel
-	presence bool
-	userID   string
+	ch     channels.Channel
+	userID string
 	// While replaying is set (resume or rewind in progress), live frames
 	// wait in held instead of the send queue; both are guarded by the
 	// connection's mu.
-	replaying bool
-	held      []heldFrame
+	held []heldFrame
 	// floor is the highest serial a replay sent: live copies at or below
 	// it (a republish can lag its publish past the replay) are dropped.
-	floor uint64
+	floor     uint64
+	presence  bool
+	replaying bool
 	// verify is set after a replay until a live frame shows the replay
 	// and the live stream meet with nothing between (continuity.go).
 	verify bool
@@ -184,15 +206,15 @@ func (c *conn) enqueueLocked(h heldFrame) (ok, start, slow bool) {
 			return written, start, false
 		}
 	}
-	if c.queued+len(h.frame) > c.gw.cfg.SendQueueBytes {
+	if int(c.queued)+len(h.frame) > c.gw.cfg.SendQueueBytes {
 		// The backlog is dropped, never written: the meter counts none of it.
 		c.closing = true
 		c.queue, c.queued, c.metered = nil, 0, meterCounts{}
-		c.closeCode, c.closeReason = uint16(channels.PusherOverCapacity), "slow consumer"
+		c.closeFrame = slowConsumerClose
 		return false, c.startWriterLocked(), true
 	}
 	c.queue = append(c.queue, h.frame)
-	c.queued += len(h.frame)
+	c.queued += int32(len(h.frame))
 	c.metered.add(&h)
 	return true, c.startWriterLocked(), false
 }
@@ -295,7 +317,7 @@ func (c *conn) writeLoop() {
 		if len(c.queue) == 0 && !c.flush || c.closed {
 			c.writing = false
 			closing := c.closing && !c.closed
-			code, reason := c.closeCode, c.closeReason
+			code, reason := c.closeWithLocked()
 			if c.queue == nil {
 				c.queue = spare
 			}
@@ -321,7 +343,7 @@ func (c *conn) writeLoop() {
 			// What a direct write left: a frame's rest, or a pong.
 			_, err = c.sock().Write(nil)
 		case 1:
-			// WriteBuffers allocates (its net.Buffers escapes).
+			// One frame: a plain write(2), no iovec array to fill.
 			_, err = c.sock().Write(batch[0])
 		default:
 			_, err = c.sock().WriteBuffers(batch)
@@ -335,7 +357,7 @@ func (c *conn) writeLoop() {
 			// the socket sends the rest of the frame, then the close.
 			code, reason := ws.CloseInternalError, "write failed"
 			if c.closing {
-				code, reason = c.closeCode, c.closeReason
+				code, reason = c.closeWithLocked()
 			}
 			c.mu.Unlock()
 			c.sock().Close(code, reason)
@@ -377,7 +399,7 @@ func (c *conn) closeAfterWS(payload []byte, code uint16, reason string) {
 		return
 	}
 	c.closing = true
-	c.closeCode, c.closeReason = code, reason
+	c.closeFrame = &closeFrame{code: code, reason: reason}
 	start := c.startWriterLocked()
 	c.mu.Unlock()
 	if start {

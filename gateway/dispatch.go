@@ -79,7 +79,8 @@ func (c *conn) OnClose(w *ws.Conn, _ error) {
 	c.queue, c.queued = nil, 0
 	subs := c.subs.take()
 	user := c.user
-	closing, code, reason := c.closing, c.closeCode, c.closeReason
+	closing := c.closing
+	code, reason := c.closeWithLocked()
 	c.mu.Unlock()
 	if user != nil {
 		c.gw.goOffline(c, user)

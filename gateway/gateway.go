@@ -265,8 +265,12 @@ func (g *Gateway) appConns(appID string) []*conn {
 }
 
 // allConns returns a snapshot of every connection.
-func (g *Gateway) allConns() []*conn {
-	var out []*conn
+func (g *Gateway) allConns() []*conn { return g.appendConns(nil) }
+
+// appendConns appends a snapshot of every connection to out: a scan that
+// runs every second reuses its slice instead of allocating one the size
+// of the gateway each time.
+func (g *Gateway) appendConns(out []*conn) []*conn {
 	for i := range g.conns {
 		s := &g.conns[i]
 		s.mu.Lock()

@@ -18,6 +18,7 @@ func (g *Gateway) keepalive(ctx context.Context) {
 	t := time.NewTicker(g.cfg.KeepaliveInterval)
 	defer t.Stop()
 	ping := protocol.Ping()
+	var conns []*conn
 	for {
 		select {
 		case <-ctx.Done():
@@ -25,7 +26,8 @@ func (g *Gateway) keepalive(ctx context.Context) {
 		case <-t.C:
 		}
 		now := g.cfg.Now().UnixNano()
-		for _, c := range g.allConns() {
+		conns = g.appendConns(conns[:0])
+		for _, c := range conns {
 			app := c.app()
 			if app == nil {
 				continue
@@ -45,5 +47,7 @@ func (g *Gateway) keepalive(ctx context.Context) {
 				c.send(ping)
 			}
 		}
+		// Hold no connection until the next scan.
+		clear(conns)
 	}
 }

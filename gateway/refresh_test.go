@@ -156,8 +156,8 @@ func TestCheckToken(t *testing.T) {
 		c := heldConn(g, testClaims("ann", exp, nil))
 		c.checkToken(exp.Add(time.Nanosecond).UnixNano(), notice)
 		q := queued(c)
-		if !c.closing || c.closeCode != uint16(channels.PusherUnauthorized) || len(q) != 1 || !bytes.Contains(q[0], []byte(`\"code\":4009`)) {
-			t.Fatalf("closing=%v code=%d queue=%s", c.closing, c.closeCode, q)
+		if code, _ := c.closeWithLocked(); !c.closing || code != uint16(channels.PusherUnauthorized) || len(q) != 1 || !bytes.Contains(q[0], []byte(`\"code\":4009`)) {
+			t.Fatalf("closing=%v code=%d queue=%s", c.closing, code, q)
 		}
 	})
 	t.Run("SSE: no notice, a final error at exp", func(t *testing.T) {

@@ -252,7 +252,8 @@ func (g *Gateway) closeSSE(c *conn) {
 	c.mu.Lock()
 	c.closed = true
 	subs := c.subs.take()
-	closing, code, reason := c.closing, c.closeCode, c.closeReason
+	closing := c.closing
+	code, reason := c.closeWithLocked()
 	c.mu.Unlock()
 	for _, s := range subs {
 		g.leaveChannel(c, s)

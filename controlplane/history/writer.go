@@ -219,6 +219,9 @@ func (w *Writer) loop(ctx context.Context) error {
 // consume fetches and writes batches until ctx is done or a fetch fails;
 // the caller then sets the consumer up again.
 func (w *Writer) consume(ctx context.Context, cons jetstream.Consumer) error {
+	// One batch slice for the loop: an idle writer fetches several times
+	// a second, and process keeps none of it.
+	msgs := make([]jetstream.Msg, 0, w.cfg.BatchSize)
 	for ctx.Err() == nil {
 		// Paced rather than a fetch that waits MaxWait for its batch: see
 		// stream.FetchPaced.
@@ -227,7 +230,8 @@ func (w *Writer) consume(ctx context.Context, cons jetstream.Consumer) error {
 			w.m.errors.WithLabelValues(opFetch).Inc()
 			return fmt.Errorf("fetch: %w", err)
 		}
-		msgs := make([]jetstream.Msg, 0, w.cfg.BatchSize)
+		clear(msgs)
+		msgs = msgs[:0]
 		for m := range batch.Messages() {
 			msgs = append(msgs, m)
 		}

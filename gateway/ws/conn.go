@@ -39,7 +39,6 @@ const (
 // to end, its parser, and its write side.
 type connCore struct {
 	p  *Poller
-	nc net.Conn
 	h  Handler
 	id uint64
 
@@ -47,11 +46,9 @@ type connCore struct {
 	// closing is set once a close frame is on its way or the connection
 	// failed: writes are refused from then on.
 	closing atomic.Bool
-	// What Close asked for, for the reader that ends the connection on its
-	// behalf; written before stCloseReq is set.
-	closeCode   uint16
-	closeReason string
-	closeErr    error
+	// closeReq is what Close asked for, for the reader that ends the
+	// connection on its behalf; written before stCloseReq is set.
+	closeReq *closeRequest
 
 	// Owned by whoever owns the connection (see the states above).
 	parser Parser
@@ -59,6 +56,8 @@ type connCore struct {
 	// progress was first seen incomplete (see the transport's
 	// partialSince).
 	units uint32
+	// wclosed is set once the close frame was written (guarded by wmu).
+	wclosed bool
 
 	// maxMessage is the message size limit, applied by the reader before
 	// parsing what it read (SetMaxMessageSize changes it).
@@ -72,11 +71,6 @@ type connCore struct {
 	// werr is the first write error (guarded by wmu): a frame may have
 	// been cut, so the stream is unusable after it.
 	werr error
-	// wclosed is set once the close frame was written (guarded by wmu).
-	wclosed bool
-	// wdeadline is the write deadline beginWriteLocked last set, in Unix
-	// ns (guarded by wmu): setWriteDeadlineLocked reuses it.
-	wdeadline int64
 	// tail is the unsent rest of a frame already begun on the wire: one
 	// that WriteNow found the socket too full to take whole, which the
 	// next write sends first, or one whose write Close or InterruptWrite
@@ -88,12 +82,17 @@ type connCore struct {
 	pong atomic.Pointer[[]byte]
 }
 
+// closeRequest is the close frame Close asked for and the error OnClose
+// gets.
+type closeRequest struct {
+	code   uint16
+	reason string
+	err    error
+}
+
 // aLongTimeAgo is a deadline in the past: setting it makes a blocked
 // write return at once.
 var aLongTimeAgo = time.Unix(1, 0)
-
-// RemoteAddr returns the client's address.
-func (c *Conn) RemoteAddr() net.Addr { return c.nc.RemoteAddr() }
 
 // Write writes p, one or more complete frames, to the client with a
 // deadline of WriteTimeout. It returns ErrClosed once Close was called.
@@ -113,7 +112,7 @@ func (c *Conn) Write(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	n, err := c.nc.Write(p)
+	n, err := c.sockWrite(p)
 	if err != nil {
 		if c.cutShort(err) {
 			return n, c.keepTailLocked(p[n:frameEnd(p, n)])
@@ -136,7 +135,7 @@ func (c *Conn) WriteBuffers(bufs net.Buffers) (int64, error) {
 	if err := c.writeTailLocked(); err != nil {
 		return 0, err
 	}
-	n, err := bufs.WriteTo(c.nc)
+	n, err := c.sockWriteBuffers(&bufs)
 	if err != nil {
 		if c.cutShort(err) {
 			// WriteTo consumed what it wrote: bufs[0] is the rest of the
@@ -185,7 +184,7 @@ func (c *Conn) keepRestLocked(rest []byte) {
 // It does not block.
 func (c *Conn) InterruptWrite() {
 	c.interrupted.Store(true)
-	_ = c.nc.SetWriteDeadline(aLongTimeAgo)
+	_ = c.setWriteDeadline(aLongTimeAgo)
 }
 
 // SetMaxMessageSize changes the connection's message size limit for the
@@ -234,7 +233,7 @@ func (c *Conn) writeTailLocked() error {
 	}
 	rest := c.tail
 	c.tail = nil
-	n, err := c.nc.Write(rest)
+	n, err := c.sockWrite(rest)
 	if err == nil {
 		return nil
 	}
@@ -259,16 +258,12 @@ const deadlineReuse = 10
 // write, so a reused deadline never undoes theirs.
 func (c *Conn) setWriteDeadlineLocked(timeout time.Duration) error {
 	now := time.Now()
-	left := time.Duration(c.wdeadline - now.UnixNano())
+	left := time.Duration(c.writeDeadline() - now.UnixNano())
 	if left <= timeout && left >= timeout-timeout/deadlineReuse {
 		return nil
 	}
 	deadline := now.Add(timeout)
-	if err := c.nc.SetWriteDeadline(deadline); err != nil {
-		return err
-	}
-	c.wdeadline = deadline.UnixNano()
-	return nil
+	return c.setWriteDeadline(deadline)
 }
 
 // unlockWriter releases wmu, first writing a pong queued while it was held.
@@ -292,7 +287,7 @@ func (c *Conn) writePongLocked(payload []byte) {
 		return
 	}
 	var buf [MaxControlPayload + 2]byte
-	if _, err := c.nc.Write(AppendFrame(buf[:0], OpPong, true, payload)); err != nil {
+	if _, err := c.sockWrite(AppendFrame(buf[:0], OpPong, true, payload)); err != nil {
 		c.werr = fmt.Errorf("ws: write pong: %w", err)
 	}
 }
@@ -334,9 +329,9 @@ func (c *Conn) closeWith(code uint16, reason string, cause error) error {
 		return ErrClosed
 	}
 	// Bound the write in progress, if any, so the close frame can follow.
-	_ = c.nc.SetWriteDeadline(time.Now().Add(c.p.cfg.ControlWriteTimeout))
+	_ = c.setWriteDeadline(time.Now().Add(c.p.cfg.ControlWriteTimeout))
 	// Published to the worker by the CompareAndSwap that sets stCloseReq.
-	c.closeCode, c.closeReason, c.closeErr = code, reason, cause
+	c.closeReq = &closeRequest{code: code, reason: reason, err: cause}
 	for {
 		switch s := c.state.Load(); s {
 		case stIdle:
@@ -359,8 +354,9 @@ func (c *Conn) closeWith(code uint16, reason string, cause error) error {
 // finishClose sends the close frame Close asked for and ends the
 // connection. The caller owns it.
 func (c *Conn) finishClose() {
-	c.writeClose(c.closeCode, c.closeReason)
-	c.terminate(c.closeErr)
+	r := c.closeReq
+	c.writeClose(r.code, r.reason)
+	c.terminate(r.err)
 }
 
 // writeClose writes the close frame. The caller set closing, so no new
@@ -380,7 +376,7 @@ func (c *Conn) writeClose(code uint16, reason string) {
 	if c.interrupted.Load() {
 		timeout = c.p.cfg.WriteTimeout
 	}
-	if err := c.nc.SetWriteDeadline(time.Now().Add(timeout)); err != nil {
+	if err := c.setWriteDeadline(time.Now().Add(timeout)); err != nil {
 		c.werr = err
 		return
 	}
@@ -391,7 +387,7 @@ func (c *Conn) writeClose(code uint16, reason string) {
 		frame = append(c.tail, frame...)
 		c.tail = nil
 	}
-	if _, err := c.nc.Write(frame); err != nil {
+	if _, err := c.sockWrite(frame); err != nil {
 		c.werr = fmt.Errorf("ws: write close: %w", err)
 	}
 }
@@ -455,13 +451,13 @@ func (c *Conn) fail(err error) {
 		}
 	}
 	if c.p.log.Enabled(context.Background(), slog.LevelDebug) {
-		c.p.log.Debug("websocket connection ended", "remote", c.nc.RemoteAddr().String(), "err", err)
+		c.p.log.Debug("websocket connection ended", "remote", c.RemoteAddr(), "err", err)
 	}
 	if c.closeRequested() {
 		// Close asked for its close frame while this worker held the
 		// connection, before the worker found its own reason to end it:
 		// the frame Close asked for goes, or the client would get none.
-		code, why, send = c.closeCode, c.closeReason, true
+		code, why, send = c.closeReq.code, c.closeReq.reason, true
 	}
 	// writeClose writes one close frame at most: when closing was set by
 	// a Close call not yet registered as a request, the frame sent is

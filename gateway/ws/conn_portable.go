@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
+	"sync/atomic"
 	"time"
 )
 
@@ -18,6 +20,9 @@ import (
 // writer goroutine that runs only while it has something to send.
 type Conn struct {
 	connCore
+	nc net.Conn
+	// wdeadline is the write deadline last set, Unix ns (0: none).
+	wdeadline atomic.Int64
 	// ended is closed once the connection ended, its state then stClosed
 	// or stLinger: a reader that lost the connection to Close waits for it
 	// to learn whether to drain a lingering socket.
@@ -144,7 +149,7 @@ func (c *Conn) expireFrame() {
 	c.p.frameTimeouts.Add(1)
 	if c.closing.CompareAndSwap(false, true) {
 		// Bound the write in progress, if any, so the close frame can follow.
-		_ = c.nc.SetWriteDeadline(time.Now().Add(c.p.cfg.ControlWriteTimeout))
+		_ = c.setWriteDeadline(time.Now().Add(c.p.cfg.ControlWriteTimeout))
 		c.writeClose(errFrameTimeout.Code, errFrameTimeout.Reason)
 	}
 	c.terminate(errFrameTimeout)
@@ -225,3 +230,26 @@ func (c *Conn) closeSocket() {
 // writeNonblock cannot write without waiting on this transport: WriteNow
 // leaves every write to Write.
 func (c *Conn) writeNonblock([]byte) (int, error) { return 0, errWouldBlock }
+
+// RemoteAddr returns the client's address.
+func (c *Conn) RemoteAddr() net.Addr { return c.nc.RemoteAddr() }
+
+// sockWrite writes p whole, waiting for room until the write deadline.
+func (c *Conn) sockWrite(p []byte) (int, error) { return c.nc.Write(p) }
+
+// sockWriteBuffers writes bufs whole like sockWrite, consuming them.
+func (c *Conn) sockWriteBuffers(bufs *net.Buffers) (int64, error) { return bufs.WriteTo(c.nc) }
+
+// setWriteDeadline bounds the write in progress and the later ones; it
+// may be called while a write waits.
+func (c *Conn) setWriteDeadline(t time.Time) error {
+	var d int64
+	if !t.IsZero() {
+		d = t.UnixNano()
+	}
+	c.wdeadline.Store(d)
+	return c.nc.SetWriteDeadline(t)
+}
+
+// writeDeadline is the write deadline last set, Unix ns (0: none).
+func (c *Conn) writeDeadline() int64 { return c.wdeadline.Load() }

@@ -148,6 +148,9 @@ func (c *Conn) trackPartial() {
 	}
 }
 
+// frameTimeoutClose is the close request of every late frame.
+var frameTimeoutClose = closeRequest{code: errFrameTimeout.Code, reason: errFrameTimeout.Reason, err: errFrameTimeout}
+
 // expireFrame closes a connection whose frame is late with
 // ClosePolicyViolation. It never writes in the sweeper's goroutine: an
 // idle connection is handed to a worker, a busy one is ended by its worker
@@ -157,8 +160,8 @@ func (c *Conn) expireFrame() {
 		return
 	}
 	c.p.frameTimeouts.Add(1)
-	_ = c.nc.SetWriteDeadline(time.Now().Add(c.p.cfg.ControlWriteTimeout))
-	c.closeCode, c.closeReason, c.closeErr = errFrameTimeout.Code, errFrameTimeout.Reason, errFrameTimeout
+	_ = c.setWriteDeadline(time.Now().Add(c.p.cfg.ControlWriteTimeout))
+	c.closeReq = &frameTimeoutClose
 	for {
 		switch c.state.Load() {
 		case stIdle:

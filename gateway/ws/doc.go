@@ -24,9 +24,10 @@
 // with close code 1003 because the Pusher protocol has none.
 //
 // Memory: an idle connection served by the Poller holds no goroutine and no
-// buffer, only its socket, a Conn and an entry in the poller's table (about
-// 0.7 KiB of Go heap and 1.5 KiB of resident memory at 10,000 connections,
-// see BenchmarkIdleConnMemory). Workers read into their own buffers; a
+// buffer, only its socket's descriptor, a Conn (288 bytes, checked by
+// TestConnSize) and an entry in the poller's table (see
+// BenchmarkIdleConnMemory, and docs/performance.md for what a gateway
+// connection costs in all). Workers read into their own buffers; a
 // connection gets a buffer of its own only while a frame or a fragmented
 // message is incomplete, never larger than its message size limit (a
 // frame announcing more is refused from its header), and for no longer
@@ -39,6 +40,15 @@
 // connection and destroy the close frame. Lingering sockets are served by
 // the workers like any other and hold no goroutine.
 //
+// Descriptors: Add takes a duplicate of the connection's descriptor and
+// closes the net.Conn, so a connection costs no net.TCPConn, netFD or
+// addresses on the heap and no runtime poll descriptor (together about
+// 1 KiB of resident memory each). The Conn reads and writes the descriptor
+// with plain system calls: the poller's epoll reports input; a write that
+// finds the socket full waits, until its deadline, for a second epoll
+// instance to report room (socket_linux.go). Write deadlines are a number
+// the waiting write checks, not a runtime timer per connection.
+//
 // The Poller reads sockets directly. A *tls.Conn is served through a
 // socketpair and two copying goroutines (bridge_linux.go); for many
 // connections, terminate TLS in front of the gateway (load balancer or
@@ -47,6 +57,7 @@
 // A typical server:
 //
 //	p, _ := ws.NewPoller(ws.PollerConfig{Logger: logger})
+//	defer p.Close() // releases its epoll instances and goroutines
 //	go p.Run(ctx)
 //	http.HandleFunc("/app/{key}", func(w http.ResponseWriter, r *http.Request) {
 //		nc, initial, err := ws.Upgrade(w, r, ws.UpgradeConfig{})

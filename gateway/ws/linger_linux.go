@@ -31,15 +31,17 @@ func (c *Conn) linger() bool {
 	if !p.lingering.add(c, p.cfg.MaxLingering) {
 		return false
 	}
-	var sysErr error
-	if err := c.rc.Control(func(fd uintptr) { sysErr = unix.Shutdown(int(fd), unix.SHUT_WR) }); err != nil || sysErr != nil {
+	// The caller owns c: its descriptor is open.
+	if unix.Shutdown(int(c.fd), unix.SHUT_WR) != nil {
 		p.lingering.remove(c)
 		return false
 	}
 	c.state.Store(stLinger)
+	// No longer ours: the sweeper may close it from here on.
+	var sysErr error
 	ev := c.event()
-	err := c.rc.Control(func(fd uintptr) { sysErr = unix.EpollCtl(p.epfd, unix.EPOLL_CTL_MOD, int(fd), &ev) })
-	if (err != nil || sysErr != nil) && c.state.CompareAndSwap(stLinger, stClosed) {
+	armed := c.control(func(fd uintptr) { sysErr = unix.EpollCtl(p.epfd, unix.EPOLL_CTL_MOD, int(fd), &ev) })
+	if armed && sysErr != nil && c.state.CompareAndSwap(stLinger, stClosed) {
 		c.closeSocket()
 	}
 	return true
@@ -56,7 +58,7 @@ func (c *Conn) endLinger() {
 func (c *Conn) closeSocket() {
 	c.p.remove(c)
 	c.p.lingering.remove(c)
-	if cerr := c.nc.Close(); cerr != nil && c.p.log.Enabled(context.Background(), slog.LevelDebug) {
+	if cerr := c.releaseSocket(); cerr != nil && c.p.log.Enabled(context.Background(), slog.LevelDebug) {
 		c.p.log.Debug("websocket close failed", "err", cerr)
 	}
 }

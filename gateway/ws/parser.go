@@ -70,16 +70,17 @@ type Parser struct {
 	// whose opcode is msgOp; checked bytes of it are known to be valid
 	// UTF-8. msgOp is OpContinuation when no message is in progress.
 	msg     []byte
-	msgOp   Opcode
 	checked int
+	err     error
 
 	// units counts the frames and messages completed outside a
 	// fragmented message: a change tells the poller that the incomplete
 	// frame it sees now is a new one, whose read deadline starts afresh.
 	units uint32
-
+	msgOp Opcode
+	// The small fields last: the Poller embeds a Parser in every
+	// connection, and padding between them would cost each one 8 bytes.
 	closed bool
-	err    error
 }
 
 // header is a parsed frame header.

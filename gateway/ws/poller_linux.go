@@ -11,8 +11,6 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
-	"syscall"
-	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -51,9 +49,16 @@ type Poller struct {
 	log    *slog.Logger
 	epfd   int
 	wakefd int
-	jobs   chan *Conn
-	nextID atomic.Uint64
-	shards [connShards]connShard
+	// wepfd is the write epoll, where sockets too full to take a write
+	// wait for room (socket_linux.go); wwakefd stops its dispatcher,
+	// which closes wdone when it returns. It runs from NewPoller to Close,
+	// so that writes at shutdown still wait for room.
+	wepfd   int
+	wwakefd int
+	wdone   chan struct{}
+	jobs    chan *Conn
+	nextID  atomic.Uint64
+	shards  [connShards]connShard
 
 	open           atomic.Int64
 	added          atomic.Uint64
@@ -83,6 +88,9 @@ type Poller struct {
 	// bridges counts the goroutines of TLS bridges (bridge_linux.go);
 	// Close waits for them.
 	bridges sync.WaitGroup
+	// bridged holds the client addresses of bridged TLS connections (id →
+	// net.Addr): the kernel knows only the bridge's socketpair.
+	bridged sync.Map
 }
 
 // connShard is one lock's share of the id → connection table.
@@ -95,42 +103,77 @@ type connShard struct {
 // release it.
 func NewPoller(cfg PollerConfig) (*Poller, error) {
 	cfg = cfg.withDefaults()
-	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	epfd, wakefd, err := newEpoll()
 	if err != nil {
-		return nil, fmt.Errorf("ws: epoll create: %w", err)
+		return nil, err
 	}
-	wakefd, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
+	wepfd, wwakefd, err := newEpoll()
 	if err != nil {
-		unix.Close(epfd)
-		return nil, fmt.Errorf("ws: eventfd: %w", err)
-	}
-	ev := unix.EpollEvent{Events: unix.EPOLLIN}
-	if err := unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, wakefd, &ev); err != nil {
 		unix.Close(wakefd)
 		unix.Close(epfd)
-		return nil, fmt.Errorf("ws: register eventfd: %w", err)
+		return nil, err
 	}
 	p := &Poller{
-		cfg:    cfg,
-		log:    cfg.Logger,
-		epfd:   epfd,
-		wakefd: wakefd,
-		jobs:   make(chan *Conn, eventBatch),
-		stop:   make(chan struct{}),
-		done:   make(chan struct{}),
+		cfg:     cfg,
+		log:     cfg.Logger,
+		epfd:    epfd,
+		wakefd:  wakefd,
+		wepfd:   wepfd,
+		wwakefd: wwakefd,
+		wdone:   make(chan struct{}),
+		jobs:    make(chan *Conn, eventBatch),
+		stop:    make(chan struct{}),
+		done:    make(chan struct{}),
 	}
 	for i := range p.shards {
 		p.shards[i].m = make(map[uint64]*Conn)
 	}
 	p.partial.init()
 	p.lingering.init()
+	go func() {
+		defer close(p.wdone)
+		if err := p.dispatchWritable(); err != nil {
+			p.log.Error("websocket write poller failed", "err", err)
+		}
+	}()
 	return p, nil
+}
+
+// newEpoll creates an epoll instance with an eventfd registered under
+// wakeID, whose writing stops the instance's dispatcher.
+func newEpoll() (epfd, wakefd int, err error) {
+	epfd, err = unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	if err != nil {
+		return -1, -1, fmt.Errorf("ws: epoll create: %w", err)
+	}
+	wakefd, err = unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
+	if err != nil {
+		unix.Close(epfd)
+		return -1, -1, fmt.Errorf("ws: eventfd: %w", err)
+	}
+	ev := unix.EpollEvent{Events: unix.EPOLLIN}
+	if err := unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, wakefd, &ev); err != nil {
+		unix.Close(wakefd)
+		unix.Close(epfd)
+		return -1, -1, fmt.Errorf("ws: register eventfd: %w", err)
+	}
+	return epfd, wakefd, nil
+}
+
+// wake writes an eventfd, which stays readable: its dispatcher sees it
+// whenever it next waits.
+func (p *Poller) wake(fd int) {
+	var one = [8]byte{1}
+	if _, err := unix.Write(fd, one[:]); err != nil && !errors.Is(err, unix.EAGAIN) {
+		p.log.Error("websocket poller wake-up failed", "err", err)
+	}
 }
 
 // lingeringNow is the number of lingering sockets, for Stats.
 func (p *Poller) lingeringNow() int64 { return int64(p.lingering.len()) }
 
 func (p *Poller) add(nc net.Conn, h Handler, initial []byte, maxMessageSize int) (*Conn, error) {
+	var bridgedAddr net.Addr
 	if tc, isTLS := nc.(*tls.Conn); isTLS {
 		// Under mu, so that no bridge starts once Close waits for them.
 		p.mu.RLock()
@@ -148,48 +191,42 @@ func (p *Poller) add(nc net.Conn, h Handler, initial []byte, maxMessageSize int)
 			return nil, err
 		}
 		nc = bc
+		bridgedAddr = tc.RemoteAddr()
 	}
-	sc, ok := nc.(syscall.Conn)
-	if !ok {
-		return nil, ErrUnsupportedConn
-	}
-	rc, err := sc.SyscallConn()
+	fd, err := takeSocket(nc)
 	if err != nil {
-		return nil, fmt.Errorf("ws: raw connection: %w", err)
+		return nil, err
 	}
-	// A leftover read deadline would make every read fail.
-	if err := nc.SetReadDeadline(time.Time{}); err != nil {
-		return nil, fmt.Errorf("ws: clear read deadline: %w", err)
-	}
-	c := &Conn{connCore: connCore{p: p, nc: nc, h: h, id: p.nextID.Add(1)}, rc: rc}
+	c := &Conn{connCore: connCore{p: p, h: h, id: p.nextID.Add(1)}, fd: int32(fd)}
 	c.parser.init(ParserConfig{MaxMessageSize: maxMessageSize})
 	c.maxMessage.Store(int64(maxMessageSize))
 	queued := len(initial) > 0
 	if queued {
 		// Owned as if a worker had taken it, until the queued job below
-		// has handled the initial bytes.
-		c.initial = initial
+		// has parsed the initial bytes, which wait in the parser.
+		c.parser.Feed(initial)
 		c.state.Store(stBusy)
 	}
 
 	p.mu.RLock()
 	defer p.mu.RUnlock()
 	if p.closed {
+		unix.Close(fd)
 		return nil, ErrPollerClosed
+	}
+	if bridgedAddr != nil {
+		p.bridged.Store(c.id, bridgedAddr)
 	}
 	p.insert(c)
 	ev := c.event()
-	var ctlErr error
-	err = rc.Control(func(fd uintptr) {
-		ctlErr = unix.EpollCtl(p.epfd, unix.EPOLL_CTL_ADD, int(fd), &ev)
-	})
-	if err = errors.Join(err, ctlErr); err != nil {
+	if err := unix.EpollCtl(p.epfd, unix.EPOLL_CTL_ADD, fd, &ev); err != nil {
 		p.remove(c)
+		unix.Close(fd)
 		return nil, fmt.Errorf("ws: register connection: %w", err)
 	}
 	p.open.Add(1)
 	p.added.Add(1)
-	// c may be served (and c.initial consumed) as soon as it is armed.
+	// c may be served (and the initial bytes parsed) as soon as it is armed.
 	if queued {
 		select {
 		case p.jobs <- c:
@@ -197,6 +234,7 @@ func (p *Poller) add(nc net.Conn, h Handler, initial []byte, maxMessageSize int)
 			// Closing and Run is not draining the queue: give up.
 			p.remove(c)
 			p.open.Add(-1)
+			unix.Close(fd)
 			return nil, ErrPollerClosed
 		}
 	}
@@ -255,12 +293,7 @@ func (p *Poller) shutdownStart() {
 	p.mu.Lock()
 	p.closeLocked()
 	p.mu.Unlock()
-	// The eventfd stays readable once written: the dispatcher sees it
-	// whenever it next waits.
-	var one = [8]byte{1}
-	if _, err := unix.Write(p.wakefd, one[:]); err != nil && !errors.Is(err, unix.EAGAIN) {
-		p.log.Error("websocket poller wake-up failed", "err", err)
-	}
+	p.wake(p.wakefd)
 }
 
 // Close stops Run, waits for it to return, closes the connections left and
@@ -290,7 +323,9 @@ func (p *Poller) Close() error {
 	p.bridges.Wait()
 	var err error
 	p.releaseOnce.Do(func() {
-		err = errors.Join(unix.Close(p.wakefd), unix.Close(p.epfd))
+		p.wake(p.wwakefd)
+		<-p.wdone
+		err = errors.Join(unix.Close(p.wakefd), unix.Close(p.epfd), unix.Close(p.wwakefd), unix.Close(p.wepfd))
 	})
 	if err != nil {
 		return fmt.Errorf("ws: close poller: %w", err)
@@ -301,9 +336,21 @@ func (p *Poller) Close() error {
 // dispatch waits for readable connections and queues them to the workers
 // until the eventfd is written.
 func (p *Poller) dispatch() error {
+	return waitEvents(p.epfd, func(c *Conn) {
+		// A connection closed after epoll_wait returned its event is gone
+		// from the table or no longer idle: skip it.
+		if c.state.CompareAndSwap(stIdle, stBusy) || c.state.CompareAndSwap(stLinger, stLinger|stBusy) {
+			p.jobs <- c
+		}
+	}, p.lookup)
+}
+
+// waitEvents waits on epfd and calls f with the connection of each event
+// still in the table, until the instance's eventfd (wakeID) is written.
+func waitEvents(epfd int, f func(*Conn), lookup func(id uint64) *Conn) error {
 	events := make([]unix.EpollEvent, eventBatch)
 	for {
-		n, err := unix.EpollWait(p.epfd, events, -1)
+		n, err := unix.EpollWait(epfd, events, -1)
 		if err != nil {
 			if errors.Is(err, unix.EINTR) {
 				continue
@@ -315,13 +362,9 @@ func (p *Poller) dispatch() error {
 			if id == wakeID {
 				return nil
 			}
-			// A connection closed after epoll_wait returned its event
-			// is gone from the table or no longer idle: skip it.
-			c := p.lookup(id)
-			if c == nil || !(c.state.CompareAndSwap(stIdle, stBusy) || c.state.CompareAndSwap(stLinger, stLinger|stBusy)) {
-				continue
+			if c := lookup(id); c != nil {
+				f(c)
 			}
-			p.jobs <- c
 		}
 	}
 }
@@ -351,6 +394,7 @@ func (p *Poller) insert(c *Conn) {
 }
 
 func (p *Poller) remove(c *Conn) {
+	p.bridged.Delete(c.id)
 	s := p.shard(c.id)
 	s.mu.Lock()
 	delete(s.m, c.id)

@@ -72,7 +72,7 @@ func (p *Poller) add(nc net.Conn, h Handler, initial []byte, maxMessageSize int)
 	if err := nc.SetReadDeadline(time.Time{}); err != nil {
 		return nil, fmt.Errorf("ws: clear read deadline: %w", err)
 	}
-	c := &Conn{connCore: connCore{p: p, nc: nc, h: h, id: p.nextID.Add(1)}, ended: make(chan struct{})}
+	c := &Conn{connCore: connCore{p: p, h: h, id: p.nextID.Add(1)}, nc: nc, ended: make(chan struct{})}
 	c.parser.init(ParserConfig{MaxMessageSize: maxMessageSize})
 	c.maxMessage.Store(int64(maxMessageSize))
 	p.mu.Lock()

@@ -437,6 +437,12 @@ func TestPollerClose(t *testing.T) {
 				clients = append(clients, dialURL(t, u))
 				handlers = append(handlers, <-recs) // Add has returned
 			}
+			// An echo proves Run is serving: closing before its goroutine
+			// started would make it return ErrPollerClosed, not stop it.
+			if err := clients[0].WriteText("up"); err != nil {
+				t.Fatal(err)
+			}
+			readText(t, clients[0], "up")
 			if how == "Close" {
 				if err := p.Close(); err != nil {
 					t.Fatal(err)

@@ -11,36 +11,36 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// worker reads connections into its own buffer. Its read and re-arm
-// callbacks are built once, so serving a connection does not allocate.
+// worker reads connections into its own buffer. Its re-arm callback is
+// built once, so serving a connection does not allocate.
 type worker struct {
 	p   *Poller
 	buf []byte
 
-	// Arguments and results of readFn and armFn.
-	n      int
-	err    error
-	ev     unix.EpollEvent
-	readFn func(fd uintptr) bool
-	armFn  func(fd uintptr)
+	// Results of read, argument and result of armFn.
+	n     int
+	err   error
+	ev    unix.EpollEvent
+	armFn func(fd uintptr)
 }
 
 func newWorker(p *Poller) *worker {
 	w := &worker{p: p, buf: make([]byte, p.cfg.ReadBufferSize)}
-	// One non-blocking read that never parks the goroutine: returning
-	// true tells the runtime not to wait for readiness on EAGAIN.
-	w.readFn = func(fd uintptr) bool {
-		for {
-			w.n, w.err = unix.Read(int(fd), w.buf)
-			if !errors.Is(w.err, unix.EINTR) {
-				return true
-			}
-		}
-	}
 	w.armFn = func(fd uintptr) {
 		w.err = unix.EpollCtl(w.p.epfd, unix.EPOLL_CTL_MOD, int(fd), &w.ev)
 	}
 	return w
+}
+
+// read is one non-blocking read of c, which w owns (so its descriptor is
+// open), into w.n and w.err.
+func (w *worker) read(c *Conn) {
+	for {
+		w.n, w.err = unix.Read(int(c.fd), w.buf)
+		if w.err != unix.EINTR {
+			return
+		}
+	}
 }
 
 // serve handles one readiness event of c, which the caller made busy.
@@ -59,12 +59,12 @@ func (w *worker) serve(c *Conn) {
 		return
 	}
 	// Re-arm after giving up ownership, or an event could arrive while
-	// the connection is still busy and be lost. Control keeps the fd open
-	// (and its number from being reused) during the call; it fails if
-	// Close closed the connection after our CompareAndSwap.
+	// the connection is still busy and be lost. control keeps the fd open
+	// (and its number from being reused) during the call; it does nothing
+	// if Close closed the connection after our CompareAndSwap.
 	w.ev = c.event()
 	w.err = nil
-	if err := c.rc.Control(w.armFn); err != nil {
+	if !c.control(w.armFn) {
 		return
 	}
 	if w.err != nil {
@@ -78,10 +78,7 @@ func (w *worker) serve(c *Conn) {
 func (w *worker) drain(c *Conn) {
 	for range maxReadsPerTurn {
 		w.n, w.err = 0, nil
-		if err := c.rc.Read(w.readFn); err != nil {
-			c.endLinger()
-			return
-		}
+		w.read(c)
 		if errors.Is(w.err, unix.EAGAIN) {
 			break
 		}
@@ -99,7 +96,7 @@ func (w *worker) drain(c *Conn) {
 	// have closed it since, which makes Control fail.
 	w.ev = c.event()
 	w.err = nil
-	if err := c.rc.Control(w.armFn); err == nil && w.err != nil && c.state.CompareAndSwap(stLinger, stClosed) {
+	if c.control(w.armFn) && w.err != nil && c.state.CompareAndSwap(stLinger, stClosed) {
 		c.closeSocket()
 	}
 }
@@ -107,10 +104,9 @@ func (w *worker) drain(c *Conn) {
 // turn reads what c has available and handles it. It returns false if c
 // was terminated.
 func (w *worker) turn(c *Conn) bool {
-	if c.initial != nil {
-		b := c.initial
-		c.initial = nil
-		if err := c.consume(b); err != nil {
+	if c.parser.fed() {
+		// The bytes that came with the handshake (Add fed them).
+		if err := c.consume(nil); err != nil {
 			c.fail(err)
 			return false
 		}
@@ -123,10 +119,7 @@ func (w *worker) turn(c *Conn) bool {
 			return true
 		}
 		w.n, w.err = 0, nil
-		if err := c.rc.Read(w.readFn); err != nil {
-			c.fail(fmt.Errorf("ws: read: %w", err))
-			return false
-		}
+		w.read(c)
 		n, err := w.n, w.err
 		if n > 0 {
 			if err := c.consume(w.buf[:n]); err != nil {

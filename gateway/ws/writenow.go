@@ -45,8 +45,7 @@ func (c *Conn) writeNowLocked(p []byte) (bool, error) {
 	if errors.Is(err, os.ErrDeadlineExceeded) && !c.interrupted.Load() && !c.closing.Load() {
 		// The deadline an earlier Write set has passed: it applied to that
 		// write only. Clear it so writes that cannot wait are not refused.
-		if err = c.nc.SetWriteDeadline(time.Time{}); err == nil {
-			c.wdeadline = 0
+		if err = c.setWriteDeadline(time.Time{}); err == nil {
 			n, err = c.writeNonblock(p)
 		}
 	}
