@@ -336,18 +336,18 @@ func (p *Poller) Close() error {
 // dispatch waits for readable connections and queues them to the workers
 // until the eventfd is written.
 func (p *Poller) dispatch() error {
-	return waitEvents(p.epfd, func(c *Conn) {
+	return p.waitEvents(p.epfd, func(c *Conn) {
 		// A connection closed after epoll_wait returned its event is gone
 		// from the table or no longer idle: skip it.
 		if c.state.CompareAndSwap(stIdle, stBusy) || c.state.CompareAndSwap(stLinger, stLinger|stBusy) {
 			p.jobs <- c
 		}
-	}, p.lookup)
+	})
 }
 
 // waitEvents waits on epfd and calls f with the connection of each event
 // still in the table, until the instance's eventfd (wakeID) is written.
-func waitEvents(epfd int, f func(*Conn), lookup func(id uint64) *Conn) error {
+func (p *Poller) waitEvents(epfd int, f func(*Conn)) error {
 	events := make([]unix.EpollEvent, eventBatch)
 	for {
 		n, err := unix.EpollWait(epfd, events, -1)
@@ -362,7 +362,7 @@ func waitEvents(epfd int, f func(*Conn), lookup func(id uint64) *Conn) error {
 			if id == wakeID {
 				return nil
 			}
-			if c := lookup(id); c != nil {
+			if c := p.lookup(id); c != nil {
 				f(c)
 			}
 		}

@@ -330,5 +330,5 @@ func (c *Conn) armWritable() error {
 // dispatchWritable wakes the writes waiting for room in the sockets the
 // write epoll reports, until its eventfd is written.
 func (p *Poller) dispatchWritable() error {
-	return waitEvents(p.wepfd, (*Conn).pokeWriter, p.lookup)
+	return p.waitEvents(p.wepfd, (*Conn).pokeWriter)
 }
