@@ -26,6 +26,12 @@ const syncDeadline = time.Second
 
 func appsKV(t *testing.T, h *testenv.HeraldEnv) jetstream.KeyValue {
 	t.Helper()
+	return bucketKV(t, h, appconfig.Bucket)
+}
+
+// bucketKV opens the KV bucket of h's NATS on a connection of the test's.
+func bucketKV(t *testing.T, h *testenv.HeraldEnv, bucket string) jetstream.KeyValue {
+	t.Helper()
 	nc, err := nats.Connect(h.NATSURL())
 	if err != nil {
 		t.Fatal(err)
@@ -35,7 +41,7 @@ func appsKV(t *testing.T, h *testenv.HeraldEnv) jetstream.KeyValue {
 	if err != nil {
 		t.Fatal(err)
 	}
-	kv, err := js.KeyValue(context.Background(), appconfig.Bucket)
+	kv, err := js.KeyValue(context.Background(), bucket)
 	if err != nil {
 		t.Fatal(err)
 	}

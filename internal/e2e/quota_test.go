@@ -268,20 +268,7 @@ func quotaTotalsWatch(t *testing.T, h *testenv.HeraldEnv, appID string) quotaTot
 	if code := h.Admin(t, "GET", "/admin/v1/apps/"+appID, nil, &app); code != http.StatusOK {
 		t.Fatalf("GET app %s = %d", appID, code)
 	}
-	nc, err := nats.Connect(h.NATSURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kv, err := js.KeyValue(context.Background(), quota.Bucket)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return quotaTotals{kv: kv, account: app.AccountID}
+	return quotaTotals{kv: bucketKV(t, h, quota.Bucket), account: app.AccountID}
 }
 
 // revision is the latest revision of the account's totals, 0 before the
