@@ -37,20 +37,27 @@ func (d *Dispatcher) consumerConfig() jetstream.ConsumerConfig {
 
 // consume runs the consumer, re-creating it after failures.
 func (d *Dispatcher) consume(ctx context.Context) error {
+	failing := newRetryStreak()
 	for {
 		err := webhookevents.EnsureStream(ctx, d.cfg.JS, webhookevents.StreamConfig{Replicas: d.cfg.Replicas})
 		if err == nil {
 			var cons jetstream.Consumer
 			cons, err = d.cfg.JS.CreateOrUpdateConsumer(ctx, webhookevents.Stream, d.consumerConfig())
 			if err == nil {
+				if n := failing.Succeeded(); n > 0 {
+					d.log.Info("webhook consumer recovered", "failures", n)
+				}
 				err = d.pull(ctx, cons)
 			}
 		}
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		d.log.Warn("webhook consumer failed; retrying", "err", err)
-		if !backoff.Sleep(ctx, backoff.Jitter(retryWait)) {
+		wait, log := failing.Failed()
+		if log {
+			d.log.Warn("webhook consumer failed; retrying", "err", err, "retry_in", wait)
+		}
+		if !backoff.Sleep(ctx, wait) {
 			return ctx.Err()
 		}
 	}

@@ -24,6 +24,7 @@ import (
 
 	"github.com/heraldhq/herald/billing"
 	"github.com/heraldhq/herald/controlplane"
+	"github.com/heraldhq/herald/internal/backoff"
 	"github.com/heraldhq/herald/internal/defaults"
 )
 
@@ -69,8 +70,12 @@ const (
 	// that it outlives one request and the writes around it.
 	leaseFactor = 3
 	// retryWait bounds the wait before the consumer or the sender tries
-	// again after a failure of NATS or PostgreSQL.
-	retryWait = time.Second
+	// again after a failure of NATS or PostgreSQL; it doubles with each
+	// failure in a row up to maxRetryWait, and one failure in
+	// retryLogEvery is logged.
+	retryWait     = time.Second
+	maxRetryWait  = 8 * time.Second
+	retryLogEvery = 10
 	// storeTimeout bounds the writes that must happen after a request
 	// even when the dispatcher is stopping.
 	storeTimeout = 10 * time.Second
@@ -209,4 +214,9 @@ func (d *Dispatcher) notify() {
 	case d.wake <- struct{}{}:
 	default:
 	}
+}
+
+// newRetryStreak paces the consumer's and the sender's retries.
+func newRetryStreak() *backoff.Streak {
+	return &backoff.Streak{Base: retryWait, Max: maxRetryWait, LogEvery: retryLogEvery}
 }

@@ -78,7 +78,9 @@ func (e *env) start(t *testing.T, cfg webhooks.Config) *webhooks.Dispatcher { re
 
 func (e *env) startB(t testing.TB, cfg webhooks.Config) *webhooks.Dispatcher {
 	t.Helper()
-	cfg.Logger = testinfra.Logger(t)
+	if cfg.Logger == nil {
+		cfg.Logger = testinfra.Logger(t)
+	}
 	d, err := webhooks.New(cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -20,12 +20,21 @@ func (d *Dispatcher) send(ctx context.Context) error {
 	defer wg.Wait()
 	tick := time.NewTicker(d.cfg.PollInterval)
 	defer tick.Stop()
+	failing := newRetryStreak()
 	for {
 		if free := cap(slots) - len(slots); free > 0 {
 			ids, err := d.store.ClaimWebhookEndpoints(ctx, d.cfg.Owner, d.cfg.Lease, free, d.cfg.BatchGap, d.floor.Load())
-			if err != nil && ctx.Err() == nil {
-				d.log.Warn("webhook claim failed; retrying", "err", err)
-				backoff.Sleep(ctx, backoff.Jitter(retryWait))
+			switch {
+			case err != nil && ctx.Err() == nil:
+				wait, log := failing.Failed()
+				if log {
+					d.log.Warn("webhook claim failed; retrying", "err", err, "retry_in", wait)
+				}
+				backoff.Sleep(ctx, wait)
+			case err == nil:
+				if n := failing.Succeeded(); n > 0 {
+					d.log.Info("webhook claim recovered", "failures", n)
+				}
 			}
 			for _, id := range ids {
 				slots <- struct{}{}
