@@ -43,13 +43,18 @@ type SeedApp struct {
 // is idempotent: a second call with the same input changes nothing, not
 // even updated_at. An existing app keeps its account, name and enabled
 // flag; a revoked key is revived; a key whose secret differs is re-sealed.
+// Such a restore of what an admin changed is logged at warn and recorded
+// in the audit log (herald dev's demo app must always work with the
+// documented credentials, and the trail must say why a revoked key is
+// live again).
 // A key that belongs to another app is a Conflict.
 func (s *Store) SeedApp(ctx context.Context, in SeedApp) error {
 	if err := validateSeed(in); err != nil {
 		return err
 	}
-	var changed []string
+	var changed, restored []string
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		changed, restored = changed[:0], restored[:0]
 		if _, err := tx.Exec(ctx, "select pg_advisory_xact_lock($1)", seedLockKey); err != nil {
 			return fmt.Errorf("take seed lock: %w", err)
 		}
@@ -67,22 +72,40 @@ func (s *Store) SeedApp(ctx context.Context, in SeedApp) error {
 		if planChanged {
 			changed = append(changed, "plan")
 		}
-		appChanged, err := seedApp(ctx, tx, accountID, in)
+		appChange, err := seedApp(ctx, tx, accountID, in)
 		if err != nil {
 			return err
 		}
-		if appChanged {
-			changed = append(changed, "app")
-		}
-		keyChanged, err := s.seedKey(ctx, tx, in)
+		keyChange, err := s.seedKey(ctx, tx, in)
 		if err != nil {
 			return err
 		}
-		if keyChanged {
-			changed = append(changed, "key")
+		for _, c := range []struct {
+			what   string
+			change seedChange
+		}{{"app", appChange}, {"key", keyChange}} {
+			switch c.change {
+			case seedCreated:
+				changed = append(changed, c.what)
+			case seedRestored:
+				changed = append(changed, c.what)
+				restored = append(restored, c.what)
+			}
 		}
-		if !appChanged && !keyChanged && !planChanged {
+		if appChange == seedNone && keyChange == seedNone && !planChanged {
 			return nil
+		}
+		if len(restored) > 0 {
+			// The audit log must tell why a key an admin revoked is live
+			// again.
+			details, err := json.Marshal(map[string]any{"restored": restored, "key": in.Key})
+			if err != nil {
+				return fmt.Errorf("encode seed audit: %w", err)
+			}
+			if _, err := tx.Exec(ctx, `insert into audit_log (actor, action, target, details) values ($1, $2, $3, $4::jsonb)`,
+				seedActor, seedRestoreAction, in.AppID, string(details)); err != nil {
+				return fmt.Errorf("record seed audit: %w", err)
+			}
 		}
 		// The effective config changed: mark it as for any other change.
 		_, err = tx.Exec(ctx, "update apps set updated_at = now() where id = $1", in.AppID)
@@ -95,11 +118,32 @@ func (s *Store) SeedApp(ctx context.Context, in SeedApp) error {
 		}
 		return fmt.Errorf("seed app %s: %w", in.AppID, err)
 	}
+	if len(restored) > 0 {
+		s.logger.Warn("restored the seeded app: changes made to it do not survive a restart; create an app of your own for those",
+			"app_id", in.AppID, "key", in.Key, "restored", restored)
+	}
 	if len(changed) > 0 {
 		s.logger.Info("seeded app", "app_id", in.AppID, "key", in.Key, "changed", changed)
 	}
 	return nil
 }
+
+// seedChange is what seeding did to the app or to its key.
+type seedChange uint8
+
+const (
+	seedNone seedChange = iota
+	seedCreated
+	// seedRestored: it existed and differed from the seed (settings
+	// changed, key revoked or its secret replaced), and was put back.
+	seedRestored
+)
+
+// seedActor and seedRestoreAction are the audit entry of a restore.
+const (
+	seedActor         = "system:seed"
+	seedRestoreAction = "app.seed_restore"
+)
 
 func validateSeed(in SeedApp) error {
 	if err := channels.ValidateName("account_name", in.AccountName); err != nil {
@@ -173,12 +217,12 @@ func (s *Store) SeedPlan(ctx context.Context, p controlplane.NewPlan) error {
 }
 
 // seedApp creates the app or applies the settings patch to it, reporting
-// whether anything changed.
-func seedApp(ctx context.Context, tx pgx.Tx, accountID string, in SeedApp) (bool, error) {
+// what it did.
+func seedApp(ctx context.Context, tx pgx.Tx, accountID string, in SeedApp) (seedChange, error) {
 	cur, err := getApp(ctx, tx, in.AppID, "for update")
 	exists := err == nil
 	if err != nil && !errors.Is(err, channels.ErrNotFound) {
-		return false, err
+		return seedNone, err
 	}
 	base := channels.DefaultSettings()
 	if exists {
@@ -186,14 +230,14 @@ func seedApp(ctx context.Context, tx pgx.Tx, accountID string, in SeedApp) (bool
 	}
 	settings := in.Settings.Apply(base)
 	if err := settings.Validate(); err != nil {
-		return false, err
+		return seedNone, err
 	}
 	if exists && reflect.DeepEqual(settings, cur.Settings) {
-		return false, nil
+		return seedNone, nil
 	}
 	raw, err := json.Marshal(settings)
 	if err != nil {
-		return false, fmt.Errorf("encode settings: %w", err)
+		return seedNone, fmt.Errorf("encode settings: %w", err)
 	}
 	if exists {
 		_, err = tx.Exec(ctx, "update apps set settings = $2 where id = $1", in.AppID, string(raw))
@@ -203,15 +247,18 @@ func seedApp(ctx context.Context, tx pgx.Tx, accountID string, in SeedApp) (bool
 			in.AppID, accountID, in.AppName, string(raw))
 	}
 	if err != nil {
-		return false, fmt.Errorf("write app: %w", err)
+		return seedNone, fmt.Errorf("write app: %w", err)
 	}
-	return true, nil
+	if exists {
+		return seedRestored, nil
+	}
+	return seedCreated, nil
 }
 
-// seedKey makes the key live with the given secret, reporting whether
-// anything changed. The stored secret is opened and compared, not
-// re-sealed blindly, because sealing draws a new nonce every time.
-func (s *Store) seedKey(ctx context.Context, tx pgx.Tx, in SeedApp) (bool, error) {
+// seedKey makes the key live with the given secret, reporting what it
+// did. The stored secret is opened and compared, not re-sealed blindly,
+// because sealing draws a new nonce every time.
+func (s *Store) seedKey(ctx context.Context, tx pgx.Tx, in SeedApp) (seedChange, error) {
 	aad := channels.SecretAAD(in.AppID, in.Key)
 	var (
 		appID     string
@@ -225,21 +272,21 @@ func (s *Store) seedKey(ctx context.Context, tx pgx.Tx, in SeedApp) (bool, error
 		_, err = tx.Exec(ctx, "insert into app_keys (key, app_id, sealed_secret) values ($1, $2, $3)",
 			in.Key, in.AppID, s.box.Seal([]byte(in.Secret), aad))
 		if err != nil {
-			return false, fmt.Errorf("create key: %w", err)
+			return seedNone, fmt.Errorf("create key: %w", err)
 		}
-		return true, nil
+		return seedCreated, nil
 	}
 	if err != nil {
-		return false, fmt.Errorf("read key: %w", err)
+		return seedNone, fmt.Errorf("read key: %w", err)
 	}
 	if appID != in.AppID {
-		return false, channels.Conflict(fmt.Sprintf("key %s belongs to another app", in.Key))
+		return seedNone, channels.Conflict(fmt.Sprintf("key %s belongs to another app", in.Key))
 	}
 	// A value that does not open (another master key) is replaced too.
 	plain, openErr := s.box.Open(sealed, aad)
 	sameSecret := openErr == nil && subtle.ConstantTimeCompare(plain, []byte(in.Secret)) == 1
 	if sameSecret && revokedAt == nil {
-		return false, nil
+		return seedNone, nil
 	}
 	if !sameSecret {
 		sealed = s.box.Seal([]byte(in.Secret), aad)
@@ -247,7 +294,7 @@ func (s *Store) seedKey(ctx context.Context, tx pgx.Tx, in SeedApp) (bool, error
 	_, err = tx.Exec(ctx, "update app_keys set sealed_secret = $2, revoked_at = null where key = $1",
 		in.Key, sealed)
 	if err != nil {
-		return false, fmt.Errorf("update key: %w", err)
+		return seedNone, fmt.Errorf("update key: %w", err)
 	}
-	return true, nil
+	return seedRestored, nil
 }

@@ -125,6 +125,24 @@ func TestSeedAppRepairs(t *testing.T) {
 	}
 	f.seed(t, in)
 	f.wantLiveSecret(t, "demo", "demo-key", "another-secret")
+	// Every restore is in the audit log and warned of; the first seed,
+	// which created the app, is not a restore.
+	audit, _, err := f.store.ListAudit(ctx, controlplane.Page{Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var restores []string
+	for _, e := range audit {
+		if e.Action == "app.seed_restore" && e.Actor == "system:seed" && e.Target == "demo" {
+			restores = append(restores, string(e.Details))
+		}
+	}
+	if want := []string{`{"key": "demo-key", "restored": ["key"]}`, `{"key": "demo-key", "restored": ["key"]}`}; !reflect.DeepEqual(restores, want) {
+		t.Errorf("seed restores in the audit log = %q; want %q", restores, want)
+	}
+	if n := strings.Count(f.logs.String(), "restored the seeded app"); n != 2 {
+		t.Errorf("%d restore warnings; want 2", n)
+	}
 
 	// The settings patch applies over the current settings; what the
 	// patch does not name is left alone.
