@@ -142,16 +142,31 @@ func channelNameChar(b byte) bool {
 	return false
 }
 
-// ValidateEventName checks an event name: 1 to 200 bytes of valid UTF-8.
+// reservedEventPrefixes are the namespaces of the events the servers
+// send themselves (Pusher's protocol events, Herald's extensions): a
+// published message named in one would be taken by every subscriber's
+// client library for the server's own (a spoofed
+// pusher_internal:member_removed drops a member from pusher-js's roster).
+// Pusher refuses them on its HTTP API too.
+var reservedEventPrefixes = [...]string{"pusher:", "pusher_internal:", "herald:", "herald_internal:"}
+
+// ValidateEventName checks the name of an event to publish: 1 to 200
+// bytes of valid UTF-8 without control characters, outside the reserved
+// namespaces.
 func ValidateEventName(name string) error {
 	if name == "" {
 		return BadRequest("name", "event name is empty")
 	}
 	if len(name) > MaxEventNameLen {
-		return BadRequest("name", fmt.Sprintf("event name is longer than %d characters", MaxEventNameLen))
+		return BadRequest("name", fmt.Sprintf("event name is longer than %d bytes", MaxEventNameLen))
 	}
 	if !validUTF8NoControl(name) {
 		return BadRequest("name", "event name has invalid or control characters")
+	}
+	for _, p := range reservedEventPrefixes {
+		if strings.HasPrefix(name, p) {
+			return BadRequest("name", fmt.Sprintf("event names starting with %q are reserved for the protocol's own events", p))
+		}
 	}
 	return nil
 }

@@ -77,6 +77,13 @@ func TestValidateEventName(t *testing.T) {
 	for name, ok := range map[string]bool{
 		"my-event": true, "client-typing": true, "": false,
 		strings.Repeat("e", 201): false, "bad\x00": false, "tab\t": false, "\xff": false,
+		strings.Repeat("é", 100): true, strings.Repeat("é", 101): false,
+		// The servers' own namespaces, exactly: a spoofed roster change
+		// or ack must never reach a subscriber.
+		"pusher:member_removed": false, "pusher_internal:member_removed": false,
+		"pusher_internal:subscription_succeeded": false, "pusher:": false,
+		"herald:refresh": false, "herald_internal:ack": false,
+		"pusher": true, "pusher-event": true, "Pusher:x": true, "heraldry:x": true, "client-pusher:x": true,
 	} {
 		if err := channels.ValidateEventName(name); (err == nil) != ok {
 			t.Errorf("ValidateEventName(%q) = %v", name, err)

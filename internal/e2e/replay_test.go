@@ -154,16 +154,7 @@ func TestAckedPublish(t *testing.T) {
 	sender.Subscribe("private-orders", key, secret, "")
 	reader.Subscribe("private-orders", key, secret, "")
 	publish := func(id, channel string) testenv.Event {
-		sender.Send("herald:publish", "", map[string]any{"channel": channel, "event": "order", "data": "42", "id": id})
-		for {
-			e, err := sender.Next()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if e.Event == "herald_internal:ack" || e.Event == "herald_internal:nack" {
-				return e
-			}
-		}
+		return sendPublish(t, sender, id, channel, "order")
 	}
 	var ack struct {
 		ID     string
@@ -201,6 +192,32 @@ func TestAckedPublish(t *testing.T) {
 	e.DecodeData(t, &ack)
 	if e.Event != "herald_internal:nack" || ack.Code != 4400 {
 		t.Fatalf("publish without id = %+v", e)
+	}
+	// The servers' own event names are refused: a spoofed roster or ack
+	// never reaches the other subscribers.
+	for i, name := range []string{"pusher_internal:member_removed", "pusher:subscription_error", "herald_internal:ack"} {
+		e = sendPublish(t, sender, fmt.Sprintf("r-%d", i), "private-orders", name)
+		ack.Code = 0
+		e.DecodeData(t, &ack)
+		if e.Event != "herald_internal:nack" || ack.Code != 4400 {
+			t.Fatalf("publish named %s = %+v; want nack 4400", name, e)
+		}
+	}
+	reader.ExpectNothing(quiet)
+}
+
+// sendPublish sends a herald:publish and returns its ack or nack.
+func sendPublish(t *testing.T, sender *testenv.PusherClient, id, channel, event string) testenv.Event {
+	t.Helper()
+	sender.Send("herald:publish", "", map[string]any{"channel": channel, "event": event, "data": "42", "id": id})
+	for {
+		e, err := sender.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.Event == "herald_internal:ack" || e.Event == "herald_internal:nack" {
+			return e
+		}
 	}
 }
 

@@ -27,6 +27,9 @@ func TestRESTPublishAuthAndValidation(t *testing.T) {
 		{"bad channel", "/apps/app-id/events", key, secret, `{"name":"e","data":"d","channels":["a b"]}`, 400, "bad_request"},
 		{"long event name", "/apps/app-id/events", key, secret, `{"name":"` + strings.Repeat("e", 201) + `","data":"d","channel":"c"}`, 400, "bad_request"},
 		{"no channels", "/apps/app-id/events", key, secret, `{"name":"e","data":"d"}`, 400, "bad_request"},
+		{"pusher's namespace", "/apps/app-id/events", key, secret, `{"name":"pusher_internal:member_removed","data":"{\"user_id\":\"a\"}","channels":["presence-c"]}`, 400, "bad_request"},
+		{"herald's namespace", "/apps/app-id/events", key, secret, `{"name":"herald_internal:ack","data":"d","channels":["c"]}`, 400, "bad_request"},
+		{"pusher's namespace in a batch", "/apps/app-id/batch_events", key, secret, `{"batch":[{"name":"e","data":"d","channel":"c"},{"name":"pusher:error","data":"d","channel":"c"}]}`, 400, "bad_request"},
 		{"data not a string", "/apps/app-id/events", key, secret, `{"name":"e","data":{},"channels":["c"]}`, 400, "bad_request"},
 		{"malformed", "/apps/app-id/events", key, secret, `{`, 400, "bad_request"},
 	}
