@@ -340,10 +340,15 @@ func (c *Cluster) URL(db string) string {
 	if db == "" {
 		db = c.database
 	}
+	return c.layout.url(db)
+}
+
+// url is the connection string of database db over l's socket (Cluster.URL).
+func (l layout) url(db string) string {
 	u := url.URL{Scheme: "postgres", User: url.User(Superuser), Path: "/" + db}
 	// Slashes are legal in a query and keep the URL readable; a space is
 	// %20 because libpq, unlike Go, does not read "+" as a space.
-	host := strings.NewReplacer("%2F", "/", "+", "%20").Replace(url.QueryEscape(c.layout.socket))
+	host := strings.NewReplacer("%2F", "/", "+", "%20").Replace(url.QueryEscape(l.socket))
 	u.RawQuery = "host=" + host + "&port=" + strconv.Itoa(Port) + "&sslmode=disable"
 	return u.String()
 }

@@ -26,7 +26,7 @@ func TestDataFolderLockNamesHolder(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = second.lockDataDir()
-	want := "data folder " + dir + " is in use by another herald process (pid " + strconv.Itoa(os.Getpid()) + "); stop it, or pick another folder with --data-dir"
+	want := "data folder " + dir + " is in use by herald dev (pid " + strconv.Itoa(os.Getpid()) + "); stop it, or pick another folder with --data-dir"
 	if err == nil || err.Error() != want {
 		t.Fatalf("second lock: %v, want %q", err, want)
 	}

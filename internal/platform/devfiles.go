@@ -78,39 +78,87 @@ func (p *Platform) writeURLFile() error {
 
 // lockFile keeps two dev processes off one data folder: they would share
 // (and stop) one PostgreSQL cluster and one NATS store. The holder writes
-// its pid into it, for the refusal to name.
+// its pid and command into it, for the refusal to name.
 const lockFile = "herald.lock"
 
-// lockDataDir takes an exclusive, non-blocking flock on the data folder's
-// lock file. The kernel releases it if the process dies.
-func (p *Platform) lockDataDir() error {
+// devCommand names herald dev in the lock file.
+const devCommand = "herald dev"
+
+// LockHolder is the process that holds a data folder's lock, as far as
+// its lock file tells.
+type LockHolder struct {
+	PID     int    // 0 when the file names none
+	Command string // such as "herald dev"; "" from a herald that wrote only its pid
+}
+
+// String names the holder for messages: "herald dev (pid 42)".
+func (h LockHolder) String() string {
+	name := h.Command
+	if name == "" {
+		name = "another herald process"
+	}
+	if h.PID > 0 {
+		return fmt.Sprintf("%s (pid %d)", name, h.PID)
+	}
+	return name
+}
+
+// dataDirInUseError is a data folder whose lock another process holds.
+type dataDirInUseError struct {
+	dataDir string
+	holder  LockHolder
+}
+
+func (e *dataDirInUseError) Error() string {
+	return fmt.Sprintf("data folder %s is in use by %s; stop it, or pick another folder with --data-dir", e.dataDir, e.holder)
+}
+
+// lockDataDir takes the data folder lock for herald dev.
+func (p *Platform) lockDataDir() error { return p.lockDataDirAs(devCommand, true) }
+
+// lockDataDirAs takes an exclusive, non-blocking flock on the data
+// folder's lock file for command, creating the file if create, and
+// returns a *dataDirInUseError if another process holds it. The kernel
+// releases the lock if the process dies; shutdown releases it.
+func (p *Platform) lockDataDirAs(command string, create bool) error {
 	path := filepath.Join(p.cfg.DataDir, lockFile)
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600)
+	flags := os.O_RDWR
+	if create {
+		flags |= os.O_CREATE
+	}
+	f, err := os.OpenFile(path, flags, 0o600)
 	if err != nil {
-		return writableHint(fmt.Errorf("lock data folder: %w", err))
+		err = fmt.Errorf("lock data folder: %w", err)
+		if create {
+			err = writableHint(err)
+		}
+		return err
 	}
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		_ = f.Close()
 		if errors.Is(err, syscall.EWOULDBLOCK) {
-			return fmt.Errorf("data folder %s is in use by %s; stop it, or pick another folder with --data-dir",
-				p.cfg.DataDir, lockHolder(path))
+			return &dataDirInUseError{dataDir: p.cfg.DataDir, holder: lockHolder(path)}
 		}
 		return fmt.Errorf("lock data folder: %w", err)
 	}
-	// The pid is a courtesy for the message above: the lock works without it.
+	// The pid and command are a courtesy for the messages above: the lock
+	// works without them.
 	if err := f.Truncate(0); err == nil {
-		_, _ = f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
+		_, _ = f.WriteAt([]byte(strconv.Itoa(os.Getpid())+" "+command+"\n"), 0)
 	}
 	p.addCloser("data folder lock", func(context.Context) error { return f.Close() })
 	return nil
 }
 
-// lockHolder names the process that holds the lock file at path, as well
-// as its content tells.
-func lockHolder(path string) string {
+// lockHolder reads who holds the lock file at path: "<pid> <command>", or
+// only the pid from an older herald.
+func lockHolder(path string) LockHolder {
 	b, _ := os.ReadFile(path)
-	if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && pid > 0 {
-		return fmt.Sprintf("another herald process (pid %d)", pid)
+	pidText, command, _ := strings.Cut(strings.TrimSpace(string(b)), " ")
+	var h LockHolder
+	if pid, err := strconv.Atoi(pidText); err == nil && pid > 0 {
+		h.PID = pid
+		h.Command = strings.TrimSpace(command)
 	}
-	return "another herald process"
+	return h
 }
