@@ -19,6 +19,7 @@ import (
 	"github.com/heraldhq/herald/channels"
 	"github.com/heraldhq/herald/cmd/herald/internal/adminclient"
 	"github.com/heraldhq/herald/cmd/herald/internal/config"
+	"github.com/heraldhq/herald/controlplane"
 	"github.com/heraldhq/herald/internal/platform"
 )
 
@@ -27,49 +28,6 @@ const (
 	defaultAdminURL  = "http://" + platform.DefaultAddr
 	adminHTTPTimeout = 30 * time.Second
 )
-
-// No line below starts with two spaces and a dash: the README test reads
-// such lines as flags.
-const adminUsage = `Usage: herald admin [flags] <resource> <action> [arguments] [options]
-
-  accounts list | get ID | delete ID | create --name N
-  accounts set-plan --account ID [--plan ID]   (no plan: unlimited)
-  plans    list | get ID | delete ID
-  plans    create --name N --enforcement hard|soft [--id ID] [--LIMIT N ...]
-  plans    update ID [--name N] [--enforcement E] [--LIMIT N ...]
-  apps     list [--account ID] [--search TEXT] | get ID | delete ID
-  apps     create --account ID --name N [--id ID] [--set key=value ...]
-  apps     update ID [--name N] [--enabled true|false] [--set key=value ...]
-  keys     list APP | create APP | revoke APP KEY
-  tokens   list | create --name N | revoke ID
-  signing-keys  list | rotate | retire KID
-  audit    list
-  webhooks list APP | get APP ID | delete APP ID | test APP ID
-  webhooks create APP URL [--events a,b] [--batch true|false] [--enabled true|false]
-           [--channel-filter P] [--header Name=value ...]
-  webhooks update APP ID [--endpoint URL] [the options of create]
-  webhooks deliveries APP ID [--status pending|delivered|failed]
-  webhooks redeliver APP ID DELIVERY
-  webhooks operator list | get ID | remove ID | test ID
-  webhooks operator add URL [--events quota_warning,quota_exceeded] [--enabled true|false]
-           [--header Name=value ...]   (prints the signing secret, once)
-  webhooks operator update ID [--endpoint URL] [the options of add]
-  webhooks operator deliveries ID [--status S] | redeliver ID DELIVERY
-  usage    --app ID | --account ID [--granularity G] [--from T] [--to T] [--csv]
-  usage    reconcile --app ID [--granularity G] [--from T] [--to T]
-
-Lists take --limit N and --cursor C (the next page's cursor is printed on
-stderr). --set takes an app setting: integers, true|false, and for
-allowed_origins a comma-separated list. Each plan limit is a flag named
-as the limit with dashes (--max-messages-per-day N, 0 for unlimited).
-Flags may follow the action.
-usage reads the last 24 hours by hour unless told (minute, hour, day or
-month; times in RFC 3339). usage reconcile compares metered published
-messages with the message stream and the history, and exits 1 when any
-period differs.
-
-Flags:
-`
 
 // adminGlobals are the flags of every `herald admin` command.
 type adminGlobals struct {
@@ -80,7 +38,7 @@ type adminGlobals struct {
 }
 
 func bindAdminGlobals(fs *flag.FlagSet, g *adminGlobals) {
-	fs.StringVar(&g.url, "url", "", "base URL of the Herald admin API (default: the one herald dev wrote in --data-dir, else "+defaultAdminURL+")")
+	fs.StringVar(&g.url, "url", "", "the Herald server's base URL, http(s)://HOST:PORT; a trailing "+adminAPIPath+" is dropped (default: the one herald dev wrote in --data-dir, else "+defaultAdminURL+")")
 	fs.StringVar(&g.token, "admin-token", "", "admin API token: the bootstrap token or one made with 'herald admin tokens create' (default: herald dev's, from --data-dir)")
 	fs.StringVar(&g.dataDir, "data-dir", platform.DefaultDataDir, "herald dev's data folder, read for the URL and admin token that --url and --admin-token do not give")
 	fs.BoolVar(&g.json, "json", false, "print JSON as the API answers it instead of a table")
@@ -113,12 +71,40 @@ type adminCommand struct {
 	args  []string // names of the positional arguments
 	flags func(fs *flag.FlagSet, o *adminOpts)
 	run   func(ctx context.Context, c *adminCall) error
+	// note, when set, ends the action's help: what its exit status says.
+	note string
 }
+
+// Notes of the actions whose exit status says more than success.
+const (
+	webhookTestNote = "Exits 1 when the endpoint failed the test (OK false: no answer, or not a 2xx)."
+	reconcileNote   = "Exits 1 when any period differs."
+)
 
 func nameFlag(fs *flag.FlagSet, o *adminOpts) { fs.StringVar(&o.name, "name", "", "name") }
 
+// pageLimitFlag is --limit: a page size the API accepts; left at 0 when
+// not given, for the server's default.
+type pageLimitFlag struct{ n *int }
+
+func (l pageLimitFlag) String() string {
+	if l.n == nil || *l.n == 0 {
+		return ""
+	}
+	return strconv.Itoa(*l.n)
+}
+
+func (l pageLimitFlag) Set(s string) error {
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 || n > controlplane.MaxPageLimit {
+		return fmt.Errorf("want an integer from 1 to %d", controlplane.MaxPageLimit)
+	}
+	*l.n = n
+	return nil
+}
+
 func pageFlags(fs *flag.FlagSet, o *adminOpts) {
-	fs.IntVar(&o.limit, "limit", 0, "page size (default: the server's)")
+	fs.Var(pageLimitFlag{&o.limit}, "limit", fmt.Sprintf("page size `N`, 1 to %d (default: the server's, %d)", controlplane.MaxPageLimit, controlplane.DefaultPageLimit))
 	fs.StringVar(&o.cursor, "cursor", "", "cursor of the page to list")
 }
 
@@ -132,13 +118,13 @@ func appCreateFlags(fs *flag.FlagSet, o *adminOpts) {
 	nameFlag(fs, o)
 	fs.StringVar(&o.account, "account", "", "account id")
 	fs.StringVar(&o.id, "id", "", "app id (generated when empty)")
-	fs.Var(&o.set, "set", "setting key=value (repeatable)")
+	fs.Var(&o.set, "set", "an app setting, `key=value` (repeatable)")
 }
 
 func appUpdateFlags(fs *flag.FlagSet, o *adminOpts) {
 	nameFlag(fs, o)
-	fs.Var(&o.enabled, "enabled", "true or false")
-	fs.Var(&o.set, "set", "setting key=value (repeatable)")
+	fs.Var(&o.enabled, "enabled", "whether it is enabled, `true|false`")
+	fs.Var(&o.set, "set", "an app setting, `key=value` (repeatable)")
 }
 
 // adminCommands is the table of `herald admin` actions.
@@ -178,7 +164,7 @@ func adminCommands() map[string]adminCommand {
 		"webhooks delete":     {args: []string{"APP", "ID"}, run: adminDeleteWebhook},
 		"webhooks deliveries": {args: []string{"APP", "ID"}, flags: webhookDeliveryFlags, run: adminListWebhookDeliveries},
 		"webhooks redeliver":  {args: []string{"APP", "ID", "DELIVERY"}, run: adminRedeliverWebhook},
-		"webhooks test":       {args: []string{"APP", "ID"}, run: adminTestWebhook},
+		"webhooks test":       {args: []string{"APP", "ID"}, run: adminTestWebhook, note: webhookTestNote},
 
 		"webhooks operator list":       {flags: pageFlags, run: adminListOperatorWebhooks},
 		"webhooks operator add":        {args: []string{"URL"}, flags: operatorWebhookFlags, run: adminAddOperatorWebhook},
@@ -187,10 +173,10 @@ func adminCommands() map[string]adminCommand {
 		"webhooks operator remove":     {args: []string{"ID"}, run: adminRemoveOperatorWebhook},
 		"webhooks operator deliveries": {args: []string{"ID"}, flags: webhookDeliveryFlags, run: adminListOperatorWebhookDeliveries},
 		"webhooks operator redeliver":  {args: []string{"ID", "DELIVERY"}, run: adminRedeliverOperatorWebhook},
-		"webhooks operator test":       {args: []string{"ID"}, run: adminTestOperatorWebhook},
+		"webhooks operator test":       {args: []string{"ID"}, run: adminTestOperatorWebhook, note: webhookTestNote},
 
 		"usage":           {flags: usageFlags, run: adminUsageReport},
-		"usage reconcile": {flags: usageFlags, run: adminUsageReconcile},
+		"usage reconcile": {flags: usageFlags, run: adminUsageReconcile, note: reconcileNote},
 	}
 }
 
@@ -204,29 +190,35 @@ func usagef(format string, args ...any) error {
 }
 
 // runAdmin runs `herald admin …` and returns the exit code: 0, 1 when the
-// API or the network failed, 2 for a usage error.
+// API or the network failed, 2 for a usage error. Help, asked for with -h
+// anywhere or "help" first, is that of the resource or action named.
 func runAdmin(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("herald admin", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, adminUsage); fs.PrintDefaults() }
+	fs.SetOutput(io.Discard)
 	var g adminGlobals
 	bindAdminGlobals(fs, &g)
-	if err := config.Parse(fs, args, getenv); err != nil {
-		return usageError(err)
+	args, help := takeHelp(args)
+	err := config.Parse(fs, args, getenv)
+	if errors.Is(err, flag.ErrHelp) { // -h=true
+		help, err = true, nil
 	}
-	call, cmd, err := parseAdminAction(fs.Args(), &g)
-	if errors.Is(err, flag.ErrHelp) {
-		fs.Usage()
-		return 0
+	if err != nil {
+		return adminUsageFailed(stderr, err)
 	}
+	words := fs.Args()
+	if len(words) > 0 && words[0] == "help" {
+		words, help = words[1:], true
+	}
+	if help {
+		return adminHelp(words, stdout, stderr)
+	}
+	call, cmd, err := parseAdminAction(words, &g)
 	var target adminTarget
 	if err == nil {
 		target, err = resolveAdminTarget(g)
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "herald admin: %v\n\n", err)
-		fs.Usage()
-		return 2
+		return adminUsageFailed(stderr, err)
 	}
 	if target.note != "" {
 		fmt.Fprintf(stderr, "herald admin: %s\n", target.note)
@@ -235,46 +227,30 @@ func runAdmin(ctx context.Context, args []string, getenv func(string) string, st
 	call.json, call.stdout, call.stderr = g.json, stdout, stderr
 	if err := cmd.run(ctx, call); err != nil {
 		if ue := (*adminUsageError)(nil); errors.As(err, &ue) {
-			fmt.Fprintf(stderr, "herald admin: %v\n\n", err)
-			fs.Usage()
-			return 2
+			return adminUsageFailed(stderr, err)
 		}
-		fmt.Fprintf(stderr, "herald admin: %v\n", target.explainConnError(err))
+		fmt.Fprintf(stderr, "herald admin: %v\n", target.explain(err))
 		return 1
 	}
 	return 0
 }
 
+// adminUsageFailed reports a mistake in the command line with the usage,
+// and returns its exit code.
+func adminUsageFailed(stderr io.Writer, err error) int {
+	fmt.Fprintf(stderr, "herald admin: %v\n\n", err)
+	printAdminUsage(stderr)
+	return 2
+}
+
 // parseAdminAction finds the action in args and parses its arguments and
 // options; the global flags may be repeated after the action.
 func parseAdminAction(args []string, g *adminGlobals) (*adminCall, adminCommand, error) {
-	if len(args) == 0 {
-		return nil, adminCommand{}, usagef("missing command")
-	}
-	if args[0] == "help" {
-		return nil, adminCommand{}, flag.ErrHelp
-	}
-	name, rest := args[0], args[1:]
-	cmd, ok := adminCommands()[name]
-	// A resource of a resource (webhooks operator) takes its action third.
-	if len(args) >= 3 {
-		if c, found := adminCommands()[strings.Join(args[:3], " ")]; found {
-			return parseAdminArgs(strings.Join(args[:3], " "), args[3:], c, g)
-		}
-	}
-	// A resource that is a command by itself (usage) takes an action
-	// only when one of its own follows.
-	if len(args) >= 2 {
-		if c, found := adminCommands()[name+" "+args[1]]; found || !ok {
-			name, rest, cmd, ok = name+" "+args[1], args[2:], c, found
-		}
-	} else if !ok {
-		return nil, adminCommand{}, usagef("%q needs an action", args[0])
-	}
+	name, n, cmd, ok := lookupAdminCommand(args)
 	if !ok {
-		return nil, adminCommand{}, usagef("unknown command %q", name)
+		return nil, adminCommand{}, unknownAdminCommand(args)
 	}
-	return parseAdminArgs(name, rest, cmd, g)
+	return parseAdminArgs(name, args[n:], cmd, g)
 }
 
 // parseAdminArgs parses the arguments and options of the command name.
@@ -292,9 +268,6 @@ func parseAdminArgs(name string, rest []string, cmd adminCommand, g *adminGlobal
 	}
 	pos, err := parseInterleaved(fs, rest)
 	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil, adminCommand{}, err
-		}
 		return nil, adminCommand{}, usagef("%s: %v", name, err)
 	}
 	if len(pos) != len(cmd.args) {

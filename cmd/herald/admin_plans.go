@@ -61,9 +61,9 @@ func (l limitFlag) Set(s string) error {
 // as the limit with dashes (--max-messages-per-day).
 func planFlags(fs *flag.FlagSet, o *adminOpts) {
 	fs.Var(&o.plan.name, "name", "plan name")
-	fs.Var(&o.plan.enforcement, "enforcement", "hard (refuse what is over a quota) or soft (record it)")
+	fs.Var(&o.plan.enforcement, "enforcement", "`hard|soft`: hard refuses what is over a quota, soft records it")
 	for _, name := range limitNames() {
-		fs.Var(limitFlag{o: &o.plan, name: name}, strings.ReplaceAll(name, "_", "-"), "limit "+name+" (0: unlimited)")
+		fs.Var(limitFlag{o: &o.plan, name: name}, strings.ReplaceAll(name, "_", "-"), "limit "+name+" to `N` (0: unlimited)")
 	}
 }
 

@@ -4,11 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
 
+	"github.com/heraldhq/herald/cmd/herald/internal/adminclient"
 	"github.com/heraldhq/herald/cmd/herald/internal/config"
 	"github.com/heraldhq/herald/internal/platform"
 )
@@ -31,7 +33,14 @@ type adminTarget struct {
 // bootstrap token (platform.URLFile, platform.AdminTokenFile). The
 // folder's token goes only to the folder's server, never to another URL.
 func resolveAdminTarget(g adminGlobals) (adminTarget, error) {
-	t := adminTarget{url: g.url, token: g.token, dataDir: filepath.Clean(g.dataDir)}
+	t := adminTarget{token: g.token, dataDir: filepath.Clean(g.dataDir)}
+	if g.url != "" {
+		u, err := adminBaseURL(g.url)
+		if err != nil {
+			return t, err
+		}
+		t.url = u
+	}
 	if t.url != "" && t.token != "" {
 		return t, nil
 	}
@@ -71,6 +80,29 @@ func resolveAdminTarget(g adminGlobals) (adminTarget, error) {
 	return t, nil
 }
 
+// adminAPIPath is where a server serves the admin API. The banner of
+// herald dev shows the API's URL with it, so a --url copied from there
+// ends with it.
+const adminAPIPath = "/admin/v1"
+
+// adminBaseURL checks that raw is a server's base URL and returns it
+// without a trailing slash or adminAPIPath.
+func adminBaseURL(raw string) (string, error) {
+	u, err := url.Parse(raw)
+	if err == nil && ((u.Scheme != "http" && u.Scheme != "https") || u.Host == "") {
+		err = errors.New("want http:// or https:// and a host")
+	}
+	if err == nil && (u.RawQuery != "" || u.Fragment != "" || u.ForceQuery) {
+		err = errors.New("a base URL has no query or fragment")
+	}
+	if err != nil {
+		return "", usagef("--url %q: %v: give the server's base URL, such as %s", raw, err, defaultAdminURL)
+	}
+	u.Path = strings.TrimSuffix(strings.TrimRight(u.Path, "/"), adminAPIPath)
+	u.RawPath = ""
+	return strings.TrimRight(u.String(), "/"), nil
+}
+
 // readDataFile returns the trimmed content of a file of the data folder.
 func readDataFile(dir, name string) (string, error) {
 	b, err := os.ReadFile(filepath.Join(dir, name))
@@ -85,9 +117,14 @@ func sameURL(a, b string) bool {
 	return strings.EqualFold(strings.TrimRight(a, "/"), strings.TrimRight(b, "/"))
 }
 
-// explainConnError rewrites a refused connection as what to do about it;
-// other errors are returned as they are.
-func (t adminTarget) explainConnError(err error) error {
+// explain rewrites a refused connection, or an answer that is not the
+// admin API's, as what to do about it; other errors are returned as they
+// are.
+func (t adminTarget) explain(err error) error {
+	if na := (*adminclient.NotAPIError)(nil); errors.As(err, &na) {
+		return fmt.Errorf("%w: is %s Herald's base URL? --url (or %s) takes the server's base URL, such as %s",
+			err, t.url, config.EnvName("url"), defaultAdminURL)
+	}
 	if !errors.Is(err, syscall.ECONNREFUSED) {
 		return err
 	}

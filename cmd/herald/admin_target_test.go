@@ -3,7 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -130,5 +133,67 @@ func TestAdminTargetRefusals(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestAdminBaseURL(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		raw, want string
+		err       string // in the usage error; "" when none
+	}{
+		{"http://127.0.0.1:6001", "http://127.0.0.1:6001", ""},
+		{"http://127.0.0.1:6001/", "http://127.0.0.1:6001", ""},
+		{"http://127.0.0.1:6401/admin/v1", "http://127.0.0.1:6401", ""}, // as the banner shows it
+		{"https://herald.example/admin/v1/", "https://herald.example", ""},
+		{"https://example.com/herald/admin/v1", "https://example.com/herald", ""}, // behind a path prefix
+		{"https://example.com/herald", "https://example.com/herald", ""},
+		{"http://127.0.0.1:6401?x=1", "", "no query or fragment"},
+		{"http://127.0.0.1:6401/?", "", "no query or fragment"},
+		{"http://127.0.0.1:6401#top", "", "no query or fragment"},
+		{"localhost:6001", "", "want http:// or https://"},
+		{"ftp://herald.example", "", "want http:// or https://"},
+		{"http:///admin/v1", "", "want http:// or https://"},
+		{"http://[::1", "", "missing ']'"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.raw, func(t *testing.T) {
+			got, err := adminBaseURL(tc.raw)
+			if tc.err == "" {
+				if err != nil || got != tc.want {
+					t.Fatalf("adminBaseURL = %q, %v; want %q", got, err, tc.want)
+				}
+				return
+			}
+			var ue *adminUsageError
+			if !errors.As(err, &ue) || !strings.Contains(err.Error(), tc.err) || !strings.Contains(err.Error(), "base URL") {
+				t.Fatalf("adminBaseURL = %q, %v; want a usage error with %q", got, err, tc.err)
+			}
+		})
+	}
+}
+
+// TestAdminURLIsTheServers: the API's own URL, as herald dev's banner shows
+// it, works as --url, and a URL that leads elsewhere (here a page that
+// answers every path with 200) is said so in one line.
+func TestAdminURLIsTheServers(t *testing.T) {
+	base := adminServer(t)
+	env := map[string]string{"HERALD_ADMIN_TOKEN": adminTestToken}
+	if r := runAdminEnv(env, "--url", base+"/admin/v1", "accounts", "list"); r.code != 0 || !strings.Contains(r.stdout, "NAME") {
+		t.Fatalf("--url …/admin/v1: exit %d\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
+	}
+	page := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_, _ = w.Write([]byte("<!doctype html><title>console</title>"))
+	}))
+	t.Cleanup(page.Close)
+	r := runAdminEnv(env, "--url", page.URL+"/console", "accounts", "list")
+	if r.code != 1 || strings.Count(r.stderr, "\n") != 1 {
+		t.Fatalf("exit %d, want 1 and one line; stderr %q", r.code, r.stderr)
+	}
+	for _, w := range []string{"200 OK, text/html; charset=utf-8", "not JSON from Herald's admin API", page.URL + "/console", "base URL"} {
+		if !strings.Contains(r.stderr, w) {
+			t.Errorf("stderr lacks %q: %q", w, r.stderr)
+		}
 	}
 }

@@ -21,9 +21,18 @@ const adminTestToken = "cli-test-bootstrap-token"
 // adminServer serves the admin API on a fresh database and returns its URL.
 func adminServer(tb testing.TB) string {
 	tb.Helper()
+	return adminServerWith(tb, func(*api.Config) {})
+}
+
+// adminServerWith is adminServer with the API's configuration changed by
+// configure.
+func adminServerWith(tb testing.TB, configure func(*api.Config)) string {
+	tb.Helper()
 	store, _ := testenv.OpenStore(tb, testenv.MigratedPostgres(tb))
 	testinfra.Sensitive(adminTestToken)
-	a, err := api.New(api.Config{Store: store, AdminToken: adminTestToken, Logger: testinfra.Logger(tb)})
+	cfg := api.Config{Store: store, AdminToken: adminTestToken, Logger: testinfra.Logger(tb)}
+	configure(&cfg)
+	a, err := api.New(cfg)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -190,7 +199,18 @@ func TestAdminCLIErrors(t *testing.T) {
 	}{
 		{"no command", nil, nil, 2, "missing command"},
 		{"resource only", []string{"apps"}, nil, 2, "needs an action"},
-		{"unknown command", []string{"apps", "frob"}, nil, 2, `unknown command "apps frob"`},
+		{"unknown action", []string{"apps", "frob"}, nil, 2, `unknown action "frob" of apps (one of create, delete, get, list, update)`},
+		{"unknown resource", []string{"frob", "list"}, nil, 2, `unknown resource "frob" (one of accounts, apps,`},
+		{"unknown action of a resource's resource", []string{"webhooks", "operator", "bogus"}, nil, 2,
+			`unknown action "bogus" of webhooks operator (one of add, deliveries,`},
+		{"resource's resource only", []string{"webhooks", "operator"}, nil, 2, "webhooks operator needs an action"},
+		{"limit 0", []string{"accounts", "list", "--limit", "0"}, nil, 2, "-limit: want an integer from 1 to 500"},
+		{"negative limit", []string{"apps", "list", "--limit", "-3"}, nil, 2, "-limit: want an integer from 1 to 500"},
+		{"limit over the API's", []string{"keys", "list", "app", "--limit", "501"}, nil, 2, "-limit: want an integer from 1 to 500"},
+		{"limit not a number", []string{"webhooks", "operator", "list", "--limit", "ten"}, nil, 2, "-limit: want an integer from 1 to 500"},
+		{"url with a query", []string{"accounts", "list"}, map[string]string{"HERALD_URL": "http://127.0.0.1:1?x=1"}, 2,
+			"no query or fragment: give the server's base URL"},
+		{"url without a scheme", []string{"--url", "localhost:6001", "accounts", "list"}, nil, 2, "want http:// or https://"},
 		{"missing argument", []string{"apps", "get"}, nil, 2, "takes ID"},
 		{"extra argument", []string{"accounts", "list", "x"}, nil, 2, "takes no arguments"},
 		{"unknown flag", []string{"accounts", "list", "--colour"}, nil, 2, "colour"},
@@ -234,17 +254,49 @@ func TestAdminCLIErrors(t *testing.T) {
 
 func TestAdminCLIHelp(t *testing.T) {
 	t.Parallel()
-	for _, args := range [][]string{{"-h"}, {"help"}, {"apps", "list", "-h"}} {
-		var stdout, stderr bytes.Buffer
-		code := runAdmin(context.Background(), args, func(string) string { return "" }, &stdout, &stderr)
-		out := stdout.String() + stderr.String()
-		if code != 0 || !strings.Contains(out, "Usage: herald admin") {
-			t.Errorf("%v: exit %d\n%s", args, code, out)
-		}
-		for _, f := range []string{"-url", "-admin-token", "-json"} {
-			if !strings.Contains(out, "  "+f) {
-				t.Errorf("%v: usage lacks %s:\n%s", args, f, out)
-			}
-		}
+	cases := []struct {
+		name    string
+		args    []string
+		want    []string // in stdout
+		notWant []string
+	}{
+		{"general", []string{"-h"}, []string{"Usage: herald admin", "plans    create", "Exit status", "  --url", "  --admin-token", "  --json"}, nil},
+		{"help word", []string{"help"}, []string{"Usage: herald admin", "  --url"}, nil},
+		{"resource", []string{"accounts", "--help"}, []string{"herald admin [flags] accounts <action>", "accounts set-plan", "  --url"},
+			[]string{"plans"}},
+		{"help before the resource", []string{"--json", "-h", "accounts"}, []string{"accounts set-plan"}, []string{"plans"}},
+		{"help word and resource", []string{"help", "webhooks"}, []string{"webhooks create", "webhooks operator add"}, nil},
+		{"resource's resource", []string{"webhooks", "operator", "-h"}, []string{"webhooks operator add"}, []string{"webhooks create"}},
+		{"action", []string{"apps", "list", "-h"}, []string{"herald admin [flags] apps list [options]", "  --search string", "  --limit N", "  --url string"}, nil},
+		{"plan limits", []string{"plans", "create", "--help"}, []string{"  --max-messages-per-day N", "  --enforcement", "  --id string"}, nil},
+		{"settings", []string{"apps", "update", "ID", "--help"}, []string{"apps update ID [options]", "max_connections=integer",
+			"client_events=true|false", "allowed_origins=comma-separated list"}, nil},
+		{"arguments", []string{"webhooks", "redeliver", "-h"}, []string{"webhooks redeliver APP ID DELIVERY"}, []string{"Options:"}},
+		{"exit status", []string{"webhooks", "operator", "test", "-h"}, []string{"Exits 1 when the endpoint failed the test"}, nil},
+		{"command and resource", []string{"usage", "-h"}, []string{"herald admin [flags] usage [options]", "  --granularity"}, nil},
 	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := runAdminEnv(nil, tc.args...)
+			if r.code != 0 || r.stderr != "" {
+				t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(r.stdout, w) {
+					t.Errorf("help lacks %q:\n%s", w, r.stdout)
+				}
+			}
+			for _, w := range tc.notWant {
+				if strings.Contains(r.stdout, w) {
+					t.Errorf("help has %q:\n%s", w, r.stdout)
+				}
+			}
+		})
+	}
+	t.Run("unknown word", func(t *testing.T) {
+		r := runAdminEnv(nil, "webhooks", "bogus", "--help")
+		if r.code != 2 || !strings.Contains(r.stderr, `unknown action "bogus" of webhooks`) || r.stdout != "" {
+			t.Fatalf("exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+		}
+	})
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"strconv"
@@ -41,8 +42,8 @@ func webhookFlags(fs *flag.FlagSet, o *adminOpts) {
 	w := &o.webhook
 	fs.Var(&w.url, "endpoint", "update: the endpoint's new URL (http or https)")
 	fs.Var(&w.events, "events", "comma-separated event kinds (default on creation: every kind but subscription_count)")
-	fs.Var(&w.batch, "batch", "true or false: up to 100 events per request, at most one request per second")
-	fs.Var(&o.enabled, "enabled", "true or false")
+	fs.Var(&w.batch, "batch", "`true|false`, whether to send up to 100 events per request, at most one request per second")
+	fs.Var(&o.enabled, "enabled", "whether it is enabled, `true|false`")
 	fs.Var(&w.channelFilter, "channel-filter", "only channels matching this pattern (* matches any run)")
 	fs.Var(&w.headers, "header", "extra request header Name=value (repeatable)")
 }
@@ -182,12 +183,21 @@ func adminTestWebhook(ctx context.Context, c *adminCall) error {
 	return c.outputTest(res)
 }
 
-// outputTest prints an endpoint's answer to a test request.
+// errWebhookTestFailed makes a test of an endpoint that failed exit 1, so
+// that a script can tell.
+var errWebhookTestFailed = errors.New("the endpoint failed the test")
+
+// outputTest prints an endpoint's answer to a test request, and returns
+// errWebhookTestFailed when it was not a success.
 func (c *adminCall) outputTest(res webhooks.TestResult) error {
 	code := "-"
 	if res.StatusCode != 0 {
 		code = strconv.Itoa(res.StatusCode)
 	}
-	return c.output(res, []string{"OK", "CODE", "ERROR", "MS"},
+	err := c.output(res, []string{"OK", "CODE", "ERROR", "MS"},
 		[][]string{{strconv.FormatBool(res.OK), code, orDash(res.Error), strconv.FormatInt(res.DurationMS, 10)}}, "")
+	if err == nil && !res.OK {
+		err = errWebhookTestFailed
+	}
+	return err
 }

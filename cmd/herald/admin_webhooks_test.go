@@ -1,12 +1,16 @@
 package main
 
 import (
+	"context"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/heraldhq/herald/channels"
 	"github.com/heraldhq/herald/controlplane"
+	"github.com/heraldhq/herald/controlplane/api"
+	"github.com/heraldhq/herald/controlplane/webhooks"
 )
 
 func TestAdminCLIWebhooks(t *testing.T) {
@@ -63,5 +67,55 @@ func TestAdminCLIWebhooks(t *testing.T) {
 	}
 	if r := c.ok(t, "webhooks", "delete", "web-1", w.ID); !strings.Contains(r.stdout, "deleted webhook "+w.ID) {
 		t.Errorf("delete: %q", r.stdout)
+	}
+}
+
+// stubTester stands in for the webhook dispatcher: every test request
+// gets result.
+type stubTester struct{ result webhooks.TestResult }
+
+func (s stubTester) Test(context.Context, string, string) (webhooks.TestResult, error) {
+	return s.result, nil
+}
+
+func (s stubTester) TestOperator(context.Context, string) (webhooks.TestResult, error) {
+	return s.result, nil
+}
+
+// TestAdminCLIWebhookTestExitStatus: a test that the endpoint failed
+// exits 1 after printing the result, so that a script can tell.
+func TestAdminCLIWebhookTestExitStatus(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name   string
+		result webhooks.TestResult
+		code   int
+	}{
+		{"answered 2xx", webhooks.TestResult{OK: true, StatusCode: 204, DurationMS: 3}, 0},
+		{"answered 500", webhooks.TestResult{StatusCode: 500, Error: "HTTP 500", DurationMS: 3}, 1},
+		{"no answer", webhooks.TestResult{Error: "connection refused", DurationMS: 1}, 1},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			url := adminServerWith(t, func(cfg *api.Config) { cfg.Webhooks.Tester = stubTester{tc.result} })
+			c := &cli{env: map[string]string{"HERALD_URL": url, "HERALD_ADMIN_TOKEN": adminTestToken}}
+			for _, args := range [][]string{
+				{"webhooks", "test", "web-1", "wh_1"},
+				{"webhooks", "operator", "test", "wh_1"},
+				{"--json", "webhooks", "test", "web-1", "wh_1"},
+			} {
+				r := c.run(args...)
+				if r.code != tc.code {
+					t.Fatalf("%v: exit %d, want %d\nstdout: %s\nstderr: %s", args, r.code, tc.code, r.stdout, r.stderr)
+				}
+				if !strings.Contains(r.stdout, strconv.FormatBool(tc.result.OK)) {
+					t.Errorf("%v: the result is not printed: %q", args, r.stdout)
+				}
+				if failed := strings.Contains(r.stderr, "the endpoint failed the test"); failed != (tc.code == 1) {
+					t.Errorf("%v: stderr %q", args, r.stderr)
+				}
+			}
+		})
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/heraldhq/herald/cmd/herald/internal/config"
@@ -29,9 +30,12 @@ const healthcheckPath = "/readyz"
 const healthcheckUsage = `Usage: herald healthcheck [flags]
 
 Probes a Herald process's readiness (GET /readyz) and exits 0 when it
-answers 200, else 1 with one line saying why. It reads the same --addr
-(HERALD_ADDR) and --tls-cert (HERALD_TLS_CERT) as the server, so in a
-container "herald healthcheck" needs no arguments and no shell.
+answers 200, else 1 with one line saying why, and 2 for a mistake in the
+command line. It reads the same --addr (HERALD_ADDR) and --tls-cert
+(HERALD_TLS_CERT) as the server, so in a container "herald healthcheck"
+needs no arguments and no shell. A --url without a path (the server's
+base URL, as herald admin takes it) is probed at /readyz; one with a
+path, as given.
 
 `
 
@@ -43,11 +47,18 @@ func runHealthcheck(ctx context.Context, args []string, getenv func(string) stri
 	fs.Usage = func() { fmt.Fprint(stderr, healthcheckUsage); fs.PrintDefaults() }
 	addr := fs.String("addr", platform.DefaultAddr, "the server's listen address; an unspecified host (\":6001\", \"0.0.0.0:6001\") is probed on loopback")
 	tlsCert := fs.String("tls-cert", "", "the server's certificate: when set, probe over HTTPS (without verifying it: the probe is local and sends nothing secret)")
-	rawURL := fs.String("url", "", "readiness URL to probe instead of one built from --addr (e.g. http://10.0.0.5:6001/readyz)")
+	rawURL := fs.String("url", "", "URL to probe instead of one built from --addr: a base URL (http://10.0.0.5:6001) is probed at "+healthcheckPath+", a URL with a path as given")
 	if err := config.Parse(fs, args, getenv); err != nil {
 		return usageError(err)
 	}
-	target := *rawURL
+	// The flag package stops at the first argument: flags after one would
+	// be ignored along with it.
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "herald healthcheck: takes no arguments, got %q\n\n", strings.Join(fs.Args(), " "))
+		fs.Usage()
+		return 2
+	}
+	target := readyzOf(*rawURL)
 	if target == "" {
 		u, err := readyzURL(*addr, *tlsCert != "")
 		if err != nil {
@@ -82,6 +93,19 @@ func readyzURL(addr string, https bool) (string, error) {
 	}
 	u := url.URL{Scheme: scheme, Host: net.JoinHostPort(host, port), Path: healthcheckPath}
 	return u.String(), nil
+}
+
+// readyzOf returns the URL to probe for --url raw: raw itself when it has
+// a path, else its /readyz, since the server's root is the console's page,
+// which answers 200 whether the server is ready or not. A raw that does
+// not parse is returned as it is, for the probe to say why.
+func readyzOf(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || raw == "" || (u.Path != "" && u.Path != "/") || u.Opaque != "" {
+		return raw
+	}
+	u.Path = healthcheckPath
+	return u.String()
 }
 
 // errNotReady is returned when the server answers with anything but 200.

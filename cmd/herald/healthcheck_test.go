@@ -36,14 +36,37 @@ func TestReadyzURL(t *testing.T) {
 	}
 }
 
+func TestReadyzOf(t *testing.T) {
+	cases := []struct{ raw, want string }{
+		{"", ""},
+		{"http://127.0.0.1:6401", "http://127.0.0.1:6401/readyz"},
+		{"http://127.0.0.1:6401/", "http://127.0.0.1:6401/readyz"},
+		{"https://10.0.0.5:6001", "https://10.0.0.5:6001/readyz"},
+		{"http://127.0.0.1:6401/readyz", "http://127.0.0.1:6401/readyz"},
+		{"http://127.0.0.1:6401/herald/readyz", "http://127.0.0.1:6401/herald/readyz"},
+		{"http://127.0.0.1:6401/livez", "http://127.0.0.1:6401/livez"},
+		{"localhost:6001", "localhost:6001"}, // no host: left for the probe to refuse
+		{"http://[::1", "http://[::1"},
+	}
+	for _, c := range cases {
+		if got := readyzOf(c.raw); got != c.want {
+			t.Errorf("readyzOf(%q) = %q, want %q", c.raw, got, c.want)
+		}
+	}
+}
+
 func TestHealthcheckCommand(t *testing.T) {
 	status := http.StatusOK
+	// As a Herald: the root is the console's page, 200 whether ready or not.
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/readyz" {
+		switch r.URL.Path {
+		case "/readyz":
+			w.WriteHeader(status)
+		case "/":
+			w.WriteHeader(http.StatusOK)
+		default:
 			http.NotFound(w, r)
-			return
 		}
-		w.WriteHeader(status)
 	}))
 	defer srv.Close()
 	_, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
@@ -66,7 +89,15 @@ func TestHealthcheckCommand(t *testing.T) {
 		{"wrong path", []string{"--url", srv.URL + "/nope"}, nil, http.StatusOK, 1, "404 Not Found"},
 		{"nothing listening", []string{"--url", closedURL + "/readyz"}, nil, http.StatusOK, 1, "connect"},
 		{"random port", []string{"--addr", "127.0.0.1:0"}, nil, http.StatusOK, 1, "give --url"},
+		{"ready by base --url", []string{"--url", srv.URL}, nil, http.StatusOK, 0, ""},
+		{"base --url not ready", []string{"--url", srv.URL}, nil, http.StatusServiceUnavailable, 1, "/readyz: not ready: 503"},
+		{"base --url with a slash not ready", []string{"--url", srv.URL + "/"}, nil, http.StatusServiceUnavailable, 1, "/readyz: not ready"},
+		{"base HERALD_URL not ready", nil, map[string]string{"HERALD_URL": srv.URL}, http.StatusServiceUnavailable, 1, "not ready"},
 		{"bad flag", []string{"--nope"}, nil, http.StatusOK, 2, "flag provided but not defined"},
+		{"an argument", []string{"extra"}, nil, http.StatusOK, 2, `takes no arguments, got "extra"`},
+		// Without the refusal, the --addr after the argument goes unread
+		// and the default address is probed.
+		{"flags after an argument", []string{"extra", "--addr", ":" + port}, nil, http.StatusOK, 2, "takes no arguments"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -10,8 +10,9 @@ import (
 	"github.com/heraldhq/herald/cmd/herald/internal/config"
 )
 
-// flagLine matches a flag in the flag package's PrintDefaults output.
-var flagLine = regexp.MustCompile(`(?m)^  -([a-z0-9-]+)`)
+// flagLine matches a flag in the flag package's PrintDefaults output, or
+// in herald admin's, which writes --name.
+var flagLine = regexp.MustCompile(`(?m)^  --?([a-z0-9][a-z0-9-]*)`)
 
 // TestReadmeDocumentsEveryFlag keeps the README's configuration table
 // complete: every flag of every command, with its environment variable.

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"strings"
 )
@@ -63,6 +64,31 @@ func (e *APIError) Error() string {
 	return b.String()
 }
 
+// NotAPIError is an answer that is not JSON from Herald's admin API: the
+// base URL leads to another server, or to a page of Herald's rather than
+// its API.
+type NotAPIError struct {
+	// Status is the HTTP status line, such as "200 OK".
+	Status string
+	// ContentType is the answer's Content-Type header, empty when absent.
+	ContentType string
+}
+
+// Error implements error.
+func (e *NotAPIError) Error() string {
+	ct := e.ContentType
+	if ct == "" {
+		ct = "no content type"
+	}
+	return fmt.Sprintf("the answer (%s, %s) is not JSON from Herald's admin API", e.Status, ct)
+}
+
+// isJSON reports whether a Content-Type header names JSON.
+func isJSON(contentType string) bool {
+	mt, _, err := mime.ParseMediaType(contentType)
+	return err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json"))
+}
+
 // do sends one request. in, when not nil, is sent as JSON; out, when not
 // nil, receives the JSON answer.
 func (c *Client) do(ctx context.Context, method, path string, in, out any) error {
@@ -97,6 +123,9 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 		_, _ = io.Copy(io.Discard, resp.Body) // lets the connection be reused
 		return nil
 	}
+	if ct := resp.Header.Get("Content-Type"); !isJSON(ct) {
+		return fmt.Errorf("%s %s: %w", method, path, &NotAPIError{Status: resp.Status, ContentType: ct})
+	}
 	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
 		return fmt.Errorf("%s %s: decode answer: %w", method, path, err)
 	}
@@ -116,6 +145,12 @@ func readAPIError(resp *http.Response) error {
 	if json.Unmarshal(raw, &shaped) == nil && shaped.Error.Code != "" {
 		e.Code, e.Message, e.Field = shaped.Error.Code, shaped.Error.Message, shaped.Error.Field
 		return e
+	}
+	// A page (an HTML 404 of another server) says nothing worth printing;
+	// plain text (a proxy's "bad gateway") does.
+	ct := resp.Header.Get("Content-Type")
+	if mt, _, _ := mime.ParseMediaType(ct); len(raw) > 0 && mt != "text/plain" && !isJSON(ct) {
+		return &NotAPIError{Status: resp.Status, ContentType: ct}
 	}
 	e.Message = strings.TrimSpace(string(raw))
 	if e.Message == "" {

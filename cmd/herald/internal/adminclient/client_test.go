@@ -216,6 +216,45 @@ func TestErrorsOutsideTheShape(t *testing.T) {
 	}
 }
 
+// TestAnswersNotFromTheAPI: an answer that is not JSON, such as the
+// console's page when the base URL is wrong, is a NotAPIError naming its
+// status and content type, not a JSON syntax error or a page of HTML.
+func TestAnswersNotFromTheAPI(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name, contentType string
+		status            int
+		body              string
+		want              string // the error's text, whole
+	}{
+		{"page with 200", "text/html; charset=utf-8", http.StatusOK, "<!doctype html>",
+			"GET /admin/v1/accounts: the answer (200 OK, text/html; charset=utf-8) is not JSON from Herald's admin API"},
+		{"page with 404", "text/html", http.StatusNotFound, "<html>not here</html>",
+			"the answer (404 Not Found, text/html) is not JSON from Herald's admin API"},
+		{"no content type", "", http.StatusOK, "{}",
+			"GET /admin/v1/accounts: the answer (200 OK, no content type) is not JSON from Herald's admin API"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+				w.Header()["Content-Type"] = []string{tc.contentType}
+				if tc.contentType == "" {
+					w.Header()["Content-Type"] = nil // no sniffing either
+				}
+				w.WriteHeader(tc.status)
+				_, _ = w.Write([]byte(tc.body))
+			}))
+			t.Cleanup(srv.Close)
+			_, err := adminclient.New(srv.URL, "t", nil).ListAccounts(context.Background(), 0, "")
+			var na *adminclient.NotAPIError
+			if !errors.As(err, &na) || err.Error() != tc.want {
+				t.Fatalf("error = %v (%T), want %q", err, err, tc.want)
+			}
+		})
+	}
+}
+
 func TestPageJSON(t *testing.T) {
 	t.Parallel()
 	for _, tt := range []struct {
