@@ -11,8 +11,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/heraldhq/herald/internal/pgcluster"
 	"github.com/jackc/pgx/v5"
+
+	"github.com/heraldhq/herald/internal/pgcluster"
 )
 
 // databaseCheckTimeout bounds the first connection to --database-url.
