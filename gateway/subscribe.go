@@ -40,13 +40,14 @@ func (c *conn) handleSubscribe(app *channels.AppConfig, f *protocol.Frame) {
 		return
 	}
 	c.mu.Lock()
-	already := c.subs.get(ch.Name) != nil
+	joined := c.subs.get(ch.Name)
 	n := c.subs.len()
 	user := c.user
 	c.mu.Unlock()
-	if already {
-		// Idempotent: confirm again without joining twice.
-		c.send(protocol.SubscriptionSucceeded(ch.Name, protocol.EmptyObject))
+	if joined != nil {
+		// Idempotent: confirm again without joining twice; a presence
+		// answer carries the roster, which clients read from it.
+		c.send(protocol.SubscriptionSucceeded(ch.Name, c.gw.subscribedData(app.ID, joined)))
 		return
 	}
 	if n >= DefaultMaxSubscriptions {
@@ -88,14 +89,16 @@ func (c *conn) handleSubscribe(app *channels.AppConfig, f *protocol.Frame) {
 	data := protocol.EmptyObject
 	if sub.presence {
 		roster := cs.rosterRef()
-		if roster.UserCount() >= app.Settings.MaxPresenceMembers && !roster.Has(member.UserID) {
+		// The roster checks the limit and reserves the place in one
+		// step, so concurrent joins on this gateway cannot exceed it.
+		ctx, cancel := context.WithTimeout(context.Background(), c.gw.cfg.PublishTimeout)
+		err := roster.Join(ctx, c.socketID, member, app.Settings.MaxPresenceMembers)
+		cancel()
+		if errors.Is(err, presence.ErrFull) {
 			c.gw.leaveChannel(c, sub)
 			c.subError(ch.Name, protocol.SubErrLimitReached, fmt.Sprintf("presence channel is full (%d members)", app.Settings.MaxPresenceMembers), http.StatusForbidden)
 			return
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), c.gw.cfg.PublishTimeout)
-		err := c.gw.cfg.Presence.Join(ctx, app.ID, ch.Name, c.socketID, member)
-		cancel()
 		if err != nil {
 			c.gw.leaveChannel(c, sub)
 			c.gw.cfg.Logger.Warn("presence join failed", "app", app.ID, "err", err)
@@ -167,6 +170,24 @@ func (c *conn) channelAuthOK(app *channels.AppConfig, auth, message string) bool
 		return false
 	}
 	return true
+}
+
+// subscribedData is the data of the subscription_succeeded that answers
+// a subscribe to a channel the connection already joined: the current
+// roster on a presence channel, as for the first subscribe.
+func (g *Gateway) subscribedData(appID string, sub *subscription) string {
+	if !sub.presence {
+		return protocol.EmptyObject
+	}
+	// A joined presence channel has its roster open; should it not, an
+	// empty roster still parses in pusher-js.
+	var members []presence.Member
+	if cs := g.hub.get(chanKey{app: appID, name: sub.ch.Name}); cs != nil {
+		if r := cs.rosterRef(); r != nil {
+			members = r.Members()
+		}
+	}
+	return rosterJSON(members)
 }
 
 // rosterJSON is the data of a presence subscription_succeeded.

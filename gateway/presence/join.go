@@ -49,6 +49,13 @@ func (p *Presence) Join(ctx context.Context, appID, channel, socketID string, m 
 	if err != nil {
 		return err
 	}
+	return p.join(ctx, key, prefix, m, nil)
+}
+
+// join writes member key key of channel prefix; with a cap it first
+// admits the member on the cap's roster, and settles or drops that
+// admission once the write is applied or has failed.
+func (p *Presence) join(ctx context.Context, key, prefix string, m Member, c *userCap) (err error) {
 	if err := ValidateMember(m, p.cfg.MaxUserInfoBytes); err != nil {
 		return err
 	}
@@ -56,6 +63,19 @@ func (p *Presence) Join(ctx context.Context, appID, channel, socketID string, m 
 	value, err := encodeMember(m)
 	if err != nil {
 		return err
+	}
+	suffix := strings.TrimPrefix(key, prefix+".")
+	var r *Roster
+	if c != nil {
+		r = c.r
+		if err := r.admit(suffix, m.UserID, c.limit); err != nil {
+			return err
+		}
+		defer func() {
+			if err != nil {
+				r.unadmit(suffix)
+			}
+		}()
 	}
 	l := &lease{key: key, value: value}
 	l.mu.Lock()
@@ -78,8 +98,11 @@ func (p *Presence) Join(ctx context.Context, appID, channel, socketID string, m 
 		return fmt.Errorf("join %s: %w", key, err)
 	}
 	l.rev = ack.Sequence
-	if r := p.roster(prefix); r != nil {
-		r.apply(event{key: strings.TrimPrefix(key, prefix+"."), seq: ack.Sequence, at: time.Now(), member: m})
+	if r == nil {
+		r = p.roster(prefix)
+	}
+	if r != nil {
+		r.applyJoin(event{key: suffix, seq: ack.Sequence, at: time.Now(), member: m})
 	}
 	return nil
 }

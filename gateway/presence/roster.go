@@ -47,6 +47,9 @@ type Roster struct {
 	buf     []event // updates received while loading
 	queue   []change
 	closed  bool
+	// admitted holds the joins admitted by Join, by connection key,
+	// until the state counts them.
+	admitted map[string]*admission
 }
 
 // Open starts following a presence channel: it subscribes to the
@@ -147,8 +150,17 @@ func (r *Roster) onMsg(m *nats.Msg) {
 }
 
 // apply applies one update, or buffers it while a snapshot loads.
-func (r *Roster) apply(ev event) {
+func (r *Roster) apply(ev event) { r.applyEvent(ev, false) }
+
+// applyJoin applies this gateway's own join write ev, ending its
+// admission in the same step (see Join).
+func (r *Roster) applyJoin(ev event) { r.applyEvent(ev, true) }
+
+func (r *Roster) applyEvent(ev event, own bool) {
 	r.mu.Lock()
+	if own {
+		r.settleLocked(ev)
+	}
 	if r.closed {
 		r.mu.Unlock()
 		return
@@ -198,6 +210,7 @@ func (r *Roster) load(ctx context.Context, initial bool) error {
 		}
 		r.st = fresh
 	}
+	r.settleLandedLocked()
 	pending := len(r.queue) > 0
 	r.mu.Unlock()
 	if pending {

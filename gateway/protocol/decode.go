@@ -16,6 +16,10 @@ var (
 	ErrInvalidJSON  = errors.New("frame is not a JSON object")
 	ErrMissingEvent = errors.New("frame has no event name")
 	ErrInvalidData  = errors.New("event data has the wrong shape")
+	// ErrNoChannel: subscribe or unsubscribe data without a channel, or
+	// with a null one. It is malformed data, not a channel to refuse:
+	// a subscription_error without a channel reaches no client handler.
+	ErrNoChannel = errors.New("event data has no channel")
 )
 
 // Frame is a decoded client-to-server event. Data is kept raw: clients
@@ -75,7 +79,7 @@ func (f *Frame) DecodeData(v any) error {
 		return ErrInvalidData
 	}
 	if err := json.Unmarshal(d, v); err != nil {
-		return fmt.Errorf("%w: %v", ErrInvalidData, err)
+		return fmt.Errorf("%w: %w", ErrInvalidData, err)
 	}
 	return nil
 }
@@ -114,6 +118,25 @@ type Subscribe struct {
 	ResumeFrom  Count     `json:"resume_from"`
 	Rewind      Count     `json:"rewind"`
 	RewindMs    Count     `json:"rewind_ms"`
+}
+
+// UnmarshalJSON implements json.Unmarshaler: the channel is required
+// (ErrNoChannel).
+func (s *Subscribe) UnmarshalJSON(b []byte) error {
+	type fields Subscribe // without this method
+	var v struct {
+		fields
+		Channel *string `json:"channel"`
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	if v.Channel == nil {
+		return ErrNoChannel
+	}
+	*s = Subscribe(v.fields)
+	s.Channel = *v.Channel
+	return nil
 }
 
 // Count is an optional non-negative integer field. Decoding it never
@@ -157,6 +180,22 @@ func (c *Count) UnmarshalJSON(b []byte) error {
 // Unsubscribe is the data of pusher:unsubscribe.
 type Unsubscribe struct {
 	Channel string `json:"channel"`
+}
+
+// UnmarshalJSON implements json.Unmarshaler: the channel is required
+// (ErrNoChannel).
+func (u *Unsubscribe) UnmarshalJSON(b []byte) error {
+	var v struct {
+		Channel *string `json:"channel"`
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	if v.Channel == nil {
+		return ErrNoChannel
+	}
+	u.Channel = *v.Channel
+	return nil
 }
 
 // Signin is the data of pusher:signin.

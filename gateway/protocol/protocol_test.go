@@ -253,14 +253,23 @@ func FuzzDecode(f *testing.F) {
 		}
 		var sub protocol.Subscribe
 		subErr := fr.DecodeData(&sub)
-		// Only the channel's own type can make a subscribe's object data
-		// undecodable: the extension fields never hide the channel.
+		// Only the channel's own type, or its absence, can make a
+		// subscribe's object data undecodable: the extension fields never
+		// hide the channel.
 		var fields map[string]json.RawMessage
 		if fr.DecodeData(&fields) == nil && subErr != nil {
+			named, null := false, false
 			for k, v := range fields {
-				if strings.EqualFold(k, "channel") && (v[0] != '"' && string(v) != "null") {
+				if !strings.EqualFold(k, "channel") {
+					continue
+				}
+				if v[0] != '"' && string(v) != "null" {
 					return
 				}
+				named, null = named || v[0] == '"', null || string(v) == "null"
+			}
+			if errors.Is(subErr, protocol.ErrNoChannel) && (!named || null) {
+				return
 			}
 			t.Fatalf("subscribe data %s not decoded: %v", fr.Data, subErr)
 		}
@@ -292,5 +301,42 @@ func TestConnectionEstablishedAllocs(t *testing.T) {
 	}
 	if n := testing.AllocsPerRun(100, func() { protocol.ConnectionEstablished(socketID, 120) }); n > 2 {
 		t.Fatalf("%v allocations, want at most 2", n)
+	}
+}
+
+// TestChannelRequired: subscribe and unsubscribe data without a channel
+// is malformed (the gateway answers pusher:error 4200), not a channel
+// name to refuse with a subscription_error nobody can route.
+func TestChannelRequired(t *testing.T) {
+	for _, tc := range []struct {
+		data    string
+		channel string
+		err     error
+	}{
+		{`{}`, "", protocol.ErrNoChannel},
+		{`{"channel":null}`, "", protocol.ErrNoChannel},
+		{`"{}"`, "", protocol.ErrNoChannel},
+		{`{"auth":"k:s"}`, "", protocol.ErrNoChannel},
+		{`{"channel":123}`, "", protocol.ErrInvalidData},
+		{`{"channel":""}`, "", nil},
+		{`{"channel":"news","auth":"k:s"}`, "news", nil},
+		{`"{\"channel\":\"news\"}"`, "news", nil},
+	} {
+		f := protocol.Frame{Event: protocol.EventSubscribe, Data: json.RawMessage(tc.data)}
+		var sub protocol.Subscribe
+		var unsub protocol.Unsubscribe
+		for name, err := range map[string]error{"subscribe": f.DecodeData(&sub), "unsubscribe": f.DecodeData(&unsub)} {
+			if tc.err == nil && err != nil || tc.err != nil && !errors.Is(err, tc.err) {
+				t.Errorf("%s %s: err %v, want %v", name, tc.data, err, tc.err)
+			}
+		}
+		if tc.err == nil && (sub.Channel != tc.channel || unsub.Channel != tc.channel) {
+			t.Errorf("%s: channels %q, %q, want %q", tc.data, sub.Channel, unsub.Channel, tc.channel)
+		}
+	}
+	var sub protocol.Subscribe
+	f := protocol.Frame{Data: json.RawMessage(`{"channel":"presence-x","auth":"k:s","channel_data":"{}","rewind":3}`)}
+	if err := f.DecodeData(&sub); err != nil || sub.Auth != "k:s" || sub.ChannelData != "{}" || sub.Rewind.N != 3 {
+		t.Fatalf("fields lost: %+v, %v", sub, err)
 	}
 }

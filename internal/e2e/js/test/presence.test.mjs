@@ -50,6 +50,28 @@ test('presence: count, me, member_added and member_removed', async (t) => {
   assert.equal(aliceCh.members.count, 1);
 });
 
+test('presence: a repeated subscribe is answered with the roster, which pusher-js reads', async (t) => {
+  const name = uniqueName('presence-again');
+  const alice = await connectClient({ t, presence: member('alice', 'Alice') });
+  const aliceCh = await subscribe(alice, name);
+  const added = waitFor(aliceCh, 'pusher:member_added', { what: "bob's member_added" });
+  const bob = await connectClient({ t, presence: member('bob', 'Bob') });
+  await subscribe(bob, name);
+  await added;
+
+  // pusher-js never repeats a subscribe itself; other clients do. pusher-js
+  // reads the roster from every subscription_succeeded (and throws on {}).
+  const auth = await new Promise((resolve, reject) => {
+    aliceCh.authorize(alice.connection.socket_id, (err, data) => (err ? reject(err) : resolve(data)));
+  });
+  const again = waitFor(aliceCh, 'pusher:subscription_succeeded', { what: 'the second subscription_succeeded' });
+  alice.send_event('pusher:subscribe', { channel: name, auth: auth.auth, channel_data: auth.channel_data });
+  await again;
+  assert.equal(aliceCh.members.count, 2);
+  assert.deepEqual(memberIds(aliceCh), ['alice', 'bob']);
+  assert.deepEqual(aliceCh.members.me, { id: 'alice', info: { name: 'Alice' } });
+});
+
 test('presence: a numeric user_id (as Laravel signs it) comes back as a string', async (t) => {
   const name = uniqueName('presence-numeric');
   const a = await connectClient({ t, presence: { user_id: 42, user_info: {} } });
