@@ -57,15 +57,17 @@ func (s controlSource) Channels(q occupancy.Query) []occupancy.ChannelCount {
 }
 
 // TerminateUser implements occupancy.Source: it closes the app's
-// connections signed in as userID with 4009, as Pusher does. A scan of
-// the app's connections is enough for a rare, explicit command.
+// connections of userID (users.go: signed in as the user, or opened with
+// a token whose sub is the user; WebSockets and SSE streams alike) with
+// 4009, as Pusher does. Their presence memberships and user channel go
+// with them.
 func (s controlSource) TerminateUser(appID, userID string) int {
 	n := 0
-	for _, c := range s.g.appConns(appID) {
+	for _, c := range s.g.userConns(appID, userID) {
 		c.mu.Lock()
-		match := c.user != nil && c.user.id == userID && !c.closed && !c.closing
+		open := !c.closed && !c.closing
 		c.mu.Unlock()
-		if match {
+		if open {
 			c.fail(channels.PusherUnauthorized, terminateMessage)
 			n++
 		}

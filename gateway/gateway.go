@@ -60,10 +60,12 @@ type Gateway struct {
 }
 
 // connShard holds a share of the open connections, indexed by app so
-// that an app change reaches its connections without a full scan.
+// that an app change reaches its connections without a full scan, and by
+// user (users.go).
 type connShard struct {
-	mu    sync.Mutex
-	byApp map[string]map[*conn]struct{}
+	mu     sync.Mutex
+	byApp  map[string]map[*conn]struct{}
+	byUser map[userKey]map[*conn]struct{}
 	// count is every app's connections including those still in their
 	// handshake, for max_connections.
 	count map[string]int
@@ -92,10 +94,7 @@ func New(cfg Config) (*Gateway, error) {
 	_, _ = rand.Read(b[:])
 	// Keep the prefix below 10^9 so socket ids stay short.
 	g.socketPrefix = binary.BigEndian.Uint32(b[:]) % 1_000_000_000
-	for i := range g.conns {
-		g.conns[i].byApp = map[string]map[*conn]struct{}{}
-		g.conns[i].count = map[string]int{}
-	}
+	g.initConnTable()
 	m, err := newMetrics(cfg.Registerer, func() float64 { return float64(g.hub.count()) }, cfg.MetricsAppLabels)
 	if err != nil {
 		return nil, err
@@ -156,6 +155,15 @@ func (g *Gateway) newSocketID() string {
 	return strconv.FormatUint(uint64(g.socketPrefix), 10) + "." + strconv.FormatUint(n, 10)
 }
 
+// initConnTable makes the connection table's maps.
+func (g *Gateway) initConnTable() {
+	for i := range g.conns {
+		g.conns[i].byApp = map[string]map[*conn]struct{}{}
+		g.conns[i].byUser = map[userKey]map[*conn]struct{}{}
+		g.conns[i].count = map[string]int{}
+	}
+}
+
 func (g *Gateway) connShard(appID string) *connShard {
 	return &g.conns[maphash.String(g.connSeed, appID)%connShards]
 }
@@ -171,6 +179,9 @@ func (g *Gateway) register(c *conn) {
 		s.byApp[c.appID] = m
 	}
 	m[c] = struct{}{}
+	sub, signin := c.userIDsLocked()
+	s.indexUserLocked(c, sub)
+	s.indexUserLocked(c, signin)
 	s.mu.Unlock()
 	c.meter.App().Opened()
 }
@@ -187,6 +198,11 @@ func (g *Gateway) unregister(c *conn) {
 		if len(m) == 0 {
 			delete(s.byApp, c.appID)
 		}
+	}
+	if found {
+		sub, signin := c.userIDsLocked()
+		s.unindexUserLocked(c, sub)
+		s.unindexUserLocked(c, signin)
 	}
 	s.mu.Unlock()
 	if found {

@@ -34,10 +34,7 @@ func (f *fakeCluster) Remote(appID string) int {
 
 func newConnTableGateway(cc ClusterConns, apps limits) *Gateway {
 	g := &Gateway{cfg: Config{ClusterConns: cc, Apps: apps}, connSeed: maphash.MakeSeed()}
-	for i := range g.conns {
-		g.conns[i].byApp = map[string]map[*conn]struct{}{}
-		g.conns[i].count = map[string]int{}
-	}
+	g.initConnTable()
 	return g
 }
 

@@ -65,6 +65,7 @@ func (c *conn) handleSignin(app *channels.AppConfig, f *protocol.Frame) {
 		c.sendError(channels.PusherUnauthorized, "the connection is already signed in")
 		return
 	}
+	c.gw.indexSignin(c, id)
 	c.joinUserChannel(app, id)
 	data, _ := json.Marshal(struct {
 		UserData string `json:"user_data"`

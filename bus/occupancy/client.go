@@ -88,8 +88,8 @@ func (c *Client) Query(ctx context.Context, q Query) (*Result, error) {
 	return res, nil
 }
 
-// Terminate asks every gateway to close the user's signed-in connections
-// of the app with 4009, and returns how many they closed and the gateways
+// Terminate asks every gateway to close the user's connections of the app
+// (see Terminate) with 4009, and returns how many they closed and the gateways
 // that did not confirm in time.
 func (c *Client) Terminate(ctx context.Context, appID, userID string) (closed int, missing []string, err error) {
 	t := Terminate{AppID: appID, UserID: userID}

@@ -72,7 +72,8 @@ func (q *Query) Validate() error {
 	return nil
 }
 
-// Terminate asks every gateway to close a user's signed-in connections.
+// Terminate asks every gateway to close a user's connections: signed in
+// as the user, or opened with a token whose sub is the user.
 type Terminate struct {
 	AppID  string `json:"app"`
 	UserID string `json:"user"`
@@ -114,8 +115,9 @@ type Source interface {
 	// distinct user ids of presence channels. It must not block for
 	// long: it runs on one of the Responder's few workers.
 	Channels(q Query) []ChannelCount
-	// TerminateUser closes the app's connections signed in as userID and
-	// returns how many it closed.
+	// TerminateUser closes the app's connections of userID (signed in as
+	// the user, or opened with a token whose sub is the user) and returns
+	// how many it closed.
 	TerminateUser(appID, userID string) int
 }
 

@@ -53,7 +53,7 @@ func (a *API) appOpsRoutes() []route {
 			status:  http.StatusOK, query: historyParamsDoc(), response: typeOf[historyResponse](),
 			handler: a.withAdminApp(a.listMessages)},
 		{method: http.MethodPost, path: base + "/users/:user_id/terminate_connections", id: "adminTerminateConnections", tag: appOpsTag,
-			summary: "Close the user's signed-in connections on every gateway, as POST /apps/{id}/users/{user_id}/terminate_connections. Recorded in the audit log.",
+			summary: "Close the user's connections on every gateway (signed in as the user, or opened with a token whose sub is the user), as POST /apps/{id}/users/{user_id}/terminate_connections. Recorded in the audit log.",
 			status:  http.StatusOK, requestOptional: true, freeForm: true,
 			handler: a.withAdminApp(a.auditedTerminate)},
 	}

@@ -147,7 +147,7 @@ type CacheStore interface {
 type Occupancy interface {
 	// Query merges every gateway's view of the app's channels.
 	Query(ctx context.Context, q occupancy.Query) (*occupancy.Result, error)
-	// Terminate closes a user's signed-in connections on every gateway.
+	// Terminate closes a user's connections on every gateway.
 	Terminate(ctx context.Context, appID, userID string) (closed int, missing []string, err error)
 }
 

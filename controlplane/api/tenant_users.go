@@ -14,9 +14,10 @@ import (
 // maxUserIDLen bounds user ids, as the gateway does for sign-in.
 const maxUserIDLen = 128
 
-// terminateConnections closes the user's signed-in connections on every
-// gateway (POST /apps/{id}/users/{user_id}/terminate_connections). The
-// SDKs send {} as the body; it carries nothing and is not read. The answer
+// terminateConnections closes the user's connections on every gateway,
+// signed in as the user or opened with a token whose sub is the user
+// (POST /apps/{id}/users/{user_id}/terminate_connections). The SDKs send
+// {} as the body; it carries nothing and is not read. The answer
 // is {} once the gateways acted, or once the query timeout passed for
 // those that did not answer (logged).
 func (a *API) terminateConnections(c echo.Context) error {

@@ -13,7 +13,8 @@ import (
 
 // The HTTP API's counts are cluster-wide: subscribers on both gateways
 // count, a user connected through both counts once, and terminate closes the
-// user's connections on both (docs/architecture.md, "Cluster-wide state").
+// user's connections on both, signed-in and token ones (docs/architecture.md,
+// "Cluster-wide state").
 func TestCountsAndTerminateAcrossGateways(t *testing.T) {
 	cp, g1, g2, _ := clusterHerald(t)
 	const app = "occ"
@@ -62,18 +63,23 @@ func TestCountsAndTerminateAcrossGateways(t *testing.T) {
 	}
 	checkTriggerInfo(t, info.Channels, map[string][2]int{room: {2, 3}})
 
-	// tom is signed in on both gateways, ted on one.
+	// tom is signed in on both gateways and has a token connection (sub
+	// tom, no sign-in) on the first; ted is signed in on one.
 	t1 := testenv.MustDialPusher(t, g1.URL(), k)
 	t2 := testenv.MustDialPusher(t, g2.URL(), k)
 	ted := testenv.MustDialPusher(t, g2.URL(), k)
 	signinAs(t, sdk, t1, "tom")
 	signinAs(t, sdk, t2, "tom")
 	signinAs(t, sdk, ted, "ted")
+	t3, err := testenv.DialPusher(t, g1.URL(), k, "protocol=7&token="+tenantToken(t, k, s, app, "tom", time.Hour, nil), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	status, body := testenv.SignedRequest(t, "POST", cp.URL(), "/apps/"+app+"/users/tom/terminate_connections", k, s, nil, []byte(`{}`))
 	if status != 200 {
 		t.Fatalf("terminate = %d %s", status, body)
 	}
-	for _, p := range []*testenv.PusherClient{t1, t2} {
+	for _, p := range []*testenv.PusherClient{t1, t2, t3} {
 		if code := p.ExpectClose(); code != 4009 {
 			t.Fatalf("terminated connection closed with %d", code)
 		}

@@ -1,0 +1,90 @@
+package gateway
+
+// The connections of a user (docs/protocol.md, "Users and their
+// connections"): a connection is user U's when it signed in as U
+// (pusher:signin) or was opened with a token whose sub is U, on a
+// WebSocket or an SSE stream. terminate_connections closes them all, so
+// the connection table indexes them by user, next to its index by app:
+// finding a user's connections costs one map lookup, not a scan of the
+// app's.
+//
+// The index lives in the connection's shard (the app's) under the same
+// lock as its entry by app, so that a connection is in the user index
+// only while it is registered: register indexes the identities it
+// already has, a sign-in after it indexes its own, and unregister takes
+// them all out.
+
+// userKey names a user within an app.
+type userKey struct {
+	app  string
+	user string
+}
+
+// userIDsLocked returns the users c belongs to: its token's sub (fixed
+// for the connection's life: a refresh keeps it) and its sign-in id; ""
+// for none. c's shard lock is held; c.mu is taken after it.
+func (c *conn) userIDsLocked() (sub, signin string) {
+	if t := c.claims(); t != nil {
+		sub = t.Subject
+	}
+	c.mu.Lock()
+	if c.user != nil {
+		signin = c.user.id
+	}
+	c.mu.Unlock()
+	return sub, signin
+}
+
+// indexUserLocked adds c to user's connections; s is c's shard, locked.
+func (s *connShard) indexUserLocked(c *conn, user string) {
+	if user == "" {
+		return
+	}
+	k := userKey{app: c.appID, user: user}
+	m := s.byUser[k]
+	if m == nil {
+		m = map[*conn]struct{}{}
+		s.byUser[k] = m
+	}
+	m[c] = struct{}{}
+}
+
+// unindexUserLocked takes c out of user's connections; s is c's shard,
+// locked.
+func (s *connShard) unindexUserLocked(c *conn, user string) {
+	if user == "" {
+		return
+	}
+	k := userKey{app: c.appID, user: user}
+	if m := s.byUser[k]; m != nil {
+		delete(m, c)
+		if len(m) == 0 {
+			delete(s.byUser, k)
+		}
+	}
+}
+
+// indexSignin adds a connection that just signed in as user to the
+// user's connections, if it is registered; one registering later is
+// indexed by register.
+func (g *Gateway) indexSignin(c *conn, user string) {
+	s := g.connShard(c.appID)
+	s.mu.Lock()
+	if _, registered := s.byApp[c.appID][c]; registered {
+		s.indexUserLocked(c, user)
+	}
+	s.mu.Unlock()
+}
+
+// userConns returns a snapshot of the app's connections of user.
+func (g *Gateway) userConns(appID, user string) []*conn {
+	s := g.connShard(appID)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m := s.byUser[userKey{app: appID, user: user}]
+	out := make([]*conn, 0, len(m))
+	for c := range m {
+		out = append(out, c)
+	}
+	return out
+}
