@@ -32,9 +32,14 @@ func (g *Gateway) cachedFrame(appID, channel string) (heldFrame, bool) {
 // replayCache sends a cache channel's last event (or pusher:cache_miss)
 // right after subscription_succeeded. Live frames are held while the
 // cache is read (sub.replaying), so that a message published meanwhile is
-// neither sent before the older cached one nor sent twice. A replay that
-// follows releases them; otherwise replayCache does.
+// neither sent before the older cached one nor sent twice. When a replay
+// follows (resume or rewind) it sends nothing: the replay takes the
+// cached event's place and sends it only where the client lacks it, so
+// that every serial comes once and in order (replay, docs/protocol.md).
 func (g *Gateway) replayCache(c *conn, sub *subscription, replayFollows bool) {
+	if replayFollows {
+		return
+	}
 	f, _ := g.cachedFrame(c.appID, sub.ch.Name)
 	c.mu.Lock()
 	var start, slow bool
@@ -43,11 +48,9 @@ func (g *Gateway) replayCache(c *conn, sub *subscription, replayFollows bool) {
 		start, slow = start || st, slow || sl
 	}
 	emit(f)
-	if !replayFollows {
-		// The cache holds one event, not a history: nothing to verify.
-		sub.verify = false
-		c.releaseLocked(sub, f.serial, emit)
-	}
+	// The cache holds one event, not a history: nothing to verify.
+	sub.verify = false
+	c.releaseLocked(sub, f.serial, emit)
 	c.mu.Unlock()
 	g.afterEmit(c, start, slow)
 }

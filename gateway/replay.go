@@ -99,8 +99,16 @@ func (g *Gateway) startReplay(c *conn, app *channels.AppConfig, sub *subscriptio
 func (g *Gateway) replay(c *conn, app *channels.AppConfig, sub *subscription, plan replayPlan) {
 	ctx, cancel := context.WithTimeout(context.Background(), g.cfg.PublishTimeout)
 	defer cancel()
-	msgs, recovered := g.replayMessages(ctx, app, sub.ch.Name, plan)
+	read := g.replayMessages(ctx, app, sub.ch.Name, plan)
+	msgs := read.msgs
 	g.metrics.replayed.Add(float64(len(msgs)))
+	// On a cache channel the replay takes the cached event's place
+	// (replayCache): it is read only when the replay has nothing to give.
+	var cached heldFrame
+	useCache := sub.ch.Cache && len(msgs) == 0 && !(plan.resume && read.recovered)
+	if useCache {
+		cached, _ = g.cachedFrame(c.appID, sub.ch.Name)
+	}
 
 	c.mu.Lock()
 	if !c.currentLocked(sub) {
@@ -113,23 +121,32 @@ func (g *Gateway) replay(c *conn, app *channels.AppConfig, sub *subscription, pl
 		st, sl := c.emitLocked(h)
 		start, slow = start || st, slow || sl
 	}
-	// The client already has everything up to resume_from, whether or not
-	// anything was replayed: held live frames at or below it are dropped.
-	last := plan.from
+	// The client already has everything up to its position, whether or
+	// not anything was replayed: held live frames at or below it are
+	// dropped.
+	last := read.position
 	for i := range msgs {
 		emit(storedFrame(&msgs[i]))
 		last = msgs[i].Serial
 	}
 	if plan.resume {
 		data := `{"recovered":false}`
-		if recovered {
+		if read.recovered {
 			data = `{"recovered":true}`
 		}
 		emit(heldFrame{frame: encodeFrame(&protocol.Message{Event: protocol.EventResumeResult, Channel: sub.ch.Name, Data: data}), event: protocol.EventResumeResult})
 	}
 	// The seam between replay and live is checked only from a known
 	// position: after recovered:false the client reads history itself.
-	sub.verify = recovered && last > 0
+	sub.verify = read.recovered && last > 0
+	if useCache && (cached.serial == 0 || cached.serial > last) {
+		// After the resume result, so that a client filling its gap from
+		// history starts at its own position, not at the cached event.
+		// The cache holds one event, not a history: nothing to verify.
+		emit(cached)
+		last = max(last, cached.serial)
+		sub.verify = false
+	}
 	gapTo := c.releaseLocked(sub, last, emit)
 	verify := sub.verify && gapTo == 0
 	c.mu.Unlock()
@@ -141,11 +158,25 @@ func (g *Gateway) replay(c *conn, app *channels.AppConfig, sub *subscription, pl
 	}
 }
 
+// replayRead is what a replay read from the message stream.
+type replayRead struct {
+	msgs []stream.Delivery
+	// recovered says, for a resume, whether msgs is the complete range
+	// the client missed.
+	recovered bool
+	// position is the serial the client holds (resume_from), 0 for a
+	// rewind or a position the stream does not know: one beyond the
+	// channel's newest message, as a client resending a position from
+	// before a stream reset holds. Live messages at or below it are not
+	// sent, so an unknown position must not be one.
+	position uint64
+}
+
 // replayMessages reads what plan asks for from the message stream. For a
 // resume, recovered says whether the range is complete: the message the
 // client last saw must still be stored, within the app's resume window,
 // and the gap no longer than MaxResumeReplay.
-func (g *Gateway) replayMessages(ctx context.Context, app *channels.AppConfig, channel string, plan replayPlan) (msgs []stream.Delivery, recovered bool) {
+func (g *Gateway) replayMessages(ctx context.Context, app *channels.AppConfig, channel string, plan replayPlan) replayRead {
 	window := app.Settings.ResumeWindow()
 	now := g.cfg.Now()
 	since := now.Add(-window)
@@ -154,16 +185,22 @@ func (g *Gateway) replayMessages(ctx context.Context, app *channels.AppConfig, c
 		// The client saw nothing yet: everything within the window.
 		out, err := g.cfg.Reader.SinceTime(ctx, app.ID, channel, since, MaxResumeReplay+1)
 		if err != nil || len(out) > MaxResumeReplay {
-			return nil, false
+			return replayRead{}
 		}
-		return out, true
+		return replayRead{msgs: out, recovered: true}
 	case plan.resume:
 		// Read from the anchor (the last message the client saw) on.
 		out, err := g.cfg.Reader.Range(ctx, app.ID, channel, plan.from-1, 0, MaxResumeReplay+1)
-		if err != nil || len(out) == 0 || out[0].Serial != plan.from || out[0].Time.Before(since) || len(out) > MaxResumeReplay {
-			return nil, false
+		switch {
+		case err == nil && len(out) == 0:
+			// Neither the anchor nor anything after it is stored: the
+			// position is beyond the channel's newest message (or the
+			// channel expired whole), so live messages start from now.
+			return replayRead{}
+		case err != nil || out[0].Serial != plan.from || out[0].Time.Before(since) || len(out) > MaxResumeReplay:
+			return replayRead{position: plan.from}
 		}
-		return out[1:], true
+		return replayRead{msgs: out[1:], recovered: true, position: plan.from}
 	case plan.rewindMs > 0:
 		// Compared in milliseconds first: a huge rewind_ms would overflow
 		// a Duration.
@@ -173,18 +210,18 @@ func (g *Gateway) replayMessages(ctx context.Context, app *channels.AppConfig, c
 		}
 		out, err := g.cfg.Reader.SinceTime(ctx, app.ID, channel, now.Add(-d), MaxResumeReplay)
 		if err != nil {
-			return nil, false
+			return replayRead{}
 		}
-		return out, true
+		return replayRead{msgs: out, recovered: true}
 	case plan.rewind > 0:
 		out, err := g.cfg.Reader.SinceTime(ctx, app.ID, channel, since, MaxResumeReplay)
 		if err != nil {
-			return nil, false
+			return replayRead{}
 		}
 		if len(out) > plan.rewind {
 			out = out[len(out)-plan.rewind:]
 		}
-		return out, true
+		return replayRead{msgs: out, recovered: true}
 	}
-	return nil, true
+	return replayRead{recovered: true}
 }

@@ -286,26 +286,45 @@ func sseChannelRefusal(t *channels.TokenClaims, ch channels.Channel) (string, in
 
 // sseReplay appends to first what the client missed on every channel since
 // the cursor, in serial order, then releases the live frames held
-// meanwhile. A cursor outside the resume window replays nothing; the
-// stream then says so with a herald_internal:resume_result event, as on
-// WebSockets.
+// meanwhile. The cursor's message (its anchor) must be stored on one of
+// the channels within the resume window, as on WebSockets; otherwise the
+// stream replays nothing, says so with a herald_internal:resume_result
+// event, and goes live. The anchor's stored time decides, not
+// the cursor's: a cursor naming a future time proves nothing.
 func (g *Gateway) sseReplay(ctx context.Context, first *sse.First, c *conn, app *channels.AppConfig, subs []*subscription, cur sse.Cursor) {
 	ctx, cancel := context.WithTimeout(ctx, g.cfg.PublishTimeout)
 	defer cancel()
-	recovered := g.cfg.Now().Sub(time.UnixMilli(cur.AtMs)) <= app.Settings.ResumeWindow()
+	since := g.cfg.Now().Add(-app.Settings.ResumeWindow())
+	// A cursor stamped before the window is not read at all.
+	readable := !time.UnixMilli(cur.AtMs).Before(since)
 	var all []stream.Delivery
-	if recovered {
-		for _, sub := range subs {
-			msgs, err := g.cfg.Reader.Range(ctx, app.ID, sub.ch.Name, cur.Serial, 0, MaxResumeReplay+1)
-			if err != nil || len(msgs) > MaxResumeReplay {
-				recovered = false
-				break
-			}
-			all = append(all, msgs...)
+	anchored, complete, beyond := false, readable, readable
+	for _, sub := range subs {
+		if !complete {
+			break
 		}
+		// From the anchor on; at most MaxResumeReplay after it.
+		msgs, err := g.cfg.Reader.Range(ctx, app.ID, sub.ch.Name, cur.Serial-1, 0, MaxResumeReplay+2)
+		beyond = beyond && err == nil && len(msgs) == 0
+		if len(msgs) > 0 && msgs[0].Serial == cur.Serial {
+			anchored = anchored || !msgs[0].Time.Before(since)
+			msgs = msgs[1:]
+		}
+		if err != nil || len(msgs) > MaxResumeReplay {
+			complete = false
+		}
+		all = append(all, msgs...)
 	}
+	recovered := anchored && complete
 	if !recovered {
 		all = nil
+	}
+	// Live frames at or below the client's position are dropped, but a
+	// position beyond every channel's newest message (a cursor from before
+	// a stream reset) is none: live messages start from now.
+	floor := cur.Serial
+	if beyond {
+		floor = 0
 	}
 	sort.Slice(all, func(i, j int) bool { return all[i].Serial < all[j].Serial })
 	last := map[string]uint64{}
@@ -328,7 +347,7 @@ func (g *Gateway) sseReplay(ctx context.Context, first *sse.First, c *conn, app 
 	var verify []*subscription
 	c.mu.Lock()
 	for _, sub := range subs {
-		floor := max(last[sub.ch.Name], cur.Serial)
+		floor := max(last[sub.ch.Name], floor)
 		sub.verify = recovered
 		if to := c.releaseLocked(sub, floor, func(h heldFrame) { appendSSE(first, h) }); to > 0 {
 			gaps = append(gaps, gap{sub, floor, to})

@@ -83,13 +83,19 @@ func TestResumeAfterReconnect(t *testing.T) {
 		t.Fatalf("live after replay = %+v", e)
 	}
 
-	// A serial from the future, or one never stored on this channel, cannot
-	// be resumed: recovered:false, then live.
-	for _, from := range []uint64{live + 1000, live - 1} {
+	// A serial from the future (as a client holds after the stream was
+	// reset), or one never stored on this channel, cannot be resumed:
+	// recovered:false, then every live message (the future one used to
+	// hide live messages below it).
+	for i, from := range []uint64{live + 1000, live - 1} {
 		r := testenv.MustDialPusher(t, h.URL(), key)
 		subscribeWith(t, r, "other-feed", map[string]any{"resume_from": from})
 		if _, result := collect(t, r, "other-feed", "m"); result != `{"recovered":false}` {
 			t.Fatalf("resume_from %d: %s", from, result)
+		}
+		next := testenv.Trigger(t, h.URL(), appID, key, secret, "m", fmt.Sprint("after-", i), "other-feed")["other-feed"]
+		if e, _ := r.Expect("m", "other-feed"); e.Serial != next {
+			t.Fatalf("resume_from %d: live = %+v, want serial %d", from, e, next)
 		}
 	}
 }
@@ -107,6 +113,19 @@ func TestResumeOutsideWindow(t *testing.T) {
 	subscribeWith(t, q, "w", map[string]any{"resume_from": serial})
 	if got, result := collect(t, q, "w", "m"); result != `{"recovered":false}` || len(got) != 0 {
 		t.Fatalf("resume outside the window: %d messages, %s", len(got), result)
+	}
+	// On SSE the stored message's time decides, not the one the cursor
+	// names: a cursor stamped now, or in the future, used to count as
+	// recovered.
+	for _, at := range []int64{time.Now().UnixMilli(), 99_999_999_999_999} {
+		r, code, body := openSSE(t, h, "key="+k+"&channel=w", fmt.Sprintf("%d-%d", serial, at))
+		if code != 200 {
+			t.Fatalf("open = %d %s", code, body)
+		}
+		if e := r.nextEvent(); e.event != "herald_internal:resume_result" || e.data != `{"recovered":false}` {
+			t.Fatalf("SSE cursor stamped %d: %+v", at, e)
+		}
+		r.close()
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -222,5 +223,38 @@ func TestSSECacheChannel(t *testing.T) {
 	testenv.Trigger(t, h.URL(), appID, key, secret, "price", "p3", "cache-empty")
 	if e := s.nextEvent(); !strings.Contains(e.data, `"data":"p3"`) || !strings.Contains(e.data, `"channel":"cache-empty"`) {
 		t.Fatalf("live event = %+v, want p3", e)
+	}
+}
+
+// TestSSEResumeFromAnUnknownCursor: a Last-Event-ID whose serial is no
+// message of the stream's channels (beyond their newest, as a browser
+// resends after the server's stream was reset, or another channel's) is
+// answered recovered:false, whatever time it names, and live events
+// follow. A future time used to count as recovered, and a serial beyond
+// the newest hid every live event below it.
+func TestSSEResumeFromAnUnknownCursor(t *testing.T) {
+	h := testenv.Herald(t)
+	elsewhere := testenv.Trigger(t, h.URL(), appID, key, secret, "m", "x", "sse-elsewhere")["sse-elsewhere"]
+	newest := testenv.Trigger(t, h.URL(), appID, key, secret, "m", "old", "sse-unknown")["sse-unknown"]
+	now := time.Now().UnixMilli()
+	const future = 99_999_999_999_999
+	for _, tc := range []struct{ name, lastID string }{
+		{"beyond the newest", fmt.Sprintf("%d-%d", newest+1000, now)},
+		{"beyond the newest, in the future", fmt.Sprintf("%d-%d", newest+1000, future)},
+		{"another channel's, in the future", fmt.Sprintf("%d-%d", elsewhere, future)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, code, body := openSSE(t, h, "key="+key+"&channel=sse-unknown", tc.lastID)
+			if code != 200 {
+				t.Fatalf("open = %d %s", code, body)
+			}
+			if e := s.nextEvent(); e.event != "herald_internal:resume_result" || e.data != `{"recovered":false}` {
+				t.Fatalf("resume result = %+v", e)
+			}
+			testenv.Trigger(t, h.URL(), appID, key, secret, "m", "live", "sse-unknown")
+			if e := s.nextEvent(); !strings.Contains(e.data, `"data":"live"`) {
+				t.Fatalf("live = %+v", e)
+			}
+		})
 	}
 }
