@@ -138,14 +138,35 @@ func (s Settings) Validate() error {
 		return BadRequest("settings.allowed_origins",
 			fmt.Sprintf("settings.allowed_origins holds at most %d entries", MaxAllowedOrigins))
 	}
-	for _, o := range s.AllowedOrigins {
+	for i, o := range s.AllowedOrigins {
 		if o == "" || len(o) > MaxNameLen {
-			return BadRequest("settings.allowed_origins",
-				"settings.allowed_origins entries must be 1 to 200 characters")
+			field := originField(i)
+			return BadRequest(field, fmt.Sprintf("%s must be 1 to %d characters", field, MaxNameLen))
 		}
 	}
 	return nil
 }
+
+// Validate checks what the patch writes that Settings.Validate does not:
+// the shape of each allowed origin (ValidateOrigin). It is a rule of
+// writing, not of stored settings: an app saved before it keeps loading,
+// and its other settings can still change; its origins, which could never
+// match, are checked when replaced.
+func (p SettingsPatch) Validate() error {
+	if p.AllowedOrigins == nil {
+		return nil
+	}
+	for i, o := range *p.AllowedOrigins {
+		if err := ValidateOrigin(o); err != nil {
+			field := originField(i)
+			return BadRequest(field, fmt.Sprintf("%s %v", field, err))
+		}
+	}
+	return nil
+}
+
+// originField is the path of the i-th allowed origin in an error.
+func originField(i int) string { return fmt.Sprintf("settings.allowed_origins[%d]", i) }
 
 // SettingsPatch is a partial update: nil fields are left as they are.
 type SettingsPatch struct {

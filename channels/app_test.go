@@ -23,7 +23,8 @@ func TestSettingsValidateNamesField(t *testing.T) {
 		{"settings.max_message_bytes", channels.SettingsPatch{MaxMessageBytes: &zero}},
 		{"settings.activity_timeout_s", channels.SettingsPatch{ActivityTimeoutS: &neg}},
 		{"settings.max_presence_members", channels.SettingsPatch{MaxPresenceMembers: &big}},
-		{"settings.allowed_origins", channels.SettingsPatch{AllowedOrigins: &[]string{""}}},
+		{"settings.allowed_origins[0]", channels.SettingsPatch{AllowedOrigins: &[]string{""}}},
+		{"settings.allowed_origins[1]", channels.SettingsPatch{AllowedOrigins: &[]string{"https://a.example", "https://" + strings.Repeat("a", channels.MaxNameLen)}}},
 	}
 	for _, c := range cases {
 		err := c.patch.Apply(channels.DefaultSettings()).Validate()

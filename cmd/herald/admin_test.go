@@ -227,6 +227,8 @@ func TestAdminCLIErrors(t *testing.T) {
 		{"wrong token", []string{"accounts", "list"}, map[string]string{"HERALD_ADMIN_TOKEN": "nope"}, 1, "herald admin: unauthorized"},
 		{"not found", []string{"apps", "get", "nope"}, nil, 1, "herald admin: not_found: app nope not found"},
 		{"bad request with field", []string{"apps", "create", "--account", "acc_x", "--name", "x"}, nil, 1, "(field account_id)"},
+		{"origin that never matches", []string{"apps", "update", "x", "--set", "allowed_origins=https://b.example/,*"}, nil, 1,
+			"settings.allowed_origins[0] must not end with /"},
 		{"server out of reach", []string{"accounts", "list"}, map[string]string{"HERALD_URL": "http://127.0.0.1:1"}, 1, "herald admin: "},
 	}
 	for _, tt := range tests {

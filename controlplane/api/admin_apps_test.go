@@ -71,9 +71,13 @@ func TestCreateAppErrors(t *testing.T) {
 		{"setting of wrong type", `{"account_id":"` + acct.ID + `","name":"x","settings":{"client_events":"yes"}}`,
 			http.StatusBadRequest, "bad_request", "settings.client_events"},
 		{"unknown setting", `{"account_id":"` + acct.ID + `","name":"x","settings":{"colour":"red"}}`,
-			http.StatusBadRequest, "bad_request", "colour"},
-		{"list of wrong type", `{"account_id":"` + acct.ID + `","name":"x","settings":{"allowed_origins":[1]}}`,
+			http.StatusBadRequest, "bad_request", "settings.colour"},
+		{"list of wrong type", `{"account_id":"` + acct.ID + `","name":"x","settings":{"allowed_origins":{}}}`,
 			http.StatusBadRequest, "bad_request", "settings.allowed_origins"},
+		{"list element of wrong type", `{"account_id":"` + acct.ID + `","name":"x","settings":{"allowed_origins":["https://a.test",1]}}`,
+			http.StatusBadRequest, "bad_request", "settings.allowed_origins[1]"},
+		{"origin with a trailing slash", `{"account_id":"` + acct.ID + `","name":"x","settings":{"allowed_origins":["https://a.test/"]}}`,
+			http.StatusBadRequest, "bad_request", "settings.allowed_origins[0]"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -156,6 +160,18 @@ func TestUpdateAppErrors(t *testing.T) {
 		{"enabled not a bool", app.ID, `{"enabled":"no"}`, http.StatusBadRequest, "bad_request", "enabled"},
 		{"setting out of range", app.ID, `{"settings":{"activity_timeout_s":0}}`, http.StatusBadRequest, "bad_request", "settings.activity_timeout_s"},
 		{"unknown field", app.ID, `{"plan":"gold"}`, http.StatusBadRequest, "bad_request", "plan"},
+		{"unknown setting", app.ID, `{"settings":{"bogus":1}}`, http.StatusBadRequest, "bad_request", "settings.bogus"},
+		{"origin element of wrong type", app.ID, `{"settings":{"allowed_origins":["https://a.example",3]}}`,
+			http.StatusBadRequest, "bad_request", "settings.allowed_origins[1]"},
+		// The prober's: each could never match an Origin header.
+		{"origin with a trailing slash", app.ID, `{"settings":{"allowed_origins":["https://app.example/","*","bad origin"]}}`,
+			http.StatusBadRequest, "bad_request", "settings.allowed_origins[0]"},
+		{"wildcard origin", app.ID, `{"settings":{"allowed_origins":["https://app.example","*"]}}`,
+			http.StatusBadRequest, "bad_request", "settings.allowed_origins[1]"},
+		{"free text origin", app.ID, `{"settings":{"allowed_origins":["https://app.example","http://localhost:3000","bad origin"]}}`,
+			http.StatusBadRequest, "bad_request", "settings.allowed_origins[2]"},
+		{"origin of an unknown app", "nope", `{"settings":{"allowed_origins":["*"]}}`,
+			http.StatusBadRequest, "bad_request", "settings.allowed_origins[0]"},
 		{"no body", app.ID, ``, http.StatusBadRequest, "bad_request", ""},
 	}
 	for _, tt := range tests {

@@ -95,7 +95,7 @@ func TestPlanInputErrors(t *testing.T) {
 		{"digits in a string", `{"name":"p","enforcement":"hard","limits":{"publish_rate":"5"}}`, 400, "limits.publish_rate"},
 		{"absurd", `{"name":"p","enforcement":"hard","limits":{"max_messages_per_month":1e30}}`, 400, "limits.max_messages_per_month"},
 		{"over the cap", `{"name":"p","enforcement":"hard","limits":{"max_message_bytes":2000000}}`, 400, "limits.max_message_bytes"},
-		{"unknown limit", `{"name":"p","enforcement":"hard","limits":{"max_everything":1}}`, 400, "max_everything"},
+		{"unknown limit", `{"name":"p","enforcement":"hard","limits":{"max_everything":1}}`, 400, "limits.max_everything"},
 		{"bad enforcement", `{"name":"p","enforcement":"strict"}`, 400, "enforcement"},
 		{"no enforcement", `{"name":"p"}`, 400, "enforcement"},
 		{"no name", `{"enforcement":"soft"}`, 400, "name"},
@@ -116,6 +116,8 @@ func TestPlanInputErrors(t *testing.T) {
 		wantError(t, http.StatusBadRequest, "bad_request", "limits.client_event_rate")
 	s.do(t, http.MethodPatch, "/admin/v1/plans/"+p.ID, `{"limits":{"client_event_rate":2.5}}`).
 		wantError(t, http.StatusBadRequest, "bad_request", "limits.client_event_rate")
+	s.do(t, http.MethodPatch, "/admin/v1/plans/"+p.ID, `{"limits":{"bogus":1}}`).
+		wantError(t, http.StatusBadRequest, "bad_request", "limits.bogus")
 	s.do(t, http.MethodPatch, "/admin/v1/plans/"+p.ID, `{"enforcement":"none"}`).
 		wantError(t, http.StatusBadRequest, "bad_request", "enforcement")
 }

@@ -75,7 +75,7 @@ func (a *API) adminRoutes() []route {
 			status:  http.StatusNoContent, handler: a.deletePlan},
 
 		{method: http.MethodPost, path: adminPrefix + "/apps", id: "createApp", tag: tApps,
-			summary: "Create an app; settings is a partial object over the defaults.", status: http.StatusCreated,
+			summary: "Create an app; settings is a partial object over the defaults. Each of settings.allowed_origins must be an origin as browsers send it (https://app.example: http or https, a lower-case host, a port only when not the default, no path, no trailing slash, no wildcard), else a 400 naming settings.allowed_origins[i].", status: http.StatusCreated,
 			request: typeOf[createAppRequest](), response: typeOf[controlplane.App](), handler: a.createApp},
 		{method: http.MethodGet, path: adminPrefix + "/apps", id: "listApps", tag: tApps,
 			summary: "List apps, optionally of one account and matching a search.", status: http.StatusOK,
@@ -88,7 +88,7 @@ func (a *API) adminRoutes() []route {
 			summary: "Get one app.", status: http.StatusOK,
 			response: typeOf[controlplane.App](), handler: a.getApp},
 		{method: http.MethodPatch, path: adminPrefix + "/apps/:id", id: "updateApp", tag: tApps,
-			summary: "Change an app's name, enabled flag or any subset of its settings.", status: http.StatusOK,
+			summary: "Change an app's name, enabled flag or any subset of its settings; allowed_origins, when given, is checked as on creation.", status: http.StatusOK,
 			request: typeOf[updateAppRequest](), response: typeOf[controlplane.App](), handler: a.updateApp},
 		{method: http.MethodDelete, path: adminPrefix + "/apps/:id", id: "deleteApp", tag: tApps,
 			summary: "Delete an app and its keys.", status: http.StatusNoContent, handler: a.deleteApp},

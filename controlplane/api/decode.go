@@ -36,7 +36,7 @@ func (a *API) decodeJSON(c echo.Context, dst any, optional bool) error {
 		return channels.BadRequest("", "request body is required: a JSON object")
 	}
 	if err != nil {
-		return a.decodeError(err)
+		return a.bodyError(err, body, reflect.TypeOf(dst))
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		if err != nil {
@@ -48,7 +48,12 @@ func (a *API) decodeJSON(c echo.Context, dst any, optional bool) error {
 }
 
 // decodeError names what is wrong with a body that did not decode.
-func (a *API) decodeError(err error) error {
+func (a *API) decodeError(err error) error { return a.bodyError(err, nil, nil) }
+
+// bodyError is decodeError for body, decoded into a value of type dst:
+// the field at fault is named by its whole path (jsonPath), which
+// encoding/json does not give.
+func (a *API) bodyError(err error, body []byte, dst reflect.Type) error {
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
 		return errTooLarge(a.maxBody)
@@ -58,14 +63,21 @@ func (a *API) decodeError(err error) error {
 		if typeErr.Field == "" {
 			return channels.BadRequest("", "request body must be a JSON object")
 		}
-		return channels.BadRequest(typeErr.Field,
-			fmt.Sprintf("%s must be %s", typeErr.Field, describeKind(typeErr.Type)))
+		field := typeErr.Field
+		if p, ok := valuePathAt(body, typeErr.Offset); ok && p != "" {
+			field = p
+		}
+		return channels.BadRequest(field, fmt.Sprintf("%s must be %s", field, describeKind(typeErr.Type)))
 	}
-	// encoding/json reports unknown fields only in the message.
+	// encoding/json reports unknown fields only in the message, by
+	// their name alone.
 	const unknownPrefix = `json: unknown field "`
 	if msg := err.Error(); strings.HasPrefix(msg, unknownPrefix) {
-		name := strings.TrimSuffix(strings.TrimPrefix(msg, unknownPrefix), `"`)
-		return channels.BadRequest(name, fmt.Sprintf("unknown field %q", name))
+		field := strings.TrimSuffix(strings.TrimPrefix(msg, unknownPrefix), `"`)
+		if p, ok := unknownFieldPath(body, dst, field); ok {
+			field = p
+		}
+		return channels.BadRequest(field, fmt.Sprintf("unknown field %q", field))
 	}
 	var syntaxErr *json.SyntaxError
 	if errors.As(err, &syntaxErr) || errors.Is(err, io.ErrUnexpectedEOF) {

@@ -44,7 +44,7 @@ func buildOpenAPI(info docInfo, routes []route) ([]byte, error) {
 		return nil, err
 	}
 	errResponse := map[string]any{
-		"description": "Error: {\"error\":{\"code\",\"message\",\"field\"?}}.",
+		"description": "Error: {\"error\":{\"code\",\"message\",\"field\"?}}; field is the path of the input at fault, such as settings.allowed_origins[2], limits.max_connections or cursor.",
 		"content":     jsonContent(errRef),
 	}
 	paths := map[string]map[string]any{}

@@ -55,7 +55,7 @@ type queryParam struct {
 func pageParams() []queryParam {
 	return []queryParam{
 		{name: "limit", description: "Page size, 1 to 500 (default 50).", integer: true},
-		{name: "cursor", description: "The next_cursor of the previous page."},
+		{name: "cursor", description: "The next_cursor of the previous page; a value this list could not have answered is a 400 naming cursor."},
 	}
 }
 

@@ -2,10 +2,9 @@ package api
 
 import (
 	"bytes"
-	"encoding/json"
 	"maps"
+	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -43,12 +42,23 @@ func textProblem(s string) string {
 
 // checkParams refuses a request whose path or query parameters are not
 // fit to store (textProblem), naming the parameter, before any handler
-// reads them.
+// reads them. A path parameter is checked decoded: echo routes on the
+// path as sent when it is not escaped as Go would escape it ("%ff" rather
+// than "%FF"), and leaves its parameters escaped then, so that "%ff" and
+// "%FF" are refused alike.
 func checkParams(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
+		escaped := c.Request().URL.RawPath != ""
 		values := c.ParamValues()
 		for i, name := range c.ParamNames() {
-			if p := textProblem(values[i]); p != "" {
+			v := values[i]
+			if escaped {
+				var err error
+				if v, err = url.PathUnescape(v); err != nil {
+					return channels.BadRequest(name, name+" is not a valid path segment")
+				}
+			}
+			if p := textProblem(v); p != "" {
 				return channels.BadRequest(name, name+" "+p)
 			}
 		}
@@ -68,92 +78,38 @@ func checkParams(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// jsonFrame is one open object or array of the walk in checkJSONText.
-type jsonFrame struct {
-	path    string // of the container itself
-	object  bool
-	wantKey bool   // in an object: the next string is a key
-	key     string // in an object: the key of the current value
-	index   int    // in an array: the index of the current value
-}
-
 // checkJSONText returns a 400 naming the first string of body, key or
 // value, that is not fit to store: invalid UTF-8, NUL, or an unpaired
 // surrogate escape. It reads the literals as sent, since decoding has
-// already replaced what it could not represent. Fields are named as the
-// other errors name them: "name", "settings.allowed_origins[2]". Syntax
-// errors are the decoder's to report: on one the walk stops with nil.
+// already replaced what it could not represent. Fields are named by their
+// path (jsonPath): "name", "settings.allowed_origins[2]". Syntax errors
+// are the decoder's to report: on one the walk stops with nil.
 func checkJSONText(body []byte) error {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	var stack []jsonFrame
-	// here is the path of the value the next token starts.
-	here := func() string {
-		if len(stack) == 0 {
-			return ""
+	var bad error
+	walkJSON(body, func(t jsonToken) bool {
+		if _, ok := t.tok.(string); !ok {
+			return true
 		}
-		f := &stack[len(stack)-1]
-		if f.object {
-			if f.path == "" {
-				return f.key
-			}
-			return f.path + "." + f.key
+		// The raw token may start with the separator and blanks before
+		// the literal.
+		problem := literalProblem(t.raw[bytes.IndexByte(t.raw, '"'):])
+		if problem == "" {
+			return true
 		}
-		return f.path + "[" + strconv.Itoa(f.index) + "]"
-	}
-	// done moves past a complete value.
-	done := func() {
-		if len(stack) == 0 {
-			return
-		}
-		f := &stack[len(stack)-1]
-		if f.object {
-			f.wantKey = true
-		} else {
-			f.index++
-		}
-	}
-	for {
-		start := dec.InputOffset()
-		tok, err := dec.Token()
-		if err != nil {
-			return nil
-		}
-		switch v := tok.(type) {
-		case json.Delim:
-			if v == '{' || v == '[' {
-				stack = append(stack, jsonFrame{path: here(), object: v == '{', wantKey: true})
-				continue
-			}
-			stack = stack[:len(stack)-1]
-			done()
-		case string:
-			// The raw token may start with the separator and blanks
-			// before the literal.
-			raw := body[start:dec.InputOffset()]
-			problem := literalProblem(raw[bytes.IndexByte(raw, '"'):])
-			if n := len(stack); n > 0 && stack[n-1].object && stack[n-1].wantKey {
-				top := &stack[n-1]
-				if problem != "" {
-					where := top.path
-					if where == "" {
-						where = "the body"
-					}
-					return channels.BadRequest(top.path, "a field name in "+where+" "+problem)
-				}
-				top.key, top.wantKey = v, false
-				continue
-			}
-			if problem != "" {
-				if name := here(); name != "" {
-					return channels.BadRequest(name, name+" "+problem)
-				}
-				return channels.BadRequest("", "the body "+problem)
-			}
-			done()
+		name := t.path.String()
+		switch {
+		case t.key && name == "":
+			bad = channels.BadRequest("", "a field name in the body "+problem)
+		case t.key:
+			bad = channels.BadRequest(name, "a field name in "+name+" "+problem)
+		case name == "":
+			bad = channels.BadRequest("", "the body "+problem)
 		default:
-			done()
+			bad = channels.BadRequest(name, name+" "+problem)
 		}
-	}
+		return false
+	})
+	return bad
 }
 
 // literalProblem is textProblem for the raw bytes of one JSON string

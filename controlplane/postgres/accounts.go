@@ -56,7 +56,7 @@ func (s *Store) GetAccount(ctx context.Context, id string) (controlplane.Account
 
 // ListAccounts returns accounts ordered by id, one page at a time.
 func (s *Store) ListAccounts(ctx context.Context, p controlplane.Page) ([]controlplane.Account, string, error) {
-	pa, err := parsePage(p)
+	pa, err := parsePage(p, idCursor)
 	if err != nil {
 		return nil, "", err
 	}

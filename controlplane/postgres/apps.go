@@ -35,6 +35,9 @@ func (s *Store) CreateApp(ctx context.Context, in controlplane.NewApp) (controlp
 	if err := channels.ValidateName("name", in.Name); err != nil {
 		return controlplane.App{}, err
 	}
+	if err := in.Settings.Validate(); err != nil {
+		return controlplane.App{}, err
+	}
 	settings := in.Settings.Apply(channels.DefaultSettings())
 	if err := settings.Validate(); err != nil {
 		return controlplane.App{}, err
@@ -69,7 +72,7 @@ func (s *Store) GetApp(ctx context.Context, id string) (controlplane.App, error)
 // that f selects. An unknown account has no apps. The cursor is the last
 // id listed, so it stays valid for the same filter.
 func (s *Store) ListApps(ctx context.Context, f controlplane.AppFilter, p controlplane.Page) ([]controlplane.App, string, error) {
-	pa, err := parsePage(p)
+	pa, err := parsePage(p, idCursor)
 	if err != nil {
 		return nil, "", err
 	}
@@ -110,12 +113,16 @@ func (s *Store) ListApps(ctx context.Context, f controlplane.AppFilter, p contro
 }
 
 // UpdateApp applies patch to an app: its name, enabled flag and settings
-// (over the current ones). The result is validated as a whole.
+// (over the current ones). The result is validated as a whole, the
+// patch's allowed origins one by one (channels.SettingsPatch.Validate).
 func (s *Store) UpdateApp(ctx context.Context, id string, patch controlplane.AppPatch) (controlplane.App, error) {
 	if patch.Name != nil {
 		if err := channels.ValidateName("name", *patch.Name); err != nil {
 			return controlplane.App{}, err
 		}
+	}
+	if err := patch.Settings.Validate(); err != nil {
+		return controlplane.App{}, err
 	}
 	var out controlplane.App
 	err := s.inTx(ctx, func(tx pgx.Tx) error {

@@ -113,7 +113,10 @@ func TestCreateAppErrors(t *testing.T) {
 			channels.CodeBadRequest, "settings.max_message_bytes", ""},
 		{"bad origins", controlplane.NewApp{ID: "a1", AccountID: acc.ID, Name: "x",
 			Settings: channels.SettingsPatch{AllowedOrigins: ptr([]string{""})}},
-			channels.CodeBadRequest, "settings.allowed_origins", ""},
+			channels.CodeBadRequest, "settings.allowed_origins[0]", ""},
+		{"origin with a trailing slash", controlplane.NewApp{ID: "a1", AccountID: acc.ID, Name: "x",
+			Settings: channels.SettingsPatch{AllowedOrigins: ptr([]string{"https://a.example", "https://b.example/"})}},
+			channels.CodeBadRequest, "settings.allowed_origins[1]", ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -295,5 +298,41 @@ func TestStoredSettingsTakeDefaultsForMissingFields(t *testing.T) {
 	c, err := f.store.AppConfig(ctx, "old")
 	if err != nil || !reflect.DeepEqual(c.Settings, want) {
 		t.Errorf("config settings = %+v (%v), want %+v", c.Settings, err, want)
+	}
+}
+
+// TestStoredOriginsFromBeforeTheirRule: origins stored before allowed
+// origins were checked (a trailing slash, "*") still load, in the app and
+// in its config, and do not stop other changes; replacing them is checked.
+func TestStoredOriginsFromBeforeTheirRule(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := newFixture(t)
+	acc := f.apps(t, "old")
+	stored := []string{"https://app.example/", "*"}
+	if _, err := f.pool.Exec(ctx, `update apps set settings = jsonb_set(settings, '{allowed_origins}', $1::jsonb) where id = 'old'`,
+		`["https://app.example/","*"]`); err != nil {
+		t.Fatal(err)
+	}
+	if a, err := f.store.GetApp(ctx, "old"); err != nil || !slices.Equal(a.Settings.AllowedOrigins, stored) {
+		t.Fatalf("get = %v (%v), want origins %q", a.Settings.AllowedOrigins, err, stored)
+	}
+	if c, err := f.store.AppConfig(ctx, "old"); err != nil || !slices.Equal(c.Settings.AllowedOrigins, stored) {
+		t.Fatalf("config = %v (%v), want origins %q", c.Settings.AllowedOrigins, err, stored)
+	}
+	if l, _, err := f.store.ListApps(ctx, controlplane.AppFilter{AccountID: acc.ID}, controlplane.Page{}); err != nil || len(l) != 1 {
+		t.Fatalf("list = %v (%v)", l, err)
+	}
+	a, err := f.store.UpdateApp(ctx, "old", controlplane.AppPatch{Settings: channels.SettingsPatch{MaxConnections: ptr(3)}})
+	if err != nil || a.Settings.MaxConnections != 3 || !slices.Equal(a.Settings.AllowedOrigins, stored) {
+		t.Fatalf("update of another setting = %+v (%v)", a.Settings, err)
+	}
+	_, err = f.store.UpdateApp(ctx, "old", controlplane.AppPatch{
+		Settings: channels.SettingsPatch{AllowedOrigins: ptr([]string{"https://app.example", "https://app.example/"})}})
+	wantError(t, err, channels.CodeBadRequest, "settings.allowed_origins[1]")
+	a, err = f.store.UpdateApp(ctx, "old", controlplane.AppPatch{
+		Settings: channels.SettingsPatch{AllowedOrigins: ptr([]string{"https://app.example"})}})
+	if err != nil || !slices.Equal(a.Settings.AllowedOrigins, []string{"https://app.example"}) {
+		t.Fatalf("fixed origins = %v (%v)", a.Settings.AllowedOrigins, err)
 	}
 }

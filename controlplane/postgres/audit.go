@@ -47,14 +47,11 @@ func (s *Store) RecordAudit(ctx context.Context, e controlplane.AuditEntry) erro
 
 // ListAudit returns audit entries newest first (by id), one page at a time.
 func (s *Store) ListAudit(ctx context.Context, p controlplane.Page) ([]controlplane.AuditEntry, string, error) {
-	pa, err := parsePage(p)
+	pa, err := parsePage(p, seqCursor)
 	if err != nil {
 		return nil, "", err
 	}
-	before, err := pa.auditAfter()
-	if err != nil {
-		return nil, "", err
-	}
+	before := pa.seq()
 	if before == 0 {
 		before = math.MaxInt64
 	}

@@ -17,9 +17,27 @@ type pageArgs struct {
 	after string
 }
 
+// cursorShape says whether a decoded cursor is one its list could have
+// issued. A cursor reaches SQL as text, so it must at least be valid
+// UTF-8 (PostgreSQL refuses anything else with SQLSTATE 22021, a 500);
+// checking the whole shape also answers a forged or truncated one with
+// the same 400 as every other list.
+type cursorShape func(after string) bool
+
+// idCursor is the cursor of a list ordered by a text id (accounts, apps,
+// plans): every such id is in the app id alphabet, which is ASCII.
+func idCursor(after string) bool { return channels.ValidateAppID(after) == nil }
+
+// seqCursor is the cursor of a list ordered by a bigint serial (the audit
+// log, webhook deliveries): a positive decimal as FormatInt writes it.
+func seqCursor(after string) bool {
+	n, err := strconv.ParseInt(after, 10, 64)
+	return err == nil && n > 0 && strconv.FormatInt(n, 10) == after
+}
+
 // parsePage applies the default limit, rejects limits out of range and
-// decodes the cursor.
-func parsePage(p controlplane.Page) (pageArgs, error) {
+// decodes the cursor, which must have the list's shape.
+func parsePage(p controlplane.Page, shape cursorShape) (pageArgs, error) {
 	limit := p.Limit
 	if limit == 0 {
 		limit = controlplane.DefaultPageLimit
@@ -28,32 +46,30 @@ func parsePage(p controlplane.Page) (pageArgs, error) {
 		return pageArgs{}, channels.BadRequest("limit",
 			fmt.Sprintf("limit must be between 1 and %d", controlplane.MaxPageLimit))
 	}
-	after, err := decodeCursor(p.Cursor)
+	after, err := decodeCursor(p.Cursor, shape)
 	if err != nil {
 		return pageArgs{}, err
 	}
 	return pageArgs{limit: limit, after: after}, nil
 }
 
-// auditAfter is the audit id below which the next page starts; 0 means the
-// first page.
-func (a pageArgs) auditAfter() (int64, error) {
-	if a.after == "" {
-		return 0, nil
-	}
-	id, err := strconv.ParseInt(a.after, 10, 64)
-	if err != nil || id <= 0 {
-		return 0, badCursor()
-	}
-	return id, nil
+// seq is the serial of a seqCursor page: the next page holds the rows
+// below it; 0 means the first page.
+func (a pageArgs) seq() int64 {
+	n, _ := strconv.ParseInt(a.after, 10, 64) // checked by seqCursor; "" is 0
+	return n
 }
 
-func decodeCursor(c string) (string, error) {
+// decodeCursor returns what c encodes, "" for the first page. Only what
+// encodeCursor writes is accepted: base64url without padding in its one
+// canonical spelling (the decoder lets the unused low bits of the last
+// symbol vary), of a value of the list's shape.
+func decodeCursor(c string, shape cursorShape) (string, error) {
 	if c == "" {
 		return "", nil
 	}
 	b, err := base64.RawURLEncoding.DecodeString(c)
-	if err != nil || len(b) == 0 {
+	if err != nil || len(b) == 0 || encodeCursor(string(b)) != c || !shape(string(b)) {
 		return "", badCursor()
 	}
 	return string(b), nil

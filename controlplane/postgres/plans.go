@@ -87,7 +87,7 @@ func (s *Store) FindPlan(ctx context.Context, idOrName string) (billing.Plan, er
 
 // ListPlans returns plans ordered by id, one page at a time.
 func (s *Store) ListPlans(ctx context.Context, pg controlplane.Page) ([]billing.Plan, string, error) {
-	pa, err := parsePage(pg)
+	pa, err := parsePage(pg, idCursor)
 	if err != nil {
 		return nil, "", err
 	}

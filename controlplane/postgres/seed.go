@@ -228,6 +228,9 @@ func seedApp(ctx context.Context, tx pgx.Tx, accountID string, in SeedApp) (seed
 	if exists {
 		base = cur.Settings
 	}
+	if err := in.Settings.Validate(); err != nil {
+		return seedNone, err
+	}
 	settings := in.Settings.Apply(base)
 	if err := settings.Validate(); err != nil {
 		return seedNone, err

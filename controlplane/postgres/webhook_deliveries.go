@@ -322,16 +322,11 @@ func (s *Store) ListWebhookDeliveries(ctx context.Context, q controlplane.Webhoo
 // listWebhookDeliveries reads the log of an endpoint of owner (an app id,
 // or nil for an operator endpoint); q.AppID is not read.
 func (s *Store) listWebhookDeliveries(ctx context.Context, owner *string, q controlplane.WebhookDeliveryQuery) ([]controlplane.WebhookDelivery, string, error) {
-	pa, err := parsePage(q.Page)
+	pa, err := parsePage(q.Page, seqCursor)
 	if err != nil {
 		return nil, "", err
 	}
-	var before int64
-	if pa.after != "" {
-		if before, err = strconv.ParseInt(pa.after, 10, 64); err != nil || before <= 0 {
-			return nil, "", badCursor()
-		}
-	}
+	before := pa.seq()
 	if _, err := s.getWebhookEndpoint(ctx, owner, q.EndpointID); err != nil {
 		return nil, "", err
 	}

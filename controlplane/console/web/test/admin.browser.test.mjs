@@ -105,6 +105,15 @@ test("an invalid setting shows the API's message beside its field", async () => 
   assert.equal(await field.getByTestId('field-error').count(), 0);
 
   await origins.locator('input').fill('30');
+  // An origin that could never match: the API names its element
+  // (settings.allowed_origins[1]), shown beside the list.
+  const allowed = page.locator('[data-field="settings.allowed_origins"]');
+  await allowed.locator('textarea').fill('https://app.example\nhttps://app.example/');
+  await page.getByTestId('save-settings').click();
+  await allowed.getByTestId('field-error').waitFor();
+  assert.match(await allowed.getByTestId('field-error').textContent(), /settings\.allowed_origins\[1\] must not end with \//);
+  assert.equal(await page.getByTestId('error').count(), 0);
+  await allowed.locator('textarea').fill('');
   await page.locator('[data-field="settings.client_events"] select').selectOption('on');
   await page.getByTestId('save-settings').click();
   await page.getByTestId('saved').waitFor();

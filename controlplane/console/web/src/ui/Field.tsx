@@ -38,15 +38,20 @@ export function Field({ label, error, hint, name, children }: Props) {
   );
 }
 
-/** The API's message when err names field, else undefined. */
+/** Whether the API's field path names field or an element of it: "settings.allowed_origins[2]" is the list's input's. */
+function names(path: string | undefined, field: string): boolean {
+  return path === field || (path?.startsWith(field + '[') ?? false);
+}
+
+/** The API's message when err names field (or an element of it), else undefined. */
 export function fieldError(err: unknown, field: string): string | undefined {
-  return err instanceof ApiError && err.field === field ? err.message : undefined;
+  return err instanceof ApiError && names(err.field, field) ? err.message : undefined;
 }
 
 /** An error the form shows at its top: any error no field shows. */
 export function formError(err: unknown, shownFields: string[]): Error | undefined {
   if (!(err instanceof Error)) return undefined;
-  if (err instanceof ApiError && err.field && shownFields.includes(err.field)) return undefined;
+  if (err instanceof ApiError && shownFields.some((f) => names(err.field, f))) return undefined;
   return err;
 }
 
