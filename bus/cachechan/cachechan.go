@@ -5,7 +5,9 @@
 //
 // Keys are <app>.<chan> (the channel as channels.SubjectToken). The
 // control plane writes an entry on every REST publish to a cache channel;
-// gateways read it when a client subscribes.
+// gateways read it when a client subscribes. Concurrent publishes finish
+// in any order, so a write is a compare-and-swap on the key's last
+// revision that keeps the entry with the highest serial.
 package cachechan
 
 import (
@@ -26,6 +28,15 @@ const Bucket = "HERALD_CACHE"
 // minTTL is the shortest per-message TTL NATS accepts.
 const minTTL = time.Second
 
+// maxPutAttempts bounds the compare-and-swap loop of Put. Each lost
+// attempt means another writer stored an entry, so a put gives up only
+// under more concurrent writers to one channel than this.
+const maxPutAttempts = 32
+
+// ErrContended is returned by Put when every attempt lost to another
+// writer.
+var ErrContended = errors.New("cache entry contended")
+
 // Entry is a cache channel's last event.
 type Entry struct {
 	Event     string    `json:"event"`
@@ -36,8 +47,9 @@ type Entry struct {
 
 // Store reads and writes cache entries.
 type Store struct {
-	js jetstream.JetStream
-	kv jetstream.KeyValue
+	js     jetstream.JetStream
+	kv     jetstream.KeyValue
+	stream jetstream.Stream // the bucket's stream, for the last revision of a key
 }
 
 // Open ensures the bucket exists and returns a Store.
@@ -54,24 +66,72 @@ func Open(ctx context.Context, js jetstream.JetStream, replicas int) (*Store, er
 	if err != nil {
 		return nil, fmt.Errorf("cache bucket: %w", err)
 	}
-	return &Store{js: js, kv: kv}, nil
+	st, err := js.Stream(ctx, "KV_"+Bucket)
+	if err != nil {
+		return nil, fmt.Errorf("cache bucket stream: %w", err)
+	}
+	return &Store{js: js, kv: kv, stream: st}, nil
 }
 
 func key(appID, channel string) string { return appID + "." + channels.SubjectToken(channel) }
 
-// Put stores e as the channel's entry for ttl.
+// Put stores e as the channel's entry for ttl, unless the entry there has
+// a higher serial: the last event of a channel is the one the stream
+// ordered last, whichever publish finished last.
 func (s *Store) Put(ctx context.Context, appID, channel string, e Entry, ttl time.Duration) error {
 	ttl = max(ttl, minTTL)
-	e.ExpiresAt = time.Now().Add(ttl).UTC()
-	b, err := json.Marshal(e)
+	subject := "$KV." + Bucket + "." + key(appID, channel)
+	for range maxPutAttempts {
+		rev, cur, live, err := s.last(ctx, subject)
+		if err != nil {
+			return err
+		}
+		if live && cur.Serial >= e.Serial {
+			return nil
+		}
+		e.ExpiresAt = time.Now().Add(ttl).UTC()
+		b, err := json.Marshal(e)
+		if err != nil {
+			return err
+		}
+		// KeyValue.Update cannot set a TTL; publishing to the bucket's
+		// subject with the expected last revision can.
+		_, err = s.js.Publish(ctx, subject, b, jetstream.WithMsgTTL(ttl), jetstream.WithExpectLastSequencePerSubject(rev))
+		if err == nil {
+			return nil
+		}
+		if !isConflict(err) {
+			return fmt.Errorf("put cache entry: %w", err)
+		}
+	}
+	return fmt.Errorf("put cache entry: %w", ErrContended)
+}
+
+// last returns the revision of subject's last message (0 when none) and
+// the live entry it holds, if any. A delete or expiry marker holds none.
+func (s *Store) last(ctx context.Context, subject string) (uint64, Entry, bool, error) {
+	msg, err := s.stream.GetLastMsgForSubject(ctx, subject)
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return 0, Entry{}, false, nil
+	}
 	if err != nil {
-		return err
+		return 0, Entry{}, false, fmt.Errorf("read cache entry: %w", err)
 	}
-	// KeyValue.Put cannot set a TTL; publishing to the bucket's subject can.
-	if _, err := s.js.Publish(ctx, "$KV."+Bucket+"."+key(appID, channel), b, jetstream.WithMsgTTL(ttl)); err != nil {
-		return fmt.Errorf("put cache entry: %w", err)
+	var e Entry
+	// An expired entry no longer counts: a stream recreated since then
+	// numbers its messages from 1 again.
+	if json.Unmarshal(msg.Data, &e) != nil || time.Now().After(e.ExpiresAt) {
+		return msg.Sequence, Entry{}, false, nil
 	}
-	return nil
+	return msg.Sequence, e, true, nil
+}
+
+// isConflict reports whether a publish lost its compare-and-swap.
+// Replicated streams report it with another code.
+func isConflict(err error) bool {
+	var apiErr *jetstream.APIError
+	return errors.As(err, &apiErr) && (apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence ||
+		apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant)
 }
 
 // Get returns the channel's live entry.

@@ -2,6 +2,9 @@ package cachechan_test
 
 import (
 	"context"
+	"fmt"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -37,4 +40,80 @@ func TestPutGetExpire(t *testing.T) {
 		_, ok, _ := store.Get(ctx, "app", "cache-a.b")
 		return !ok
 	})
+}
+
+// TestPutKeepsHighestSerial: whatever order puts land in, sequential or
+// concurrent, the entry left is the one with the highest serial.
+func TestPutKeepsHighestSerial(t *testing.T) {
+	s := testinfra.NATS(t)
+	js := testinfra.JetStream(t, testinfra.NATSConn(t, s))
+	ctx := context.Background()
+	store, err := cachechan.Open(ctx, js, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const writers, rounds = 8, 10
+	cases := []struct {
+		name       string
+		concurrent bool
+	}{
+		{"older after newer", false},
+		{"concurrent", true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			for round := range rounds {
+				channel := fmt.Sprintf("cache-%s-%d", strings.ReplaceAll(tc.name, " ", "-"), round)
+				var wg sync.WaitGroup
+				errs := make(chan error, writers)
+				// Highest serial first: sequentially, every later put is older.
+				for w := writers; w >= 1; w-- {
+					put := func() {
+						errs <- store.Put(ctx, "app", channel, cachechan.Entry{Event: "e", Data: fmt.Sprint(w), Serial: uint64(w)}, time.Minute)
+					}
+					if !tc.concurrent {
+						put()
+						continue
+					}
+					wg.Add(1)
+					go func() { defer wg.Done(); put() }()
+				}
+				wg.Wait()
+				close(errs)
+				for err := range errs {
+					if err != nil {
+						t.Fatal(err)
+					}
+				}
+				e, ok, err := store.Get(ctx, "app", channel)
+				if err != nil || !ok || e.Serial != writers || e.Data != fmt.Sprint(writers) {
+					t.Fatalf("round %d: Get = %+v %v %v; want serial %d", round, e, ok, err, writers)
+				}
+			}
+		})
+	}
+}
+
+// TestPutAfterExpiry: an expired entry, whatever its serial, is replaced.
+func TestPutAfterExpiry(t *testing.T) {
+	s := testinfra.NATS(t)
+	js := testinfra.JetStream(t, testinfra.NATSConn(t, s))
+	ctx := context.Background()
+	store, err := cachechan.Open(ctx, js, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := store.Put(ctx, "app", "cache-x", cachechan.Entry{Event: "old", Serial: 100}, time.Second); err != nil {
+		t.Fatal(err)
+	}
+	testinfra.WaitUntil(t, "the entry to expire", func() bool {
+		_, ok, _ := store.Get(ctx, "app", "cache-x")
+		return !ok
+	})
+	if err := store.Put(ctx, "app", "cache-x", cachechan.Entry{Event: "new", Serial: 1}, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if e, ok, err := store.Get(ctx, "app", "cache-x"); err != nil || !ok || e.Event != "new" {
+		t.Fatalf("Get = %+v %v %v", e, ok, err)
+	}
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 
 	"github.com/labstack/echo/v4"
 
@@ -31,7 +30,7 @@ func (a *API) appOpsRoutes() []route {
 	ch := base + "/channels/:channel_name"
 	return []route{
 		{method: http.MethodPost, path: base + "/events", id: "adminTriggerEvent", tag: appOpsTag,
-			summary: "Publish an event to one or more of the app's channels, as POST /apps/{id}/events does (same body and answer, Idempotency-Key honoured, the app's quotas apply). Recorded in the audit log with the channels and event name, never the data.",
+			summary: "Publish an event to one or more of the app's channels, as POST /apps/{id}/events does (same body and answer, idempotency_key or the Idempotency-Key header honoured, the app's quotas apply). Recorded in the audit log with the channels and event name, never the data.",
 			status:  http.StatusOK, request: typeOf[triggerRequest](), response: typeOf[triggerResponse](),
 			handler: a.withAdminApp(a.auditedTrigger)},
 		{method: http.MethodGet, path: base + "/channels", id: "adminListChannels", tag: appOpsTag,
@@ -124,7 +123,7 @@ func (a *API) auditedTerminate(c echo.Context) error {
 	if err := a.terminateConnections(c); err != nil {
 		return err
 	}
-	userID, _ := url.PathUnescape(c.Param("user_id")) // checked by the handler
+	userID, _ := pathParam(c, "user_id") // checked by the handler
 	a.audit(c, "app.user.terminate", appOf(c).ID, map[string]string{"user_id": userID})
 	return nil
 }

@@ -259,6 +259,7 @@ func New(cfg Config) (*API, error) {
 	if a.hops != nil {
 		e.Pre(stampArrival)
 	}
+	e.Pre(literalSemicolons)
 	e.Use(a.requestID, a.logRequests, a.recoverPanics, a.limitBody)
 
 	routes := a.adminRoutes()

@@ -56,6 +56,10 @@ func decodeBatch(body []byte, maxItems int) ([]batchItem, error) {
 	if err := json.Unmarshal(body, &req); err != nil {
 		var typeErr *json.UnmarshalTypeError
 		if errors.As(err, &typeErr) && typeErr.Field != "" {
+			// encoding/json names a wrong item without its index.
+			if ierr := itemTypeError(body); ierr != nil {
+				return nil, ierr
+			}
 			return nil, channels.BadRequest(typeErr.Field, fmt.Sprintf("%s must be %s", typeErr.Field, describeKind(typeErr.Type)))
 		}
 		return nil, channels.BadRequest("", "request body must be a JSON object with a batch array")
@@ -63,7 +67,35 @@ func decodeBatch(body []byte, maxItems int) ([]batchItem, error) {
 	if n := len(req.Batch); n == 0 || n > maxItems {
 		return nil, channels.BadRequest("batch", fmt.Sprintf("batch must hold 1 to %d events; it holds %d", maxItems, n))
 	}
+	// As in a trigger: no text the decoder had to replace.
+	if err := checkPublishText(body); err != nil {
+		return nil, err
+	}
 	return req.Batch, nil
+}
+
+// itemTypeError names the first batch item of the wrong type, or a field
+// of it, with the item's index; nil when the batch is not an array.
+func itemTypeError(body []byte) error {
+	var raw struct {
+		Batch []json.RawMessage `json:"batch"`
+	}
+	if json.Unmarshal(body, &raw) != nil {
+		return nil
+	}
+	for i, item := range raw.Batch {
+		var it batchItem
+		err := json.Unmarshal(item, &it)
+		var typeErr *json.UnmarshalTypeError
+		if !errors.As(err, &typeErr) {
+			continue
+		}
+		if typeErr.Field == "" {
+			return itemError(i, channels.BadRequest("", "must be an object"))
+		}
+		return itemError(i, channels.BadRequest(typeErr.Field, fmt.Sprintf("%s must be %s", typeErr.Field, describeKind(typeErr.Type))))
+	}
+	return nil
 }
 
 func (a *API) triggerBatch(c echo.Context) error {
@@ -84,6 +116,9 @@ func (a *API) triggerBatch(c echo.Context) error {
 	for i := range items {
 		it := &items[i]
 		if attrs[i], err = parseInfo(it.Info, attrUserCount, attrSubscriptionCount); err != nil {
+			return itemError(i, err)
+		}
+		if err := checkKeyField(fieldIdempotencyKey, it.IdempotencyKey); err != nil {
 			return itemError(i, err)
 		}
 		key := it.IdempotencyKey
@@ -116,7 +151,7 @@ func (a *API) triggerBatch(c echo.Context) error {
 				return results[j].Err
 			}
 			serials[i] = append(serials[i], namedSerial{msgs[j].Channel, results[j].Serial})
-			a.cacheLast(c, app, &msgs[j], results[j].Serial)
+			a.cacheLast(c, app, &msgs[j], results[j])
 		}
 		start = ends[i]
 	}
@@ -166,8 +201,14 @@ func itemError(i int, err error) error {
 
 // checkIdempotencyKey applies the rule buildMessages applies to every key.
 func checkIdempotencyKey(key string) error {
+	return checkKeyField(IdempotencyKeyHeader, key)
+}
+
+// checkKeyField refuses an idempotency key, named field, that is too long
+// or not on one line.
+func checkKeyField(field, key string) error {
 	if len(key) > maxIdempotencyKey || strings.ContainsAny(key, "\r\n") {
-		return channels.BadRequest(IdempotencyKeyHeader, "Idempotency-Key must be at most 200 characters on one line")
+		return channels.BadRequest(field, fmt.Sprintf("%s must be at most %d bytes on one line", field, maxIdempotencyKey))
 	}
 	return nil
 }

@@ -2,7 +2,6 @@ package api
 
 import (
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
@@ -78,7 +77,7 @@ func (a *API) listChannels(c echo.Context) error {
 
 // channelParam reads and validates the channel name in the path.
 func channelParam(c echo.Context) (channels.Channel, error) {
-	name, err := url.PathUnescape(c.Param("channel_name"))
+	name, err := pathParam(c, "channel_name")
 	if err != nil {
 		return channels.Channel{}, channels.BadRequest("channel", "channel name is not a valid path segment")
 	}

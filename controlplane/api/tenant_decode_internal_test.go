@@ -49,7 +49,14 @@ func TestDecodeBatch(t *testing.T) {
 		{`{}`, 0, "batch"},
 		{`{"batch":[{},{},{},{},{},{},{},{},{},{},{}]}`, 0, "batch"},
 		{`{"batch":{}}`, 0, "batch"},
-		{`{"batch":[{"data":{}}]}`, 0, "batch.data"},
+		{`{"batch":[{"data":{}}]}`, 0, "batch[0].data"},
+		{`{"batch":[{},{"data":1}]}`, 0, "batch[1].data"},
+		{`{"batch":[1]}`, 0, "batch[0]"},
+		{`{"batch":[{},"x"]}`, 0, "batch[1]"},
+		{`{"batch":[{"data":"\ud800"}]}`, 0, "batch[0].data"},
+		{"{\"batch\":[{},{\"data\":\"\xff\"}]}", 0, "batch[1].data"},
+		{`{"batch":[{"data":"\ud83d\ude00 é"}]}`, 1, "-"},
+		{`{"batch":[{"data":"a\u0000b"}]}`, 1, "-"}, // data is bytes: NUL is fine
 		{`[]`, 0, ""},
 		{`{`, 0, ""},
 	}
@@ -110,4 +117,31 @@ func FuzzDecodeBatch(f *testing.F) {
 			t.Fatalf("%d items accepted", len(items))
 		}
 	})
+}
+
+func TestTriggerKey(t *testing.T) {
+	long := strings.Repeat("k", maxIdempotencyKey+1)
+	cases := []struct {
+		body, header, want string
+		field              string // of the error; "" for none
+	}{
+		{"", "", "", ""},
+		{"", "h", "h", ""},
+		{"b", "", "b", ""},
+		{"same", "same", "same", ""},
+		{"b", "h", "", fieldIdempotencyKey},
+		{long, "", "", fieldIdempotencyKey},
+		{"a\nb", "", "", fieldIdempotencyKey},
+	}
+	for _, tc := range cases {
+		got, err := triggerKey(tc.body, tc.header)
+		var ce *channels.Error
+		if tc.field == "" {
+			if err != nil || got != tc.want {
+				t.Errorf("triggerKey(%q, %q) = %q, %v", tc.body, tc.header, got, err)
+			}
+		} else if !errors.As(err, &ce) || ce.Field != tc.field {
+			t.Errorf("triggerKey(%q, %q) error = %v, want field %q", tc.body, tc.header, err, tc.field)
+		}
+	}
 }

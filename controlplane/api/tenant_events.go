@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -17,8 +16,11 @@ import (
 // duplicate window.
 const IdempotencyKeyHeader = "Idempotency-Key"
 
-// maxIdempotencyKey bounds the header's length.
+// maxIdempotencyKey bounds an idempotency key's length.
 const maxIdempotencyKey = 200
+
+// fieldIdempotencyKey is the body field twin of IdempotencyKeyHeader.
+const fieldIdempotencyKey = "idempotency_key"
 
 // triggerRequest is the body of POST /apps/{id}/events. Unknown fields are
 // ignored: the SDKs send extras.
@@ -29,6 +31,10 @@ type triggerRequest struct {
 	Channels []string `json:"channels"`
 	SocketID string   `json:"socket_id"`
 	Info     string   `json:"info"`
+	// IdempotencyKey is the Idempotency-Key header's twin inside the
+	// body, where the signature (body_md5) covers it: only this one
+	// protects against the replay of a captured request.
+	IdempotencyKey string `json:"idempotency_key"`
 }
 
 // triggerResponse is the answer: {} for Pusher's SDKs, plus the serial
@@ -45,11 +51,20 @@ func (a *API) triggerEvent(c echo.Context) error {
 	if err := json.Unmarshal(bodyOf(c), &req); err != nil {
 		return channels.BadRequest("", "request body must be a JSON object with name, data and channels")
 	}
+	// encoding/json turned invalid UTF-8 and lone surrogates into U+FFFD:
+	// subscribers would get something other than what was sent.
+	if err := checkPublishText(bodyOf(c)); err != nil {
+		return err
+	}
 	attrs, err := parseInfo(req.Info, attrUserCount, attrSubscriptionCount)
 	if err != nil {
 		return err
 	}
-	msgs, err := a.buildMessages(app, &req, c.Request().Header.Get(IdempotencyKeyHeader))
+	key, err := triggerKey(req.IdempotencyKey, c.Request().Header.Get(IdempotencyKeyHeader))
+	if err != nil {
+		return err
+	}
+	msgs, err := a.buildMessages(app, &req, key)
 	if err != nil {
 		return err
 	}
@@ -63,7 +78,7 @@ func (a *API) triggerEvent(c echo.Context) error {
 			return r.Err
 		}
 		serials = append(serials, namedSerial{msgs[i].Channel, r.Serial})
-		a.cacheLast(c, app, &msgs[i], r.Serial)
+		a.cacheLast(c, app, &msgs[i], r)
 	}
 	if attrs.any() {
 		resp := triggerResponse{Serials: serialsMap(serials)}
@@ -103,8 +118,8 @@ func (a *API) buildMessages(app *channels.AppConfig, req *triggerRequest, idemKe
 	if req.SocketID != "" && !channels.ValidSocketID(req.SocketID) {
 		return nil, channels.BadRequest("socket_id", "socket_id must look like 123.456")
 	}
-	if len(idemKey) > maxIdempotencyKey || strings.ContainsAny(idemKey, "\r\n") {
-		return nil, channels.BadRequest(IdempotencyKeyHeader, "Idempotency-Key must be at most 200 characters on one line")
+	if err := checkIdempotencyKey(idemKey); err != nil {
+		return nil, err
 	}
 	msgs := make([]stream.Message, 0, len(names))
 	seen := make(map[string]bool, len(names))
@@ -134,14 +149,34 @@ func (a *API) buildMessages(app *channels.AppConfig, req *triggerRequest, idemKe
 	return msgs, nil
 }
 
-// cacheLast keeps a cache channel's event for late subscribers. A failure
-// is logged: the message itself was delivered.
-func (a *API) cacheLast(c echo.Context, app *channels.AppConfig, m *stream.Message, serial uint64) {
-	ch, err := channels.ParseChannel(m.Channel)
-	if err != nil || !ch.Cache || a.cache == nil {
+// triggerKey is a trigger's idempotency key: the body's idempotency_key
+// or the Idempotency-Key header; both, when they differ, are refused.
+func triggerKey(body, header string) (string, error) {
+	if err := checkKeyField(fieldIdempotencyKey, body); err != nil {
+		return "", err
+	}
+	switch {
+	case body == "":
+		return header, nil
+	case header != "" && header != body:
+		return "", channels.BadRequest(fieldIdempotencyKey, "idempotency_key and the Idempotency-Key header differ; send one")
+	}
+	return body, nil
+}
+
+// cacheLast keeps a cache channel's event for late subscribers. A
+// duplicate (an idempotent retry) is not a new event: its data was
+// neither delivered nor stored, so it leaves the cache alone. A failure is
+// logged: the message itself was delivered.
+func (a *API) cacheLast(c echo.Context, app *channels.AppConfig, m *stream.Message, r stream.Result) {
+	if r.Duplicate || a.cache == nil {
 		return
 	}
-	e := cachechan.Entry{Event: m.Event, Data: string(m.Data), Serial: serial}
+	ch, err := channels.ParseChannel(m.Channel)
+	if err != nil || !ch.Cache {
+		return
+	}
+	e := cachechan.Entry{Event: m.Event, Data: string(m.Data), Serial: r.Serial}
 	if err := a.cache.Put(c.Request().Context(), app.ID, m.Channel, e, app.Settings.CacheTTL()); err != nil {
 		a.logger.Warn("cache channel write failed", "app", app.ID, "err", err)
 	}

@@ -183,10 +183,12 @@ func (h *historyService) parseParams(in url.Values, appID, channel string) (hist
 	}
 	if v := in.Get(paramFromSerial); v != "" {
 		n, err := strconv.ParseUint(v, 10, 64)
-		if err != nil || n > math.MaxInt64 {
-			return p, channels.BadRequest(paramFromSerial, "from_serial must be a non-negative integer")
+		if err != nil {
+			return p, channels.BadRequest(paramFromSerial, "from_serial must be an integer from 0 to 18446744073709551615")
 		}
-		p.query.After, p.query.HasAfter = n, true
+		// The range a WebSocket resume accepts. Serials are stored as
+		// bigint: none is above MaxInt64, so nothing follows a larger one.
+		p.query.After, p.query.HasAfter = min(n, math.MaxInt64), true
 		p.scope.fromSerial = strconv.FormatUint(n, 10)
 	}
 	if v := in.Get(paramCursor); v != "" {

@@ -3,7 +3,6 @@ package api
 import (
 	"fmt"
 	"net/http"
-	"net/url"
 	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
@@ -22,9 +21,9 @@ const maxUserIDLen = 128
 // those that did not answer (logged).
 func (a *API) terminateConnections(c echo.Context) error {
 	app := appOf(c)
-	userID, err := url.PathUnescape(c.Param("user_id"))
-	if err != nil || userID == "" || !utf8.ValidString(userID) || utf8.RuneCountInString(userID) > maxUserIDLen {
-		return channels.BadRequest("user_id", fmt.Sprintf("user id must be 1 to %d characters", maxUserIDLen))
+	userID, err := pathParam(c, "user_id")
+	if err != nil || userID == "" || textProblem(userID) != "" || utf8.RuneCountInString(userID) > maxUserIDLen {
+		return channels.BadRequest("user_id", fmt.Sprintf("user id must be 1 to %d characters of UTF-8 text without NUL", maxUserIDLen))
 	}
 	if a.occupancy == nil {
 		return errNoOccupancy

@@ -84,7 +84,16 @@ func checkParams(next echo.HandlerFunc) echo.HandlerFunc {
 // already replaced what it could not represent. Fields are named by their
 // path (jsonPath): "name", "settings.allowed_origins[2]". Syntax errors
 // are the decoder's to report: on one the walk stops with nil.
-func checkJSONText(body []byte) error {
+func checkJSONText(body []byte) error { return walkJSONText(body, false) }
+
+// checkPublishText is checkJSONText for a publish body, whose data is
+// stored as bytes and delivered as sent: a NUL is data like any other.
+// Only what decoding would rewrite (invalid UTF-8, unpaired surrogates)
+// is refused.
+func checkPublishText(body []byte) error { return walkJSONText(body, true) }
+
+// walkJSONText is checkJSONText, with NUL allowed or not.
+func walkJSONText(body []byte, allowNUL bool) error {
 	var bad error
 	walkJSON(body, func(t jsonToken) bool {
 		if _, ok := t.tok.(string); !ok {
@@ -92,7 +101,7 @@ func checkJSONText(body []byte) error {
 		}
 		// The raw token may start with the separator and blanks before
 		// the literal.
-		problem := literalProblem(t.raw[bytes.IndexByte(t.raw, '"'):])
+		problem := literalProblem(t.raw[bytes.IndexByte(t.raw, '"'):], allowNUL)
 		if problem == "" {
 			return true
 		}
@@ -113,8 +122,9 @@ func checkJSONText(body []byte) error {
 }
 
 // literalProblem is textProblem for the raw bytes of one JSON string
-// literal whose syntax the decoder accepted, escapes undecoded.
-func literalProblem(lit []byte) string {
+// literal whose syntax the decoder accepted, escapes undecoded; a NUL
+// escape is one unless allowNUL.
+func literalProblem(lit []byte, allowNUL bool) string {
 	if !utf8.Valid(lit) {
 		return problemUTF8
 	}
@@ -130,7 +140,9 @@ func literalProblem(lit []byte) string {
 		i += 4
 		switch {
 		case r == 0:
-			return problemNUL
+			if !allowNUL {
+				return problemNUL
+			}
 		case !utf16.IsSurrogate(r):
 		case r < 0xdc00 && i+6 < len(lit) && lit[i+1] == '\\' && lit[i+2] == 'u' &&
 			utf16.DecodeRune(r, hexRune(lit[i+3:i+7])) != utf8.RuneError:

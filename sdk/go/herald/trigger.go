@@ -52,8 +52,10 @@ func WithSocketID(socketID string) TriggerOption {
 }
 
 // WithIdempotencyKey makes the publish retry-safe (IdempotencyKeyHeader),
-// so that the client retries it on failure. In TriggerBatch it covers
-// every item that has no key of its own.
+// so that the client retries it on failure. Trigger also sends it in the
+// signed body, which stops a replay of the captured request. In
+// TriggerBatch it covers every item that has no key of its own (as a
+// header only: give each Event its IdempotencyKey to have it signed).
 func WithIdempotencyKey(key string) TriggerOption {
 	return func(o *triggerOptions) { o.idempotencyKey = key }
 }
@@ -87,6 +89,9 @@ type triggerBody struct {
 	Channels []string `json:"channels"`
 	SocketID string   `json:"socket_id,omitempty"`
 	Info     string   `json:"info,omitempty"`
+	// IdempotencyKey repeats the header inside the signed body, where a
+	// replay of the captured request cannot drop or change it.
+	IdempotencyKey string `json:"idempotency_key,omitempty"`
 }
 
 // Trigger publishes event with data to channels. data is sent as is when
@@ -104,7 +109,8 @@ func (c *Client) Trigger(ctx context.Context, channels []string, event string, d
 	}
 	r := request{
 		method: http.MethodPost, segments: []string{"events"},
-		body: triggerBody{Name: event, Data: payload, Channels: channels, SocketID: o.socketID, Info: strings.Join(o.info, ",")},
+		body: triggerBody{Name: event, Data: payload, Channels: channels, SocketID: o.socketID, Info: strings.Join(o.info, ","),
+			IdempotencyKey: o.idempotencyKey},
 	}
 	if o.idempotencyKey != "" {
 		r.header = http.Header{IdempotencyKeyHeader: {o.idempotencyKey}}
