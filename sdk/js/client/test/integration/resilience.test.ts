@@ -74,9 +74,9 @@ describe('resilience', () => {
       for (let i = 0; i < 20; i++) sent.push(await restPublish(DEMO_APP, feed, 'tick', { i }, server.url));
       await until('the first messages', () => got.length === sent.length);
 
-      // SIGKILL, as a crash: herald dev writes its pid into the data
+      // SIGKILL, as a crash: herald dev writes its pid (then its command) into the data
       // folder's lock file; the restart reuses its orphaned PostgreSQL.
-      process.kill(Number(readFileSync(path.join(dataDir, 'herald.lock'), 'utf8').trim()), 'SIGKILL');
+      process.kill(Number(readFileSync(path.join(dataDir, 'herald.lock'), 'utf8').trim().split(/\s+/)[0]), 'SIGKILL');
       expect((await server.done).signal).toBe('SIGKILL');
       await until('the client to notice', () => h.connection.state !== 'connected');
       // Publishes while the server is down wait in the outbox.
