@@ -11,6 +11,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/heraldhq/herald/bus/kvttl"
+	"github.com/heraldhq/herald/internal/backoff"
 	"github.com/heraldhq/herald/internal/tick"
 )
 
@@ -107,39 +108,71 @@ func (p *Presence) rewrite(ctx context.Context, l *lease) bool {
 	return true
 }
 
+// cleanupRetryWait is the first pause before the clean stop tries again
+// what failed; it doubles up to cleanupMaxRetryWait. A NATS node that just
+// went away leaves its streams without a leader for a few seconds ("no
+// response from stream"), well within CleanupTimeout.
+const (
+	cleanupRetryWait    = 250 * time.Millisecond
+	cleanupMaxRetryWait = 2 * time.Second
+)
+
 // cleanup is the clean stop: it deletes every member key this gateway
 // holds, then its registry key, so that others see the members leave at
-// once and find nothing left for a janitor.
+// once and find nothing left for a janitor. What fails while connected is
+// tried again until CleanupTimeout (the registry key only once every
+// member key is gone, so that the janitor finds what is left); what
+// still fails then expires on its own.
 func (p *Presence) cleanup() error {
 	ctx, cancel := context.WithTimeout(context.Background(), CleanupTimeout)
 	defer cancel()
 	leases := p.takeLeases()
-	msgs := make([]*nats.Msg, len(leases))
+	pending := make([]*nats.Msg, len(leases))
 	for i, l := range leases {
 		l.mu.Lock() // wait for a Join or rewrite in flight
-		msgs[i] = kvttl.Purge(memberSubjectPrefix+l.key, p.cfg.MarkerTTL)
+		pending[i] = kvttl.Purge(memberSubjectPrefix+l.key, p.cfg.MarkerTTL)
 		l.mu.Unlock()
 	}
-	var errs []error
-	failed := 0
-	for _, res := range p.publishBatch(ctx, msgs) {
-		if res.err != nil {
-			if failed == 0 {
-				errs = append(errs, fmt.Errorf("delete members: %w", res.err))
-			}
-			failed++
+	var membersErr, regErr error
+	unregistered := false
+	for wait := cleanupRetryWait; ; wait = min(2*wait, cleanupMaxRetryWait) {
+		pending, membersErr = p.deleteMembers(ctx, pending)
+		if len(pending) == 0 && !unregistered {
+			regErr = p.reg.Unregister(ctx)
+			unregistered = regErr == nil
+		}
+		// Only a stream without a leader is waited out, on a connected
+		// client: a closed or lost connection (the process being killed,
+		// NATS down) is not, so that a stop never waits for NATS.
+		if unregistered || !p.nc.IsConnected() || !backoff.Sleep(ctx, backoff.Jitter(wait)) {
+			break
 		}
 	}
-	if err := p.reg.Unregister(ctx); err != nil {
-		errs = append(errs, err)
+	if unregistered {
+		p.log.Debug("presence stopped cleanly", slog.Int("members", len(leases)))
+		return nil
 	}
-	if err := errors.Join(errs...); err != nil {
-		p.log.Warn("presence clean stop incomplete; remaining keys expire on their own",
-			slog.Int("members", len(leases)), slog.Int("failed", failed), slog.Any("error", err))
-		return fmt.Errorf("presence stop: %w", err)
+	err := errors.Join(membersErr, regErr)
+	p.log.Warn("presence clean stop incomplete; remaining keys expire on their own",
+		slog.Int("members", len(leases)), slog.Int("failed", len(pending)), slog.Any("error", err))
+	return fmt.Errorf("presence stop: %w", err)
+}
+
+// deleteMembers publishes the member deletions msgs and returns those
+// that failed, with the first failure's error.
+func (p *Presence) deleteMembers(ctx context.Context, msgs []*nats.Msg) (failed []*nats.Msg, err error) {
+	if len(msgs) == 0 {
+		return nil, nil
 	}
-	p.log.Debug("presence stopped cleanly", slog.Int("members", len(leases)))
-	return nil
+	for i, res := range p.publishBatch(ctx, msgs) {
+		if res.err != nil {
+			if err == nil {
+				err = fmt.Errorf("delete members: %w", res.err)
+			}
+			failed = append(failed, msgs[i])
+		}
+	}
+	return failed, err
 }
 
 // reconnectLoop resynchronizes every open roster when NC reconnects: the
