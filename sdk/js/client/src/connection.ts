@@ -379,6 +379,9 @@ export class Connection extends Emitter<ConnectionEvents> {
     if (this.userClosed) return;
     const action = closeAction(code);
     if (action === 'fail' || (action === 'token' && (!this.opts.getToken || this.authRetried))) {
+      // A refused token is never offered again: connect() asks the
+      // provider for a new one.
+      if (action === 'token') this.token = undefined;
       this.fail(reason, code);
       return;
     }

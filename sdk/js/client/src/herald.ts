@@ -182,6 +182,10 @@ export class Herald extends Emitter<HeraldEvents> {
     if (!ch) {
       ch = name.startsWith('presence-') ? new PresenceChannel(name, opts, this.host) : new Channel(name, opts, this.host);
       this.channels.set(name, ch);
+      // A refused subscription never sends what waits for it.
+      ch.on('state', (s) => {
+        if (s === 'failed') this.outbox.dropUnsent(name, new HeraldError(`${name} failed (its subscription was refused): the publish was not sent`));
+      });
       if (this.connection.state === 'connected') void this.sendSubscribe(ch);
     }
     return ch as unknown as Channel<E>;
@@ -209,6 +213,7 @@ export class Herald extends Emitter<HeraldEvents> {
     this.channels.delete(name);
     this.connection.send('pusher:unsubscribe', { channel: name });
     ch.dispose();
+    this.outbox.dropUnsent(name, new HeraldError(`${name} was left before the publish was sent`));
   }
 
   /** Calls fn for every event on every channel. */
@@ -222,12 +227,18 @@ export class Herald extends Emitter<HeraldEvents> {
    * message's serial once acknowledged. While the connection is down it
    * waits in the outbox (see OutboxOptions); it rejects with a
    * PublishRejectedError on a nack, a PublishTimeoutError after its
-   * deadline, an OutboxFullError when the outbox is full.
+   * deadline, an OutboxFullError when the outbox is full, and at once with
+   * a HeraldError on a channel not joined, refused (`failed`) or left
+   * before it was sent.
    */
   publish(channel: string, event: string, data: unknown, opts: PublishOptions = {}): Promise<{ serial: number }> {
     if (this.closed) return Promise.reject(new ClosedError('the client'));
-    if (!this.channels.has(channel)) {
+    const ch = this.channels.get(channel);
+    if (!ch) {
       return Promise.reject(new HeraldError(`subscribe to ${channel} before publishing on it`));
+    }
+    if (ch.state === 'failed') {
+      return Promise.reject(new HeraldError(`${channel} failed (its subscription was refused): nothing can be published on it`));
     }
     return this.outbox.add({ id: opts.id ?? randomId(), channel, event, data }, opts.deadlineMs);
   }

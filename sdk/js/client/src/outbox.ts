@@ -207,6 +207,17 @@ export class Outbox {
     this.settle(id, new PublishRejectedError(id, code, message));
   }
 
+  /**
+   * Rejects the publishes of channel not sent yet (the channel was left,
+   * or its subscription refused): they could only wait out their
+   * deadline. Sent ones still get their ack or nack.
+   */
+  dropUnsent(channel: string, err: Error): void {
+    for (const [id, p] of [...this.pending]) {
+      if (!p.sent && p.entry.channel === channel) this.settle(id, err);
+    }
+  }
+
   /** Rejects everything (the client is closing) and forgets it. */
   close(): void {
     clearTimeout(this.retryTimer);

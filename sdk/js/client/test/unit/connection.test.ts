@@ -282,6 +282,12 @@ describe('Connection', () => {
       await vi.advanceTimersByTimeAsync(0);
       expect(conn.state).toBe('failed');
       expect(getToken).toHaveBeenCalledTimes(2);
+      // connect() after failed asks for a new token: the refused one is
+      // never offered again.
+      conn.connect();
+      await flush();
+      expect(getToken).toHaveBeenCalledTimes(3);
+      expect(FakeSocket.last.url).toContain('token=t3');
     });
 
     it('replaces a cached token close to its exp before reconnecting', async () => {

@@ -148,6 +148,28 @@ describe('publish and the outbox', () => {
     await expect(mock.client.publish('other', 'm', 1)).rejects.toThrow(/subscribe to other/);
   });
 
+  it('rejects at once what waits for a subscription that is refused, and what is published on it after', async () => {
+    await subscribed();
+    mock.refuse('private-r');
+    mock.client.subscribe('private-r');
+    const waiting = mock.client.publish('private-r', 'm', 1, { id: 'w' }).catch((e: unknown) => e);
+    await mock.settle();
+    expect(mock.client.channel('private-r')?.state).toBe('failed');
+    expect(await waiting).toMatchObject({ message: expect.stringMatching(/private-r failed/) });
+    expect(mock.client.pendingPublishes).toBe(0);
+    await expect(mock.client.publish('private-r', 'm', 2)).rejects.toThrow(/private-r failed/);
+    expect(mock.pendingPublishes).toEqual([]);
+  });
+
+  it('rejects at once the unsent publishes of a channel left, and sends none of them', async () => {
+    await subscribed();
+    await mock.disconnect();
+    const p = mock.client.publish('private-c', 'm', 1, { id: 'gone' }).catch((e: unknown) => e);
+    mock.client.unsubscribe('private-c');
+    expect(await p).toMatchObject({ message: expect.stringMatching(/private-c was left/) });
+    expect(mock.client.pendingPublishes).toBe(0);
+  });
+
   it('persists waiting publishes and sends them again from a new client', async () => {
     const store = new MemoryOutboxStore();
     await subscribed({ outbox: { store } });
