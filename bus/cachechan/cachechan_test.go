@@ -12,14 +12,20 @@ import (
 	"github.com/heraldhq/herald/internal/testinfra"
 )
 
-func TestPutGetExpire(t *testing.T) {
-	s := testinfra.NATS(t)
-	js := testinfra.JetStream(t, testinfra.NATSConn(t, s))
-	ctx := context.Background()
-	store, err := cachechan.Open(ctx, js, 1)
+// openStore opens a Store on a NATS server of the test's own.
+func openStore(t *testing.T) *cachechan.Store {
+	t.Helper()
+	js := testinfra.JetStream(t, testinfra.NATSConn(t, testinfra.NATS(t)))
+	store, err := cachechan.Open(context.Background(), js, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return store
+}
+
+func TestPutGetExpire(t *testing.T) {
+	ctx := context.Background()
+	store := openStore(t)
 	if _, ok, err := store.Get(ctx, "app", "cache-x"); ok || err != nil {
 		t.Fatalf("empty Get = %v %v", ok, err)
 	}
@@ -45,13 +51,8 @@ func TestPutGetExpire(t *testing.T) {
 // TestPutKeepsHighestSerial: whatever order puts land in, sequential or
 // concurrent, the entry left is the one with the highest serial.
 func TestPutKeepsHighestSerial(t *testing.T) {
-	s := testinfra.NATS(t)
-	js := testinfra.JetStream(t, testinfra.NATSConn(t, s))
 	ctx := context.Background()
-	store, err := cachechan.Open(ctx, js, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
+	store := openStore(t)
 	const writers, rounds = 8, 10
 	cases := []struct {
 		name       string
@@ -96,13 +97,8 @@ func TestPutKeepsHighestSerial(t *testing.T) {
 
 // TestPutAfterExpiry: an expired entry, whatever its serial, is replaced.
 func TestPutAfterExpiry(t *testing.T) {
-	s := testinfra.NATS(t)
-	js := testinfra.JetStream(t, testinfra.NATSConn(t, s))
 	ctx := context.Background()
-	store, err := cachechan.Open(ctx, js, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
+	store := openStore(t)
 	if err := store.Put(ctx, "app", "cache-x", cachechan.Entry{Event: "old", Serial: 100}, time.Second); err != nil {
 		t.Fatal(err)
 	}
