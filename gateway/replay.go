@@ -130,10 +130,7 @@ func (g *Gateway) replay(c *conn, app *channels.AppConfig, sub *subscription, pl
 		last = msgs[i].Serial
 	}
 	if plan.resume {
-		data := `{"recovered":false}`
-		if read.recovered {
-			data = `{"recovered":true}`
-		}
+		data := resumeResult(read.recovered, read.reset)
 		emit(heldFrame{frame: encodeFrame(&protocol.Message{Event: protocol.EventResumeResult, Channel: sub.ch.Name, Data: data}), event: protocol.EventResumeResult})
 	}
 	// The seam between replay and live is checked only from a known
@@ -170,6 +167,23 @@ type replayRead struct {
 	// before a stream reset holds. Live messages at or below it are not
 	// sent, so an unknown position must not be one.
 	position uint64
+	// reset says, for a resume, that the position is such an unknown one:
+	// the client must forget it (resume_result's "reset").
+	reset bool
+}
+
+// resumeResult is herald_internal:resume_result's data. reset (only when
+// not recovered) tells the client that its position is beyond everything
+// stored, as after a stream reset, so that it forgets it: a client keeping
+// it would discard the live messages below it that follow.
+func resumeResult(recovered, reset bool) string {
+	switch {
+	case recovered:
+		return `{"recovered":true}`
+	case reset:
+		return `{"recovered":false,"reset":true}`
+	}
+	return `{"recovered":false}`
 }
 
 // replayMessages reads what plan asks for from the message stream. For a
@@ -196,7 +210,7 @@ func (g *Gateway) replayMessages(ctx context.Context, app *channels.AppConfig, c
 			// Neither the anchor nor anything after it is stored: the
 			// position is beyond the channel's newest message (or the
 			// channel expired whole), so live messages start from now.
-			return replayRead{}
+			return replayRead{reset: true}
 		case err != nil || out[0].Serial != plan.from || out[0].Time.Before(since) || len(out) > MaxResumeReplay:
 			return replayRead{position: plan.from}
 		}

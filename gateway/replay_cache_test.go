@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/heraldhq/herald/bus/cachechan"
@@ -45,9 +44,10 @@ func TestReplayOnACacheChannel(t *testing.T) {
 		// its own position.
 		{"resume from a position not stored", false, func([]uint64) replayPlan { return replayPlan{resume: true, from: other} },
 			[]string{"result:false", "tick#1", "live"}},
-		// Beyond the newest (the live frame is below it): no position.
+		// Beyond the newest (the live frame is below it): no position,
+		// which the client is told to forget.
 		{"resume from beyond the newest", false, func(s []uint64) replayPlan { return replayPlan{resume: true, from: s[1] + 5000} },
-			[]string{"result:false", "tick#1", "live"}},
+			[]string{"result:reset", "tick#1", "live"}},
 		{"rewind on an empty channel", true, func([]uint64) replayPlan { return replayPlan{rewind: 5} },
 			[]string{"pusher:cache_miss", "live"}},
 	} {
@@ -88,8 +88,8 @@ func TestReplayOnACacheChannel(t *testing.T) {
 }
 
 // queuedEvents describes the frames in c's queue: a channel message by
-// names[serial], a resume result by its recovered value, other events by
-// their name.
+// names[serial], a resume result as result:true, result:false or
+// result:reset, other events by their name.
 func queuedEvents(t *testing.T, c *conn, names map[uint64]string) []string {
 	t.Helper()
 	c.mu.Lock()
@@ -107,10 +107,26 @@ func queuedEvents(t *testing.T, c *conn, names map[uint64]string) []string {
 		case m.Serial != 0:
 			out = append(out, names[m.Serial])
 		case m.Event == "herald_internal:resume_result":
-			out = append(out, "result:"+strings.TrimSuffix(strings.TrimPrefix(m.Data, `{"recovered":`), "}"))
+			out = append(out, "result:"+resultName(t, m.Data))
 		default:
 			out = append(out, m.Event)
 		}
 	}
 	return out
+}
+
+// resultName names a resume result's data: true, false or reset.
+func resultName(t *testing.T, data string) string {
+	t.Helper()
+	var r struct{ Recovered, Reset bool }
+	if err := json.Unmarshal([]byte(data), &r); err != nil {
+		t.Fatalf("resume result %q: %v", data, err)
+	}
+	switch {
+	case r.Reset:
+		return "reset"
+	case r.Recovered:
+		return "true"
+	}
+	return "false"
 }

@@ -333,11 +333,7 @@ func (g *Gateway) sseReplay(ctx context.Context, first *sse.First, c *conn, app 
 		appendSSE(first, storedFrame(m))
 		last[m.Channel] = m.Serial
 	}
-	result := `{"recovered":false}`
-	if recovered {
-		result = `{"recovered":true}`
-	}
-	first.Bytes = sse.AppendUnnumbered(first.Bytes, protocol.EventResumeResult, result)
+	first.Bytes = sse.AppendUnnumbered(first.Bytes, protocol.EventResumeResult, resumeResult(recovered, beyond))
 
 	type gap struct {
 		sub      *subscription

@@ -39,7 +39,8 @@ const (
 	EventTokenExpiring = "herald_internal:token_expiring"
 	// EventTokenRefreshed confirms a refresh with the new expires_at.
 	EventTokenRefreshed = "herald_internal:token_refreshed"
-	// EventResumeResult ends a resume's replay: {"recovered":bool}.
+	// EventResumeResult ends a resume's replay: {"recovered":bool}, with
+	// "reset":true when the position is beyond everything stored.
 	EventResumeResult = "herald_internal:resume_result"
 )
 

@@ -39,11 +39,11 @@ func TestReplayOnACacheChannel(t *testing.T) {
 		{"resume from a position not stored", false, func([]uint64) map[string]any { return map[string]any{"resume_from": other} },
 			[]string{"result:false", "e1", "live"}},
 		{"resume from beyond the newest", false, func(s []uint64) map[string]any { return map[string]any{"resume_from": s[1] + 1000} },
-			[]string{"result:false", "e1", "live"}},
+			[]string{"result:reset", "e1", "live"}},
 		{"rewind on an empty channel", true, func([]uint64) map[string]any { return map[string]any{"rewind": 5} },
 			[]string{"pusher:cache_miss", "live"}},
 		{"resume from beyond on an empty channel", true, func([]uint64) map[string]any { return map[string]any{"resume_from": other + 1000} },
-			[]string{"result:false", "pusher:cache_miss", "live"}},
+			[]string{"result:reset", "pusher:cache_miss", "live"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			channel := fmt.Sprint("cache-replay-", i)
@@ -69,7 +69,7 @@ func TestReplayOnACacheChannel(t *testing.T) {
 
 // readEvents describes the next n events of channel (n 0: up to the
 // message with serial upTo): a message by its data, the resume result by
-// its recovered value, other events by their name.
+// result:true, result:false or result:reset, other events by their name.
 func readEvents(t *testing.T, p *testenv.PusherClient, channel string, n int, upTo uint64) []string {
 	t.Helper()
 	var out []string
@@ -81,7 +81,9 @@ func readEvents(t *testing.T, p *testenv.PusherClient, channel string, n int, up
 		switch {
 		case e.Channel != channel:
 		case e.Event == "herald_internal:resume_result":
-			out = append(out, map[string]string{`{"recovered":true}`: "result:true", `{"recovered":false}`: "result:false"}[e.Data])
+			out = append(out, map[string]string{
+				`{"recovered":true}`: "result:true", `{"recovered":false}`: "result:false", `{"recovered":false,"reset":true}`: "result:reset",
+			}[e.Data])
 		case e.Serial != 0:
 			out = append(out, e.Data)
 			if e.Serial == upTo {

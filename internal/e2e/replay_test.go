@@ -86,12 +86,21 @@ func TestResumeAfterReconnect(t *testing.T) {
 	// A serial from the future (as a client holds after the stream was
 	// reset), or one never stored on this channel, cannot be resumed:
 	// recovered:false, then every live message (the future one used to
-	// hide live messages below it).
-	for i, from := range []uint64{live + 1000, live - 1} {
+	// hide live messages below it). The future one is no position at all,
+	// and the result says so (reset), so that the client forgets it rather
+	// than discard the live messages below it.
+	for i, tc := range []struct {
+		from uint64
+		want string
+	}{
+		{live + 1000, `{"recovered":false,"reset":true}`},
+		{live - 1, `{"recovered":false}`},
+	} {
+		from := tc.from
 		r := testenv.MustDialPusher(t, h.URL(), key)
 		subscribeWith(t, r, "other-feed", map[string]any{"resume_from": from})
-		if _, result := collect(t, r, "other-feed", "m"); result != `{"recovered":false}` {
-			t.Fatalf("resume_from %d: %s", from, result)
+		if _, result := collect(t, r, "other-feed", "m"); result != tc.want {
+			t.Fatalf("resume_from %d: %s, want %s", from, result, tc.want)
 		}
 		next := testenv.Trigger(t, h.URL(), appID, key, secret, "m", fmt.Sprint("after-", i), "other-feed")["other-feed"]
 		if e, _ := r.Expect("m", "other-feed"); e.Serial != next {

@@ -231,25 +231,27 @@ func TestSSECacheChannel(t *testing.T) {
 // resends after the server's stream was reset, or another channel's) is
 // answered recovered:false, whatever time it names, and live events
 // follow. A future time used to count as recovered, and a serial beyond
-// the newest hid every live event below it.
+// the newest hid every live event below it; such a serial is no position
+// at all, and the result says so (reset).
 func TestSSEResumeFromAnUnknownCursor(t *testing.T) {
 	h := testenv.Herald(t)
 	elsewhere := testenv.Trigger(t, h.URL(), appID, key, secret, "m", "x", "sse-elsewhere")["sse-elsewhere"]
 	newest := testenv.Trigger(t, h.URL(), appID, key, secret, "m", "old", "sse-unknown")["sse-unknown"]
 	now := time.Now().UnixMilli()
 	const future = 99_999_999_999_999
-	for _, tc := range []struct{ name, lastID string }{
-		{"beyond the newest", fmt.Sprintf("%d-%d", newest+1000, now)},
-		{"beyond the newest, in the future", fmt.Sprintf("%d-%d", newest+1000, future)},
-		{"another channel's, in the future", fmt.Sprintf("%d-%d", elsewhere, future)},
+	const reset, notRecovered = `{"recovered":false,"reset":true}`, `{"recovered":false}`
+	for _, tc := range []struct{ name, lastID, want string }{
+		{"beyond the newest", fmt.Sprintf("%d-%d", newest+1000, now), reset},
+		{"beyond the newest, in the future", fmt.Sprintf("%d-%d", newest+1000, future), reset},
+		{"another channel's, in the future", fmt.Sprintf("%d-%d", elsewhere, future), notRecovered},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s, code, body := openSSE(t, h, "key="+key+"&channel=sse-unknown", tc.lastID)
 			if code != 200 {
 				t.Fatalf("open = %d %s", code, body)
 			}
-			if e := s.nextEvent(); e.event != "herald_internal:resume_result" || e.data != `{"recovered":false}` {
-				t.Fatalf("resume result = %+v", e)
+			if e := s.nextEvent(); e.event != "herald_internal:resume_result" || e.data != tc.want {
+				t.Fatalf("resume result = %+v, want %s", e, tc.want)
 			}
 			testenv.Trigger(t, h.URL(), appID, key, secret, "m", "live", "sse-unknown")
 			if e := s.nextEvent(); !strings.Contains(e.data, `"data":"live"`) {

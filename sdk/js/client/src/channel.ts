@@ -1,6 +1,7 @@
 import { Emitter, type Unsubscribe } from './emitter.js';
 import { type Frame, dataObject, parseData } from './frames.js';
 import type { HistoryOptions, HistoryPage } from './history.js';
+import { OWN_SERIALS_MAX, OwnSerials } from './own.js';
 
 /** A channel's subscription state. */
 export type ChannelState = 'subscribing' | 'subscribed' | 'failed' | 'unsubscribed';
@@ -22,8 +23,20 @@ export type EventMap = Record<string, unknown>;
 export interface ResumeResult {
   /** Whether the server replayed everything missed. */
   recovered: boolean;
-  /** When not recovered: whether the gap was filled from history (else the app should refetch). */
+  /**
+   * When not recovered: whether the gap was filled from history (else the
+   * app should refetch). Never after the server said the channel's position
+   * no longer exists (its message stream was reset): the channel starts
+   * over from the live messages.
+   */
   filled: boolean;
+}
+
+/** `herald_internal:resume_result`'s data (docs/protocol.md). */
+interface ResumeResultData {
+  recovered: boolean;
+  /** The position is beyond the channel's newest stored message: it no longer exists. */
+  reset: boolean;
 }
 
 /** A refused subscribe (`pusher:subscription_error`), or a failed authorization. */
@@ -54,8 +67,14 @@ export interface ChannelHost {
   delivered(event: string, data: unknown, meta: MessageMeta): void;
 }
 
-/** How many own serials a channel remembers to skip their replay. */
-const OWN_SERIALS_KEPT = 256;
+/**
+ * The most frames a channel holds while it waits for the acks of publishes
+ * resent after a reconnection (twice the server's longest resume replay).
+ * Beyond it they are delivered without waiting: one of the channel's own
+ * messages may then come back to it, which is better than holding without
+ * limit.
+ */
+const ACK_WAIT_MAX_FRAMES = 20_000;
 
 type Handler = (data: never, meta: MessageMeta) => void;
 type GlobalHandler = (event: string, data: unknown, meta: MessageMeta) => void;
@@ -68,8 +87,19 @@ export class Channel<E extends EventMap = EventMap> extends Emitter<ChannelEvent
   private _state: ChannelState = 'subscribing';
   private readonly handlers = new Map<string, Set<Handler>>();
   private readonly globals = new Set<GlobalHandler>();
-  private ownSerials: number[] = [];
+  private readonly own = new OwnSerials();
+  /**
+   * The own serials acked between a resume's subscribe and its result: if
+   * the server says the old position no longer exists, they are the ones
+   * of the stream as it now is.
+   */
+  private ownSinceResume: number[] | undefined;
+  /** Live frames held while a gap fill reads history. */
   private buffered: Frame[] | undefined;
+  /** The ids of resent publishes whose acks deliveries wait for. */
+  private awaitedAcks: Set<string> | undefined;
+  /** What waits for those acks: frames to deliver and events to emit, in order. */
+  private heldForAcks: Array<Frame | (() => void)> | undefined;
   /** Bumped when the connection drops: a gap fill of an older resume ends quietly. */
   private fillGeneration = 0;
   /** The last serial delivered. @internal */
@@ -157,8 +187,26 @@ export class Channel<E extends EventMap = EventMap> extends Emitter<ChannelEvent
 
   /** @internal The server stored one of our publishes: never deliver it back. */
   noteOwnSerial(serial: number): void {
-    this.ownSerials.push(serial);
-    if (this.ownSerials.length > OWN_SERIALS_KEPT) this.ownSerials.shift();
+    this.own.add(serial, this.lastSerial);
+    if (this.ownSinceResume && this.ownSinceResume.length < OWN_SERIALS_MAX) this.ownSinceResume.push(serial);
+  }
+
+  /**
+   * @internal The channel is subscribed again and these publishes, sent
+   * before without an ack, are sent again: the server may have stored them,
+   * so a replay can bring them back before their acks do. Deliveries wait
+   * until each is acked or has failed (publishSettled), so that the acks'
+   * serials are known own ones by then.
+   */
+  awaitAcks(ids: readonly string[]): void {
+    if (ids.length === 0 || this._state === 'unsubscribed') return;
+    this.awaitedAcks = new Set(ids);
+    this.heldForAcks ??= [];
+  }
+
+  /** @internal A publish on this channel was acked (its serial noted first) or failed. */
+  publishSettled(id: string): void {
+    if (this.awaitedAcks?.delete(id) && this.awaitedAcks.size === 0) this.releaseHeld();
   }
 
   /** @internal The connection went away. */
@@ -168,12 +216,19 @@ export class Channel<E extends EventMap = EventMap> extends Emitter<ChannelEvent
     // whatever a gap fill in progress or its held frames would have added.
     this.fillGeneration++;
     this.buffered = undefined;
+    // The same for frames held for acks: none was delivered, so the next
+    // resume brings them again; the acks it waits for are awaited anew.
+    this.awaitedAcks = undefined;
+    this.heldForAcks = undefined;
+    if (this.lastSerial !== undefined) this.ownSinceResume = [];
     this.lostAt ??= Date.now();
     if (this._state === 'subscribed') this.setState('subscribing');
   }
 
   /** @internal Leaves for good: drops every handler. */
   dispose(): void {
+    this.awaitedAcks = undefined;
+    this.heldForAcks = undefined;
     this.setState('unsubscribed');
     this.handlers.clear();
     this.globals.clear();
@@ -186,9 +241,11 @@ export class Channel<E extends EventMap = EventMap> extends Emitter<ChannelEvent
       case 'pusher_internal:subscription_succeeded':
         this.onSubscribed(f.data);
         return;
-      case 'herald_internal:resume_result':
-        this.onResumeResult(dataObject<{ recovered: boolean }>(f.data).recovered === true);
+      case 'herald_internal:resume_result': {
+        const d = dataObject<ResumeResultData>(f.data);
+        this.onResumeResult(d.recovered === true, d.reset === true);
         return;
+      }
       case 'pusher:subscription_error': {
         const d = dataObject<SubscriptionError>(f.data);
         this.fail({ type: d.type ?? 'Error', error: d.error ?? 'subscription refused', ...(d.status ? { status: d.status } : {}) });
@@ -231,13 +288,18 @@ export class Channel<E extends EventMap = EventMap> extends Emitter<ChannelEvent
     this.emit('subscribed', undefined);
   }
 
-  /** @internal Delivers one message (live, replayed or from history). */
+  /** @internal Delivers one message (live, replayed or from history), or holds it while acks are awaited. */
   deliver(f: Frame): void {
+    if (this.heldForAcks) {
+      this.heldForAcks.push(f);
+      if (this.heldForAcks.length > ACK_WAIT_MAX_FRAMES) this.releaseHeld();
+      return;
+    }
     const serial = typeof f.serial === 'number' ? f.serial : undefined;
     if (serial !== undefined) {
       if (this.lastSerial !== undefined && serial <= this.lastSerial) return;
       this.lastSerial = serial;
-      if (this.ownSerials.includes(serial)) return;
+      if (this.own.take(serial)) return;
     }
     let data: unknown;
     try {
@@ -264,10 +326,39 @@ export class Channel<E extends EventMap = EventMap> extends Emitter<ChannelEvent
     }
   }
 
-  private onResumeResult(recovered: boolean): void {
+  /** Runs fn now, or after the frames held for acks, in order with them. */
+  private afterHeld(fn: () => void): void {
+    if (this.heldForAcks) this.heldForAcks.push(fn);
+    else fn();
+  }
+
+  private releaseHeld(): void {
+    const held = this.heldForAcks ?? [];
+    this.awaitedAcks = undefined;
+    this.heldForAcks = undefined;
+    for (const x of held) {
+      if (this._state === 'unsubscribed') return;
+      if (typeof x === 'function') x();
+      else this.deliver(x);
+    }
+  }
+
+  private onResumeResult(recovered: boolean, reset: boolean): void {
     this.lostAt = undefined;
+    const ownSinceResume = this.ownSinceResume ?? [];
+    this.ownSinceResume = undefined;
+    if (!recovered && reset) {
+      // The position is beyond everything the channel has now (its stream
+      // was reset): serials start lower, so the old position and the own
+      // serials from before would hide every new message. History around
+      // a position that no longer exists cannot fill anything.
+      this.lastSerial = undefined;
+      this.own.replace(ownSinceResume);
+      this.afterHeld(() => this.emit('resumed', { recovered: false, filled: false }));
+      return;
+    }
     if (recovered || this.lastSerial === undefined) {
-      this.emit('resumed', { recovered, filled: false });
+      this.afterHeld(() => this.emit('resumed', { recovered, filled: false }));
       return;
     }
     // Live messages wait until history has filled the gap before them.
@@ -284,6 +375,6 @@ export class Channel<E extends EventMap = EventMap> extends Emitter<ChannelEvent
     const held = this.buffered ?? [];
     this.buffered = undefined;
     for (const f of held) this.deliver(f);
-    this.emit('resumed', { recovered: false, filled });
+    this.afterHeld(() => this.emit('resumed', { recovered: false, filled }));
   }
 }

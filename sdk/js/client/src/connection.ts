@@ -68,7 +68,11 @@ export interface ConnectionOptions extends ConnectionTimings {
   /** The WebSocket URL for a token (or none). */
   url: (token: string | undefined) => string;
   WebSocket: WebSocketConstructor;
-  /** Fetches a token; absent for connections without tokens. */
+  /**
+   * Fetches a token; absent for connections without tokens. One that
+   * throws is an `error` event with the cause, and the connection tries
+   * again after its backoff, as after a network failure.
+   */
   getToken?: () => Promise<string>;
   random?: RandomSource;
   environment?: Environment;
@@ -99,8 +103,22 @@ export interface ConnectionEvents {
   connected: { socketId: string };
   /** The socket went away (before the state says what comes next). */
   lost: { code: number; reason: string };
-  /** A `pusher:error` frame. */
-  error: { code?: number; message?: string };
+  /** A `pusher:error` frame, or a getToken that threw (its exception in cause). */
+  error: ConnectionError;
+}
+
+/** What an `error` event carries. */
+export interface ConnectionError {
+  /** The server's code (`pusher:error`). */
+  code?: number;
+  message?: string;
+  /** What a tokenProvider threw. */
+  cause?: unknown;
+}
+
+/** The error event of a getToken that threw. */
+function tokenProviderError(err: unknown): ConnectionError & { message: string } {
+  return { message: `token provider failed: ${err instanceof Error ? err.message : String(err)}`, cause: err };
 }
 
 /**
@@ -245,7 +263,11 @@ export class Connection extends Emitter<ConnectionEvents> {
         token = await this.opts.getToken();
       } catch (err) {
         if (gen !== this.generation) return;
-        this.lose(CLIENT_GAVE_UP, `token provider failed: ${(err as Error).message}`);
+        const e = tokenProviderError(err);
+        this.emit('error', e);
+        // Unlike a token the server refused, a provider that throws is most
+        // often a backend or network outage: try again after the backoff.
+        this.lose(CLIENT_GAVE_UP, e.message);
         return;
       }
       if (gen !== this.generation) return;
@@ -328,8 +350,10 @@ export class Connection extends Emitter<ConnectionEvents> {
       if (gen !== this.generation) return;
       this.token = token;
       this.send('herald:refresh', { token });
-    } catch {
-      // The server closes with 4009 at exp; the close path asks again.
+    } catch (err) {
+      // The connection stays up until exp, when the server closes with
+      // 4009 and the close path asks again.
+      if (gen === this.generation) this.emit('error', tokenProviderError(err));
     }
   }
 

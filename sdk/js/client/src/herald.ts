@@ -1,7 +1,7 @@
 import { type ChannelAuth, type HeadersProvider, type UserAuth, postAuth } from './auth.js';
 import type { RandomSource } from './backoff.js';
 import { Channel, type ChannelHost, type EventMap, type MessageMeta } from './channel.js';
-import { Connection, type ConnectionTimings, type WebSocketConstructor } from './connection.js';
+import { Connection, type ConnectionError, type ConnectionTimings, type WebSocketConstructor } from './connection.js';
 import { Emitter, type Unsubscribe } from './emitter.js';
 import type { Environment } from './environment.js';
 import { AuthError, ClosedError, HeraldError } from './errors.js';
@@ -31,7 +31,12 @@ export interface HeraldOptions extends ConnectionTimings {
   userAuthEndpoint?: string;
   /** Authenticates the user in code instead of userAuthEndpoint. */
   userAuthenticator?: (socketId: string) => Promise<UserAuth>;
-  /** Fetches a Herald token: at connect, on token_expiring, and once on a 4009 close. */
+  /**
+   * Fetches a Herald token: at connect, on token_expiring, and once on a
+   * 4009 close. When it throws, the client emits `error` with what it threw
+   * as `cause` and asks again after its backoff, as after a network failure
+   * (the connection stays `connecting` or `reconnecting`).
+   */
   tokenProvider?: () => Promise<string>;
   /** The WebSocket class, where there is no global one (Node before 22: the `ws` package). */
   WebSocket?: WebSocketConstructor;
@@ -67,8 +72,11 @@ export interface HeraldEvents {
   published: { id: string; channel: string; serial: number };
   /** Every publish that failed (nack, deadline, close). */
   publish_failed: { id: string; channel: string; error: Error };
-  /** A non-fatal `pusher:error`. */
-  error: { code?: number; message?: string };
+  /**
+   * A `pusher:error` from the server, or a tokenProvider that threw (what
+   * it threw is `cause`; the connection tries again after its backoff).
+   */
+  error: ConnectionError;
 }
 
 type GlobalHandler = (event: string, data: unknown, meta: MessageMeta) => void;
@@ -141,11 +149,13 @@ export class Herald extends Emitter<HeraldEvents> {
       {
         send: (e) => this.sendPublish(e),
         settled: (e, r) => {
+          const ch = this.channels.get(e.channel);
+          // The serial is noted before the channel releases what waited
+          // for this ack, so that its message is not delivered back.
+          if (!(r instanceof Error)) ch?.noteOwnSerial(r.serial);
+          ch?.publishSettled(e.id);
           if (r instanceof Error) this.emit('publish_failed', { id: e.id, channel: e.channel, error: r });
-          else {
-            this.channels.get(e.channel)?.noteOwnSerial(r.serial);
-            this.emit('published', { id: e.id, channel: e.channel, serial: r.serial });
-          }
+          else this.emit('published', { id: e.id, channel: e.channel, serial: r.serial });
         },
       },
     );
@@ -286,8 +296,11 @@ export class Herald extends Emitter<HeraldEvents> {
     if (f.channel === undefined) return;
     const ch = this.channels.get(f.channel);
     if (!ch) return;
+    const subscribed = f.event === 'pusher_internal:subscription_succeeded';
+    // Publishes resent now may come back in the replay before their acks.
+    if (subscribed) ch.awaitAcks(this.outbox.inDoubt(ch.name));
     ch.handle(f);
-    if (f.event === 'pusher_internal:subscription_succeeded') this.outbox.flush();
+    if (subscribed) this.outbox.flush();
   }
 
   private sendPublish(e: OutboxEntry): boolean {

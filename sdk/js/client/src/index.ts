@@ -10,6 +10,7 @@ export { Herald } from './herald.js';
 export type { Decryptor, HeraldEvents, HeraldOptions, PublishOptions, SubscribeOptions } from './herald.js';
 export { Connection } from './connection.js';
 export type {
+  ConnectionError,
   ConnectionEvents,
   ConnectionState,
   ConnectionTimings,

@@ -104,6 +104,11 @@ interface Pending {
   resolve(v: { serial: number }): void;
   reject(e: Error): void;
   sent: boolean;
+  /**
+   * Sent before without an ack (on a connection since lost, or by an
+   * earlier page or process): the server may have stored it already.
+   */
+  inDoubt: boolean;
   timer: ReturnType<typeof setTimeout>;
   /** The last retriable nack: what the deadline rejects with. */
   lastNack?: PublishRejectedError;
@@ -165,7 +170,10 @@ export class Outbox {
         continue;
       }
       // Nobody awaits a restored publish: its outcome goes to settled().
-      this.track(e).promise.catch(() => {});
+      // The earlier page may have sent it.
+      const p = this.track(e);
+      p.inDoubt = true;
+      p.promise.catch(() => {});
     }
     this.flush();
   }
@@ -179,7 +187,17 @@ export class Outbox {
 
   /** The socket went away: whatever was not acked is sent again later. */
   unsend(): void {
-    for (const p of this.pending.values()) p.sent = false;
+    for (const p of this.pending.values()) {
+      if (p.sent) p.inDoubt = true;
+      p.sent = false;
+    }
+  }
+
+  /** The ids of channel's publishes the server may have stored without their ack reaching us. */
+  inDoubt(channel: string): string[] {
+    const ids: string[] = [];
+    for (const p of this.pending.values()) if (p.inDoubt && p.entry.channel === channel) ids.push(p.entry.id);
+    return ids;
   }
 
   /** The entry with this id, if waiting. */
@@ -234,7 +252,7 @@ export class Outbox {
     });
     const delay = Math.max(0, entry.deadline - Date.now());
     const timer = setTimeout(() => this.settle(entry.id, p.lastNack ?? new PublishTimeoutError(entry.id)), delay);
-    const p: Pending = { entry, promise, resolve, reject, sent: false, timer };
+    const p: Pending = { entry, promise, resolve, reject, sent: false, inDoubt: false, timer };
     this.pending.set(entry.id, p);
     return p;
   }

@@ -145,12 +145,15 @@ export function connected(h: Herald): Promise<void> {
 
 /**
  * A TCP proxy on 127.0.0.1 in front of a port: cut() resets every
- * connection through it, as a network change does; retarget() points it
- * at another port (a restarted server).
+ * connection through it, as a network change does; silence() drops what
+ * the server sends on them from then on, as a network failing one way;
+ * retarget() points it at another port (a restarted server).
  */
 export class Proxy {
   private readonly server: net.Server;
   private readonly sockets = new Set<net.Socket>();
+  /** The server side of each connection, by its client side. */
+  private readonly ups = new Map<net.Socket, net.Socket>();
   private target: number;
   port = 0;
   cuts = 0;
@@ -166,6 +169,8 @@ export class Proxy {
       }
       down.pipe(up);
       up.pipe(down);
+      this.ups.set(down, up);
+      down.on('close', () => this.ups.delete(down));
       down.on('close', () => up.destroy());
       up.on('close', () => down.destroy());
     });
@@ -180,6 +185,14 @@ export class Proxy {
     await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
     this.port = (this.server.address() as net.AddressInfo).port;
     return this;
+  }
+
+  /** Drops, from now on, everything the server sends on the current connections. */
+  silence(): void {
+    for (const [down, up] of this.ups) {
+      up.unpipe(down);
+      up.on('data', () => {});
+    }
   }
 
   cut(): void {

@@ -83,6 +83,58 @@ describe('channels', () => {
     expect(resumed).toHaveBeenCalledWith({ recovered: false, filled: false });
   });
 
+  it('forgets a position the server says no longer exists (its stream was reset), and delivers what follows', async () => {
+    mock = new MockHerald();
+    await mock.connect();
+    const ch = mock.client.subscribe('private-c');
+    await mock.settle();
+    const got: number[] = [];
+    ch.bind_global((_e, _d, m) => got.push(m.serial ?? -1));
+    await mock.emit('private-c', 'e', {}, { serial: 500 });
+    const old = mock.client.publish('private-c', 'e', 'old', { id: 'old' });
+    await mock.settle();
+    await mock.ack('old', 501);
+    await old;
+    await mock.disconnect();
+    mock.client.publish('private-c', 'e', 'queued', { id: 'queued' }).catch(() => {});
+    await mock.connect();
+    expect(mock.sent.filter((f) => f.event === 'pusher:subscribe').at(-1)?.data).toMatchObject({ resume_from: 500 });
+    // The publish sent after the resubscribe is stored in the new stream
+    // (as 2), before the result comes.
+    await mock.ack('queued', 2);
+    const resumed = vi.fn();
+    ch.on('resumed', resumed);
+    await mock.emit('private-c', 'herald_internal:resume_result', { recovered: false, reset: true });
+    expect(resumed).toHaveBeenCalledWith({ recovered: false, filled: false });
+    // Nothing received since: the next subscribe rewinds over the time
+    // away, which replays the own message of the new stream (skipped) but
+    // not 501 of the old one.
+    await mock.disconnect();
+    await mock.connect();
+    expect(mock.sent.filter((f) => f.event === 'pusher:subscribe').at(-1)?.data).toHaveProperty('rewind_ms');
+    // Serials restarted lower: 3 and 4 used to be dropped as already seen.
+    for (const s of [2, 3, 4]) await mock.emit('private-c', 'e', {}, { serial: s });
+    expect(got).toEqual([500, 3, 4]);
+    await mock.disconnect();
+    await mock.connect();
+    expect(mock.sent.filter((f) => f.event === 'pusher:subscribe').at(-1)?.data).toMatchObject({ channel: 'private-c', resume_from: 4 });
+  });
+
+  it('after a resume the server could not recover, keeps its position when the server does not say it is gone', async () => {
+    mock = new MockHerald();
+    await mock.connect();
+    const ch = mock.client.subscribe('c');
+    await mock.settle();
+    const got: number[] = [];
+    ch.bind_global((_e, _d, m) => got.push(m.serial ?? -1));
+    await mock.emit('c', 'e', {}, { serial: 500 });
+    await mock.disconnect();
+    await mock.connect();
+    await mock.emit('c', 'herald_internal:resume_result', { recovered: false });
+    for (const s of [3, 501]) await mock.emit('c', 'e', {}, { serial: s });
+    expect(got).toEqual([500, 501]);
+  });
+
   it('a refused subscribe fails the channel with the server error', async () => {
     mock = new MockHerald();
     await mock.connect();
@@ -239,6 +291,25 @@ describe('Herald', () => {
       expect(ch.handlerCount()).toBe(0);
       expect(vi.getTimerCount()).toBe(0);
       await expect(mock.client.publish('private-c', 'e', 1)).rejects.toThrow(/closed/);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('reports a token provider that throws as an error event, and keeps trying', async () => {
+    vi.useFakeTimers();
+    try {
+      const cause = new Error('no session');
+      mock = new MockHerald({
+        tokenProvider: async () => {
+          throw cause;
+        },
+      });
+      const errors: unknown[] = [];
+      mock.client.on('error', (e) => errors.push(e));
+      await vi.advanceTimersByTimeAsync(0);
+      expect(errors).toEqual([{ message: 'token provider failed: no session', cause }]);
+      expect(mock.client.connection.state).toBe('connecting');
     } finally {
       vi.useRealTimers();
     }

@@ -311,6 +311,49 @@ describe('Connection', () => {
       expect(getToken).toHaveBeenCalledTimes(2);
     });
 
+    it('a token provider that throws is an error event with the cause, then tried again after the backoff', async () => {
+      const cause = new Error('backend down');
+      const getToken = vi.fn(async (): Promise<string> => {
+        throw cause;
+      });
+      const { conn, changes } = connection({ getToken, random: () => 0.5 });
+      const errors: unknown[] = [];
+      conn.on('error', (e) => errors.push(e));
+      conn.connect();
+      await vi.advanceTimersByTimeAsync(0);
+      // An outage of the provider is not a refusal: no second ask at once,
+      // no failed state, and no socket without a token.
+      expect(getToken).toHaveBeenCalledTimes(1);
+      expect(errors).toEqual([{ message: 'token provider failed: backend down', cause }]);
+      // Never connected yet: it stays connecting, as after a network failure.
+      expect(conn.state).toBe('connecting');
+      expect(changes.map((c) => c.current)).not.toContain('failed');
+      expect(FakeSocket.all).toHaveLength(0);
+      // The provider recovers: the next attempt, after its backoff, connects.
+      getToken.mockResolvedValueOnce('t1');
+      await vi.advanceTimersByTimeAsync(500);
+      expect(getToken).toHaveBeenCalledTimes(2);
+      expect(FakeSocket.last.url).toContain('token=t1');
+    });
+
+    it('a token provider that throws on a refresh is an error event; the connection stays up', async () => {
+      let n = 0;
+      const getToken = vi.fn(async () => {
+        if (++n === 2) throw new Error('refresh refused');
+        return `t${n}`;
+      });
+      const { conn } = connection({ getToken });
+      const errors: unknown[] = [];
+      conn.on('error', (e) => errors.push(e));
+      conn.connect();
+      await flush();
+      FakeSocket.last.establish();
+      FakeSocket.last.frame({ event: 'herald_internal:token_expiring', data: '{"expires_at":"2030-01-01T00:00:00Z"}' });
+      await flush();
+      expect(errors).toMatchObject([{ message: 'token provider failed: refresh refused' }]);
+      expect(conn.state).toBe('connected');
+    });
+
     it('fails at once on 4009 without a token provider', async () => {
       const { conn } = connection();
       conn.connect();
