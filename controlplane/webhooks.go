@@ -197,12 +197,14 @@ type WebhookStore interface {
 	GetWebhookEndpoint(ctx context.Context, appID, id string) (WebhookEndpoint, error)
 	ListWebhookEndpoints(ctx context.Context, appID string) ([]WebhookEndpoint, error)
 	// UpdateWebhookEndpoint applies patch; disabling an endpoint fails its
-	// pending deliveries and drops its queued events.
+	// pending deliveries and records each of its queued events as a
+	// failed delivery, which can be redelivered once it is enabled again.
 	UpdateWebhookEndpoint(ctx context.Context, appID, id string, patch WebhookEndpointPatch) (WebhookEndpoint, error)
 	DeleteWebhookEndpoint(ctx context.Context, appID, id string) error
 	ListWebhookDeliveries(ctx context.Context, q WebhookDeliveryQuery) (items []WebhookDelivery, next string, err error)
 	// RedeliverWebhook makes a delivery pending again, due now, with a
-	// new retry window; its body and id stay.
+	// new retry window; its body and id stay. A delivery of a disabled
+	// endpoint is a Conflict.
 	RedeliverWebhook(ctx context.Context, appID, endpointID, deliveryID string) error
 }
 

@@ -35,7 +35,10 @@ func (s *Store) WebhookTargets(ctx context.Context, appIDs []string) ([]controlp
 
 // EnqueueWebhookEvents stores matched events in one statement; an event
 // already queued for its endpoint (a stream message delivered again) is
-// skipped.
+// skipped, and so is one whose endpoint was deleted or disabled since it
+// was matched. The endpoints' rows are read FOR SHARE: a disable under
+// way (settleUnsent) is waited for, so that an event is either queued
+// before the disable, which records it, or not at all.
 func (s *Store) EnqueueWebhookEvents(ctx context.Context, evs []controlplane.WebhookQueued) error {
 	if len(evs) == 0 {
 		return nil
@@ -46,12 +49,14 @@ func (s *Store) EnqueueWebhookEvents(ctx context.Context, evs []controlplane.Web
 	for i, e := range evs {
 		ids[i], seqs[i], bodies[i] = e.EndpointID, int64(e.StreamSeq), e.Event
 	}
-	// Endpoints deleted meanwhile are skipped by the join.
+	// The rows are locked in id order, as every enqueue does, so that
+	// enqueues never wait for each other in a cycle.
 	_, err := s.pool.Exec(ctx,
-		`insert into webhook_queue (endpoint_id, stream_seq, event)
+		`with live as (select id from webhook_endpoints where id = any($1) and enabled order by id for share)
+		 insert into webhook_queue (endpoint_id, stream_seq, event)
 		 select q.endpoint_id, q.stream_seq, q.event
 		 from unnest($1::text[], $2::bigint[], $3::bytea[]) with ordinality as q(endpoint_id, stream_seq, event, n)
-		 join webhook_endpoints e on e.id = q.endpoint_id
+		 join live on live.id = q.endpoint_id
 		 order by q.n
 		 on conflict (endpoint_id, stream_seq) do nothing`, ids, seqs, bodies)
 	if err != nil {
@@ -179,6 +184,21 @@ func (s *Store) NextWebhookDelivery(ctx context.Context, q controlplane.WebhookN
 // below floor, oldest in the stream first, into a pending delivery, due
 // now, created at now.
 func cutDelivery(ctx context.Context, tx pgx.Tx, send *controlplane.WebhookSend, maxEvents int, floor uint64, now time.Time) (bool, error) {
+	evs, err := cutQueued(ctx, tx, send.EndpointID, maxEvents, int64(floor))
+	if err != nil || len(evs) == 0 {
+		return false, err
+	}
+	send.ID = newDeliveryID()
+	send.Body = deliveryBody(now, evs)
+	send.Attempts, send.WindowStart, send.Due = 0, now, true
+	err = insertDeliveries(ctx, tx, send.EndpointID, send.AppID, now,
+		[]newDelivery{{id: send.ID, body: send.Body, events: len(evs)}}, controlplane.WebhookPending, nil)
+	return err == nil, err
+}
+
+// cutQueued marks up to limit queued events of an endpoint at or below
+// floor as cut and returns them, oldest in the stream first.
+func cutQueued(ctx context.Context, tx pgx.Tx, endpointID string, limit int, floor int64) ([][]byte, error) {
 	type queued struct {
 		seq   int64
 		event []byte
@@ -187,34 +207,63 @@ func cutDelivery(ctx context.Context, tx pgx.Tx, send *controlplane.WebhookSend,
 		`with cut as (select seq from webhook_queue where endpoint_id = $1 and cut_at is null and stream_seq <= $3
 		              order by stream_seq limit $2 for update skip locked)
 		 update webhook_queue q set cut_at = now() from cut where q.seq = cut.seq returning q.stream_seq, q.event`,
-		send.EndpointID, maxEvents, int64(floor))
+		endpointID, limit, floor)
 	evs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (queued, error) {
 		var e queued
 		err := r.Scan(&e.seq, &e.event)
 		return e, err
 	})
-	if err != nil || len(evs) == 0 {
-		return false, err
+	if err != nil {
+		return nil, err
 	}
 	slices.SortFunc(evs, func(a, b queued) int { return cmp.Compare(a.seq, b.seq) })
-	raw := make([][]byte, len(evs))
+	out := make([][]byte, len(evs))
 	for i, e := range evs {
-		raw[i] = e.event
+		out[i] = e.event
 	}
-	send.ID = newDeliveryID()
-	send.Body = controlplane.WebhookBody(now.UnixMilli(), rawMessages(raw))
-	send.Attempts, send.WindowStart, send.Due = 0, now, true
-	_, err = tx.Exec(ctx,
-		`insert into webhook_deliveries (id, endpoint_id, app_id, body, event_count, status, created_at, window_start, next_attempt_at)
-		 values ($1, $2, $3, $4, $5, 'pending', $6, $6, $6)`,
-		send.ID, send.EndpointID, send.AppID, send.Body, len(evs), now)
-	return err == nil, err
+	return out, nil
+}
+
+// deliveryBody is the body of a delivery of events created at now.
+func deliveryBody(now time.Time, events [][]byte) []byte {
+	return controlplane.WebhookBody(now.UnixMilli(), rawMessages(events))
+}
+
+// newDelivery is a delivery about to be stored.
+type newDelivery struct {
+	id     string
+	body   []byte
+	events int
+}
+
+// insertDeliveries stores ds, in their order, as deliveries of an
+// endpoint created at now, in status with lastErr; a pending one is due
+// now.
+func insertDeliveries(ctx context.Context, tx pgx.Tx, endpointID, appID string, now time.Time, ds []newDelivery,
+	status controlplane.WebhookDeliveryStatus, lastErr *string) error {
+	ids := make([]string, len(ds))
+	bodies := make([][]byte, len(ds))
+	counts := make([]int32, len(ds))
+	for i, d := range ds {
+		ids[i], bodies[i], counts[i] = d.id, d.body, int32(d.events)
+	}
+	// seq follows the order of insertion, which the ordinality keeps.
+	_, err := tx.Exec(ctx,
+		`insert into webhook_deliveries (id, endpoint_id, app_id, body, event_count, status, last_error,
+		   created_at, window_start, next_attempt_at)
+		 select d.id, $4, $5, d.body, d.n, $6, $7, $8, $8, case when $6 = 'pending' then $8::timestamptz end
+		 from unnest($1::text[], $2::bytea[], $3::int[]) with ordinality as d(id, body, n, ord)
+		 order by d.ord`,
+		ids, bodies, counts, endpointID, appID, string(status), lastErr, now)
+	return err
 }
 
 // RecordWebhookAttempt logs one request and moves its delivery to
 // a.Status, in one transaction, before the dispatcher schedules anything
 // else. A failed attempt of an endpoint failing for a.DisableAfter
-// disables it, failing its pending deliveries.
+// disables it, settling what it has not sent (settleUnsent; the caller
+// then calls SettleDisabledWebhookEndpoints for the rest of a long
+// backlog).
 func (s *Store) RecordWebhookAttempt(ctx context.Context, a controlplane.WebhookAttempt) (controlplane.WebhookAttemptResult, error) {
 	var res controlplane.WebhookAttemptResult
 	var code *int
@@ -227,34 +276,44 @@ func (s *Store) RecordWebhookAttempt(ctx context.Context, a controlplane.Webhook
 	}
 	ok := a.Status == controlplane.WebhookDelivered
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		// The endpoint's row is locked before the delivery's, as every
+		// transaction that changes both does (a disable, a cut): the
+		// other order deadlocks with them.
+		var disable, batch bool
+		err := tx.QueryRow(ctx,
+			`update webhook_endpoints set last_request_at = now(),
+			   failing_since = case when $2 then null else coalesce(failing_since, now()) end
+			 where id = $1
+			 returning coalesce(app_id, ''), batch, enabled and not $2 and $3::bigint > 0
+			   and failing_since <= now() - $3::bigint * interval '1 microsecond'`,
+			a.EndpointID, ok, micros(a.DisableAfter)).Scan(&res.AppID, &batch, &disable)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil // deleted meanwhile, with its deliveries
+		}
+		if err != nil {
+			return err
+		}
 		if _, err := tx.Exec(ctx,
 			`insert into webhook_attempts (delivery_id, attempt, status_code, error, duration_ms)
 			 select id, attempts + 1, $2, $3, $4 from webhook_deliveries where id = $1`,
 			a.DeliveryID, code, lastErr, a.Duration.Milliseconds()); err != nil {
 			return err
 		}
+		// A delivery settled while its request was in flight (its
+		// endpoint disabled meanwhile) becomes delivered if the request
+		// succeeded, and otherwise keeps the reason it was settled for.
 		if _, err := tx.Exec(ctx,
-			`update webhook_deliveries set attempts = attempts + 1, last_status_code = $2, last_error = $3,
-			   status = case when status = 'pending' then $4 else status end,
+			`update webhook_deliveries set attempts = attempts + 1, last_status_code = $2,
+			   last_error = case when status = 'pending' or $4 = 'delivered' then $3 else last_error end,
+			   status = case when status = 'pending' or $4 = 'delivered' then $4 else status end,
 			   next_attempt_at = case when status = 'pending' and $4 = 'pending'
 			     then now() + $5::bigint * interval '1 microsecond' end,
 			   delivered_at = case when $4 = 'delivered' then now() else delivered_at end
 			 where id = $1`, a.DeliveryID, code, lastErr, string(a.Status), micros(a.RetryIn)); err != nil {
 			return err
 		}
-		var disable bool
-		err := tx.QueryRow(ctx,
-			`update webhook_endpoints set last_request_at = now(),
-			   failing_since = case when $2 then null else coalesce(failing_since, now()) end
-			 where id = $1
-			 returning coalesce(app_id, ''), enabled and not $2 and $3::bigint > 0
-			   and failing_since <= now() - $3::bigint * interval '1 microsecond'`,
-			a.EndpointID, ok, micros(a.DisableAfter)).Scan(&res.AppID, &disable)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return nil // deleted meanwhile
-		}
-		if err != nil || !disable {
-			return err
+		if !disable {
+			return nil
 		}
 		if _, err := tx.Exec(ctx,
 			`update webhook_endpoints set enabled = false, disabled_at = now(), updated_at = now(),
@@ -262,7 +321,10 @@ func (s *Store) RecordWebhookAttempt(ctx context.Context, a controlplane.Webhook
 			return err
 		}
 		res.Disabled = true
-		return dropPending(ctx, tx, a.EndpointID, "endpoint disabled: every delivery failed")
+		// What is left of a long backlog is the dispatcher's to record
+		// (SettleDisabledWebhookEndpoints).
+		_, err = settleUnsent(ctx, tx, a.EndpointID, res.AppID, batch, autoDisabledReason)
+		return err
 	})
 	if err != nil {
 		return res, fmt.Errorf("record webhook attempt of %s: %w", a.DeliveryID, err)
@@ -361,23 +423,41 @@ func (s *Store) listWebhookDeliveries(ctx context.Context, owner *string, q cont
 }
 
 // RedeliverWebhook makes a delivery pending again, due now, with a new
-// retry window; its id and body stay, so receivers can deduplicate.
+// retry window; its id and body stay, so receivers can deduplicate. A
+// delivery of a disabled endpoint is a Conflict: nothing is sent to it
+// until it is enabled again.
 func (s *Store) RedeliverWebhook(ctx context.Context, appID, endpointID, deliveryID string) error {
 	return s.redeliverWebhook(ctx, &appID, endpointID, deliveryID)
 }
 
 func (s *Store) redeliverWebhook(ctx context.Context, owner *string, endpointID, deliveryID string) error {
-	tag, err := s.pool.Exec(ctx,
-		`update webhook_deliveries d set status = 'pending', next_attempt_at = now(), window_start = now(),
-		   delivered_at = null
-		 from webhook_endpoints e
-		 where d.id = $3 and d.endpoint_id = $2 and e.id = d.endpoint_id and e.app_id is not distinct from $1`,
-		owner, endpointID, deliveryID)
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		// FOR SHARE: a disable waits for the redelivery, whose delivery
+		// it then fails again, or the redelivery sees the endpoint
+		// disabled.
+		var enabled bool
+		err := tx.QueryRow(ctx,
+			`select e.enabled from webhook_deliveries d join webhook_endpoints e on e.id = d.endpoint_id
+			 where d.id = $3 and d.endpoint_id = $2 and e.app_id is not distinct from $1 for share of e`,
+			owner, endpointID, deliveryID).Scan(&enabled)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return channels.NotFound(fmt.Sprintf("delivery %s of webhook endpoint %s not found", deliveryID, endpointID))
+		}
+		if err != nil {
+			return err
+		}
+		if !enabled {
+			return channels.Conflict(fmt.Sprintf(
+				"webhook endpoint %s is disabled: enable it before redelivering", endpointID))
+		}
+		_, err = tx.Exec(ctx,
+			`update webhook_deliveries set status = 'pending', next_attempt_at = now(), window_start = now(),
+			   delivered_at = null
+			 where id = $1`, deliveryID)
+		return err
+	})
 	if err != nil {
-		return fmt.Errorf("redeliver webhook %s: %w", deliveryID, err)
-	}
-	if tag.RowsAffected() == 0 {
-		return channels.NotFound(fmt.Sprintf("delivery %s of webhook endpoint %s not found", deliveryID, endpointID))
+		return wrapDomain(err, "redeliver webhook "+deliveryID)
 	}
 	return nil
 }

@@ -106,14 +106,17 @@ func (s *Store) ListWebhookEndpoints(ctx context.Context, appID string) ([]contr
 }
 
 // UpdateWebhookEndpoint applies patch. Disabling an endpoint fails its
-// pending deliveries and drops its queued events; enabling it clears the
-// auto-disable marks.
+// pending deliveries and records its queued events as failed deliveries
+// (settleUnsent); enabling it clears the auto-disable marks.
 func (s *Store) UpdateWebhookEndpoint(ctx context.Context, appID, id string, patch controlplane.WebhookEndpointPatch) (controlplane.WebhookEndpoint, error) {
 	return s.updateWebhookEndpoint(ctx, &appID, id, patch)
 }
 
 func (s *Store) updateWebhookEndpoint(ctx context.Context, owner *string, id string, patch controlplane.WebhookEndpointPatch) (controlplane.WebhookEndpoint, error) {
-	var w controlplane.WebhookEndpoint
+	var (
+		w    controlplane.WebhookEndpoint
+		more bool
+	)
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		cur, err := scanWebhook(tx.QueryRow(ctx,
 			"select "+webhookColumns+" from webhook_endpoints where "+ownerMatch+" and id = $2 for update", owner, id))
@@ -139,12 +142,19 @@ func (s *Store) updateWebhookEndpoint(ctx context.Context, owner *string, id str
 			return err
 		}
 		if cur.Enabled && !next.Enabled {
-			return dropPending(ctx, tx, id, "endpoint disabled")
+			more, err = settleUnsent(ctx, tx, id, cur.AppID, cur.Batch, disabledReason)
 		}
-		return nil
+		return err
 	})
 	if err != nil {
 		return controlplane.WebhookEndpoint{}, wrapDomain(err, "update webhook endpoint "+id)
+	}
+	if more {
+		// The endpoint is disabled; what is left of its backlog is
+		// recorded now, and by the dispatcher if this stops short.
+		if err := s.settleAll(ctx, id); err != nil {
+			s.logger.Warn("disabled webhook endpoint's backlog left to the dispatcher", "endpoint", id, "err", err)
+		}
 	}
 	return w, nil
 }
@@ -163,19 +173,6 @@ func (s *Store) deleteWebhookEndpoint(ctx context.Context, owner *string, id str
 		return webhookNotFound(id)
 	}
 	return nil
-}
-
-// dropPending fails an endpoint's pending deliveries and drops its queued
-// events (marked cut, so that they still deduplicate), when it stops
-// sending.
-func dropPending(ctx context.Context, tx pgx.Tx, endpointID, reason string) error {
-	if _, err := tx.Exec(ctx,
-		`update webhook_deliveries set status = 'failed', last_error = $2, next_attempt_at = null
-		 where endpoint_id = $1 and status = 'pending'`, endpointID, reason); err != nil {
-		return err
-	}
-	_, err := tx.Exec(ctx, "update webhook_queue set cut_at = now() where endpoint_id = $1 and cut_at is null", endpointID)
-	return err
 }
 
 func applyWebhookPatch(w controlplane.WebhookEndpoint, p controlplane.WebhookEndpointPatch) controlplane.WebhookEndpoint {

@@ -342,6 +342,16 @@ func TestWebhookAutoDisable(t *testing.T) {
 	if len(pending) != 0 || queued != 0 {
 		t.Fatalf("after disabling: %d pending, %d queued", len(pending), queued)
 	}
+	// The head delivery and the queued event are in the log, failed.
+	log := f.deliveryLog(t, "a1", w.ID)
+	if len(log) != 2 {
+		t.Fatalf("delivery log of %d, want 2", len(log))
+	}
+	for _, d := range log {
+		if d.Status != controlplane.WebhookFailed || d.LastError == nil || *d.LastError != "endpoint disabled: every delivery failed" {
+			t.Errorf("delivery %+v", d)
+		}
+	}
 	on := true
 	got, err = f.store.UpdateWebhookEndpoint(ctx, "a1", w.ID, controlplane.WebhookEndpointPatch{Enabled: &on})
 	if err != nil || !got.Enabled || got.DisabledAt != nil || got.FailingSince != nil {

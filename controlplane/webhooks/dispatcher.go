@@ -94,6 +94,7 @@ type Store interface {
 	OperatorWebhookSigner(ctx context.Context, endpointID string) (key, secret string, err error)
 	PruneWebhookDeliveries(ctx context.Context, before time.Time, limit int) (int64, error)
 	PruneWebhookQueue(ctx context.Context, before time.Time) (int64, error)
+	SettleDisabledWebhookEndpoints(ctx context.Context) error
 	GetWebhookEndpoint(ctx context.Context, appID, id string) (controlplane.WebhookEndpoint, error)
 	GetOperatorWebhookEndpoint(ctx context.Context, id string) (controlplane.WebhookEndpoint, error)
 	RecordAudit(ctx context.Context, e controlplane.AuditEntry) error

@@ -133,6 +133,7 @@ func (d *Dispatcher) attempt(ctx context.Context, s controlplane.WebhookSend) bo
 	}
 	if res.Disabled {
 		d.disabled(rctx, res.AppID, s.EndpointID)
+		d.settleDisabled(ctx)
 		return false
 	}
 	return o.ok()

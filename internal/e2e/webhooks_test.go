@@ -114,4 +114,20 @@ func TestWebhooksThroughDev(t *testing.T) {
 		h.Admin(t, "GET", "/admin/v1/apps/"+testenv.AppID+"/usage?"+q.Encode(), nil, &u)
 		return u.Totals.WebhookCalls == 4 && u.Totals.Messages >= 4
 	})
+
+	// Nothing is sent to a disabled endpoint, redeliveries included;
+	// enabled again, it takes them.
+	redeliver := base + "/" + w.ID + "/deliveries/" + first.Delivery + "/redeliver"
+	if code := h.Admin(t, "PATCH", base+"/"+w.ID, map[string]any{"enabled": false}, nil); code != http.StatusOK {
+		t.Fatalf("disable = %d", code)
+	}
+	if code := h.Admin(t, "POST", redeliver, nil, nil); code != http.StatusConflict {
+		t.Fatalf("redeliver to a disabled endpoint = %d, want 409", code)
+	}
+	if code := h.Admin(t, "PATCH", base+"/"+w.ID, map[string]any{"enabled": true}, nil); code != http.StatusOK {
+		t.Fatalf("enable = %d", code)
+	}
+	if code := h.Admin(t, "POST", redeliver, nil, nil); code != http.StatusAccepted {
+		t.Fatalf("redeliver once enabled = %d", code)
+	}
 }
