@@ -33,8 +33,9 @@ var originExtras = map[byte]string{'/': "a path", '\\': "a path", '?': "a query"
 // browser sends, so that AllowsOrigin would never match it: it must be a
 // serialized origin (RFC 6454, section 6.2) of a page an app serves,
 // "http" or "https", "://", a host as browsers write it (lower case,
-// ASCII: punycode for an international name; an IPv6 address in brackets,
-// compressed) and a port only when not the scheme's default. There is no
+// ASCII: punycode for an international name; an IPv4 address in dotted
+// decimal, origin_ipv4.go; an IPv6 address in brackets, compressed) and a
+// port only when not the scheme's default. There is no
 // wildcard: an empty allowed_origins is how an app allows any origin.
 func ValidateOrigin(origin string) error {
 	scheme, rest, ok := strings.Cut(origin, "://")
@@ -52,9 +53,31 @@ func ValidateOrigin(origin string) error {
 		return fmt.Errorf("must not have %s: an origin is scheme://host[:port]", originExtras[rest[i]])
 	}
 	host, port := splitHostPort(rest)
-	if err := validateOriginHost(host); err != nil {
+	addr, numeric := whatwgIPv4(strings.ToLower(host))
+	if !numeric {
+		if err := validateOriginHost(host); err != nil {
+			return err
+		}
+		return validateOriginPort(scheme, port)
+	}
+	if !addr.IsValid() {
+		return fmt.Errorf("has host %q, which ends in a number but is no IPv4 address: browsers refuse such a URL", host)
+	}
+	if err := validateOriginPort(scheme, port); err != nil {
 		return err
 	}
+	if want := addr.String(); host != want {
+		canonical := scheme + "://" + want
+		if port != nil {
+			canonical += ":" + *port
+		}
+		return fmt.Errorf("has IPv4 host %q, which browsers send as %s: use %s", host, want, canonical)
+	}
+	return nil
+}
+
+// validateOriginPort checks the port of an origin; nil means none.
+func validateOriginPort(scheme string, port *string) error {
 	if port == nil {
 		return nil
 	}

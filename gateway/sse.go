@@ -45,12 +45,19 @@ type sseRequest struct {
 }
 
 // sseAllow lists the methods of the SSE endpoint.
-const sseAllow = "GET, OPTIONS"
+const sseAllow = "GET, HEAD, OPTIONS"
+
+// sseMethods are the methods a page may stream with, as a preflight
+// answers them.
+var sseMethods = []string{http.MethodGet, http.MethodHead}
 
 // ServeSSE is the handler of {PathPrefix}/sse, for every method: admit
 // the request, subscribe its connection to the channels, then stream;
-// answer a browser's preflight; refuse other methods. Every refusal is in
-// the one JSON error shape (WriteError).
+// answer a browser's preflight; refuse other methods. A HEAD is admitted
+// as a GET and answered with the stream's status and headers, and
+// nothing is reserved or subscribed for it: it cannot learn whether a
+// connection slot is free. Every refusal is in the one JSON error shape
+// (WriteError).
 func (g *Gateway) ServeSSE(w http.ResponseWriter, r *http.Request) {
 	switch r.Method {
 	case http.MethodGet, http.MethodHead:
@@ -67,6 +74,10 @@ func (g *Gateway) ServeSSE(w http.ResponseWriter, r *http.Request) {
 	}
 	req, ok := g.admitSSE(w, r)
 	if !ok {
+		return
+	}
+	if r.Method == http.MethodHead {
+		startSSE(req.out)
 		return
 	}
 	if refusal := g.reserveConn(req.app); refusal != connAdmitted {
@@ -193,7 +204,7 @@ func (g *Gateway) ssePreflight(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, r, http.StatusNotFound, channels.CodeAppNotFound, "unknown app key")
 		return
 	}
-	if !cors.Preflight(w.Header(), r, []string{http.MethodGet}, app.Settings.AllowsOrigin) {
+	if !cors.Preflight(w.Header(), r, sseMethods, app.Settings.AllowsOrigin) {
 		WriteError(w, r, http.StatusForbidden, channels.CodeForbidden, errOriginRefused)
 		return
 	}
@@ -226,12 +237,7 @@ func (g *Gateway) subscribeSSE(c *conn, req *sseRequest) ([]*subscription, error
 // writes the replay (or the cached events), then the stream until the
 // client leaves or the connection is closed.
 func (g *Gateway) streamSSE(ctx context.Context, c *conn, st *sse.Stream, req *sseRequest, subs []*subscription) {
-	h := req.out.Header()
-	h.Set("Content-Type", "text/event-stream")
-	h.Set("Cache-Control", "no-cache")
-	h.Set("X-Accel-Buffering", "no")
-	req.out.WriteHeader(http.StatusOK)
-	req.out.Flush()
+	startSSE(req.out)
 
 	var first sse.First
 	if req.resume {
@@ -245,6 +251,16 @@ func (g *Gateway) streamSSE(ctx context.Context, c *conn, st *sse.Stream, req *s
 			c.meter.Delivered(int64(w.Events), int64(w.EventBytes))
 		}
 	})
+}
+
+// startSSE sends the status and headers of a stream.
+func startSSE(out flushWriter) {
+	h := out.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-cache")
+	h.Set("X-Accel-Buffering", "no")
+	out.WriteHeader(http.StatusOK)
+	out.Flush()
 }
 
 // closeSSE undoes what ServeSSE set up once the stream ended.

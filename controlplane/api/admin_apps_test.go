@@ -78,6 +78,8 @@ func TestCreateAppErrors(t *testing.T) {
 			http.StatusBadRequest, "bad_request", "settings.allowed_origins[1]"},
 		{"origin with a trailing slash", `{"account_id":"` + acct.ID + `","name":"x","settings":{"allowed_origins":["https://a.test/"]}}`,
 			http.StatusBadRequest, "bad_request", "settings.allowed_origins[0]"},
+		{"origin with an IPv4 host browsers rewrite", `{"account_id":"` + acct.ID + `","name":"x","settings":{"allowed_origins":["http://127.1:3000"]}}`,
+			http.StatusBadRequest, "bad_request", "settings.allowed_origins[0]"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -170,6 +172,8 @@ func TestUpdateAppErrors(t *testing.T) {
 			http.StatusBadRequest, "bad_request", "settings.allowed_origins[1]"},
 		{"free text origin", app.ID, `{"settings":{"allowed_origins":["https://app.example","http://localhost:3000","bad origin"]}}`,
 			http.StatusBadRequest, "bad_request", "settings.allowed_origins[2]"},
+		{"hexadecimal IPv4 origin", app.ID, `{"settings":{"allowed_origins":["http://127.0.0.1","http://0x7f.0.0.1"]}}`,
+			http.StatusBadRequest, "bad_request", "settings.allowed_origins[1]"},
 		{"origin of an unknown app", "nope", `{"settings":{"allowed_origins":["*"]}}`,
 			http.StatusBadRequest, "bad_request", "settings.allowed_origins[0]"},
 		{"no body", app.ID, ``, http.StatusBadRequest, "bad_request", ""},

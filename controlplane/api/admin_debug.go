@@ -66,6 +66,11 @@ func (a *API) debugEvents(c echo.Context) error {
 		return &channels.Error{Code: channels.CodeUnavailable, Message: "the debug stream is not available on this process"}
 	}
 	res := c.Response()
+	if isHead(c) {
+		// The stream's headers, without watching the app.
+		startEventStream(res)
+		return nil
+	}
 	rc := http.NewResponseController(res)
 	st, err := a.debug.Watchers.Watch(ctx, c.Param("id"))
 	if err != nil {
@@ -73,11 +78,7 @@ func (a *API) debugEvents(c echo.Context) error {
 	}
 	defer st.Close()
 
-	h := res.Header()
-	h.Set(echo.HeaderContentType, mimeEventStream)
-	h.Set(echo.HeaderCacheControl, "no-cache")
-	h.Set("X-Accel-Buffering", "no")
-	res.WriteHeader(http.StatusOK)
+	startEventStream(res)
 	ready, _ := json.Marshal(channels.DebugEvent{Type: channels.DebugReady, Time: a.now().UnixMilli()})
 	if writeEvent(rc, res, ready) != nil || flush(rc) != nil {
 		return nil
@@ -111,6 +112,15 @@ func (a *API) debugEvents(c echo.Context) error {
 			return nil // the client left, or takes nothing
 		}
 	}
+}
+
+// startEventStream sends the status and headers of a stream.
+func startEventStream(res *echo.Response) {
+	h := res.Header()
+	h.Set(echo.HeaderContentType, mimeEventStream)
+	h.Set(echo.HeaderCacheControl, "no-cache")
+	h.Set("X-Accel-Buffering", "no")
+	res.WriteHeader(http.StatusOK)
 }
 
 // writeDeadline bounds the writes until the next flush, where the server

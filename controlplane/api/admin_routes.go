@@ -16,7 +16,7 @@ const adminPrefix = "/admin/v1"
 var adminDocInfo = docInfo{
 	title:       "Herald admin API",
 	version:     "v1",
-	description: "Accounts, plans, apps, app keys, admin tokens, token signing keys, usage, webhook endpoints and the audit log. Every route but this document needs Authorization: Bearer <admin token>.",
+	description: "Accounts, plans, apps, app keys, admin tokens, token signing keys, usage, webhook endpoints and the audit log. Every route but this document needs Authorization: Bearer <admin token>. Every GET also answers HEAD: the same status and headers, no body.",
 }
 
 // adminRoutes is the admin API's route table.
@@ -75,7 +75,7 @@ func (a *API) adminRoutes() []route {
 			status:  http.StatusNoContent, handler: a.deletePlan},
 
 		{method: http.MethodPost, path: adminPrefix + "/apps", id: "createApp", tag: tApps,
-			summary: "Create an app; settings is a partial object over the defaults. Each of settings.allowed_origins must be an origin as browsers send it (https://app.example: http or https, a lower-case host, a port only when not the default, no path, no trailing slash, no wildcard), else a 400 naming settings.allowed_origins[i].", status: http.StatusCreated,
+			summary: "Create an app; settings is a partial object over the defaults. Each of settings.allowed_origins must be an origin as browsers send it (https://app.example: http or https, a lower-case host, an IPv4 host in dotted decimal, a port only when not the default, no path, no trailing slash, no wildcard), else a 400 naming settings.allowed_origins[i].", status: http.StatusCreated,
 			request: typeOf[createAppRequest](), response: typeOf[controlplane.App](), handler: a.createApp},
 		{method: http.MethodGet, path: adminPrefix + "/apps", id: "listApps", tag: tApps,
 			summary: "List apps, optionally of one account and matching a search.", status: http.StatusOK,

@@ -259,8 +259,8 @@ func New(cfg Config) (*API, error) {
 	if a.hops != nil {
 		e.Pre(stampArrival)
 	}
-	e.Pre(literalSemicolons)
-	e.Use(a.requestID, a.logRequests, a.recoverPanics, a.limitBody)
+	e.Pre(literalSemicolons, headAsGet)
+	e.Use(headRestored, a.requestID, a.logRequests, a.recoverPanics, a.limitBody)
 
 	routes := a.adminRoutes()
 	for _, r := range routes {
@@ -281,11 +281,11 @@ func New(cfg Config) (*API, error) {
 			}
 			e.Add(r.method, r.path, r.handler, auth, a.meterRequest)
 			if r.tokenOp != "" {
-				e.OPTIONS(r.path, a.appPreflight(r.method))
+				e.OPTIONS(r.path, a.appPreflight(servedMethods(r.method)...))
 			}
 		}
 		e.GET(JWKSPath, a.serveJWKS)
-		e.OPTIONS(JWKSPath, publicPreflight(http.MethodGet))
+		e.OPTIONS(JWKSPath, publicPreflight(servedMethods(http.MethodGet)...))
 	}
 	doc, err := buildOpenAPI(adminDocInfo, routes)
 	if err != nil {

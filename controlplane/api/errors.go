@@ -42,13 +42,9 @@ func (a *API) handleError(err error, c echo.Context) {
 	if status == http.StatusUnauthorized {
 		c.Response().Header().Set(echo.HeaderWWWAuthenticate, "Bearer")
 	}
-	var werr error
-	if c.Request().Method == http.MethodHead {
-		werr = c.NoContent(status)
-	} else {
-		werr = c.JSON(status, body)
-	}
-	if werr != nil {
+	// A HEAD gets the headers of the GET's answer too; net/http drops
+	// the body.
+	if werr := c.JSON(status, body); werr != nil {
 		a.logger.Debug("write error answer", "request_id", requestIDOf(c), "err", werr)
 	}
 }

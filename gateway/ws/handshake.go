@@ -163,13 +163,17 @@ type badHandshake struct {
 // checkHandshake returns nil for a valid client handshake.
 func checkHandshake(r *http.Request) *badHandshake {
 	switch {
+	case r.Method == http.MethodHead:
+		// A HEAD gets what its GET would (RFC 9110), and no GET that a
+		// HEAD mirrors upgrades: a handshake is a GET (RFC 6455).
+		return notUpgrade()
 	case r.Method != http.MethodGet:
-		return &badHandshake{http.StatusMethodNotAllowed, "websocket handshake must be a GET", http.Header{"Allow": {http.MethodGet}}}
+		return &badHandshake{http.StatusMethodNotAllowed, "websocket handshake must be a GET",
+			http.Header{"Allow": {http.MethodGet + ", " + http.MethodHead}}}
 	case !r.ProtoAtLeast(1, 1):
 		return &badHandshake{http.StatusBadRequest, "websocket handshake needs HTTP/1.1", nil}
 	case !hasToken(r.Header, "Connection", "upgrade"), !hasToken(r.Header, "Upgrade", "websocket"):
-		return &badHandshake{http.StatusUpgradeRequired, "not a websocket upgrade request",
-			http.Header{"Upgrade": {"websocket"}, "Connection": {"Upgrade"}}}
+		return notUpgrade()
 	}
 	if v := r.Header.Values("Sec-WebSocket-Version"); len(v) != 1 || strings.TrimSpace(v[0]) != "13" {
 		return &badHandshake{http.StatusUpgradeRequired, "unsupported websocket version",
@@ -184,6 +188,12 @@ func checkHandshake(r *http.Request) *badHandshake {
 		return &badHandshake{http.StatusBadRequest, "invalid Sec-WebSocket-Key", nil}
 	}
 	return nil
+}
+
+// notUpgrade refuses a request that does not ask for a WebSocket.
+func notUpgrade() *badHandshake {
+	return &badHandshake{http.StatusUpgradeRequired, "not a websocket upgrade request",
+		http.Header{"Upgrade": {"websocket"}, "Connection": {"Upgrade"}}}
 }
 
 // hasToken reports whether a comma-separated header (possibly repeated)

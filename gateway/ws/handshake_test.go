@@ -35,7 +35,11 @@ func TestUpgradeHandshake(t *testing.T) {
 			http.StatusSwitchingProtocols, [2]string{"Upgrade", "websocket"}},
 		{"repeated Connection header", "GET / HTTP/1.1\r\nConnection: keep-alive\r\nConnection: upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: " + key + "\r\n",
 			http.StatusSwitchingProtocols, [2]string{}},
-		{"POST", "POST / HTTP/1.1\r\nContent-Length: 0\r\n" + valid, http.StatusMethodNotAllowed, [2]string{"Allow", "GET"}},
+		{"POST", "POST / HTTP/1.1\r\nContent-Length: 0\r\n" + valid, http.StatusMethodNotAllowed, [2]string{"Allow", "GET, HEAD"}},
+		// A HEAD is answered as a GET without an upgrade is, and never
+		// upgrades (RFC 9110, RFC 6455).
+		{"HEAD", "HEAD / HTTP/1.1\r\n" + valid, http.StatusUpgradeRequired, [2]string{"Upgrade", "websocket"}},
+		{"HEAD without upgrade headers", "HEAD / HTTP/1.1\r\n", http.StatusUpgradeRequired, [2]string{"Connection", "Upgrade"}},
 		{"HTTP/1.0", "GET / HTTP/1.0\r\n" + valid, http.StatusBadRequest, [2]string{}},
 		{"no Upgrade header", "GET / HTTP/1.1\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: " + key + "\r\n",
 			http.StatusUpgradeRequired, [2]string{"Upgrade", "websocket"}},
@@ -77,7 +81,8 @@ func TestUpgradeHandshake(t *testing.T) {
 			if _, err := nc.Write([]byte(line + "\r\nHost: x\r\n" + rest + "\r\n")); err != nil {
 				t.Fatal(err)
 			}
-			resp, err := http.ReadResponse(bufio.NewReader(nc), nil)
+			// The answer to a HEAD has no body, whatever its Content-Length.
+			resp, err := http.ReadResponse(bufio.NewReader(nc), &http.Request{Method: strings.Fields(line)[0]})
 			if err != nil {
 				t.Fatal(err)
 			}

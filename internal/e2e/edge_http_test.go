@@ -108,3 +108,88 @@ func TestRootPage(t *testing.T) {
 		corsDo(t, http.MethodPost, gw.URL()+"/sse", nil).wantError(t, http.StatusMethodNotAllowed, channels.CodeMethodNotAllowed)
 	})
 }
+
+// TestHeadAnswersAsGet: every endpoint of the listener that answers GET
+// answers HEAD with the same status and headers and no body (RFC 9110),
+// as load balancers and uptime checks expect; a HEAD never upgrades to a
+// WebSocket nor opens a stream.
+func TestHeadAnswersAsGet(t *testing.T) {
+	h := testenv.Herald(t)
+	admin := map[string]string{"Authorization": "Bearer " + h.AdminToken()}
+	sse := "/sse?key=" + key + "&channel=a"
+
+	// First, while no client is connected: a HEAD of a stream takes no
+	// connection (a GET holds one until the client leaves). The HEAD's
+	// client keeps its connection open while the count is read, so that a
+	// stream opened for it would still be counted.
+	tr := &http.Transport{}
+	t.Cleanup(tr.CloseIdleConnections)
+	res, err := (&http.Client{Transport: tr}).Head(h.URL() + sse)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK || res.Header.Get("Content-Type") != "text/event-stream" {
+		t.Fatalf("HEAD %s = %d %q", sse, res.StatusCode, res.Header.Get("Content-Type"))
+	}
+	if n := metricValue(t, h.URL(), "herald_gateway_connections"); n != 0 {
+		t.Fatalf("a HEAD of the stream left %v connections open", n)
+	}
+	tr.CloseIdleConnections()
+
+	tests := []struct {
+		name, path string
+		header     map[string]string
+	}{
+		{"liveness", "/healthz", nil},
+		{"readiness", "/readyz", nil},
+		{"metrics", "/metrics", nil},
+		{"root page", "/", nil},
+		{"console", "/console/", nil},
+		{"console redirect", "/console", nil},
+		{"openapi", "/admin/v1/openapi.json", nil},
+		{"admin", "/admin/v1/apps", admin},
+		{"admin without a token", "/admin/v1/apps", nil},
+		{"tenant without credentials", "/apps/" + appID + "/channels", nil},
+		{"jwks", "/.well-known/jwks.json", nil},
+		{"sse", sse, map[string]string{"Origin": "http://localhost:5173"}},
+		{"sse unknown key", "/sse?key=no-such-key&channel=a", nil},
+		{"sse without a channel", "/sse?key=" + key, nil},
+		{"websocket", "/app/" + key + "?protocol=7", nil},
+		{"websocket asking to upgrade", "/app/" + key + "?protocol=7", map[string]string{
+			"Connection": "Upgrade", "Upgrade": "websocket", "Sec-WebSocket-Version": "13", "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="}},
+		{"unknown route", "/no/such/route", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			head := corsDo(t, http.MethodHead, h.URL()+tt.path, tt.header)
+			getHeader := tt.header
+			if tt.name == "websocket asking to upgrade" {
+				getHeader = nil // a GET would upgrade: the HEAD answers as a GET that does not
+			}
+			get := corsDo(t, http.MethodGet, h.URL()+tt.path, getHeader)
+			if head.status != get.status || len(head.body) != 0 {
+				t.Fatalf("HEAD = %d with %d bytes, GET = %d", head.status, len(head.body), get.status)
+			}
+			for _, k := range []string{"Content-Type", "Location", "Allow", "Upgrade", "Cache-Control", "Access-Control-Allow-Origin"} {
+				if head.header.Get(k) != get.header.Get(k) {
+					t.Errorf("HEAD %s = %q, GET's = %q", k, head.header.Get(k), get.header.Get(k))
+				}
+			}
+		})
+	}
+
+	t.Run("gateway process", func(t *testing.T) {
+		gw := testenv.StartHerald(t, platform.Config{
+			Mode: platform.ModeGateway, Addr: "127.0.0.1:0", NATSURL: h.NATSURL(),
+			MasterKey: secretbox.GenerateKey(), GatewayID: "gw-head",
+			ShutdownTimeout: 5 * time.Second, Logger: testinfra.Logger(t),
+		})
+		for _, p := range []string{"/healthz", "/readyz", "/metrics", "/sse?key=no-such-key&channel=a", "/app/" + key, "/"} {
+			head, get := corsDo(t, http.MethodHead, gw.URL()+p, nil), corsDo(t, http.MethodGet, gw.URL()+p, nil)
+			if head.status != get.status || len(head.body) != 0 || head.header.Get("Content-Type") != get.header.Get("Content-Type") {
+				t.Errorf("gateway HEAD %s = %d %q, GET = %d %q", p, head.status, head.header.Get("Content-Type"), get.status, get.header.Get("Content-Type"))
+			}
+		}
+	})
+}
