@@ -2,10 +2,12 @@ package gateway
 
 import (
 	"context"
+	"strconv"
 	"strings"
 
 	"github.com/heraldhq/herald/bus/occupancy"
 	"github.com/heraldhq/herald/channels"
+	"github.com/heraldhq/herald/gateway/protocol"
 )
 
 // The gateway's part of cluster-wide queries and commands
@@ -17,6 +19,26 @@ import (
 // terminateMessage is the pusher:error message of a connection closed by
 // the tenant's terminate_connections call.
 const terminateMessage = "connection terminated by the application"
+
+// terminateReason marks that pusher:error as final (docs/protocol.md,
+// "Users and their connections"). Its code, 4009, is what pusher-js
+// never reconnects on, but Herald's SDKs take a 4009 for a token to
+// renew and would come back: "reason" is a Herald extension field,
+// which pusher-js ignores, that tells them the close is final.
+const terminateReason = "terminated"
+
+// terminateError is the pusher:error a terminated WebSocket gets before
+// its close frame.
+func terminateError() []byte {
+	data := []byte(`{"code":`)
+	data = strconv.AppendInt(data, int64(channels.PusherUnauthorized), 10)
+	data = append(data, `,"message":`...)
+	data = protocol.AppendString(data, terminateMessage)
+	data = append(data, `,"reason":`...)
+	data = protocol.AppendString(data, terminateReason)
+	data = append(data, '}')
+	return protocol.AppendMessage(nil, &protocol.Message{Event: protocol.EventError, Data: string(data)})
+}
 
 // runControl answers occupancy queries and terminate commands until ctx is
 // done.
@@ -59,8 +81,8 @@ func (s controlSource) Channels(q occupancy.Query) []occupancy.ChannelCount {
 // TerminateUser implements occupancy.Source: it closes the app's
 // connections of userID (users.go: signed in as the user, or opened with
 // a token whose sub is the user; WebSockets and SSE streams alike) with
-// 4009, as Pusher does. Their presence memberships and user channel go
-// with them.
+// 4009, as Pusher does, after a pusher:error marked terminateReason.
+// Their presence memberships and user channel go with them.
 func (s controlSource) TerminateUser(appID, userID string) int {
 	n := 0
 	for _, c := range s.g.userConns(appID, userID) {
@@ -68,7 +90,8 @@ func (s controlSource) TerminateUser(appID, userID string) int {
 		open := !c.closed && !c.closing
 		c.mu.Unlock()
 		if open {
-			c.fail(channels.PusherUnauthorized, terminateMessage)
+			c.debugClientError(channels.PusherUnauthorized, terminateMessage)
+			c.closeAfter(terminateError(), uint16(channels.PusherUnauthorized), terminateMessage)
 			n++
 		}
 	}

@@ -15,8 +15,13 @@ import (
 // terminateCaps lets a token's user join the test's presence channels.
 var terminateCaps = channels.Capabilities{"presence-term-*": {channels.OpPresence}}
 
-// terminatedError is the final pusher:error of a terminated connection.
-const terminatedError = `{"code":4009,"message":"connection terminated by the application"}`
+// terminatedError is the final pusher:error of a terminated WebSocket:
+// Pusher's code and message, and Herald's reason, which tells its SDKs
+// not to reconnect.
+const terminatedError = `{"code":4009,"message":"connection terminated by the application","reason":"terminated"}`
+
+// terminatedSSEError is the last event of a terminated SSE stream.
+const terminatedSSEError = `{"code":4009,"message":"connection terminated by the application"}`
 
 // userConn is one connection of a user, whatever its transport.
 type userConn interface {
@@ -63,8 +68,8 @@ func (c sseUserConn) userEvent(event string) {
 
 func (c sseUserConn) terminated() {
 	c.t.Helper()
-	if e := c.s.nextEvent(); e.event != "pusher:error" || e.data != terminatedError {
-		c.t.Fatalf("final event = %+v, want pusher:error %s", e, terminatedError)
+	if e := c.s.nextEvent(); e.event != "pusher:error" || e.data != terminatedSSEError {
+		c.t.Fatalf("final event = %+v, want pusher:error %s", e, terminatedSSEError)
 	}
 	c.s.expectEnd()
 }

@@ -14,7 +14,8 @@
 //	})
 //	…
 //	res, err := client.Trigger(ctx, []string{"orders"}, "created", order)
-//	// res.Serials["orders"] is the message's position in the channel.
+//	// res.Serials["orders"] is the message's serial: its position in the
+//	// app's stream, increasing per channel with gaps.
 //
 // Every call takes a context. API errors are *Error values carrying
 // Herald's error code, the HTTP status, the field at fault and

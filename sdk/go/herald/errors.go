@@ -72,10 +72,16 @@ var (
 	ErrForbidden = errors.New("herald: forbidden")
 	// ErrNotFound: no such app, channel route or resource.
 	ErrNotFound = errors.New("herald: not found")
-	// ErrQuotaExceeded: over a quota of the account's plan
-	// (quota_exceeded, over_quota); RetryAfter says when it resets.
+	// ErrQuotaExceeded: over a limit of the account's plan
+	// (quota_exceeded, over_quota): its daily or monthly messages, or an
+	// app's publish_rate (messages per second); RetryAfter says when it
+	// resets, a second for a rate. Plan limits are quotas, so a publish
+	// over publish_rate matches this, not ErrRateLimited.
 	ErrQuotaExceeded = errors.New("herald: quota exceeded")
-	// ErrRateLimited: too many requests; RetryAfter says when to retry.
+	// ErrRateLimited: too many requests from this client's address
+	// (rate_limited: the auth-failure throttle, or a proxy's 429);
+	// RetryAfter says when to retry. A caller that only wants to know
+	// whether to wait and retry reads RetryAfter, which both set.
 	ErrRateLimited = errors.New("herald: rate limited")
 	// ErrUnavailable: the server cannot answer now; retry later.
 	ErrUnavailable = errors.New("herald: unavailable")

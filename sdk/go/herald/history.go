@@ -35,6 +35,8 @@ type HistoryOptions struct {
 
 // Message is a message of a channel's history.
 type Message struct {
+	// Serial is the message's position in the app's stream (app-wide: a
+	// channel's serials increase with gaps).
 	Serial uint64 `json:"serial"`
 	Event  string `json:"event"`
 	// Data is the event's data as published (on a private-encrypted

@@ -3,9 +3,9 @@ package herald
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -132,12 +132,58 @@ func (c *Client) SignToken(req TokenRequest) (*Token, error) {
 	return &Token{Token: s, ExpiresAt: claims.ExpiresAt.Time}, nil
 }
 
+// Capability limits the server enforces (docs/protocol.md, "Tokens and
+// capabilities"), so that a token cannot make matching costly.
+const (
+	MaxCapabilityPatterns = 100
+	MaxPatternLen         = 200
+)
+
+// check refuses locally what the server refuses (IssueToken's 400, a
+// SignToken'd token's close at connect), as an error matching
+// ErrBadRequest.
 func (r TokenRequest) check() error {
 	switch {
 	case len(r.Capabilities) == 0:
-		return errors.New("herald: a token needs capabilities")
+		return fmt.Errorf("herald: a token needs capabilities: %w", ErrBadRequest)
 	case r.TTL < 0 || r.TTL > MaxTokenTTL:
-		return fmt.Errorf("herald: token TTL must be at most %s", MaxTokenTTL)
+		return fmt.Errorf("herald: token TTL must be at most %s: %w", MaxTokenTTL, ErrBadRequest)
+	}
+	return r.Capabilities.validate()
+}
+
+// validate checks capabilities as the server does.
+func (c Capabilities) validate() error {
+	if len(c) > MaxCapabilityPatterns {
+		return fmt.Errorf("herald: capabilities: at most %d patterns: %w", MaxCapabilityPatterns, ErrBadRequest)
+	}
+	for p, ops := range c {
+		if p == "" || len(p) > MaxPatternLen {
+			return fmt.Errorf("herald: capabilities: patterns must be 1 to %d characters: %w", MaxPatternLen, ErrBadRequest)
+		}
+		if strings.IndexFunc(p, func(r rune) bool { return !patternChar(r) }) >= 0 {
+			return fmt.Errorf("herald: capabilities: pattern %q has an invalid character: %w", p, ErrBadRequest)
+		}
+		if len(ops) == 0 {
+			return fmt.Errorf("herald: capabilities: pattern %q grants no operation: %w", p, ErrBadRequest)
+		}
+		for _, op := range ops {
+			switch op {
+			case OpSubscribe, OpPublish, OpPresence, OpHistory:
+			default:
+				return fmt.Errorf("herald: capabilities: unknown operation %q: %w", op, ErrBadRequest)
+			}
+		}
 	}
 	return nil
+}
+
+// patternChar reports a character a capability pattern may hold: those
+// of channel names, '*' (any run of characters) and '#' (user channels).
+func patternChar(r rune) bool {
+	switch {
+	case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9':
+		return true
+	}
+	return strings.ContainsRune("-_=@,.;*#", r)
 }

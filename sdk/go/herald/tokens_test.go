@@ -1,6 +1,9 @@
 package herald_test
 
 import (
+	"errors"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -45,12 +48,35 @@ func TestSignTokenClaims(t *testing.T) {
 	if !claims.ExpiresAt.Time.Equal(tok.ExpiresAt) {
 		t.Errorf("ExpiresAt %s, exp %s", tok.ExpiresAt, claims.ExpiresAt)
 	}
-	for _, bad := range []herald.TokenRequest{
-		{},
-		{Capabilities: herald.Capabilities{"*": {herald.OpSubscribe}}, TTL: 25 * time.Hour},
+}
+
+// SignToken refuses what the server refuses, as IssueToken's 400 does,
+// instead of signing a token that is closed at connect.
+func TestSignTokenRefusesWhatTheServerRefuses(t *testing.T) {
+	c, err := herald.New(herald.Config{AppID: "app-1", Key: "key-1", Secret: "secret-1", BaseURL: "http://h"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tooMany := herald.Capabilities{}
+	for i := range herald.MaxCapabilityPatterns + 1 {
+		tooMany[fmt.Sprint("c-", i)] = []herald.Operation{herald.OpSubscribe}
+	}
+	for name, bad := range map[string]herald.TokenRequest{
+		"no capabilities":   {},
+		"TTL over 24 h":     {Capabilities: herald.Capabilities{"*": {herald.OpSubscribe}}, TTL: 25 * time.Hour},
+		"unknown operation": {Capabilities: herald.Capabilities{"x": {"fly"}}},
+		"no operation":      {Capabilities: herald.Capabilities{"x": {}}},
+		"empty pattern":     {Capabilities: herald.Capabilities{"": {herald.OpSubscribe}}},
+		"invalid character": {Capabilities: herald.Capabilities{"chat room": {herald.OpSubscribe}}},
+		"pattern too long":  {Capabilities: herald.Capabilities{strings.Repeat("x", herald.MaxPatternLen+1): {herald.OpSubscribe}}},
+		"too many patterns": {Capabilities: tooMany},
 	} {
-		if _, err := c.SignToken(bad); err == nil {
-			t.Errorf("SignToken(%+v) accepted", bad)
+		if _, err := c.SignToken(bad); !errors.Is(err, herald.ErrBadRequest) {
+			t.Errorf("%s: SignToken = %v, want ErrBadRequest", name, err)
 		}
+	}
+	ok := herald.Capabilities{"#server-to-user-*": {herald.OpSubscribe}, "presence-*": {herald.OpPresence, herald.OpHistory}}
+	if _, err := c.SignToken(herald.TokenRequest{UserID: "u", Capabilities: ok}); err != nil {
+		t.Fatalf("valid capabilities refused: %v", err)
 	}
 }

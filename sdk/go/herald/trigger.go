@@ -76,7 +76,10 @@ type ChannelInfo struct {
 // TriggerResult is what a publish got.
 type TriggerResult struct {
 	// Serials is each channel's message serial: its position in the
-	// channel's history, what a subscriber resumes from.
+	// app's stream, what history and a subscriber's resume read from.
+	// Serials are app-wide, so a channel's serials increase with gaps
+	// (the serials between went to other channels): serial+1 is not the
+	// channel's next message.
 	Serials map[string]uint64 `json:"serials"`
 	// Channels are the channels' attributes, with WithInfo.
 	Channels map[string]ChannelInfo `json:"channels,omitempty"`

@@ -27,11 +27,13 @@ type Client struct {
 	link      *link // the open connection, nil while disconnected
 	linkWait  chan struct{}
 	subs      map[string]*Subscription
+	ops       map[string][]*chanOp // each busy channel's frames to send, in order (order.go)
 	out       outbox
 	token     string
 	user      *userSession
 	retry     *time.Timer // a flush after a retriable nack
 	err       error       // why the client closed
+	lastErr   error       // why the latest connection or attempt ended
 	closed    bool
 	running   bool
 	readyOnce sync.Once
@@ -42,11 +44,14 @@ type link struct {
 	sock     Socket
 	ctx      context.Context // canceled when the socket is lost
 	socketID string
+	routes   map[string]*route // by channel; the Client's mu guards it
 }
 
 // Dial connects and returns once the server has accepted the connection,
-// or with the error that ended the attempts (a *CloseError) or ctx's. ctx
-// bounds only the dial: the client lives until Close.
+// or with the error that ended the attempts (a *CloseError), or ctx's
+// wrapped with the last attempt's failure (connection refused, an HTTP
+// status, the TokenProvider's error): errors.Is finds both. ctx bounds
+// only the dial: the client lives until Close.
 func Dial(ctx context.Context, cfg Config) (*Client, error) {
 	c, err := New(cfg)
 	if err != nil {
@@ -62,6 +67,12 @@ func Dial(ctx context.Context, cfg Config) (*Client, error) {
 		return nil, err
 	case <-ctx.Done():
 		_ = c.Close(context.Background())
+		c.mu.Lock()
+		last := c.lastErr
+		c.mu.Unlock()
+		if last != nil {
+			return nil, fmt.Errorf("realtime: dial: %w (last attempt: %w)", ctx.Err(), last)
+		}
 		return nil, fmt.Errorf("realtime: dial: %w", ctx.Err())
 	}
 }
@@ -87,6 +98,7 @@ func New(cfg Config) (*Client, error) {
 		done:     make(chan struct{}),
 		linkWait: make(chan struct{}),
 		subs:     make(map[string]*Subscription),
+		ops:      make(map[string][]*chanOp),
 		out:      outbox{max: cfg.OutboxSize},
 	}, nil
 }
@@ -180,6 +192,7 @@ func (c *Client) finish(err error) {
 		failWith = ErrClosed
 	}
 	c.out.failAll(failWith)
+	c.failOpsLocked(failWith)
 	subs := c.subs
 	c.subs = map[string]*Subscription{}
 	if c.user != nil {

@@ -60,10 +60,14 @@ type Config struct {
 	// TokenProvider returns a Herald token (a JWT). With it the connection
 	// is opened with ?token= and its capabilities replace signatures; it
 	// is asked again before each connection, on token_expiring (the token
-	// is refreshed in place), and once after a 4009 close.
+	// is refreshed in place), and once after a 4009 close, unless that
+	// close is a termination by the app (ErrTerminated).
 	TokenProvider func(ctx context.Context) (string, error)
 	// Authorizer signs private, encrypted and presence subscriptions on a
-	// connection without a token.
+	// connection without a token. Its ctx carries Subscribe's context (its
+	// values, its deadline) while Subscribe waits, and on a resubscription
+	// after a reconnection the socket's; it ends when either does, when
+	// the subscription ends, or after ConnectTimeout.
 	Authorizer func(ctx context.Context, socketID, channel string) (AuthResponse, error)
 	// UserAuthenticator signs SignIn.
 	UserAuthenticator func(ctx context.Context, socketID string) (UserAuth, error)

@@ -48,6 +48,17 @@ func (c *Client) run() {
 			attempts = 0
 			authRetried = false
 		}
+		if l.err != nil {
+			c.mu.Lock()
+			c.lastErr = l.err
+			c.mu.Unlock()
+		}
+		if se := terminated(l.err); se != nil {
+			// The app ended the user's connections: a fresh token would
+			// only bring the user back.
+			c.finish(&CloseError{Code: se.Code, Message: se.Message, Reason: se.Reason})
+			return
+		}
 		var delay time.Duration
 		switch actionFor(l.code) {
 		case actFail:
@@ -83,6 +94,16 @@ func (c *Client) run() {
 			t.Stop()
 		}
 	}
+}
+
+// terminated returns the pusher:error that ended a connection the app
+// terminated, nil for any other end.
+func terminated(err error) *ServerError {
+	var se *ServerError
+	if errors.As(err, &se) && se.Reason == ReasonTerminated {
+		return se
+	}
+	return nil
 }
 
 func errText(err error) string {
@@ -145,7 +166,9 @@ func (c *Client) session() lost {
 			return lost{code: -1, connected: l != nil}
 		case err := <-readErr:
 			code := sock.CloseCode(err)
-			if lastError != nil && lastError.Code == code {
+			// The pusher:error before the close says why; a termination
+			// does so even when the close frame was lost.
+			if lastError != nil && (lastError.Code == code || lastError.Reason == ReasonTerminated) {
 				err = lastError
 			}
 			return end(lost{code: code, err: err})
@@ -175,7 +198,7 @@ func (c *Client) session() lost {
 				if d.ActivityTimeout > 0 {
 					idle = min(idle, time.Duration(d.ActivityTimeout)*time.Second)
 				}
-				l = &link{sock: sock, ctx: ctx, socketID: d.SocketID}
+				l = &link{sock: sock, ctx: ctx, socketID: d.SocketID, routes: map[string]*route{}}
 				c.attach(l)
 			case evPing:
 				if l != nil {
@@ -186,9 +209,10 @@ func (c *Client) session() lost {
 				var d struct {
 					Code    int    `json:"code"`
 					Message string `json:"message"`
+					Reason  string `json:"reason"`
 				}
 				_ = f.decodeData(&d)
-				lastError = &ServerError{Code: d.Code, Message: d.Message}
+				lastError = &ServerError{Code: d.Code, Message: d.Message, Reason: d.Reason}
 				c.cfg.Logger.Warn("realtime: server error", "code", d.Code, "message", d.Message)
 				c.onServerError(lastError)
 			default:
@@ -225,24 +249,21 @@ func (c *Client) read(ctx context.Context, sock Socket, frames chan<- frame, rea
 }
 
 // attach makes l the client's connection and restores what lives above
-// it: subscriptions (resumed), the signed-in user, the outbox.
+// it: subscriptions (resumed), the signed-in user, the outbox. The user
+// channel is subscribed again once the sign-in is (onSignedIn).
 func (c *Client) attach(l *link) {
 	c.mu.Lock()
 	c.link = l
 	close(c.linkWait)
-	var subs []*Subscription
 	for _, s := range c.subs {
 		if !s.userChannel {
-			subs = append(subs, s)
+			c.queueLocked(s.name, newOp(l, s))
 		}
 	}
 	u := c.user
 	c.mu.Unlock()
 	c.readyOnce.Do(func() { close(c.ready) })
 	c.states.set(StateConnected, nil, 0)
-	for _, s := range subs {
-		c.goOwned(func() { c.subscribeOn(l, s) })
-	}
 	if u != nil && u.wanted() {
 		c.goOwned(func() {
 			if err := c.signinOn(l, u); err != nil {
@@ -317,9 +338,7 @@ func (c *Client) dispatch(l *link, f frame) {
 	if f.Channel == "" {
 		return
 	}
-	c.mu.Lock()
-	s := c.subs[f.Channel]
-	c.mu.Unlock()
+	s := c.target(l, f)
 	if s == nil {
 		return
 	}

@@ -15,7 +15,9 @@
 //   - It reconnects with exponential backoff and full jitter, as the close
 //     code says: 4000–4099 never (StateClosed with a *CloseError), 4009
 //     once more with a fresh token when there is a provider, 4100–4199
-//     after a backoff of at least a second, 4200–4299 at once.
+//     after a backoff of at least a second, 4200–4299 at once. A
+//     connection the app terminated (terminate_connections) is closed for
+//     good whatever the provider: its *CloseError matches ErrTerminated.
 //   - On each reconnection every subscription is resumed from the serial
 //     of its last message (resume_from); the server replays what was
 //     missed and the subscription reports the outcome as an EventResumed
@@ -28,7 +30,10 @@
 //     outbox while disconnected and are resent in order, with the same
 //     idempotency id, after the reconnection; each fails at its context's
 //     deadline, with ErrOutboxFull beyond Config.OutboxSize, or with a
-//     *NackError carrying the server's code.
+//     *NackError carrying the server's code. WithPublishID sets the id,
+//     so that a retry after an unknown outcome is stored once. A client's
+//     own publishes and client events never come back to its own
+//     subscriptions.
 //
 // Subscriptions deliver on a bounded channel (Messages) or to handlers
 // (Bind). The client never waits for a slow reader: a subscription whose
@@ -38,6 +43,10 @@
 // encrypted payloads are opened with the key the authorization carries.
 // SignIn signs the user in and returns the user's channel.
 //
-// Every method is safe for concurrent use. Close stops every goroutine
-// the client started.
+// Every method is safe for concurrent use. A channel's subscribes and
+// unsubscribes reach the server in the order of the calls, so that
+// Unsubscribe and Subscribe racing on one channel, or a Subscribe right
+// after ErrSlowConsumer, leave the server with the channel joined exactly
+// when the client holds a Subscription for it. Close stops every
+// goroutine the client started.
 package realtime

@@ -2,6 +2,7 @@ package realtime_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log"
 	"time"
@@ -59,13 +60,22 @@ func ExampleClient_Publish() {
 	if _, err := c.Subscribe(ctx, "private-chat", realtime.SubscribeOptions{}); err != nil {
 		log.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	serial, err := c.Publish(ctx, "private-chat", "message", map[string]string{"text": "hello"})
-	if err != nil {
-		log.Fatal(err)
+	// The id makes a retry safe: a publish whose context ended may have
+	// been stored, and the server stores the same id once.
+	const id = "message-7f3a"
+	for attempt := range 3 {
+		actx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		serial, err := c.Publish(actx, "private-chat", "message", map[string]string{"text": "hello"}, realtime.WithPublishID(id))
+		cancel()
+		if err == nil {
+			fmt.Println("stored as", serial)
+			return
+		}
+		if !errors.Is(err, context.DeadlineExceeded) {
+			log.Fatal(err) // refused: a retry would be too
+		}
+		log.Printf("attempt %d: %v", attempt+1, err)
 	}
-	fmt.Println("stored as", serial)
 }
 
 func ExampleSubscription_Bind() {

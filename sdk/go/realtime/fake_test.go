@@ -77,6 +77,13 @@ type fakeCloseErr struct{ code int }
 func (e fakeCloseErr) Error() string { return "closed" }
 
 func (s *fakeSocket) Read(ctx context.Context) ([]byte, error) {
+	// What the server sent before closing is read first, as on a real
+	// socket: a select would pick at random when both are ready.
+	select {
+	case b := <-s.in:
+		return b, nil
+	default:
+	}
 	select {
 	case b := <-s.in:
 		return b, nil
@@ -255,21 +262,35 @@ func TestCloseCodes(t *testing.T) {
 
 func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
 
-func TestOutboxAcrossADisconnect(t *testing.T) {
+func TestPrivateChannelNeedsAuthorizerOrToken(t *testing.T) {
 	n := newFakeNet()
-	c := fakeClient(t, n, func(c *Config) { c.OutboxSize = 2 })
-	ctx := context.Background()
-	first := n.accept(t)
-	_, err := c.Subscribe(ctx, "private-a", SubscribeOptions{})
+	c := fakeClient(t, n, nil)
+	n.accept(t)
+	_, err := c.Subscribe(context.Background(), "private-a", SubscribeOptions{})
 	var se *SubscriptionError
 	if !errors.As(err, &se) || se.Type != "AuthError" {
 		t.Fatalf("a private channel without Authorizer nor token: %v", err)
 	}
-	pub, err := subscribeFake(t, c, first, "chat")
+}
+
+// fakeAuthorizer signs every channel with a signature the fake ignores.
+func fakeAuthorizer(context.Context, string, string) (AuthResponse, error) {
+	return AuthResponse{Auth: "k:sig"}, nil
+}
+
+func TestOutboxAcrossADisconnect(t *testing.T) {
+	n := newFakeNet()
+	c := fakeClient(t, n, func(c *Config) {
+		c.OutboxSize = 2
+		c.Authorizer = fakeAuthorizer
+	})
+	ctx := context.Background()
+	first := n.accept(t)
+	pub, err := subscribeFake(t, c, first, "private-chat")
 	if err != nil {
 		t.Fatal(err)
 	}
-	first.send("msg", "chat", "a", 5)
+	first.send("msg", "private-chat", "a", 5)
 	if m := <-pub.Messages(); m.Serial != 5 {
 		t.Fatalf("got %+v", m)
 	}
@@ -284,12 +305,12 @@ func TestOutboxAcrossADisconnect(t *testing.T) {
 	results := make(chan result, 2)
 	for i := range 2 {
 		go func() {
-			serial, err := c.Publish(ctx, "chat", "ev", i)
+			serial, err := c.Publish(ctx, "private-chat", "ev", i)
 			results <- result{serial, err}
 		}()
 		waitOutbox(t, c, i+1)
 	}
-	if _, err := c.Publish(ctx, "chat", "ev", 3); !errors.Is(err, ErrOutboxFull) {
+	if _, err := c.Publish(ctx, "private-chat", "ev", 3); !errors.Is(err, ErrOutboxFull) {
 		t.Fatalf("third publish: %v, want ErrOutboxFull", err)
 	}
 	short, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
@@ -297,7 +318,7 @@ func TestOutboxAcrossADisconnect(t *testing.T) {
 	c.mu.Lock()
 	c.out.max = 3
 	c.mu.Unlock()
-	if _, err := c.Publish(short, "chat", "ev", 4); !errors.Is(err, context.DeadlineExceeded) {
+	if _, err := c.Publish(short, "private-chat", "ev", 4); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("publish past its deadline: %v", err)
 	}
 
@@ -307,8 +328,8 @@ func TestOutboxAcrossADisconnect(t *testing.T) {
 	if !strings.Contains(string(sub.Data), `"resume_from":5`) {
 		t.Fatalf("resubscribe %s, want resume_from 5", sub.Data)
 	}
-	second.send(evSubscriptionSucceeded, "chat", "{}", 0)
-	second.send(evResumeResult, "chat", `{"recovered":true}`, 0)
+	second.send(evSubscriptionSucceeded, "private-chat", "{}", 0)
+	second.send(evResumeResult, "private-chat", `{"recovered":true}`, 0)
 	for i := range 2 {
 		p := second.expect(t, evPublish)
 		var d struct {
@@ -336,14 +357,14 @@ func TestOutboxAcrossADisconnect(t *testing.T) {
 		t.Fatalf("got %+v, want the resume", m)
 	}
 	// A replay of our own publish is not delivered back; a later one is.
-	second.send("ev", "chat", "0", 10)
-	second.send("ev", "chat", "x", 12)
+	second.send("ev", "private-chat", "0", 10)
+	second.send("ev", "private-chat", "x", 12)
 	if m := <-pub.Messages(); m.Serial != 12 {
 		t.Fatalf("got %+v, want serial 12", m)
 	}
 }
 
-// subscribeFake subscribes to a public channel on the fake socket.
+// subscribeFake subscribes to channel on the fake socket.
 func subscribeFake(t *testing.T, c *Client, s *fakeSocket, channel string) (*Subscription, error) {
 	t.Helper()
 	type res struct {

@@ -78,17 +78,9 @@ func TestRealtime(t *testing.T) {
 		}
 	})
 
-	t.Run("nack", func(t *testing.T) {
-		c := e.dial(e.config())
-		if _, err := c.Subscribe(ctx, "public-nack", SubscribeOptions{}); err != nil {
-			t.Fatal(err)
-		}
-		_, err := c.Publish(ctx, "public-nack", "ev", "x")
-		var ne *NackError
-		if !errors.As(err, &ne) || ne.Code != 4009 {
-			t.Fatalf("publish on a public channel: %v, want a 4009 nack", err)
-		}
-	})
+	t.Run("refused publishes", func(t *testing.T) { testRefusedPublishes(ctx, t, e) })
+	t.Run("a publish id is stored once", func(t *testing.T) { testPublishIDStoredOnce(ctx, t, e) })
+	t.Run("subscribing again after a slow consumer is live", func(t *testing.T) { testResubscribeAfterSlowConsumer(ctx, t, e) })
 
 	t.Run("presence", func(t *testing.T) {
 		a := e.dial(e.config())

@@ -111,10 +111,9 @@ func (c *Client) onSignedIn(l *link, f frame) {
 	_ = f.decodeData(&d)
 	c.mu.Lock()
 	u := c.user
-	var userSub *Subscription
 	for _, s := range c.subs {
-		if s.userChannel {
-			userSub = s
+		if s.userChannel && c.link == l {
+			c.queueLocked(s.name, newOp(l, s))
 		}
 	}
 	c.mu.Unlock()
@@ -125,7 +124,4 @@ func (c *Client) onSignedIn(l *link, f frame) {
 	u.data = json.RawMessage(d.UserData)
 	u.mu.Unlock()
 	u.answer(nil)
-	if userSub != nil {
-		c.goOwned(func() { c.subscribeOn(l, userSub) })
-	}
 }

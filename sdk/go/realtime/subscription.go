@@ -3,7 +3,6 @@ package realtime
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -47,13 +46,21 @@ type Message struct {
 	// Data is the event's data as published (decrypted on
 	// private-encrypted channels): the publisher's JSON text, or string.
 	Data []byte
-	// Serial is the message's position in the stream (0 for client events
-	// and channel-level events).
+	// Serial is the message's position in the app's stream, as history
+	// and resume know it: every stored message has one, client events
+	// included; channel-level events have 0. Serials are app-wide, so a
+	// channel's serials increase with gaps: serial+1 is not the channel's
+	// next message.
 	Serial uint64
 	// UserID is the sender of a client event on a presence channel.
 	UserID string
 	// Recovered is set on EventResumed.
 	Recovered bool
+	// Reset is set on an EventResumed whose position no longer exists
+	// (the server's stream was reset): the subscription forgot it and
+	// goes on with the live messages, whatever their serials. Recovered
+	// is false; refetch the channel's state.
+	Reset bool
 	// Member is set on EventMemberAdded and EventMemberRemoved.
 	Member *Member
 }
@@ -71,7 +78,9 @@ type Member struct {
 // for a slow reader: when the buffer is full the subscription is closed
 // with ErrSlowConsumer (its channel is closed, Err says so) rather than
 // silently skip a message. Subscribe again to go on, from the serial of
-// the last message read via History if needed.
+// the last message read via History if needed: the new Subscription
+// starts with the messages published after it was accepted, never one
+// meant for the old one.
 type Subscription struct {
 	c           *Client
 	name        string
@@ -79,8 +88,15 @@ type Subscription struct {
 	userChannel bool
 	msgs        chan Message
 	ready       chan struct{}
+	// life ends when the subscription does, and with it an authorization
+	// in flight.
+	life    context.Context
+	endLife context.CancelFunc
 
-	mu             sync.Mutex
+	mu sync.Mutex
+	// caller is the context of the Subscribe call that made the
+	// subscription, for the authorization, until the first answer.
+	caller         context.Context
 	subscribed     bool
 	everSubscribed bool
 	closed         bool
@@ -92,8 +108,49 @@ type Subscription struct {
 	members        map[string]json.RawMessage
 	myID           string
 	own            []uint64
+	ownSinceJoin   int // how many of own were noted since the last subscription_succeeded
 	handlers       map[string][]func(Message)
 	dispatching    bool
+}
+
+func newSubscription(c *Client, channel string, opts SubscribeOptions, user bool, caller context.Context) *Subscription {
+	life, end := context.WithCancel(context.Background())
+	return &Subscription{
+		c: c, name: channel, opts: opts, userChannel: user,
+		msgs:  make(chan Message, c.cfg.MessageBuffer),
+		ready: make(chan struct{}),
+		life:  life, endLife: end,
+		caller: caller,
+	}
+}
+
+// callerContext is the waiting Subscribe call's context, nil once the
+// subscription was answered.
+func (s *Subscription) callerContext() context.Context {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.caller
+}
+
+// setMyID reads this connection's presence user id from channel_data.
+func (s *Subscription) setMyID(channelData string) {
+	var cd struct {
+		UserID json.RawMessage `json:"user_id"`
+	}
+	if json.Unmarshal([]byte(channelData), &cd) != nil {
+		return
+	}
+	s.mu.Lock()
+	s.myID = userID(cd.UserID)
+	s.mu.Unlock()
+}
+
+// current reports whether s is its channel's subscription, not one that
+// ended.
+func (s *Subscription) current() bool {
+	s.c.mu.Lock()
+	defer s.c.mu.Unlock()
+	return s.c.subs[s.name] == s
 }
 
 // Name is the channel's name.
@@ -184,14 +241,21 @@ func (s *Subscription) dispatch() {
 }
 
 // Trigger sends a client event (named client-…) to the channel's other
-// subscribers: private and presence channels only, not echoed back.
+// subscribers, not echoed back: on private and presence channels (never
+// private-encrypted), or on any channel but encrypted and user ones when
+// the connection's token allows publishing there. The server stores it,
+// with a serial, like any message. It is not acked: use Publish to know
+// it was stored. A refusal the client can tell in advance is
+// ErrNotAllowed; the server's comes as a non-fatal pusher:error.
 func (s *Subscription) Trigger(ctx context.Context, event string, data any) error {
 	if !strings.HasPrefix(event, "client-") {
-		return fmt.Errorf("realtime: client event %q must start with client-", event)
+		return fmt.Errorf("realtime: client event %q must start with client-: %w", event, ErrNotAllowed)
 	}
-	if !strings.HasPrefix(s.name, "private-") && !strings.HasPrefix(s.name, "presence-") ||
-		strings.HasPrefix(s.name, "private-encrypted-") {
-		return fmt.Errorf("realtime: client events need a private or presence channel, not %s", s.name)
+	if err := s.c.mayPublish(s.name); err != nil {
+		return err
+	}
+	if !s.current() {
+		return fmt.Errorf("realtime: trigger on %s: the subscription ended: %w", s.name, ErrNotSubscribed)
 	}
 	l, err := s.c.current(ctx)
 	if err != nil {
@@ -200,157 +264,20 @@ func (s *Subscription) Trigger(ctx context.Context, event string, data any) erro
 	return s.c.send(l, event, s.name, data)
 }
 
-// Publish is Client.Publish on this channel.
-func (s *Subscription) Publish(ctx context.Context, event string, data any) (uint64, error) {
-	return s.c.Publish(ctx, s.name, event, data)
+// Publish is Client.Publish on this channel; once the subscription ended
+// it fails with ErrNotSubscribed.
+func (s *Subscription) Publish(ctx context.Context, event string, data any, opts ...PublishOption) (uint64, error) {
+	if !s.current() {
+		return 0, fmt.Errorf("realtime: publish on %s: the subscription ended: %w", s.name, ErrNotSubscribed)
+	}
+	return s.c.Publish(ctx, s.name, event, data, opts...)
 }
 
-// Unsubscribe leaves the channel and closes Messages.
-func (s *Subscription) Unsubscribe(ctx context.Context) error {
-	c := s.c
-	c.mu.Lock()
-	if c.subs[s.name] == s {
-		delete(c.subs, s.name)
-		c.out.failChannel(s.name, fmt.Errorf("realtime: %s: unsubscribed: %w", s.name, ErrClosed))
-	}
-	l := c.link
-	c.mu.Unlock()
-	s.close(nil)
-	if l == nil {
-		return nil
-	}
-	return c.send(l, evUnsubscribe, "", map[string]string{"channel": s.name})
-}
-
-// Subscribe joins a channel and returns once the server accepted it (or
-// refused it: a *SubscriptionError). While disconnected it waits for the
-// connection, within ctx. Subscribing again to a joined channel returns
-// the same Subscription.
-func (c *Client) Subscribe(ctx context.Context, channel string, opts SubscribeOptions) (*Subscription, error) {
-	if strings.HasPrefix(channel, "#") {
-		return nil, fmt.Errorf("realtime: %s: user channels come with SignIn", channel)
-	}
-	return c.subscribe(ctx, channel, opts, false)
-}
-
-func (c *Client) subscribe(ctx context.Context, channel string, opts SubscribeOptions, user bool) (*Subscription, error) {
-	c.mu.Lock()
-	if c.closed {
-		c.mu.Unlock()
-		return nil, ErrClosed
-	}
-	s := c.subs[channel]
-	fresh := s == nil
-	if fresh {
-		s = &Subscription{
-			c: c, name: channel, opts: opts, userChannel: user,
-			msgs:  make(chan Message, c.cfg.MessageBuffer),
-			ready: make(chan struct{}),
-		}
-		c.subs[channel] = s
-	}
-	l := c.link
-	c.mu.Unlock()
-	if fresh && l != nil {
-		c.goOwned(func() { c.subscribeOn(l, s) })
-	}
-	select {
-	case <-s.ready:
-		if err := s.Err(); err != nil {
-			return nil, err
-		}
-		return s, nil
-	case <-ctx.Done():
-		if fresh {
-			_ = s.Unsubscribe(context.Background())
-		}
-		return nil, fmt.Errorf("realtime: subscribe %s: %w", channel, ctx.Err())
-	}
-}
-
-// subscribeOn sends s's pusher:subscribe on l, authorized and with its
-// resume position.
-func (c *Client) subscribeOn(l *link, s *Subscription) {
-	data := map[string]any{"channel": s.name}
-	_, hasToken := c.tokenSub()
-	if err := c.authorize(l, s, data, hasToken); err != nil {
-		if l.ctx.Err() != nil {
-			return // the socket went away: the next one tries again
-		}
-		c.drop(s, &SubscriptionError{Channel: s.name, Type: "AuthError", Message: err.Error()})
-		return
-	}
-	s.mu.Lock()
-	switch {
-	case s.closed:
-		s.mu.Unlock()
-		return
-	case s.everSubscribed && s.lastSerial > 0:
-		data["resume_from"] = s.lastSerial
-	case s.everSubscribed && !s.lostAt.IsZero():
-		data["rewind_ms"] = (time.Since(s.lostAt) + rewindSlack).Milliseconds()
-	case !s.everSubscribed && s.opts.Rewind > 0:
-		data["rewind"] = s.opts.Rewind
-	}
-	s.mu.Unlock()
-	if err := c.send(l, evSubscribe, "", data); err != nil {
-		c.cfg.Logger.Debug("realtime: subscribe not sent", "channel", s.name, "err", err)
-	}
-}
-
-func isPresence(name string) bool  { return strings.HasPrefix(name, "presence-") }
-func isEncrypted(name string) bool { return strings.HasPrefix(name, "private-encrypted-") }
+func isPresence(name string) bool    { return strings.HasPrefix(name, "presence-") }
+func isEncrypted(name string) bool   { return strings.HasPrefix(name, "private-encrypted-") }
+func isUserChannel(name string) bool { return strings.HasPrefix(name, userChannelPrefix) }
 func needsAuth(name string) bool {
 	return strings.HasPrefix(name, "private-") || isPresence(name)
-}
-
-// authorize fills data's auth fields (signatures, or nothing on a token
-// connection) and the channel's key and own user id.
-func (c *Client) authorize(l *link, s *Subscription, data map[string]any, hasToken bool) error {
-	if s.userChannel || !needsAuth(s.name) {
-		return nil
-	}
-	var a AuthResponse
-	switch {
-	case hasToken:
-		if isPresence(s.name) {
-			sub, _ := c.tokenSub()
-			s.mu.Lock()
-			s.myID = sub
-			s.mu.Unlock()
-		}
-	case c.cfg.Authorizer == nil:
-		return errors.New("needs Config.Authorizer or Config.TokenProvider")
-	default:
-		ctx, cancel := context.WithTimeout(l.ctx, c.cfg.ConnectTimeout)
-		defer cancel()
-		var err error
-		if a, err = c.cfg.Authorizer(ctx, l.socketID, s.name); err != nil {
-			return fmt.Errorf("authorizer: %w", err)
-		}
-		data["auth"] = a.Auth
-		if a.ChannelData != "" {
-			data["channel_data"] = a.ChannelData
-			var cd struct {
-				UserID json.RawMessage `json:"user_id"`
-			}
-			if json.Unmarshal([]byte(a.ChannelData), &cd) == nil {
-				s.mu.Lock()
-				s.myID = userID(cd.UserID)
-				s.mu.Unlock()
-			}
-		}
-	}
-	if isEncrypted(s.name) {
-		key, err := c.channelKey(l.ctx, s.name, a.SharedSecret)
-		if err != nil {
-			return err
-		}
-		s.mu.Lock()
-		s.secret = key
-		s.mu.Unlock()
-	}
-	return nil
 }
 
 // userID reads a user id as the server does: a string, or an integer as
@@ -363,21 +290,6 @@ func userID(raw json.RawMessage) string {
 	return string(raw)
 }
 
-// drop ends s with err and leaves its channel.
-func (c *Client) drop(s *Subscription, err error) {
-	c.mu.Lock()
-	if c.subs[s.name] == s {
-		delete(c.subs, s.name)
-		c.out.failChannel(s.name, err)
-	}
-	l := c.link
-	c.mu.Unlock()
-	s.close(err)
-	if l != nil && !errors.As(err, new(*SubscriptionError)) {
-		c.goOwned(func() { _ = c.send(l, evUnsubscribe, "", map[string]string{"channel": s.name}) })
-	}
-}
-
 // close ends the subscription: Messages is closed, waiters are released.
 func (s *Subscription) close(err error) {
 	s.mu.Lock()
@@ -387,6 +299,7 @@ func (s *Subscription) close(err error) {
 	}
 	s.closed = true
 	s.err = err
+	s.endLife()
 	close(s.msgs)
 	s.release()
 }
@@ -421,6 +334,7 @@ func (s *Subscription) noteOwn(serial uint64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.own = append(s.own, serial)
+	s.ownSinceJoin++
 	if len(s.own) > ownSerialsKept {
 		s.own = s.own[1:]
 	}
@@ -439,11 +353,16 @@ func (s *Subscription) handle(f frame) error {
 	case evResumeResult:
 		var d struct {
 			Recovered bool `json:"recovered"`
+			Reset     bool `json:"reset"`
 		}
 		_ = f.decodeData(&d)
+		reset := d.Reset && !d.Recovered
+		if reset {
+			s.forgetPosition()
+		}
 		s.recovered = &d.Recovered
 		s.lostAt = time.Time{}
-		return s.push(Message{Channel: s.name, Event: EventResumed, Recovered: d.Recovered})
+		return s.push(Message{Channel: s.name, Event: EventResumed, Recovered: d.Recovered, Reset: reset})
 	case evSubscriptionError:
 		var d struct {
 			Type   string `json:"type"`
@@ -494,6 +413,8 @@ func (s *Subscription) onSubscribed(f frame) error {
 	resumed := s.everSubscribed
 	s.subscribed = true
 	s.everSubscribed = true
+	s.caller = nil
+	s.ownSinceJoin = 0
 	s.release()
 	if !isPresence(s.name) {
 		return nil
@@ -529,6 +450,16 @@ func (s *Subscription) onSubscribed(f frame) error {
 		}
 	}
 	return nil
+}
+
+// forgetPosition: the resume position is beyond everything the server
+// stores (its stream was reset), so new serials are lower. Keeping it, or
+// the serials of own publishes acked before this join, would hide every
+// new message. s.mu held.
+func (s *Subscription) forgetPosition() {
+	s.lastSerial = 0
+	keep := min(s.ownSinceJoin, len(s.own))
+	s.own = append([]uint64(nil), s.own[len(s.own)-keep:]...)
 }
 
 // deliver passes a channel event on once: serials at or below the last

@@ -112,9 +112,22 @@ export interface ConnectionError {
   /** The server's code (`pusher:error`). */
   code?: number;
   message?: string;
+  /**
+   * The server's machine-readable reason (a Herald extension of
+   * `pusher:error`), when it gave one: {@link TERMINATED_REASON} when the
+   * app ended the user's connections, after which the connection is
+   * `failed` and neither reconnects nor asks for a new token.
+   */
+  reason?: string;
   /** What a tokenProvider threw. */
   cause?: unknown;
 }
+
+/**
+ * The `reason` of the `pusher:error` before the close of a connection the
+ * app terminated (`terminate_connections`): final, unlike another 4009.
+ */
+export const TERMINATED_REASON = 'terminated';
 
 /** The error event of a getToken that threw. */
 function tokenProviderError(err: unknown): ConnectionError & { message: string } {
@@ -136,6 +149,8 @@ export class Connection extends Emitter<ConnectionEvents> {
   private everConnected = false;
   private userClosed = false;
   private authRetried = false;
+  /** The current socket's server said the app terminated it. */
+  private terminated = false;
   private token: string | undefined;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private connectTimer: ReturnType<typeof setTimeout> | undefined;
@@ -253,6 +268,7 @@ export class Connection extends Emitter<ConnectionEvents> {
       return;
     }
     const gen = ++this.generation;
+    this.terminated = false;
     if (this._state !== 'suspended') {
       this.setState(this.everConnected ? 'reconnecting' : 'connecting');
     }
@@ -323,8 +339,11 @@ export class Connection extends Emitter<ConnectionEvents> {
       case 'pusher:pong':
         return;
       case 'pusher:error': {
-        const d = dataObject<{ code: number; message: string }>(f.data);
-        this.emit('error', { code: d.code, message: d.message });
+        const d = dataObject<{ code: number; message: string; reason?: unknown }>(f.data);
+        const e: ConnectionError = { code: d.code, message: d.message };
+        if (typeof d.reason === 'string') e.reason = d.reason;
+        if (d.reason === TERMINATED_REASON) this.terminated = true;
+        this.emit('error', e);
         return;
       }
       case 'herald_internal:token_expiring':
@@ -401,6 +420,12 @@ export class Connection extends Emitter<ConnectionEvents> {
     this.pongTimer = undefined;
     this.emit('lost', { code, reason });
     if (this.userClosed) return;
+    if (this.terminated) {
+      // The app ended the user's connections: a fresh token (4009's usual
+      // remedy) would only bring the user back.
+      this.fail(reason, code);
+      return;
+    }
     const action = closeAction(code);
     if (action === 'fail' || (action === 'token' && (!this.opts.getToken || this.authRetried))) {
       // A refused token is never offered again: connect() asks the

@@ -1,6 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
-import { Connection, type ConnectionTimings, type StateChange, backoffDelay, closeAction } from '../../src/index.js';
+import {
+  Connection,
+  type ConnectionTimings,
+  type StateChange,
+  TERMINATED_REASON,
+  backoffDelay,
+  closeAction,
+} from '../../src/index.js';
 import { FakeEnvironment, FakeSocket, flush } from './fakes.js';
 
 function connection(opts: ConnectionTimings & { random?: () => number; getToken?: () => Promise<string> } = {}) {
@@ -352,6 +359,34 @@ describe('Connection', () => {
       await flush();
       expect(errors).toMatchObject([{ message: 'token provider failed: refresh refused' }]);
       expect(conn.state).toBe('connected');
+    });
+
+    it('fails at once, without asking for a token, when the app terminated the connection', async () => {
+      let n = 0;
+      const getToken = vi.fn(async () => `t${++n}`);
+      const { conn, changes } = connection({ getToken });
+      const errors: unknown[] = [];
+      conn.on('error', (e) => errors.push(e));
+      conn.connect();
+      await flush();
+      FakeSocket.last.establish();
+      FakeSocket.last.frame({
+        event: 'pusher:error',
+        data: JSON.stringify({ code: 4009, message: 'connection terminated by the application', reason: TERMINATED_REASON }),
+      });
+      FakeSocket.last.serverClose(4009, 'connection terminated by the application');
+      await vi.advanceTimersByTimeAsync(60_000);
+      expect(conn.state).toBe('failed');
+      expect(changes.at(-1)).toMatchObject({
+        current: 'failed',
+        reason: 'connection terminated by the application',
+        code: 4009,
+      });
+      expect(errors).toEqual([
+        { code: 4009, message: 'connection terminated by the application', reason: 'terminated' },
+      ]);
+      expect(getToken).toHaveBeenCalledTimes(1);
+      expect(FakeSocket.all).toHaveLength(1);
     });
 
     it('fails at once on 4009 without a token provider', async () => {

@@ -1,0 +1,61 @@
+package gateway
+
+import (
+	"encoding/json"
+	"hash/maphash"
+	"testing"
+	"time"
+
+	"github.com/heraldhq/herald/channels"
+	"github.com/heraldhq/herald/gateway/protocol"
+)
+
+// A terminated connection gets the pusher:error pusher-js knows (code
+// 4009, then close 4009, on which it does not reconnect) plus the
+// "reason" that tells Herald's SDKs not to come back with a new token
+// either; another user's connection stays open.
+func TestTerminateUserMarksTheCloseFinal(t *testing.T) {
+	t.Parallel()
+	g := benchGateway(t)
+	g.connSeed = maphash.MakeSeed()
+	g.initConnTable()
+	exp := time.Now().Add(time.Hour)
+	kicked, other := heldConn(g, testClaims("ann", exp, nil)), heldConn(g, testClaims("bob", exp, nil))
+	kicked.appID, other.appID = "a", "a"
+	g.register(kicked)
+	g.register(other)
+	if n := (controlSource{g}).TerminateUser("a", "ann"); n != 1 {
+		t.Fatalf("terminated %d connections, want 1", n)
+	}
+	q := queued(kicked)
+	if len(q) != 1 {
+		t.Fatalf("queued %q, want one pusher:error", q)
+	}
+	var outer struct{ Event, Data string }
+	if err := json.Unmarshal(q[0], &outer); err != nil {
+		t.Fatalf("%s: %v", q[0], err)
+	}
+	var data struct {
+		Code    int    `json:"code"`
+		Message string `json:"message"`
+		Reason  string `json:"reason"`
+	}
+	if err := json.Unmarshal([]byte(outer.Data), &data); err != nil {
+		t.Fatalf("data %s: %v", outer.Data, err)
+	}
+	if outer.Event != protocol.EventError || data.Code != int(channels.PusherUnauthorized) ||
+		data.Message != terminateMessage || data.Reason != terminateReason {
+		t.Fatalf("queued %s", q[0])
+	}
+	kicked.mu.Lock()
+	closing, cf := kicked.closing, kicked.closeFrame
+	kicked.mu.Unlock()
+	if !closing || cf == nil || cf.code != uint16(channels.PusherUnauthorized) {
+		t.Fatalf("closing %v with %+v, want close 4009", closing, cf)
+	}
+	other.mu.Lock()
+	defer other.mu.Unlock()
+	if other.closing || len(other.queue) != 0 {
+		t.Fatal("another user's connection was touched")
+	}
+}
