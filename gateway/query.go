@@ -19,14 +19,15 @@ func queryGet(raw, name string) string {
 			continue
 		}
 		key, value, _ := strings.Cut(pair, "=")
-		if key != name {
-			if !strings.ContainsAny(key, "%+") {
-				continue
-			}
+		// A key is compared unescaped, even one spelled as name: "%=…"
+		// is a bad escape, which ParseQuery drops, not the key "%".
+		if strings.ContainsAny(key, "%+") {
 			k, err := url.QueryUnescape(key)
 			if err != nil || k != name {
 				continue
 			}
+		} else if key != name {
+			continue
 		}
 		if !strings.ContainsAny(value, "%+") {
 			return value

@@ -26,12 +26,14 @@ var queryCases = []string{
 	"protocol=7&tok%65n=abc",
 	"token=1&token=2",
 	"a=b=c&protocol==7",
+	"%=0&protocol=7",
+	"a+b=1&a b=2",
 }
 
 func TestQueryGetMatchesParseQuery(t *testing.T) {
 	for _, raw := range queryCases {
 		want, _ := url.ParseQuery(raw)
-		for _, name := range []string{"protocol", "token", "client", "a", ""} {
+		for _, name := range []string{"protocol", "token", "client", "a", "", "%", "a b", "a+b"} {
 			if got := queryGet(raw, name); got != want.Get(name) {
 				t.Errorf("queryGet(%q, %q) = %q, ParseQuery says %q", raw, name, got, want.Get(name))
 			}
