@@ -81,6 +81,8 @@ func (c *conn) mayPublish(app *channels.AppConfig, sub *subscription) string {
 		return ""
 	case !app.Settings.ClientEvents:
 		return "client events are not enabled for this app"
+	case sub.ch.Kind == channels.KindPrivateEncrypted:
+		return "client events are not allowed on encrypted channels"
 	case !sub.ch.AllowsClientEvents():
 		return "client events are only allowed on private and presence channels"
 	}

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"github.com/heraldhq/herald/channels"
+	"github.com/heraldhq/herald/gateway/protocol"
 	"github.com/heraldhq/herald/gateway/sse"
 )
 
@@ -75,9 +76,22 @@ func (sseSink) cutShort(*conn) {}
 func (s sseSink) closeAfter(_ *conn, payload []byte, code uint16, reason string) {
 	if payload != nil {
 		// A fatal error (not a shutdown) tells the client why.
-		s.stream.Finish(sse.ErrorEvent(channels.WireCode(code), reason))
+		s.stream.Finish(sseError(payload, code, reason))
 	}
 	s.stream.End()
+}
+
+// sseError is a fatal pusher:error as an SSE stream carries it: the data
+// the WebSocket would get, so that its extensions (terminate's "reason")
+// reach SSE clients too, or one made of code and reason when payload is
+// not a pusher:error. Only a connection's last event is built here.
+func sseError(payload []byte, code uint16, reason string) []byte {
+	if f, err := protocol.Decode(payload); err == nil && f.Event == protocol.EventError {
+		if d, err := f.DataString(); err == nil && d != "" {
+			return sse.AppendUnnumbered(nil, protocol.EventError, d)
+		}
+	}
+	return sse.ErrorEvent(channels.WireCode(code), reason)
 }
 
 func (sseSink) protocolEvents() bool { return false }

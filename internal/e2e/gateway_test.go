@@ -193,6 +193,13 @@ func TestClientEvents(t *testing.T) {
 	}
 	a.Send("client-x", "private-not-joined", map[string]any{})
 	a.Expect("pusher:error", "")
+	// Refused on an encrypted channel, saying so: the server could not
+	// encrypt what it relays.
+	mustSucceed(t, a.Subscribe("private-encrypted-x", key, secret, ""))
+	a.Send("client-x", "private-encrypted-x", map[string]any{})
+	if errEv, _ := a.Expect("pusher:error", ""); !strings.Contains(errEv.Data, "not allowed on encrypted channels") {
+		t.Fatalf("encrypted client event: %+v", errEv)
+	}
 
 	// Over 10 per second: 4301, and the connection stays open.
 	for i := 0; i < 15; i++ {

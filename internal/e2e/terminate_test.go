@@ -20,8 +20,9 @@ var terminateCaps = channels.Capabilities{"presence-term-*": {channels.OpPresenc
 // not to reconnect.
 const terminatedError = `{"code":4009,"message":"connection terminated by the application","reason":"terminated"}`
 
-// terminatedSSEError is the last event of a terminated SSE stream.
-const terminatedSSEError = `{"code":4009,"message":"connection terminated by the application"}`
+// terminatedSSEError is the last event of a terminated SSE stream: the
+// same data, reason included.
+const terminatedSSEError = terminatedError
 
 // userConn is one connection of a user, whatever its transport.
 type userConn interface {

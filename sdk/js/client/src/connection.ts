@@ -7,7 +7,7 @@ import {
 } from './backoff.js';
 import { Emitter, type Unsubscribe } from './emitter.js';
 import { type Environment, globalEnvironment } from './environment.js';
-import { type Frame, dataObject, parseFrame } from './frames.js';
+import { type Frame, TERMINATED_REASON, dataObject, parseFrame } from './frames.js';
 import { decodeToken } from './token.js';
 
 /** The states of a connection (see the package README for the diagram). */
@@ -123,11 +123,6 @@ export interface ConnectionError {
   cause?: unknown;
 }
 
-/**
- * The `reason` of the `pusher:error` before the close of a connection the
- * app terminated (`terminate_connections`): final, unlike another 4009.
- */
-export const TERMINATED_REASON = 'terminated';
 
 /** The error event of a getToken that threw. */
 function tokenProviderError(err: unknown): ConnectionError & { message: string } {

@@ -1,3 +1,9 @@
+/**
+ * The `reason` of the `pusher:error` before the end of a connection the
+ * app terminated (`terminate_connections`): final, unlike another 4009.
+ */
+export const TERMINATED_REASON = 'terminated';
+
 /** A Pusher protocol frame as the server sends it. */
 export interface Frame {
   event: string;

@@ -8,7 +8,8 @@
  */
 export { Herald } from './herald.js';
 export type { Decryptor, HeraldEvents, HeraldOptions, PublishOptions, SubscribeOptions } from './herald.js';
-export { Connection, TERMINATED_REASON } from './connection.js';
+export { Connection } from './connection.js';
+export { TERMINATED_REASON } from './frames.js';
 export type {
   ConnectionError,
   ConnectionEvents,

@@ -1,7 +1,7 @@
 import { DEFAULT_BACKOFF_BASE_MS, DEFAULT_BACKOFF_MAX_MS, type RandomSource, backoffDelay } from './backoff.js';
 import type { MessageMeta } from './channel.js';
 import { Emitter, type Unsubscribe } from './emitter.js';
-import { type Frame, dataObject, parseData, parseFrame } from './frames.js';
+import { type Frame, TERMINATED_REASON, dataObject, parseData, parseFrame } from './frames.js';
 
 /** Options of a receive-only Server-Sent Events stream. */
 export interface HeraldStreamOptions {
@@ -22,7 +22,12 @@ export interface StreamEvents {
   state: StreamState;
   /** After a reconnection, whether the server replayed everything missed. */
   resumed: { recovered: boolean };
-  error: { code?: number; message: string };
+  /**
+   * A `pusher:error` from the server, or a failed request. `reason` is the
+   * server's, when it gave one: {@link TERMINATED_REASON} when the app
+   * terminated the user's connections, after which the stream is `failed`.
+   */
+  error: { code?: number; message: string; reason?: string };
 }
 
 /**
@@ -36,6 +41,8 @@ export class HeraldStream extends Emitter<StreamEvents> {
   private readonly abort = new AbortController();
   private readonly handlers = new Map<string, Set<(data: unknown, meta: MessageMeta) => void>>();
   private attempts = 0;
+  /** The server ended the stream with terminate's reason: never reconnect. */
+  private terminated = false;
 
   constructor(private readonly opts: HeraldStreamOptions) {
     super();
@@ -92,6 +99,10 @@ export class HeraldStream extends Emitter<StreamEvents> {
         this.setState('open');
         this.attempts = 0;
         await this.read(res.body);
+        if (this.terminated) {
+          this.setState('failed');
+          return;
+        }
       } catch (err) {
         if (this.abort.signal.aborted) return;
         this.emit('error', { message: (err as Error).message });
@@ -156,8 +167,15 @@ export class HeraldStream extends Emitter<StreamEvents> {
   private dispatch(event: string, data: string, id: string | undefined): void {
     if (id !== undefined) this.lastEventId = id;
     if (event === 'pusher:error') {
-      const e = dataObject<{ code: number; message: string }>(data);
-      this.emit('error', { ...(e.code !== undefined ? { code: e.code } : {}), message: e.message ?? 'stream ended' });
+      const e = dataObject<{ code: number; message: string; reason: string }>(data);
+      // The app ended this user's connections: coming back with a new
+      // token would undo that.
+      if (e.reason === TERMINATED_REASON) this.terminated = true;
+      this.emit('error', {
+        ...(e.code !== undefined ? { code: e.code } : {}),
+        message: e.message ?? 'stream ended',
+        ...(e.reason !== undefined ? { reason: e.reason } : {}),
+      });
       return;
     }
     if (event === 'herald_internal:resume_result') {

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
-import { HeraldStream, type StreamState } from '../../src/index.js';
+import { HeraldStream, type StreamState, TERMINATED_REASON } from '../../src/index.js';
 import { globalEnvironment } from '../../src/environment.js';
 
 afterEach(() => vi.unstubAllGlobals());
@@ -111,6 +111,33 @@ describe('HeraldStream', () => {
     expect(urls[0]).toContain('token=t1');
     expect(urls[1]).toContain('token=t2');
     s.close();
+  });
+
+  it('fails for good when the app terminated the connection', async () => {
+    let asked = 0;
+    const { fn, urls } = scriptedFetch([
+      () =>
+        streamOf(
+          'event: pusher:error\ndata: {"code":4009,"message":"connection terminated by the application","reason":"terminated"}\n\n',
+        ),
+      () => streamOf(frame(1)),
+    ]);
+    const s = new HeraldStream({
+      key: 'k',
+      url: 'http://h.invalid',
+      channels: ['private-x'],
+      fetch: fn,
+      random: () => 0,
+      tokenProvider: async () => `t${++asked}`,
+    });
+    const errors: Array<{ code?: number; reason?: string }> = [];
+    s.on('error', (e) => errors.push(e));
+    await until(() => s.state === 'failed');
+    expect(errors).toEqual([{ code: 4009, message: 'connection terminated by the application', reason: TERMINATED_REASON }]);
+    // No new token, no second request.
+    await new Promise((r) => setTimeout(r, 20));
+    expect(asked).toBe(1);
+    expect(urls).toHaveLength(1);
   });
 
   it('fails on a 4xx answer other than 429', async () => {
