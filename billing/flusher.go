@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -28,6 +29,40 @@ const (
 	// deltas wait in the counters and go out with a later minute.
 	DefaultMaxQueued = 720
 )
+
+// flushSourceIdle is how long a flusher goes without a flush before it
+// starts a new source: a new boot nonce, with sequences from 1 again. The
+// aggregator forgets how far a source is folded with the flush ids (twice
+// the flush stream's retention, a day by default), so a source never
+// outlives that record; and its flushes are then long folded, so the
+// meter's unfolded records of it go (meter_unfolded.go).
+const flushSourceIdle = time.Hour
+
+// FlushMarksWindow is how recently a source must have had a flush folded
+// for the quota totals to carry how far it is folded (quota.Entry.Flushes):
+// a source with flushes not folded yet has flushed within flushSourceIdle,
+// and the window leaves as much again for its last fold.
+const FlushMarksWindow = 2 * flushSourceIdle
+
+// flushID is the id of a source's flush seq: <source>.<seq>, the source
+// being <process>.<boot nonce>.
+func flushID(source string, seq uint64) string {
+	return source + "." + strconv.FormatUint(seq, 10)
+}
+
+// ParseFlushID splits a flush id into its source and sequence; ok is false
+// for an id not made by a Flusher.
+func ParseFlushID(id string) (source string, seq uint64, ok bool) {
+	i := strings.LastIndexByte(id, '.')
+	if i <= 0 {
+		return "", 0, false
+	}
+	seq, err := strconv.ParseUint(id[i+1:], 10, 64)
+	if err != nil || seq == 0 {
+		return "", 0, false
+	}
+	return id[:i], seq, true
+}
 
 // Flush is one process's deltas over one interval, all within Minute: a
 // flush never spans a minute boundary, so the aggregator adds it to the
@@ -81,13 +116,17 @@ type FlusherConfig struct {
 
 // Flusher publishes a Meter's deltas every interval and on Close.
 type Flusher struct {
-	cfg   FlusherConfig
-	nonce string
-	m     *flusherMetrics
+	cfg FlusherConfig
+	m   *flusherMetrics
 
 	// mu serialises flushes: the loop's and the final one at shutdown.
-	mu  sync.Mutex
-	seq uint64
+	mu sync.Mutex
+	// source names this flusher's flushes, and seq is its last flush's
+	// sequence (from 1, without gaps: the aggregator tracks how far a
+	// source is folded by them); lastFlush is when it was taken.
+	source    string
+	seq       uint64
+	lastFlush time.Time
 	// from is when the interval being counted started.
 	from time.Time
 	// queue holds flushes taken and not yet acknowledged, oldest first;
@@ -117,17 +156,27 @@ func NewFlusher(cfg FlusherConfig) (*Flusher, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	var b [8]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return nil, fmt.Errorf("meter flusher: %w", err)
+	f := &Flusher{cfg: cfg, from: cfg.Meter.now()}
+	if err := f.newSource(); err != nil {
+		return nil, err
 	}
-	f := &Flusher{cfg: cfg, nonce: hex.EncodeToString(b[:]), from: cfg.Meter.now()}
 	m, err := newFlusherMetrics(cfg.Registerer, cfg.Meter, f.queued)
 	if err != nil {
 		return nil, err
 	}
 	f.m = m
 	return f, nil
+}
+
+// newSource starts a new source: the process with a new boot nonce,
+// sequences from 1.
+func (f *Flusher) newSource() error {
+	var b [8]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return fmt.Errorf("meter flusher: %w", err)
+	}
+	f.source, f.seq = f.cfg.Process+"."+hex.EncodeToString(b[:]), 0
+	return nil
 }
 
 // nextFlush is when the interval that started at from ends: after
@@ -210,21 +259,30 @@ func (f *Flusher) takeLocked() bool {
 		return false
 	}
 	f.from = f.cfg.Meter.now()
-	apps := f.cfg.Meter.take(f.cfg.Sample)
+	if f.seq > 0 && f.from.Sub(f.lastFlush) >= flushSourceIdle {
+		if err := f.newSource(); err != nil {
+			f.cfg.Logger.Error("meter flusher keeps its source", "err", err)
+		} else {
+			f.cfg.Meter.forgetUnfolded()
+		}
+	}
+	tag := flushTag{source: f.source, seq: f.seq + 1, p: periodsOf(minute)}
+	apps := f.cfg.Meter.take(f.cfg.Sample, tag)
 	if len(apps) == 0 {
 		return true
 	}
-	f.seq++
-	id := f.cfg.Process + "." + f.nonce + "." + strconv.FormatUint(f.seq, 10)
+	id := flushID(f.source, tag.seq)
 	payload, err := EncodeFlush(Flush{ID: id, Minute: minute, Apps: apps})
 	if err != nil {
-		// Counters always encode; never lose them if they did not.
+		// Counters always encode; never lose them if they did not. The
+		// sequence is not used: a source's sequences have no gaps.
 		for _, a := range apps {
-			f.cfg.Meter.App(a.AppID).giveBack(a.Counters)
+			f.cfg.Meter.App(a.AppID).giveBack(a.Counters, tag)
 		}
 		f.cfg.Logger.Error("meter flush not encoded", "err", err)
 		return true
 	}
+	f.seq, f.lastFlush = tag.seq, f.from
 	f.queue = append(f.queue, queuedFlush{id: id, payload: payload})
 	return true
 }

@@ -65,9 +65,17 @@ type AppMeter struct {
 	open   int64
 	connNs int64
 	base   int64
+	// peak is the most connections open at once since the last flush
+	// (peak_connections): kept at every open, so that connections that
+	// open and close between two flushes count.
+	peak int64
 	// carryNs is connection time under a whole second, carried into the
 	// next flush so that the sum over flushes is exact.
 	carryNs int64
+	// foldMu guards unfolded, and makes a flush's move of the delivery
+	// counts from the counters into unfolded atomic for quotaUse.
+	foldMu   sync.Mutex
+	unfolded []unfoldedCount
 	// used reports whether the app was counted since the last flush,
 	// connections included, so that idle apps flush nothing.
 	used atomic.Bool
@@ -187,6 +195,7 @@ func (a *AppMeter) Opened() {
 	}
 	a.connMu.Lock()
 	a.open++
+	a.peak = max(a.peak, a.open)
 	a.connNs -= a.now() - a.base
 	a.connMu.Unlock()
 	a.mark()
@@ -221,16 +230,21 @@ func (a *AppMeter) Unflushed() int64 {
 	return n
 }
 
-// take swaps the app's deltas to zero and returns them, and how many
-// connections the app still has open.
-func (a *AppMeter) take() (c Counters, open int64) {
+// take swaps the app's deltas to zero and returns them, and the most
+// connections the app had open at once since the last flush; the
+// deliveries and presence events are kept as unfolded in the flush tag
+// names.
+func (a *AppMeter) take(tag flushTag) (c Counters, peak int64) {
 	a.used.Store(false)
+	a.foldMu.Lock()
 	for i := range a.shards {
 		s := &a.shards[i]
 		c.MessagesDelivered += s.delivered.Swap(0)
 		c.PresenceEvents += s.presence.Swap(0)
 		c.BytesOut += s.bytesOut.Swap(0)
 	}
+	a.recordUnfoldedLocked(tag, c.MessagesDelivered+c.PresenceEvents)
+	a.foldMu.Unlock()
 	c.APIRequests = a.apiRequests.Swap(0)
 	c.HistoryReads = a.historyReads.Swap(0)
 	c.WebhookCalls = a.webhookCalls.Swap(0)
@@ -239,21 +253,24 @@ func (a *AppMeter) take() (c Counters, open int64) {
 	// the sum.
 	nowNs := a.now()
 	ns := a.connNs + a.open*(nowNs-a.base) + a.carryNs
-	// The open connections start the next interval now.
+	// The open connections start the next interval now, its peak too.
 	a.connNs, a.base = 0, nowNs
-	open = a.open
+	peak, a.peak = a.peak, a.open
 	a.carryNs = ns % int64(time.Second)
 	a.connMu.Unlock()
 	c.ConnectionSeconds = ns / int64(time.Second)
-	return c, open
+	return c, peak
 }
 
 // giveBack adds deltas a flush could not keep back into the app's
-// counters (the flush queue is full): they go out with a later flush.
-func (a *AppMeter) giveBack(c Counters) {
+// counters: they go out with a later flush, and tag's record goes.
+func (a *AppMeter) giveBack(c Counters, tag flushTag) {
 	s := &a.shards[0]
+	a.foldMu.Lock()
+	a.forgetUnfoldedLocked(tag, c.MessagesDelivered+c.PresenceEvents)
 	s.delivered.Add(c.MessagesDelivered)
 	s.presence.Add(c.PresenceEvents)
+	a.foldMu.Unlock()
 	s.bytesOut.Add(c.BytesOut)
 	a.apiRequests.Add(c.APIRequests)
 	a.historyReads.Add(c.HistoryReads)
@@ -310,27 +327,41 @@ func (m *Meter) Unflushed() int64 {
 	return n
 }
 
+// forgetUnfolded drops every app's unfolded records: their source is
+// done with (flushSourceIdle).
+func (m *Meter) forgetUnfolded() {
+	m.apps.Range(func(_, v any) bool {
+		a := v.(*AppMeter)
+		a.foldMu.Lock()
+		clear(a.unfolded)
+		a.unfolded = a.unfolded[:0]
+		a.foldMu.Unlock()
+		return true
+	})
+}
+
 // AppUsage is one app's deltas in a flush.
 type AppUsage struct {
 	AppID    string   `json:"app_id"`
 	Counters Counters `json:"counters"`
 }
 
-// take swaps every app's deltas to zero and returns the non-zero ones.
-// sample, when set, gives the app's cluster-wide connection count for
-// peak_connections, asked for apps with connections open here.
-func (m *Meter) take(sample func(appID string, local int64) int64) []AppUsage {
+// take swaps every app's deltas to zero and returns the non-zero ones,
+// to go out in the flush tag names. sample, when set, gives the app's
+// cluster-wide connection count for peak_connections from this process's
+// peak since the last flush, asked for apps that had connections here.
+func (m *Meter) take(sample func(appID string, local int64) int64, tag flushTag) []AppUsage {
 	var out []AppUsage
 	m.apps.Range(func(_, v any) bool {
 		a := v.(*AppMeter)
 		if !a.used.Load() && a.Open() == 0 {
 			return true
 		}
-		c, open := a.take()
-		if open > 0 {
-			c.PeakConnections = open
+		c, peak := a.take(tag)
+		if peak > 0 {
+			c.PeakConnections = peak
 			if sample != nil {
-				c.PeakConnections = sample(a.appID, open)
+				c.PeakConnections = sample(a.appID, peak)
 			}
 		}
 		if !c.IsZero() {

@@ -36,7 +36,7 @@ func TestMeterConcurrentCounts(t *testing.T) {
 				return
 			default:
 			}
-			for _, u := range m.take(nil) {
+			for _, u := range m.take(nil, flushTag{}) {
 				total.Add(u.Counters)
 			}
 		}
@@ -44,7 +44,7 @@ func TestMeterConcurrentCounts(t *testing.T) {
 	wg.Wait()
 	done <- struct{}{}
 	<-done
-	for _, u := range m.take(nil) {
+	for _, u := range m.take(nil, flushTag{}) {
 		total.Add(u.Counters)
 	}
 	n := int64(goroutines * each)
@@ -98,7 +98,7 @@ func TestMeterShardsSpreadAndSum(t *testing.T) {
 	if got := a.Unflushed(); got != want {
 		t.Fatalf("Unflushed = %d; want %d", got, want)
 	}
-	c, _ := a.take()
+	c, _ := a.take(flushTag{})
 	if c.MessagesDelivered != want || c.BytesOut != meterShards || a.Unflushed() != 0 {
 		t.Fatalf("take = %+v, then %d unflushed", c, a.Unflushed())
 	}
@@ -118,30 +118,61 @@ func TestConnectionSeconds(t *testing.T) {
 		a.Closed() // B closes at 3.5s: 2s
 		time.Sleep(1700 * time.Millisecond)
 		// At 5.2s: A 5.2s + B 2s = 7.2s.
-		u := m.take(nil)
-		if len(u) != 1 || u[0].Counters.ConnectionSeconds != 7 || u[0].Counters.PeakConnections != 1 {
-			t.Fatalf("first flush %+v; want 7 connection seconds, peak 1", u)
+		u := m.take(nil, flushTag{})
+		if len(u) != 1 || u[0].Counters.ConnectionSeconds != 7 || u[0].Counters.PeakConnections != 2 {
+			t.Fatalf("first flush %+v; want 7 connection seconds, peak 2", u)
 		}
 		time.Sleep(4800 * time.Millisecond)
 		a.Closed() // A closes at 10s
 		// A's 4.8s plus the 0.2s carried: 5s.
-		u = m.take(nil)
-		if len(u) != 1 || u[0].Counters.ConnectionSeconds != 5 || u[0].Counters.PeakConnections != 0 {
-			t.Fatalf("second flush %+v; want 5 connection seconds", u)
+		u = m.take(nil, flushTag{})
+		if len(u) != 1 || u[0].Counters.ConnectionSeconds != 5 || u[0].Counters.PeakConnections != 1 {
+			t.Fatalf("second flush %+v; want 5 connection seconds, peak 1 (A until it closed)", u)
 		}
-		if u := m.take(nil); len(u) != 0 {
+		if u := m.take(nil, flushTag{}); len(u) != 0 {
 			t.Fatalf("idle flush %+v; want nothing", u)
 		}
 	})
 }
 
-// The peak is the cluster-wide sample at the flush.
+// The peak counts connections that opened and closed between two
+// flushes (found by probing: bursts of short connections showed a peak
+// of 0), and the next interval starts from the connections still open.
+func TestPeakBetweenFlushes(t *testing.T) {
+	m := NewMeter(nil)
+	a := m.App("app")
+	for range 3 {
+		for range 6 {
+			a.Opened()
+		}
+		for range 6 {
+			a.Closed()
+		}
+	}
+	a.Opened()
+	u := m.take(nil, flushTag{})
+	if len(u) != 1 || u[0].Counters.PeakConnections != 6 {
+		t.Fatalf("flush after bursts of 6: %+v; want peak 6", u)
+	}
+	u = m.take(nil, flushTag{})
+	if len(u) != 1 || u[0].Counters.PeakConnections != 1 {
+		t.Fatalf("next flush: %+v; want peak 1, the connection still open", u)
+	}
+	a.Closed()
+	m.take(nil, flushTag{})
+	if u := m.take(nil, flushTag{}); len(u) != 0 {
+		t.Fatalf("idle flush %+v; want nothing", u)
+	}
+}
+
+// The peak is the cluster-wide sample at the flush, from this process's
+// peak.
 func TestPeakSample(t *testing.T) {
 	m := NewMeter(nil)
 	a := m.App("app")
 	a.Opened()
 	a.Opened()
-	u := m.take(func(appID string, local int64) int64 { return local + 5 })
+	u := m.take(func(appID string, local int64) int64 { return local + 5 }, flushTag{})
 	if len(u) != 1 || u[0].Counters.PeakConnections != 7 {
 		t.Fatalf("flush %+v; want peak 7", u)
 	}

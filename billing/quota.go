@@ -50,6 +50,10 @@ type Verdict struct {
 	Refused bool
 	// Limit is the exceeded quota's value.
 	Limit int64
+	// AtLimit: the quota was used up before this check (the account is at
+	// its limit, or past it); otherwise what was checked would take it
+	// past. Refusal messages say "reached" only then.
+	AtLimit bool
 	// RetryAfter is when a retry may pass: until the exceeded period
 	// resets (00:00 UTC), or until the rate bucket refills.
 	RetryAfter time.Duration
@@ -200,7 +204,7 @@ func (e *Enforcer) CheckConnections(app *channels.AppConfig, conns int64) Verdic
 	if e != nil {
 		e.app(app).exceeded[QuotaConnections].Inc()
 	}
-	return Verdict{Exceeded: QuotaConnections, Refused: q.Hard(), Limit: q.MaxConnections}
+	return Verdict{Exceeded: QuotaConnections, Refused: q.Hard(), Limit: q.MaxConnections, AtLimit: true}
 }
 
 // app returns app's state, made on first sight; the account it belongs to

@@ -71,20 +71,21 @@ func (a *accountQuota) check(q *channels.Quota, totals *quota.Entry, p periodKey
 	day, month := a.used(totals, p)
 	switch {
 	case q.MaxMessagesPerDay > 0 && day+n > q.MaxMessagesPerDay:
-		return a.over(q, QuotaMessagesPerDay, q.MaxMessagesPerDay, now)
+		return a.over(q, QuotaMessagesPerDay, q.MaxMessagesPerDay, day, now)
 	case q.MaxMessagesPerMonth > 0 && month+n > q.MaxMessagesPerMonth:
-		return a.over(q, QuotaMessagesPerMonth, q.MaxMessagesPerMonth, now)
+		return a.over(q, QuotaMessagesPerMonth, q.MaxMessagesPerMonth, month, now)
 	}
 	return Verdict{}
 }
 
-func (a *accountQuota) over(q *channels.Quota, k QuotaKind, limit int64, now time.Time) Verdict {
-	return Verdict{Exceeded: k, Refused: q.Hard(), Limit: limit, RetryAfter: untilReset(k, now)}
+func (a *accountQuota) over(q *channels.Quota, k QuotaKind, limit, used int64, now time.Time) Verdict {
+	return Verdict{Exceeded: k, Refused: q.Hard(), Limit: limit, AtLimit: used >= limit, RetryAfter: untilReset(k, now)}
 }
 
 // used is the account's messages in the current day and month: the
 // totals (when they are of these periods), what this process accepted
-// above their marks or has reserved, and its deliveries not yet flushed.
+// above their marks or has reserved, and its deliveries and presence
+// events not yet flushed, or flushed in a flush the totals do not hold.
 func (a *accountQuota) used(totals *quota.Entry, p periodKeys) (day, month int64) {
 	s := a
 	if totals != nil {
@@ -95,13 +96,19 @@ func (a *accountQuota) used(totals *quota.Entry, p periodKeys) (day, month int64
 			month = totals.MonthMessages
 		}
 	}
-	own := s.reserved
+	var folded map[string]uint64
+	if totals != nil {
+		folded = totals.Flushes
+	}
+	dayOwn, monthOwn := s.ownDay+s.overflowDay, s.ownMonth+s.overflowMonth
 	for _, aq := range s.apps {
 		if aq.meter != nil {
-			own += aq.meter.Unflushed()
+			live, d, m := aq.meter.quotaUse(folded, p)
+			dayOwn += live + d
+			monthOwn += live + m
 		}
 	}
-	return day + own + s.ownDay + s.overflowDay, month + own + s.ownMonth + s.overflowMonth
+	return day + s.reserved + dayOwn, month + s.reserved + monthOwn
 }
 
 // accept records one stored message.

@@ -4,8 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -16,20 +16,46 @@ import (
 	"github.com/heraldhq/herald/channels"
 )
 
-// QuotaThresholds are the shares of a quota (percent) whose crossing is
-// recorded and announced, once per account, quota and period.
-var QuotaThresholds = []int{80, 100}
+// QuotaLevel is a use of a quota whose crossing is recorded and
+// announced, once per account, quota and period: its event, and the share
+// of the limit (percent) it takes, reached or, for Over, passed.
+type QuotaLevel struct {
+	Event     channels.WebhookEventName
+	Threshold int
+	Over      bool
+}
 
-// QuotaEvent is an account crossing a threshold of a quota of its plan:
-// the JSON published on channels.QuotaEventSubject and the details of its
+// QuotaLevels are the crossings reported: 80% used (a warning), the whole
+// quota used (reached: at the limit, nothing over it yet), and more than
+// the quota (exceeded: only a soft plan, or the deliveries of accepted
+// messages, go over). Only the last makes a period over_quota.
+var QuotaLevels = []QuotaLevel{
+	{channels.WebhookQuotaWarning, 80, false},
+	{channels.WebhookQuotaReached, 100, false},
+	{channels.WebhookQuotaExceeded, 100, true},
+}
+
+// crossed reports whether used of limit has crossed l.
+func (l QuotaLevel) crossed(used, limit int64) bool {
+	if l.Over {
+		return used*100 > limit*int64(l.Threshold)
+	}
+	return used*100 >= limit*int64(l.Threshold)
+}
+
+// QuotaEvent is an account crossing a level of a quota of its plan: the
+// JSON published on channels.QuotaEventSubject and the details of its
 // audit entry.
 type QuotaEvent struct {
 	AccountID string `json:"account_id"`
 	Plan      string `json:"plan,omitempty"`
 	// Quota is the plan limit's name (max_messages_per_day, …).
-	Quota       string               `json:"quota"`
-	Threshold   int                  `json:"threshold"`
-	Enforcement channels.Enforcement `json:"enforcement"`
+	Quota string `json:"quota"`
+	// Event is the level crossed: quota_warning, quota_reached or
+	// quota_exceeded (QuotaLevels), the operator webhook's name too.
+	Event       channels.WebhookEventName `json:"event"`
+	Threshold   int                       `json:"threshold"`
+	Enforcement channels.Enforcement      `json:"enforcement"`
 	// Period is the start (UTC) of the day or month the quota is of.
 	Period time.Time `json:"period"`
 	Limit  int64     `json:"limit"`
@@ -85,10 +111,10 @@ type QuotaReporter struct {
 }
 
 type quotaEventKey struct {
-	account   string
-	quota     QuotaKind
-	threshold int
-	period    time.Time
+	account string
+	quota   QuotaKind
+	event   channels.WebhookEventName
+	period  time.Time
 }
 
 // NewQuotaReporter returns a QuotaReporter.
@@ -105,8 +131,8 @@ func NewQuotaReporter(cfg QuotaReporterConfig) (*QuotaReporter, error) {
 	r := &QuotaReporter{cfg: cfg, seen: map[quotaEventKey]bool{}}
 	r.webhooksPending.Store(true)
 	r.crossed = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "herald", Subsystem: "quota",
-		Name: "threshold_crossed_total", Help: "Accounts that crossed a threshold (percent) of a quota of their plan, once per period."},
-		[]string{"quota", "threshold"})
+		Name: "threshold_crossed_total", Help: "Accounts whose use of a quota of their plan crossed a level (event: quota_warning at 80%, quota_reached at 100%, quota_exceeded past it), once per period."},
+		[]string{"quota", "event"})
 	if err := register(cfg.Registerer, r.crossed); err != nil {
 		return nil, err
 	}
@@ -126,6 +152,29 @@ func (r *QuotaReporter) Report(ctx context.Context, appIDs []string) {
 	if recorded || r.webhooksPending.Load() || time.Since(time.Unix(0, r.webhooksSwept.Load())) >= webhookSweepInterval {
 		r.sendWebhooks(ctx)
 	}
+}
+
+// Refresh reads and puts the totals of the accounts owning appIDs,
+// whatever their plan: an account's plan changed (or its plan's limits),
+// and the enforcers must judge the new limits against what the account
+// has used from the moment its new config reaches them, not from its next
+// fold. The caller puts the new configs after it returns.
+func (r *QuotaReporter) Refresh(ctx context.Context, appIDs []string) error {
+	if r == nil || len(appIDs) == 0 {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, DefaultFoldTimeout)
+	defer cancel()
+	totals, err := r.cfg.Store.AccountTotals(ctx, appIDs, r.cfg.Now())
+	if err != nil {
+		return fmt.Errorf("refresh quota totals: %w", err)
+	}
+	for _, t := range totals {
+		if err := r.cfg.Put(ctx, t.AccountID, t.Entry); err != nil {
+			return fmt.Errorf("refresh quota totals: %w", err)
+		}
+	}
+	return nil
 }
 
 // report is Report but the operator webhooks; it reports whether it
@@ -166,7 +215,7 @@ func (r *QuotaReporter) report(ctx context.Context, appIDs []string) bool {
 	return recorded
 }
 
-// thresholds records the thresholds t crossed and reports whether it
+// thresholds records the levels t crossed and reports whether it
 // recorded any.
 func (r *QuotaReporter) thresholds(ctx context.Context, q channels.Quota, t AccountTotals, now time.Time) bool {
 	recorded := false
@@ -184,12 +233,13 @@ func (r *QuotaReporter) thresholds(ctx context.Context, q channels.Quota, t Acco
 		if c.limit <= 0 {
 			continue
 		}
-		for _, th := range QuotaThresholds {
-			if c.used*100 < c.limit*int64(th) {
+		for _, l := range QuotaLevels {
+			if !l.crossed(c.used, c.limit) {
 				break
 			}
-			recorded = r.record(ctx, QuotaEvent{AccountID: t.AccountID, Plan: q.Plan, Quota: c.kind.String(), Threshold: th,
-				Enforcement: q.Enforcement, Period: c.period, Limit: c.limit, Used: c.used, At: now.UTC()}, c.kind) || recorded
+			recorded = r.record(ctx, QuotaEvent{AccountID: t.AccountID, Plan: q.Plan, Quota: c.kind.String(), Event: l.Event,
+				Threshold: l.Threshold, Enforcement: q.Enforcement, Period: c.period, Limit: c.limit, Used: c.used, At: now.UTC()},
+				c.kind) || recorded
 		}
 	}
 	return recorded
@@ -198,7 +248,7 @@ func (r *QuotaReporter) thresholds(ctx context.Context, q channels.Quota, t Acco
 // record stores e once cluster-wide and, when it is new, counts and
 // announces it and reports true.
 func (r *QuotaReporter) record(ctx context.Context, e QuotaEvent, kind QuotaKind) bool {
-	key := quotaEventKey{e.AccountID, kind, e.Threshold, e.Period}
+	key := quotaEventKey{e.AccountID, kind, e.Event, e.Period}
 	r.mu.Lock()
 	if m := Month.Start(e.At); !m.Equal(r.seenMonth) {
 		clear(r.seen)
@@ -220,9 +270,9 @@ func (r *QuotaReporter) record(ctx context.Context, e QuotaEvent, kind QuotaKind
 	if !recorded {
 		return false
 	}
-	r.crossed.WithLabelValues(e.Quota, strconv.Itoa(e.Threshold)).Inc()
-	r.cfg.Logger.Info("account crossed a quota threshold", "account", e.AccountID, "quota", e.Quota,
-		"threshold", e.Threshold, "used", e.Used, "limit", e.Limit)
+	r.crossed.WithLabelValues(e.Quota, string(e.Event)).Inc()
+	r.cfg.Logger.Info("account crossed a quota level", "account", e.AccountID, "quota", e.Quota,
+		"event", e.Event, "used", e.Used, "limit", e.Limit)
 	if r.cfg.Publish == nil {
 		return true
 	}
@@ -277,18 +327,14 @@ func (r *QuotaReporter) sendWebhooks(ctx context.Context) {
 	r.webhooksPending.Store(pending)
 }
 
-// QuotaWebhookEvent is e as an operator webhook event (quota_warning
-// below 100%, quota_exceeded at 100%), with the Nats-Msg-Id that names
-// its quota_events row: account, quota, threshold and period.
+// QuotaWebhookEvent is e as an operator webhook event, named by its
+// level (QuotaLevels), with the Nats-Msg-Id that names its quota_events
+// row: account, quota, event and period.
 func QuotaWebhookEvent(e QuotaEvent) (channels.WebhookEvent, string) {
-	name := channels.WebhookQuotaWarning
-	if e.Threshold >= 100 {
-		name = channels.WebhookQuotaExceeded
-	}
 	period := e.Period.UTC().Format(time.RFC3339)
-	ev := channels.WebhookEvent{Name: name, AccountID: e.AccountID, Plan: e.Plan, Quota: e.Quota,
+	ev := channels.WebhookEvent{Name: e.Event, AccountID: e.AccountID, Plan: e.Plan, Quota: e.Quota,
 		Threshold: e.Threshold, Enforcement: string(e.Enforcement), Period: period, Limit: e.Limit, Used: e.Used}
-	return ev, "quota:" + e.AccountID + ":" + e.Quota + ":" + strconv.Itoa(e.Threshold) + ":" + period
+	return ev, "quota:" + e.AccountID + ":" + e.Quota + ":" + string(e.Event) + ":" + period
 }
 
 // appsOf lists the distinct non-empty app ids add yields; hint sizes it.

@@ -79,10 +79,10 @@ func TestEnforcerMessageQuotas(t *testing.T) {
 			want: billing.Verdict{Exceeded: billing.QuotaMessagesPerDay, Refused: true, Limit: 10, RetryAfter: untilMidnight}},
 		{name: "over day soft", q: channels.Quota{Enforcement: channels.EnforceSoft, MaxMessagesPerDay: 10},
 			entry: &quota.Entry{Day: day(noon), Month: month(noon), DayMessages: 10, MonthMessages: 10}, n: 1, reserve: true,
-			want: billing.Verdict{Exceeded: billing.QuotaMessagesPerDay, Limit: 10, RetryAfter: untilMidnight}},
+			want: billing.Verdict{Exceeded: billing.QuotaMessagesPerDay, Limit: 10, AtLimit: true, RetryAfter: untilMidnight}},
 		{name: "over month hard", q: channels.Quota{Enforcement: channels.EnforceHard, MaxMessagesPerDay: 100, MaxMessagesPerMonth: 50},
 			entry: &quota.Entry{Day: day(noon), Month: month(noon), DayMessages: 0, MonthMessages: 50}, n: 1,
-			want: billing.Verdict{Exceeded: billing.QuotaMessagesPerMonth, Refused: true, Limit: 50, RetryAfter: untilApril}},
+			want: billing.Verdict{Exceeded: billing.QuotaMessagesPerMonth, Refused: true, Limit: 50, AtLimit: true, RetryAfter: untilApril}},
 		{name: "yesterday's totals count nothing today", q: channels.Quota{Enforcement: channels.EnforceHard, MaxMessagesPerDay: 10},
 			entry: &quota.Entry{Day: day(noon).AddDate(0, 0, -1), Month: month(noon), DayMessages: 1000, MonthMessages: 1000}, n: 10, reserve: true},
 		{name: "last month's totals count nothing this month", q: channels.Quota{Enforcement: channels.EnforceHard, MaxMessagesPerMonth: 10},
@@ -176,7 +176,7 @@ func TestEnforcerRollover(t *testing.T) {
 	r.Accepted(1, false)
 	r.Accepted(2, false)
 	v, _ = e.CheckPublish(app, 1)
-	want := billing.Verdict{Exceeded: billing.QuotaMessagesPerMonth, Refused: true, Limit: 10, RetryAfter: 30 * time.Second}
+	want := billing.Verdict{Exceeded: billing.QuotaMessagesPerMonth, Refused: true, Limit: 10, AtLimit: true, RetryAfter: 30 * time.Second}
 	if v != want {
 		t.Fatalf("at the month's end: %+v, want %+v", v, want)
 	}
@@ -189,7 +189,7 @@ func TestEnforcerRollover(t *testing.T) {
 		r.Accepted(uint64(3+i), false)
 	}
 	v, _ = e.CheckPublish(app, 1)
-	want = billing.Verdict{Exceeded: billing.QuotaMessagesPerDay, Refused: true, Limit: 5, RetryAfter: 24 * time.Hour}
+	want = billing.Verdict{Exceeded: billing.QuotaMessagesPerDay, Refused: true, Limit: 5, AtLimit: true, RetryAfter: 24 * time.Hour}
 	if v != want {
 		t.Fatalf("a day's quota after the rollover: %+v, want %+v", v, want)
 	}
@@ -249,9 +249,9 @@ func TestEnforcerConnections(t *testing.T) {
 		{channels.Quota{}, 1 << 20, billing.Verdict{}},
 		{channels.Quota{Enforcement: channels.EnforceHard, MaxConnections: 3}, 2, billing.Verdict{}},
 		{channels.Quota{Enforcement: channels.EnforceHard, MaxConnections: 3}, 3,
-			billing.Verdict{Exceeded: billing.QuotaConnections, Refused: true, Limit: 3}},
+			billing.Verdict{Exceeded: billing.QuotaConnections, Refused: true, Limit: 3, AtLimit: true}},
 		{channels.Quota{Enforcement: channels.EnforceSoft, MaxConnections: 3}, 3,
-			billing.Verdict{Exceeded: billing.QuotaConnections, Limit: 3}},
+			billing.Verdict{Exceeded: billing.QuotaConnections, Limit: 3, AtLimit: true}},
 	}
 	for _, tc := range cases {
 		if got := e.CheckConnections(quotaApp(tc.q), tc.conns); got != tc.want {

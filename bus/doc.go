@@ -51,7 +51,7 @@
 //     through bus/webhookstate.Emitter: one event per channel in flight,
 //     so a publisher's events of a channel are stored in order.
 //   - Written also by control planes (billing.QuotaReporter) for operator
-//     webhooks: quota_warning / quota_exceeded under the reserved app id
+//     webhooks: quota_warning / quota_reached / quota_exceeded under the reserved app id
 //     ~operator (no app can have it), subjects
 //     herald.webhook.~operator.<account>, Nats-Msg-Id
 //     quota:<account>:<quota>:<threshold>:<period> (the quota_events row,

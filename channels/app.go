@@ -3,7 +3,9 @@ package channels
 import (
 	"fmt"
 	"regexp"
+	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -47,11 +49,16 @@ func ValidateAppID(id string) error {
 	return nil
 }
 
-// ValidateName checks a human-readable account or app name.
+// ValidateName checks a human-readable account, app or plan name: 1 to
+// MaxNameLen characters, not all of them white space (a blank name lists
+// as nothing, and a second one would collide with it unseen).
 func ValidateName(field, name string) error {
 	n := utf8.RuneCountInString(name)
 	if n == 0 || n > MaxNameLen || !utf8.ValidString(name) {
 		return BadRequest(field, fmt.Sprintf("%s must be 1 to %d characters", field, MaxNameLen))
+	}
+	if strings.TrimFunc(name, unicode.IsSpace) == "" {
+		return BadRequest(field, field+" must not be blank")
 	}
 	return nil
 }

@@ -52,6 +52,15 @@ func TestValidateAppIDAndName(t *testing.T) {
 	if channels.ValidateName("name", "") == nil || channels.ValidateName("name", strings.Repeat("n", 201)) == nil || channels.ValidateName("name", "ok") != nil {
 		t.Error("ValidateName wrong")
 	}
+	// Found by probing: plan names of only spaces were taken.
+	for _, blank := range []string{" ", "   ", "  \t ", "\u00a0\u3000"} {
+		if err := channels.ValidateName("name", blank); err == nil {
+			t.Errorf("ValidateName(%q) took a blank name", blank)
+		}
+	}
+	if channels.ValidateName("name", " a ") != nil {
+		t.Error("ValidateName refused a name with spaces around a character")
+	}
 }
 
 func TestDisposition(t *testing.T) {

@@ -44,17 +44,19 @@ func (n WebhookEventName) Valid() bool {
 }
 
 // The operator event kinds (docs/webhooks.md, "Operator webhooks"): an
-// account crossed 80% (warning) or 100% (exceeded) of a quota of its
-// plan. Only operator endpoints receive them, and receive nothing else.
+// account used 80% of a quota of its plan (warning), all of it (reached:
+// at the limit), or more (exceeded: past the limit). Only operator
+// endpoints receive them, and receive nothing else.
 const (
 	WebhookQuotaWarning  WebhookEventName = "quota_warning"
+	WebhookQuotaReached  WebhookEventName = "quota_reached"
 	WebhookQuotaExceeded WebhookEventName = "quota_exceeded"
 )
 
 // OperatorWebhookEventNames lists every kind an operator endpoint
 // receives.
 func OperatorWebhookEventNames() []WebhookEventName {
-	return []WebhookEventName{WebhookQuotaWarning, WebhookQuotaExceeded}
+	return []WebhookEventName{WebhookQuotaWarning, WebhookQuotaReached, WebhookQuotaExceeded}
 }
 
 // Operator reports whether n is an operator event kind.
@@ -78,10 +80,10 @@ type WebhookEvent struct {
 	SocketID string `json:"socket_id,omitempty"`
 	// SubscriptionCount: subscription_count (a pointer: 0 is a count).
 	SubscriptionCount *int64 `json:"subscription_count,omitempty"`
-	// The fields of quota_warning and quota_exceeded: the account, the
-	// plan limit crossed (max_messages_per_day, …), the threshold
-	// (percent), the start (UTC, RFC 3339) of the day or month the quota
-	// is of, the limit and the use that crossed it.
+	// The fields of quota_warning, quota_reached and quota_exceeded: the
+	// account, the plan limit crossed (max_messages_per_day, …), the
+	// threshold (percent), the start (UTC, RFC 3339) of the day or month
+	// the quota is of, the limit and the use that crossed it.
 	AccountID   string `json:"account_id,omitempty"`
 	Plan        string `json:"plan,omitempty"`
 	Quota       string `json:"quota,omitempty"`

@@ -108,6 +108,11 @@ type UsageStore interface {
 	// sums over its apps, deleted ones included. PeakConnections is the
 	// sum of the apps' peaks, an upper bound of the account's peak.
 	AccountUsage(ctx context.Context, accountID string, r UsageRange) ([]billing.Period, error)
+	// UsageAccount is the account of the app's newest usage row (""
+	// when it was folded after the app was gone), for an app that may no
+	// longer exist: its usage stays readable by its id. found is false
+	// when the app has no usage.
+	UsageAccount(ctx context.Context, appID string) (accountID string, found bool, err error)
 	// StreamMark is the last serial of the stream that the
 	// aggregator has counted, 0 before the first.
 	StreamMark(ctx context.Context, stream string) (uint64, error)

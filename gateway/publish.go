@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"time"
 	"unicode/utf8"
 
 	"github.com/heraldhq/herald/bus/stream"
@@ -63,17 +64,28 @@ func (c *conn) handlePublish(app *channels.AppConfig, f *protocol.Frame) {
 		c.nack(id, channels.PusherClientEventLimit, fmt.Sprintf("more than %d client messages per second", app.Settings.ClientEventRate))
 		return
 	}
-	v, res := c.gw.cfg.Quotas.CheckPublish(app, 1)
-	if v.Refused {
-		c.nack(id, channels.PusherClientEventLimit, quotaMessage(v))
-		return
-	}
+	msgID := channels.IdempotencyMsgID(app.ID, sub.ch.Name, id)
 	ctx, cancel := context.WithTimeout(context.Background(), c.gw.cfg.PublishTimeout)
 	defer cancel()
+	v, res := c.gw.cfg.Quotas.CheckPublish(app, 1)
+	if v.Refused {
+		// A resend of a publish the stream stored is answered as the
+		// stream would: with its serial, costing nothing.
+		serial, stored, err := c.gw.cfg.Reader.Stored(ctx, app.ID, sub.ch.Name, msgID, time.Now())
+		if err != nil {
+			c.gw.cfg.Logger.Debug("acked publish over a quota: resend lookup failed", "app", app.ID, "err", err)
+		}
+		if !stored {
+			c.nack(id, channels.PusherClientEventLimit, quotaMessage(v))
+			return
+		}
+		c.acked(app, sub, req.Event, data, id, serial)
+		return
+	}
 	serial, dup, err := c.gw.cfg.Publisher.Publish(ctx, stream.Message{
 		AppID: app.ID, Channel: sub.ch.Name, Event: req.Event, Data: []byte(data),
 		ExcludeSocket: c.socketID, UserID: sub.userID, Source: stream.SourceClient,
-		MsgID: channels.IdempotencyMsgID(app.ID, sub.ch.Name, id),
+		MsgID: msgID,
 	})
 	if err != nil {
 		res.Release()
@@ -82,10 +94,16 @@ func (c *conn) handlePublish(app *channels.AppConfig, f *protocol.Frame) {
 		return
 	}
 	res.Accepted(serial, dup)
+	c.acked(app, sub, req.Event, data, id, serial)
+}
+
+// acked finishes a stored herald:publish (or a resend of one): its
+// webhook, its debug event and the ack.
+func (c *conn) acked(app *channels.AppConfig, sub *subscription, event, data, id string, serial uint64) {
 	// A client event with an ack: the same webhook (a resend has the same
 	// serial, so its webhook is stored once too).
-	c.gw.webhookClientEvent(app, c, sub, req.Event, data, serial)
-	c.debugMessage(channels.DebugAckedPublish, sub, req.Event, data, serial)
+	c.gw.webhookClientEvent(app, c, sub, event, data, serial)
+	c.debugMessage(channels.DebugAckedPublish, sub, event, data, serial)
 	ack := append([]byte(`{"id":`), protocol.AppendString(nil, id)...)
 	ack = append(ack, `,"serial":`...)
 	ack = strconv.AppendUint(ack, serial, 10)

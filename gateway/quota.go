@@ -3,7 +3,9 @@ package gateway
 import (
 	"fmt"
 	"hash/maphash"
+	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/heraldhq/herald/billing"
 	"github.com/heraldhq/herald/channels"
@@ -15,6 +17,13 @@ import (
 // events and herald:publish (4301, connection kept), and the account's
 // max_connections on new connections (4004, SSE 429). Deliveries are
 // never cut.
+
+// ConnQuotaRetryAfter is the Retry-After of an SSE connection refused by a
+// connection quota (the app's max_connections or its account's): such a
+// quota frees when connections close, which has no known time, so this
+// only keeps a client that honours it from retrying at once, while
+// letting it in soon after a place frees.
+const ConnQuotaRetryAfter = time.Minute
 
 // AccountApps lists an account's apps; bus/appconfig.Cache implements
 // it. An AppSource without it judges an account's max_connections by the
@@ -76,12 +85,19 @@ func (g *Gateway) accountConns(app *channels.AppConfig) int64 {
 	return n
 }
 
+// refuseConnQuota answers an SSE request refused by a connection quota:
+// 429 over_quota with Retry-After, as every 429 has.
+func refuseConnQuota(w http.ResponseWriter, r *http.Request, refusal connRefusal) {
+	w.Header().Set("Retry-After", strconv.Itoa(ratelimit.RetryAfterSeconds(ConnQuotaRetryAfter)))
+	WriteError(w, r, http.StatusTooManyRequests, channels.CodeOverQuota, connRefusalMessage(refusal))
+}
+
 // connRefusalMessage is what a refused connection is told.
 func connRefusalMessage(r connRefusal) string {
 	if r == connOverAccount {
-		return "account is over its plan's connection quota (max_connections)"
+		return "account has reached its plan's connection quota (max_connections)"
 	}
-	return "application is over its connection quota"
+	return "application has reached its connection quota"
 }
 
 // quotaMessage names the quota a refused publish went over and when to
@@ -91,5 +107,8 @@ func quotaMessage(v billing.Verdict) string {
 	if v.Exceeded == billing.QuotaPublishRate {
 		return fmt.Sprintf("over the app's publish_rate (%d per second); retry in %s s", v.Limit, secs)
 	}
-	return fmt.Sprintf("over the account's %s (%d); retry in %s s", v.Exceeded, v.Limit, secs)
+	if v.AtLimit {
+		return fmt.Sprintf("the account has reached its %s (%d); retry in %s s", v.Exceeded, v.Limit, secs)
+	}
+	return fmt.Sprintf("past the account's %s (%d); retry in %s s", v.Exceeded, v.Limit, secs)
 }

@@ -81,7 +81,7 @@ func (g *Gateway) ServeSSE(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if refusal := g.reserveConn(req.app); refusal != connAdmitted {
-		WriteError(w, r, http.StatusTooManyRequests, channels.CodeOverQuota, connRefusalMessage(refusal))
+		refuseConnQuota(w, r, refusal)
 		return
 	}
 	st := sse.NewStream(sseQueueFrames)

@@ -39,6 +39,12 @@ type Entry struct {
 	// serial whose publishes the totals include: a process adds the
 	// publishes it accepted above it.
 	Marks map[string]uint64 `json:"marks"`
+	// Flushes is, per meter flush source (a process and its boot nonce,
+	// billing.ParseFlushID), the last flush sequence such that it and
+	// every earlier flush of the source are in the totals: a process
+	// keeps counting the deliveries it flushed above it. Sources that
+	// had no flush folded lately are left out (billing.FlushMarksWindow).
+	Flushes map[string]uint64 `json:"flushes,omitempty"`
 	// UpdatedAt is when the totals were read.
 	UpdatedAt time.Time `json:"updated_at"`
 }

@@ -82,10 +82,14 @@ func (c *Cache) apply(batch []jetstream.KeyValueEntry) {
 		m[id] = e
 	}
 	for _, kve := range batch {
-		if e, ok := c.decode(kve); ok {
-			m[kve.Key()] = e
-		} else {
+		e, ok := c.decode(kve)
+		switch {
+		case !ok:
 			delete(m, kve.Key())
+		case Stale(e, m[kve.Key()]):
+			// Keep the newer totals: a put raced ahead of this one.
+		default:
+			m[kve.Key()] = e
 		}
 	}
 	c.publish(m, func(yield func(string)) {
@@ -101,4 +105,22 @@ func (c *Cache) publish(m map[string]*Entry, changed func(yield func(string))) {
 	if c.onChange != nil {
 		changed(c.onChange)
 	}
+}
+
+// Stale reports whether e is older totals than cur: of an earlier day or
+// month, or of the same ones with fewer messages. Totals only grow within
+// their periods, so of two reads the later never has fewer; but the
+// control plane's folders (and control planes) put what they read
+// concurrently, and a put of an older read may land after a newer one.
+// Taken, it would forget the messages the newer one held (and let the
+// enforcers drop what they count above it). Equal counts are not stale:
+// the later of them may have moved marks.
+func Stale(e, cur *Entry) bool {
+	if cur == nil {
+		return false
+	}
+	if !e.Day.Equal(cur.Day) || !e.Month.Equal(cur.Month) {
+		return e.Day.Before(cur.Day) || e.Month.Before(cur.Month)
+	}
+	return e.DayMessages < cur.DayMessages || e.MonthMessages < cur.MonthMessages
 }

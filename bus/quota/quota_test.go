@@ -91,3 +91,77 @@ func TestCacheFollowsTotals(t *testing.T) {
 		return !ok
 	})
 }
+
+// Totals put out of order (two folders read, the older read's put lands
+// last) never replace newer ones: an older read of the same day has fewer
+// messages, or is of an earlier day.
+func TestCacheKeepsNewerTotals(t *testing.T) {
+	srv := testinfra.NATS(t)
+	js := testinfra.JetStream(t, testinfra.NATSConn(t, srv))
+	ctx, cancel := context.WithTimeout(t.Context(), 15*time.Second)
+	defer cancel()
+	kv, err := quota.EnsureBucket(ctx, js, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := quota.NewCache(quota.CacheConfig{JS: js, MinBackoff: 10 * time.Millisecond, MaxBackoff: 100 * time.Millisecond})
+	testinfra.Background(t, c.Run)
+	testinfra.WaitReady(t, "the totals cache", c.Ready())
+	put := func(e quota.Entry) {
+		t.Helper()
+		if err := quota.Put(ctx, kv, "acc", e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put(entry(20, 200, 9))
+	put(entry(10, 190, 8))
+	// A marker after the stale put: once the cache has it, it has
+	// seen the stale one too (the bucket's updates arrive in order).
+	if err := quota.Put(ctx, kv, "marker", entry(1, 1, 1)); err != nil {
+		t.Fatal(err)
+	}
+	testinfra.WaitUntilWithin(t, "the marker", propagation, func() bool {
+		_, ok := c.Totals("marker")
+		return ok
+	})
+	if e, _ := c.Totals("acc"); e == nil || e.DayMessages != 20 || e.Marks["HERALD_MSG"] != 9 {
+		t.Fatalf("totals after an older put = %+v; want the newer ones kept", e)
+	}
+	yesterday := entry(500, 500, 1)
+	yesterday.Day = day.AddDate(0, 0, -1)
+	put(yesterday)
+	next := entry(1, 201, 10)
+	next.Day = day.AddDate(0, 0, 1)
+	put(next)
+	testinfra.WaitUntilWithin(t, "the next day's totals", propagation, func() bool {
+		e, _ := c.Totals("acc")
+		return e != nil && e.Day.Equal(next.Day)
+	})
+}
+
+func TestStale(t *testing.T) {
+	cur := entry(20, 200, 9)
+	sameCounts := entry(20, 200, 12)
+	fewer := entry(19, 200, 12)
+	earlier := entry(500, 500, 12)
+	earlier.Day = day.AddDate(0, 0, -1)
+	later := entry(0, 200, 12)
+	later.Day = day.AddDate(0, 0, 1)
+	for _, tc := range []struct {
+		name string
+		e    quota.Entry
+		want bool
+	}{
+		{"same counts", sameCounts, false},
+		{"fewer messages", fewer, true},
+		{"an earlier day", earlier, true},
+		{"a later day", later, false},
+	} {
+		if got := quota.Stale(&tc.e, &cur); got != tc.want {
+			t.Errorf("%s: Stale = %v; want %v", tc.name, got, tc.want)
+		}
+	}
+	if quota.Stale(&cur, nil) {
+		t.Error("totals are stale against none")
+	}
+}

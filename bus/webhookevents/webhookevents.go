@@ -26,7 +26,7 @@ const (
 	// herald.webhook.<app>.<channel token>.
 	SubjectPrefix = "herald.webhook"
 	// OperatorApp is the app id of operator events (quota_warning,
-	// quota_exceeded; docs/webhooks.md, "Operator webhooks"): no app can
+	// quota_reached, quota_exceeded; docs/webhooks.md, "Operator webhooks"): no app can
 	// have it (channels.ValidateAppID refuses '~'), so their subjects,
 	// herald.webhook.~operator.<account>, are apart from every app's,
 	// and the dispatcher matches them with operator endpoints.

@@ -35,7 +35,7 @@ var adminSynopsis = []struct{ resource, line string }{
 	{"webhooks", "webhooks deliveries APP ID [--status pending|delivered|failed]"},
 	{"webhooks", "webhooks redeliver APP ID DELIVERY"},
 	{"webhooks operator", "webhooks operator list | get ID | remove ID | test ID"},
-	{"webhooks operator", "webhooks operator add URL [--events quota_warning,quota_exceeded] [--enabled true|false]"},
+	{"webhooks operator", "webhooks operator add URL [--events quota_warning,quota_reached,quota_exceeded] [--enabled true|false]"},
 	{"webhooks operator", "         [--header Name=value ...]   (prints the signing secret, once)"},
 	{"webhooks operator", "webhooks operator update ID [--endpoint URL] [the options of add]"},
 	{"webhooks operator", "webhooks operator deliveries ID [--status S] | redeliver ID DELIVERY"},

@@ -14,7 +14,7 @@ import (
 func operatorWebhookFlags(fs *flag.FlagSet, o *adminOpts) {
 	w := &o.webhook
 	fs.Var(&w.url, "endpoint", "update: the endpoint's new URL (http or https)")
-	fs.Var(&w.events, "events", "comma-separated event kinds: quota_warning, quota_exceeded (default on creation: both)")
+	fs.Var(&w.events, "events", "comma-separated event kinds: quota_warning, quota_reached, quota_exceeded (default on creation: all)")
 	fs.Var(&o.enabled, "enabled", "whether it is enabled, `true|false`")
 	fs.Var(&w.headers, "header", "extra request header Name=value (repeatable)")
 }

@@ -73,7 +73,7 @@ func (a *API) createOperatorWebhook(c echo.Context) error {
 // order.
 func checkOperatorWebhookFields(events []channels.WebhookEventName, headers map[string]string) ([]channels.WebhookEventName, error) {
 	if len(events) == 0 {
-		return nil, channels.BadRequest("events", "events must name at least one kind (or be left out for both)")
+		return nil, channels.BadRequest("events", "events must name at least one kind (or be left out for all)")
 	}
 	for _, e := range events {
 		if !e.Operator() {

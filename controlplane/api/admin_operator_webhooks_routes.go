@@ -17,7 +17,7 @@ func (a *API) operatorWebhookRoutes() []route {
 	)
 	return []route{
 		{method: http.MethodPost, path: base, id: "createOperatorWebhook", tag: tag,
-			summary: "Add an operator webhook endpoint, which receives every account's quota_warning and quota_exceeded events (events defaults to both, enabled to true). Its signing key and secret are generated; the secret is in this answer only. The URL rules are those of app endpoints.",
+			summary: "Add an operator webhook endpoint, which receives every account's quota_warning, quota_reached and quota_exceeded events (events defaults to all three, enabled to true). Its signing key and secret are generated; the secret is in this answer only. The URL rules are those of app endpoints.",
 			status:  http.StatusCreated, request: typeOf[createOperatorWebhookRequest](),
 			response: typeOf[controlplane.NewOperatorWebhookEndpoint](), handler: a.createOperatorWebhook},
 		{method: http.MethodGet, path: base, id: "listOperatorWebhooks", tag: tag,

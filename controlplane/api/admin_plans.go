@@ -160,8 +160,12 @@ func (a *API) updateAccount(c echo.Context) error {
 }
 
 // syncAppsOf republishes the configs of the apps list names, a few at a
-// time. As for syncApp, failures are logged, not returned: the change is
-// stored, and the periodic reconcile publishes it.
+// time, after their accounts' quota totals: a plan changed, and the
+// enforcers judge its limits against what the accounts used as soon as
+// the configs reach them (docs/billing.md, "Running totals at the edge").
+// As for syncApp, failures are logged, not returned: the change is
+// stored, and the periodic reconcile publishes it (and the next fold the
+// totals).
 func (a *API) syncAppsOf(c echo.Context, list func(context.Context) ([]string, error)) {
 	if a.publisher == nil {
 		return
@@ -173,6 +177,12 @@ func (a *API) syncAppsOf(c echo.Context, list func(context.Context) ([]string, e
 		a.logger.Warn("list apps to sync failed; the periodic reconcile will publish them",
 			"request_id", requestIDOf(c), "err", err)
 		return
+	}
+	if a.totals != nil {
+		if err := a.totals.Refresh(ctx, ids); err != nil {
+			a.logger.Warn("quota totals not refreshed; the next fold will put them",
+				"request_id", requestIDOf(c), "err", err)
+		}
 	}
 	var g errgroup.Group
 	g.SetLimit(planSyncConcurrency)

@@ -1,7 +1,10 @@
 package api_test
 
 import (
+	"encoding/json"
+	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -101,6 +104,11 @@ func TestPlanInputErrors(t *testing.T) {
 		{"no name", `{"enforcement":"soft"}`, 400, "name"},
 		{"bad id", `{"id":"a b","name":"p","enforcement":"soft"}`, 400, "id"},
 		{"name taken", `{"name":"Taken","enforcement":"soft"}`, 409, ""},
+		// Found by probing.
+		{"blank name", `{"name":"   ","enforcement":"soft"}`, 400, "name"},
+		{"blank name with a tab", `{"name":"  \t ","enforcement":"soft"}`, 400, "name"},
+		{"past int64", `{"name":"p","enforcement":"hard","limits":{"max_messages_per_day":9223372036854775808}}`, 400, "limits.max_messages_per_day"},
+		{"limits not an object", `{"name":"p","enforcement":"hard","limits":[1]}`, 400, "limits"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -111,7 +119,25 @@ func TestPlanInputErrors(t *testing.T) {
 			s.do(t, http.MethodPost, "/admin/v1/plans", tt.body).wantError(t, tt.status, code, tt.field)
 		})
 	}
+	// Out of range says the range, whatever the notation; no integer says
+	// so.
+	for body, want := range map[string]string{
+		`{"name":"p","enforcement":"hard","limits":{"max_messages_per_day":9223372036854775808}}`: "must be between 0 (unlimited) and 1000000000000000",
+		`{"name":"p","enforcement":"hard","limits":{"max_messages_per_day":1e16}}`:                "must be between 0 (unlimited) and 1000000000000000",
+		`{"name":"p","enforcement":"hard","limits":{"max_messages_per_day":1e999999999}}`:         "must be between 0 (unlimited) and 1000000000000000",
+		`{"name":"p","enforcement":"hard","limits":{"max_messages_per_day":-1e3}}`:                "must be between 0 (unlimited) and 1000000000000000",
+		`{"name":"p","enforcement":"hard","limits":{"max_messages_per_day":1.5}}`:                 "must be an integer",
+		`{"name":"p","enforcement":"hard","limits":{"max_messages_per_day":1e-999999999}}`:        "must be an integer",
+		`{"name":"p","enforcement":"hard","limits":{"max_messages_per_day":"5"}}`:                 "must be an integer",
+	} {
+		if e := s.do(t, http.MethodPost, "/admin/v1/plans", body).wantError(t, http.StatusBadRequest, "bad_request",
+			"limits.max_messages_per_day"); !strings.Contains(e.Error.Message, want) {
+			t.Errorf("POST %s: %q, want %q", body, e.Error.Message, want)
+		}
+	}
 	p := s.plan(t, map[string]any{"name": "Other", "enforcement": "hard"})
+	s.do(t, http.MethodPatch, "/admin/v1/plans/"+p.ID, `{"name":" "}`).
+		wantError(t, http.StatusBadRequest, "bad_request", "name")
 	s.do(t, http.MethodPatch, "/admin/v1/plans/"+p.ID, `{"limits":{"client_event_rate":-2}}`).
 		wantError(t, http.StatusBadRequest, "bad_request", "limits.client_event_rate")
 	s.do(t, http.MethodPatch, "/admin/v1/plans/"+p.ID, `{"limits":{"client_event_rate":2.5}}`).
@@ -120,6 +146,58 @@ func TestPlanInputErrors(t *testing.T) {
 		wantError(t, http.StatusBadRequest, "bad_request", "limits.bogus")
 	s.do(t, http.MethodPatch, "/admin/v1/plans/"+p.ID, `{"enforcement":"none"}`).
 		wantError(t, http.StatusBadRequest, "bad_request", "enforcement")
+}
+
+// TestPlanLimitsInAnyNotation: a limit is an integer whatever its JSON
+// notation (found by probing: 1e15 and 1.0 were refused as no integer);
+// null leaves it as it is.
+func TestPlanLimitsInAnyNotation(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	var p billing.Plan
+	s.do(t, http.MethodPost, "/admin/v1/plans", `{"name":"Notations","enforcement":"hard","limits":`+
+		`{"max_messages_per_day":1e15,"max_messages_per_month":1.0,"publish_rate":2.50e1,"max_connections":0.0e5,`+
+		`"max_message_bytes":1024000e-3,"client_event_rate":null}}`).want(t, http.StatusCreated, &p)
+	want := billing.Limits{MaxMessagesPerDay: billing.MaxPlanMessages, MaxMessagesPerMonth: 1, PublishRate: 25, MaxMessageBytes: 1024}
+	if p.Limits != want {
+		t.Errorf("limits = %+v, want %+v", p.Limits, want)
+	}
+	s.do(t, http.MethodPatch, "/admin/v1/plans/"+p.ID, `{"limits":{"publish_rate":null,"max_connections":3e0}}`).want(t, http.StatusOK, &p)
+	want.MaxConnections = 3
+	if p.Limits != want {
+		t.Errorf("patched limits = %+v, want %+v", p.Limits, want)
+	}
+}
+
+// TestListsRefuseOtherListsCursors: a cursor one list issued is a 400
+// naming cursor on every other list, even where its value would fit
+// (found by probing: /plans paged with an accounts cursor).
+func TestListsRefuseOtherListsCursors(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	for i := range 2 {
+		a := s.account(t, fmt.Sprintf("acct-%d", i))
+		s.app(t, a.ID, fmt.Sprintf("app-%d", i), nil)
+		s.plan(t, map[string]any{"name": fmt.Sprintf("plan-%d", i), "enforcement": "soft"})
+	}
+	lists := []string{"/admin/v1/accounts", "/admin/v1/apps", "/admin/v1/plans", "/admin/v1/audit"}
+	cursors := map[string]string{}
+	for _, l := range lists {
+		var page list[json.RawMessage]
+		s.do(t, http.MethodGet, l+"?limit=1", nil).want(t, http.StatusOK, &page)
+		if page.NextCursor == nil {
+			t.Fatalf("%s has no second page", l)
+		}
+		cursors[l] = *page.NextCursor
+		s.do(t, http.MethodGet, l+"?limit=1&cursor="+url.QueryEscape(*page.NextCursor), nil).want(t, http.StatusOK, nil)
+	}
+	for from, c := range cursors {
+		for _, to := range lists {
+			if to != from {
+				s.do(t, http.MethodGet, to+"?cursor="+url.QueryEscape(c), nil).wantError(t, http.StatusBadRequest, "bad_request", "cursor")
+			}
+		}
+	}
 }
 
 func TestAccountPlanAPI(t *testing.T) {

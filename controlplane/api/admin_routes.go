@@ -127,7 +127,7 @@ func (a *API) adminRoutes() []route {
 			status:  http.StatusNoContent, handler: a.retireSigningKey},
 
 		{method: http.MethodGet, path: adminPrefix + "/apps/:id/usage", id: "getAppUsage", tag: tUsage,
-			summary: "An app's usage per period: the periods that counted something, oldest first, and totals of every field (counts summed, peak_connections the greatest). Accept: text/csv answers CSV: a header row, then one row per item, no totals. The app reads the same at GET /apps/{id}/usage with its key.",
+			summary: "An app's usage per period: the periods that counted something, oldest first, and totals of every field (counts summed, peak_connections the greatest). Accept: text/csv answers CSV: a header row, then one row per item, no totals. The app reads the same at GET /apps/{id}/usage with its key. A deleted app's usage stays readable here by its id (limits are then its account's plan's); an id with no app and no usage is a 404.",
 			status:  http.StatusOK, query: usageParams(), csv: true,
 			response: typeOf[controlplane.UsageReport](), handler: a.getAppUsage},
 		{method: http.MethodGet, path: adminPrefix + "/accounts/:id/usage", id: "getAccountUsage", tag: tUsage,

@@ -110,6 +110,14 @@ type Config struct {
 	// Quotas enforces the account plans' message quotas and publish_rate
 	// on REST publishes (docs/billing.md); nil enforces none.
 	Quotas *billing.Enforcer
+	// Stored finds the message an idempotent publish stored before, so
+	// that its retry is answered with its serials even when a quota
+	// refuses new publishes (stream.Reader); nil refuses such a retry.
+	Stored StoredFinder
+	// Totals puts the quota totals of the accounts whose plan changes,
+	// before their apps' new configs (billing.QuotaReporter); nil puts
+	// none, and the totals wait for the account's next fold.
+	Totals TotalsRefresher
 	// Webhooks configures the webhook endpoint routes.
 	Webhooks WebhooksConfig
 	// Debug configures the console's live debug stream.
@@ -135,6 +143,18 @@ type AppSource interface {
 // EventPublisher stores messages in the message stream.
 type EventPublisher interface {
 	PublishBatch(ctx context.Context, msgs []stream.Message) ([]stream.Result, error)
+}
+
+// StoredFinder finds the message of a channel stored with an idempotency
+// key within the stream's duplicate window (stream.Reader.Stored).
+type StoredFinder interface {
+	Stored(ctx context.Context, appID, channel, msgID string, now time.Time) (serial uint64, ok bool, err error)
+}
+
+// TotalsRefresher puts the quota totals of the accounts owning appIDs
+// (billing.QuotaReporter.Refresh).
+type TotalsRefresher interface {
+	Refresh(ctx context.Context, appIDs []string) error
 }
 
 // CacheStore keeps the last event of cache channels.
@@ -181,6 +201,8 @@ type API struct {
 	pubKeys   PublicKeySource
 	meter     *billing.Meter
 	quotas    *billing.Enforcer
+	stored    StoredFinder
+	totals    TotalsRefresher
 	webhooks  WebhooksConfig
 	now       func() time.Time
 
@@ -209,6 +231,8 @@ func New(cfg Config) (*API, error) {
 		pubKeys:      cfg.SigningKeys,
 		meter:        cfg.Meter,
 		quotas:       cfg.Quotas,
+		stored:       cfg.Stored,
+		totals:       cfg.Totals,
 		webhooks:     cfg.Webhooks,
 		logger:       cfg.Logger,
 		maxBody:      orDefault(cfg.MaxBodyBytes, DefaultMaxBodyBytes),

@@ -58,6 +58,12 @@ func (a *API) bodyError(err error, body []byte, dst reflect.Type) error {
 	if errors.As(err, &tooBig) {
 		return errTooLarge(a.maxBody)
 	}
+	// A type of the request that decodes itself (billing.LimitsPatch)
+	// names the field at fault itself.
+	var own *channels.Error
+	if errors.As(err, &own) {
+		return own
+	}
 	var typeErr *json.UnmarshalTypeError
 	if errors.As(err, &typeErr) {
 		if typeErr.Field == "" {

@@ -22,6 +22,9 @@ import (
 func (a *API) publishChecked(c echo.Context, app *channels.AppConfig, msgs []stream.Message) ([]stream.Result, error) {
 	v, res := a.quotas.CheckPublish(app, len(msgs))
 	if v.Refused {
+		if results, ok := a.storedBefore(c, app, msgs); ok {
+			return results, nil
+		}
 		return nil, quotaExceeded(c, v)
 	}
 	defer res.Release()
@@ -43,13 +46,47 @@ func (a *API) publishChecked(c echo.Context, app *channels.AppConfig, msgs []str
 	return results, err
 }
 
+// storedBefore answers a refused publish that is an idempotent retry of
+// one the stream stored: when every message has an idempotency key whose
+// message is stored within the duplicate window, the results are the
+// first publish's serials, as duplicates, and nothing is published (the
+// stream would have stored nothing, so nothing counts). Any other case,
+// or a failed lookup, is no (the refusal stands).
+func (a *API) storedBefore(c echo.Context, app *channels.AppConfig, msgs []stream.Message) ([]stream.Result, bool) {
+	if a.stored == nil {
+		return nil, false
+	}
+	for _, m := range msgs {
+		if m.MsgID == "" {
+			return nil, false
+		}
+	}
+	ctx, now := c.Request().Context(), time.Now()
+	results := make([]stream.Result, len(msgs))
+	for i, m := range msgs {
+		serial, ok, err := a.stored.Stored(ctx, app.ID, m.Channel, m.MsgID, now)
+		if err != nil {
+			a.logger.Warn("idempotent retry over a quota: lookup failed", "app", app.ID, "err", err)
+			return nil, false
+		}
+		if !ok {
+			return nil, false
+		}
+		results[i] = stream.Result{Serial: serial, Duplicate: true}
+	}
+	return results, true
+}
+
 // quotaExceeded sets Retry-After and returns the 429 of a refused publish.
 func quotaExceeded(c echo.Context, v billing.Verdict) error {
 	secs := ratelimit.RetryAfterSeconds(v.RetryAfter)
 	c.Response().Header().Set(echo.HeaderRetryAfter, strconv.Itoa(secs))
-	msg := fmt.Sprintf("the account is over its %s (%d); retry in %d s", v.Exceeded, v.Limit, secs)
-	if v.Exceeded == billing.QuotaPublishRate {
+	msg := fmt.Sprintf("this publish would take the account past its %s (%d); retry in %d s", v.Exceeded, v.Limit, secs)
+	switch {
+	case v.Exceeded == billing.QuotaPublishRate:
 		msg = fmt.Sprintf("the app is over its publish_rate (%d messages per second); retry in %d s", v.Limit, secs)
+	case v.AtLimit:
+		msg = fmt.Sprintf("the account has reached its %s (%d); retry in %d s", v.Exceeded, v.Limit, secs)
 	}
 	return &channels.Error{Code: channels.CodeQuotaExceeded, Message: msg}
 }

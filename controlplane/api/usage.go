@@ -24,7 +24,7 @@ func usageParams() []queryParam {
 		{name: "from", description: "Start of the range, RFC 3339 (default: 24 hours before to). Periods overlapping [from, to) are included, the current one too."},
 		{name: "to", description: "End of the range, exclusive, RFC 3339 (default: now). Before from is a 400 naming to."},
 		{name: "granularity", description: "minute, hour (default), day or month; periods are calendar periods in UTC. More than 1000 periods is a 400 naming from."},
-		{name: "format", description: "csv answers text/csv, as Accept: text/csv does."},
+		{name: "format", description: "csv answers text/csv, as Accept: text/csv does; json answers JSON whatever Accept says. Anything else is a 400 naming format."},
 	}
 }
 
@@ -95,6 +95,10 @@ type usageScope struct {
 // marks the periods in which the scope's account was over a quota of its
 // plan.
 func (a *API) serveUsage(c echo.Context, read usageReader, scope usageScope) error {
+	asCSV, err := wantsCSV(c)
+	if err != nil {
+		return err
+	}
 	u, err := a.parseUsageRange(c)
 	if err != nil {
 		return err
@@ -113,7 +117,7 @@ func (a *API) serveUsage(c echo.Context, read usageReader, scope usageScope) err
 		}
 		report.MarkOverQuota(over)
 	}
-	if wantsCSV(c) {
+	if asCSV {
 		return writeUsageCSV(c, report)
 	}
 	if err := a.addPlanUsage(c.Request().Context(), &report, scope); err != nil {

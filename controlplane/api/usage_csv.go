@@ -9,6 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/heraldhq/herald/channels"
 	"github.com/heraldhq/herald/controlplane"
 )
 
@@ -16,17 +17,24 @@ import (
 const mimeCSV = "text/csv"
 
 // wantsCSV reports whether the caller asked for CSV: ?format=csv, or
-// text/csv among the Accept header's media types.
-func wantsCSV(c echo.Context) bool {
-	if c.QueryParam("format") == "csv" {
-		return true
+// text/csv among the Accept header's media types unless ?format=json. Any
+// other format is a 400 naming format.
+func wantsCSV(c echo.Context) (bool, error) {
+	switch f := c.QueryParam("format"); f {
+	case "csv":
+		return true, nil
+	case "json":
+		return false, nil
+	case "":
+	default:
+		return false, channels.BadRequest("format", fmt.Sprintf("format must be json or csv, not %q", f))
 	}
 	for _, part := range strings.Split(c.Request().Header.Get(echo.HeaderAccept), ",") {
 		if mt, _, err := mime.ParseMediaType(strings.TrimSpace(part)); err == nil && mt == mimeCSV {
-			return true
+			return true, nil
 		}
 	}
-	return false
+	return false, nil
 }
 
 // writeUsageCSV answers the report's items as CSV, one row per period

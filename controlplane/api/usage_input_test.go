@@ -75,6 +75,9 @@ func TestUsageBadRequests(t *testing.T) {
 		{"bad from", app, url.Values{"from": {"yesterday"}}, "from"},
 		{"bad to", acct, url.Values{"to": {"2026-01-01"}}, "to"},
 		{"bad reconcile granularity", "/admin/v1/apps/" + f.app1.ID + "/usage/reconcile?", url.Values{"granularity": {"year"}}, "granularity"},
+		// Found by probing: format=xml was answered as JSON.
+		{"unknown format", app, url.Values{"format": {"xml"}}, "format"},
+		{"format in capitals", acct, url.Values{"format": {"CSV"}}, "format"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -84,4 +87,34 @@ func TestUsageBadRequests(t *testing.T) {
 	f.s.do(t, http.MethodGet, "/admin/v1/apps/nope/usage", nil).wantError(t, http.StatusNotFound, "not_found", "")
 	f.s.do(t, http.MethodGet, "/admin/v1/accounts/nope/usage", nil).wantError(t, http.StatusNotFound, "not_found", "")
 	f.s.doAs(t, "", http.MethodGet, app, nil).wantError(t, http.StatusUnauthorized, "unauthorized", "")
+}
+
+// TestUsageFormatJSON: format=json answers JSON even when Accept asks for
+// CSV; the 400 of an unknown format names the formats there are.
+func TestUsageFormatJSON(t *testing.T) {
+	t.Parallel()
+	f := newUsageFixture(t)
+	path := "/admin/v1/apps/" + f.app1.ID + "/usage?format=json&from=2026-01-01T10:00:00Z&to=2026-01-01T11:00:00Z"
+	r := f.s.raw(t, http.MethodGet, path, http.Header{"Accept": {"text/csv"}, "Authorization": {"Bearer " + bootstrapToken}}, nil)
+	if rep := decodeUsage(t, r); len(rep.Items) != 1 {
+		t.Errorf("format=json with Accept: text/csv = %+v", rep)
+	}
+	e := f.s.do(t, http.MethodGet, "/admin/v1/apps/"+f.app1.ID+"/usage?format=xml", nil).wantError(t, http.StatusBadRequest, "bad_request", "format")
+	if !strings.Contains(e.Error.Message, "json or csv") {
+		t.Errorf("unknown format message %q does not name the formats", e.Error.Message)
+	}
+}
+
+// TestDeletedAppUsage: a deleted app's usage stays readable by its id
+// (docs/billing.md, "Flushes"; found by probing: it was a 404), with its
+// account's over_quota; an id with neither an app nor usage is a 404.
+func TestDeletedAppUsage(t *testing.T) {
+	t.Parallel()
+	f := newUsageFixture(t)
+	f.s.do(t, http.MethodDelete, "/admin/v1/apps/"+f.app2.ID, nil).want(t, http.StatusNoContent, nil)
+	rep := decodeUsage(t, f.s.do(t, http.MethodGet, "/admin/v1/apps/"+f.app2.ID+"/usage?from=2026-01-01T10:00:00Z&to=2026-01-01T11:00:00Z", nil))
+	if len(rep.Items) != 1 || rep.Totals.MessagesPublished != 4 || rep.Limits != nil {
+		t.Errorf("deleted app's usage = %+v; want its 4 messages published, no limits", rep)
+	}
+	f.s.do(t, http.MethodGet, "/admin/v1/apps/never-was/usage", nil).wantError(t, http.StatusNotFound, "not_found", "")
 }

@@ -56,7 +56,7 @@ func (s *Store) GetAccount(ctx context.Context, id string) (controlplane.Account
 
 // ListAccounts returns accounts ordered by id, one page at a time.
 func (s *Store) ListAccounts(ctx context.Context, p controlplane.Page) ([]controlplane.Account, string, error) {
-	pa, err := parsePage(p, idCursor)
+	pa, err := parsePage(p, accountsCursor)
 	if err != nil {
 		return nil, "", err
 	}
@@ -69,7 +69,7 @@ func (s *Store) ListAccounts(ctx context.Context, p controlplane.Page) ([]contro
 	if err != nil {
 		return nil, "", fmt.Errorf("list accounts: %w", err)
 	}
-	items, next := trimPage(items, pa.limit, func(a controlplane.Account) string { return a.ID })
+	items, next := trimPage(items, pa, func(a controlplane.Account) string { return a.ID })
 	return items, next, nil
 }
 

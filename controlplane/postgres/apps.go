@@ -72,7 +72,7 @@ func (s *Store) GetApp(ctx context.Context, id string) (controlplane.App, error)
 // that f selects. An unknown account has no apps. The cursor is the last
 // id listed, so it stays valid for the same filter.
 func (s *Store) ListApps(ctx context.Context, f controlplane.AppFilter, p controlplane.Page) ([]controlplane.App, string, error) {
-	pa, err := parsePage(p, idCursor)
+	pa, err := parsePage(p, appsCursor)
 	if err != nil {
 		return nil, "", err
 	}
@@ -108,7 +108,7 @@ func (s *Store) ListApps(ctx context.Context, f controlplane.AppFilter, p contro
 	if err != nil {
 		return nil, "", fmt.Errorf("list apps: %w", err)
 	}
-	items, next := trimPage(items, pa.limit, func(a controlplane.App) string { return a.ID })
+	items, next := trimPage(items, pa, func(a controlplane.App) string { return a.ID })
 	return items, next, nil
 }
 

@@ -47,7 +47,7 @@ func (s *Store) RecordAudit(ctx context.Context, e controlplane.AuditEntry) erro
 
 // ListAudit returns audit entries newest first (by id), one page at a time.
 func (s *Store) ListAudit(ctx context.Context, p controlplane.Page) ([]controlplane.AuditEntry, string, error) {
-	pa, err := parsePage(p, seqCursor)
+	pa, err := parsePage(p, auditCursor)
 	if err != nil {
 		return nil, "", err
 	}
@@ -75,7 +75,7 @@ func (s *Store) ListAudit(ctx context.Context, p controlplane.Page) ([]controlpl
 	if err != nil {
 		return nil, "", fmt.Errorf("list audit: %w", err)
 	}
-	items, next := trimPage(items, pa.limit, func(e controlplane.AuditEntry) string {
+	items, next := trimPage(items, pa, func(e controlplane.AuditEntry) string {
 		return strconv.FormatInt(e.ID, 10)
 	})
 	return items, next, nil

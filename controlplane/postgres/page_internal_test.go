@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"encoding/base64"
 	"errors"
 	"strings"
 	"testing"
@@ -11,11 +12,11 @@ import (
 
 // listCursors are the shapes of every list the store pages, by list.
 var listCursors = map[string]cursorShape{
-	"accounts":           idCursor,
-	"apps":               idCursor,
-	"plans":              idCursor,
-	"audit":              seqCursor,
-	"webhook deliveries": seqCursor,
+	"accounts":           accountsCursor,
+	"apps":               appsCursor,
+	"plans":              plansCursor,
+	"audit":              auditCursor,
+	"webhook deliveries": deliveriesCursor,
 }
 
 // TestDecodeCursor: every list decodes the cursors it issues and answers
@@ -30,24 +31,30 @@ func TestDecodeCursor(t *testing.T) {
 		{"_w (0xff)", "_w"},
 		{"zzzz", "zzzz"},
 		{"not base64", "!!not-a-cursor"},
-		{"padded", encodeCursor("app") + "="},
+		{"padded", encodeCursor(appsCursor, "app") + "="},
 		{"standard alphabet", "+/8"},
 		{"one symbol", "a"},
 		{"non-canonical last symbol", "_x"},        // decodes to 0xff as _w does
 		{"non-canonical spelling of an id", "YWJ"}, // "ab" is YWI
-		{"NUL", encodeCursor("a\x00b")},
-		{"space", encodeCursor("a b")},
-		{"valid UTF-8, not an id", encodeCursor("é")},
-		{"too long", encodeCursor(strings.Repeat("a", channels.MaxAppIDLen+1))},
-		{"surrogate bytes", encodeCursor("\xed\xa0\x80")},
+		{"no list", base64.RawURLEncoding.EncodeToString([]byte("abc"))},
+		{"empty value", "%s:"},
+		{"NUL", "%s:a\x00b"},
+		{"space", "%s:a b"},
+		{"valid UTF-8, not an id", "%s:é"},
+		{"too long", "%s:" + strings.Repeat("a", channels.MaxAppIDLen+1)},
+		{"surrogate bytes", "%s:\xed\xa0\x80"},
 	}
 	for list, shape := range listCursors {
 		for _, tt := range bad {
 			t.Run(list+"/"+tt.name, func(t *testing.T) {
-				got, err := decodeCursor(tt.cursor, shape)
+				c := tt.cursor
+				if strings.HasPrefix(c, "%s:") {
+					c = base64.RawURLEncoding.EncodeToString([]byte(shape.list + strings.TrimPrefix(c, "%s")))
+				}
+				got, err := decodeCursor(c, shape)
 				var de *channels.Error
 				if !errors.As(err, &de) || de.Code != channels.CodeBadRequest || de.Field != "cursor" {
-					t.Fatalf("decodeCursor(%q) = %q, %v; want a 400 naming cursor", tt.cursor, got, err)
+					t.Fatalf("decodeCursor(%q) = %q, %v; want a 400 naming cursor", c, got, err)
 				}
 			})
 		}
@@ -75,7 +82,7 @@ func TestDecodeCursor(t *testing.T) {
 			if list == "audit" || list == "webhook deliveries" {
 				want = tt.seqs
 			}
-			c := encodeCursor(tt.after)
+			c := encodeCursor(shape, tt.after)
 			got, err := decodeCursor(c, shape)
 			switch {
 			case want && (err != nil || got != tt.after):
@@ -88,6 +95,25 @@ func TestDecodeCursor(t *testing.T) {
 	for list, shape := range listCursors {
 		if got, err := decodeCursor("", shape); got != "" || err != nil {
 			t.Errorf("%s: no cursor = %q, %v; want the first page", list, got, err)
+		}
+	}
+}
+
+// TestForeignCursorRefused: a list refuses the cursors of every other
+// list, even where the value would fit its shape (an account id is a
+// fine plan id; found by probing: /plans took an accounts cursor).
+func TestForeignCursorRefused(t *testing.T) {
+	t.Parallel()
+	for from, fromShape := range listCursors {
+		c := encodeCursor(fromShape, "42")
+		for to, toShape := range listCursors {
+			got, err := decodeCursor(c, toShape)
+			switch {
+			case from == to && (err != nil || got != "42"):
+				t.Errorf("%s's own cursor: %q, %v", to, got, err)
+			case from != to && err == nil:
+				t.Errorf("%s took a cursor of %s: %q", to, from, got)
+			}
 		}
 	}
 }
@@ -106,13 +132,13 @@ func TestPageSeq(t *testing.T) {
 // encodes back to the same cursor. The seed corpus is in
 // testdata/fuzz/FuzzDecodeCursor.
 func FuzzDecodeCursor(f *testing.F) {
-	for _, s := range []string{"garbage", "AAAA", "_w", "zzzz", "YWJj", "NDI", "", encodeCursor("acc_x")} {
+	for _, s := range []string{"garbage", "AAAA", "_w", "zzzz", "YWJj", "NDI", "", encodeCursor(accountsCursor, "acc_x")} {
 		f.Add(s, false)
 	}
 	f.Fuzz(func(t *testing.T, c string, seq bool) {
-		shape := idCursor
+		shape := accountsCursor
 		if seq {
-			shape = seqCursor
+			shape = auditCursor
 		}
 		after, err := decodeCursor(c, shape)
 		if err != nil {
@@ -124,10 +150,10 @@ func FuzzDecodeCursor(f *testing.F) {
 			}
 			return
 		}
-		if !utf8.ValidString(after) || strings.IndexByte(after, 0) >= 0 || !shape(after) {
+		if !utf8.ValidString(after) || strings.IndexByte(after, 0) >= 0 || !shape.valid(after) {
 			t.Fatalf("decodeCursor(%q) accepted %q", c, after)
 		}
-		if back := encodeCursor(after); back != c {
+		if back := encodeCursor(shape, after); back != c {
 			t.Fatalf("decodeCursor(%q) = %q, which encodes to %q", c, after, back)
 		}
 	})

@@ -87,7 +87,7 @@ func (s *Store) FindPlan(ctx context.Context, idOrName string) (billing.Plan, er
 
 // ListPlans returns plans ordered by id, one page at a time.
 func (s *Store) ListPlans(ctx context.Context, pg controlplane.Page) ([]billing.Plan, string, error) {
-	pa, err := parsePage(pg, idCursor)
+	pa, err := parsePage(pg, plansCursor)
 	if err != nil {
 		return nil, "", err
 	}
@@ -99,7 +99,7 @@ func (s *Store) ListPlans(ctx context.Context, pg controlplane.Page) ([]billing.
 	if err != nil {
 		return nil, "", fmt.Errorf("list plans: %w", err)
 	}
-	items, next := trimPage(items, pa.limit, func(p billing.Plan) string { return p.ID })
+	items, next := trimPage(items, pa, func(p billing.Plan) string { return p.ID })
 	return items, next, nil
 }
 

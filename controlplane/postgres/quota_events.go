@@ -13,14 +13,15 @@ import (
 	"github.com/heraldhq/herald/controlplane"
 )
 
-// Audit vocabulary of quota events.
-const (
-	quotaAuditActor = "billing"
-	// quotaAuditAction is an account crossing a threshold of a quota;
-	// quotaExceededAction its 100%, the period's overage.
-	quotaAuditAction    = "quota.threshold_crossed"
-	quotaExceededAction = "quota.exceeded"
-)
+// Audit vocabulary of quota events: the actor, and the action of each
+// level (billing.QuotaLevels).
+const quotaAuditActor = "billing"
+
+var quotaAuditActions = map[channels.WebhookEventName]string{
+	channels.WebhookQuotaWarning:  "quota.threshold_crossed",
+	channels.WebhookQuotaReached:  "quota.reached",
+	channels.WebhookQuotaExceeded: "quota.exceeded",
+}
 
 // RecordQuotaEvent implements billing.Store: the event's row and its
 // audit entry commit together, and a row already there (another control
@@ -28,10 +29,14 @@ const (
 func (s *Store) RecordQuotaEvent(ctx context.Context, e billing.QuotaEvent) (bool, error) {
 	recorded := false
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		action, ok := quotaAuditActions[e.Event]
+		if !ok {
+			return fmt.Errorf("unknown quota event %q", e.Event)
+		}
 		tag, err := tx.Exec(ctx, `insert into quota_events
-			(account_id, quota, threshold, period_start, crossed_at, quota_limit, used, plan, enforcement)
-			values ($1, $2, $3, $4, $5, $6, $7, $8, $9) on conflict do nothing`,
-			e.AccountID, e.Quota, e.Threshold, e.Period, e.At, e.Limit, e.Used, e.Plan, string(e.Enforcement))
+			(account_id, quota, event, threshold, period_start, crossed_at, quota_limit, used, plan, enforcement)
+			values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) on conflict do nothing`,
+			e.AccountID, e.Quota, string(e.Event), e.Threshold, e.Period, e.At, e.Limit, e.Used, e.Plan, string(e.Enforcement))
 		if err != nil {
 			return err
 		}
@@ -41,10 +46,6 @@ func (s *Store) RecordQuotaEvent(ctx context.Context, e billing.QuotaEvent) (boo
 		details, err := json.Marshal(e)
 		if err != nil {
 			return err
-		}
-		action := quotaAuditAction
-		if e.Threshold >= 100 {
-			action = quotaExceededAction
 		}
 		_, err = tx.Exec(ctx, `insert into audit_log (at, actor, action, target, details) values ($1, $2, $3, $4, $5::jsonb)`,
 			e.At, quotaAuditActor, action, e.AccountID, string(details))
@@ -57,11 +58,12 @@ func (s *Store) RecordQuotaEvent(ctx context.Context, e billing.QuotaEvent) (boo
 }
 
 // OverQuota lists when the account was over a quota of its plan between
-// from and to: from each 100% crossing to the end of its period.
+// from and to: from each crossing past a limit (quota_exceeded; at the
+// limit is not over it) to the end of its period.
 func (s *Store) OverQuota(ctx context.Context, accountID string, from, to time.Time) ([]controlplane.Span, error) {
 	rows, err := s.pool.Query(ctx, `select quota, period_start, crossed_at from quota_events
-		where account_id = $1 and threshold >= 100 and crossed_at < $3 and period_start + interval '1 month' > $2`,
-		accountID, from, to)
+		where account_id = $1 and event = $4 and crossed_at < $3 and period_start + interval '1 month' > $2`,
+		accountID, from, to, string(channels.WebhookQuotaExceeded))
 	if err != nil {
 		return nil, fmt.Errorf("read quota events of %s: %w", accountID, err)
 	}
@@ -88,17 +90,18 @@ func (s *Store) OverQuota(ctx context.Context, accountID string, from, to time.T
 }
 
 // PendingQuotaWebhooks implements billing.Store: the recorded crossings
-// not yet stored in HERALD_WEBHOOK_EVENTS, oldest first.
+// not yet stored in HERALD_WEBHOOK_EVENTS, oldest first, and of one fold
+// by level (a reached before the exceeded recorded with it).
 func (s *Store) PendingQuotaWebhooks(ctx context.Context, limit int) ([]billing.QuotaEvent, error) {
 	rows, _ := s.pool.Query(ctx,
-		`select account_id, plan, quota, threshold, enforcement, period_start, quota_limit, used, crossed_at
+		`select account_id, plan, quota, event, threshold, enforcement, period_start, quota_limit, used, crossed_at
 		 from quota_events where webhook_published_at is null
-		 order by crossed_at, account_id, quota, threshold limit $1`, limit)
+		 order by crossed_at, account_id, quota, threshold, event = 'quota_exceeded' limit $1`, limit)
 	evs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (billing.QuotaEvent, error) {
 		var e billing.QuotaEvent
-		var enforcement string
-		err := r.Scan(&e.AccountID, &e.Plan, &e.Quota, &e.Threshold, &enforcement, &e.Period, &e.Limit, &e.Used, &e.At)
-		e.Enforcement = channels.Enforcement(enforcement)
+		var event, enforcement string
+		err := r.Scan(&e.AccountID, &e.Plan, &e.Quota, &event, &e.Threshold, &enforcement, &e.Period, &e.Limit, &e.Used, &e.At)
+		e.Event, e.Enforcement = channels.WebhookEventName(event), channels.Enforcement(enforcement)
 		e.Period, e.At = utc(e.Period), utc(e.At)
 		return e, err
 	})
@@ -112,8 +115,8 @@ func (s *Store) PendingQuotaWebhooks(ctx context.Context, limit int) ([]billing.
 func (s *Store) QuotaWebhookPublished(ctx context.Context, e billing.QuotaEvent) error {
 	_, err := s.pool.Exec(ctx,
 		`update quota_events set webhook_published_at = now()
-		 where account_id = $1 and quota = $2 and threshold = $3 and period_start = $4 and webhook_published_at is null`,
-		e.AccountID, e.Quota, e.Threshold, e.Period)
+		 where account_id = $1 and quota = $2 and event = $3 and period_start = $4 and webhook_published_at is null`,
+		e.AccountID, e.Quota, string(e.Event), e.Period)
 	if err != nil {
 		return fmt.Errorf("mark quota webhook of %s published: %w", e.AccountID, err)
 	}

@@ -6,20 +6,21 @@ import (
 	"time"
 
 	"github.com/heraldhq/herald/billing"
+	"github.com/heraldhq/herald/channels"
 	"github.com/heraldhq/herald/controlplane"
 )
 
 // A quota event is recorded once however many control planes report it,
-// with one audit entry, and its 100% rows are the spans the account was
-// over quota.
+// with one audit entry named by its level, and its quota_exceeded rows
+// (past the limit, not at it) are the spans the account was over quota.
 func TestRecordQuotaEventOnce(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	acct := f.account(t, "Acme")
 	day := time.Date(2026, 3, 15, 0, 0, 0, 0, time.UTC)
 	at := day.Add(10 * time.Hour)
-	ev := billing.QuotaEvent{AccountID: acct.ID, Quota: billing.QuotaMessagesPerDay.String(), Threshold: 100,
-		Enforcement: "soft", Period: day, Limit: 10, Used: 12, At: at}
+	ev := billing.QuotaEvent{AccountID: acct.ID, Quota: billing.QuotaMessagesPerDay.String(), Event: channels.WebhookQuotaExceeded,
+		Threshold: 100, Enforcement: "soft", Period: day, Limit: 10, Used: 12, At: at}
 	recorded := race(t, 4, func(int) (int, error) {
 		ok, err := f.store.RecordQuotaEvent(ctx, ev)
 		if ok {
@@ -31,9 +32,13 @@ func TestRecordQuotaEventOnce(t *testing.T) {
 		t.Fatalf("recorded %d times; want 1", recorded)
 	}
 	ev80 := ev
-	ev80.Threshold = 80
-	if ok, err := f.store.RecordQuotaEvent(ctx, ev80); err != nil || !ok {
-		t.Fatalf("80%% event: %v %v", ok, err)
+	ev80.Event, ev80.Threshold, ev80.Used = channels.WebhookQuotaWarning, 80, 8
+	reached := ev
+	reached.Event, reached.Used, reached.At = channels.WebhookQuotaReached, 10, day.Add(time.Hour)
+	for _, e := range []billing.QuotaEvent{ev80, reached} {
+		if ok, err := f.store.RecordQuotaEvent(ctx, e); err != nil || !ok {
+			t.Fatalf("%s event: %v %v", e.Event, ok, err)
+		}
 	}
 	entries, _, err := f.store.ListAudit(ctx, controlplane.Page{Limit: 10})
 	if err != nil {
@@ -45,8 +50,8 @@ func TestRecordQuotaEventOnce(t *testing.T) {
 			actions[e.Action]++
 		}
 	}
-	if actions["quota.exceeded"] != 1 || actions["quota.threshold_crossed"] != 1 {
-		t.Errorf("audit actions = %v; want one quota.exceeded and one quota.threshold_crossed", actions)
+	if actions["quota.exceeded"] != 1 || actions["quota.reached"] != 1 || actions["quota.threshold_crossed"] != 1 {
+		t.Errorf("audit actions = %v; want one quota.exceeded, one quota.reached and one quota.threshold_crossed", actions)
 	}
 	spans, err := f.store.OverQuota(ctx, acct.ID, day.AddDate(0, 0, -1), day.AddDate(0, 0, 2))
 	if err != nil {
@@ -69,10 +74,10 @@ func TestQuotaWebhookOutbox(t *testing.T) {
 	ctx := context.Background()
 	acct := f.account(t, "Acme")
 	day := time.Date(2026, 3, 15, 0, 0, 0, 0, time.UTC)
-	ev := billing.QuotaEvent{AccountID: acct.ID, Plan: "starter", Quota: billing.QuotaMessagesPerDay.String(), Threshold: 80,
-		Enforcement: "soft", Period: day, Limit: 10, Used: 8, At: day.Add(time.Hour)}
+	ev := billing.QuotaEvent{AccountID: acct.ID, Plan: "starter", Quota: billing.QuotaMessagesPerDay.String(),
+		Event: channels.WebhookQuotaWarning, Threshold: 80, Enforcement: "soft", Period: day, Limit: 10, Used: 8, At: day.Add(time.Hour)}
 	ev100 := ev
-	ev100.Threshold, ev100.Used, ev100.At = 100, 10, day.Add(2*time.Hour)
+	ev100.Event, ev100.Threshold, ev100.Used, ev100.At = channels.WebhookQuotaReached, 100, 10, day.Add(2*time.Hour)
 	for _, e := range []billing.QuotaEvent{ev, ev100, ev} {
 		if _, err := f.store.RecordQuotaEvent(ctx, e); err != nil {
 			t.Fatal(err)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -21,25 +20,9 @@ func (s *Store) FoldFlushes(ctx context.Context, flushes []billing.Flush) (int, 
 	folded := 0
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		folded = 0
-		ids := make([]string, len(flushes))
-		for i, f := range flushes {
-			ids[i] = f.ID
-		}
-		// Folds that share ids (a redelivery racing its original) lock
-		// them in one order.
-		slices.Sort(ids)
-		// The ids inserted are the flushes not folded before; a flush
-		// repeated within the batch is inserted once.
-		rows, err := tx.Query(ctx, `
-			insert into usage_flushes (flush_id) select unnest($1::text[])
-			on conflict (flush_id) do nothing
-			returning flush_id`, ids)
+		fresh, err := recordFlushes(ctx, tx, flushes)
 		if err != nil {
-			return fmt.Errorf("record meter flushes: %w", err)
-		}
-		fresh, err := pgx.CollectRows(rows, pgx.RowTo[string])
-		if err != nil {
-			return fmt.Errorf("record meter flushes: %w", err)
+			return err
 		}
 		isNew := make(map[string]bool, len(fresh))
 		for _, id := range fresh {
@@ -58,7 +41,10 @@ func (s *Store) FoldFlushes(ctx context.Context, flushes []billing.Flush) (int, 
 				}
 			}
 		})
-		return addUsage(ctx, tx, sums)
+		if err := addUsage(ctx, tx, sums); err != nil {
+			return err
+		}
+		return moveFlushMarks(ctx, tx, fresh)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("fold meter flushes: %w", err)
@@ -125,11 +111,15 @@ func (s *Store) StreamMark(ctx context.Context, stream string) (uint64, error) {
 	return uint64(mark), nil
 }
 
-// ForgetFlushes implements billing.Store.
+// ForgetFlushes implements billing.Store: the flush ids, and the marks of
+// the sources with no flush folded since.
 func (s *Store) ForgetFlushes(ctx context.Context, before time.Time) (int64, error) {
 	tag, err := s.pool.Exec(ctx, `delete from usage_flushes where folded_at < $1`, before)
 	if err != nil {
 		return 0, fmt.Errorf("forget meter flushes: %w", err)
+	}
+	if _, err := s.pool.Exec(ctx, `delete from usage_flush_marks where updated_at < $1`, before); err != nil {
+		return 0, fmt.Errorf("forget meter flush marks: %w", err)
 	}
 	return tag.RowsAffected(), nil
 }

@@ -186,4 +186,8 @@ func TestForgetFlushes(t *testing.T) {
 	if n, err := f.store.ForgetFlushes(ctx, time.Now().Add(time.Hour)); err != nil || n != 1 {
 		t.Fatalf("forget: %d, %v; want 1", n, err)
 	}
+	var marks int
+	if err := f.pool.QueryRow(ctx, `select count(*) from usage_flush_marks`).Scan(&marks); err != nil || marks != 0 {
+		t.Fatalf("flush marks left: %d, %v; want none", marks, err)
+	}
 }

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"time"
@@ -45,6 +46,20 @@ func (s *Store) AccountUsage(ctx context.Context, accountID string, r controlpla
 		return nil, fmt.Errorf("read usage of account %s: %w", accountID, err)
 	}
 	return p, nil
+}
+
+// UsageAccount implements controlplane.UsageStore.
+func (s *Store) UsageAccount(ctx context.Context, appID string) (string, bool, error) {
+	var account string
+	err := s.pool.QueryRow(ctx, `select account_id from usage where app_id = $1
+		order by period_start desc, granularity limit 1`, appID).Scan(&account)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return "", false, nil
+	case err != nil:
+		return "", false, fmt.Errorf("read usage account of app %s: %w", appID, err)
+	}
+	return account, true, nil
 }
 
 func (s *Store) readUsage(ctx context.Context, query, id string, r controlplane.UsageRange) ([]billing.Period, error) {

@@ -29,9 +29,10 @@ left join usage u on u.account_id = a.account_id
 group by a.account_id
 order by a.account_id`
 
-// AccountTotals implements billing.Store. The sums and the stream marks
-// are read in one repeatable-read snapshot, so that the marks say exactly
-// which publishes the sums hold.
+// AccountTotals implements billing.Store. The sums, the stream marks and
+// the flush marks are read in one repeatable-read snapshot, so that the
+// marks say exactly which publishes and which meter flushes the sums
+// hold.
 func (s *Store) AccountTotals(ctx context.Context, appIDs []string, at time.Time) ([]billing.AccountTotals, error) {
 	day, month, minute := billing.Day.Start(at), billing.Month.Start(at), billing.Minute.Start(at)
 	var out []billing.AccountTotals
@@ -52,6 +53,10 @@ func (s *Store) AccountTotals(ctx context.Context, appIDs []string, at time.Time
 		}); err != nil {
 			return err
 		}
+		flushes, err := flushMarks(ctx, tx)
+		if err != nil {
+			return err
+		}
 		rows, err = tx.Query(ctx, accountTotals, appIDs, day, month, minute)
 		if err != nil {
 			return err
@@ -60,7 +65,7 @@ func (s *Store) AccountTotals(ctx context.Context, appIDs []string, at time.Time
 		_, err = pgx.ForEachRow(rows, []any{&t.AccountID, &t.DayMessages, &t.MonthMessages, &t.Connections}, func() error {
 			out = append(out, billing.AccountTotals{AccountID: t.AccountID, Connections: t.Connections, Entry: quota.Entry{
 				Day: day, Month: month, DayMessages: t.DayMessages, MonthMessages: t.MonthMessages,
-				Marks: marks, UpdatedAt: at.UTC(),
+				Marks: marks, Flushes: flushes, UpdatedAt: at.UTC(),
 			}})
 			return nil
 		})

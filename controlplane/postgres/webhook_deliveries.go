@@ -384,7 +384,7 @@ func (s *Store) ListWebhookDeliveries(ctx context.Context, q controlplane.Webhoo
 // listWebhookDeliveries reads the log of an endpoint of owner (an app id,
 // or nil for an operator endpoint); q.AppID is not read.
 func (s *Store) listWebhookDeliveries(ctx context.Context, owner *string, q controlplane.WebhookDeliveryQuery) ([]controlplane.WebhookDelivery, string, error) {
-	pa, err := parsePage(q.Page, seqCursor)
+	pa, err := parsePage(q.Page, deliveriesCursor)
 	if err != nil {
 		return nil, "", err
 	}
@@ -414,7 +414,7 @@ func (s *Store) listWebhookDeliveries(ctx context.Context, owner *string, q cont
 	if err != nil {
 		return nil, "", fmt.Errorf("list webhook deliveries of %s: %w", q.EndpointID, err)
 	}
-	items, next := trimPage(items, pa.limit, func(x row) string { return strconv.FormatInt(x.seq, 10) })
+	items, next := trimPage(items, pa, func(x row) string { return strconv.FormatInt(x.seq, 10) })
 	out := make([]controlplane.WebhookDelivery, len(items))
 	for i, x := range items {
 		out[i] = x.d

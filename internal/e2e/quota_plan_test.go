@@ -258,3 +258,95 @@ func TestPlanCapsWebhookEndpoints(t *testing.T) {
 		t.Fatalf("second endpoint = %d %+v, want 400 naming max_webhook_endpoints", code, e.Error)
 	}
 }
+
+// TestPlanLoweredBelowUsageRefusesAtOnce: an account that used more than
+// a hard plan allows is refused from the moment its new config reaches
+// the edge, not from its next fold: the plan change puts its totals
+// before its configs.
+func TestPlanLoweredBelowUsageRefusesAtOnce(t *testing.T) {
+	h := meteredHerald(t)
+	account := newAccount(t, h, "acc-lowered")
+	k, s := newAppIn(t, h, account, "quota-lowered", nil)
+	const used = 20
+	for i := range used {
+		if a := publishREST(t, h.URL(), "quota-lowered", k, s, "nobody"); a.code != http.StatusOK {
+			t.Fatalf("publish %d without a plan = %d %s", i, a.code, a.body)
+		}
+	}
+	testinfra.WaitUntilWithin(t, "usage to count the publishes", usageDeadline, func() bool {
+		var r struct {
+			Totals struct {
+				MessagesPublished int64 `json:"messages_published"`
+			}
+		}
+		h.Admin(t, "GET", "/admin/v1/apps/quota-lowered/usage?granularity=day", nil, &r)
+		return r.Totals.MessagesPublished == used
+	})
+	// The plan's max_message_bytes shows when the config has arrived: a
+	// publish over it is refused (413, or 429 once its quota applies)
+	// without being published.
+	const maxBytes = 8
+	plan := newPlan(t, h, "lowered", channels.EnforceHard, map[string]any{"max_messages_per_day": used / 2, "max_message_bytes": maxBytes})
+	setPlan(t, h, account, plan)
+	big := strings.Repeat("x", 2*maxBytes)
+	testinfra.WaitUntilWithin(t, "the plan's config at the API", planChangeDeadline, func() bool {
+		return sdkClient(t, h.URL(), "quota-lowered", k, s).Trigger("nobody", "e", big) != nil
+	})
+	for range 8 {
+		checkQuotaExceeded(t, publishREST(t, h.URL(), "quota-lowered", k, s, "nobody"), "max_messages_per_day")
+	}
+}
+
+// TestQuotaAtLimitIsReached: an account that used exactly its hard daily
+// quota has reached it, not exceeded it: the next publish is refused,
+// saying so, the crossing is quota_reached (audit quota.reached), and no
+// period is over_quota.
+func TestQuotaAtLimitIsReached(t *testing.T) {
+	h := meteredHerald(t)
+	const perDay = 3
+	plan := newPlan(t, h, "at-limit", channels.EnforceHard, map[string]any{"max_messages_per_day": perDay})
+	account, k, s := appOnPlan(t, h, "quota-at-limit", plan, nil)
+	for i := range perDay {
+		if a := publishREST(t, h.URL(), "quota-at-limit", k, s, "nobody"); a.code != http.StatusOK {
+			t.Fatalf("publish %d under the quota = %d %s", i, a.code, a.body)
+		}
+	}
+	a := publishREST(t, h.URL(), "quota-at-limit", k, s, "nobody")
+	checkQuotaExceeded(t, a, "max_messages_per_day")
+	if !strings.Contains(a.body, "has reached its max_messages_per_day (3)") {
+		t.Errorf("refusal at the limit = %s; want it to say the quota is reached", a.body)
+	}
+	actions := func() map[string]int {
+		var audit struct {
+			Items []struct{ Action, Target string }
+		}
+		h.Admin(t, "GET", "/admin/v1/audit?limit=100", nil, &audit)
+		got := map[string]int{}
+		for _, e := range audit.Items {
+			if e.Target == account && strings.HasPrefix(e.Action, "quota.") {
+				got[e.Action]++
+			}
+		}
+		return got
+	}
+	testinfra.WaitUntilWithin(t, "the quota's 100% crossing recorded", usageDeadline, func() bool {
+		got := actions()
+		return got["quota.reached"]+got["quota.exceeded"] > 0
+	})
+	if got := actions(); got["quota.reached"] != 1 || got["quota.exceeded"] != 0 {
+		t.Errorf("audit = %v; want quota.reached once and no quota.exceeded", got)
+	}
+	var usage struct {
+		Items []struct {
+			OverQuota bool `json:"over_quota"`
+		}
+		Totals struct {
+			Messages  int64 `json:"messages"`
+			OverQuota bool  `json:"over_quota"`
+		}
+	}
+	if code := h.Admin(t, "GET", "/admin/v1/accounts/"+account+"/usage?granularity=day", nil, &usage); code != http.StatusOK ||
+		usage.Totals.Messages != perDay || usage.Totals.OverQuota || len(usage.Items) != 1 || usage.Items[0].OverQuota {
+		t.Errorf("account usage = %d %+v; want %d messages, not over_quota", code, usage, perDay)
+	}
+}

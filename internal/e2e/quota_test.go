@@ -19,6 +19,7 @@ import (
 	"github.com/heraldhq/herald/billing"
 	"github.com/heraldhq/herald/bus/quota"
 	"github.com/heraldhq/herald/channels"
+	"github.com/heraldhq/herald/gateway"
 	"github.com/heraldhq/herald/internal/platform"
 	"github.com/heraldhq/herald/internal/testenv"
 	"github.com/heraldhq/herald/internal/testinfra"
@@ -288,7 +289,8 @@ func (q quotaTotals) revision(t *testing.T) uint64 {
 
 // TestQuotaSoftRecordsOverage: a soft plan refuses nothing; the overage
 // shows in herald_quota_exceeded_total, the usage API's over_quota, one
-// audit entry, and the 80% and 100% events on NATS.
+// audit entry each for the limit reached and exceeded, and the warning,
+// reached and exceeded events on NATS.
 func TestQuotaSoftRecordsOverage(t *testing.T) {
 	clk := &quotaClock{}
 	h := testenv.Herald(t, quotaConfig(clk))
@@ -316,8 +318,8 @@ func TestQuotaSoftRecordsOverage(t *testing.T) {
 		v := metricSeriesValue(t, h, `herald_quota_exceeded_total{quota="max_messages_per_day"}`)
 		return v != "" && v != "0"
 	})
-	got := map[int]billing.QuotaEvent{}
-	for len(got) < 2 {
+	got := map[channels.WebhookEventName]billing.QuotaEvent{}
+	for len(got) < len(billing.QuotaLevels) {
 		m, err := events.NextMsg(quotaDeadline)
 		if err != nil {
 			t.Fatalf("quota events so far %+v: %v", got, err)
@@ -326,13 +328,16 @@ func TestQuotaSoftRecordsOverage(t *testing.T) {
 		if err := json.Unmarshal(m.Data, &e); err != nil {
 			t.Fatal(err)
 		}
-		if _, dup := got[e.Threshold]; dup {
-			t.Fatalf("event %d%% announced twice", e.Threshold)
+		if _, dup := got[e.Event]; dup {
+			t.Fatalf("event %s announced twice", e.Event)
 		}
-		got[e.Threshold] = e
+		got[e.Event] = e
 	}
-	if e := got[100]; e.Quota != "max_messages_per_day" || e.Limit != 2 || e.Used < 2 || e.AccountID != app.AccountID {
-		t.Fatalf("100%% event = %+v", e)
+	if e := got[channels.WebhookQuotaReached]; e.Quota != "max_messages_per_day" || e.Limit != 2 || e.Used < 2 || e.AccountID != app.AccountID {
+		t.Fatalf("reached event = %+v", e)
+	}
+	if e := got[channels.WebhookQuotaExceeded]; e.Threshold != 100 || e.Used <= 2 {
+		t.Fatalf("exceeded event = %+v", e)
 	}
 	var usage struct {
 		Items []struct {
@@ -347,14 +352,14 @@ func TestQuotaSoftRecordsOverage(t *testing.T) {
 		Items []struct{ Action, Target string }
 	}
 	h.Admin(t, "GET", "/admin/v1/audit?limit=100", nil, &audit)
-	exceeded := 0
+	actions := map[string]int{}
 	for _, e := range audit.Items {
-		if e.Action == "quota.exceeded" && e.Target == app.AccountID {
-			exceeded++
+		if e.Target == app.AccountID {
+			actions[e.Action]++
 		}
 	}
-	if exceeded != 1 {
-		t.Fatalf("quota.exceeded audit entries = %d; want 1", exceeded)
+	if actions["quota.reached"] != 1 || actions["quota.exceeded"] != 1 {
+		t.Fatalf("audit entries = %v; want one quota.reached and one quota.exceeded", actions)
 	}
 	// More publishes announce nothing more this period.
 	for range 3 {
@@ -512,8 +517,9 @@ func TestQuotaAccountConnections(t *testing.T) {
 		t.Fatal(err)
 	}
 	res.Body.Close()
-	if res.StatusCode != http.StatusTooManyRequests {
-		t.Fatalf("SSE over the account's connections = %d; want 429", res.StatusCode)
+	if want := strconv.Itoa(int(gateway.ConnQuotaRetryAfter.Seconds())); res.StatusCode != http.StatusTooManyRequests ||
+		res.Header.Get("Retry-After") != want {
+		t.Fatalf("SSE over the account's connections = %d, Retry-After %q; want 429, %s", res.StatusCode, res.Header.Get("Retry-After"), want)
 	}
 	soft := hard
 	soft.Enforcement = channels.EnforceSoft

@@ -39,9 +39,10 @@ func operatorEndpoint(t *testing.T, cp testenv.Node) *testenv.WebhookReceiver {
 }
 
 // TestOperatorWebhookQuotaEvents: an account on a soft plan with a tiny
-// daily message quota crosses 80% then 100%; the operator endpoint gets
-// exactly one quota_warning and one quota_exceeded for it, each signed
-// with the endpoint's key and accepted by pusher-http-go.
+// daily message quota crosses 80%, then 100%, then goes past it; the
+// operator endpoint gets exactly one quota_warning, one quota_reached and
+// one quota_exceeded for it, each signed with the endpoint's key and
+// accepted by pusher-http-go.
 func TestOperatorWebhookQuotaEvents(t *testing.T) {
 	const perDay = 5
 	h := testenv.Herald(t, quotaConfig(&quotaClock{}), withWebhookTimings, func(c *platform.Config) {
@@ -101,30 +102,32 @@ func TestOperatorWebhookQuotaEvents(t *testing.T) {
 		}
 	}
 	testinfra.WaitUntilWithin(t, "the quota_warning", webhookDeadline, func() bool { return len(received()) >= 1 })
-	wait("the quota_exceeded", 2)
+	wait("the quota_reached", 2)
+	wait("the quota_exceeded", 3)
 	// Nothing more comes this period, however much more is published.
 	for range 3 {
 		publishREST(t, h.URL(), "quota-ops", key, secret, "nobody")
 	}
 	time.Sleep(webhookQuiet)
 	got := received()
-	if len(got) != 2 {
-		t.Fatalf("operator events = %+v; want one quota_warning and one quota_exceeded", got)
+	if len(got) != 3 {
+		t.Fatalf("operator events = %+v; want one quota_warning, one quota_reached and one quota_exceeded", got)
 	}
 	today := time.Now().UTC().Truncate(24 * time.Hour).Format(time.RFC3339)
 	for i, want := range []struct {
 		name      string
 		threshold int
-	}{{"quota_warning", 80}, {"quota_exceeded", 100}} {
+		minUsed   int64
+	}{{"quota_warning", 80, perDay * 80 / 100}, {"quota_reached", 100, perDay}, {"quota_exceeded", 100, perDay + 1}} {
 		e := got[i]
 		if e.Name != want.name || e.Threshold != want.threshold || e.AccountID != account || e.Channel != "" ||
-			e.Quota != "max_messages_per_day" || e.Limit != perDay || e.Used*100 < perDay*int64(want.threshold) ||
+			e.Quota != "max_messages_per_day" || e.Limit != perDay || e.Used < want.minUsed ||
 			e.Enforcement != "soft" || e.Period != today {
 			t.Errorf("event %d = %+v; want %s at %d%% of %s's daily quota", i, e, want.name, want.threshold, account)
 		}
 	}
 	for _, q := range r.Requests() {
-		if len(q.Events) != 1 || q.Events[0].Name != got[0].Name && q.Events[0].Name != got[1].Name {
+		if len(q.Events) != 1 || q.Events[0].Name != got[0].Name && q.Events[0].Name != got[1].Name && q.Events[0].Name != got[2].Name {
 			t.Errorf("pusher-http-go read %+v", q.Events)
 		}
 	}
@@ -139,7 +142,7 @@ func TestOperatorWebhookQuotaEvents(t *testing.T) {
 	if len(w.Items) != 1 {
 		t.Fatalf("operator endpoints %+v", w)
 	}
-	if code := h.Admin(t, "GET", "/admin/v1/operator/webhooks/"+w.Items[0].ID+"/deliveries?status=delivered", nil, &log); code != 200 || len(log.Items) != 2 {
-		t.Fatalf("delivery log = %d %+v; want 2 delivered", code, log)
+	if code := h.Admin(t, "GET", "/admin/v1/operator/webhooks/"+w.Items[0].ID+"/deliveries?status=delivered", nil, &log); code != 200 || len(log.Items) != 3 {
+		t.Fatalf("delivery log = %d %+v; want 3 delivered", code, log)
 	}
 }

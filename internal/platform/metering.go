@@ -22,6 +22,9 @@ type meterParts struct {
 	flusher   *billing.Flusher
 	flushes   *billing.Aggregator
 	published *billing.PublishedCounter
+	// reporter puts the quota totals, after folds and when a plan
+	// changes (the admin API).
+	reporter *billing.QuotaReporter
 }
 
 // meterIDBytes is the random part of a process's meter id.
@@ -90,7 +93,7 @@ func (p *Platform) startAggregators(store *postgres.Store) error {
 	if err != nil {
 		return err
 	}
-	p.parts.meter.flushes, p.parts.meter.published = agg, pub
+	p.parts.meter.flushes, p.parts.meter.published, p.parts.meter.reporter = agg, pub, reporter
 	return nil
 }
 

@@ -258,6 +258,10 @@ func (p *Platform) startControlPlane(ctx context.Context, dbURL string) error {
 	if err := p.newWebhookDecider(); err != nil {
 		return err
 	}
+	var totals api.TotalsRefresher
+	if r := p.parts.meter.reporter; r != nil {
+		totals = r
+	}
 	a, err := api.New(api.Config{
 		Store: store, Publisher: syncer, KeyPublisher: syncer, SigningKeys: p.parts.signingKeys,
 		AdminToken: p.adminToken, Logger: p.cfg.Logger, Streams: stream.NewCounter(p.parts.js),
@@ -266,6 +270,8 @@ func (p *Platform) startControlPlane(ctx context.Context, dbURL string) error {
 		History:   api.HistoryConfig{Reader: p.parts.history.reader, MasterKey: p.parts.history.masterKey},
 		Meter:     p.parts.meter.meter, DefaultPlanID: defaultPlan,
 		Quotas:     p.parts.quota.enforcer,
+		Stored:     p.parts.reader,
+		Totals:     totals,
 		Webhooks:   api.WebhooksConfig{Tester: p.parts.webhooks, AllowPrivate: p.cfg.Webhooks.AllowPrivate},
 		Registerer: p.ops.Registry(),
 		AuthGuard:  p.parts.authGuard,

@@ -32,9 +32,10 @@ const (
 	WebhookCacheMiss         = "cache_miss"
 	WebhookSubscriptionCount = "subscription_count"
 	WebhookTest              = "webhook_test"
-	// Operator endpoints' kinds: an account crossed 80% or 100% of a
-	// quota of its plan.
+	// Operator endpoints' kinds: an account used 80% of a quota of its
+	// plan, all of it (reached), or more (exceeded).
 	WebhookQuotaWarning  = "quota_warning"
+	WebhookQuotaReached  = "quota_reached"
 	WebhookQuotaExceeded = "quota_exceeded"
 )
 
@@ -67,7 +68,7 @@ type WebhookEvent struct {
 	SocketID string `json:"socket_id,omitempty"`
 	// SubscriptionCount: subscription_count.
 	SubscriptionCount int64 `json:"subscription_count,omitempty"`
-	// Operator events (quota_warning, quota_exceeded).
+	// Operator events (quota_warning, quota_reached, quota_exceeded).
 	AccountID   string `json:"account_id,omitempty"`
 	Plan        string `json:"plan,omitempty"`
 	Quota       string `json:"quota,omitempty"`
