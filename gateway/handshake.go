@@ -88,7 +88,7 @@ func (g *Gateway) serveWS(w http.ResponseWriter, r *http.Request) {
 	c := &conn{gw: g, sink: wsSink{}, socketID: g.newSocketID(), appID: app.ID, key: strings.Clone(key), meter: g.cfg.Meter.App(app.ID).Shard(),
 		series: g.metrics.forApp(app.ID), client: client}
 	if claims != nil {
-		c.token.Store(&connToken{claims: claims})
+		c.token.Store(newConnToken(claims, g.cfg.Now()))
 	}
 	c.lastActive.Store(g.cfg.Now().UnixNano())
 	// The handshake event is written before the poller reads anything, so

@@ -14,7 +14,8 @@ import (
 )
 
 // Token lifecycle on an open connection (docs/protocol.md,
-// "Token lifecycle"): TokenExpiryNotice before exp the keepalive scanner
+// "Token lifecycle"): TokenExpiryNotice before exp (at most half the
+// token's lifetime before it) the keepalive scanner
 // sends herald_internal:token_expiring; the client answers herald:refresh
 // with a new token for the same app and user, and the gateway swaps it in.
 // Without a valid refresh the connection closes with 4009 at exp: exp is
@@ -25,8 +26,30 @@ import (
 // value, which also resets the expiry notice.
 type connToken struct {
 	claims *channels.TokenClaims
+	// accepted is when the gateway accepted the token (Unix ns); zero when
+	// unknown, which leaves the notice at its configured lead.
+	accepted int64
 	// noticed is set once token_expiring went out for these claims.
 	noticed atomic.Bool
+}
+
+// newConnToken is claims accepted at now.
+func newConnToken(claims *channels.TokenClaims, now time.Time) *connToken {
+	return &connToken{claims: claims, accepted: now.UnixNano()}
+}
+
+// noticeAt is when token_expiring is due (Unix ns): notice before exp, but
+// never earlier than half the token's lifetime as this connection saw it.
+// Without that bound a token shorter-lived than the notice would be inside
+// the window as soon as it arrived, and each refresh would be answered by
+// another notice at once: a refresh per keepalive tick.
+func (t *connToken) noticeAt(notice time.Duration) int64 {
+	exp := t.claims.ExpiresAt.UnixNano()
+	lead := int64(notice)
+	if t.accepted != 0 {
+		lead = min(lead, (exp-t.accepted)/2)
+	}
+	return exp - lead
 }
 
 // refreshRequest is the data of herald:refresh.
@@ -91,7 +114,7 @@ func (c *conn) handleRefresh(app *channels.AppConfig, f *protocol.Frame) {
 	}
 	// Only this connection's reader swaps the token, one frame at a time,
 	// so cur is still the current value.
-	c.token.Store(&connToken{claims: next})
+	c.token.Store(newConnToken(next, now))
 	c.send(tokenEvent(protocol.EventTokenRefreshed, next))
 	c.dropDisallowed(next)
 }
@@ -115,7 +138,7 @@ func (c *conn) dropDisallowed(t *channels.TokenClaims) {
 
 // checkToken is the keepalive scanner's token step for one connection at
 // now (Unix ns): it closes a connection whose token expired with 4009 and
-// sends token_expiring once within notice of exp.
+// sends token_expiring once when it is due (connToken.noticeAt).
 func (c *conn) checkToken(now int64, notice time.Duration) {
 	t := c.token.Load()
 	if t == nil {
@@ -128,7 +151,7 @@ func (c *conn) checkToken(now int64, notice time.Duration) {
 		if c.token.Load() == t {
 			c.fail(channels.PusherUnauthorized, "token expired")
 		}
-	case c.sink.protocolEvents() && now >= exp-int64(notice) && t.noticed.CompareAndSwap(false, true):
+	case c.sink.protocolEvents() && now >= t.noticeAt(notice) && t.noticed.CompareAndSwap(false, true):
 		c.send(tokenEvent(protocol.EventTokenExpiring, t.claims))
 	}
 }

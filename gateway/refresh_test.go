@@ -152,6 +152,46 @@ func TestCheckToken(t *testing.T) {
 			t.Fatalf("after a refresh: %s closing=%v", q, c.closing)
 		}
 	})
+	t.Run("a token shorter-lived than twice the notice: notice at half its lifetime", func(t *testing.T) {
+		const lifetime = 12 * time.Second // < notice*2
+		accepted := exp.Add(-lifetime)
+		c := heldConn(g, testClaims("ann", exp, nil))
+		c.token.Store(newConnToken(testClaims("ann", exp, nil), accepted))
+		c.checkToken(accepted.UnixNano(), notice)
+		c.checkToken(accepted.Add(lifetime/2-time.Nanosecond).UnixNano(), notice)
+		if q := queued(c); len(q) != 0 {
+			t.Fatalf("before half its lifetime: %s", q)
+		}
+		c.checkToken(accepted.Add(lifetime/2).UnixNano(), notice)
+		if q := queued(c); len(q) != 1 {
+			t.Fatalf("at half its lifetime: %s", q)
+		}
+		// A refresh to another 12 s token is not noticed at once again.
+		refreshed := accepted.Add(lifetime / 2)
+		exp2 := refreshed.Add(lifetime)
+		c.token.Store(newConnToken(testClaims("ann", exp2, nil), refreshed))
+		c.checkToken(refreshed.UnixNano(), notice)
+		c.checkToken(refreshed.Add(lifetime/2-time.Nanosecond).UnixNano(), notice)
+		if q := queued(c); len(q) != 1 {
+			t.Fatalf("right after the refresh: %s", q)
+		}
+		c.checkToken(refreshed.Add(lifetime/2).UnixNano(), notice)
+		if q := queued(c); len(q) != 2 {
+			t.Fatalf("half the refreshed token's lifetime: %s", q)
+		}
+	})
+	t.Run("a long-lived token: notice at the configured lead", func(t *testing.T) {
+		c := heldConn(g, testClaims("ann", exp, nil))
+		c.token.Store(newConnToken(testClaims("ann", exp, nil), exp.Add(-time.Hour)))
+		c.checkToken(exp.Add(-notice-time.Nanosecond).UnixNano(), notice)
+		if q := queued(c); len(q) != 0 {
+			t.Fatalf("before the window: %s", q)
+		}
+		c.checkToken(exp.Add(-notice).UnixNano(), notice)
+		if q := queued(c); len(q) != 1 {
+			t.Fatalf("in the window: %s", q)
+		}
+	})
 	t.Run("expired closes with 4009", func(t *testing.T) {
 		c := heldConn(g, testClaims("ann", exp, nil))
 		c.checkToken(exp.Add(time.Nanosecond).UnixNano(), notice)

@@ -88,7 +88,7 @@ func (g *Gateway) ServeSSE(w http.ResponseWriter, r *http.Request) {
 	c := &conn{gw: g, sink: sseSink{stream: st}, socketID: g.newSocketID(), appID: req.app.ID, key: strings.Clone(req.key), meter: g.cfg.Meter.App(req.app.ID).Shard(),
 		series: g.metrics.forApp(req.app.ID)}
 	if req.claims != nil {
-		c.token.Store(&connToken{claims: req.claims})
+		c.token.Store(newConnToken(req.claims, g.cfg.Now()))
 	}
 	g.register(c)
 	c.series.connections.Inc()

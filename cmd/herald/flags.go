@@ -105,7 +105,7 @@ func bindGatewayFlags(fs *flag.FlagSet, cfg *platform.Config) {
 	fs.IntVar(&cfg.Gateway.MaxClientMessageBytes, "max-client-message-bytes", gateway.DefaultMaxClientMessageBytes, "ceiling on a client WebSocket message; each connection's cap is its app's max_message_bytes plus envelope under it, and a larger frame is refused from its header with 1009")
 	fs.DurationVar(&cfg.Gateway.FrameReadTimeout, "frame-read-timeout", gateway.DefaultFrameReadTimeout, "how long a client frame that started arriving may take to complete before the connection is closed with 1008 (negative: no limit)")
 	fs.DurationVar(&cfg.Gateway.CloseLinger, "close-linger", gateway.DefaultCloseLinger, "after a close frame, how long the gateway keeps reading and discarding the client's input before closing the socket, so that in-flight frames cannot reset it (negative: close at once)")
-	fs.DurationVar(&cfg.Gateway.TokenExpiryNotice, "token-expiry-notice", gateway.DefaultTokenExpiryNotice, "how long before a connection's token expires that "+protocol.EventTokenExpiring+" is sent")
+	fs.DurationVar(&cfg.Gateway.TokenExpiryNotice, "token-expiry-notice", gateway.DefaultTokenExpiryNotice, "how long before a connection's token expires that "+protocol.EventTokenExpiring+" is sent (at most half the token's lifetime)")
 	fs.DurationVar(&cfg.Gateway.ConnCountInterval, "conn-count-interval", conncount.DefaultReportInterval, "how often this gateway reports its per-app connection counts for cluster-wide max_connections")
 	fs.DurationVar(&cfg.Gateway.ShutdownSpread, "shutdown-spread", gateway.DefaultShutdownSpread, "window over which shutdown closes connections with 4200")
 }

@@ -54,7 +54,10 @@ export interface ConnectionTimings {
   suspendedRetryMs?: number;
   /** Failed attempts in a row before `failed` (default: no limit). */
   maxAttempts?: number;
-  /** How long an attempt may take to be established (default 10 s). */
+  /**
+   * How long an attempt may take to be established (default 10 s); also
+   * how long a tokenProvider call may take, at connect or on refresh.
+   */
   connectTimeoutMs?: number;
   /** Idle time before the client pings (default 30 s, or the server's activity_timeout when shorter). */
   heartbeatMs?: number;
@@ -70,8 +73,9 @@ export interface ConnectionOptions extends ConnectionTimings {
   WebSocket: WebSocketConstructor;
   /**
    * Fetches a token; absent for connections without tokens. One that
-   * throws is an `error` event with the cause, and the connection tries
-   * again after its backoff, as after a network failure.
+   * throws, does not settle within connectTimeoutMs, or returns anything
+   * but a non-empty string is an `error` event with the cause, and the
+   * connection tries again after its backoff, as after a network failure.
    */
   getToken?: () => Promise<string>;
   random?: RandomSource;
@@ -124,9 +128,30 @@ export interface ConnectionError {
 }
 
 
-/** The error event of a getToken that threw. */
+/** The error event of a getToken that threw, timed out or returned no token. */
 function tokenProviderError(err: unknown): ConnectionError & { message: string } {
   return { message: `token provider failed: ${err instanceof Error ? err.message : String(err)}`, cause: err };
+}
+
+/**
+ * getToken's token, or a rejection when it throws, returns anything but a
+ * non-empty string (connecting without a token would only be refused later,
+ * far from the cause), or has not settled within timeoutMs (a hung token
+ * endpoint would otherwise leave the connection waiting for good).
+ */
+async function fetchToken(getToken: () => Promise<string>, timeoutMs: number): Promise<string> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no token within ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    const token: unknown = await Promise.race([getToken(), timeout]);
+    if (typeof token !== 'string') throw new Error(`it must return a string, not ${token === null ? 'null' : typeof token}`);
+    if (token === '') throw new Error('it returned an empty token');
+    return token;
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /**
@@ -147,6 +172,7 @@ export class Connection extends Emitter<ConnectionEvents> {
   /** The current socket's server said the app terminated it. */
   private terminated = false;
   private token: string | undefined;
+  private _failReason: string | undefined;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private connectTimer: ReturnType<typeof setTimeout> | undefined;
   private idleTimer: ReturnType<typeof setTimeout> | undefined;
@@ -182,6 +208,11 @@ export class Connection extends Emitter<ConnectionEvents> {
   /** The server's id for the current socket, while connected. */
   get socketId(): string | undefined {
     return this._state === 'connected' ? this._socketId : undefined;
+  }
+
+  /** Why the connection is `failed`, while it is. */
+  get failReason(): string | undefined {
+    return this._state === 'failed' ? this._failReason : undefined;
   }
 
   /** The token in use, when connecting with tokens. */
@@ -271,7 +302,7 @@ export class Connection extends Emitter<ConnectionEvents> {
     if (token !== undefined && !this.fresh(token)) token = undefined;
     if (this.opts.getToken && token === undefined) {
       try {
-        token = await this.opts.getToken();
+        token = await fetchToken(this.opts.getToken, this.t.connectTimeoutMs);
       } catch (err) {
         if (gen !== this.generation) return;
         const e = tokenProviderError(err);
@@ -360,7 +391,7 @@ export class Connection extends Emitter<ConnectionEvents> {
     if (!this.opts.getToken) return;
     const gen = this.generation;
     try {
-      const token = await this.opts.getToken();
+      const token = await fetchToken(this.opts.getToken, this.t.connectTimeoutMs);
       if (gen !== this.generation) return;
       this.token = token;
       this.send('herald:refresh', { token });
@@ -470,6 +501,7 @@ export class Connection extends Emitter<ConnectionEvents> {
 
   private fail(reason: string, code?: number): void {
     this.clearRetry();
+    this._failReason = reason;
     this.unwatch?.();
     this.unwatch = undefined;
     this.setState('failed', reason, code);

@@ -33,9 +33,12 @@ export interface HeraldOptions extends ConnectionTimings {
   userAuthenticator?: (socketId: string) => Promise<UserAuth>;
   /**
    * Fetches a Herald token: at connect, on token_expiring, and once on a
-   * 4009 close. When it throws, the client emits `error` with what it threw
-   * as `cause` and asks again after its backoff, as after a network failure
-   * (the connection stays `connecting` or `reconnecting`).
+   * 4009 close. When it throws, does not settle within connectTimeoutMs, or
+   * returns anything but a non-empty string, the client emits `error` with
+   * the reason as `cause` and asks again after its backoff, as after a
+   * network failure (the connection stays `connecting` or `reconnecting`).
+   * A refresh that fails that way leaves the connection up on its old
+   * token until exp; the server then closes it and the client asks again.
    */
   tokenProvider?: () => Promise<string>;
   /** The WebSocket class, where there is no global one (Node before 22: the `ws` package). */
@@ -90,6 +93,11 @@ const CLIENT_NAME = 'herald-js';
 
 function isPrivate(name: string): boolean {
   return name.startsWith('private-') || name.startsWith('presence-');
+}
+
+/** What a publish rejects with when the connection is (or goes) `failed`. */
+function connectionFailedError(reason: string | undefined): HeraldError {
+  return new HeraldError(`the connection failed${reason ? ` (${reason})` : ''}: the publish was not sent; call connect() to try again`);
 }
 
 function randomId(): string {
@@ -169,6 +177,11 @@ export class Herald extends Emitter<HeraldEvents> {
       for (const ch of this.channels.values()) ch.suspend();
       this.outbox.unsend();
     });
+    this.connection.on('change', (c) => {
+      // A failed connection never reconnects by itself: what waits would
+      // only wait out its deadline. ('lost' came first, so nothing is sent.)
+      if (c.current === 'failed') this.outbox.dropUnsent(undefined, connectionFailedError(c.reason));
+    });
     this.connection.on('message', (f) => this.onMessage(f));
     this.connection.on('error', (e) => this.emit('error', e));
     void this.outbox.restore().catch(() => {});
@@ -239,7 +252,11 @@ export class Herald extends Emitter<HeraldEvents> {
    * PublishRejectedError on a nack, a PublishTimeoutError after its
    * deadline, an OutboxFullError when the outbox is full, and at once with
    * a HeraldError on a channel not joined, refused (`failed`) or left
-   * before it was sent.
+   * before it was sent, or while the connection is `failed` (what waited
+   * unsent is rejected when it fails; call connect() to publish again).
+   * A channel's acked publishes are stored in the order they were
+   * published: its next publish is sent once the previous one is acked or
+   * failed.
    */
   publish(channel: string, event: string, data: unknown, opts: PublishOptions = {}): Promise<{ serial: number }> {
     if (this.closed) return Promise.reject(new ClosedError('the client'));
@@ -249,6 +266,9 @@ export class Herald extends Emitter<HeraldEvents> {
     }
     if (ch.state === 'failed') {
       return Promise.reject(new HeraldError(`${channel} failed (its subscription was refused): nothing can be published on it`));
+    }
+    if (this.connection.state === 'failed') {
+      return Promise.reject(connectionFailedError(this.connection.failReason));
     }
     return this.outbox.add({ id: opts.id ?? randomId(), channel, event, data }, opts.deadlineMs);
   }

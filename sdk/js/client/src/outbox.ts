@@ -91,9 +91,11 @@ export const DEFAULT_DEADLINE_MS = 60_000;
 export const MAX_DEADLINE_MS = 110_000;
 export const DEFAULT_OUTBOX_SIZE = 100;
 /**
- * The wait before resending a publish nacked as retriable: 4500 (not
- * stored) or 4301 (over the app's per-second client message rate, which
- * a flush after a reconnection easily is).
+ * The wait after a publish nacked as retriable: 4500 (not stored) or 4301
+ * (over the app's per-second client message rate, which a flush after a
+ * reconnection easily is). No publish is sent on the connection until it
+ * has passed, so that a refused one is not overtaken and the refill of the
+ * server's rate is not spent on sends it would refuse.
  */
 const RETRY_AFTER_NACK_MS = 1_000;
 const RETRIABLE_NACKS: readonly number[] = [NackCode.NotStored, NackCode.RateLimited];
@@ -124,6 +126,13 @@ export interface OutboxHooks {
  * Acknowledged publishes: queued while they cannot be sent, persisted,
  * de-duplicated by id, resent in order with the same id after a
  * reconnection, each with a deadline after which it is rejected.
+ *
+ * A channel has at most one publish in flight: the next is sent once the
+ * previous was acked or failed. The server processes a connection's frames
+ * in order, but it may refuse one (4301, 4500) and accept the next (its
+ * rate refilled in between); with one in flight nothing can overtake a
+ * refused publish, so a channel's acked publishes are stored in the order
+ * they were published. Channels still go in parallel.
  */
 export class Outbox {
   private readonly pending = new Map<string, Pending>();
@@ -178,15 +187,27 @@ export class Outbox {
     this.flush();
   }
 
-  /** Sends every unsent entry that can be sent now, oldest first. */
+  /**
+   * Sends the oldest waiting publish of each channel that has none in
+   * flight, unless a retriable nack paused sending.
+   */
   flush(): void {
-    for (const p of this.pending.values()) {
+    if (this.retryTimer !== undefined) return;
+    const busy = new Set<string>();
+    for (const p of [...this.pending.values()].sort((a, b) => a.entry.seq - b.entry.seq)) {
+      const ch = p.entry.channel;
+      if (busy.has(ch)) continue;
+      // A channel whose oldest publish cannot be sent now sends none after it.
+      busy.add(ch);
       if (!p.sent && this.hooks.send(p.entry)) p.sent = true;
     }
   }
 
   /** The socket went away: whatever was not acked is sent again later. */
   unsend(): void {
+    // A new connection has a fresh rate: no need to wait out a nack.
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
     for (const p of this.pending.values()) {
       if (p.sent) p.inDoubt = true;
       p.sent = false;
@@ -216,7 +237,8 @@ export class Outbox {
       // Safe to resend with the same id; the deadline still applies.
       p.sent = false;
       p.lastNack = new PublishRejectedError(id, code, message);
-      this.retryTimer ??= setTimeout(() => {
+      clearTimeout(this.retryTimer);
+      this.retryTimer = setTimeout(() => {
         this.retryTimer = undefined;
         this.flush();
       }, RETRY_AFTER_NACK_MS);
@@ -226,13 +248,14 @@ export class Outbox {
   }
 
   /**
-   * Rejects the publishes of channel not sent yet (the channel was left,
-   * or its subscription refused): they could only wait out their
-   * deadline. Sent ones still get their ack or nack.
+   * Rejects the publishes of channel (of every channel when undefined) not
+   * sent yet (the channel was left, its subscription refused, or the
+   * connection failed): they could only wait out their deadline. Sent ones
+   * still get their ack or nack.
    */
-  dropUnsent(channel: string, err: Error): void {
+  dropUnsent(channel: string | undefined, err: Error): void {
     for (const [id, p] of [...this.pending]) {
-      if (!p.sent && p.entry.channel === channel) this.settle(id, err);
+      if (!p.sent && (channel === undefined || p.entry.channel === channel)) this.settle(id, err);
     }
   }
 
@@ -266,6 +289,8 @@ export class Outbox {
     if (result instanceof Error) p.reject(result);
     else p.resolve(result);
     this.hooks.settled(p.entry, result);
+    // Its channel may send its next publish.
+    this.flush();
   }
 
   private persist(op: Promise<void>): void {

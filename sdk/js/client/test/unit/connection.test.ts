@@ -343,6 +343,66 @@ describe('Connection', () => {
       expect(FakeSocket.last.url).toContain('token=t1');
     });
 
+    it('a token provider that never settles is an error event after connectTimeoutMs, then asked again after the backoff', async () => {
+      const getToken = vi.fn((): Promise<string> => new Promise(() => {}));
+      const { conn, changes } = connection({ getToken, connectTimeoutMs: 3_000, random: () => 0.5 });
+      const errors: Array<{ message?: string }> = [];
+      conn.on('error', (e) => errors.push(e));
+      conn.connect();
+      await vi.advanceTimersByTimeAsync(2_999);
+      expect(errors).toEqual([]);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(errors).toMatchObject([{ message: 'token provider failed: no token within 3000 ms' }]);
+      expect(conn.state).toBe('connecting');
+      expect(changes.map((c) => c.current)).not.toContain('failed');
+      expect(FakeSocket.all).toHaveLength(0);
+      getToken.mockResolvedValueOnce('t1');
+      await vi.advanceTimersByTimeAsync(500);
+      expect(getToken).toHaveBeenCalledTimes(2);
+      expect(FakeSocket.last.url).toContain('token=t1');
+    });
+
+    it.each([
+      { returned: '', message: 'it returned an empty token' },
+      { returned: undefined, message: 'it must return a string, not undefined' },
+      { returned: null, message: 'it must return a string, not null' },
+      { returned: 42, message: 'it must return a string, not number' },
+      { returned: { token: 't' }, message: 'it must return a string, not object' },
+    ])('a token provider returning $returned is an error event, never a connection without a token', async ({ returned, message }) => {
+      const getToken = vi.fn(async () => returned as unknown as string);
+      const { conn } = connection({ getToken, random: () => 0.5 });
+      const errors: Array<{ message?: string }> = [];
+      conn.on('error', (e) => errors.push(e));
+      conn.connect();
+      await vi.advanceTimersByTimeAsync(0);
+      expect(errors).toMatchObject([{ message: `token provider failed: ${message}` }]);
+      expect(FakeSocket.all).toHaveLength(0);
+      expect(conn.state).toBe('connecting');
+      getToken.mockResolvedValueOnce('t1');
+      await vi.advanceTimersByTimeAsync(500);
+      expect(FakeSocket.last.url).toContain('token=t1');
+    });
+
+    it('a refresh whose provider never settles is an error event; the connection stays up until the server closes it, then asks again', async () => {
+      let n = 0;
+      const getToken = vi.fn((): Promise<string> => (++n === 2 ? new Promise(() => {}) : Promise.resolve(`t${n}`)));
+      const { conn } = connection({ getToken, connectTimeoutMs: 3_000 });
+      const errors: Array<{ message?: string }> = [];
+      conn.on('error', (e) => errors.push(e));
+      conn.connect();
+      await flush();
+      FakeSocket.last.establish();
+      FakeSocket.last.frame({ event: 'herald_internal:token_expiring', data: '{"expires_at":"2030-01-01T00:00:00Z"}' });
+      await vi.advanceTimersByTimeAsync(3_000);
+      expect(errors).toMatchObject([{ message: 'token provider failed: no token within 3000 ms' }]);
+      expect(conn.state).toBe('connected');
+      expect(FakeSocket.last.events('herald:refresh')).toEqual([]);
+      FakeSocket.last.serverClose(4009, 'token expired');
+      await vi.advanceTimersByTimeAsync(0);
+      expect(getToken).toHaveBeenCalledTimes(3);
+      expect(FakeSocket.last.url).toContain('token=t3');
+    });
+
     it('a token provider that throws on a refresh is an error event; the connection stays up', async () => {
       let n = 0;
       const getToken = vi.fn(async () => {

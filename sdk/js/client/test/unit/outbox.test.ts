@@ -4,6 +4,7 @@ import { MockHerald } from '@herald/testing';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
 import {
+  HeraldError,
   IndexedDbOutboxStore,
   MemoryOutboxStore,
   OutboxFullError,
@@ -61,6 +62,63 @@ describe('publish and the outbox', () => {
     expect(err).toMatchObject({ code: 4301 });
   });
 
+  it('keeps a channel in publish order across a 4301: nothing overtakes the refused publish', async () => {
+    await subscribed();
+    const ps = ['a', 'b', 'c'].map((id) => mock.client.publish('private-c', 'msg', id, { id }));
+    await mock.settle();
+    // Only the oldest is in flight, so the server cannot accept b before a.
+    expect(mock.pendingPublishes.map((x) => x.id)).toEqual(['a']);
+    await mock.nack('a', 4301, 'more than 10 client messages per second');
+    // Nothing is sent before the retry time, not even a new publish.
+    const d = mock.client.publish('private-c', 'msg', 'd', { id: 'd' });
+    await vi.advanceTimersByTimeAsync(999);
+    expect(mock.pendingPublishes).toEqual([]);
+    await vi.advanceTimersByTimeAsync(1);
+    const order: string[] = [];
+    for (const id of ['a', 'b', 'c', 'd']) {
+      expect(mock.pendingPublishes.map((x) => x.id)).toEqual([id]);
+      order.push(id);
+      await mock.ack(id);
+    }
+    expect(order).toEqual(['a', 'b', 'c', 'd']);
+    await expect(Promise.all([...ps, d])).resolves.toHaveLength(4);
+  });
+
+  it('paces retries after 4301: one frame per channel per retry, not the whole backlog', async () => {
+    await subscribed();
+    mock.client.subscribe('private-d');
+    await mock.settle();
+    const ps = [...Array(20).keys()].map((i) => mock.client.publish(i % 2 ? 'private-d' : 'private-c', 'msg', i, { id: `m${i}` }));
+    for (const p of ps) p.catch(() => {});
+    await mock.settle();
+    const publishes = () => mock.sent.filter((f) => f.event === 'herald:publish').length;
+    expect(mock.pendingPublishes.map((x) => x.id)).toEqual(['m0', 'm1']);
+    for (let tick = 0; tick < 5; tick++) {
+      for (const x of [...mock.pendingPublishes]) await mock.nack(x.id, 4301, 'over the rate');
+      await vi.advanceTimersByTimeAsync(1_000);
+    }
+    // The two heads, once at first and once per retry.
+    expect(publishes()).toBe(12);
+    expect(mock.pendingPublishes.map((x) => x.id)).toEqual(['m0', 'm1']);
+  });
+
+  it('rejects at once what waits unsent when the connection fails, and what is published while it is failed', async () => {
+    await subscribed();
+    const sent = mock.client.publish('private-c', 'msg', 1, { id: 'sent' });
+    const waiting = mock.client.publish('private-c', 'msg', 2, { id: 'waiting' });
+    const errs = [sent, waiting].map((p) => p.catch((e: unknown) => e));
+    await mock.settle();
+    await mock.disconnect(4009, 'token refused');
+    expect(mock.client.connection.state).toBe('failed');
+    for (const err of await Promise.all(errs)) {
+      expect(err).toBeInstanceOf(HeraldError);
+      expect(err).not.toBeInstanceOf(PublishTimeoutError);
+      expect((err as Error).message).toMatch(/connection failed \(.*\): the publish was not sent/);
+    }
+    await expect(mock.client.publish('private-c', 'msg', 3)).rejects.toThrow(/connection failed/);
+    expect(mock.client.pendingPublishes).toBe(0);
+  });
+
   it('resends a publish nacked as not stored, with the same id', async () => {
     await subscribed();
     const p = mock.client.publish('private-c', 'msg', 1, { id: 'retry' });
@@ -80,8 +138,11 @@ describe('publish and the outbox', () => {
     await mock.settle();
     expect(mock.pendingPublishes).toEqual([]);
     await mock.connect();
-    expect(mock.pendingPublishes.map((x) => x.id)).toEqual(['a', 'b', 'c']);
-    for (const id of ['a', 'b', 'c']) await mock.ack(id);
+    // One in flight per channel: each is sent once the one before is acked.
+    for (const id of ['a', 'b', 'c']) {
+      expect(mock.pendingPublishes.map((x) => x.id)).toEqual([id]);
+      await mock.ack(id);
+    }
     await expect(Promise.all(ps)).resolves.toHaveLength(3);
   });
 
@@ -137,8 +198,9 @@ describe('publish and the outbox', () => {
     const b = mock.client.publish('private-c', 'm', 2, { id: 'b' });
     await expect(mock.client.publish('private-c', 'm', 3, { id: 'c' })).rejects.toBeInstanceOf(OutboxFullError);
     await mock.connect();
-    expect(mock.pendingPublishes.map((x) => x.id)).toEqual(['a', 'b']);
+    expect(mock.pendingPublishes.map((x) => x.id)).toEqual(['a']);
     await mock.ack('a');
+    expect(mock.pendingPublishes.map((x) => x.id)).toEqual(['b']);
     await mock.ack('b');
     await Promise.all([a, b]);
   });
