@@ -85,17 +85,25 @@ func (s controlSource) Channels(q occupancy.Query) []occupancy.ChannelCount {
 // Their presence memberships and user channel go with them.
 func (s controlSource) TerminateUser(appID, userID string) int {
 	n := 0
-	for _, c := range s.g.userConns(appID, userID) {
-		c.mu.Lock()
-		open := !c.closed && !c.closing
-		c.mu.Unlock()
-		if open {
-			c.debugClientError(channels.PusherUnauthorized, terminateMessage)
-			c.closeAfter(terminateError(), uint16(channels.PusherUnauthorized), terminateMessage)
+	for _, c := range s.g.terminatingConns(appID, userID) {
+		if c.terminate() {
 			n++
 		}
 	}
 	return n
+}
+
+// terminate closes c as terminate_connections does; false when it was
+// closed or closing already.
+func (c *conn) terminate() bool {
+	c.mu.Lock()
+	open := !c.closed && !c.closing
+	c.mu.Unlock()
+	if open {
+		c.debugClientError(channels.PusherUnauthorized, terminateMessage)
+		c.closeAfter(terminateError(), uint16(channels.PusherUnauthorized), terminateMessage)
+	}
+	return open
 }
 
 // appChannels returns the app's channels whose name starts with prefix,

@@ -3,6 +3,7 @@ package gateway
 import (
 	"encoding/json"
 	"hash/maphash"
+	"strings"
 	"testing"
 	"time"
 
@@ -57,5 +58,47 @@ func TestTerminateUserMarksTheCloseFinal(t *testing.T) {
 	defer other.mu.Unlock()
 	if other.closing || len(other.queue) != 0 {
 		t.Fatal("another user's connection was touched")
+	}
+}
+
+// A terminate reaches the connections whose client was told it is
+// connected before it, even one registered only after it (a WebSocket is
+// told before it registers), and none told after it.
+func TestTerminateReachesAConnectionRegisteredAfterIt(t *testing.T) {
+	t.Parallel()
+	g := benchGateway(t)
+	g.connSeed = maphash.MakeSeed()
+	g.initConnTable()
+	exp := time.Now().Add(time.Hour)
+	told, other := heldConn(g, testClaims("ann", exp, nil)), heldConn(g, testClaims("bob", exp, nil))
+	told.appID, other.appID = "a", "a"
+	told.established, other.established = time.Now(), time.Now()
+	if n := (controlSource{g}).TerminateUser("a", "ann"); n != 0 {
+		t.Fatalf("terminated %d registered connections, want 0", n)
+	}
+	later := heldConn(g, testClaims("ann", exp, nil))
+	later.appID = "a"
+	later.established = time.Now().Add(time.Millisecond) // told after the terminate
+	for _, c := range []*conn{told, other, later} {
+		g.register(c)
+	}
+	for _, tc := range []struct {
+		name   string
+		c      *conn
+		closed bool
+	}{
+		{"told before, registered after", told, true},
+		{"another user", other, false},
+		{"told after the terminate", later, false},
+	} {
+		tc.c.mu.Lock()
+		closing := tc.c.closing
+		tc.c.mu.Unlock()
+		if closing != tc.closed {
+			t.Errorf("%s: closing = %v, want %v", tc.name, closing, tc.closed)
+		}
+	}
+	if q := queued(told); len(q) != 1 || !strings.Contains(string(q[0]), terminateReason) {
+		t.Fatalf("terminated connection queued %q, want the terminate error", q)
 	}
 }

@@ -66,6 +66,8 @@ type connShard struct {
 	mu     sync.Mutex
 	byApp  map[string]map[*conn]struct{}
 	byUser map[userKey]map[*conn]struct{}
+	// terminated remembers recent terminate_connections (users.go).
+	terminated map[userKey]time.Time
 	// count is every app's connections including those still in their
 	// handshake, for max_connections.
 	count map[string]int
@@ -160,6 +162,7 @@ func (g *Gateway) initConnTable() {
 	for i := range g.conns {
 		g.conns[i].byApp = map[string]map[*conn]struct{}{}
 		g.conns[i].byUser = map[userKey]map[*conn]struct{}{}
+		g.conns[i].terminated = map[userKey]time.Time{}
 		g.conns[i].count = map[string]int{}
 	}
 }
@@ -182,8 +185,12 @@ func (g *Gateway) register(c *conn) {
 	sub, signin := c.userIDsLocked()
 	s.indexUserLocked(c, sub)
 	s.indexUserLocked(c, signin)
+	doomed := s.terminatedSinceLocked(c, sub) || s.terminatedSinceLocked(c, signin)
 	s.mu.Unlock()
 	c.meter.App().Opened()
+	if doomed {
+		c.terminate()
+	}
 }
 
 // unregister removes c from the connection table, once: a connection

@@ -1,5 +1,7 @@
 package gateway
 
+import "time"
+
 // The connections of a user (docs/protocol.md, "Users and their
 // connections"): a connection is user U's when it signed in as U
 // (pusher:signin) or was opened with a token whose sub is U, on a
@@ -76,11 +78,44 @@ func (g *Gateway) indexSignin(c *conn, user string) {
 	s.mu.Unlock()
 }
 
-// userConns returns a snapshot of the app's connections of user.
-func (g *Gateway) userConns(appID, user string) []*conn {
+// terminateMemory is how long a gateway remembers a terminate_connections
+// for the connections that registered after it although their client was
+// told it is connected before it: a WebSocket is told before it is
+// registered (handshake.go), a gap of microseconds that a loaded machine
+// stretches to milliseconds. It is far longer than that gap ever lasts,
+// and short enough that a user reconnecting later is not refused.
+const terminateMemory = 10 * time.Second
+
+// terminatingConns returns a snapshot of the app's connections of user,
+// to terminate, and remembers the terminate for those that register
+// after it (register).
+func (g *Gateway) terminatingConns(appID, user string) []*conn {
+	now := time.Now()
 	s := g.connShard(appID)
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	for k, at := range s.terminated {
+		if now.Sub(at) > terminateMemory {
+			delete(s.terminated, k)
+		}
+	}
+	s.terminated[userKey{app: appID, user: user}] = now
+	return s.userConnsLocked(appID, user)
+}
+
+// terminatedSinceLocked reports whether user (of c's app) was terminated
+// after c's client was told it is connected; s is c's shard, locked.
+func (s *connShard) terminatedSinceLocked(c *conn, user string) bool {
+	if user == "" {
+		return false
+	}
+	at, ok := s.terminated[userKey{app: c.appID, user: user}]
+	return ok && !at.Before(c.established) && time.Since(at) <= terminateMemory
+}
+
+// userConnsLocked returns a snapshot of the app's connections of user; s
+// is the app's shard, locked.
+func (s *connShard) userConnsLocked(appID, user string) []*conn {
 	m := s.byUser[userKey{app: appID, user: user}]
 	out := make([]*conn, 0, len(m))
 	for c := range m {

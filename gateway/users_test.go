@@ -22,6 +22,14 @@ func userConn(g *Gateway, sub, signin string) *conn {
 	return c
 }
 
+// userConns returns a snapshot of the app's connections of user.
+func userConns(g *Gateway, appID, user string) []*conn {
+	s := g.connShard(appID)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.userConnsLocked(appID, user)
+}
+
 // signIn does what handleSignin does to the index.
 func signIn(g *Gateway, c *conn, id string) {
 	c.mu.Lock()
@@ -59,7 +67,7 @@ func TestUserIndex(t *testing.T) {
 		{"b", "u1", nil},
 		{"a", "", nil},
 	} {
-		got := g.userConns(tc.app, tc.user)
+		got := userConns(g, tc.app, tc.user)
 		if len(got) != len(tc.want) {
 			t.Fatalf("%s/%s: %d connections, want %d", tc.app, tc.user, len(got), len(tc.want))
 		}
