@@ -4,7 +4,6 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/heraldhq/herald/billing"
 	"github.com/heraldhq/herald/channels"
@@ -43,10 +42,6 @@ type conn struct {
 	// replace per-channel signatures. herald:refresh swaps it while the
 	// keepalive scanner, app changes and subscribes read it.
 	token atomic.Pointer[connToken]
-
-	// established is when the client was told it is connected (monotonic
-	// clock); register compares it with the terminates it remembers.
-	established time.Time
 
 	// lastActive is the Unix nanosecond time of the last frame read;
 	// pingSent is when the server's unanswered ping went out (0: none).

@@ -61,9 +61,9 @@ func TestTerminateUserMarksTheCloseFinal(t *testing.T) {
 	}
 }
 
-// A terminate reaches the connections whose client was told it is
-// connected before it, even one registered only after it (a WebSocket is
-// told before it registers), and none told after it.
+// A terminate reaches the connections made before it, even one registered
+// only after it (a WebSocket is told it is connected before it
+// registers), and none made after it.
 func TestTerminateReachesAConnectionRegisteredAfterIt(t *testing.T) {
 	t.Parallel()
 	g := benchGateway(t)
@@ -72,13 +72,11 @@ func TestTerminateReachesAConnectionRegisteredAfterIt(t *testing.T) {
 	exp := time.Now().Add(time.Hour)
 	told, other := heldConn(g, testClaims("ann", exp, nil)), heldConn(g, testClaims("bob", exp, nil))
 	told.appID, other.appID = "a", "a"
-	told.established, other.established = time.Now(), time.Now()
 	if n := (controlSource{g}).TerminateUser("a", "ann"); n != 0 {
 		t.Fatalf("terminated %d registered connections, want 0", n)
 	}
 	later := heldConn(g, testClaims("ann", exp, nil))
 	later.appID = "a"
-	later.established = time.Now().Add(time.Millisecond) // told after the terminate
 	for _, c := range []*conn{told, other, later} {
 		g.register(c)
 	}
@@ -87,9 +85,9 @@ func TestTerminateReachesAConnectionRegisteredAfterIt(t *testing.T) {
 		c      *conn
 		closed bool
 	}{
-		{"told before, registered after", told, true},
+		{"made before, registered after", told, true},
 		{"another user", other, false},
-		{"told after the terminate", later, false},
+		{"made after the terminate", later, false},
 	} {
 		tc.c.mu.Lock()
 		closing := tc.c.closing

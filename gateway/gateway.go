@@ -67,7 +67,7 @@ type connShard struct {
 	byApp  map[string]map[*conn]struct{}
 	byUser map[userKey]map[*conn]struct{}
 	// terminated remembers recent terminate_connections (users.go).
-	terminated map[userKey]time.Time
+	terminated map[userKey]terminateMark
 	// count is every app's connections including those still in their
 	// handshake, for max_connections.
 	count map[string]int
@@ -162,7 +162,7 @@ func (g *Gateway) initConnTable() {
 	for i := range g.conns {
 		g.conns[i].byApp = map[string]map[*conn]struct{}{}
 		g.conns[i].byUser = map[userKey]map[*conn]struct{}{}
-		g.conns[i].terminated = map[userKey]time.Time{}
+		g.conns[i].terminated = map[userKey]terminateMark{}
 		g.conns[i].count = map[string]int{}
 	}
 }

@@ -94,7 +94,6 @@ func (g *Gateway) serveWS(w http.ResponseWriter, r *http.Request) {
 	// The handshake event is written before the poller reads anything, so
 	// it is always the first frame the client sees.
 	hello := protocol.ConnectionEstablished(c.socketID, app.Settings.ActivityTimeoutS)
-	c.established = time.Now()
 	if err := up.Send(ws.AppendFrame(nil, ws.OpText, true, hello)); err != nil {
 		g.release(app.ID)
 		_ = nc.Close()

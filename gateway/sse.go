@@ -90,7 +90,6 @@ func (g *Gateway) ServeSSE(w http.ResponseWriter, r *http.Request) {
 	if req.claims != nil {
 		c.token.Store(newConnToken(req.claims, g.cfg.Now()))
 	}
-	c.established = time.Now()
 	g.register(c)
 	c.series.connections.Inc()
 	g.debugConnected(c, r)

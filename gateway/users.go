@@ -1,6 +1,10 @@
 package gateway
 
-import "time"
+import (
+	"strconv"
+	"strings"
+	"time"
+)
 
 // The connections of a user (docs/protocol.md, "Users and their
 // connections"): a connection is user U's when it signed in as U
@@ -79,12 +83,20 @@ func (g *Gateway) indexSignin(c *conn, user string) {
 }
 
 // terminateMemory is how long a gateway remembers a terminate_connections
-// for the connections that registered after it although their client was
-// told it is connected before it: a WebSocket is told before it is
-// registered (handshake.go), a gap of microseconds that a loaded machine
-// stretches to milliseconds. It is far longer than that gap ever lasts,
-// and short enough that a user reconnecting later is not refused.
+// for the connections that registered after it although they were made
+// before it: a WebSocket is told it is connected before it is registered
+// (handshake.go), a gap of microseconds that a loaded machine stretches to
+// milliseconds. It is far longer than that gap ever lasts, and short
+// enough that the memory stays small.
 const terminateMemory = 10 * time.Second
+
+// terminateMark is a remembered terminate: when it came, and the sequence
+// number of the last socket id given out then (newSocketID), which orders
+// it with the connections made before it.
+type terminateMark struct {
+	at  time.Time
+	seq uint64
+}
 
 // terminatingConns returns a snapshot of the app's connections of user,
 // to terminate, and remembers the terminate for those that register
@@ -94,23 +106,39 @@ func (g *Gateway) terminatingConns(appID, user string) []*conn {
 	s := g.connShard(appID)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for k, at := range s.terminated {
-		if now.Sub(at) > terminateMemory {
+	for k, m := range s.terminated {
+		if now.Sub(m.at) > terminateMemory {
 			delete(s.terminated, k)
 		}
 	}
-	s.terminated[userKey{app: appID, user: user}] = now
+	s.terminated[userKey{app: appID, user: user}] = terminateMark{at: now, seq: g.nextSocket.Load()}
 	return s.userConnsLocked(appID, user)
 }
 
 // terminatedSinceLocked reports whether user (of c's app) was terminated
-// after c's client was told it is connected; s is c's shard, locked.
+// after c was made; s is c's shard, locked. The socket id's sequence
+// number is read only when such a terminate is remembered: no field of
+// c is spent on it.
 func (s *connShard) terminatedSinceLocked(c *conn, user string) bool {
 	if user == "" {
 		return false
 	}
-	at, ok := s.terminated[userKey{app: c.appID, user: user}]
-	return ok && !at.Before(c.established) && time.Since(at) <= terminateMemory
+	m, ok := s.terminated[userKey{app: c.appID, user: user}]
+	if !ok || time.Since(m.at) > terminateMemory {
+		return false
+	}
+	seq, ok := socketSeq(c.socketID)
+	return ok && seq <= m.seq
+}
+
+// socketSeq is the sequence number of a socket id made by newSocketID.
+func socketSeq(socketID string) (uint64, bool) {
+	i := strings.LastIndexByte(socketID, '.')
+	if i < 0 {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(socketID[i+1:], 10, 64)
+	return n, err == nil
 }
 
 // userConnsLocked returns a snapshot of the app's connections of user; s

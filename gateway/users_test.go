@@ -88,3 +88,21 @@ func TestUserIndex(t *testing.T) {
 		}
 	}
 }
+
+func TestSocketSeq(t *testing.T) {
+	for _, tc := range []struct {
+		id   string
+		want uint64
+		ok   bool
+	}{
+		{"1234.5678", 5678, true},
+		{"1.18446744073709551615", 1<<64 - 1, true},
+		{"1234", 0, false},
+		{"1234.", 0, false},
+		{"1234.x", 0, false},
+	} {
+		if got, ok := socketSeq(tc.id); got != tc.want || ok != tc.ok {
+			t.Errorf("socketSeq(%q) = %d, %v; want %d, %v", tc.id, got, ok, tc.want, tc.ok)
+		}
+	}
+}
