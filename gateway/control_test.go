@@ -17,12 +17,8 @@ import (
 // either; another user's connection stays open.
 func TestTerminateUserMarksTheCloseFinal(t *testing.T) {
 	t.Parallel()
-	g := benchGateway(t)
-	g.connSeed = maphash.MakeSeed()
-	g.initConnTable()
-	exp := time.Now().Add(time.Hour)
-	kicked, other := heldConn(g, testClaims("ann", exp, nil)), heldConn(g, testClaims("bob", exp, nil))
-	kicked.appID, other.appID = "a", "a"
+	g := terminateGateway(t)
+	kicked, other := userTokenConn(g, "ann"), userTokenConn(g, "bob")
 	g.register(kicked)
 	g.register(other)
 	if n := (controlSource{g}).TerminateUser("a", "ann"); n != 1 {
@@ -66,17 +62,12 @@ func TestTerminateUserMarksTheCloseFinal(t *testing.T) {
 // registers), and none made after it.
 func TestTerminateReachesAConnectionRegisteredAfterIt(t *testing.T) {
 	t.Parallel()
-	g := benchGateway(t)
-	g.connSeed = maphash.MakeSeed()
-	g.initConnTable()
-	exp := time.Now().Add(time.Hour)
-	told, other := heldConn(g, testClaims("ann", exp, nil)), heldConn(g, testClaims("bob", exp, nil))
-	told.appID, other.appID = "a", "a"
+	g := terminateGateway(t)
+	told, other := userTokenConn(g, "ann"), userTokenConn(g, "bob")
 	if n := (controlSource{g}).TerminateUser("a", "ann"); n != 0 {
 		t.Fatalf("terminated %d registered connections, want 0", n)
 	}
-	later := heldConn(g, testClaims("ann", exp, nil))
-	later.appID = "a"
+	later := userTokenConn(g, "ann")
 	for _, c := range []*conn{told, other, later} {
 		g.register(c)
 	}
@@ -99,4 +90,20 @@ func TestTerminateReachesAConnectionRegisteredAfterIt(t *testing.T) {
 	if q := queued(told); len(q) != 1 || !strings.Contains(string(q[0]), terminateReason) {
 		t.Fatalf("terminated connection queued %q, want the terminate error", q)
 	}
+}
+
+// terminateGateway is a gateway with a connection table and no transport.
+func terminateGateway(t *testing.T) *Gateway {
+	g := benchGateway(t)
+	g.connSeed = maphash.MakeSeed()
+	g.initConnTable()
+	return g
+}
+
+// userTokenConn is a held connection of app "a" with an hour's token of
+// sub user.
+func userTokenConn(g *Gateway, user string) *conn {
+	c := heldConn(g, testClaims(user, time.Now().Add(time.Hour), nil))
+	c.appID = "a"
+	return c
 }
